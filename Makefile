@@ -1,0 +1,27 @@
+# Everything installs into a project-local virtual environment (.venv).
+# torch==2.13.0 (CPU wheel) goes in first and constraints.txt pins it for every
+# later install: an unpinned torch requirement would pull several GB of CUDA packages.
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip -q
+
+.PHONY: install demo test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	python3 -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0
+	$(PIP) install -c constraints.txt -e ".[test]"
+	touch $@
+
+demo: install
+	$(VENV)/bin/dnabert-viz demo
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,304 @@
+"""Attribution (captum), in-silico mutagenesis and variant effects.
+
+Gradient methods work on the token embeddings (the only differentiable
+input of a token model) and are put onto nucleotides by splitting each
+token's attribution equally over the nucleotides it covers, so that a
+sequence's nucleotide attributions add up to its token attributions (and
+integrated gradients' completeness, f(x) - f(baseline), carries over).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .model import DnaModel, per_sequence_mean
+from .scores import Scores
+from .sequences import ALPHABET, check_sequences
+from .synthetic import dinucleotide_shuffle
+from .tokenization import Encoding, NucleotideAccumulator
+
+METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "deeplift")
+BASELINES = ("pad", "mask", "shuffle")
+
+
+class _TargetOutput(torch.nn.Module):
+    """The model as captum sees it: (input_ids, attention_mask) -> (B, n_classes) probabilities or logits."""
+
+    def __init__(self, model: torch.nn.Module, output: str):
+        super().__init__()
+        self.model, self.output = model, output
+
+    def forward(self, input_ids, attention_mask):
+        logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
+
+
+def _baseline_ids(m: DnaModel, enc: Encoding, rows, ids: torch.Tensor, baseline: str, rng) -> torch.Tensor:
+    """Baseline token ids: every real token replaced by [PAD] or [MASK], or the tokens of a dinucleotide shuffle."""
+    real = torch.as_tensor(enc.spans[rows, : ids.shape[1], 0] >= 0, device=ids.device)
+    if baseline in ("pad", "mask"):
+        fill = m.tokenizer.pad_id if baseline == "pad" else m.tokenizer.mask_id
+        return torch.where(real, torch.full_like(ids, fill), ids)
+    out = ids.clone()
+    for r, row in enumerate(rows):
+        spans = enc.spans[row][enc.spans[row, :, 0] >= 0]
+        start, end = int(spans[:, 0].min()), int(spans[:, 1].max())
+        seq = enc.sequences[enc.sequence_index[row]][start:end]
+        shuffled, _ = m.tokenizer.tokenize(dinucleotide_shuffle(seq, rng))
+        if len(shuffled) != int(real[r].sum()):
+            raise ValueError(
+                f"sequence {enc.sequence_index[row]}: its shuffle has {len(shuffled)} tokens, the sequence "
+                f"{int(real[r].sum())}; the 'shuffle' baseline needs a tokenizer whose token count depends only "
+                "on length (k-mers); use 'pad' or 'mask'"
+            )
+        out[r, real[r]] = torch.as_tensor(shuffled, device=ids.device)
+    return out
+
+
+def attribute(
+    m: DnaModel,
+    seqs,
+    method: str = "integrated_gradients",
+    target: int = 1,
+    baseline: str = "pad",
+    n_steps: int = 50,
+    batch_size: int = 16,
+    internal_batch_size: int | None = None,
+    output: str = "probability",
+    window_size: int | None = None,
+    stride: int | None = None,
+    random_state: int = 0,
+    progress: bool = False,
+) -> Scores:
+    """Per-nucleotide attribution of a class output with captum.
+
+    Parameters
+    ----------
+    m : DnaModel
+        A model with a classifier head.
+    seqs : str or list of str
+        Sequences.
+    method : str
+        ``integrated_gradients`` (LayerIntegratedGradients on the token
+        embeddings; the convergence delta is kept in ``extra``),
+        ``saliency`` (L2 norm of the gradient at each token embedding, >= 0),
+        ``input_x_gradient`` (embedding x gradient, summed over dimensions) or
+        ``deeplift`` (LayerDeepLift with the rescale rule; captum treats
+        softmax and layer norm approximately).
+    target : int
+        Class whose output is attributed.
+    baseline : {"pad", "mask", "shuffle"}
+        Reference input for integrated gradients and DeepLift: every real
+        token replaced by ``[PAD]`` or ``[MASK]`` (special tokens kept), or
+        the tokens of a dinucleotide-shuffled copy of the sequence.
+    n_steps : int
+        Integration steps of integrated gradients (accuracy vs time).
+    batch_size : int
+        Sequences per call; ``internal_batch_size`` bounds captum's
+        expanded batch of ``batch_size x n_steps`` rows (memory vs speed).
+    output : {"probability", "logit"}
+        Attribute the target's softmax probability or its logit.
+    window_size, stride : int, optional
+        Windows for sequences longer than the model's positions.
+    random_state : int
+        Seed of the shuffled baselines.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    Scores
+        ``kind=method``; values (N, L) sum to each sequence's token attributions.
+    """
+    from captum.attr import LayerDeepLift, LayerGradientXActivation, LayerIntegratedGradients
+    from tqdm.auto import tqdm
+
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+    if output not in ("probability", "logit"):
+        raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
+    m._require_classifier()
+    if not 0 <= target < m.n_classes:
+        raise ValueError(f"target {target} is not a class of this model (0 .. {m.n_classes - 1})")
+    forward = _TargetOutput(m.model, output)
+    layer = m.model.get_input_embeddings()
+    enc = m.encode(seqs, window_size, stride)
+    acc = NucleotideAccumulator(enc, "spread")
+    deltas = np.zeros(len(enc.input_ids), dtype=np.float32)
+    rng = np.random.default_rng(random_state)
+    for rows, inputs in tqdm(list(m.batches(enc, batch_size)), desc=method, disable=not progress):
+        ids, mask = inputs["input_ids"], inputs["attention_mask"]
+        base = _baseline_ids(m, enc, rows, ids, baseline, rng)
+        with torch.enable_grad():
+            if method == "integrated_gradients":
+                attr, delta = LayerIntegratedGradients(forward, layer).attribute(
+                    ids, baselines=base, additional_forward_args=(mask,), target=target, n_steps=n_steps,
+                    internal_batch_size=internal_batch_size, return_convergence_delta=True,
+                )
+                deltas[rows] = delta.detach().cpu().numpy()
+                token = attr.sum(-1)
+            elif method == "deeplift":
+                token = LayerDeepLift(forward, layer).attribute(
+                    ids, baselines=base, additional_forward_args=(mask,), target=target
+                ).sum(-1)
+            else:
+                times_input = method == "input_x_gradient"
+                attr = LayerGradientXActivation(forward, layer, multiply_by_inputs=times_input).attribute(
+                    ids, additional_forward_args=(mask,), target=target
+                )
+                token = attr.sum(-1) if times_input else attr.norm(dim=-1)
+        acc.add(rows, token.detach().float().cpu().numpy())
+    meta = {"model": m.name, "target": target, "baseline": baseline, "output": output}
+    extra = {}
+    if method == "integrated_gradients":
+        meta["n_steps"] = n_steps
+        extra["convergence_delta"] = per_sequence_mean(deltas, enc.sequence_index, len(enc.lengths))
+    return Scores(enc.sequences, acc.result(), method, meta, extra)
+
+
+def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+    """In-silico mutagenesis: every single-nucleotide substitution of every sequence.
+
+    Parameters
+    ----------
+    m : DnaModel
+        A model with a classifier head.
+    seqs : str or list of str
+        Sequences.
+    target : int
+        Class whose probability is read.
+    batch_size : int
+        Mutant sequences per forward pass.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, L, 4) float32, columns A C G T: p(target | mutant) - p(target | sequence);
+        0 for the reference base, NaN past each sequence's end. At an N
+        every base is a substitution.
+    """
+    from tqdm.auto import tqdm
+
+    seqs = check_sequences(seqs)
+    ref = m.predict(seqs, batch_size)[:, target]
+    out = np.full((len(seqs), max(map(len, seqs)), 4), np.nan, dtype=np.float32)
+    for i, seq in enumerate(tqdm(seqs, desc="ISM", disable=not progress)):
+        arr = np.frombuffer(seq.encode(), dtype=np.uint8)
+        mutants = np.repeat(arr[None, :], 4 * len(seq), axis=0).reshape(len(seq), 4, len(seq))
+        pos = np.arange(len(seq))
+        mutants[pos, :, pos] = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)[None, :]
+        is_ref = mutants[pos, :, pos] == arr[:, None]
+        texts = [row.tobytes().decode() for row in mutants.reshape(-1, len(seq))[~is_ref.ravel()]]
+        delta = np.zeros((len(seq), 4), dtype=np.float32)
+        delta[~is_ref] = m.predict(texts, batch_size)[:, target] - ref[i]
+        out[i, : len(seq)] = delta
+    return out
+
+
+def variant_effects(m: DnaModel, table, sequences=None, target: int = 1, batch_size: int = 64) -> pd.DataFrame:
+    """Effect of variants on the target probability, with DNABERT's two scores.
+
+    Parameters
+    ----------
+    m : DnaModel
+        A model with a classifier head.
+    table : pandas.DataFrame or path
+        Either substitutions with columns ``position``, ``ref``, ``alt`` and
+        ``sequence_index`` (into ``sequences``) or ``sequence``; ``ref`` must
+        match the sequence at ``position``. Or DNABERT's mutation format
+        (a path to a mutation file, or a DataFrame with ``sequence_index``,
+        ``start``, ``end``, ``replacement``: 0-based, end exclusive; an
+        empty replacement deletes, ``start == end`` inserts).
+    sequences : list of str, optional
+        The sequences that ``sequence_index`` refers to.
+    target : int
+        Class whose probability is read.
+    batch_size : int
+        Sequences per forward pass.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variant: ``sequence_index``, ``start``, ``end``, ``ref``,
+        ``alt``, ``p_ref``, ``p_alt``, ``diff`` (p_alt - p_ref),
+        ``dnabert_score`` ((p_alt - p_ref) x max(p_ref, p_alt)) and
+        ``log2_odds_ratio`` (log2 odds(p_ref) - log2 odds(p_alt)).
+    """
+    from .io import read_mutation_file
+
+    if not isinstance(table, pd.DataFrame):
+        table = read_mutation_file(table)
+    variants, seqs = _normalise_variants(table, sequences)
+    if variants.empty:
+        raise ValueError("the variant table is empty")
+    mutated = [seqs[i][:s] + alt + seqs[i][e:] for i, s, e, alt in variants[["sequence_index", "start", "end", "alt"]].itertuples(index=False)]
+    used = sorted(set(variants.sequence_index))
+    p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size)[:, target]))
+    p_ref = variants.sequence_index.map(p_seq).to_numpy(dtype=float)
+    p_alt = m.predict(check_sequences(mutated, "mutated sequences"), batch_size)[:, target].astype(float)
+    out = variants.copy()
+    out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
+    out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
+    out["log2_odds_ratio"] = _log2_odds(p_ref) - _log2_odds(p_alt)
+    return out
+
+
+def _log2_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log2(p / (1 - p))
+
+
+def _normalise_variants(table: pd.DataFrame, sequences) -> tuple[pd.DataFrame, list[str]]:
+    """Variants as (sequence_index, start, end, ref, alt) over a list of normalised sequences."""
+    cols = set(table.columns)
+    if "sequence" in cols:
+        seqs = check_sequences(table["sequence"].tolist(), "table.sequence")
+        table = table.assign(sequence_index=np.arange(len(table)))
+    else:
+        if sequences is None:
+            raise ValueError("the table gives sequence_index: pass sequences=[...] as well")
+        seqs = check_sequences(sequences)
+    if "sequence_index" not in table.columns:
+        raise ValueError("the variant table needs a sequence_index or a sequence column")
+    bad = table.index[(table.sequence_index < 0) | (table.sequence_index >= len(seqs))]
+    if len(bad):
+        raise ValueError(f"variant row {bad[0]}: sequence_index {table.sequence_index[bad[0]]} is not one of the {len(seqs)} sequences")
+    if {"position", "ref", "alt"} <= cols:
+        out = pd.DataFrame({
+            "sequence_index": table.sequence_index.astype(int),
+            "start": table.position.astype(int),
+            "end": table.position.astype(int) + table.ref.str.len(),
+            "ref": table.ref.str.upper(),
+            "alt": table.alt.fillna("").str.upper(),
+        })
+        for row in out.itertuples():
+            found = seqs[row.sequence_index][row.start:row.end]
+            if found != row.ref:
+                raise ValueError(
+                    f"variant row {row.Index}: ref {row.ref!r} does not match sequence {row.sequence_index} "
+                    f"at position {row.start}, which reads {found!r}"
+                )
+    elif {"start", "end", "replacement"} <= cols:
+        out = pd.DataFrame({
+            "sequence_index": table.sequence_index.astype(int),
+            "start": table.start.astype(int),
+            "end": table.end.astype(int),
+            "alt": table.replacement.fillna("").astype(str).str.upper(),
+        })
+        out.insert(3, "ref", [seqs[i][s:e] for i, s, e in out[["sequence_index", "start", "end"]].itertuples(index=False)])
+    else:
+        raise ValueError(
+            f"variant table columns {sorted(cols)}: expected position, ref, alt (substitutions) "
+            "or start, end, replacement (DNABERT's mutation format)"
+        )
+    for row in out.itertuples():
+        length = len(seqs[row.sequence_index])
+        if not 0 <= row.start <= row.end <= length:
+            raise ValueError(f"variant row {row.Index}: [{row.start}, {row.end}) is outside sequence {row.sequence_index} (length {length})")
+    return out, seqs

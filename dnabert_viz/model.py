@@ -1,0 +1,385 @@
+"""DnaModel: a checkpoint, its tokenizer and the token <-> nucleotide map.
+
+``load_model()`` with no argument loads the embedded demo model; with a
+folder it loads DNABERT-1 (k = 3..6), Nucleotide Transformer v1 (stock ESM),
+DNABERT-2 (custom code, only with ``trust_remote_code=True``) or any other
+BERT-like checkpoint the transformers Auto classes know, with a classifier
+head or without one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer
+
+DEMO_MODEL = Path(__file__).parent / "data" / "demo_model"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+@contextlib.contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' progress bars (weight loading, shard writing) inside the block."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.enable_progress_bar()
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` as a torch.device; ``None`` means CUDA when available, else CPU."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device {device!r} is not a torch device (cpu, cuda, cuda:1, mps ...)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} asked for, but CUDA is not available on this machine")
+    return device
+
+
+class DnaModel:
+    """A DNA language model ready for prediction, attention and attribution.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        A BERT-like model (sequence classifier, masked LM or bare encoder).
+    tokenizer : DnaTokenizer
+        Its tokenizer.
+    name : str
+        Where it came from (folder or hub id), for display.
+    device : str or torch.device, optional
+        Where it runs; CUDA when available by default.
+    returns_attention : bool
+        False for custom code that computes no attention weights (DNABERT-2).
+
+    Attributes
+    ----------
+    n_classes : int or None
+        Number of classes of the classifier head; None without one.
+    max_tokens : int
+        Positions the model takes, special tokens included.
+    """
+
+    def __init__(self, model, tokenizer: DnaTokenizer, name: str = "", device=None, returns_attention: bool = True):
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        cfg = model.config
+        self.is_classifier = any("SequenceClassification" in a for a in (cfg.architectures or [])) or hasattr(
+            model, "classifier"
+        )
+        self.n_classes = int(cfg.num_labels) if self.is_classifier else None
+        # ESM counts positions from padding_idx + 1, so two of its position embeddings are never used.
+        offset = int(cfg.pad_token_id) + 1 if getattr(cfg, "model_type", "") == "esm" else 0
+        self.max_tokens = int(cfg.max_position_embeddings) - offset
+        self.returns_attention = returns_attention
+
+    def __repr__(self) -> str:
+        head = f"classifier, {self.n_classes} classes" if self.is_classifier else "no classifier head"
+        cfg = self.model.config
+        return (
+            f"DnaModel({self.name!r}: {type(self.model).__name__}, {self.tokenizer.scheme} tokens, "
+            f"{cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads, {head}, {self.device})"
+        )
+
+    @property
+    def k(self) -> int | None:
+        """k-mer length for k-mer tokenizers, None otherwise."""
+        return self.tokenizer.k if isinstance(self.tokenizer, KmerTokenizer) else None
+
+    def encode(self, seqs, window_size: int | None = None, stride: int | None = None) -> Encoding:
+        """Token ids, attention mask and nucleotide spans of ``seqs``.
+
+        Sequences longer than the model's positions are cut into overlapping
+        windows (``window_size`` and ``stride`` in nucleotides); spans stay in
+        full-sequence coordinates and ``Encoding.sequence_index`` says which
+        sequence each row belongs to.
+
+        Returns
+        -------
+        Encoding
+            ``input_ids`` (W, T), ``attention_mask`` (W, T), ``spans`` (W, T, 2).
+        """
+        return self.tokenizer.encode(seqs, self.max_tokens, window_size, stride)
+
+    def batches(self, enc: Encoding, batch_size: int) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
+        """Rows of an Encoding in batches, each cut to its own longest row.
+
+        Yields
+        ------
+        rows : numpy.ndarray
+            Row indices of the batch in ``enc``.
+        inputs : dict
+            ``input_ids`` and ``attention_mask`` tensors on the model's device.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        for start in range(0, len(enc.input_ids), batch_size):
+            rows = np.arange(start, min(start + batch_size, len(enc.input_ids)))
+            yield rows, self.inputs(enc, rows)
+
+    def inputs(self, enc: Encoding, rows: np.ndarray) -> dict[str, torch.Tensor]:
+        """Model inputs of some rows of an Encoding, cut to their longest row, on the model's device."""
+        width = int(enc.attention_mask[rows].sum(axis=1).max())
+        return {
+            "input_ids": torch.as_tensor(enc.input_ids[rows, :width], device=self.device),
+            "attention_mask": torch.as_tensor(enc.attention_mask[rows, :width], device=self.device),
+        }
+
+    @contextlib.contextmanager
+    def attention_readable(self) -> Iterator[None]:
+        """Run the model with eager attention (the only one that returns weights) inside the block."""
+        if not self.returns_attention:
+            raise NotImplementedError(
+                f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention weights "
+                "(DNABERT-2's MosaicBERT layers among them); use attribution (dv.attribute) or dv.ism instead"
+            )
+        previous = self.model.config._attn_implementation
+        self.model.set_attn_implementation("eager")
+        try:
+            yield
+        finally:
+            self.model.set_attn_implementation(previous)
+
+    def _require_classifier(self) -> None:
+        if not self.is_classifier:
+            raise ValueError(
+                f"{self.name} has no classifier head ({type(self.model).__name__}): it gives attention and "
+                "embeddings but no predictions; fine-tune one with dv.train_classifier"
+            )
+
+    @torch.no_grad()
+    def predict(self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None) -> np.ndarray:
+        """Class probabilities.
+
+        Parameters
+        ----------
+        seqs : str or list of str
+            Sequences (normalised by :func:`dnabert_viz.sequences.check_sequences`).
+        batch_size : int
+            Rows per forward pass.
+        window_size, stride : int, optional
+            Windows for sequences longer than the model's positions (nucleotides).
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, n_classes) probabilities; a long sequence gets the mean of its
+            windows' probabilities.
+        """
+        self._require_classifier()
+        enc = self.encode(seqs, window_size, stride)
+        out = np.zeros((len(enc.input_ids), self.n_classes), dtype=np.float32)
+        for rows, inputs in self.batches(enc, batch_size):
+            out[rows] = torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu().numpy()
+        return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
+
+    @torch.no_grad()
+    def embed(self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None) -> np.ndarray:
+        """Sequence embeddings: last hidden state averaged over real tokens (special tokens excluded).
+
+        Returns
+        -------
+        numpy.ndarray
+            (N, hidden_size); a long sequence gets the mean of its windows.
+        """
+        enc = self.encode(seqs, window_size, stride)
+        out = np.zeros((len(enc.input_ids), self.model.config.hidden_size), dtype=np.float32)
+        for rows, inputs in self.batches(enc, batch_size):
+            hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
+            real = torch.as_tensor(enc.spans[rows, : hidden.shape[1], 0] >= 0, device=self.device)
+            out[rows] = ((hidden * real[..., None]).sum(1) / real.sum(1, keepdim=True)).cpu().numpy()
+        return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
+
+    def save(self, folder: str | Path) -> None:
+        """Write the checkpoint (safetensors + config) and tokenizer files to ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with quiet_transformers():
+            self.model.save_pretrained(folder)
+        self.tokenizer.save(folder)
+
+
+def per_sequence_mean(rows: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Average per-row values over the rows (windows) of each sequence: (W, ...) -> (N, ...)."""
+    if len(owner) == n:
+        return rows
+    total = np.zeros((n,) + rows.shape[1:], dtype=rows.dtype)
+    np.add.at(total, owner, rows)
+    count = np.bincount(owner, minlength=n).reshape((n,) + (1,) * (rows.ndim - 1))
+    return total / count
+
+
+def _remote_code_kind(config: dict) -> str | None:
+    """Name of the custom code a config needs, or None when stock transformers classes load it."""
+    auto_map = config.get("auto_map") or {}
+    if config.get("model_type") == "bert" and "alibi_starting_size" not in config:
+        return None  # DNABERT-1's Hugging Face copies map to custom code that the stock classes do not need
+    if "alibi_starting_size" in config or any("bert_layers" in str(v) for v in auto_map.values()):
+        return "DNABERT-2 (MosaicBERT layers in bert_layers.py)"
+    if auto_map:
+        return f"custom code ({', '.join(sorted(set(map(str, auto_map.values()))))})"
+    return None
+
+
+def _config_class(config: dict, auto_config):
+    """The config class to read a config.json with.
+
+    DNABERT-1's published config.json has no ``model_type`` (transformers 2
+    guessed it from the folder name); it is inferred from ``architectures``
+    (``BertForMaskedLM`` -> ``bert``). Other configs go through AutoConfig.
+    """
+    from transformers import CONFIG_MAPPING
+
+    if config.get("model_type") or config.get("auto_map"):
+        return auto_config
+    for arch in config.get("architectures") or []:
+        guess = arch.split("For")[0].split("Model")[0].lower()
+        if guess in CONFIG_MAPPING:
+            return CONFIG_MAPPING[guess]
+    return auto_config
+
+
+def _check_weights(folder: Path) -> Path:
+    """The weights file of a folder, checked to be readable (safetensors preferred)."""
+    for name in WEIGHT_FILES:
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            if name.endswith(".safetensors"):
+                from safetensors import safe_open
+
+                with safe_open(str(path), framework="pt") as f:
+                    f.keys()
+            else:
+                torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception as err:  # safetensors and torch raise several types for broken files
+            raise ValueError(f"{path}: weights file is unreadable or corrupt ({type(err).__name__}: {str(err)[:200]})") from None
+        return path
+    for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
+        if (folder / index).exists():
+            return folder / index
+    present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+    raise FileNotFoundError(f"{folder} has no weights file (looked for {', '.join(WEIGHT_FILES)}; found {present})")
+
+
+def _check_vocab_size(folder: Path, config: dict, tokenizer: DnaTokenizer) -> None:
+    size = config.get("vocab_size")
+    if size is None:
+        return
+    n = len(tokenizer.vocab)
+    exact = isinstance(tokenizer, KmerTokenizer)
+    if (exact and n != size) or max(tokenizer.vocab.values()) >= size:
+        what = f" (a k={tokenizer.k} vocabulary)" if exact else ""
+        raise ValueError(
+            f"{folder}: tokenizer has {n} tokens{what} but config.json says vocab_size {size}; "
+            "the vocabulary does not belong to this model"
+        )
+
+
+def load_model(
+    path: str | Path | None = None,
+    device: str | torch.device | None = None,
+    trust_remote_code: bool = False,
+) -> DnaModel:
+    """Load a DNA language model checkpoint.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A checkpoint folder (``config.json``, weights, ``vocab.txt`` or
+        ``tokenizer.json``) or a Hugging Face hub id (needs internet). None
+        loads the embedded demo model (offline).
+    device : str or torch.device, optional
+        CUDA when available by default.
+    trust_remote_code : bool
+        Allow checkpoints that need their own Python code (DNABERT-2,
+        Nucleotide Transformer v2). Off by default: that code runs on your
+        machine.
+
+    Returns
+    -------
+    DnaModel
+
+    Raises
+    ------
+    FileNotFoundError
+        A missing folder, ``config.json``, weights or tokenizer file (named).
+    ValueError
+        A corrupt weights file, a vocabulary that does not match the config,
+        weights that lack the model's parameters, custom code without
+        ``trust_remote_code=True``, or an architecture transformers cannot load.
+    """
+    from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
+
+    folder = Path(DEMO_MODEL if path is None else path)
+    if not folder.is_dir():
+        folder = _download(str(path))
+    config_file = folder / "config.json"
+    if not config_file.exists():
+        raise FileNotFoundError(f"{config_file} is missing: a checkpoint folder needs its config.json")
+    try:
+        config = json.loads(config_file.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{config_file}: not valid JSON ({err})") from None
+    tokenizer = load_tokenizer(folder)
+    _check_vocab_size(folder, config, tokenizer)
+    weights = _check_weights(folder)
+    remote = _remote_code_kind(config)
+    if remote and not trust_remote_code:
+        raise ValueError(
+            f"{folder} needs {remote}, which runs Python code shipped with the checkpoint; "
+            "pass trust_remote_code=True if you trust its source. Its tokenizer loads without it: "
+            "dv.load_tokenizer(path)"
+        )
+    arch = " ".join(config.get("architectures") or [])
+    auto = (
+        AutoModelForSequenceClassification if "SequenceClassification" in arch
+        else AutoModelForMaskedLM if "MaskedLM" in arch or "PreTraining" in arch
+        else AutoModel
+    )
+    try:
+        with quiet_transformers():
+            cfg = _config_class(config, AutoConfig).from_pretrained(folder, trust_remote_code=trust_remote_code)
+            model, info = auto.from_pretrained(
+                folder, config=cfg, trust_remote_code=trust_remote_code, output_loading_info=True
+            )
+    except (ValueError, KeyError, OSError, ImportError, AttributeError) as err:
+        raise ValueError(
+            f"{folder}: transformers cannot load this checkpoint ({config.get('model_type', 'no model_type')}, "
+            f"architectures {config.get('architectures')}): {str(err)[:300]}"
+        ) from None
+    missing = sorted(k for k in info["missing_keys"] if not k.endswith("position_ids"))
+    if missing or info["mismatched_keys"]:
+        problem = f"lacks {len(missing)} parameters, e.g. {missing[:3]}" if missing else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
+        raise ValueError(f"{weights}: {problem}; the weights do not belong to config.json's model")
+    return DnaModel(model, tokenizer, name=str(path) if path else "demo", device=device, returns_attention=remote is None)
+
+
+def _download(hub_id: str) -> Path:
+    """A hub checkpoint's local snapshot folder; a clear error when offline or not found."""
+    if hub_id.count("/") != 1 or Path(hub_id).exists():
+        raise FileNotFoundError(f"{hub_id} is not a checkpoint folder")
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(hub_id))
+    except Exception as err:  # network, authentication and missing-repo errors
+        raise FileNotFoundError(
+            f"{hub_id} is not a local folder and could not be fetched from the Hugging Face hub "
+            f"({type(err).__name__}); download it where there is internet and pass the folder"
+        ) from None

@@ -1,0 +1,124 @@
+"""One validator for every sequence that enters the workbench.
+
+Normalisation rules (the same for every model and every public function):
+
+* a single ``str`` is one sequence; any other iterable gives a list of them;
+* surrounding white space is stripped; lowercase is upper-cased (soft-masked
+  genome sequence is ordinary sequence);
+* ``U`` is read as ``T`` (RNA written in DNA models' alphabet);
+* DNABERT's k-mer text (``"ACGTAC CGTACG GTACGT"``: overlapping k-mers
+  separated by single spaces) is detected and turned back into the raw
+  sequence it spells; k-mers that do not overlap by k - 1 are an error;
+* ``N`` is kept: each tokenizer documents what it does with it;
+* anything else (IUPAC ambiguity codes, gaps, digits, inner white space that
+  is not k-mer text) is an error naming the sequence index, the position and
+  the character. Nothing is silently dropped or replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+ALPHABET = "ACGT"
+_ALLOWED = frozenset("ACGTN")
+_IUPAC = frozenset("RYSWKMBDHV")
+
+
+def kmers_to_sequence(text: str, index: int = 0) -> str:
+    """Turn DNABERT k-mer text back into the raw sequence it spells.
+
+    Parameters
+    ----------
+    text : str
+        Overlapping k-mers separated by white space, e.g. ``"ACGTAC CGTACG"``.
+    index : int
+        Position of this sequence in its batch, used in error messages.
+
+    Returns
+    -------
+    str
+        The raw sequence, of length ``n_kmers + k - 1``.
+    """
+    kmers = text.split()
+    k = len(kmers[0])
+    for j, (a, b) in enumerate(zip(kmers, kmers[1:])):
+        if len(b) != k:
+            raise ValueError(
+                f"sequence {index}: k-mer {j + 1} ({b!r}) has length {len(b)}, "
+                f"the first has length {k}; k-mer text needs k-mers of one length"
+            )
+        if a[1:] != b[:-1]:
+            raise ValueError(
+                f"sequence {index}: k-mers {j} ({a!r}) and {j + 1} ({b!r}) do not "
+                f"overlap by k - 1 = {k - 1}; this is not DNABERT k-mer text"
+            )
+    return kmers[0] + "".join(km[-1] for km in kmers[1:])
+
+
+def _looks_like_kmer_text(seq: str) -> bool:
+    parts = seq.split()
+    return len(parts) > 1 and len(parts[0]) > 1 and all(len(p) == len(parts[0]) for p in parts)
+
+
+def check_sequences(seqs: str | Iterable[str], name: str = "sequences") -> list[str]:
+    """Validate and normalise sequences (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    seqs : str or iterable of str
+        One sequence or many.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    list of str
+        Upper-case sequences over ``ACGTN``.
+
+    Raises
+    ------
+    ValueError
+        On an empty collection, an empty sequence or a character outside the
+        rules, naming the sequence index, the position and the character.
+    TypeError
+        When an element is not a string.
+    """
+    if isinstance(seqs, str):
+        seqs = [seqs]
+    out = []
+    for i, seq in enumerate(seqs):
+        if not isinstance(seq, str):
+            raise TypeError(f"{name}[{i}] is a {type(seq).__name__}, expected a str")
+        seq = seq.strip().upper().replace("U", "T")
+        if not seq:
+            raise ValueError(f"{name}[{i}] is empty")
+        if _looks_like_kmer_text(seq):
+            seq = kmers_to_sequence(seq, i)
+        bad = set(seq) - _ALLOWED
+        if bad:
+            pos = next(p for p, c in enumerate(seq) if c in bad)
+            char = seq[pos]
+            hint = (
+                "an IUPAC ambiguity code: replace it with N" if char in _IUPAC
+                else "white space inside a sequence that is not k-mer text" if char.isspace()
+                else "allowed are A, C, G, T, N (and U, read as T)"
+            )
+            raise ValueError(f"{name}[{i}] has {char!r} at position {pos}: {hint}")
+        out.append(seq)
+    if not out:
+        raise ValueError(f"{name} is empty: give at least one sequence")
+    return out
+
+
+def one_hot(seq: str) -> np.ndarray:
+    """One-hot encode a sequence over ACGT.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (L, 4), float32, columns A C G T; N is a row of zeros.
+    """
+    codes = np.frombuffer(seq.encode(), dtype=np.uint8)
+    return (codes[:, None] == np.frombuffer(ALPHABET.encode(), dtype=np.uint8)[None, :]).astype(np.float32)
