@@ -120,8 +120,6 @@ def cls_attention(
     Scores
         ``kind="cls_attention"``, values (N, L), each row of unit L2 norm.
     """
-    from tqdm.auto import tqdm
-
     cfg = m.model.config
     layers = _layers(cfg.num_hidden_layers, layer)
     head_idx = _heads(cfg.num_attention_heads, heads)
@@ -134,7 +132,7 @@ def cls_attention(
             rows_cls[i] = weights[:, head_idx, 0, :].sum(dim=1).float()
 
     with m.attention_readable(), _AttentionTap(m, keep), torch.no_grad():
-        for rows, inputs in tqdm(list(m.batches(enc, batch_size)), desc="attention", disable=not progress):
+        for rows, inputs in m.batches(enc, batch_size, progress, "attention"):
             m.model(**inputs)
             row = torch.stack([rows_cls[i] for i in layers]).mean(0)
             acc.add(rows, row.cpu().numpy())

@@ -113,7 +113,6 @@ def attribute(
         ``kind=method``; values (N, L) sum to each sequence's token attributions.
     """
     from captum.attr import LayerDeepLift, LayerGradientXActivation, LayerIntegratedGradients
-    from tqdm.auto import tqdm
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -130,7 +129,7 @@ def attribute(
     acc = NucleotideAccumulator(enc, "spread")
     deltas = np.zeros(len(enc.input_ids), dtype=np.float32)
     rng = np.random.default_rng(random_state)
-    for rows, inputs in tqdm(list(m.batches(enc, batch_size)), desc=method, disable=not progress):
+    for rows, inputs in m.batches(enc, batch_size, progress, method):
         ids, mask = inputs["input_ids"], inputs["attention_mask"]
         base = _baseline_ids(m, enc, rows, ids, baseline, rng)
         with torch.enable_grad():

@@ -115,8 +115,18 @@ class DnaModel:
         """
         return self.tokenizer.encode(seqs, self.max_tokens, window_size, stride)
 
-    def batches(self, enc: Encoding, batch_size: int) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
-        """Rows of an Encoding in batches, each cut to its own longest row.
+    def batches(
+        self, enc: Encoding, batch_size: int, progress: bool = False, desc: str = ""
+    ) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
+        """Rows of an Encoding in batches, each cut to its own longest row, made one at a time.
+
+        Parameters
+        ----------
+        enc : Encoding
+        batch_size : int
+            Rows per batch.
+        progress : bool
+            Show a progress bar (``tqdm.auto``) labelled ``desc``.
 
         Yields
         ------
@@ -127,8 +137,11 @@ class DnaModel:
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        for start in range(0, len(enc.input_ids), batch_size):
-            rows = np.arange(start, min(start + batch_size, len(enc.input_ids)))
+        from tqdm.auto import tqdm
+
+        n = len(enc.input_ids)
+        for start in tqdm(range(0, n, batch_size), desc=desc, disable=not progress, unit="batch"):
+            rows = np.arange(start, min(start + batch_size, n))
             yield rows, self.inputs(enc, rows)
 
     def inputs(self, enc: Encoding, rows: np.ndarray) -> dict[str, torch.Tensor]:
