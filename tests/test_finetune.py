@@ -39,3 +39,23 @@ def test_label_errors():
         dv.train_classifier(["ACGTACGT", "ACGTACGA"], [1], progress=False)
     with pytest.raises(ValueError, match="non-negative integers"):
         dv.train_classifier(["ACGTACGT", "ACGTACGA"], [0.5, 1.0], progress=False)
+
+
+def test_build_script_reproduces_a_model(tmp_path):
+    """A short run of scripts/build_demo_model.py (the full run is offline: about 4 minutes)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "scripts" / "build_demo_model.py"
+    runs = []
+    for name in ("a", "b"):
+        r = subprocess.run([sys.executable, str(script), "--out", str(tmp_path / name), "--epochs", "1", "--n-train", "300"],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+        runs.append(json.loads((tmp_path / name / "training.json").read_text()))
+    assert runs[0]["heldout_accuracy"] == runs[1]["heldout_accuracy"] and runs[0]["epochs"] == 1
+    a, b = (dv.load_model(tmp_path / n, device="cpu") for n in "ab")
+    for (name, p), (_, q) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
+        assert torch.equal(p, q), name

@@ -165,3 +165,11 @@ def test_unsupported_architecture_is_named(tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="transformers cannot load this checkpoint .*not-a-model"):
         dv.load_model(folder)
+
+
+def test_custom_code_without_attention_says_so(tmp_path):
+    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3), device="cpu")
+    no_attention = dv.DnaModel(m.model, m.tokenizer, name="dnabert2-like", device="cpu", returns_attention=False)
+    with pytest.raises(NotImplementedError, match=r"returns no attention weights .*use attribution \(dv.attribute\) or dv.ism"):
+        dv.cls_attention(no_attention, ["ACGTACGTAC"])
+    assert dv.attribute(no_attention, ["ACGTACGTAC"], method="saliency").values.shape == (1, 10)
