@@ -15,6 +15,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SMALL = {"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 4, "intermediate_size": 64}
 
 
+def assert_same_weights(a, b) -> None:
+    """Assert that two DnaModels hold bit-identical parameters, naming the first that differs."""
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert list(sa) == list(sb)
+    for name in sa:
+        assert torch.equal(sa[name], sb[name]), name
+
+
 def _save(model, config: dict, folder: Path, weights: str) -> Path:
     with quiet_transformers():
         model.save_pretrained(folder)  # safetensors, tied weights handled

@@ -1,8 +1,14 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
-import torch
 
 import dnabert_viz as dv
+
+from .checkpoints import assert_same_weights
 
 
 def test_training_is_reproducible_and_learns(demo_data):
@@ -10,8 +16,7 @@ def test_training_is_reproducible_and_learns(demo_data):
     settings = dict(hidden_size=32, num_layers=1, num_heads=2, epochs=3, seed=7, progress=False, device="cpu")
     a = dv.train_classifier(seqs, labels, **settings)
     b = dv.train_classifier(seqs, labels, **settings)
-    for (name, p), (_, q) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
-        assert torch.equal(p, q), name
+    assert_same_weights(a, b)
     held, y = demo_data.sequences("heldout")[:300], demo_data.labels("heldout")[:300]
     assert (a.predict(held).argmax(1) == y).mean() > 0.8  # 0.87 measured; chance is 0.5
 
@@ -43,11 +48,6 @@ def test_label_errors():
 
 def test_build_script_reproduces_a_model(tmp_path):
     """A short run of scripts/build_demo_model.py (the full run is offline: about 4 minutes)."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     script = Path(__file__).parents[1] / "scripts" / "build_demo_model.py"
     runs = []
     for name in ("a", "b"):
@@ -57,5 +57,4 @@ def test_build_script_reproduces_a_model(tmp_path):
         runs.append(json.loads((tmp_path / name / "training.json").read_text()))
     assert runs[0]["heldout_accuracy"] == runs[1]["heldout_accuracy"] and runs[0]["epochs"] == 1
     a, b = (dv.load_model(tmp_path / n, device="cpu") for n in "ab")
-    for (name, p), (_, q) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
-        assert torch.equal(p, q), name
+    assert_same_weights(a, b)

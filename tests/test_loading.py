@@ -40,8 +40,7 @@ def test_dnabert1_classifier_every_k(tmp_path, k, weights):
 def test_bin_weights_equal_the_saved_model(tmp_path):
     a = dv.load_model(checkpoints.dnabert1(tmp_path / "a", k=4, weights="bin", seed=3), device="cpu")
     b = dv.load_model(checkpoints.dnabert1(tmp_path / "b", k=4, weights="safetensors", seed=3), device="cpu")
-    for (name, p), (_, q) in zip(a.model.state_dict().items(), b.model.state_dict().items()):
-        assert torch.equal(p, q), name
+    checkpoints.assert_same_weights(a, b)
 
 
 def test_safetensors_preferred_over_bin(tmp_path):
