@@ -10,6 +10,18 @@ from .demo import DemoData, load_demo
 from .finetune import build_classifier, train_classifier
 from .io import read_mutation_file
 from .model import DnaModel, load_model
+from .motifs import (
+    Motif,
+    find_motifs,
+    find_seqlet_motifs,
+    load_motifs,
+    match_jaspar,
+    read_jaspar,
+    read_meme,
+    save_motifs,
+    write_jaspar,
+    write_meme,
+)
 from .scores import Scores
 from .sequences import check_sequences
 from .tokenization import Encoding, load_tokenizer
@@ -17,6 +29,16 @@ from .tokenization import Encoding, load_tokenizer
 __version__ = "0.1.0"
 
 __all__ = [
+    "write_meme",
+    "write_jaspar",
+    "save_motifs",
+    "read_meme",
+    "read_jaspar",
+    "match_jaspar",
+    "load_motifs",
+    "find_seqlet_motifs",
+    "find_motifs",
+    "Motif",
     "AttentionMaps",
     "DemoData",
     "DnaModel",

@@ -70,6 +70,39 @@ class DemoData:
                 mask[where[r.sequence_index], r.start:r.end] = True
         return mask
 
+    def recovery(self, matches: pd.DataFrame, q_cutoff: float = 0.05) -> pd.DataFrame:
+        """Which discovered motifs recover a planted one, from :func:`dnabert_viz.match_jaspar`'s table.
+
+        A discovered motif recovers a planted motif when its best JASPAR match
+        is the planted matrix or a matrix of the same TF family, with q below
+        ``q_cutoff``; any other motif is spurious.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per discovered motif: ``motif``, ``jaspar_id``,
+            ``jaspar_name``, ``q_value``, ``planted`` (the recovered planted id,
+            or None) and ``spurious``.
+        """
+        from .motifs.jaspar import jaspar_matrices
+
+        family = {m.matrix_id: m.family for m in jaspar_matrices()}
+        planted_family = {m.motif_id: family.get(m.motif_id) for m in self.motifs}
+        best = matches[matches["rank"] <= 1].drop_duplicates("motif")[["motif", "jaspar_id", "jaspar_name", "q_value"]]
+
+        def which(row) -> str | None:
+            if not row.q_value < q_cutoff:
+                return None
+            for planted_id, fam in planted_family.items():
+                if row.jaspar_id == planted_id or (fam and family.get(row.jaspar_id) == fam):
+                    return planted_id
+            return None
+
+        out = best.reset_index(drop=True)
+        out["planted"] = [which(r) for r in out.itertuples()]
+        out["spurious"] = out["planted"].isna()
+        return out
+
     def _rows(self, split, label) -> np.ndarray:
         if split not in (None, "train", "heldout"):
             raise ValueError(f"split must be 'train', 'heldout' or None, got {split!r}")

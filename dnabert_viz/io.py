@@ -1,8 +1,12 @@
-"""Files in: DNABERT's mutation files (more readers join as the command line grows)."""
+"""Files in: DNABERT's mutation files (more readers join as the command line grows); atomic file writing."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -43,3 +47,29 @@ def read_mutation_file(path: str | Path) -> pd.DataFrame:
             raise ValueError(f"{path}, line {number}: start {start} is after end {end}")
         rows.append((index, start, end, fields[3].strip()))
     return pd.DataFrame(rows, columns=["sequence_index", "start", "end", "replacement"])
+
+
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | bytes) -> None:
+    """Write a file so that it is complete or absent, never half-written.
+
+    Parameters
+    ----------
+    path : str or Path
+        Destination; a temporary file in the same folder is renamed onto it.
+    write : callable, str or bytes
+        Content, or a function that writes to the binary file handle it is given.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            if callable(write):
+                write(handle)
+            else:
+                handle.write(write.encode() if isinstance(write, str) else write)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -9,12 +9,12 @@ then a rename), with a format version.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .io import atomic_write
 
 FORMAT_VERSION = 1
 
@@ -74,16 +74,7 @@ class Scores:
             "meta": np.array(json.dumps(self.meta)),
         }
         arrays.update({f"extra/{k}": np.asarray(v) for k, v in self.extra.items()})
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Scores:

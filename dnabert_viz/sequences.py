@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-
 ALPHABET = "ACGT"
 _ALLOWED = frozenset("ACGTN")
 _IUPAC = frozenset("RYSWKMBDHV")
@@ -110,15 +108,3 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences") -> list[
     if not out:
         raise ValueError(f"{name} is empty: give at least one sequence")
     return out
-
-
-def one_hot(seq: str) -> np.ndarray:
-    """One-hot encode a sequence over ACGT.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape (L, 4), float32, columns A C G T; N is a row of zeros.
-    """
-    codes = np.frombuffer(seq.encode(), dtype=np.uint8)
-    return (codes[:, None] == np.frombuffer(ALPHABET.encode(), dtype=np.uint8)[None, :]).astype(np.float32)

@@ -1,0 +1,20 @@
+"""Motifs: discovery (DNABERT-viz algorithm, attribution seqlets), Motif objects, files, JASPAR matching."""
+
+from .discovery import find_motifs, find_seqlet_motifs
+from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jaspar, write_meme
+from .jaspar import jaspar_matrices, match_jaspar
+from .motif import Motif
+
+__all__ = [
+    "Motif",
+    "find_motifs",
+    "find_seqlet_motifs",
+    "jaspar_matrices",
+    "load_motifs",
+    "match_jaspar",
+    "read_jaspar",
+    "read_meme",
+    "save_motifs",
+    "write_jaspar",
+    "write_meme",
+]

@@ -1,0 +1,216 @@
+"""The DNABERT-viz motif analysis (Ji et al. 2021, ``motif_utils.py``), step by step.
+
+1. :func:`high_score_regions`: in each positive sequence, contiguous runs of at
+   least ``min_len`` nucleotides scoring above the sequence's mean and above
+   10 x its minimum.
+2. :func:`enriched_candidates`: every distinct region sequence is a candidate;
+   the number of positive and of negative sequences containing it (exact
+   substring, once per sequence) gives a hypergeometric p-value, adjusted by
+   Benjamini-Hochberg; candidates with adjusted p < ``pval_cutoff`` stay.
+3. :func:`merge_candidates`: shortest first, each candidate is aligned (no
+   internal gaps, free end gaps, match 1, mismatch 0) to the motifs merged so
+   far, and joins the best-scoring ones when the score reaches
+   max(min_len - 1, half the shorter length); its instances are moved onto
+   the key's extent by the alignment offset. Otherwise it becomes a new key.
+4. :func:`centre_windows`: every instance is re-centred on a ``window_size``
+   window (the extra base on the right when the difference is odd); windows
+   running off their sequence are dropped; motifs with fewer than
+   ``min_n_motif`` instances are dropped.
+
+Deviations from the published scripts, each on purpose:
+
+* The merge step's ties: the script computes ``best_score = max(alignments,
+  key=score)``, an alignment *object*, then compares each alignment to it,
+  so only that one alignment ever matches and ``align_all_ties`` does
+  nothing. Here every key whose score equals the best score is merged into
+  (``align_all_ties=True``), or only the first such key in insertion order.
+* The merge step's offsets: the script sets ``right_offset`` in three cases
+  and leaves it undefined in the fourth (both strings overhanging on the
+  right, possible because mismatches cost nothing), which crashes or reuses
+  the previous loop's value. Here an instance of the query always moves onto
+  the key's full extent: ``(start + offset, start + offset + len(key))``,
+  which is what the three defined cases compute.
+* Which of several equally good shifts Biopython returned first is an
+  implementation detail; here the shift with the longest overlap, then the
+  leftmost, is used.
+* Windows: the script keeps a window only if its end is ``< len(sequence)``,
+  losing windows that end exactly at the sequence's end; here ``<=``.
+* Biopython >= 1.86 changed ``PairwiseAligner``'s default gap scores, so the
+  published code now merges differently; this module does not use
+  Biopython and keeps the original scoring.
+* Defaults: the published command line uses ``min_len=5`` and
+  ``align_all_ties=False``, the function ``min_len=4`` and ``True``. This
+  workbench uses ``min_len=5`` and ``align_all_ties=True``.
+* Each motif's p-value is the smallest adjusted p-value among the
+  candidates merged into it (the script keeps none).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .alignment import align_to_keys, encode
+from .counting import count_containing
+from .motif import INSTANCE_COLUMNS, Motif
+from .stats import benjamini_hochberg, hypergeometric_pvalues
+
+
+def high_score_regions(values: np.ndarray, min_len: int = 5) -> pd.DataFrame:
+    """Contiguous high-score regions of every sequence (step 1).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (N, longest length) scores, NaN past each sequence's end.
+    min_len : int
+        Shortest region kept, in nucleotides.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sequence_index``, ``start``, ``end`` (end exclusive), in
+        sequence then position order.
+    """
+    values = np.asarray(values, dtype=float)
+    valid = ~np.isnan(values)
+    filled = np.where(valid, values, 0.0)
+    mean = filled.sum(axis=1, keepdims=True) / valid.sum(axis=1, keepdims=True)
+    minimum = np.where(valid, values, np.inf).min(axis=1, keepdims=True)
+    high = valid & (filled > mean) & (filled > 10 * minimum)
+    edges = np.diff(np.pad(high.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    keep = ends - starts >= min_len
+    return pd.DataFrame({"sequence_index": rows[keep], "start": starts[keep], "end": ends[keep]})
+
+
+def enriched_candidates(
+    pos_seqs: list[str], neg_seqs: list[str], candidates: list[str], pval_cutoff: float
+) -> pd.DataFrame:
+    """Counts and adjusted p-values of distinct candidate sequences, significant ones only (step 2).
+
+    Parameters
+    ----------
+    pos_seqs, neg_seqs : list of str
+        Positive and negative sequences.
+    candidates : list of str
+        Distinct region sequences.
+    pval_cutoff : float
+        Keep candidates with Benjamini-Hochberg adjusted p below this.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per kept candidate: ``candidate``, ``n_pos``, ``n_neg``
+        (sequences containing it), ``p_value``, ``p_adjusted``, in first-seen order.
+    """
+    groups = np.r_[np.zeros(len(pos_seqs), np.int64), np.ones(len(neg_seqs), np.int64)]
+    counts = count_containing(pos_seqs + neg_seqs, candidates, groups)
+    p = hypergeometric_pvalues(counts[:, 0], counts.sum(axis=1), len(pos_seqs), len(pos_seqs) + len(neg_seqs))
+    table = pd.DataFrame(
+        {"candidate": candidates, "n_pos": counts[:, 0], "n_neg": counts[:, 1], "p_value": p,
+         "p_adjusted": benjamini_hochberg(p)}
+    )
+    return table[table["p_adjusted"] < pval_cutoff].reset_index(drop=True)
+
+
+def merge_candidates(
+    candidates: list[str], instances: dict[str, np.ndarray], min_len: int = 5, align_all_ties: bool = True
+) -> dict[str, dict]:
+    """Merge similar candidates, shortest first (step 3).
+
+    Parameters
+    ----------
+    candidates : list of str
+        Candidate sequences (any order; sorted by length here, stably).
+    instances : dict of str to numpy.ndarray
+        Each candidate's instances, (n, 3) rows of sequence index, start, end.
+    min_len : int
+        Enters the merge threshold max(min_len - 1, half the shorter length).
+    align_all_ties : bool
+        Merge into every best-scoring key (True) or the first one only.
+
+    Returns
+    -------
+    dict
+        Key sequence -> ``{"instances": (n, 3) array, "members": [candidates]}``,
+        in the order keys were created.
+    """
+    merged: dict[str, dict] = {}
+    keys: list[str] = []
+    codes = np.zeros((0, 0), dtype=np.uint8)
+    key_lengths = np.zeros(0, dtype=np.int64)
+    for cand in sorted(candidates, key=len):
+        if keys:
+            scores, offsets = align_to_keys(cand, codes, key_lengths)
+            cutoff = np.maximum(min_len - 1, 0.5 * np.minimum(len(cand), key_lengths))
+            passing = np.flatnonzero(scores >= cutoff)
+        else:
+            passing = np.zeros(0, dtype=np.int64)
+        if len(passing) == 0:
+            merged[cand] = {"instances": [instances[cand]], "members": [cand]}
+            keys.append(cand)
+            codes = encode(keys)
+            key_lengths = np.array([len(k) for k in keys])
+            continue
+        best = passing[scores[passing] == scores[passing].max()]
+        for k in best if align_all_ties else best[:1]:
+            moved = instances[cand].copy()
+            moved[:, 1] += offsets[k]
+            moved[:, 2] = moved[:, 1] + key_lengths[k]
+            merged[keys[k]]["instances"].append(moved)
+            merged[keys[k]]["members"].append(cand)
+    return {k: {"instances": np.concatenate(v["instances"]), "members": v["members"]} for k, v in merged.items()}
+
+
+def centre_windows(instances: np.ndarray, lengths: np.ndarray, window_size: int) -> np.ndarray:
+    """Re-centre (n, 3) instances on ``window_size`` windows, dropping those off their sequence (step 4)."""
+    grow = window_size - (instances[:, 2] - instances[:, 1])
+    out = instances.copy()
+    out[:, 1] -= grow // 2
+    out[:, 2] = out[:, 1] + window_size
+    inside = (out[:, 1] >= 0) & (out[:, 2] <= lengths[out[:, 0]])
+    return out[inside]
+
+
+def dnabert_viz_motifs(
+    pos_seqs: list[str],
+    neg_seqs: list[str],
+    values: np.ndarray,
+    window_size: int = 24,
+    min_len: int = 5,
+    pval_cutoff: float = 0.005,
+    min_n_motif: int = 3,
+    align_all_ties: bool = True,
+) -> list[Motif]:
+    """The four steps on validated input; see :func:`dnabert_viz.find_motifs` for the parameters."""
+    region_array = high_score_regions(values, min_len).to_numpy(np.int64)
+    sites = [pos_seqs[i][s:e] for i, s, e in region_array]
+    kept = enriched_candidates(pos_seqs, neg_seqs, list(dict.fromkeys(sites)), pval_cutoff)
+    if kept.empty:
+        return []
+    wanted = set(kept["candidate"])
+    instances = {}
+    for site, row in zip(sites, region_array):
+        if site in wanted:
+            instances.setdefault(site, []).append(row)
+    instances = {k: np.array(v, dtype=np.int64) for k, v in instances.items()}
+    merged = merge_candidates(kept["candidate"].tolist(), instances, min_len, align_all_ties)
+    adjusted = dict(zip(kept["candidate"], kept["p_adjusted"]))
+    lengths = np.array([len(s) for s in pos_seqs])
+    motifs = []
+    for key, group in merged.items():
+        windows = centre_windows(group["instances"], lengths, window_size)
+        if len(windows) < min_n_motif:
+            continue
+        table = pd.DataFrame(windows, columns=["sequence_index", "start", "end"])
+        table["strand"] = "+"
+        table["sequence"] = [pos_seqs[i][s:e] for i, s, e in windows]
+        motifs.append(
+            Motif.from_sites(
+                key, table[INSTANCE_COLUMNS], p_value=float(min(adjusted[m] for m in group["members"])),
+                method="dnabert_viz", meta={"members": group["members"]},
+            )
+        )
+    return sorted(motifs, key=lambda m: -m.n_instances)

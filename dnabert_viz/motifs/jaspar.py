@@ -1,0 +1,132 @@
+"""Match motifs to JASPAR offline: TOMTOM (memelite) against pyjaspar's bundled database.
+
+memelite's TOMTOM compares columns by Euclidean distance only, so a
+near-uniform query (a DNABERT-viz window's flanks, a weak cluster) can still
+match "significantly". Queries are therefore trimmed of flanking columns
+below ``trim_information`` bits, and queries whose trimmed total information
+is below ``min_information`` bits are reported without a match. Every row
+carries the query's information content so a reader can judge a match.
+Discovered motifs often have columns of exactly 0 and 1 (a model that learned
+one k-mer); such hard columns sit far, in Euclidean distance, from every
+soft JASPAR column, so each query column is mixed with ``pseudocount`` of
+the uniform distribution first (as MEME-suite tools do when turning sites
+into matrices).
+
+The first TOMTOM call in a fresh environment compiles memelite's numba
+kernels (about a minute); later processes reuse numba's on-disk cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ..sequences import ALPHABET
+from .motif import Motif
+from .stats import benjamini_hochberg
+
+MATCH_COLUMNS = [
+    "motif", "information", "n_instances", "rank", "jaspar_id", "jaspar_name", "tf_family",
+    "p_value", "q_value", "orientation", "offset", "overlap", "note",
+]
+
+
+@dataclass(frozen=True)
+class JasparMatrix:
+    """One JASPAR matrix: id, TF name, TF family (;-joined) and (L, 4) probabilities."""
+
+    matrix_id: str
+    name: str
+    family: str
+    pwm: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def jaspar_matrices(collection: str = "CORE", tax_group: str = "vertebrates", release: str = "JASPAR2026") -> tuple[JasparMatrix, ...]:
+    """JASPAR matrices of a collection and taxonomic group, from pyjaspar's offline database (cached).
+
+    Raises
+    ------
+    ValueError
+        When the selection is empty (unknown collection, group or release).
+    """
+    from pyjaspar import jaspardb
+
+    try:
+        found = jaspardb(release=release).fetch_motifs(collection=collection, tax_group=[tax_group])
+    except Exception as err:
+        raise ValueError(f"pyjaspar cannot read release {release!r}: {err}") from None
+    out = []
+    for m in found:
+        counts = np.array([m.counts[b] for b in ALPHABET], dtype=float).T
+        out.append(JasparMatrix(m.matrix_id, m.name, ";".join(m.tf_family or []), counts / counts.sum(axis=1, keepdims=True)))
+    if not out:
+        raise ValueError(f"JASPAR {release} has no {collection} matrices for tax_group={tax_group!r}")
+    return tuple(out)
+
+
+def match_jaspar(
+    motifs: list[Motif],
+    collection: str = "CORE",
+    tax_group: str = "vertebrates",
+    release: str = "JASPAR2026",
+    n_matches: int = 1,
+    min_information: float = 4.0,
+    trim_information: float = 0.25,
+    pseudocount: float = 0.1,
+) -> pd.DataFrame:
+    """Best JASPAR matches of each motif by TOMTOM, fully offline.
+
+    Parameters
+    ----------
+    motifs : list of Motif
+        Query motifs.
+    collection, tax_group, release : str
+        The JASPAR selection (pyjaspar's names).
+    n_matches : int
+        Rows per query, best first.
+    min_information : float
+        Queries with less total information (bits, after trimming) get one
+        row with no match and a note.
+    trim_information : float
+        Flanking columns below this many bits are trimmed before matching.
+    pseudocount : float
+        Weight of the uniform distribution mixed into each query column
+        (0 leaves the query as it is).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``motif``, ``information`` (bits of the trimmed query),
+        ``n_instances``, ``rank``, ``jaspar_id``, ``jaspar_name``,
+        ``tf_family``, ``p_value``, ``q_value`` (Benjamini-Hochberg over all
+        targets of that query), ``orientation`` (``+`` or ``-``, the target's
+        strand), ``offset`` and ``overlap`` (as memelite's TOMTOM reports
+        them), ``note``.
+    """
+    from memelite import tomtom
+
+    targets = jaspar_matrices(collection, tax_group, release)
+    queries = [m.trimmed(trim_information) for m in motifs]
+    bits = np.array([q.information_content.sum() for q in queries])
+    usable = np.flatnonzero(bits >= min_information)
+    rows = []
+    if len(usable):
+        softened = [((1 - pseudocount) * queries[i].pwm + pseudocount / 4).T for i in usable]
+        p, _, offsets, overlaps, strands = tomtom(softened, [t.pwm.T for t in targets], reverse_complement=True)
+    for k, i in enumerate(usable):
+        q = benjamini_hochberg(p[k])
+        for rank, t in enumerate(np.argsort(p[k], kind="stable")[:n_matches], start=1):
+            target = targets[t]
+            rows.append((motifs[i].name, bits[i], motifs[i].n_instances, rank, target.matrix_id, target.name,
+                         target.family, p[k, t], q[t], "-" if strands[k, t] else "+", int(offsets[k, t]),
+                         int(overlaps[k, t]), ""))
+    for i in np.setdiff1d(np.arange(len(motifs)), usable):
+        rows.append((motifs[i].name, bits[i], motifs[i].n_instances, 0, None, None, None, np.nan, np.nan, None, None,
+                     None, f"low information ({bits[i]:.1f} bits < {min_information}): not matched"))
+    order = {m.name: n for n, m in enumerate(motifs)}
+    table = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    return table.sort_values(["motif", "rank"], key=lambda c: c.map(order) if c.name == "motif" else c).reset_index(drop=True)

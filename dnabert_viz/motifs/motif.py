@@ -1,0 +1,180 @@
+"""The Motif object: instances, aligned sites, PWM, information content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..sequences import ALPHABET
+from ..synthetic import reverse_complement
+
+INSTANCE_COLUMNS = ["sequence_index", "start", "end", "strand", "sequence"]
+
+
+def site_counts(sites: list[str]) -> np.ndarray:
+    """Base counts of equal-length aligned sites, (L, 4) over ACGT; ``N`` counts nowhere.
+
+    Raises
+    ------
+    ValueError
+        When the sites are missing or differ in length.
+    """
+    if not sites:
+        raise ValueError("no sites: a motif needs at least one aligned instance")
+    width = len(sites[0])
+    for i, site in enumerate(sites):
+        if len(site) != width:
+            raise ValueError(f"site {i} is {len(site)} nt, the first is {width} nt: aligned sites must be equally long")
+    codes = np.frombuffer("".join(sites).encode(), dtype=np.uint8).reshape(len(sites), width)
+    letters = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+    return (codes[:, :, None] == letters[None, None, :]).sum(axis=0).astype(float)
+
+
+def information_content(pwm: np.ndarray) -> np.ndarray:
+    """Information content of each column against a uniform background, in bits, (L,)."""
+    p = np.asarray(pwm, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log2(p), 0.0)
+    return 2.0 + plogp.sum(axis=1)
+
+
+@dataclass
+class Motif:
+    """A discovered (or read) motif.
+
+    Attributes
+    ----------
+    name : str
+        Its name (DNABERT-viz motifs are named by their seed sequence).
+    counts : numpy.ndarray
+        (L, 4) base counts over A C G T at each aligned position.
+    instances : pandas.DataFrame
+        One row per instance: ``sequence_index``, ``start``, ``end`` (0-based,
+        end exclusive, in the scanned sequence), ``strand`` and the aligned
+        ``sequence`` (reverse-complemented for ``-``). Empty for motifs read
+        from a matrix file.
+    p_value : float
+        Enrichment p-value (BH-adjusted for DNABERT-viz), NaN where none applies.
+    method : str
+        ``dnabert_viz``, ``seqlets`` or the file format it came from.
+    contribution : numpy.ndarray or None
+        (L, 4) mean per-nucleotide contribution of the aligned instances
+        (seqlets), for contribution-weighted logos.
+    meta : dict
+        Anything else (merged candidates, thresholds).
+    """
+
+    name: str
+    counts: np.ndarray
+    instances: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=INSTANCE_COLUMNS))
+    p_value: float = float("nan")
+    method: str = ""
+    contribution: np.ndarray | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.counts = np.asarray(self.counts, dtype=float)
+        if self.counts.ndim != 2 or self.counts.shape[1] != 4:
+            raise ValueError(f"motif {self.name!r}: counts must be (L, 4) over ACGT, got {self.counts.shape}")
+        if (self.counts.sum(axis=1) <= 0).any():
+            raise ValueError(f"motif {self.name!r}: a column has no counts")
+
+    @classmethod
+    def from_sites(cls, name: str, instances: pd.DataFrame, **kwargs) -> Motif:
+        """Build a motif from an instance table whose ``sequence`` column holds aligned sites."""
+        instances = instances.reset_index(drop=True)[INSTANCE_COLUMNS]
+        return cls(name, site_counts(instances["sequence"].tolist()), instances, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __repr__(self) -> str:
+        return (
+            f"Motif({self.name!r}, {len(self)} nt, {self.n_instances} instances, "
+            f"{self.information_content.sum():.1f} bits, p={self.p_value:.3g})"
+        )
+
+    @property
+    def n_instances(self) -> int:
+        """Number of instances (for a matrix read from a file: its site count)."""
+        return len(self.instances) if len(self.instances) else int(round(self.counts[0].sum()))
+
+    @property
+    def sequences(self) -> list[str]:
+        """The aligned instance sequences."""
+        return self.instances["sequence"].tolist()
+
+    @property
+    def pwm(self) -> np.ndarray:
+        """Position probability matrix, (L, 4), rows sum to 1."""
+        return self.counts / self.counts.sum(axis=1, keepdims=True)
+
+    @property
+    def information_content(self) -> np.ndarray:
+        """Bits per column against a uniform background, (L,)."""
+        return information_content(self.pwm)
+
+    @property
+    def consensus(self) -> str:
+        """Most frequent base of each column (``N`` where no base has half the column)."""
+        pwm = self.pwm
+        best = pwm.argmax(axis=1)
+        return "".join(ALPHABET[b] if pwm[i, b] >= 0.5 else "N" for i, b in enumerate(best))
+
+    def to_dataframe(self, kind: str = "probability") -> pd.DataFrame:
+        """The matrix in logomaker's layout: columns A C G T, one row per position.
+
+        Parameters
+        ----------
+        kind : {"probability", "counts", "information", "contribution"}
+            ``information`` scales each column's probabilities by its bits;
+            ``contribution`` is the mean contribution of the aligned instances.
+        """
+        if kind == "probability":
+            values = self.pwm
+        elif kind == "counts":
+            values = self.counts
+        elif kind == "information":
+            values = self.pwm * self.information_content[:, None]
+        elif kind == "contribution":
+            if self.contribution is None:
+                raise ValueError(f"motif {self.name!r} has no contribution matrix (only seqlet motifs do)")
+            values = self.contribution
+        else:
+            raise ValueError(f"kind must be probability, counts, information or contribution, not {kind!r}")
+        frame = pd.DataFrame(values, columns=list(ALPHABET))
+        frame.index.name = "pos"
+        return frame
+
+    def trimmed(self, min_information: float = 0.25) -> Motif:
+        """A copy without the flanking columns below ``min_information`` bits.
+
+        Instance coordinates and sequences are cut to the kept columns (on the
+        right strand). A motif with no column above the threshold is returned whole.
+        """
+        keep = np.flatnonzero(self.information_content >= min_information)
+        if len(keep) == 0 or (keep[0] == 0 and keep[-1] == len(self) - 1):
+            return self
+        left, right = int(keep[0]), int(len(self) - 1 - keep[-1])
+        inst = self.instances.copy()
+        if len(inst):
+            plus = (inst["strand"] != "-").to_numpy()
+            inst["start"] = inst["start"] + np.where(plus, left, right)
+            inst["end"] = inst["end"] - np.where(plus, right, left)
+            inst["sequence"] = [s[left: len(s) - right] for s in inst["sequence"]]
+        contribution = None if self.contribution is None else self.contribution[left: len(self) - right]
+        return Motif(
+            self.name, self.counts[left: len(self) - right], inst, self.p_value, self.method, contribution,
+            {**self.meta, "trimmed": [left, right]},
+        )
+
+    def reverse_complement(self) -> Motif:
+        """The motif read on the other strand (instances keep their coordinates, strands flip)."""
+        inst = self.instances.copy()
+        if len(inst):
+            inst["strand"] = inst["strand"].map({"+": "-", "-": "+"})
+            inst["sequence"] = [reverse_complement(s) for s in inst["sequence"]]
+        contribution = None if self.contribution is None else self.contribution[::-1, ::-1].copy()
+        return Motif(self.name, self.counts[::-1, ::-1].copy(), inst, self.p_value, self.method, contribution, dict(self.meta))

@@ -1,0 +1,297 @@
+"""Motif discovery step by step (hand-built inputs), end to end (planted motifs), and on the demo."""
+
+from math import comb
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dnabert_viz as dv
+from dnabert_viz.motifs.alignment import align_to_keys, encode
+from dnabert_viz.motifs.counting import count_containing
+from dnabert_viz.motifs.dnabertviz import centre_windows, high_score_regions, merge_candidates
+from dnabert_viz.motifs.stats import benjamini_hochberg, hypergeometric_pvalues
+from dnabert_viz.synthetic import reverse_complement
+
+
+def random_dna(rng, n, length):
+    return ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(n)]
+
+
+# ---- step 1: regions -------------------------------------------------------------------------
+
+def test_regions_above_mean_and_ten_times_minimum():
+    row = np.array([0.01, 0.01, 1.5, 1.5, 1.5, 1.5, 1.5, 0.01, 1.5, 1.5, 0.01, 2, 2, 2, 2, 2, 2, np.nan, np.nan])
+    # mean 1.33 (NaN excluded), minimum 0.01
+    regions = high_score_regions(row[None, :], min_len=5)
+    assert regions.values.tolist() == [[0, 2, 7], [0, 11, 17]]  # the 2-long run is too short; NaN is padding
+    # a high minimum: nothing is above 10 x min, so no region at all
+    assert high_score_regions((row + 5)[None, :], min_len=5).empty
+
+
+def test_regions_are_per_sequence():
+    values = np.array([[0.01] * 3 + [1.0] * 6 + [0.01], [1.0] * 6 + [0.01] * 4])
+    assert high_score_regions(values, 5).values.tolist() == [[0, 3, 9], [1, 0, 6]]
+
+
+# ---- step 2: counting and the test -----------------------------------------------------------
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_counting_equals_substring_search(seed):
+    rng = np.random.default_rng(seed)
+    texts = ["".join(rng.choice(list("ACGTN"), p=[0.24] * 4 + [0.04], size=rng.integers(3, 80))) for _ in range(200)]
+    patterns = set()
+    for t in texts[:80]:  # short, medium and > 27 nt (hashed, then verified) patterns
+        a = int(rng.integers(0, len(t)))
+        patterns.add(t[a: a + int(rng.integers(1, 45))])
+    patterns = sorted(patterns)
+    groups = rng.integers(0, 2, size=len(texts))
+    expected = np.zeros((len(patterns), 2), dtype=int)
+    for j, p in enumerate(patterns):
+        for i, t in enumerate(texts):
+            expected[j, groups[i]] += p in t
+    assert (count_containing(texts, patterns, groups) == expected).all()
+
+
+def test_counting_once_per_sequence():
+    counts = count_containing(["AAAAAAA", "CAAAAC", "GGG"], ["AAAA", "GGG", "TTTT"], np.array([0, 1, 1]))
+    assert counts.tolist() == [[1, 1], [0, 1], [0, 0]]
+
+
+def test_hypergeometric_pvalue_by_hand():
+    # 20 sequences, 10 positive; a candidate in 6 sequences, 5 of them positive
+    expected = sum(comb(10, x) * comb(10, 6 - x) for x in (5, 6)) / comb(20, 6)
+    assert hypergeometric_pvalues(np.array([5]), np.array([6]), 10, 20)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_benjamini_hochberg_by_hand():
+    p = np.array([0.01, 0.04, 0.03, 0.5])
+    # sorted 0.01, 0.03, 0.04, 0.5 -> 0.04, 0.06, 0.0533, 0.5 -> running minimum from the top
+    assert benjamini_hochberg(p) == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+
+
+# ---- step 3: alignment and merging -----------------------------------------------------------
+
+def test_gapless_alignment_score_and_offset():
+    keys = ["TATAAA", "GGGCCC", "AAAT"]
+    scores, offsets = align_to_keys("CTATAAAG", encode(keys), np.array([6, 6, 4]))
+    assert scores.tolist() == [6, 1, 3]
+    assert offsets[0] == 1  # TATAAA starts at query position 1
+    scores, offsets = align_to_keys("AATCG", encode(["CCAAT"]), np.array([5]))
+    assert (scores[0], offsets[0]) == (3, -2)  # free end gaps: the key overhangs on the left
+
+
+def test_merge_moves_instances_onto_the_key():
+    instances = {"TATAAA": np.array([[0, 10, 16]]), "CTATAAAG": np.array([[1, 5, 13], [2, 0, 8]]),
+                 "GGGCCCGG": np.array([[3, 4, 12]])}
+    merged = merge_candidates(list(instances), instances, min_len=5)
+    assert list(merged) == ["TATAAA", "GGGCCCGG"]
+    assert merged["TATAAA"]["instances"].tolist() == [[0, 10, 16], [1, 6, 12], [2, 1, 7]]
+    assert merged["TATAAA"]["members"] == ["TATAAA", "CTATAAAG"]
+
+
+def test_merge_threshold_is_max_of_min_len_minus_one_and_half_the_shorter():
+    instances = {"ACGTAC": np.array([[0, 0, 6]]), "ACGTTTTTTT": np.array([[1, 0, 10]])}
+    # best alignment: 5 identical letters (ACGT + one more) >= max(4, 3): merged
+    assert len(merge_candidates(list(instances), instances, min_len=5)) == 1
+    # min_len 7 raises the bar to 6: not merged
+    assert len(merge_candidates(list(instances), instances, min_len=7)) == 2
+
+
+def test_ties_merge_into_every_best_key_or_only_the_first():
+    instances = {"AAAAC": np.array([[0, 0, 5]]), "GGGGT": np.array([[1, 0, 5]]), "AAAACGGGGT": np.array([[2, 0, 10]])}
+    both = merge_candidates(list(instances), instances, min_len=5, align_all_ties=True)
+    first = merge_candidates(list(instances), instances, min_len=5, align_all_ties=False)
+    assert both["AAAAC"]["instances"].tolist() == [[0, 0, 5], [2, 0, 5]]
+    assert both["GGGGT"]["instances"].tolist() == [[1, 0, 5], [2, 5, 10]]
+    assert first["AAAAC"]["instances"].tolist() == [[0, 0, 5], [2, 0, 5]]
+    assert first["GGGGT"]["instances"].tolist() == [[1, 0, 5]]
+
+
+# ---- step 4: windows -------------------------------------------------------------------------
+
+def test_windows_centre_with_the_extra_base_on_the_right():
+    inst = np.array([[0, 10, 15], [0, 10, 16], [1, 0, 5], [1, 17, 22], [1, 16, 21]])
+    out = centre_windows(inst, np.array([40, 24]), 10)
+    # 5 nt -> 2 left, 3 right; 6 nt -> 2 and 2; [-2, 8) and [15, 25) fall off their sequence;
+    # [14, 24) ends exactly at the sequence's end and is kept (the published code drops it)
+    assert out.tolist() == [[0, 8, 18], [0, 8, 18], [1, 14, 24]]
+    # a region longer than the window shrinks, one more base from the left when odd
+    assert centre_windows(np.array([[0, 10, 17]]), np.array([40]), 4).tolist() == [[0, 12, 16]]
+
+
+# ---- the whole method ------------------------------------------------------------------------
+
+def planted_set(seed=0, n=60, site="GATTACAGG", length=60):
+    rng = np.random.default_rng(seed)
+    pos, starts = random_dna(rng, n, length), []
+    scores = rng.uniform(0.01, 0.2, size=(n, length))
+    for i in range(n):
+        s = int(rng.integers(0, length - len(site)))
+        pos[i] = pos[i][:s] + site + pos[i][s + len(site):]
+        scores[i, s: s + len(site)] = 1.0
+        starts.append(s)
+    return pos, random_dna(rng, n, length), scores, np.array(starts)
+
+
+def test_planted_motif_is_recovered_at_its_places():
+    pos, neg, scores, starts = planted_set()
+    motifs = dv.find_motifs(pos, neg, scores, window_size=13, min_len=5, min_n_motif=3)
+    top = motifs[0]
+    assert top.name == "GATTACAGG" and top.method == "dnabert_viz"
+    assert top.consensus[2:11] == "GATTACAGG"
+    inside = (starts >= 2) & (starts + 11 <= 60)  # 13-nt windows that fit in their sequence
+    assert sorted(top.instances["sequence_index"]) == list(np.flatnonzero(inside))
+    assert (top.instances["start"].to_numpy() == starts[top.instances["sequence_index"]] - 2).all()
+    assert top.p_value < 1e-10
+    assert top.to_dataframe().shape == (13, 4)
+
+
+def test_scores_object_and_list_inputs_agree():
+    pos, neg, scores, _ = planted_set(1)
+    as_scores = dv.Scores(pos, scores.astype(np.float32), "test")
+    a = dv.find_motifs(pos, neg, as_scores)
+    b = dv.find_motifs(pos, neg, list(scores.astype(np.float32)))
+    assert [m.name for m in a] == [m.name for m in b]
+    assert all(x.instances.equals(y.instances) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda p, n, s: (p, n, s[:-1]), "has 59 rows for 60 sequences"),
+        (lambda p, n, s: (p, n, s[:, :50]), r"pos_scores\[0\] has 50 values for a sequence of 60 nt"),
+        (lambda p, n, s: (p[:3] + [p[3][:7] + "R" + p[3][8:]] + p[4:], n, s), r"pos_seqs\[3\] has 'R' at position 7"),
+        (lambda p, n, s: (p, n[:5] + ["ACGT-ACGT"] + n[6:], s), r"neg_seqs\[5\] has '-' at position 4"),
+        (lambda p, n, s: (p, [], s), "neg_seqs is empty"),
+        (lambda p, n, s: ([], n, s[:0]), "pos_seqs is empty"),
+        (lambda p, n, s: (p, n, np.where(np.arange(60) == 9, np.nan, s)), r"pos_scores\[0\] is not finite at position 9"),
+    ],
+)
+def test_bad_input_is_named(change, message):
+    pos, neg, scores, _ = planted_set()
+    with pytest.raises(ValueError, match=message):
+        dv.find_motifs(*change(pos, neg, scores))
+
+
+def test_scores_for_other_sequences_are_refused():
+    pos, neg, scores, _ = planted_set()
+    other = dv.Scores(pos[:-1] + ["ACGT" * 15], scores.astype(np.float32), "test")
+    with pytest.raises(ValueError, match="sequence 59 differs"):
+        dv.find_motifs(pos, neg, other)
+
+
+# ---- seqlets ---------------------------------------------------------------------------------
+
+def test_seqlets_recover_a_planted_motif_on_both_strands():
+    rng = np.random.default_rng(3)
+    site, n, length = "TGACGTCAGG", 80, 70
+    seqs = random_dna(rng, n, length)
+    scores = rng.normal(0, 0.02, size=(n, length))
+    truth = []
+    for i in range(n):
+        s = int(rng.integers(5, length - len(site) - 5))
+        strand = "+" if i % 2 else "-"
+        seqs[i] = seqs[i][:s] + (site if strand == "+" else reverse_complement(site)) + seqs[i][s + len(site):]
+        scores[i, s: s + len(site)] += 0.5
+        truth.append((i, s, s + len(site)))
+    motifs = dv.find_seqlet_motifs(seqs, scores, width=10, flank=3)
+    assert len(motifs) == 1
+    m = motifs[0]
+    assert m.consensus in (site, reverse_complement(site))
+    assert m.n_instances >= 0.9 * n
+    got = set(m.instances[["sequence_index", "start", "end"]].itertuples(index=False, name=None))
+    assert len(got & set(truth)) >= 0.9 * n
+    for row in m.instances.itertuples():
+        assert row.sequence == (seqs[row.sequence_index][row.start: row.end] if row.strand == "+"
+                                else reverse_complement(seqs[row.sequence_index][row.start: row.end]))
+    assert m.contribution.shape == (len(site), 4) and m.contribution.sum() > 0
+    assert np.isnan(m.p_value)
+
+
+def test_seqlets_on_noise_find_nothing():
+    rng = np.random.default_rng(4)
+    seqs = random_dna(rng, 60, 80)
+    assert dv.find_motifs(seqs, None, rng.normal(size=(60, 80)), method="seqlets") == []
+
+
+# ---- Motif, files ----------------------------------------------------------------------------
+
+def test_motif_information_trimming_and_strands():
+    inst = pd.DataFrame({"sequence_index": [0, 1, 2, 3], "start": [10, 20, 5, 0], "end": [16, 26, 11, 6],
+                         "strand": ["+", "+", "-", "+"], "sequence": ["ACGTAA", "CCGTAG", "GCGTAT", "TCGTAC"]})
+    m = dv.Motif.from_sites("m", inst)
+    assert m.information_content[1:4] == pytest.approx([2, 2, 2])
+    assert m.information_content[0] == pytest.approx(0.0)  # A C G T once each
+    assert m.consensus == "NCGTAN"
+    t = m.trimmed(0.5)
+    assert len(t) == 4 and t.sequences == ["CGTA"] * 4
+    assert t.instances[["start", "end"]].values.tolist() == [[11, 15], [21, 25], [6, 10], [1, 5]]
+    assert m.reverse_complement().consensus == "NTACGN"
+
+
+def test_meme_jaspar_and_folder_round_trips(tmp_path):
+    pos, neg, scores, _ = planted_set()
+    motifs = dv.find_motifs(pos, neg, scores, window_size=13)
+    folder = dv.save_motifs(motifs, tmp_path / "out")
+    back = dv.load_motifs(folder)
+    assert [m.name for m in back] == [m.name for m in motifs]
+    for a, b in zip(motifs, back):
+        assert np.array_equal(a.counts, b.counts) and a.instances.equals(b.instances)
+        assert a.p_value == pytest.approx(b.p_value)
+    meme = dv.read_meme(folder / "motifs.meme")
+    assert np.allclose(meme[0].pwm, motifs[0].pwm, atol=1e-6) and meme[0].n_instances == motifs[0].n_instances
+    jaspar = dv.read_jaspar(folder / "motifs.jaspar")
+    assert np.array_equal(jaspar[0].counts, motifs[0].counts)
+    lines = (folder / f"motif_GATTACAGG_{motifs[0].n_instances}.txt").read_text().splitlines()
+    assert lines == motifs[0].sequences
+    tidy = pd.read_csv(folder / "motifs.tsv", sep="\t")
+    assert len(tidy) == sum(m.n_instances for m in motifs)
+    assert list(tidy.columns) == ["motif", "method", "p_value", "sequence_index", "start", "end", "strand", "sequence"]
+
+
+def test_reading_a_published_jaspar_matrix_and_bad_files(tmp_path):
+    path = tmp_path / "MA0108.3.jaspar"
+    path.write_text(">MA0108.3\tTBP\nA  [ 3 61 0 62 47 63 39 ]\nC  [ 8 0 2 0 0 1 1 ]\n"
+                    "G  [ 3 1 1 1 0 3 7 ]\nT  [ 54 6 65 5 21 1 21 ]\n")
+    (m,) = dv.read_jaspar(path)
+    assert m.name == "MA0108.3" and len(m) == 7 and m.consensus == "TATAAAA"
+    path.write_text(">X\nA [ 1 2 ]\nC [ 1 2 ]\nG [ 1 2 ]\nU [ 1 2 ]\n")
+    with pytest.raises(ValueError, match="line 5: expected 'T"):
+        dv.read_jaspar(path)
+    bad = tmp_path / "bad.meme"
+    bad.write_text("MEME version 4\n\nMOTIF x\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.25 0.25\n0.5 0.5\n")
+    with pytest.raises(ValueError, match="line 6: expected 4 probabilities"):
+        dv.read_meme(bad)
+
+
+# ---- JASPAR and the demo ---------------------------------------------------------------------
+
+def test_jaspar_matrices_match_themselves_and_uniform_motifs_are_not_matched(demo_data):
+    planted = [dv.Motif(p.motif_id, p.pwm * 100) for p in demo_data.motifs]
+    uniform = dv.Motif("flat", np.full((12, 4), 25.0))
+    table = dv.match_jaspar(planted + [uniform])
+    assert table["jaspar_id"].tolist()[:3] == [p.motif_id for p in demo_data.motifs]
+    assert (table["q_value"][:3] < 1e-6).all()
+    assert table["note"][3].startswith("low information (0.0 bits")
+    assert np.isnan(table["p_value"][3])
+
+
+def test_demo_motifs_are_found_and_matched(demo_model, demo_data):
+    table = demo_data.table
+    pos = table.loc[table["label"] == 1, "sequence"].tolist()
+    neg = table.loc[table["label"] == 0, "sequence"].tolist()
+    motifs = dv.find_motifs(pos, neg, dv.cls_attention(demo_model, pos, progress=False))
+    recovery = demo_data.recovery(dv.match_jaspar(motifs))
+    assert set(recovery["planted"].dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}
+    assert not recovery["spurious"].any()
+
+
+def test_demo_seqlets_from_integrated_gradients(demo_model, demo_data):
+    pos = demo_data.sequences("heldout", 1)[:150]
+    ig = dv.attribute(demo_model, pos, n_steps=20, progress=False)
+    motifs = dv.find_motifs(pos, None, ig, method="seqlets")
+    recovery = demo_data.recovery(dv.match_jaspar(motifs))
+    assert {"MA0139.2", "MA0106.3"} <= set(recovery["planted"].dropna())
+    # the TBP seqlet motif is the exact 6-mer TATAAA: its best match is TBP, but with q > 0.05
+    assert recovery["spurious"].sum() <= 2
