@@ -1,0 +1,159 @@
+"""Interactive plotly figures: score tracks, ISM mutation maps, attention heatmaps.
+
+Figures are ``plotly.graph_objects.Figure`` objects (they render in
+JupyterLab, export to standalone HTML with plotly.js embedded, and to PNG/SVG
+with kaleido where installed). Colours are the nucleotide scheme of
+:mod:`dnabert_viz.plot.logos`; diverging maps are centred on zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..attention import AttentionMaps
+from ..scores import Scores
+from ..sequences import ALPHABET
+from .logos import COLORS
+
+_SPAN_COLORS = ["#8E44AD", "#16A085", "#D35400", "#2C3E50", "#C0392B"]
+_LAYOUT = dict(template="simple_white", font=dict(family="Arial, sans-serif", size=12), margin=dict(l=70, r=20, t=50, b=40))
+
+
+def _instances_of(instances: pd.DataFrame | None, i: int) -> pd.DataFrame:
+    if instances is None or len(instances) == 0:
+        return pd.DataFrame(columns=["start", "end", "label"])
+    table = instances[instances["sequence_index"] == i] if "sequence_index" in instances else instances
+    label = next((c for c in ("name", "motif", "motif_id", "label") if c in table), None)
+    return pd.DataFrame({"start": table["start"].to_numpy(), "end": table["end"].to_numpy(),
+                         "label": table[label].astype(str).to_numpy() if label else ["instance"] * len(table)})
+
+
+def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | None = None,
+          tokens: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
+    """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind.
+
+    Parameters
+    ----------
+    scores : Scores or list of Scores
+        One or several score sets over the same sequences (e.g. [CLS]
+        attention and integrated gradients).
+    i : int
+        Sequence index.
+    instances : pandas.DataFrame, optional
+        Motif instances to shade: ``start``, ``end`` and a label column
+        (``name``, ``motif``, ``motif_id`` or ``label``); rows of other
+        sequences are ignored when a ``sequence_index`` column is present.
+    tokens : list of str, optional
+        For each nucleotide, the tokens covering it (shown on hover).
+    title : str, optional
+        Figure title; defaults to the sequence index and length.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Rows: one bar trace per score kind, and a bottom row of the sequence's letters.
+    """
+    sets = [scores] if isinstance(scores, Scores) else list(scores)
+    if not sets:
+        raise ValueError("give at least one Scores")
+    seq = sets[0].sequences[i]
+    for s in sets[1:]:
+        if s.sequences[i] != seq:
+            raise ValueError(f"the score sets hold different sequences at index {i}")
+    n = len(seq)
+    x = np.arange(n)
+    fig = make_subplots(rows=len(sets) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                        row_heights=[1.0] * len(sets) + [0.18])
+    hover_tokens = [f"<br>tokens: {tokens[p]}" for p in range(n)] if tokens is not None else [""] * n
+    for row, s in enumerate(sets, start=1):
+        values = s[i]
+        text = [f"position {p}<br>base {seq[p]}<br>{s.kind}: {values[p]:.4g}{hover_tokens[p]}" for p in range(n)]
+        fig.add_trace(go.Bar(x=x, y=values, name=s.kind, marker_color=[COLORS.get(b, "#999999") for b in seq],
+                             hovertext=text, hoverinfo="text", showlegend=False), row=row, col=1)
+        fig.update_yaxes(title_text=s.kind.replace("_", " "), row=row, col=1)
+    fig.add_trace(go.Scatter(x=x, y=np.zeros(n), mode="text", text=list(seq), hoverinfo="skip", showlegend=False,
+                             textfont=dict(color=[COLORS.get(b, "#999999") for b in seq], size=11, family="monospace")),
+                  row=len(sets) + 1, col=1)
+    fig.update_yaxes(visible=False, row=len(sets) + 1, col=1)
+    fig.update_xaxes(title_text="position (nt)", row=len(sets) + 1, col=1)
+    labels = sorted(set(_instances_of(instances, i)["label"]))
+    for span in _instances_of(instances, i).itertuples():
+        color = _SPAN_COLORS[labels.index(span.label) % len(_SPAN_COLORS)]
+        fig.add_vrect(x0=span.start - 0.5, x1=span.end - 0.5, fillcolor=color, opacity=0.15, line_width=0,
+                      annotation_text=span.label, annotation_position="top left", row="all", col=1)
+    fig.update_layout(title=title or f"sequence {i} ({n} nt)", height=150 + 160 * len(sets), bargap=0.05, **_LAYOUT)
+    return fig
+
+
+def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None) -> go.Figure:
+    """ISM effects as a 4 x L heatmap, the reference base of each column marked.
+
+    Parameters
+    ----------
+    effects : numpy.ndarray
+        (L, 4) change in the target probability for each substitution (a row
+        of :func:`dnabert_viz.ism`'s output); the reference entries are 0.
+    sequence : str
+        The reference sequence.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    effects = np.asarray(effects, dtype=float)
+    if effects.ndim != 2 or effects.shape[1] != 4 or effects.shape[0] < len(sequence):
+        raise ValueError(f"effects must be (L, 4) with L >= {len(sequence)}, got {effects.shape}")
+    n = len(sequence)
+    z = effects[:n].T
+    limit = float(np.nanmax(np.abs(z))) or 1.0
+    text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
+    fig = go.Figure(go.Heatmap(z=z, x=np.arange(n), y=list(ALPHABET), colorscale="RdBu_r", zmin=-limit, zmax=limit,
+                               hovertext=text, hoverinfo="text", colorbar=dict(title="Δ p(target)")))
+    ref = [(p, ALPHABET.index(b)) for p, b in enumerate(sequence) if b in ALPHABET]
+    fig.add_trace(go.Scatter(x=[p for p, _ in ref], y=[ALPHABET[b] for _, b in ref], mode="markers", name="reference",
+                             marker=dict(symbol="circle-open", size=7, color="black"), hoverinfo="skip"))
+    fig.update_layout(title=title or f"in-silico mutagenesis ({n} nt)", xaxis_title="position (nt)",
+                      yaxis_title="substituted base", height=260, legend=dict(orientation="h", y=1.15), **_LAYOUT)
+    return fig
+
+
+def attention_heatmap(maps: AttentionMaps, layer: int = -1, head: int | None = None) -> go.Figure:
+    """Nucleotide-level attention (L x L): row = querying nucleotide, column = attended nucleotide.
+
+    ``head=None`` averages the heads of the layer.
+    """
+    matrix = maps.nucleotide(layer, head)
+    n = len(maps.sequence)
+    label = f"layer {layer if layer >= 0 else maps.attentions.shape[0] + layer}, " + ("mean of heads" if head is None else f"head {head}")
+    fig = go.Figure(go.Heatmap(z=matrix, x=np.arange(n), y=np.arange(n), colorscale="Viridis",
+                               colorbar=dict(title="attention"),
+                               hovertemplate="from %{y} to %{x}<br>attention %{z:.4f}<extra></extra>"))
+    fig.update_layout(title=f"nucleotide attention, {label}", xaxis_title="attended position (nt)",
+                      yaxis_title="query position (nt)", yaxis_autorange="reversed", height=520, width=580, **_LAYOUT)
+    return fig
+
+
+def layer_head_summary(maps: AttentionMaps) -> go.Figure:
+    """Layers x heads heatmap of how much [CLS] attends to real tokens, and how spread that attention is.
+
+    Colour: fraction of the [CLS] row's attention on non-special tokens;
+    hover adds the row's entropy in bits (low: focused heads).
+    """
+    cls_rows = maps.attentions[:, :, 0, :]  # (layers, heads, T)
+    real = maps.spans[:, 0] >= 0
+    on_real = cls_rows[..., real].sum(axis=-1)
+    p = np.clip(cls_rows, 1e-12, 1)
+    entropy = -(p * np.log2(p)).sum(axis=-1)
+    layers, heads = on_real.shape
+    text = [[f"layer {a}, head {h}<br>on sequence tokens {on_real[a, h]:.2f}<br>entropy {entropy[a, h]:.2f} bits"
+             for h in range(heads)] for a in range(layers)]
+    fig = go.Figure(go.Heatmap(z=on_real, x=[f"head {h}" for h in range(heads)], y=[f"layer {a}" for a in range(layers)],
+                               colorscale="Blues", zmin=0, zmax=1, hovertext=text, hoverinfo="text",
+                               colorbar=dict(title="[CLS] → sequence")))
+    fig.update_layout(title="[CLS] attention by layer and head", height=120 + 50 * layers, width=200 + 70 * heads, **_LAYOUT)
+    return fig
