@@ -16,7 +16,13 @@ from common import peak_rss_mb, random_sequences
 
 import dnabert_viz as dv
 from dnabert_viz.demo import DEMO_MOTIFS
-from dnabert_viz.motifs.dnabertviz import centre_windows, enriched_candidates, high_score_regions, merge_candidates
+from dnabert_viz.motifs.dnabertviz import (
+    candidate_instances,
+    centre_windows,
+    enriched_candidates,
+    high_score_regions,
+    merge_candidates,
+)
 from dnabert_viz.synthetic import jaspar_motif
 
 LENGTH = 500
@@ -53,12 +59,8 @@ def main(sizes=(2500, 5000, 10000)) -> None:
         t1 = time.perf_counter()
         kept = enriched_candidates(pos, neg, list(dict.fromkeys(sites)), 0.005)
         t2 = time.perf_counter()
-        wanted = set(kept["candidate"])
-        instances = {}
-        for site, row in zip(sites, regions):
-            if site in wanted:
-                instances.setdefault(site, []).append(row)
-        merged = merge_candidates(kept["candidate"].tolist(), {k: np.array(v) for k, v in instances.items()})
+        instances = candidate_instances(sites, regions, set(kept["candidate"]))
+        merged = merge_candidates(kept["candidate"].tolist(), instances)
         t3 = time.perf_counter()
         lengths = np.full(n, LENGTH)
         for group in merged.values():

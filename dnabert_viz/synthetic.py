@@ -101,6 +101,12 @@ class PlantedMotif:
         return "".join(ALPHABET[i] for i in (u > np.cumsum(self.pwm, axis=1)).sum(axis=1).clip(0, 3))
 
 
+def jaspar_pwm(record) -> np.ndarray:
+    """(L, 4) probabilities over ACGT of a pyjaspar (Biopython) motif record's counts."""
+    counts = np.array([record.counts[b] for b in ALPHABET], dtype=float).T
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
 def jaspar_motif(motif_id: str) -> PlantedMotif:
     """Fetch a JASPAR matrix (offline, from pyjaspar's bundled database) as a PlantedMotif."""
     from pyjaspar import jaspardb
@@ -108,8 +114,7 @@ def jaspar_motif(motif_id: str) -> PlantedMotif:
     m = jaspardb().fetch_motif_by_id(motif_id)
     if m is None:
         raise ValueError(f"JASPAR has no matrix {motif_id!r}")
-    counts = np.array([m.counts[b] for b in ALPHABET], dtype=float).T
-    return PlantedMotif(m.matrix_id, m.name, counts / counts.sum(axis=1, keepdims=True))
+    return PlantedMotif(m.matrix_id, m.name, jaspar_pwm(m))
 
 
 def best_hit_scores(seq: str, motif: PlantedMotif, background: np.ndarray) -> np.ndarray:

@@ -95,15 +95,15 @@ def count_containing(texts: list[str], patterns: list[str], groups: np.ndarray) 
         prefix = int(min(length, _PREFIX))
         if prefix not in window_codes:
             window_codes[prefix] = _window_codes(text, prefix)
-        codes = window_codes[prefix]
-        table = np.full(_BASE**prefix + 1, -1, dtype=np.int64)  # the last slot: windows that run off a sequence
-        table[pats.hashes(pattern_starts[which], prefix).astype(np.int64)] = which
-        if length <= _PREFIX:  # the prefix is the whole pattern: the table lookup is the exact match
-            found = table[codes]
+        prefix_codes = pats.hashes(pattern_starts[which], prefix).astype(np.int64)
+        if length <= _PREFIX:  # the prefix is the whole pattern: a table lookup is the exact match
+            table = np.full(_BASE**prefix + 1, -1, dtype=np.int64)  # the last slot: windows that run off a sequence
+            table[prefix_codes] = which
+            found = table[window_codes[prefix]]
             starts = np.flatnonzero(found >= 0)
             found = found[starts]
         else:
-            wanted = np.unique(pats.hashes(pattern_starts[which], prefix).astype(np.int64))
+            wanted = np.unique(prefix_codes)
             starts = by_prefix[_ranges(np.searchsorted(sorted_prefix, wanted), np.searchsorted(sorted_prefix, wanted, "right"))]
             starts = starts[text.remaining[starts] >= length]
             starts, found = _match_hashes(text, pats, patterns, starts, which, pattern_starts[which], int(length))

@@ -115,6 +115,15 @@ def enriched_candidates(
     return table[table["p_adjusted"] < pval_cutoff].reset_index(drop=True)
 
 
+def candidate_instances(sites: list[str], regions: np.ndarray, wanted: set[str]) -> dict[str, np.ndarray]:
+    """The regions of each wanted candidate: sequence -> (n, 3) rows of sequence index, start, end."""
+    instances: dict[str, list] = {}
+    for site, row in zip(sites, regions):
+        if site in wanted:
+            instances.setdefault(site, []).append(row)
+    return {k: np.array(v, dtype=np.int64) for k, v in instances.items()}
+
+
 def merge_candidates(
     candidates: list[str], instances: dict[str, np.ndarray], min_len: int = 5, align_all_ties: bool = True
 ) -> dict[str, dict]:
@@ -190,12 +199,7 @@ def dnabert_viz_motifs(
     kept = enriched_candidates(pos_seqs, neg_seqs, list(dict.fromkeys(sites)), pval_cutoff)
     if kept.empty:
         return []
-    wanted = set(kept["candidate"])
-    instances = {}
-    for site, row in zip(sites, region_array):
-        if site in wanted:
-            instances.setdefault(site, []).append(row)
-    instances = {k: np.array(v, dtype=np.int64) for k, v in instances.items()}
+    instances = candidate_instances(sites, region_array, set(kept["candidate"]))
     merged = merge_candidates(kept["candidate"].tolist(), instances, min_len, align_all_ties)
     adjusted = dict(zip(kept["candidate"], kept["p_adjusted"]))
     lengths = np.array([len(s) for s in pos_seqs])

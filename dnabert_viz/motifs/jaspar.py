@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..sequences import ALPHABET
+from ..synthetic import jaspar_pwm
 from .motif import Motif
 from .stats import benjamini_hochberg
 
@@ -59,10 +59,7 @@ def jaspar_matrices(collection: str = "CORE", tax_group: str = "vertebrates", re
         found = jaspardb(release=release).fetch_motifs(collection=collection, tax_group=[tax_group])
     except Exception as err:
         raise ValueError(f"pyjaspar cannot read release {release!r}: {err}") from None
-    out = []
-    for m in found:
-        counts = np.array([m.counts[b] for b in ALPHABET], dtype=float).T
-        out.append(JasparMatrix(m.matrix_id, m.name, ";".join(m.tf_family or []), counts / counts.sum(axis=1, keepdims=True)))
+    out = [JasparMatrix(m.matrix_id, m.name, ";".join(m.tf_family or []), jaspar_pwm(m)) for m in found]
     if not out:
         raise ValueError(f"JASPAR {release} has no {collection} matrices for tax_group={tax_group!r}")
     return tuple(out)
@@ -113,20 +110,20 @@ def match_jaspar(
     queries = [m.trimmed(trim_information) for m in motifs]
     bits = np.array([q.information_content.sum() for q in queries])
     usable = np.flatnonzero(bits >= min_information)
-    rows = []
     if len(usable):
         softened = [((1 - pseudocount) * queries[i].pwm + pseudocount / 4).T for i in usable]
         p, _, offsets, overlaps, strands = tomtom(softened, [t.pwm.T for t in targets], reverse_complement=True)
-    for k, i in enumerate(usable):
+    row_of_query = {i: k for k, i in enumerate(usable)}
+    rows = []
+    for i, motif in enumerate(motifs):
+        if i not in row_of_query:
+            rows.append((motif.name, bits[i], motif.n_instances, 0, None, None, None, np.nan, np.nan, None, None,
+                         None, f"low information ({bits[i]:.1f} bits < {min_information}): not matched"))
+            continue
+        k = row_of_query[i]
         q = benjamini_hochberg(p[k])
         for rank, t in enumerate(np.argsort(p[k], kind="stable")[:n_matches], start=1):
             target = targets[t]
-            rows.append((motifs[i].name, bits[i], motifs[i].n_instances, rank, target.matrix_id, target.name,
-                         target.family, p[k, t], q[t], "-" if strands[k, t] else "+", int(offsets[k, t]),
-                         int(overlaps[k, t]), ""))
-    for i in np.setdiff1d(np.arange(len(motifs)), usable):
-        rows.append((motifs[i].name, bits[i], motifs[i].n_instances, 0, None, None, None, np.nan, np.nan, None, None,
-                     None, f"low information ({bits[i]:.1f} bits < {min_information}): not matched"))
-    order = {m.name: n for n, m in enumerate(motifs)}
-    table = pd.DataFrame(rows, columns=MATCH_COLUMNS)
-    return table.sort_values(["motif", "rank"], key=lambda c: c.map(order) if c.name == "motif" else c).reset_index(drop=True)
+            rows.append((motif.name, bits[i], motif.n_instances, rank, target.matrix_id, target.name, target.family,
+                         p[k, t], q[t], "-" if strands[k, t] else "+", int(offsets[k, t]), int(overlaps[k, t]), ""))
+    return pd.DataFrame(rows, columns=MATCH_COLUMNS)

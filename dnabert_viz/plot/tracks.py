@@ -81,8 +81,9 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
                   row=len(sets) + 1, col=1)
     fig.update_yaxes(visible=False, row=len(sets) + 1, col=1)
     fig.update_xaxes(title_text="position (nt)", row=len(sets) + 1, col=1)
-    labels = sorted(set(_instances_of(instances, i)["label"]))
-    for span in _instances_of(instances, i).itertuples():
+    spans = _instances_of(instances, i)
+    labels = sorted(set(spans["label"]))
+    for span in spans.itertuples():
         color = _SPAN_COLORS[labels.index(span.label) % len(_SPAN_COLORS)]
         fig.add_vrect(x0=span.start - 0.5, x1=span.end - 0.5, fillcolor=color, opacity=0.15, line_width=0,
                       annotation_text=span.label, annotation_position="top left", row="all", col=1)
