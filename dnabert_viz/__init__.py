@@ -4,7 +4,7 @@
 :class:`Scores` -> motifs -> views. See the README for a tour.
 """
 
-from . import plot
+from . import plot, widgets
 from .attention import AttentionMaps, attention_maps, cls_attention, cls_attention_ensemble
 from .attribution import attribute, ism, variant_effects
 from .demo import DemoData, load_demo
@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "plot",
+    "widgets",
     "write_meme",
     "write_jaspar",
     "save_motifs",

@@ -72,8 +72,15 @@ def test_track_rows_hover_letters_and_spans():
     assert list(bars[0].y) == list(range(10)) and list(bars[1].y) == [-v for v in range(10)]
     assert bars[0].marker.color[0] == COLORS["A"] and bars[0].marker.color[1] == COLORS["C"]
     assert "position 3<br>base T<br>cls_attention: 3<br>tokens: ACGTAC" == bars[0].hovertext[3]
-    letters = [t for t in fig.data if t.type == "scatter"][0]
-    assert "".join(letters.text) == "ACGTACGTAA"
+    logo = {t.name: t for t in fig.data if t.type == "scatter"}
+    assert sorted(logo) == ["logo A", "logo C", "logo G", "logo T", "logo counter"]
+    # A sits at 0, 4, 8, 9 with heights 0, 4/9, 8/9, 1 (scaled to the largest score): the zero draws nothing
+    a_x = np.array(logo["logo A"].x, dtype=float)
+    a_y = np.array(logo["logo A"].y, dtype=float)
+    gaps = np.isnan(a_x)
+    centres = sorted({round(float(np.nanmean(part))) for part in np.split(a_x, np.flatnonzero(gaps)) if np.isfinite(part).any()})
+    assert centres == [4, 8, 9]
+    assert np.nanmax(a_y) == pytest.approx(1.0) and np.nanmin(a_y) == pytest.approx(0.0)
     spans = [s for s in fig.layout.shapes if s.type == "rect"]
     assert {(s.x0, s.x1) for s in spans} == {(1.5, 5.5)}  # only sequence 0's instance, both rows
     assert fig.layout.annotations[-1].text == "CTCF"

@@ -3,12 +3,13 @@
 from .discovery import find_motifs, find_seqlet_motifs
 from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jaspar, write_meme
 from .jaspar import jaspar_matrices, match_jaspar
-from .motif import Motif
+from .motif import Motif, instance_table
 
 __all__ = [
     "Motif",
     "find_motifs",
     "find_seqlet_motifs",
+    "instance_table",
     "jaspar_matrices",
     "load_motifs",
     "match_jaspar",

@@ -178,3 +178,11 @@ class Motif:
             inst["sequence"] = [reverse_complement(s) for s in inst["sequence"]]
         contribution = None if self.contribution is None else self.contribution[::-1, ::-1].copy()
         return Motif(self.name, self.counts[::-1, ::-1].copy(), inst, self.p_value, self.method, contribution, dict(self.meta))
+
+
+def instance_table(motifs: list[Motif]) -> pd.DataFrame:
+    """All instances of several motifs in one table, with a ``motif`` column (the motif's name) first."""
+    frames = [m.instances.assign(motif=m.name) for m in motifs if len(m.instances)]
+    if not frames:
+        return pd.DataFrame(columns=["motif", *INSTANCE_COLUMNS])
+    return pd.concat(frames, ignore_index=True)[["motif", *INSTANCE_COLUMNS]]

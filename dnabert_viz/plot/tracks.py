@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from ..attention import AttentionMaps
 from ..scores import Scores
 from ..sequences import ALPHABET
+from .glyphs import logo_traces
 from .logos import COLORS
 
 _SPAN_COLORS = ["#8E44AD", "#16A085", "#D35400", "#2C3E50", "#C0392B"]
@@ -33,9 +34,39 @@ def _instances_of(instances: pd.DataFrame | None, i: int) -> pd.DataFrame:
                          "label": table[label].astype(str).to_numpy() if label else ["instance"] * len(table)})
 
 
+def span_decorations(instances: pd.DataFrame | None, i: int) -> tuple[list[dict], list[dict]]:
+    """Layout shapes and annotations that shade sequence ``i``'s motif instances over the whole figure height.
+
+    One colour per label; see :func:`track` for the table's columns.
+    """
+    spans = _instances_of(instances, i)
+    labels = sorted(set(spans["label"]))
+    shapes, notes = [], []
+    for span in spans.itertuples():
+        color = _SPAN_COLORS[labels.index(span.label) % len(_SPAN_COLORS)]
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=span.start - 0.5, x1=span.end - 0.5, y0=0, y1=1,
+                           fillcolor=color, opacity=0.15, line_width=0, layer="below"))
+        notes.append(dict(xref="x", yref="paper", x=span.start - 0.5, y=1, xanchor="left", yanchor="bottom",
+                          text=span.label, showarrow=False, font=dict(color=color, size=11)))
+    return shapes, notes
+
+
+def hover_texts(sequence: str, kind: str, values: np.ndarray, tokens: Sequence[str] | None = None) -> list[str]:
+    """Hover text of each position: position, base, value and (when given) the covering tokens."""
+    covering = [f"<br>tokens: {t}" for t in tokens] if tokens is not None else [""] * len(sequence)
+    return [f"position {p}<br>base {b}<br>{kind}: {v:.4g}{c}" for p, (b, v, c) in enumerate(zip(sequence, values, covering))]
+
+
+def logo_heights(values: np.ndarray) -> np.ndarray:
+    """Letter heights of a track's logo row: the scores scaled to a largest magnitude of 1 (NaN -> 0)."""
+    values = np.nan_to_num(np.asarray(values, dtype=float))
+    top = np.abs(values).max(initial=0.0)
+    return values / top if top > 0 else values
+
+
 def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | None = None,
           tokens: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
-    """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind.
+    """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind, over a letter logo.
 
     Parameters
     ----------
@@ -56,7 +87,9 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
     Returns
     -------
     plotly.graph_objects.Figure
-        Rows: one bar trace per score kind, and a bottom row of the sequence's letters.
+        Rows: one bar trace per score kind (bars coloured by base), and a
+        bottom row with the sequence's letters scaled by the first score
+        kind (an attribution logo; negative letters upside down).
     """
     sets = [scores] if isinstance(scores, Scores) else list(scores)
     if not sets:
@@ -68,26 +101,22 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
     n = len(seq)
     x = np.arange(n)
     fig = make_subplots(rows=len(sets) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        row_heights=[1.0] * len(sets) + [0.18])
-    hover_tokens = [f"<br>tokens: {tokens[p]}" for p in range(n)] if tokens is not None else [""] * n
+                        row_heights=[1.0] * len(sets) + [0.45])
+    colors = [COLORS.get(b, "#999999") for b in seq]
     for row, s in enumerate(sets, start=1):
-        values = s[i]
-        text = [f"position {p}<br>base {seq[p]}<br>{s.kind}: {values[p]:.4g}{hover_tokens[p]}" for p in range(n)]
-        fig.add_trace(go.Bar(x=x, y=values, name=s.kind, marker_color=[COLORS.get(b, "#999999") for b in seq],
-                             hovertext=text, hoverinfo="text", showlegend=False), row=row, col=1)
+        fig.add_trace(go.Bar(x=x, y=s[i], name=s.kind, marker_color=colors, hovertext=hover_texts(seq, s.kind, s[i], tokens),
+                             hoverinfo="text", showlegend=False), row=row, col=1)
         fig.update_yaxes(title_text=s.kind.replace("_", " "), row=row, col=1)
-    fig.add_trace(go.Scatter(x=x, y=np.zeros(n), mode="text", text=list(seq), hoverinfo="skip", showlegend=False,
-                             textfont=dict(color=[COLORS.get(b, "#999999") for b in seq], size=11, family="monospace")),
-                  row=len(sets) + 1, col=1)
-    fig.update_yaxes(visible=False, row=len(sets) + 1, col=1)
-    fig.update_xaxes(title_text="position (nt)", row=len(sets) + 1, col=1)
-    spans = _instances_of(instances, i)
-    labels = sorted(set(spans["label"]))
-    for span in spans.itertuples():
-        color = _SPAN_COLORS[labels.index(span.label) % len(_SPAN_COLORS)]
-        fig.add_vrect(x0=span.start - 0.5, x1=span.end - 0.5, fillcolor=color, opacity=0.15, line_width=0,
-                      annotation_text=span.label, annotation_position="top left", row="all", col=1)
-    fig.update_layout(title=title or f"sequence {i} ({n} nt)", height=150 + 160 * len(sets), bargap=0.05, **_LAYOUT)
+    logo_row = len(sets) + 1
+    heights = logo_heights(sets[0][i])
+    fig.add_traces(logo_traces(seq, heights), rows=logo_row, cols=1)
+    low, high = -1.05 * (heights.min(initial=0) < 0), 1.05 * (heights.max(initial=0) > 0)
+    fig.update_yaxes(title_text="logo", range=[low, high] if high > low else [-1, 1], showticklabels=False,
+                     zeroline=True, row=logo_row, col=1)
+    fig.update_xaxes(title_text="position (nt)", range=[-0.5, n - 0.5], row=logo_row, col=1)
+    shapes, notes = span_decorations(instances, i)
+    fig.update_layout(title=title or f"sequence {i} ({n} nt)", height=170 + 160 * len(sets), bargap=0.05,
+                      shapes=shapes, annotations=notes, **_LAYOUT)
     return fig
 
 
@@ -114,11 +143,12 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None) -
     limit = float(np.nanmax(np.abs(z))) or 1.0
     text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
     fig = go.Figure(go.Heatmap(z=z, x=np.arange(n), y=list(ALPHABET), colorscale="RdBu_r", zmin=-limit, zmax=limit,
-                               hovertext=text, hoverinfo="text", colorbar=dict(title="Δ p(target)")))
+                               hovertext=text, hoverinfo="text",
+                               colorbar=dict(title="Δ p(target)", exponentformat="e")))
     ref = [(p, ALPHABET.index(b)) for p, b in enumerate(sequence) if b in ALPHABET]
     fig.add_trace(go.Scatter(x=[p for p, _ in ref], y=[ALPHABET[b] for _, b in ref], mode="markers", name="reference",
                              marker=dict(symbol="circle-open", size=7, color="black"), hoverinfo="skip"))
-    fig.update_layout(title=title or f"in-silico mutagenesis ({n} nt)", xaxis_title="position (nt)",
+    fig.update_layout(title=title or f"in-silico mutagenesis ({n} nt)", xaxis=dict(title="position (nt)", range=[-0.5, n - 0.5]),
                       yaxis_title="substituted base", height=260, legend=dict(orientation="h", y=1.15), **_LAYOUT)
     return fig
 
@@ -157,4 +187,60 @@ def layer_head_summary(maps: AttentionMaps) -> go.Figure:
                                colorscale="Blues", zmin=0, zmax=1, hovertext=text, hoverinfo="text",
                                colorbar=dict(title="[CLS] → sequence")))
     fig.update_layout(title="[CLS] attention by layer and head", height=120 + 50 * layers, width=200 + 70 * heads, **_LAYOUT)
+    return fig
+
+
+def head_view(maps: AttentionMaps, layer: int = -1, head: int | None = None, position: int | None = None,
+              top_k: int = 3) -> go.Figure:
+    """A bertviz-style head view in nucleotide coordinates.
+
+    The sequence is written twice, querying nucleotides on the top row and
+    attended nucleotides on the bottom row; a line joins each query to the
+    ``top_k`` nucleotides it attends most (from :meth:`AttentionMaps.nucleotide`),
+    darker and wider for larger weights (four bands of the largest weight shown).
+
+    Parameters
+    ----------
+    maps : AttentionMaps
+        Attention of one sequence.
+    layer : int
+        Layer (negative counts from the last).
+    head : int, optional
+        Head; ``None`` averages the heads of the layer.
+    position : int, optional
+        Show only this query position's lines; all positions by default.
+    top_k : int
+        Lines per query position.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Four line traces (weight bands, lightest first) and two letter rows.
+    """
+    matrix = maps.nucleotide(layer, head)
+    n = len(maps.sequence)
+    if position is not None and not 0 <= position < n:
+        raise ValueError(f"position {position} is outside the {n}-nt sequence")
+    if top_k < 1:
+        raise ValueError(f"top_k must be at least 1, got {top_k}")
+    queries = np.arange(n) if position is None else np.array([position])
+    targets = np.argsort(-matrix[queries], axis=1, kind="stable")[:, :top_k]
+    weights = np.take_along_axis(matrix[queries], targets, axis=1)
+    band = np.minimum((4 * weights / max(float(weights.max()), 1e-12)).astype(int), 3)
+    fig = go.Figure()
+    for level in range(4):
+        q, k = np.nonzero(band == level)
+        x = np.column_stack([queries[q], targets[q, k], np.full(len(q), np.nan)]).ravel()
+        y = np.tile([1.0, 0.0, np.nan], len(q))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False, name=f"band {level}",
+                                 line=dict(color="#1F4E79", width=0.8 + 1.2 * level), opacity=0.2 + 0.25 * level))
+    colors = [COLORS.get(b, "#999999") for b in maps.sequence]
+    for y, role in ((1.06, "query"), (-0.06, "attended")):
+        fig.add_trace(go.Scatter(x=np.arange(n), y=np.full(n, y), mode="text", text=list(maps.sequence), name=role,
+                                 textfont=dict(color=colors, family="monospace", size=11), showlegend=False,
+                                 hovertemplate=f"{role} position %{{x}}<extra></extra>"))
+    label = f"layer {layer % maps.attentions.shape[0]}, " + ("mean of heads" if head is None else f"head {head}")
+    fig.update_layout(title=f"head view, {label}" + ("" if position is None else f", from position {position}"),
+                      xaxis=dict(title="position (nt)", range=[-1, n]), height=300,
+                      yaxis=dict(range=[-0.2, 1.2], tickvals=[1.06, -0.06], ticktext=["query", "attended"]), **_LAYOUT)
     return fig

@@ -1,0 +1,127 @@
+"""Standalone HTML pages that open offline: views' ``save_html`` and the command line's report.
+
+Pages are built as element trees (``xml.etree.ElementTree``), so every text
+and attribute is escaped by the serialiser, never pasted into a template.
+plotly.js comes from the installed plotly package and is embedded once per
+page; logos are PNG data URIs. Nothing is fetched from a CDN: a page works
+behind a firewall and in ten years.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..io import atomic_write
+
+_STYLE = """
+body { font-family: Arial, Helvetica, sans-serif; color: #222; margin: 24px auto; max-width: 1180px; }
+h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; } h3 { font-size: 15px; margin: 4px 0; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; }
+th { background: #f4f4f4; }
+.grid { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { border: 1px solid #ddd; border-radius: 6px; padding: 8px; background: #fff; }
+.note { color: #555; font-size: 13px; }
+.mono { font-family: monospace; }
+"""
+
+
+def element(tag: str, text: str | None = None, children=(), **attributes) -> ET.Element:
+    """An element with escaped text, child elements and attributes (``class_`` for ``class``)."""
+    node = ET.Element(tag, {k.rstrip("_").replace("_", "-"): str(v) for k, v in attributes.items()})
+    node.text = text
+    node.extend(children)
+    return node
+
+
+def plotly_figure(fig, div_id: str) -> ET.Element:
+    """A plotly figure as a ``div`` and the script that draws it (plotly.js must be on the page)."""
+    spec = json.loads(fig.to_json())
+    config = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
+    code = f"Plotly.newPlot({json.dumps(div_id)}, {json.dumps(spec['data'])}, {json.dumps(spec['layout'])}, {json.dumps(config)});"
+    script = element("script", code.replace("</", "<\\/"))
+    return element("div", children=[element("div", "", id=div_id, class_="plotly-figure"), script])
+
+
+def png_image(png: bytes, alt: str, width: int | None = None) -> ET.Element:
+    """A PNG as an ``img`` with a data URI."""
+    attributes = {"src": "data:image/png;base64," + base64.b64encode(png).decode(), "alt": alt}
+    if width:
+        attributes["width"] = width
+    return element("img", **attributes)
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return "" if np.isnan(value) else f"{value:.3g}"
+    return str(value)
+
+
+def table(frame: pd.DataFrame, max_rows: int | None = None) -> ET.Element:
+    """A DataFrame as an HTML table (floats to 3 significant digits, NaN blank)."""
+    shown = frame if max_rows is None else frame.head(max_rows)
+    head = element("tr", children=[element("th", str(c)) for c in shown.columns])
+    rows = [element("tr", children=[element("td", _cell(v)) for v in row]) for row in shown.itertuples(index=False)]
+    out = element("table", children=[element("thead", children=[head]), element("tbody", children=rows)])
+    if max_rows is not None and len(frame) > max_rows:
+        return element("div", children=[out, element("p", f"... {len(frame) - max_rows} more rows", class_="note")])
+    return out
+
+
+def to_string(node: ET.Element) -> str:
+    """Serialise an element (HTML method: script text is written as is)."""
+    return ET.tostring(node, encoding="unicode", method="html")
+
+
+class Page:
+    """A standalone HTML page.
+
+    Parameters
+    ----------
+    title : str
+        The page's title and top heading.
+
+    Examples
+    --------
+    >>> page = Page("report")
+    >>> page.add(element("p", "hello"))
+    >>> "<p>hello</p>" in page.to_html()
+    True
+    """
+
+    def __init__(self, title: str):
+        self.title = title
+        self.body = element("body", children=[element("h1", title)])
+        self._figures = 0
+
+    def add(self, *nodes: ET.Element) -> Page:
+        """Append elements to the body."""
+        self.body.extend(nodes)
+        return self
+
+    def figure(self, fig) -> ET.Element:
+        """An element for a plotly figure with a page-unique id (add it where it belongs)."""
+        self._figures += 1
+        return plotly_figure(fig, f"figure-{self._figures}")
+
+    def to_html(self) -> str:
+        """The whole document, plotly.js embedded when the page has a plotly figure."""
+        head = element("head", children=[element("meta", charset="utf-8"), element("title", self.title),
+                                         element("style", _STYLE)])
+        if self._figures:
+            from plotly.offline import get_plotlyjs
+
+            head.append(element("script", get_plotlyjs()))
+        return "<!DOCTYPE html>\n" + to_string(element("html", children=[head, self.body], lang="en"))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page atomically; returns the path."""
+        path = Path(path)
+        atomic_write(path, self.to_html())
+        return path

@@ -1,0 +1,12 @@
+"""Interactive views for JupyterLab (ipywidgets 8 and plotly FigureWidgets): explorer, motif gallery, attention.
+
+Each view draws through :mod:`dnabert_viz.plot`, shows itself when it is
+the last expression of a cell, and writes a standalone offline page with
+``save_html(path)``.
+"""
+
+from .attention_view import AttentionView
+from .explorer import PositionContext, SequenceExplorer, cls_row_scores
+from .gallery import MotifGallery
+
+__all__ = ["AttentionView", "MotifGallery", "PositionContext", "SequenceExplorer", "cls_row_scores"]

@@ -1,0 +1,81 @@
+"""AttentionView: every layer and head of one sequence's attention, in nucleotide coordinates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ipywidgets as W
+import plotly.graph_objects as go
+
+from ..attention import AttentionMaps, attention_maps
+from ..model import DnaModel
+from ..plot.html import Page
+from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
+from .common import refresh
+
+
+class AttentionView:
+    """Layer and head selectors over a sequence's attention map, with a bertviz-style head view.
+
+    The model runs once (all layers and heads come from one forward pass);
+    every control redraws from those maps. Clicking a cell of the layer x
+    head summary selects that layer and head.
+
+    Parameters
+    ----------
+    m : DnaModel
+        The model.
+    seq : str
+        One sequence that fits the model's positions.
+    layer : int
+        First layer shown (negative counts from the last).
+    head : int, optional
+        First head shown; ``None`` is the mean of the layer's heads.
+    """
+
+    def __init__(self, m: DnaModel, seq: str, layer: int = -1, head: int | None = None):
+        self.maps: AttentionMaps = attention_maps(m, seq)
+        n_layers, n_heads = self.maps.attentions.shape[:2]
+        self.layer_control = W.Dropdown(options=list(range(n_layers)), value=layer % n_layers, description="layer",
+                                        layout=W.Layout(width="150px"))
+        self.head_control = W.Dropdown(options=[("mean", None)] + [(str(h), h) for h in range(n_heads)], value=head,
+                                       description="head", layout=W.Layout(width="150px"))
+        self.mode_control = W.ToggleButtons(options=["heatmap", "head view"], value="heatmap")
+        self.position_control = W.Dropdown(options=[("all", None)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
+                                           value=None, description="from", layout=W.Layout(width="170px"))
+        self.summary = go.FigureWidget(layer_head_summary(self.maps))
+        self.summary.data[0].on_click(self._on_summary_click)
+        self.figure = go.FigureWidget(self._figure())
+        for control in (self.layer_control, self.head_control, self.mode_control, self.position_control):
+            control.observe(lambda _change: self.update(), names="value")
+        self.widget = W.VBox([W.HBox([self.layer_control, self.head_control, self.mode_control, self.position_control]),
+                              W.HBox([self.figure, self.summary])])
+
+    def _figure(self) -> go.Figure:
+        layer, head = self.layer_control.value, self.head_control.value
+        if self.mode_control.value == "heatmap":
+            return attention_heatmap(self.maps, layer, head)
+        return head_view(self.maps, layer, head, position=self.position_control.value)
+
+    def update(self) -> None:
+        """Redraw for the current controls."""
+        self.position_control.disabled = self.mode_control.value == "heatmap"
+        refresh(self.figure, self._figure())
+
+    def _on_summary_click(self, _trace, points, _state) -> None:
+        if points.point_inds:
+            layer, head = points.point_inds[0]
+            self.select(int(layer), int(head))
+
+    def select(self, layer: int, head: int | None) -> None:
+        """Show ``layer`` and ``head`` (what a click on the summary does)."""
+        self.layer_control.value, self.head_control.value = layer, head
+
+    def save_html(self, path: str | Path) -> Path:
+        """The current view and the summary as a standalone HTML file (opens offline)."""
+        page = Page("dnabert_viz: attention")
+        page.add(page.figure(go.Figure(self.figure)), page.figure(go.Figure(self.summary)))
+        return page.save(path)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,175 @@
+"""Widgets driven from Python: controls set, clicks dispatched, figure data checked against the library's numbers."""
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from plotly.callbacks import InputDeviceState, Points
+from plotly.offline import get_plotlyjs
+
+import dnabert_viz as dv
+from dnabert_viz.widgets import AttentionView, MotifGallery, SequenceExplorer, cls_row_scores
+
+
+def click(trace, index):
+    """What the browser's click on point ``index`` of ``trace`` does: plotly's own dispatch."""
+    trace._dispatch_on_click(Points(point_inds=[index], xs=[0], ys=[0], trace_name=trace.name, trace_index=0),
+                             InputDeviceState())
+
+
+@pytest.fixture(scope="module")
+def seqs(demo_data):
+    return demo_data.sequences("heldout", 1)[:4]
+
+
+def test_cls_row_scores_equal_the_batch_recipe(demo_model, seqs):
+    maps = dv.attention_maps(demo_model, seqs[0])
+    assert np.allclose(cls_row_scores(maps), dv.cls_attention(demo_model, seqs[0])[0], atol=1e-6)
+    assert np.allclose(cls_row_scores(maps, layer=0, head=2),
+                       dv.cls_attention(demo_model, seqs[0], layer=0, heads=[2])[0], atol=1e-6)
+
+
+def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
+    ex = SequenceExplorer(demo_model, seqs)
+    bars = ex.figure.data[0]
+    assert np.allclose(bars.y, dv.cls_attention(demo_model, seqs[0])[0], atol=1e-6)
+    assert f"p(class 1) = {demo_model.predict(seqs[:1])[0, 1]:.3f}" in ex.figure.layout.title.text
+    calls = ex.n_model_calls
+
+    ex.head_control.value = 1
+    ex.layer_control.value = 0
+    assert ex.n_model_calls == calls  # layers and heads come from the cached maps
+    assert np.allclose(bars.y, dv.cls_attention(demo_model, seqs[0], layer=0, heads=[1])[0], atol=1e-6)
+    assert ex.figure.layout.yaxis.title.text == "cls attention (layer 0, head 1)"
+
+    ex.kind_control.value = "integrated_gradients"
+    assert ex.n_model_calls == calls + 1
+    assert np.allclose(bars.y, dv.attribute(demo_model, seqs[0])[0], atol=1e-6)
+    assert ex.layer_control.disabled and ex.head_control.disabled
+    ex.kind_control.value = "cls_attention"
+    ex.kind_control.value = "integrated_gradients"
+    assert ex.n_model_calls == calls + 1  # back and forth: nothing recomputed
+
+    ex.index_control.value = 2
+    assert len(bars.y) == len(seqs[2])
+    assert np.allclose(bars.y, dv.attribute(demo_model, seqs[2])[0], atol=1e-6)
+    # the logo row draws the same scores: the tallest letter is the base with the largest |score|
+    tallest = int(np.argmax(np.abs(bars.y)))
+    logo = next(t for t in ex.figure.data if t.name == f"logo {seqs[2][tallest]}")
+    assert np.nanmax(np.abs(np.array(logo.y, dtype=float))) == pytest.approx(1.0)
+
+
+def test_explorer_click_opens_the_position_context(demo_model, seqs):
+    inst = pd.DataFrame({"sequence_index": [0, 0, 1], "start": [30, 60, 30], "end": [42, 70, 42],
+                         "motif": ["CTCF", "TP53", "CTCF"]})
+    ex = SequenceExplorer(demo_model, seqs, instances=inst)
+    click(ex.figure.data[0], 35)
+    ctx = ex.context(35)
+    seq = seqs[0]
+    assert ex.position == 35 and ctx.base == seq[35]
+    assert ctx.tokens == [seq[s:s + 6] for s in range(30, 36)]  # the six 6-mers covering position 35
+    matrix = dv.attention_maps(demo_model, seq).nucleotide(-1, None)
+    assert ctx.attends_to["position"].tolist() == np.argsort(-matrix[35], kind="stable")[:5].tolist()
+    assert ctx.attended_by["weight"].iloc[0] == pytest.approx(matrix[:, 35].max())
+    effects = dv.ism(demo_model, seq)[0, 35]
+    assert np.allclose(ctx.ism.to_numpy(), effects, atol=1e-6)
+    assert ctx.instances["motif"].tolist() == ["CTCF"]
+    assert ctx.prediction == pytest.approx(float(demo_model.predict([seq])[0, 1]), abs=1e-6)
+    html = ex.context_panel.value
+    assert f"position 35 ({seq[35]})" in html and "CTCF" in html and "<table>" in html
+    # the mutation map appears, with the ISM of this sequence; the selected position is framed
+    assert ex.mutations_box.layout.display is None
+    assert np.allclose(np.array(ex.mutations.data[0].z)[:, 35], effects, atol=1e-6)
+    frames = [s for s in ex.figure.layout.shapes if s.x0 == 34.5 and s.x1 == 35.5]
+    assert frames
+    shaded = {(s.x0, s.x1) for s in ex.figure.layout.shapes if s.fillcolor and s.opacity == 0.15}
+    assert shaded == {(29.5, 41.5), (59.5, 69.5)}
+    with pytest.raises(ValueError, match="position 500 is outside sequence 0"):
+        ex.select(500)
+
+
+def test_explorer_of_given_scores_needs_no_model(demo_data):
+    seqs = demo_data.sequences("heldout")[:3]
+    values = np.arange(3 * len(seqs[0]), dtype=np.float32).reshape(3, -1)
+    s = dv.Scores(seqs, values, "my_score")
+    ex = SequenceExplorer(None, seqs, scores=s, index=1)
+    assert [v for _, v in ex.kind_control.options] == ["my_score"]
+    assert np.array_equal(ex.figure.data[0].y, values[1, : len(seqs[1])])
+    ctx = ex.select(3)
+    assert ctx.tokens == [] and ctx.ism is None and ctx.prediction is None
+    with pytest.raises(ValueError, match="first difference at index 0"):
+        SequenceExplorer(None, seqs[::-1], scores=s)
+    with pytest.raises(ValueError, match="nothing to show"):
+        SequenceExplorer(None, seqs)
+
+
+def test_attention_view_selectors_and_summary_click(demo_model, seqs):
+    view = AttentionView(demo_model, seqs[0])
+    maps = view.maps
+    assert np.allclose(view.figure.data[0].z, maps.nucleotide(-1, None))
+    click(view.summary.data[0], [0, 2])
+    assert (view.layer_control.value, view.head_control.value) == (0, 2)
+    assert np.allclose(view.figure.data[0].z, maps.nucleotide(0, 2))
+    view.mode_control.value = "head view"
+    view.position_control.value = 40
+    lines = [t for t in view.figure.data if t.name.startswith("band")]
+    ends = sorted(int(x) for t in lines for x in np.array(t.x, dtype=float)[1::3])
+    assert ends == sorted(np.argsort(-maps.nucleotide(0, 2)[40], kind="stable")[:3].tolist())
+    assert view.figure.layout.title.text == "head view, layer 0, head 2, from position 40"
+
+
+def planted_motifs(n):
+    rng = np.random.default_rng(0)
+    motifs = []
+    for k in range(n):
+        core = "".join(rng.choice(list("ACGT"), 8))
+        sites = [core if j % 3 else core[:-1] + "A" for j in range(6)]
+        inst = pd.DataFrame({"sequence_index": np.arange(6) % 3, "start": [10 + k] * 6, "end": [18 + k] * 6,
+                             "strand": ["+"] * 6, "sequence": sites})
+        motifs.append(dv.Motif.from_sites(f"m{k}", inst, p_value=10.0 ** -(k + 2)))
+    return motifs
+
+
+def test_gallery_pages_captions_and_instances(demo_model, seqs):
+    motifs = planted_motifs(11)
+    matches = pd.DataFrame({"motif": ["m0", "m0"], "rank": [2, 1], "jaspar_id": ["MA0001.1", "MA0139.2"],
+                            "jaspar_name": ["X", "CTCF"], "q_value": [0.5, 1e-4]})
+    g = MotifGallery(motifs, matches, model=demo_model, sequences=seqs[:3])
+    assert g.page_label.value == "page 1 of 2 (11 motifs)" and len(g.grid.children) == 8
+    first = g.grid.children[0]
+    assert first.children[0].value == dv.plot.logo_png(motifs[0])
+    assert "JASPAR: CTCF (MA0139.2), q = 0.0001" in first.children[2].value  # the rank-1 match
+    g.next_button.click()
+    assert len(g.grid.children) == 3 and g.next_button.disabled
+    inst = g.choose("m9")
+    assert len(g.instance_list.options) == 6 and inst["start"].tolist() == [19] * 6
+    g.instance_list.value = 4  # sequence 1, start 19
+    ex = g.explorer
+    assert ex.index == 1 and ex.position == 19
+    assert g.explorer_box.children == (ex.widget,)
+    assert {(s.x0, s.x1) for s in ex.figure.layout.shapes if s.opacity == 0.15} >= {(18.5, 26.5)}
+
+
+def test_saved_pages_are_standalone(tmp_path, demo_model, seqs):
+    ex = SequenceExplorer(demo_model, seqs)
+    ex.select(12)
+    text = ex.save_html(tmp_path / "explorer.html").read_text()
+    assert text.count("Plotly.newPlot(") == 2  # the track and the mutation map
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?:", text)
+    assert "position 12" in text and get_plotlyjs()[:300] in text  # plotly.js itself is on the page
+    gallery = MotifGallery(planted_motifs(3)).save_html(tmp_path / "gallery.html").read_text()
+    assert gallery.count("data:image/png;base64,") == 3 and "Plotly.newPlot" not in gallery
+    view = AttentionView(demo_model, seqs[0]).save_html(tmp_path / "attention.html").read_text()
+    assert view.count("Plotly.newPlot(") == 2
+
+
+def test_figures_export_to_png_and_svg(tmp_path):
+    fig = dv.plot.logo(planted_motifs(1)[0])
+    assert dv.plot.save_figure(fig, tmp_path / "logo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in dv.plot.save_figure(fig, tmp_path / "logo.svg").read_bytes()[:500]
+    s = dv.Scores(["ACGTACGT"], np.arange(8)[None], "x")
+    svg = dv.plot.save_figure(dv.plot.track(s, 0), tmp_path / "track.svg").read_text()
+    assert svg.startswith("<svg") and svg.count('class="point"') >= 8
+    with pytest.raises(ValueError, match="saved as png or svg"):
+        dv.plot.save_figure(fig, tmp_path / "logo.pdf")
