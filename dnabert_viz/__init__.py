@@ -6,10 +6,10 @@
 
 from . import plot, widgets
 from .attention import AttentionMaps, attention_maps, cls_attention, cls_attention_ensemble
-from .attribution import attribute, ism, variant_effects
+from .attribution import attribute, ism, ism_scores, variant_effects
 from .demo import DemoData, load_demo
 from .finetune import build_classifier, train_classifier
-from .io import read_mutation_file
+from .io import read_fasta, read_mutation_file, read_sequences, read_table
 from .model import DnaModel, load_model
 from .motifs import (
     Motif,
@@ -54,6 +54,10 @@ __all__ = [
     "cls_attention",
     "cls_attention_ensemble",
     "ism",
+    "ism_scores",
+    "read_fasta",
+    "read_sequences",
+    "read_table",
     "load_demo",
     "load_model",
     "load_tokenizer",

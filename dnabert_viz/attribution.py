@@ -201,6 +201,22 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool
     return out
 
 
+def ism_summary(effects: np.ndarray) -> np.ndarray:
+    """Per-nucleotide ISM score: the mean effect of the three substitutions (the reference's 0 left out).
+
+    ``effects`` is :func:`ism`'s (N, L, 4) or one sequence's (L, 4); the
+    result drops the last axis. Negative: mutating the base lowers p(target).
+    """
+    return np.asarray(effects).sum(axis=-1) / 3
+
+
+def ism_scores(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False) -> Scores:
+    """:func:`ism` as Scores: values are :func:`ism_summary`, the full (N, L, 4) effects are in ``extra["effects"]``."""
+    seqs = check_sequences(seqs)
+    effects = ism(m, seqs, target, batch_size, progress)
+    return Scores(seqs, ism_summary(effects), "ism", {"model": m.name, "target": target}, {"effects": effects})
+
+
 def variant_effects(m: DnaModel, table, sequences=None, target: int = 1, batch_size: int = 64) -> pd.DataFrame:
     """Effect of variants on the target probability, with DNABERT's two scores.
 

@@ -1,44 +1,181 @@
-"""The ``dnabert-viz`` command line: the workbench's steps in batch."""
+"""The ``dnabert-viz`` command line: the workbench's steps in batch.
+
+``score`` (sequences -> Scores file), ``motifs`` (Scores -> motif folder with
+JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
+``demo`` (all of it on the embedded model and data). Each command is a thin
+wrapper over library functions; outputs are written atomically (a file or
+folder is complete or absent), and bad input exits with status 2 and one
+line naming the problem.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+import pandas as pd
+
+SCORE_METHODS = {"cls": "cls_attention", "ig": "integrated_gradients", "saliency": "saliency", "ism": "ism"}
+
+
+def _model(args: argparse.Namespace):
+    from .model import load_model
+
+    return load_model(None if args.model == "demo" else args.model, device=args.device)
+
+
+def compute_scores(m, seqs: list[str], method: str, batch_size: int, layer: int = -1, target: int = 1,
+                   n_steps: int = 50, progress: bool = True):
+    """Scores by a command-line method name (``cls``, ``ig``, ``saliency``, ``ism``)."""
+    from .attention import cls_attention
+    from .attribution import attribute, ism_scores
+
+    if method == "cls":
+        return cls_attention(m, seqs, layer=layer, batch_size=batch_size, progress=progress)
+    if method == "ism":
+        return ism_scores(m, seqs, target=target, batch_size=batch_size, progress=progress)
+    return attribute(m, seqs, method=SCORE_METHODS[method], target=target, n_steps=n_steps, batch_size=batch_size,
+                     progress=progress)
+
+
+def _score(args: argparse.Namespace) -> None:
+    from .io import read_sequences
+
+    seqs = read_sequences(args.input)["sequence"].tolist()
+    scores = compute_scores(_model(args), seqs, args.method, args.batch_size, args.layer, args.target, args.n_steps)
+    scores.save(args.out)
+    print(f"{args.out}: {scores.kind} of {len(seqs)} sequences from {args.input}")
+
+
+def discover(pos: list[str], neg: list[str] | None, scores, out: Path, method: str = "dnabert_viz",
+             jaspar: bool = True, **options) -> tuple[list, pd.DataFrame | None]:
+    """Find motifs, match them to JASPAR and write the motif folder (with ``matches.tsv``) atomically."""
+    from .io import atomic_folder
+    from .motifs import find_motifs, match_jaspar, save_motifs
+
+    motifs = find_motifs(pos, neg, scores, method=method, **options)
+    matches = match_jaspar(motifs) if jaspar and motifs else None
+    with atomic_folder(out) as tmp:
+        save_motifs(motifs, tmp)
+        if matches is not None:
+            matches.to_csv(tmp / "matches.tsv", sep="\t", index=False)
+    return motifs, matches
+
+
+def _motifs(args: argparse.Namespace) -> None:
+    from .io import read_sequences
+    from .scores import Scores
+
+    pos = read_sequences(args.pos)["sequence"].tolist()
+    neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
+    if neg is None and args.method == "dnabert_viz":
+        raise ValueError("--neg is required for the dnabert_viz method (enrichment against negatives)")
+    options = {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff,
+               "min_n_motif": args.min_n_motif} if args.method == "dnabert_viz" else {}
+    motifs, matches = discover(pos, neg, Scores.load(args.scores), Path(args.out), args.method, not args.no_jaspar,
+                               **options)
+    print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv"))
+
+
+def _report(args: argparse.Namespace) -> None:
+    from .motifs import load_motifs
+    from .report import build_report
+    from .scores import Scores
+
+    folder = Path(args.motifs)
+    matches_file = folder / "matches.tsv"
+    matches = pd.read_csv(matches_file, sep="\t") if matches_file.exists() else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    page = build_report(load_motifs(folder), Scores.load(args.scores), matches, n_examples=args.examples)
+    print(f"report: {page.save(out / 'report.html')}")
 
 
 def _demo(args: argparse.Namespace) -> None:
     import numpy as np
 
     from .demo import load_demo
-    from .model import load_model
+    from .io import atomic_folder
+    from .report import build_report
 
-    model = load_model(device=args.device)
+    model = _model(args)
     data = load_demo()
     seqs, labels = data.sequences("heldout"), data.labels("heldout")
-    probs = model.predict(seqs, batch_size=args.batch_size)
-    accuracy = float(np.mean(probs.argmax(axis=1) == labels))
+    accuracy = float(np.mean(model.predict(seqs, batch_size=args.batch_size).argmax(axis=1) == labels))
     print(model)
     print(f"held-out demo sequences: {len(seqs)} ({int(labels.sum())} with planted motifs)")
     print(f"held-out accuracy: {accuracy:.4f}")
+    pos, neg = data.sequences(label=1), data.sequences(label=0)
+    scores = compute_scores(model, pos, "cls", args.batch_size)
+    out = Path(args.out)
+    with atomic_folder(out) as tmp:
+        scores.save(tmp / "scores.npz")
+        motifs, matches = discover(pos, neg, scores, tmp / "motifs")
+        recovery = data.recovery(matches)
+        page = build_report(motifs, scores, matches, recovery, title="dnabert_viz demo: motifs from [CLS] attention")
+        page.save(tmp / "report.html")
+    found = sorted(set(recovery["planted"].dropna()))
+    print(f"DNABERT-viz motifs from [CLS] attention of {len(pos)} positives vs {len(neg)} negatives: {len(motifs)}")
+    print(f"planted motifs recovered: {len(found)}/{len(data.motifs)} ({', '.join(found)}); "
+          f"spurious motifs: {int(recovery['spurious'].sum())}")
+    print(f"wrote {out}/: scores.npz, motifs/, report.html (open it in a browser)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dnabert-viz``."""
     parser = argparse.ArgumentParser(prog="dnabert-viz", description="Interpretability workbench for DNA language models.")
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the workbench on the embedded demo model and data")
-    demo.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
-    demo.add_argument("--batch-size", type=int, default=64)
+
+    def model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", default="demo", help="checkpoint folder or hub id (default: the embedded demo model)")
+        p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+        p.add_argument("--batch-size", type=int, default=32, help="sequences per forward pass")
+
+    score = sub.add_parser("score", help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)")
+    model_options(score)
+    score.add_argument("--input", required=True, help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column")
+    score.add_argument("--method", choices=sorted(SCORE_METHODS), default="cls",
+                       help="cls: DNABERT-viz [CLS] attention; ig: integrated gradients; saliency; ism: in-silico mutagenesis")
+    score.add_argument("--layer", type=int, default=-1, help="attention layer for cls (default: the last)")
+    score.add_argument("--target", type=int, default=1, help="class attributed by ig, saliency and ism")
+    score.add_argument("--n-steps", type=int, default=50, help="integrated-gradients steps")
+    score.add_argument("--out", required=True, help="output .npz")
+    score.set_defaults(run=_score)
+
+    motifs = sub.add_parser("motifs", help="discover motifs from scores and match them to JASPAR")
+    motifs.add_argument("--pos", required=True, help="the scored (positive) sequences, in the order of --scores")
+    motifs.add_argument("--neg", help="negative sequences (required for the dnabert_viz method)")
+    motifs.add_argument("--scores", required=True, help="Scores .npz of the positives (from 'score')")
+    motifs.add_argument("--method", choices=["dnabert_viz", "seqlets"], default="dnabert_viz")
+    motifs.add_argument("--window-size", type=int, default=24)
+    motifs.add_argument("--min-len", type=int, default=5)
+    motifs.add_argument("--pval-cutoff", type=float, default=0.005)
+    motifs.add_argument("--min-n-motif", type=int, default=3)
+    motifs.add_argument("--no-jaspar", action="store_true", help="skip JASPAR matching")
+    motifs.add_argument("--out", required=True, help="output folder (replaced when it exists)")
+    motifs.set_defaults(run=_motifs)
+
+    report = sub.add_parser("report", help="standalone HTML report: logos, JASPAR matches, example tracks")
+    report.add_argument("--motifs", required=True, help="motif folder (from 'motifs')")
+    report.add_argument("--scores", required=True, help="the Scores .npz the motifs came from")
+    report.add_argument("--examples", type=int, default=3, help="example tracks")
+    report.add_argument("--out", required=True, help="output folder; the page is OUT/report.html")
+    report.set_defaults(run=_report)
+
+    demo = sub.add_parser("demo", help="the whole pipeline on the embedded demo model and data, with a report")
+    model_options(demo)
+    demo.add_argument("--out", default="dnabert_viz_demo", help="output folder (default: dnabert_viz_demo)")
     demo.set_defaults(run=_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (non-zero with a one-line message on bad input)."""
+    """Entry point; returns the exit status (2 with a one-line message on bad input)."""
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, FileNotFoundError, NotImplementedError) as err:
         print(f"dnabert-viz {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -1,14 +1,119 @@
-"""Files in: DNABERT's mutation files (more readers join as the command line grows); atomic file writing."""
+"""Files in: FASTA (plain or gzipped), DNABERT's sequence tables and mutation files. Files out: atomically."""
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import gzip
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+
+from .sequences import check_sequences
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, gunzipped when it starts with gzip's magic bytes."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rt") if gzipped else open(path)) as handle:
+            return handle.read().splitlines()
+    except (UnicodeDecodeError, OSError) as err:
+        raise ValueError(f"{path}: not a text file ({err})") from None
+
+
+def read_fasta(path: str | Path) -> pd.DataFrame:
+    """Read a FASTA file, plain or gzipped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name`` (the header's first word) and ``sequence``
+        (normalised by :func:`dnabert_viz.check_sequences`), in file order.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the record and its line for text before the first
+        header, an empty record or a character outside the alphabet.
+    """
+    path = Path(path)
+    names, starts, chunks = [], [], []
+    for number, line in enumerate(_lines(path), start=1):
+        if line.startswith(">"):
+            names.append(line[1:].split()[0] if line[1:].split() else f"record{len(names) + 1}")
+            starts.append(number)
+            chunks.append([])
+        elif line.strip():
+            if not chunks:
+                raise ValueError(f"{path}, line {number}: sequence before the first '>' header: is this FASTA?")
+            chunks[-1].append(line.strip())
+    if not names:
+        raise ValueError(f"{path}: no FASTA records (no line starts with '>')")
+    labels = [f"{path}, record {n!r} (line {line})" for n, line in zip(names, starts)]
+    return pd.DataFrame({"name": names, "sequence": check_sequences(["".join(c) for c in chunks], labels=labels)})
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a sequence table: DNABERT's ``sequence<TAB>label`` tsv (k-mer text or raw) or DNABERT-2's csv.
+
+    The header must name a ``sequence`` column; ``label`` (integers) and
+    ``name`` are kept when present. Separator: comma for ``.csv``, tab otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name`` (from the file or ``line<N>``), ``sequence`` (k-mer text
+        turned back into raw sequence) and ``label`` when the file has one.
+    """
+    path = Path(path)
+    lines = _lines(path)
+    delimiter = "," if path.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
+    rows = [[field.strip() for field in row] for row in csv.reader(lines, delimiter=delimiter)]  # CRLF files exist (prom-core)
+    if rows and len(rows[0]) == 1:
+        rows[0] = lines[0].split()  # DNABERT's prom-core header is separated by spaces, its rows by tabs
+    if not rows or "sequence" not in rows[0]:
+        raise ValueError(f"{path}, line 1: the header must name a 'sequence' column (DNABERT: 'sequence<TAB>label')")
+    header = rows[0]
+    numbers, records = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or not "".join(row).strip():
+            continue
+        if len(row) != len(header):
+            raise ValueError(f"{path}, line {number}: {len(row)} fields, the header has {len(header)}")
+        numbers.append(number)
+        records.append(dict(zip(header, row)))
+    if not records:
+        raise ValueError(f"{path}: no rows under the header")
+    table = pd.DataFrame(records)
+    out = pd.DataFrame({"name": table["name"] if "name" in table else [f"line{n}" for n in numbers]})
+    out["sequence"] = check_sequences(table["sequence"].tolist(), labels=[f"{path}, line {n}" for n in numbers])
+    if "label" in table:
+        bad = [n for n, v in zip(numbers, table["label"]) if not v.strip().lstrip("-").isdigit()]
+        if bad:
+            raise ValueError(f"{path}, line {bad[0]}: label is not an integer")
+        out["label"] = table["label"].astype(int).to_numpy()
+    return out
+
+
+def read_sequences(path: str | Path) -> pd.DataFrame:
+    """Read sequences from FASTA (``.fa``, ``.fasta``, ``.fna``, ``.fas``, optionally ``.gz``) or a sequence table.
+
+    See :func:`read_fasta` and :func:`read_table` for the columns.
+    """
+    path = Path(path)
+    name = path.name.lower().removesuffix(".gz")
+    return read_fasta(path) if name.endswith(FASTA_SUFFIXES) else read_table(path)
 
 
 def read_mutation_file(path: str | Path) -> pd.DataFrame:
@@ -69,7 +174,35 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | b
                 handle.write(write.encode() if isinstance(write, str) else write)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | Path) -> Iterator[Path]:
+    """Build a folder under a temporary name and move it into place only when the block succeeds.
+
+    On an error the temporary folder is removed and an existing ``path``
+    is left as it was; on success an existing ``path`` is replaced.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.chmod(tmp, 0o777 & ~_umask())
+    if path.exists():
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

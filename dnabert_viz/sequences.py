@@ -24,15 +24,16 @@ _ALLOWED = frozenset("ACGTN")
 _IUPAC = frozenset("RYSWKMBDHV")
 
 
-def kmers_to_sequence(text: str, index: int = 0) -> str:
+def kmers_to_sequence(text: str, index: int | str = 0) -> str:
     """Turn DNABERT k-mer text back into the raw sequence it spells.
 
     Parameters
     ----------
     text : str
         Overlapping k-mers separated by white space, e.g. ``"ACGTAC CGTACG"``.
-    index : int
-        Position of this sequence in its batch, used in error messages.
+    index : int or str
+        Position of this sequence in its batch (or a label such as a file
+        and line), used in error messages.
 
     Returns
     -------
@@ -60,7 +61,7 @@ def _looks_like_kmer_text(seq: str) -> bool:
     return len(parts) > 1 and len(parts[0]) > 1 and all(len(p) == len(parts[0]) for p in parts)
 
 
-def check_sequences(seqs: str | Iterable[str], name: str = "sequences") -> list[str]:
+def check_sequences(seqs: str | Iterable[str], name: str = "sequences", labels: list[str] | None = None) -> list[str]:
     """Validate and normalise sequences (see the module docstring for the rules).
 
     Parameters
@@ -69,6 +70,9 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences") -> list[
         One sequence or many.
     name : str
         The argument's name, used in error messages.
+    labels : list of str, optional
+        What to call each sequence in error messages instead of
+        ``name[i]`` (e.g. a file, record name and line number).
 
     Returns
     -------
@@ -87,13 +91,14 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences") -> list[
         seqs = [seqs]
     out = []
     for i, seq in enumerate(seqs):
+        where = labels[i] if labels is not None else f"{name}[{i}]"
         if not isinstance(seq, str):
-            raise TypeError(f"{name}[{i}] is a {type(seq).__name__}, expected a str")
+            raise TypeError(f"{where} is a {type(seq).__name__}, expected a str")
         seq = seq.strip().upper().replace("U", "T")
         if not seq:
-            raise ValueError(f"{name}[{i}] is empty")
+            raise ValueError(f"{where} is empty")
         if _looks_like_kmer_text(seq):
-            seq = kmers_to_sequence(seq, i)
+            seq = kmers_to_sequence(seq, i if labels is None else where)
         bad = set(seq) - _ALLOWED
         if bad:
             pos = next(p for p, c in enumerate(seq) if c in bad)
@@ -103,7 +108,7 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences") -> list[
                 else "white space inside a sequence that is not k-mer text" if char.isspace()
                 else "allowed are A, C, G, T, N (and U, read as T)"
             )
-            raise ValueError(f"{name}[{i}] has {char!r} at position {pos}: {hint}")
+            raise ValueError(f"{where} has {char!r} at position {pos}: {hint}")
         out.append(seq)
     if not out:
         raise ValueError(f"{name} is empty: give at least one sequence")

@@ -159,7 +159,7 @@ def test_saved_pages_are_standalone(tmp_path, demo_model, seqs):
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?:", text)
     assert "position 12" in text and get_plotlyjs()[:300] in text  # plotly.js itself is on the page
     gallery = MotifGallery(planted_motifs(3)).save_html(tmp_path / "gallery.html").read_text()
-    assert gallery.count("data:image/png;base64,") == 3 and "Plotly.newPlot" not in gallery
+    assert gallery.count('<img src="data:image/png;base64,') == 3 and "Plotly.newPlot" not in gallery
     view = AttentionView(demo_model, seqs[0]).save_html(tmp_path / "attention.html").read_text()
     assert view.count("Plotly.newPlot(") == 2
 

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..attention import AttentionMaps, attention_maps
-from ..attribution import attribute, ism
+from ..attribution import attribute, ism, ism_summary
 from ..model import DnaModel
 from ..motifs.motif import Motif, instance_table
 from ..plot.html import Page, element, table, to_string
@@ -261,8 +261,8 @@ class SequenceExplorer:
             seq = self.sequences[i]
             if kind == "cls_attention":
                 values = cls_row_scores(self.maps(i), self.layer_control.value, self.head_control.value)
-            elif kind == "ism":  # the mean effect of the three substitutions (the reference's entry is 0)
-                values = self.ism_effects(i).sum(axis=1) / 3
+            elif kind == "ism":
+                values = ism_summary(self.ism_effects(i))
             else:
                 values = self._timed(f"{METHODS[kind]} of sequence {i}", lambda: attribute(
                     self.model, [seq], method=kind, target=self.target, n_steps=self.n_steps)[0])

@@ -39,6 +39,15 @@ def _caption_element(motif: Motif, match: pd.Series | None):
     return element("div", children=[element("div", line, class_="note") for line in caption(motif, match)])
 
 
+def motif_cards(motifs: list[Motif], matches: pd.DataFrame | None = None, kind: str = "information"):
+    """A grid of motif cards for a static page: logo (PNG), name and :func:`caption`."""
+    best = _best_matches(matches)
+    cards = [element("div", class_="card", children=[
+        png_image(logo_png(m, kind), f"logo of {m.name}", width=300), element("h3", m.name),
+        _caption_element(m, best.get(m.name))]) for m in motifs]
+    return element("div", class_="grid", children=cards)
+
+
 class MotifGallery:
     """Motif logos in a paged grid; a motif's instances; an instance opened in a SequenceExplorer.
 
@@ -143,10 +152,7 @@ class MotifGallery:
     def save_html(self, path: str | Path) -> Path:
         """All motifs (every page) with their logos and the matches table, as a standalone HTML file."""
         page = Page(f"dnabert_viz: {len(self.motifs)} motifs")
-        cards = [element("div", class_="card", children=[
-            png_image(logo_png(m, self.kind), f"logo of {m.name}", width=300), element("h3", m.name),
-            _caption_element(m, self.best.get(m.name))]) for m in self.motifs]
-        page.add(element("div", class_="grid", children=cards))
+        page.add(motif_cards(self.motifs, self.matches, self.kind))
         if self.matches is not None and len(self.matches):
             page.add(element("h2", "JASPAR matches"), table(self.matches))
         return page.save(path)
