@@ -10,7 +10,7 @@ PIP := $(PY) -m pip -q
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo test clean
+.PHONY: install demo test lab clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,9 @@ demo: install
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
 
 test: install $(CHROMIUM)
 	$(PY) -m pytest
