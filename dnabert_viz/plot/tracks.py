@@ -233,7 +233,7 @@ def head_view(maps: AttentionMaps, layer: int = -1, head: int | None = None, pos
         x = np.column_stack([queries[q], targets[q, k], np.full(len(q), np.nan)]).ravel()
         y = np.tile([1.0, 0.0, np.nan], len(q))
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False, name=f"band {level}",
-                                 line=dict(color="#1F4E79", width=0.8 + 1.2 * level), opacity=0.2 + 0.25 * level))
+                                 line=dict(color="#1F4E79", width=0.4 + 0.6 * level), opacity=0.12 + 0.2 * level))
     colors = [COLORS.get(b, "#999999") for b in maps.sequence]
     for y, role in ((1.06, "query"), (-0.06, "attended")):
         fig.add_trace(go.Scatter(x=np.arange(n), y=np.full(n, y), mode="text", text=list(maps.sequence), name=role,
