@@ -84,11 +84,11 @@ class DemoData:
             ``jaspar_name``, ``q_value``, ``planted`` (the recovered planted id,
             or None) and ``spurious``.
         """
-        from .motifs.jaspar import jaspar_matrices
+        from .motifs.jaspar import best_matches, jaspar_matrices
 
         family = {m.matrix_id: m.family for m in jaspar_matrices()}
         planted_family = {m.motif_id: family.get(m.motif_id) for m in self.motifs}
-        best = matches[matches["rank"] <= 1].drop_duplicates("motif")[["motif", "jaspar_id", "jaspar_name", "q_value"]]
+        best = best_matches(matches)[["motif", "jaspar_id", "jaspar_name", "q_value"]]
 
         def which(row) -> str | None:
             if not row.q_value < q_cutoff:

@@ -127,3 +127,12 @@ def match_jaspar(
             rows.append((motif.name, bits[i], motif.n_instances, rank, target.matrix_id, target.name, target.family,
                          p[k, t], q[t], "-" if strands[k, t] else "+", int(offsets[k, t]), int(overlaps[k, t]), ""))
     return pd.DataFrame(rows, columns=MATCH_COLUMNS)
+
+
+def best_matches(matches: pd.DataFrame) -> pd.DataFrame:
+    """Each motif's best row of a :func:`match_jaspar` table, in the table's order.
+
+    The best row is the lowest rank; a motif that was not matched has one
+    row, of rank 0, with no JASPAR id and a note.
+    """
+    return matches.sort_values("rank", kind="stable").drop_duplicates("motif").sort_index()

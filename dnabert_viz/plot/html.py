@@ -42,9 +42,9 @@ def element(tag: str, text: str | None = None, children=(), **attributes) -> ET.
 
 def plotly_figure(fig, div_id: str) -> ET.Element:
     """A plotly figure as a ``div`` and the script that draws it (plotly.js must be on the page)."""
-    spec = json.loads(fig.to_json())
     config = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
-    code = f"Plotly.newPlot({json.dumps(div_id)}, {json.dumps(spec['data'])}, {json.dumps(spec['layout'])}, {json.dumps(config)});"
+    code = (f"(function () {{ const spec = {fig.to_json()}; "
+            f"Plotly.newPlot({json.dumps(div_id)}, spec.data, spec.layout, {json.dumps(config)}); }})();")
     script = element("script", code.replace("</", "<\\/"))
     return element("div", children=[element("div", "", id=div_id, class_="plotly-figure"), script])
 

@@ -161,7 +161,7 @@ class SequenceExplorer:
         self._maps: dict[int, AttentionMaps] = {}
         self._ism: dict[int, np.ndarray] = {}
         self._prediction: dict[int, float] = {}
-        self._tokens: dict[int, list[str]] = {}
+        self._tokens: dict[int, list[list[str]]] = {}
         options = [(f"{k} (given)", k) for k in self.given]
         if m is not None:
             options += [(label, k) for k, label in METHODS.items() if k not in self.given]
@@ -236,8 +236,8 @@ class SequenceExplorer:
                                                     lambda: self.model.predict([self.sequences[i]])[0, self.target]))
         return self._prediction[i]
 
-    def tokens(self, i: int) -> list[str] | None:
-        """For each nucleotide of sequence ``i``, the tokens covering it (joined); None without a model."""
+    def tokens(self, i: int) -> list[list[str]] | None:
+        """For each nucleotide of sequence ``i``, the tokens covering it; None without a model."""
         if self.model is None:
             return None
         if i not in self._tokens:
@@ -247,7 +247,7 @@ class SequenceExplorer:
                 for token, (start, end) in zip(self.model.tokenizer.convert_ids_to_tokens(ids), spans):
                     for p in range(max(start, 0), end):
                         covering[p].append(token)
-            self._tokens[i] = [" ".join(dict.fromkeys(c)) for c in covering]
+            self._tokens[i] = [list(dict.fromkeys(c)) for c in covering]
         return self._tokens[i]
 
     def values(self, kind: str | None = None, i: int | None = None) -> np.ndarray:
@@ -286,14 +286,16 @@ class SequenceExplorer:
         scores = Scores([seq], self.values(kind, i)[None], label)
         prediction = self.prediction(i)
         title = f"sequence {i} ({len(seq)} nt)" + ("" if prediction is None else f" · p(class {self.target}) = {prediction:.3f}")
-        fig = track(scores, 0, instances=self._instances_here(), tokens=self.tokens(i), title=title)
+        covering = self.tokens(i)
+        hover_tokens = None if covering is None else [" ".join(c) for c in covering]
+        fig = track(scores, 0, instances=self._instances_here(), tokens=hover_tokens, title=title)
         if self.position is not None:
             fig.add_vrect(x0=self.position - 0.5, x1=self.position + 0.5, line=dict(color="black", width=1.5),
                           fillcolor="rgba(0,0,0,0)")
         return fig
 
-    def update(self) -> None:
-        """Redraw for the current controls (the model runs only for what is not cached)."""
+    def update(self) -> PositionContext | None:
+        """Redraw for the current controls (the model runs only for what is not cached); returns the context shown."""
         is_attention = self.kind == "cls_attention" and self.kind not in self.given
         self.layer_control.disabled = self.head_control.disabled = not is_attention
         if self.position is not None and self.position >= len(self.sequences[self.index]):
@@ -302,8 +304,11 @@ class SequenceExplorer:
         if self.index in self._ism:
             refresh(self.mutations, mutation_map(self._ism[self.index], self.sequences[self.index]))
         self.mutations_box.layout.display = None if self.index in self._ism else "none"
-        if self.position is not None:
-            self.context_panel.value = to_string(self.context(self.position).to_element())
+        if self.position is None:
+            return None
+        context = self.context(self.position)
+        self.context_panel.value = to_string(context.to_element())
+        return context
 
     def _on_click(self, _trace, points, _state) -> None:
         if points.point_inds:
@@ -317,8 +322,7 @@ class SequenceExplorer:
         self.position = position
         if self.model is not None:
             self.ism_effects(self.index)
-        self.update()
-        return self.context(position)
+        return self.update()
 
     def context(self, position: int) -> PositionContext:
         """The context of ``position`` in the current sequence."""
@@ -328,7 +332,7 @@ class SequenceExplorer:
         tokens: list[str] = []
         effects = None
         if self.model is not None:
-            tokens = self.tokens(i)[position].split()
+            tokens = self.tokens(i)[position]
             matrix = self.maps(i).nucleotide(self.layer_control.value, self.head_control.value)
             attends_to, attended_by = (self._top(matrix[position]), self._top(matrix[:, position]))
             if i in self._ism:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import DnaModel
+from ..motifs.jaspar import best_matches
 from ..motifs.motif import Motif
 from ..plot.html import Page, element, png_image, table, to_string
 from ..plot.logos import logo_png
@@ -19,9 +20,8 @@ from .explorer import SequenceExplorer
 def _best_matches(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
     if matches is None or len(matches) == 0:
         return {}
-    ranked = matches.dropna(subset=["jaspar_id"]) if "jaspar_id" in matches else matches
-    ranked = ranked.sort_values(["motif", "rank"]) if "rank" in ranked else ranked
-    return {str(name): rows.iloc[0] for name, rows in ranked.groupby("motif", sort=False)}
+    matched = best_matches(matches).dropna(subset=["jaspar_id"])
+    return {str(row["motif"]): row for _, row in matched.iterrows()}
 
 
 def caption(motif: Motif, match: pd.Series | None) -> list[str]:
