@@ -1,18 +1,25 @@
 """dnabert_viz: an interpretability workbench for DNA language models.
 
 ``import dnabert_viz as dv``; the flow is sequences -> :class:`DnaModel` ->
-:class:`Scores` -> motifs -> views. See the README for a tour.
+:class:`Scores` -> motifs -> views. See the README for a tour and
+ARCHITECTURE.md for the layers. ``dv.plot`` and ``dv.widgets`` (matplotlib,
+plotly, ipywidgets) are imported on first use, so ``import dnabert_viz``
+stays quick.
 """
 
-from . import plot, widgets
+import importlib
+
 from .attention import AttentionMaps, attention_maps, cls_attention, cls_attention_ensemble
-from .attribution import attribute, ism, ism_scores, variant_effects
+from .attribution import attribute, ism, variant_effects
+from .compute import ScoreCache
 from .demo import DemoData, load_demo
 from .finetune import build_classifier, train_classifier
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
+from .methods import get_method, method_names, register, score
 from .model import DnaModel, load_model
 from .motifs import (
     Motif,
+    MotifSet,
     find_motifs,
     find_seqlet_motifs,
     load_motifs,
@@ -29,23 +36,26 @@ from .tokenization import Encoding, load_tokenizer
 
 __version__ = "0.1.0"
 
+_LAZY = ("plot", "widgets")
+
+
+def __getattr__(name: str):
+    """Import ``dv.plot`` and ``dv.widgets`` on first use."""
+    if name in _LAZY:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'dnabert_viz' has no attribute {name!r}")
+
+
 __all__ = [
-    "plot",
-    "widgets",
-    "write_meme",
-    "write_jaspar",
-    "save_motifs",
-    "read_meme",
-    "read_jaspar",
-    "match_jaspar",
-    "load_motifs",
-    "find_seqlet_motifs",
-    "find_motifs",
-    "Motif",
     "AttentionMaps",
     "DemoData",
     "DnaModel",
     "Encoding",
+    "Motif",
+    "MotifSet",
+    "ScoreCache",
     "Scores",
     "attention_maps",
     "attribute",
@@ -53,15 +63,29 @@ __all__ = [
     "check_sequences",
     "cls_attention",
     "cls_attention_ensemble",
+    "find_motifs",
+    "find_seqlet_motifs",
+    "get_method",
     "ism",
-    "ism_scores",
-    "read_fasta",
-    "read_sequences",
-    "read_table",
     "load_demo",
     "load_model",
+    "load_motifs",
     "load_tokenizer",
+    "match_jaspar",
+    "method_names",
+    "plot",
+    "read_fasta",
+    "read_jaspar",
+    "read_meme",
     "read_mutation_file",
+    "read_sequences",
+    "read_table",
+    "register",
+    "save_motifs",
+    "score",
     "train_classifier",
     "variant_effects",
+    "widgets",
+    "write_jaspar",
+    "write_meme",
 ]

@@ -17,7 +17,7 @@ import torch
 
 from .model import DnaModel
 from .scores import Scores
-from .tokenization import NucleotideAccumulator
+from .tokenization import NucleotideAccumulator, covers
 
 
 class _AttentionTap:
@@ -184,8 +184,7 @@ class AttentionMaps:
 
     def incidence(self) -> np.ndarray:
         """(T, L) token-to-nucleotide map, each covered column averaging its covering tokens."""
-        pos = np.arange(len(self.sequence))
-        p = ((pos >= self.spans[:, :1]) & (pos < self.spans[:, 1:])).astype(np.float32)
+        p = covers(self.spans, len(self.sequence)).astype(np.float32)
         return p / np.maximum(p.sum(axis=0, keepdims=True), 1)
 
     def nucleotide(self, layer: int = -1, head: int | None = None) -> np.ndarray:

@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .model import DnaModel, per_sequence_mean
+from .model import DnaModel
 from .scores import Scores
-from .sequences import ALPHABET, check_sequences
-from .synthetic import dinucleotide_shuffle
-from .tokenization import Encoding, NucleotideAccumulator
+from .sequences import ALPHABET, check_sequences, dinucleotide_shuffle
+from .tokenization import Encoding, NucleotideAccumulator, per_sequence_mean, real_tokens
 
 METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "deeplift")
 BASELINES = ("pad", "mask", "shuffle")
@@ -37,13 +36,13 @@ class _TargetOutput(torch.nn.Module):
 
 def _baseline_ids(m: DnaModel, enc: Encoding, rows, ids: torch.Tensor, baseline: str, rng) -> torch.Tensor:
     """Baseline token ids: every real token replaced by [PAD] or [MASK], or the tokens of a dinucleotide shuffle."""
-    real = torch.as_tensor(enc.spans[rows, : ids.shape[1], 0] >= 0, device=ids.device)
+    real = torch.as_tensor(enc.real[rows, : ids.shape[1]], device=ids.device)
     if baseline in ("pad", "mask"):
         fill = m.tokenizer.pad_id if baseline == "pad" else m.tokenizer.mask_id
         return torch.where(real, torch.full_like(ids, fill), ids)
     out = ids.clone()
     for r, row in enumerate(rows):
-        spans = enc.spans[row][enc.spans[row, :, 0] >= 0]
+        spans = enc.spans[row][real_tokens(enc.spans[row])]
         start, end = int(spans[:, 0].min()), int(spans[:, 1].max())
         seq = enc.sequences[enc.sequence_index[row]][start:end]
         shuffled, _ = m.tokenizer.tokenize(dinucleotide_shuffle(seq, rng))
@@ -199,22 +198,6 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool
         delta[~is_ref] = m.predict(texts, batch_size)[:, target] - ref[i]
         out[i, : len(seq)] = delta
     return out
-
-
-def ism_summary(effects: np.ndarray) -> np.ndarray:
-    """Per-nucleotide ISM score: the mean effect of the three substitutions (the reference's 0 left out).
-
-    ``effects`` is :func:`ism`'s (N, L, 4) or one sequence's (L, 4); the
-    result drops the last axis. Negative: mutating the base lowers p(target).
-    """
-    return np.asarray(effects).sum(axis=-1) / 3
-
-
-def ism_scores(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False) -> Scores:
-    """:func:`ism` as Scores: values are :func:`ism_summary`, the full (N, L, 4) effects are in ``extra["effects"]``."""
-    seqs = check_sequences(seqs)
-    effects = ism(m, seqs, target, batch_size, progress)
-    return Scores(seqs, ism_summary(effects), "ism", {"model": m.name, "target": target}, {"effects": effects})
 
 
 def variant_effects(m: DnaModel, table, sequences=None, target: int = 1, batch_size: int = 64) -> pd.DataFrame:

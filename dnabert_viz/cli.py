@@ -1,6 +1,7 @@
 """The ``dnabert-viz`` command line: the workbench's steps in batch.
 
-``score`` (sequences -> Scores file), ``motifs`` (Scores -> motif folder with
+``score`` (sequences -> Scores file, by any method of the registry
+:mod:`dnabert_viz.methods`), ``motifs`` (Scores -> motif folder with
 JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
 ``demo`` (all of it on the embedded model and data). Each command is a thin
 wrapper over library functions; outputs are written atomically (a file or
@@ -16,50 +17,34 @@ from pathlib import Path
 
 import pandas as pd
 
-SCORE_METHODS = {"cls": "cls_attention", "ig": "integrated_gradients", "saliency": "saliency", "ism": "ism"}
-
-
 def _model(args: argparse.Namespace):
     from .model import load_model
 
     return load_model(None if args.model == "demo" else args.model, device=args.device)
 
 
-def compute_scores(m, seqs: list[str], method: str, batch_size: int, layer: int = -1, target: int = 1,
-                   n_steps: int = 50, progress: bool = True):
-    """Scores by a command-line method name (``cls``, ``ig``, ``saliency``, ``ism``)."""
-    from .attention import cls_attention
-    from .attribution import attribute, ism_scores
-
-    if method == "cls":
-        return cls_attention(m, seqs, layer=layer, batch_size=batch_size, progress=progress)
-    if method == "ism":
-        return ism_scores(m, seqs, target=target, batch_size=batch_size, progress=progress)
-    return attribute(m, seqs, method=SCORE_METHODS[method], target=target, n_steps=n_steps, batch_size=batch_size,
-                     progress=progress)
-
-
 def _score(args: argparse.Namespace) -> None:
     from .io import read_sequences
+    from .methods import get_method, score
 
+    spec = get_method(args.method)
+    given = {"layer": args.layer, "n_steps": args.n_steps, "baseline": args.baseline}
+    options = {k: v for k, v in given.items() if k in spec.options and v is not None}
     seqs = read_sequences(args.input)["sequence"].tolist()
-    scores = compute_scores(_model(args), seqs, args.method, args.batch_size, args.layer, args.target, args.n_steps)
-    scores.save(args.out)
+    scores = score(_model(args), seqs, spec.name, target=args.target, batch_size=args.batch_size, progress=True,
+                   out=args.out, **options)
     print(f"{args.out}: {scores.kind} of {len(seqs)} sequences from {args.input}")
 
 
-def discover(pos: list[str], neg: list[str] | None, scores, out: Path, method: str = "dnabert_viz",
-             jaspar: bool = True, **options) -> tuple[list, pd.DataFrame | None]:
-    """Find motifs, match them to JASPAR and write the motif folder (with ``matches.tsv``) atomically."""
+def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
+    """find_motifs, match_jaspar and save_motifs, into a folder written atomically."""
     from .io import atomic_folder
     from .motifs import find_motifs, match_jaspar, save_motifs
 
-    motifs = find_motifs(pos, neg, scores, method=method, **options)
+    motifs = find_motifs(pos, neg, scores, **options)
     matches = match_jaspar(motifs) if jaspar and motifs else None
     with atomic_folder(out) as tmp:
-        save_motifs(motifs, tmp)
-        if matches is not None:
-            matches.to_csv(tmp / "matches.tsv", sep="\t", index=False)
+        save_motifs(motifs, tmp, matches)
     return motifs, matches
 
 
@@ -71,10 +56,10 @@ def _motifs(args: argparse.Namespace) -> None:
     neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
     if neg is None and args.method == "dnabert_viz":
         raise ValueError("--neg is required for the dnabert_viz method (enrichment against negatives)")
-    options = {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff,
-               "min_n_motif": args.min_n_motif} if args.method == "dnabert_viz" else {}
-    motifs, matches = discover(pos, neg, Scores.load(args.scores), Path(args.out), args.method, not args.no_jaspar,
-                               **options)
+    options = {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff} \
+        if args.method == "dnabert_viz" else {}
+    motifs, matches = _find_and_save(pos, neg, Scores.load(args.scores), Path(args.out), not args.no_jaspar,
+                                     method=args.method, min_n_motif=args.min_n_motif, **options)
     print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv"))
 
 
@@ -97,6 +82,7 @@ def _demo(args: argparse.Namespace) -> None:
 
     from .demo import load_demo
     from .io import atomic_folder
+    from .methods import score
     from .report import build_report
 
     model = _model(args)
@@ -107,11 +93,10 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"held-out demo sequences: {len(seqs)} ({int(labels.sum())} with planted motifs)")
     print(f"held-out accuracy: {accuracy:.4f}")
     pos, neg = data.sequences(label=1), data.sequences(label=0)
-    scores = compute_scores(model, pos, "cls", args.batch_size)
     out = Path(args.out)
     with atomic_folder(out) as tmp:
-        scores.save(tmp / "scores.npz")
-        motifs, matches = discover(pos, neg, scores, tmp / "motifs")
+        scores = score(model, pos, "cls_attention", batch_size=args.batch_size, progress=True, out=tmp / "scores.npz")
+        motifs, matches = _find_and_save(pos, neg, scores, tmp / "motifs")
         recovery = data.recovery(matches)
         page = build_report(motifs, scores, matches, recovery, title="dnabert_viz demo: motifs from [CLS] attention")
         page.save(tmp / "report.html")
@@ -124,6 +109,9 @@ def _demo(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dnabert-viz``."""
+    from .methods import get_method, method_names
+
+    method_choices = [n for m in map(get_method, method_names()) for n in (m.name, *m.aliases)]
     parser = argparse.ArgumentParser(prog="dnabert-viz", description="Interpretability workbench for DNA language models.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -135,11 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)")
     model_options(score)
     score.add_argument("--input", required=True, help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column")
-    score.add_argument("--method", choices=sorted(SCORE_METHODS), default="cls",
-                       help="cls: DNABERT-viz [CLS] attention; ig: integrated gradients; saliency; ism: in-silico mutagenesis")
-    score.add_argument("--layer", type=int, default=-1, help="attention layer for cls (default: the last)")
-    score.add_argument("--target", type=int, default=1, help="class attributed by ig, saliency and ism")
-    score.add_argument("--n-steps", type=int, default=50, help="integrated-gradients steps")
+    score.add_argument("--method", choices=method_choices, default="cls_attention", metavar="METHOD",
+                       help="; ".join(f"{m.name}{' (' + '/'.join(m.aliases) + ')' if m.aliases else ''}: {m.description}"
+                                      for m in map(get_method, method_names())))
+    score.add_argument("--layer", type=int, default=None, help="attention layer for cls_attention (default: the last)")
+    score.add_argument("--target", type=int, default=1, help="class explained by attribution methods and ism")
+    score.add_argument("--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)")
+    score.add_argument("--baseline", choices=["pad", "mask", "shuffle"], default=None,
+                       help="reference input of integrated gradients and deeplift (default pad)")
     score.add_argument("--out", required=True, help="output .npz")
     score.set_defaults(run=_score)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer
+from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer, per_sequence_mean
 
 DEMO_MODEL = Path(__file__).parent / "data" / "demo_model"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -213,27 +213,23 @@ class DnaModel:
         out = np.zeros((len(enc.input_ids), self.model.config.hidden_size), dtype=np.float32)
         for rows, inputs in self.batches(enc, batch_size):
             hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
-            real = torch.as_tensor(enc.spans[rows, : hidden.shape[1], 0] >= 0, device=self.device)
+            real = torch.as_tensor(enc.real[rows, : hidden.shape[1]], device=self.device)
             out[rows] = ((hidden * real[..., None]).sum(1) / real.sum(1, keepdim=True)).cpu().numpy()
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
-    def save(self, folder: str | Path) -> None:
-        """Write the checkpoint (safetensors + config) and tokenizer files to ``folder``."""
+    @classmethod
+    def from_pretrained(cls, folder: str | Path | None = None, device: str | torch.device | None = None,
+                        trust_remote_code: bool = False) -> DnaModel:
+        """Load a checkpoint folder (or hub id; None: the embedded demo model): :func:`load_model`."""
+        return load_model(folder, device=device, trust_remote_code=trust_remote_code)
+
+    def save_pretrained(self, folder: str | Path) -> None:
+        """Write the checkpoint (safetensors + config) and tokenizer files to ``folder``; :meth:`from_pretrained` reads it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with quiet_transformers():
             self.model.save_pretrained(folder)
         self.tokenizer.save(folder)
-
-
-def per_sequence_mean(rows: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    """Average per-row values over the rows (windows) of each sequence: (W, ...) -> (N, ...)."""
-    if len(owner) == n:
-        return rows
-    total = np.zeros((n,) + rows.shape[1:], dtype=rows.dtype)
-    np.add.at(total, owner, rows)
-    count = np.bincount(owner, minlength=n).reshape((n,) + (1,) * (rows.ndim - 1))
-    return total / count
 
 
 def _remote_code_kind(config: dict) -> str | None:

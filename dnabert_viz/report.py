@@ -8,7 +8,7 @@ from .motifs.motif import Motif, instance_table
 from .plot.html import Page, element, table
 from .plot.tracks import track
 from .scores import Scores
-from .widgets.gallery import motif_cards
+from .plot.cards import motif_cards
 
 
 def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | None = None,

@@ -63,6 +63,19 @@ class Scores:
     def __repr__(self) -> str:
         return f"Scores({self.kind!r}, {len(self)} sequences, longest {self.values.shape[1]} nt)"
 
+    def check_sequences(self, sequences: list[str], name: str = "scores") -> None:
+        """Raise unless these scores were computed for exactly ``sequences`` (normalised), in that order.
+
+        The one scores-vs-sequences check of the workbench (motif discovery,
+        views); the message names ``name``, the first differing index and both counts.
+        """
+        if self.sequences == list(sequences):
+            return
+        bad = next((i for i, (a, b) in enumerate(zip(self.sequences, sequences)) if a != b),
+                   min(len(self), len(sequences)))
+        raise ValueError(f"{name} were computed for other sequences: sequence {bad} differs "
+                         f"(first difference at index {bad}; {len(self)} scored vs {len(sequences)} given)")
+
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never half-written."""
         path = Path(path)

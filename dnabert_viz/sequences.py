@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
+
 ALPHABET = "ACGT"
 _ALLOWED = frozenset("ACGTN")
 _IUPAC = frozenset("RYSWKMBDHV")
@@ -113,3 +115,66 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences", labels: 
     if not out:
         raise ValueError(f"{name} is empty: give at least one sequence")
     return out
+
+
+_COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
+
+
+def reverse_complement(seq: str) -> str:
+    """Reverse complement of a sequence over ACGTN."""
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
+    """Shuffle a sequence keeping its exact dinucleotide counts (Altschul and Erickson 1985).
+
+    The sequence is read as an Eulerian walk over the graph of letters; a
+    random last-exit edge is chosen for every letter so that all of them lead
+    to the final letter, the other exits are shuffled, and the walk is
+    replayed. First and last letters are kept.
+
+    Parameters
+    ----------
+    seq : str
+        The sequence.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    str
+        A sequence with the same first letter, last letter and dinucleotide counts.
+    """
+    if len(seq) < 3:
+        return seq
+    exits: dict[str, list[str]] = {}
+    for a, b in zip(seq, seq[1:]):
+        exits.setdefault(a, []).append(b)
+    last = seq[-1]
+    while True:
+        last_exit = {c: e[rng.integers(len(e))] for c, e in exits.items() if c != last}
+        if all(_reaches(c, last, last_exit) for c in last_exit):
+            break
+    order = {}
+    for c, e in exits.items():
+        rest = list(e)
+        if c in last_exit:
+            rest.remove(last_exit[c])
+        rest = [rest[i] for i in rng.permutation(len(rest))]
+        order[c] = rest + ([last_exit[c]] if c in last_exit else [])
+    out, used, x = [seq[0]], dict.fromkeys(exits, 0), seq[0]
+    for _ in range(len(seq) - 1):
+        used[x] += 1
+        x = order[x][used[x] - 1]
+        out.append(x)
+    return "".join(out)
+
+
+def _reaches(start: str, goal: str, last_exit: dict[str, str]) -> bool:
+    seen = set()
+    while start != goal:
+        if start in seen:
+            return False
+        seen.add(start)
+        start = last_exit[start]
+    return True

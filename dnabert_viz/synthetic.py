@@ -17,70 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .sequences import ALPHABET
-
-_COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
-
-
-def reverse_complement(seq: str) -> str:
-    """Reverse complement of a sequence over ACGTN."""
-    return seq.translate(_COMPLEMENT)[::-1]
-
-
-def dinucleotide_shuffle(seq: str, rng: np.random.Generator) -> str:
-    """Shuffle a sequence keeping its exact dinucleotide counts (Altschul and Erickson 1985).
-
-    The sequence is read as an Eulerian walk over the graph of letters; a
-    random last-exit edge is chosen for every letter so that all of them lead
-    to the final letter, the other exits are shuffled, and the walk is
-    replayed. First and last letters are kept.
-
-    Parameters
-    ----------
-    seq : str
-        The sequence.
-    rng : numpy.random.Generator
-        Source of randomness.
-
-    Returns
-    -------
-    str
-        A sequence with the same first letter, last letter and dinucleotide counts.
-    """
-    if len(seq) < 3:
-        return seq
-    exits: dict[str, list[str]] = {}
-    for a, b in zip(seq, seq[1:]):
-        exits.setdefault(a, []).append(b)
-    last = seq[-1]
-    while True:
-        last_exit = {c: e[rng.integers(len(e))] for c, e in exits.items() if c != last}
-        if all(_reaches(c, last, last_exit) for c in last_exit):
-            break
-    order = {}
-    for c, e in exits.items():
-        rest = list(e)
-        if c in last_exit:
-            rest.remove(last_exit[c])
-        rest = [rest[i] for i in rng.permutation(len(rest))]
-        order[c] = rest + ([last_exit[c]] if c in last_exit else [])
-    out, used, x = [seq[0]], dict.fromkeys(exits, 0), seq[0]
-    for _ in range(len(seq) - 1):
-        used[x] += 1
-        x = order[x][used[x] - 1]
-        out.append(x)
-    return "".join(out)
-
-
-def _reaches(start: str, goal: str, last_exit: dict[str, str]) -> bool:
-    seen = set()
-    while start != goal:
-        if start in seen:
-            return False
-        seen.add(start)
-        start = last_exit[start]
-    return True
-
+from .motifs.jaspar import jaspar_pwm
+from .sequences import ALPHABET, dinucleotide_shuffle, reverse_complement
 
 @dataclass
 class PlantedMotif:
@@ -99,12 +37,6 @@ class PlantedMotif:
         """One instance drawn column by column from the PWM."""
         u = rng.random(len(self.pwm))[:, None]
         return "".join(ALPHABET[i] for i in (u > np.cumsum(self.pwm, axis=1)).sum(axis=1).clip(0, 3))
-
-
-def jaspar_pwm(record) -> np.ndarray:
-    """(L, 4) probabilities over ACGT of a pyjaspar (Biopython) motif record's counts."""
-    counts = np.array([record.counts[b] for b in ALPHABET], dtype=float).T
-    return counts / counts.sum(axis=1, keepdims=True)
 
 
 def jaspar_motif(motif_id: str) -> PlantedMotif:

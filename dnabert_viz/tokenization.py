@@ -73,6 +73,40 @@ class Encoding:
     lengths: np.ndarray
     sequences: list[str]
 
+    @property
+    def real(self) -> np.ndarray:
+        """(W, T) bool: the tokens that cover nucleotides (not special tokens, not padding)."""
+        return real_tokens(self.spans)
+
+
+def real_tokens(spans: np.ndarray) -> np.ndarray:
+    """Which tokens cover nucleotides: ``spans[..., 0] >= 0``, (...,) bool for spans (..., 2)."""
+    return np.asarray(spans)[..., 0] >= 0
+
+
+def covers(spans: np.ndarray, length: int) -> np.ndarray:
+    """(T, L) bool: token t covers nucleotide p, i.e. ``start_t <= p < end_t``, for spans (T, 2).
+
+    The token -> nucleotide rule of the whole workbench in its dense form,
+    for one sequence; :class:`NucleotideAccumulator` applies the same rule to
+    batches and windows with difference arrays.
+    """
+    pos = np.arange(length)
+    return (pos >= spans[:, :1]) & (pos < spans[:, 1:])
+
+
+def per_sequence_mean(rows: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Average per-row values over the rows (windows) of each sequence: (W, ...) -> (N, ...).
+
+    ``owner`` is :attr:`Encoding.sequence_index`, ``n`` the number of sequences.
+    """
+    if len(owner) == n:
+        return rows
+    total = np.zeros((n,) + rows.shape[1:], dtype=rows.dtype)
+    np.add.at(total, owner, rows)
+    count = np.bincount(owner, minlength=n).reshape((n,) + (1,) * (rows.ndim - 1))
+    return total / count
+
 
 class NucleotideAccumulator:
     """Put per-token values onto nucleotides, across batches and windows.
@@ -107,7 +141,7 @@ class NucleotideAccumulator:
         n, width = len(enc.lengths), int(enc.lengths.max()) + 1
         self._sums = np.zeros((n, width), dtype=np.float64)
         self._counts = np.zeros((n, width), dtype=np.float64)
-        real = enc.spans[..., 0] >= 0
+        real = enc.real
         first = np.where(real, enc.spans[..., 0], width).min(axis=1)
         last = np.where(real, enc.spans[..., 1], -1).max(axis=1)
         slot = np.zeros(len(first), dtype=np.int64)
@@ -125,7 +159,7 @@ class NucleotideAccumulator:
         """Add per-token values (len(rows), T') of some rows; T' may be shorter than the padding."""
         values = np.asarray(values, dtype=np.float64)
         spans = self.enc.spans[rows, : values.shape[1]]
-        real = spans[..., 0] >= 0
+        real = real_tokens(spans)
         owner_rows = np.broadcast_to(self.enc.sequence_index[rows][:, None], real.shape)
         owner, start, end, v = owner_rows[real], spans[..., 0][real], spans[..., 1][real], values[real]
         held = (self._win_start[owner] <= start[:, None]) & (end[:, None] <= self._win_end[owner])

@@ -30,7 +30,7 @@ def main() -> None:
     model = dv.train_classifier(seqs, labels, **{**SETTINGS, "epochs": args.epochs}, device="cpu")
     seconds = time.perf_counter() - start
     accuracy = float((model.predict(data.sequences("heldout")).argmax(1) == data.labels("heldout")).mean())
-    model.save(args.out)
+    model.save_pretrained(args.out)
     summary = {"heldout_accuracy": round(accuracy, 4), "train_seconds": round(seconds, 1), **SETTINGS, "epochs": args.epochs}
     (Path(args.out) / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))

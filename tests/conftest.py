@@ -1,4 +1,4 @@
-"""Shared fixtures: paths, the demo model and data, tiny real checkpoints."""
+"""Shared fixtures: paths, the device every model test runs on, the demo model and data."""
 
 from pathlib import Path
 
@@ -8,13 +8,20 @@ import torch
 import dnabert_viz as dv
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 torch.set_num_threads(2)
 
 
+@pytest.fixture(scope="session", params=DEVICES)
+def device(request) -> str:
+    """Each model test runs on the CPU and, where CUDA is available, again on the GPU."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def demo_model():
-    return dv.load_model(device="cpu")
+def demo_model(device):
+    return dv.load_model(device=device)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ SEQS = ["ACGTTGCAAGCTTCGAGGTAC", "TTGACCAGTA", "GGGATTACAGATTACAGATTACACC"]
 
 
 @pytest.fixture(scope="module")
-def k3(tmp_path_factory):
-    return dv.load_model(checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device="cpu")
+def k3(tmp_path_factory, device):
+    return dv.load_model(checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device=device)
 
 
 def _reference(m, seq, layers, heads=None):
@@ -62,8 +62,8 @@ def test_scores_do_not_depend_on_batch_padding(k3):
     np.testing.assert_allclose(alone[0], padded[1], rtol=1e-5, atol=1e-6)
 
 
-def test_ensemble_sums_normalised_vectors(tmp_path):
-    models = [dv.load_model(checkpoints.dnabert1(tmp_path / f"k{k}", k=k, seed=k), device="cpu") for k in (3, 4)]
+def test_ensemble_sums_normalised_vectors(tmp_path, device):
+    models = [dv.load_model(checkpoints.dnabert1(tmp_path / f"k{k}", k=k, seed=k), device=device) for k in (3, 4)]
     ens = dv.cls_attention_ensemble(models, SEQS)
     parts = [dv.cls_attention(mm, SEQS) for mm in models]
     np.testing.assert_allclose(ens.values, parts[0].values + parts[1].values, rtol=1e-6)

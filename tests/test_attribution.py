@@ -15,8 +15,8 @@ SEQS = ["ACGTTGCAAGCTTCGAGGTAC", "TTGACCAGTAGG"]
 
 
 @pytest.fixture(scope="module")
-def k3(tmp_path_factory):
-    return dv.load_model(checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device="cpu")
+def k3(tmp_path_factory, device):
+    return dv.load_model(checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device=device)
 
 
 def _prob(m, ids, mask, target=1):
@@ -70,12 +70,12 @@ def test_deeplift_runs_and_is_finite(k3):
     assert np.isfinite(s[0]).all() and np.isfinite(s[1]).all() and np.abs(s[0]).sum() > 0
 
 
-def test_attribution_bad_arguments(k3, tmp_path):
+def test_attribution_bad_arguments(k3, tmp_path, device):
     with pytest.raises(ValueError, match="method must be one of"):
         dv.attribute(k3, SEQS, method="lime")
     with pytest.raises(ValueError, match="target 2 is not a class"):
         dv.attribute(k3, SEQS, target=2)
-    mlm = dv.load_model(checkpoints.dnabert1(tmp_path / "mlm", k=3, head="mlm"), device="cpu")
+    mlm = dv.load_model(checkpoints.dnabert1(tmp_path / "mlm", k=3, head="mlm"), device=device)
     with pytest.raises(ValueError, match="no classifier head"):
         dv.attribute(mlm, SEQS)
 
@@ -108,14 +108,14 @@ def test_variant_effects_snp_table(k3):
         dv.variant_effects(k3, bad, sequences=SEQS)
 
 
-def test_dnabert_mutation_file(tmp_path):
+def test_dnabert_mutation_file(tmp_path, device):
     table = dv.read_mutation_file(FIXTURES / "snp" / "example_mut_file.txt")
     assert table.values.tolist() == [
         [0, 30, 31, "G"], [23, 52, 53, "T"], [104, 14, 15, "C"], [125, 22, 23, "A"], [240, 8, 8, "A"], [325, 10, 11, ""],
     ]
     rows = (FIXTURES / "prom_core" / "dev_first330.tsv").read_text().splitlines()[1:]
     seqs = [kmers_to_sequence(r.split("\t")[0]) for r in rows]
-    m = dv.load_model(checkpoints.dnabert1(tmp_path / "k6", k=6), device="cpu")
+    m = dv.load_model(checkpoints.dnabert1(tmp_path / "k6", k=6), device=device)
     v = dv.variant_effects(m, FIXTURES / "snp" / "example_mut_file.txt", sequences=seqs)
     assert len(v) == 6
     insertion, deletion = v.iloc[4], v.iloc[5]

@@ -11,9 +11,9 @@ import dnabert_viz as dv
 from .checkpoints import assert_same_weights
 
 
-def test_training_is_reproducible_and_learns(demo_data):
+def test_training_is_reproducible_and_learns(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:1000], demo_data.labels("train")[:1000]
-    settings = dict(hidden_size=32, num_layers=1, num_heads=2, epochs=3, seed=7, progress=False, device="cpu")
+    settings = dict(hidden_size=32, num_layers=1, num_heads=2, epochs=3, seed=7, progress=False, device=device)
     a = dv.train_classifier(seqs, labels, **settings)
     b = dv.train_classifier(seqs, labels, **settings)
     assert_same_weights(a, b)
@@ -31,10 +31,10 @@ def test_built_model_has_dnabert_config_keys():
     assert cfg["vocab_size"] == 261 and m.k == 4
 
 
-def test_save_and_reload_gives_the_same_predictions(tmp_path):
-    m = dv.build_classifier(k=3, hidden_size=16, num_layers=1, num_heads=2, device="cpu")
-    m.save(tmp_path / "m")
-    again = dv.load_model(tmp_path / "m", device="cpu")
+def test_save_and_reload_gives_the_same_predictions(tmp_path, device):
+    m = dv.build_classifier(k=3, hidden_size=16, num_layers=1, num_heads=2, device=device)
+    m.save_pretrained(tmp_path / "m")
+    again = dv.load_model(tmp_path / "m", device=device)
     seqs = ["ACGTACGGATCCA", "TTTTGGGGCCCAA"]
     np.testing.assert_allclose(m.predict(seqs), again.predict(seqs), rtol=1e-6)
 
@@ -46,7 +46,7 @@ def test_label_errors():
         dv.train_classifier(["ACGTACGT", "ACGTACGA"], [0.5, 1.0], progress=False)
 
 
-def test_build_script_reproduces_a_model(tmp_path):
+def test_build_script_reproduces_a_model(tmp_path, device):
     """A short run of scripts/build_demo_model.py (the full run is offline: about 4 minutes)."""
     script = Path(__file__).parents[1] / "scripts" / "build_demo_model.py"
     runs = []
@@ -56,5 +56,5 @@ def test_build_script_reproduces_a_model(tmp_path):
         assert r.returncode == 0, r.stderr[-2000:]
         runs.append(json.loads((tmp_path / name / "training.json").read_text()))
     assert runs[0]["heldout_accuracy"] == runs[1]["heldout_accuracy"] and runs[0]["epochs"] == 1
-    a, b = (dv.load_model(tmp_path / n, device="cpu") for n in "ab")
+    a, b = (dv.load_model(tmp_path / n, device=device) for n in "ab")
     assert_same_weights(a, b)

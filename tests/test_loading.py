@@ -21,9 +21,9 @@ def _attentions(m, seqs):
 
 @pytest.mark.parametrize("k", [3, 4, 5, 6])
 @pytest.mark.parametrize("weights", ["safetensors", "bin"])
-def test_dnabert1_classifier_every_k(tmp_path, k, weights):
+def test_dnabert1_classifier_every_k(tmp_path, k, weights, device):
     folder = checkpoints.dnabert1(tmp_path / "ck", k=k, weights=weights)
-    m = dv.load_model(folder, device="cpu")
+    m = dv.load_model(folder, device=device)
     assert m.k == k and m.n_classes == 2 and m.max_tokens == 512
     seq = "ACGTTGCAAGCTTCGAGGTA"
     enc, att = _attentions(m, [seq, seq[:12]])
@@ -37,23 +37,23 @@ def test_dnabert1_classifier_every_k(tmp_path, k, weights):
     assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1)
 
 
-def test_bin_weights_equal_the_saved_model(tmp_path):
-    a = dv.load_model(checkpoints.dnabert1(tmp_path / "a", k=4, weights="bin", seed=3), device="cpu")
-    b = dv.load_model(checkpoints.dnabert1(tmp_path / "b", k=4, weights="safetensors", seed=3), device="cpu")
+def test_bin_weights_equal_the_saved_model(tmp_path, device):
+    a = dv.load_model(checkpoints.dnabert1(tmp_path / "a", k=4, weights="bin", seed=3), device=device)
+    b = dv.load_model(checkpoints.dnabert1(tmp_path / "b", k=4, weights="safetensors", seed=3), device=device)
     checkpoints.assert_same_weights(a, b)
 
 
-def test_safetensors_preferred_over_bin(tmp_path):
+def test_safetensors_preferred_over_bin(tmp_path, device):
     folder = checkpoints.dnabert1(tmp_path / "ck", k=3, seed=1)
     other = checkpoints.dnabert1(tmp_path / "other", k=3, weights="bin", seed=2)
     (other / "pytorch_model.bin").rename(folder / "pytorch_model.bin")
-    m = dv.load_model(folder, device="cpu")
-    ref = dv.load_model(checkpoints.dnabert1(tmp_path / "ref", k=3, seed=1), device="cpu")
+    m = dv.load_model(folder, device=device)
+    ref = dv.load_model(checkpoints.dnabert1(tmp_path / "ref", k=3, seed=1), device=device)
     assert torch.equal(m.model.classifier.weight, ref.model.classifier.weight)
 
 
-def test_pretrained_mlm_has_attention_and_embeddings_but_no_predict(tmp_path):
-    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=6, head="mlm"), device="cpu")
+def test_pretrained_mlm_has_attention_and_embeddings_but_no_predict(tmp_path, device):
+    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=6, head="mlm"), device=device)
     assert m.n_classes is None
     _, att = _attentions(m, ["ACGTACGTACGTAC"])
     assert att[0].shape == (1, 4, 11, 11)
@@ -62,14 +62,14 @@ def test_pretrained_mlm_has_attention_and_embeddings_but_no_predict(tmp_path):
         m.predict(["ACGTACGTACGTAC"])
 
 
-def test_hugging_face_copy_loads_with_stock_classes(tmp_path):
+def test_hugging_face_copy_loads_with_stock_classes(tmp_path, device):
     folder = checkpoints.dnabert1(tmp_path / "ck", k=5, hf_copy=True)
-    m = dv.load_model(folder, device="cpu")  # no trust_remote_code needed
+    m = dv.load_model(folder, device=device)  # no trust_remote_code needed
     assert m.returns_attention and m.k == 5
 
 
-def test_nucleotide_transformer(tmp_path):
-    m = dv.load_model(checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier"), device="cpu")
+def test_nucleotide_transformer(tmp_path, device):
+    m = dv.load_model(checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier"), device=device)
     assert m.tokenizer.scheme == "nonoverlapping6" and m.max_tokens == 64 and m.n_classes == 2
     seq = "ACGTACGTAGGNACGTACGTTT"
     enc, att = _attentions(m, [seq])
@@ -135,8 +135,8 @@ def test_weights_of_another_model_are_refused(tmp_path):
         dv.load_model(folder)
 
 
-def test_long_sequences_are_windowed_and_stitched_exactly(tmp_path):
-    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3, max_positions=42), device="cpu")
+def test_long_sequences_are_windowed_and_stitched_exactly(tmp_path, device):
+    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3, max_positions=42), device=device)
     rng = np.random.default_rng(0)
     seq = "".join(rng.choice(list("ACGT"), size=3 * 42))
     enc = m.encode([seq, seq[:30]], stride=15)
@@ -166,9 +166,9 @@ def test_unsupported_architecture_is_named(tmp_path):
         dv.load_model(folder)
 
 
-def test_custom_code_without_attention_says_so(tmp_path):
-    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3), device="cpu")
-    no_attention = dv.DnaModel(m.model, m.tokenizer, name="dnabert2-like", device="cpu", returns_attention=False)
+def test_custom_code_without_attention_says_so(tmp_path, device):
+    m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3), device=device)
+    no_attention = dv.DnaModel(m.model, m.tokenizer, name="dnabert2-like", device=device, returns_attention=False)
     with pytest.raises(NotImplementedError, match=r"returns no attention weights .*use attribution \(dv.attribute\) or dv.ism"):
         dv.cls_attention(no_attention, ["ACGTACGTAC"])
     assert dv.attribute(no_attention, ["ACGTACGTAC"], method="saliency").values.shape == (1, 10)

@@ -35,9 +35,9 @@ def test_heldout_accuracy_reaches_the_recorded_figure(demo_model, demo_data):
     assert accuracy >= 0.95 and abs(accuracy - RECORDED_ACCURACY) < 1e-6
 
 
-def test_demo_model_loads_fast():
+def test_demo_model_loads_fast(device):
     start = time.perf_counter()
-    dv.load_model(device="cpu")
+    dv.load_model(device=device)
     assert time.perf_counter() - start < 3.0
 
 

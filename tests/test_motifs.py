@@ -11,7 +11,7 @@ from dnabert_viz.motifs.alignment import align_to_keys, encode
 from dnabert_viz.motifs.counting import count_containing
 from dnabert_viz.motifs.dnabertviz import centre_windows, high_score_regions, merge_candidates
 from dnabert_viz.motifs.stats import benjamini_hochberg, hypergeometric_pvalues
-from dnabert_viz.synthetic import reverse_complement
+from dnabert_viz.sequences import reverse_complement
 
 
 def random_dna(rng, n, length):

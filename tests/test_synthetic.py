@@ -2,14 +2,8 @@ from collections import Counter
 
 import numpy as np
 
-from dnabert_viz.synthetic import (
-    PlantedMotif,
-    best_hit_scores,
-    dinucleotide_shuffle,
-    has_hit,
-    plant_motifs,
-    reverse_complement,
-)
+from dnabert_viz.sequences import dinucleotide_shuffle, reverse_complement
+from dnabert_viz.synthetic import PlantedMotif, best_hit_scores, has_hit, plant_motifs
 
 
 def _dinucleotides(s):

@@ -9,7 +9,7 @@ from plotly.callbacks import InputDeviceState, Points
 from plotly.offline import get_plotlyjs
 
 import dnabert_viz as dv
-from dnabert_viz.widgets import AttentionView, MotifGallery, SequenceExplorer, cls_row_scores
+from dnabert_viz.widgets import AttentionView, MotifGallery, SequenceExplorer
 
 
 def click(trace, index):
@@ -23,13 +23,6 @@ def seqs(demo_data):
     return demo_data.sequences("heldout", 1)[:4]
 
 
-def test_cls_row_scores_equal_the_batch_recipe(demo_model, seqs):
-    maps = dv.attention_maps(demo_model, seqs[0])
-    assert np.allclose(cls_row_scores(maps), dv.cls_attention(demo_model, seqs[0])[0], atol=1e-6)
-    assert np.allclose(cls_row_scores(maps, layer=0, head=2),
-                       dv.cls_attention(demo_model, seqs[0], layer=0, heads=[2])[0], atol=1e-6)
-
-
 def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     ex = SequenceExplorer(demo_model, seqs)
     bars = ex.figure.data[0]
@@ -39,9 +32,13 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
 
     ex.head_control.value = 1
     ex.layer_control.value = 0
-    assert ex.n_model_calls == calls  # layers and heads come from the cached maps
+    assert ex.n_model_calls == calls + 2  # (last layer, head 1) and (layer 0, head 1), through the registry
     assert np.allclose(bars.y, dv.cls_attention(demo_model, seqs[0], layer=0, heads=[1])[0], atol=1e-6)
     assert ex.figure.layout.yaxis.title.text == "cls attention (layer 0, head 1)"
+    ex.layer_control.value = 1
+    ex.layer_control.value = 0
+    assert ex.n_model_calls == calls + 2  # back and forth: both come from the cache
+    calls = ex.n_model_calls
 
     ex.kind_control.value = "integrated_gradients"
     assert ex.n_model_calls == calls + 1
@@ -132,10 +129,10 @@ def planted_motifs(n):
 
 
 def test_gallery_pages_captions_and_instances(demo_model, seqs):
-    motifs = planted_motifs(11)
+    motifs = dv.MotifSet(planted_motifs(11), sequences=seqs[:3])
     matches = pd.DataFrame({"motif": ["m0", "m0"], "rank": [2, 1], "jaspar_id": ["MA0001.1", "MA0139.2"],
                             "jaspar_name": ["X", "CTCF"], "q_value": [0.5, 1e-4]})
-    g = MotifGallery(motifs, matches, model=demo_model, sequences=seqs[:3])
+    g = MotifGallery(motifs, matches, model=demo_model)
     assert g.page_label.value == "page 1 of 2 (11 motifs)" and len(g.grid.children) == 8
     first = g.grid.children[0]
     assert first.children[0].value == dv.plot.logo_png(motifs[0])
@@ -149,6 +146,11 @@ def test_gallery_pages_captions_and_instances(demo_model, seqs):
     assert ex.index == 1 and ex.position == 19
     assert g.explorer_box.children == (ex.widget,)
     assert {(s.x0, s.x1) for s in ex.figure.layout.shapes if s.opacity == 0.15} >= {(18.5, 26.5)}
+    assert ex.cache is g.cache  # the explorer draws from the gallery's compute layer
+    with pytest.raises(ValueError, match="carry no sequences"):
+        plain = MotifGallery(planted_motifs(2))
+        plain.choose("m1")
+        plain.open_instance(0)
 
 
 def test_saved_pages_are_standalone(tmp_path, demo_model, seqs):

@@ -3,10 +3,11 @@
 from .discovery import find_motifs, find_seqlet_motifs
 from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jaspar, write_meme
 from .jaspar import jaspar_matrices, match_jaspar
-from .motif import Motif, instance_table
+from .motif import Motif, MotifSet, instance_table
 
 __all__ = [
     "Motif",
+    "MotifSet",
     "find_motifs",
     "find_seqlet_motifs",
     "instance_table",

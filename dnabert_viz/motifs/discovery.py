@@ -9,7 +9,7 @@ import numpy as np
 from ..scores import Scores
 from ..sequences import check_sequences
 from .dnabertviz import dnabert_viz_motifs
-from .motif import Motif
+from .motif import MotifSet
 from .seqlets import call_seqlets, cluster_seqlets
 
 
@@ -33,11 +33,7 @@ def score_matrix(seqs: list[str], scores: Scores | np.ndarray | Sequence, name: 
         inside a sequence is not finite, or a Scores object holds other sequences.
     """
     if isinstance(scores, Scores):
-        if len(scores) != len(seqs):
-            raise ValueError(f"{name} holds {len(scores)} sequences, but {len(seqs)} were given")
-        for i, (a, b) in enumerate(zip(scores.sequences, seqs)):
-            if a != b:
-                raise ValueError(f"{name} was computed for other sequences: sequence {i} differs")
+        scores.check_sequences(seqs, name)
         rows = [scores[i] for i in range(len(seqs))]
     else:
         rows = list(scores)
@@ -55,17 +51,21 @@ def score_matrix(seqs: list[str], scores: Scores | np.ndarray | Sequence, name: 
     return out
 
 
+DNABERT_VIZ_OPTIONS = {"window_size": 24, "min_len": 5, "pval_cutoff": 0.005, "align_all_ties": True}
+
+
 def find_motifs(
     pos_seqs: str | Iterable[str],
     neg_seqs: str | Iterable[str] | None,
     pos_scores: Scores | np.ndarray | Sequence,
-    window_size: int = 24,
-    min_len: int = 5,
-    pval_cutoff: float = 0.005,
+    window_size: int | None = None,
+    min_len: int | None = None,
+    pval_cutoff: float | None = None,
     min_n_motif: int = 3,
-    align_all_ties: bool = True,
+    align_all_ties: bool | None = None,
     method: str = "dnabert_viz",
-) -> list[Motif]:
+    **options,
+) -> MotifSet:
     """Discover motifs from per-nucleotide scores of positive sequences.
 
     ``method="dnabert_viz"`` runs the published DNABERT-viz analysis (high-score
@@ -73,8 +73,9 @@ def find_motifs(
     Benjamini-Hochberg, merging, fixed windows); its steps, and where and why
     they deviate from the published scripts, are documented in
     :mod:`dnabert_viz.motifs.dnabertviz`. ``method="seqlets"`` calls
-    :func:`find_seqlet_motifs` with its defaults (``neg_seqs`` is not used,
-    and may be None).
+    :func:`find_seqlet_motifs`; it uses no negatives (``neg_seqs`` must be
+    None) and takes its own options as keywords. An option the chosen
+    method does not use is an error, never silently ignored.
 
     Parameters
     ----------
@@ -84,23 +85,28 @@ def find_motifs(
         Negative (background) sequences.
     pos_scores : Scores, numpy.ndarray or list of 1-D arrays
         One score per nucleotide of each positive (attention, attribution).
-    window_size : int
-        Length in nucleotides of every DNABERT-viz motif instance.
-    min_len : int
-        Shortest high-score region, in nucleotides.
-    pval_cutoff : float
-        Benjamini-Hochberg adjusted p-value below which a candidate is kept.
+    window_size : int, optional
+        DNABERT-viz: length in nucleotides of every motif instance (default 24).
+    min_len : int, optional
+        DNABERT-viz: shortest high-score region, in nucleotides (default 5).
+    pval_cutoff : float, optional
+        DNABERT-viz: Benjamini-Hochberg adjusted p-value below which a
+        candidate is kept (default 0.005).
     min_n_motif : int
-        Fewest instances a motif must keep.
-    align_all_ties : bool
-        Merge a candidate into every best-aligning motif, not only the first.
+        Fewest instances a motif must keep (both methods).
+    align_all_ties : bool, optional
+        DNABERT-viz: merge a candidate into every best-aligning motif, not
+        only the first (default True).
     method : {"dnabert_viz", "seqlets"}
         Discovery method.
+    **options
+        Seqlets only: :func:`find_seqlet_motifs`' options (``width``,
+        ``flank``, ``alpha``, ...).
 
     Returns
     -------
-    list of Motif
-        Most instances first.
+    MotifSet
+        Most instances first, carrying ``pos_seqs`` and their scores.
 
     Raises
     ------
@@ -110,16 +116,28 @@ def find_motifs(
     """
     pos = check_sequences(pos_seqs, "pos_seqs")
     values = score_matrix(pos, pos_scores)
+    scores = pos_scores if isinstance(pos_scores, Scores) else Scores(pos, values, "scores")
+    viz = {"window_size": window_size, "min_len": min_len, "pval_cutoff": pval_cutoff, "align_all_ties": align_all_ties}
     if method == "seqlets":
-        return find_seqlet_motifs(pos, values, min_n_motif=min_n_motif)
+        unused = [k for k, v in viz.items() if v is not None] + (["neg_seqs"] if neg_seqs is not None else [])
+        if unused:
+            raise ValueError(f"method 'seqlets' does not use {', '.join(unused)} (DNABERT-viz options); "
+                             "its options are those of find_seqlet_motifs (width, flank, alpha, ...)")
+        return find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options)
     if method != "dnabert_viz":
         raise ValueError(f"method must be 'dnabert_viz' or 'seqlets', not {method!r}")
+    if options:
+        raise ValueError(f"method 'dnabert_viz' does not take {', '.join(sorted(options))} "
+                         f"(its options: {', '.join(DNABERT_VIZ_OPTIONS)}, min_n_motif)")
     if neg_seqs is None:
         raise ValueError("neg_seqs is required by the DNABERT-viz method (the enrichment test needs negatives)")
     neg = check_sequences(neg_seqs, "neg_seqs")
-    if window_size < 1 or min_len < 1 or min_n_motif < 1:
+    settings = {k: DNABERT_VIZ_OPTIONS[k] if v is None else v for k, v in viz.items()}
+    if settings["window_size"] < 1 or settings["min_len"] < 1 or min_n_motif < 1:
         raise ValueError("window_size, min_len and min_n_motif must be at least 1")
-    return dnabert_viz_motifs(pos, neg, values, window_size, min_len, pval_cutoff, min_n_motif, align_all_ties)
+    motifs = dnabert_viz_motifs(pos, neg, values, settings["window_size"], settings["min_len"],
+                                settings["pval_cutoff"], min_n_motif, settings["align_all_ties"])
+    return MotifSet(motifs, pos, scores)
 
 
 def find_seqlet_motifs(
@@ -134,7 +152,7 @@ def find_seqlet_motifs(
     trim_fraction: float = 0.3,
     sign: str = "positive",
     max_seqlets: int = 2000,
-) -> list[Motif]:
+) -> MotifSet:
     """Motifs from attribution seqlets (see :mod:`dnabert_viz.motifs.seqlets`).
 
     Parameters
@@ -165,15 +183,16 @@ def find_seqlet_motifs(
 
     Returns
     -------
-    list of Motif
+    MotifSet
         With contribution matrices; ``p_value`` is NaN.
     """
     seqs = check_sequences(seqs, "seqs")
     values = score_matrix(seqs, scores, "scores")
+    scores = scores if isinstance(scores, Scores) else Scores(seqs, values, "scores")
     seqlets, threshold = call_seqlets(values, width, flank, alpha, max_per_sequence, sign)
     if len(seqlets) > max_seqlets:
         seqlets = seqlets.nlargest(max_seqlets, "score").sort_index()
     motifs = cluster_seqlets(seqs, values, seqlets, flank, min_similarity, min_n_motif, trim_fraction, sign)
     for motif in motifs:
         motif.meta.update(threshold=threshold, width=width, flank=flank)
-    return motifs
+    return MotifSet(motifs, seqs, scores)

@@ -138,14 +138,15 @@ def instance_file_name(motif: Motif) -> str:
     return f"motif_{_check_name(motif.name)}_{motif.n_instances}.txt"
 
 
-def save_motifs(motifs: list[Motif], folder: str | Path) -> Path:
+def save_motifs(motifs: list[Motif], folder: str | Path, matches: pd.DataFrame | None = None) -> Path:
     """Write a motif folder.
 
     Files: ``motifs.meme``, ``motifs.jaspar``, ``motifs.tsv`` (tidy: one row
     per instance with the motif's name, method and p-value),
     ``motif_<name>_<n>.txt`` per motif (its aligned instance sequences, one a
     line, as DNABERT-viz writes them), ``contributions.npz`` (seqlet motifs'
-    contribution matrices) and ``motifs.json`` (order and metadata).
+    contribution matrices), ``motifs.json`` (order and metadata) and, when
+    ``matches`` (:func:`dnabert_viz.match_jaspar`'s table) is given, ``matches.tsv``.
 
     Returns
     -------
@@ -170,6 +171,8 @@ def save_motifs(motifs: list[Motif], folder: str | Path) -> Path:
     info = [{"name": m.name, "method": m.method, "p_value": None if np.isnan(m.p_value) else m.p_value,
              "meta": json.loads(json.dumps(m.meta, default=_jsonable))} for m in motifs]
     atomic_write(folder / "motifs.json", json.dumps(info, indent=1))
+    if matches is not None:
+        atomic_write(folder / "matches.tsv", matches.to_csv(sep="\t", index=False))
     return folder
 
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..synthetic import jaspar_pwm
+from ..sequences import ALPHABET
 from .motif import Motif
 from .stats import benjamini_hochberg
 
@@ -32,6 +32,12 @@ MATCH_COLUMNS = [
     "motif", "information", "n_instances", "rank", "jaspar_id", "jaspar_name", "tf_family",
     "p_value", "q_value", "orientation", "offset", "overlap", "note",
 ]
+
+
+def jaspar_pwm(record) -> np.ndarray:
+    """(L, 4) probabilities over ACGT of a pyjaspar (Biopython) motif record's counts."""
+    counts = np.array([record.counts[b] for b in ALPHABET], dtype=float).T
+    return counts / counts.sum(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from ..sequences import ALPHABET
-from ..synthetic import reverse_complement
+from ..scores import Scores
+from ..sequences import ALPHABET, reverse_complement
 
 INSTANCE_COLUMNS = ["sequence_index", "start", "end", "strand", "sequence"]
 
@@ -186,3 +187,30 @@ def instance_table(motifs: list[Motif]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["motif", *INSTANCE_COLUMNS])
     return pd.concat(frames, ignore_index=True)[["motif", *INSTANCE_COLUMNS]]
+
+
+class MotifSet(list):
+    """Motifs found in one set of sequences: a list of :class:`Motif` that carries what its instances index.
+
+    It is a plain list of motifs (iterate, index, ``len``) with two more
+    attributes, so a view or a report takes one object.
+
+    Parameters
+    ----------
+    motifs : iterable of Motif
+    sequences : list of str, optional
+        The sequences the instances' ``sequence_index`` refers to.
+    scores : Scores, optional
+        The per-nucleotide scores of those sequences the motifs were found from.
+    """
+
+    def __init__(self, motifs: Iterable[Motif] = (), sequences: list[str] | None = None,
+                 scores: Scores | None = None):
+        super().__init__(motifs)
+        if scores is not None and sequences is not None:
+            scores.check_sequences(sequences, "the motifs' scores")
+        self.sequences, self.scores = sequences, scores
+
+    def __repr__(self) -> str:
+        where = "" if self.sequences is None else f" in {len(self.sequences)} sequences"
+        return f"MotifSet({len(self)} motifs{where}: {', '.join(m.name for m in self[:5])}{', ...' if len(self) > 5 else ''})"

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..sequences import ALPHABET
-from ..synthetic import reverse_complement
+from ..sequences import reverse_complement
 from .motif import INSTANCE_COLUMNS, Motif
 
 

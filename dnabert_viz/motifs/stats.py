@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import hypergeom
 
 
 def hypergeometric_pvalues(in_positives: np.ndarray, in_all: np.ndarray, n_positives: int, n_all: int) -> np.ndarray:
@@ -18,6 +17,8 @@ def hypergeometric_pvalues(in_positives: np.ndarray, in_all: np.ndarray, n_posit
     n_positives, n_all : int
         Positive sequences, and all sequences (the population).
     """
+    from scipy.stats import hypergeom  # scipy.stats takes half a second to import: only when testing
+
     return hypergeom.sf(np.asarray(in_positives) - 1, n_all, n_positives, np.asarray(in_all))
 
 

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from ..attention import AttentionMaps
 from ..scores import Scores
 from ..sequences import ALPHABET
+from ..tokenization import real_tokens
 from .glyphs import logo_traces
 from .logos import COLORS
 
@@ -176,7 +177,7 @@ def layer_head_summary(maps: AttentionMaps) -> go.Figure:
     hover adds the row's entropy in bits (low: focused heads).
     """
     cls_rows = maps.attentions[:, :, 0, :]  # (layers, heads, T)
-    real = maps.spans[:, 0] >= 0
+    real = real_tokens(maps.spans)
     on_real = cls_rows[..., real].sum(axis=-1)
     p = np.clip(cls_rows, 1e-12, 1)
     entropy = -(p * np.log2(p)).sum(axis=-1)

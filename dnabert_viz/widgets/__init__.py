@@ -6,7 +6,7 @@ the last expression of a cell, and writes a standalone offline page with
 """
 
 from .attention_view import AttentionView
-from .explorer import PositionContext, SequenceExplorer, cls_row_scores
+from .explorer import PositionContext, SequenceExplorer
 from .gallery import MotifGallery
 
-__all__ = ["AttentionView", "MotifGallery", "PositionContext", "SequenceExplorer", "cls_row_scores"]
+__all__ = ["AttentionView", "MotifGallery", "PositionContext", "SequenceExplorer"]

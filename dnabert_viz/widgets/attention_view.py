@@ -7,7 +7,8 @@ from pathlib import Path
 import ipywidgets as W
 import plotly.graph_objects as go
 
-from ..attention import AttentionMaps, attention_maps
+from ..attention import AttentionMaps
+from ..compute import ScoreCache
 from ..model import DnaModel
 from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
@@ -17,8 +18,8 @@ from .common import refresh
 class AttentionView:
     """Layer and head selectors over a sequence's attention map, with a bertviz-style head view.
 
-    The model runs once (all layers and heads come from one forward pass);
-    every control redraws from those maps. Clicking a cell of the layer x
+    The model runs once (all layers and heads come from one forward pass,
+    through the compute layer); every control redraws from those maps. Clicking a cell of the layer x
     head summary selects that layer and head.
 
     Parameters
@@ -34,7 +35,10 @@ class AttentionView:
     """
 
     def __init__(self, m: DnaModel, seq: str, layer: int = -1, head: int | None = None):
-        self.maps: AttentionMaps = attention_maps(m, seq)
+        if not isinstance(seq, str):
+            raise TypeError(f"AttentionView shows one sequence (a str), got {type(seq).__name__}")
+        self.cache = ScoreCache(m, [seq])
+        self.maps: AttentionMaps = self.cache.maps(0)
         n_layers, n_heads = self.maps.attentions.shape[:2]
         self.layer_control = W.Dropdown(options=list(range(n_layers)), value=layer % n_layers, description="layer",
                                         layout=W.Layout(width="150px"))

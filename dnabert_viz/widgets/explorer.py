@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,37 +10,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..attention import AttentionMaps, attention_maps
-from ..attribution import attribute, ism, ism_summary
+from ..compute import ScoreCache
 from ..model import DnaModel
 from ..motifs.motif import Motif, instance_table
 from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
-from ..sequences import ALPHABET, check_sequences
+from ..sequences import ALPHABET
 from .common import refresh
-
-METHODS = {
-    "cls_attention": "[CLS] attention (layer, heads)",
-    "integrated_gradients": "integrated gradients",
-    "saliency": "saliency",
-    "ism": "in-silico mutagenesis",
-}
-
-
-def cls_row_scores(maps: AttentionMaps, layer: int = -1, head: int | None = None) -> np.ndarray:
-    """The DNABERT-viz [CLS] recipe read off one sequence's full maps, (L,).
-
-    The [CLS] query row of ``layer``, summed over heads (or one ``head``),
-    averaged over the tokens covering each nucleotide, L2-normalised: the
-    same numbers as :func:`dnabert_viz.cls_attention` for that layer and
-    heads, without another forward pass per layer or head.
-    """
-    row = maps.attentions[layer, :, 0, :].sum(0) if head is None else maps.attentions[layer, head, 0, :]
-    values = row @ maps.incidence()
-    norm = float(np.sqrt(np.sum(values**2)))
-    return values / norm if norm > 0 else values
-
 
 @dataclass
 class PositionContext:
@@ -102,14 +78,16 @@ class PositionContext:
 class SequenceExplorer:
     """Browse sequences with their per-nucleotide scores, and open any position's context.
 
-    Controls: the sequence index, the score kind (given Scores, or computed
-    on demand: [CLS] attention with layer and head selectors, integrated
-    gradients, saliency, ISM) and, for attention, layer and head. Clicking
-    a bar opens the position's context (covering tokens, top attended
-    positions both ways, its ISM column, overlapping motif instances, the
-    prediction). Computed scores are cached per sequence and method: the
-    model runs only for a new sequence or method (``n_model_calls`` counts
-    its calls); a changed control redraws from the cache.
+    Controls: the sequence index, the score kind (given Scores, or any
+    registered scoring method computed on demand: [CLS] attention with
+    layer and head selectors, integrated gradients, saliency, ISM, ...) and,
+    for attention, layer and head. Clicking a bar opens the position's
+    context (covering tokens, top attended positions both ways, its ISM
+    column, overlapping motif instances, the prediction). The explorer only
+    draws: everything it shows comes from its :class:`~dnabert_viz.compute.ScoreCache`
+    (``self.cache``), which runs the model once per sequence, method and
+    options (``n_model_calls`` counts its runs); a changed control redraws
+    from the cache.
 
     Parameters
     ----------
@@ -132,6 +110,9 @@ class SequenceExplorer:
         Integrated-gradients steps.
     top_k : int
         Positions listed in the context's attention tables.
+    cache : ScoreCache, optional
+        Use this compute layer (shared with other views) instead of making
+        one from ``m``, ``seqs``, ``scores`` and ``target``.
 
     Examples
     --------
@@ -139,36 +120,22 @@ class SequenceExplorer:
     >>> ex                                                     # shows the widget
     """
 
-    def __init__(self, m: DnaModel | None, seqs, scores: Scores | list[Scores] | None = None,
+    def __init__(self, m: DnaModel | None, seqs=None, scores: Scores | list[Scores] | None = None,
                  instances: pd.DataFrame | list[Motif] | None = None, target: int = 1, index: int = 0,
-                 kind: str | None = None, n_steps: int = 50, top_k: int = 5):
-        self.model = m
-        self.sequences = check_sequences(seqs)
-        given = [] if scores is None else [scores] if isinstance(scores, Scores) else list(scores)
-        for s in given:
-            if s.sequences != self.sequences:
-                bad = next((i for i, (a, b) in enumerate(zip(s.sequences, self.sequences)) if a != b), min(len(s), len(self.sequences)))
-                raise ValueError(f"scores {s.kind!r} hold other sequences than seqs (first difference at index {bad}; "
-                                 f"{len(s)} vs {len(self.sequences)} sequences)")
-        self.given = {s.kind: s for s in given}
+                 kind: str | None = None, n_steps: int = 50, top_k: int = 5, cache: ScoreCache | None = None):
+        self.cache = cache if cache is not None else ScoreCache(m, seqs, scores, target)
+        self.sequences = self.cache.sequences
         if isinstance(instances, list):
             instances = instance_table(instances)
         self.instances = instances
-        self.target, self.n_steps, self.top_k = target, n_steps, top_k
-        self.n_model_calls = 0
+        self.n_steps, self.top_k = n_steps, top_k
         self.position: int | None = None
-        self._values: dict[tuple, np.ndarray] = {}
-        self._maps: dict[int, AttentionMaps] = {}
-        self._ism: dict[int, np.ndarray] = {}
-        self._prediction: dict[int, float] = {}
-        self._tokens: dict[int, list[list[str]]] = {}
-        options = [(f"{k} (given)", k) for k in self.given]
-        if m is not None:
-            options += [(label, k) for k, label in METHODS.items() if k not in self.given]
+        options = self.cache.kinds()
         if not options:
             raise ValueError("nothing to show: give scores, or a model to compute them")
-        n_layers = m.model.config.num_hidden_layers if m is not None else 1
-        n_heads = m.model.config.num_attention_heads if m is not None else 1
+        config = None if self.cache.model is None else self.cache.model.model.config
+        n_layers = 1 if config is None else config.num_hidden_layers
+        n_heads = 1 if config is None else config.num_attention_heads
         self.index_control = W.BoundedIntText(value=index, min=0, max=len(self.sequences) - 1, description="sequence",
                                               layout=W.Layout(width="170px"))
         self.kind_control = W.Dropdown(options=options, value=kind or options[0][1], description="score")
@@ -177,6 +144,7 @@ class SequenceExplorer:
         self.head_control = W.Dropdown(options=[("sum", None)] + [(str(h), h) for h in range(n_heads)], value=None,
                                        description="heads", layout=W.Layout(width="140px"))
         self.status = W.HTML()
+        self.cache.listeners.append(self._show_status)
         self.figure = go.FigureWidget(self._track_figure())
         self.figure.data[0].on_click(self._on_click)
         self.mutations = go.FigureWidget()
@@ -201,73 +169,24 @@ class SequenceExplorer:
         """The score kind shown."""
         return self.kind_control.value
 
-    def _key(self, kind: str, i: int) -> tuple:
-        if kind == "cls_attention" and kind not in self.given:
-            return (kind, i, self.layer_control.value, self.head_control.value)
-        return (kind, i)
+    @property
+    def n_model_calls(self) -> int:
+        """How many times the compute layer has run the model."""
+        return self.cache.n_model_calls
 
-    def _timed(self, what: str, compute):
-        self.status.value = f"<i>computing {what} ...</i>"
-        start = time.perf_counter()
-        self.n_model_calls += 1
-        out = compute()
-        self.status.value = f"{what}: {time.perf_counter() - start:.2f} s"
-        return out
+    def options(self) -> dict:
+        """The method options the controls stand for (each method takes the ones it knows)."""
+        head = self.head_control.value
+        return {"layer": self.layer_control.value, "heads": None if head is None else [head], "n_steps": self.n_steps}
 
-    def maps(self, i: int) -> AttentionMaps:
-        """Attention maps of sequence ``i`` (one forward pass, cached)."""
-        if i not in self._maps:
-            self._maps[i] = self._timed(f"attention of sequence {i}", lambda: attention_maps(self.model, self.sequences[i]))
-        return self._maps[i]
-
-    def ism_effects(self, i: int) -> np.ndarray:
-        """(L, 4) ISM effects of sequence ``i`` on p(target) (cached)."""
-        if i not in self._ism:
-            self._ism[i] = self._timed(f"ISM of sequence {i}",
-                                       lambda: ism(self.model, [self.sequences[i]], self.target)[0, : len(self.sequences[i])])
-        return self._ism[i]
-
-    def prediction(self, i: int) -> float | None:
-        """p(target) of sequence ``i`` (cached); None without a model."""
-        if self.model is None:
-            return None
-        if i not in self._prediction:
-            self._prediction[i] = float(self._timed(f"prediction of sequence {i}",
-                                                    lambda: self.model.predict([self.sequences[i]])[0, self.target]))
-        return self._prediction[i]
-
-    def tokens(self, i: int) -> list[list[str]] | None:
-        """For each nucleotide of sequence ``i``, the tokens covering it; None without a model."""
-        if self.model is None:
-            return None
-        if i not in self._tokens:
-            enc = self.model.encode(self.sequences[i])
-            covering = [[] for _ in self.sequences[i]]
-            for ids, spans in zip(enc.input_ids, enc.spans):
-                for token, (start, end) in zip(self.model.tokenizer.convert_ids_to_tokens(ids), spans):
-                    for p in range(max(start, 0), end):
-                        covering[p].append(token)
-            self._tokens[i] = [list(dict.fromkeys(c)) for c in covering]
-        return self._tokens[i]
+    def _show_status(self, what: str, seconds: float | None) -> None:
+        self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"{what}: {seconds:.2f} s"
 
     def values(self, kind: str | None = None, i: int | None = None) -> np.ndarray:
         """Per-nucleotide scores shown for ``kind`` and sequence ``i`` (defaults: the current ones), (L,)."""
         kind = self.kind if kind is None else kind
         i = self.index if i is None else i
-        if kind in self.given:
-            return self.given[kind][i]
-        key = self._key(kind, i)
-        if key not in self._values:
-            seq = self.sequences[i]
-            if kind == "cls_attention":
-                values = cls_row_scores(self.maps(i), self.layer_control.value, self.head_control.value)
-            elif kind == "ism":
-                values = ism_summary(self.ism_effects(i))
-            else:
-                values = self._timed(f"{METHODS[kind]} of sequence {i}", lambda: attribute(
-                    self.model, [seq], method=kind, target=self.target, n_steps=self.n_steps)[0])
-            self._values[key] = np.asarray(values, dtype=np.float32)
-        return self._values[key]
+        return self.cache.values(kind, i, **self.options())
 
     # ------------------------------------------------------------------ drawing
     def _instances_here(self) -> pd.DataFrame | None:
@@ -280,13 +199,13 @@ class SequenceExplorer:
         i, kind = self.index, self.kind
         seq = self.sequences[i]
         label = kind
-        if kind == "cls_attention" and kind not in self.given:
+        if kind == "cls_attention" and kind not in self.cache.given:
             head = self.head_control.value
             label = f"cls_attention (layer {self.layer_control.value}, {'sum of heads' if head is None else f'head {head}'})"
         scores = Scores([seq], self.values(kind, i)[None], label)
-        prediction = self.prediction(i)
-        title = f"sequence {i} ({len(seq)} nt)" + ("" if prediction is None else f" · p(class {self.target}) = {prediction:.3f}")
-        covering = self.tokens(i)
+        prediction = self.cache.prediction(i)
+        title = f"sequence {i} ({len(seq)} nt)" + ("" if prediction is None else f" · p(class {self.cache.target}) = {prediction:.3f}")
+        covering = self.cache.covering_tokens(i)
         hover_tokens = None if covering is None else [" ".join(c) for c in covering]
         fig = track(scores, 0, instances=self._instances_here(), tokens=hover_tokens, title=title)
         if self.position is not None:
@@ -296,14 +215,15 @@ class SequenceExplorer:
 
     def update(self) -> PositionContext | None:
         """Redraw for the current controls (the model runs only for what is not cached); returns the context shown."""
-        is_attention = self.kind == "cls_attention" and self.kind not in self.given
+        is_attention = self.kind == "cls_attention" and self.kind not in self.cache.given
         self.layer_control.disabled = self.head_control.disabled = not is_attention
         if self.position is not None and self.position >= len(self.sequences[self.index]):
             self.position = None
         refresh(self.figure, self._track_figure())
-        if self.index in self._ism:
-            refresh(self.mutations, mutation_map(self._ism[self.index], self.sequences[self.index]))
-        self.mutations_box.layout.display = None if self.index in self._ism else "none"
+        has_effects = self.cache.has_effects(self.index)
+        if has_effects:
+            refresh(self.mutations, mutation_map(self.cache.effects(self.index), self.sequences[self.index]))
+        self.mutations_box.layout.display = None if has_effects else "none"
         if self.position is None:
             return None
         context = self.context(self.position)
@@ -320,8 +240,7 @@ class SequenceExplorer:
         if not 0 <= position < n:
             raise ValueError(f"position {position} is outside sequence {self.index} ({n} nt)")
         self.position = position
-        if self.model is not None:
-            self.ism_effects(self.index)
+        self.cache.effects(self.index)
         return self.update()
 
     def context(self, position: int) -> PositionContext:
@@ -329,21 +248,21 @@ class SequenceExplorer:
         i, seq = self.index, self.sequences[self.index]
         empty = pd.DataFrame(columns=["position", "base", "weight"])
         attends_to = attended_by = empty
-        tokens: list[str] = []
-        effects = None
-        if self.model is not None:
-            tokens = self.tokens(i)[position]
-            matrix = self.maps(i).nucleotide(self.layer_control.value, self.head_control.value)
+        maps = self.cache.maps(i)
+        if maps is not None:
+            matrix = maps.nucleotide(self.layer_control.value, self.head_control.value)
             attends_to, attended_by = (self._top(matrix[position]), self._top(matrix[:, position]))
-            if i in self._ism:
-                effects = pd.Series(self._ism[i][position], index=list(ALPHABET))
+        covering = self.cache.covering_tokens(i)
+        effects = self.cache.effects(i) if self.cache.has_effects(i) else None
         here = pd.DataFrame(columns=["start", "end"])
         if self.instances is not None:
             rows = self.instances[(self.instances["sequence_index"] == i) & (self.instances["start"] <= position)
                                   & (self.instances["end"] > position)]
             here = rows.reset_index(drop=True)
-        return PositionContext(i, position, seq[position], tokens, attends_to, attended_by, effects, here,
-                               self.prediction(i))
+        return PositionContext(i, position, seq[position], [] if covering is None else covering[position],
+                               attends_to, attended_by,
+                               None if effects is None else pd.Series(effects[position], index=list(ALPHABET)),
+                               here, self.cache.prediction(i))
 
     def _top(self, weights: np.ndarray) -> pd.DataFrame:
         seq = self.sequences[self.index]
@@ -355,7 +274,7 @@ class SequenceExplorer:
         """The current view as a standalone HTML file (opens offline): track, mutation map, context."""
         page = Page(f"dnabert_viz: sequence {self.index}")
         page.add(page.figure(go.Figure(self.figure)))
-        if self.index in self._ism:
+        if self.cache.has_effects(self.index):
             page.add(page.figure(go.Figure(self.mutations)))
         if self.position is not None:
             page.add(self.context(self.position).to_element())

@@ -5,47 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import ipywidgets as W
-import numpy as np
 import pandas as pd
 
+from ..compute import ScoreCache
 from ..model import DnaModel
-from ..motifs.jaspar import best_matches
-from ..motifs.motif import Motif
-from ..plot.html import Page, element, png_image, table, to_string
+from ..motifs.motif import Motif, MotifSet
+from ..plot.cards import best_match_by_motif, caption_element, motif_cards
+from ..plot.html import Page, element, table, to_string
 from ..plot.logos import logo_png
-from ..scores import Scores
 from .explorer import SequenceExplorer
-
-
-def _best_matches(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
-    if matches is None or len(matches) == 0:
-        return {}
-    matched = best_matches(matches).dropna(subset=["jaspar_id"])
-    return {str(row["motif"]): row for _, row in matched.iterrows()}
-
-
-def caption(motif: Motif, match: pd.Series | None) -> list[str]:
-    """The lines under a motif's logo: instances, p-value, consensus and its best JASPAR match."""
-    lines = [f"{motif.n_instances} instances" + ("" if np.isnan(motif.p_value) else f", p = {motif.p_value:.2g}"),
-             f"consensus {motif.consensus}"]
-    if match is None:
-        lines.append("JASPAR: no match given")
-    else:
-        lines.append(f"JASPAR: {match['jaspar_name']} ({match['jaspar_id']}), q = {match['q_value']:.2g}")
-    return lines
-
-
-def _caption_element(motif: Motif, match: pd.Series | None):
-    return element("div", children=[element("div", line, class_="note") for line in caption(motif, match)])
-
-
-def motif_cards(motifs: list[Motif], matches: pd.DataFrame | None = None, kind: str = "information"):
-    """A grid of motif cards for a static page: logo (PNG), name and :func:`caption`."""
-    best = _best_matches(matches)
-    cards = [element("div", class_="card", children=[
-        png_image(logo_png(m, kind), f"logo of {m.name}", width=300), element("h3", m.name),
-        _caption_element(m, best.get(m.name))]) for m in motifs]
-    return element("div", class_="grid", children=cards)
 
 
 class MotifGallery:
@@ -57,34 +25,33 @@ class MotifGallery:
 
     Parameters
     ----------
-    motifs : list of Motif
-        The motifs.
+    motifs : MotifSet or list of Motif
+        The motifs, as :func:`dnabert_viz.find_motifs` returns them: a
+        :class:`~dnabert_viz.motifs.MotifSet` carries the sequences its
+        instances index and their scores, which opening an instance needs
+        (a plain list shows logos only).
     matches : pandas.DataFrame, optional
         :func:`dnabert_viz.match_jaspar`'s table; each card shows its best match.
     model : DnaModel, optional
         Model for the explorer that instances open in.
-    sequences : list of str, optional
-        The sequences the instances' ``sequence_index`` refers to (needed to open instances).
-    scores : Scores or list of Scores, optional
-        Scores over ``sequences`` for the explorer.
     kind : {"information", "probability", "counts", "contribution"}
         Logo letter heights.
     page_size : int
         Logos per page.
     """
 
-    def __init__(self, motifs: list[Motif], matches: pd.DataFrame | None = None, model: DnaModel | None = None,
-                 sequences: list[str] | None = None, scores: Scores | list[Scores] | None = None,
-                 kind: str = "information", page_size: int = 8):
+    def __init__(self, motifs: MotifSet | list[Motif], matches: pd.DataFrame | None = None,
+                 model: DnaModel | None = None, kind: str = "information", page_size: int = 8):
         if not motifs:
             raise ValueError("no motifs to show")
         names = [m.name for m in motifs]
         if len(set(names)) != len(names):
             raise ValueError("motif names must be unique: the gallery and the matches table refer to motifs by name")
         self.motifs, self.kind, self.page_size = list(motifs), kind, page_size
-        self.best = _best_matches(matches)
+        self.best = best_match_by_motif(matches)
         self.matches = matches
-        self.model, self.sequences, self.scores = model, sequences, scores
+        sequences = getattr(motifs, "sequences", None)
+        self.cache = None if sequences is None else ScoreCache(model, sequences, getattr(motifs, "scores", None))
         self.explorer: SequenceExplorer | None = None
         self.chosen: Motif | None = None
         self.page = 0
@@ -108,7 +75,7 @@ class MotifGallery:
         button = W.Button(description=f"{motif.name}", tooltip="list this motif's instances",
                           layout=W.Layout(width="auto"))
         button.on_click(lambda _b: self.choose(motif.name))
-        text = W.HTML(to_string(_caption_element(motif, self.best.get(motif.name))))
+        text = W.HTML(to_string(caption_element(motif, self.best.get(motif.name))))
         image = W.Image(value=logo_png(motif, self.kind), format="png", layout=W.Layout(width="100%"))
         return W.VBox([image, button, text], layout=W.Layout(border="1px solid #ddd", padding="4px"))
 
@@ -138,11 +105,12 @@ class MotifGallery:
         """Open instance ``row`` of the chosen motif in a SequenceExplorer, its first base selected."""
         if self.chosen is None:
             raise ValueError("choose a motif first")
-        if self.sequences is None:
-            raise ValueError("the gallery was made without sequences=...: instances cannot be opened")
+        if self.cache is None:
+            raise ValueError("these motifs carry no sequences (a plain list, not find_motifs' MotifSet): "
+                             "instances cannot be opened")
         inst = self.chosen.instances.iloc[row]
         if self.explorer is None:
-            self.explorer = SequenceExplorer(self.model, self.sequences, scores=self.scores, instances=self.motifs,
+            self.explorer = SequenceExplorer(None, cache=self.cache, instances=self.motifs,
                                              index=int(inst["sequence_index"]))
             self.explorer_box.children = [self.explorer.widget]
         self.explorer.index_control.value = int(inst["sequence_index"])

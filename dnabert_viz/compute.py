@@ -1,0 +1,152 @@
+"""The views' compute layer: what a widget shows, computed on demand for one sequence at a time and cached.
+
+Widgets draw and hold UI state; they never call the model. Everything they
+show that needs it comes from a :class:`ScoreCache`: per-nucleotide scores
+of any registered method (:mod:`dnabert_viz.methods`) keyed by method,
+options and sequence, attention maps, predictions and the tokens covering
+each position. A cache can be shared: the gallery hands its cache to the
+explorer it opens, so nothing is computed twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .attention import AttentionMaps, attention_maps
+from .methods import get_method, method_names, score
+from .model import DnaModel
+from .scores import Scores
+from .sequences import check_sequences
+from .tokenization import covers
+
+
+class ScoreCache:
+    """Scores, attention maps and predictions of single sequences, computed once.
+
+    Parameters
+    ----------
+    m : DnaModel or None
+        The model; None serves given scores only.
+    sequences : str or list of str
+        The sequences (indices below refer to them).
+    given : Scores or list of Scores, optional
+        Precomputed scores over exactly these sequences; their ``kind``
+        names them. A given ``ism`` with ``extra["effects"]`` also serves
+        :meth:`effects`.
+    target : int
+        Class explained by attribution, ISM and the prediction.
+
+    Attributes
+    ----------
+    n_model_calls : int
+        How many times the model has run (each computation counts once).
+    listeners : list of callable
+        Called as ``listener(what, seconds)`` around each computation:
+        ``seconds`` is None when it starts, the time it took when it ends
+        (the widgets' status line).
+    """
+
+    def __init__(self, m: DnaModel | None, sequences, given: Scores | list[Scores] | None = None, target: int = 1):
+        self.model = m
+        self.sequences = check_sequences(sequences)
+        given = [] if given is None else [given] if isinstance(given, Scores) else list(given)
+        for s in given:
+            s.check_sequences(self.sequences, f"scores {s.kind!r}")
+        self.given = {s.kind: s for s in given}
+        self.target = target
+        self.n_model_calls = 0
+        self.listeners: list[Callable[[str, float | None], None]] = []
+        self._scores: dict[tuple, Scores] = {}
+        self._maps: dict[int, AttentionMaps] = {}
+        self._prediction: dict[int, float] = {}
+
+    def kinds(self) -> list[tuple[str, str]]:
+        """(label, kind) for a menu: the given kinds first, then every registered method not given."""
+        out = [(f"{k} (given)", k) for k in self.given]
+        if self.model is not None:
+            out += [(get_method(k).description.split(":")[0].split(" (")[0], k)
+                    for k in method_names() if k not in self.given]
+        return out
+
+    def _compute(self, what: str, compute: Callable):
+        for listener in self.listeners:
+            listener(what, None)
+        start = time.perf_counter()
+        self.n_model_calls += 1
+        out = compute()
+        for listener in self.listeners:
+            listener(what, time.perf_counter() - start)
+        return out
+
+    def scores(self, kind: str, i: int, **options) -> Scores:
+        """Scores of sequence ``i`` by ``kind`` (given, or a registered method run with ``options``), one row.
+
+        Options a method does not take are dropped, so one dict of the
+        views' settings (layer, heads, n_steps) serves every method.
+        """
+        if kind in self.given:
+            s = self.given[kind]
+            return Scores([s.sequences[i]], s[i][None], kind, s.meta,
+                          {k: v[i:i + 1] for k, v in s.extra.items() if len(v) == len(s)})
+        if self.model is None:
+            raise ValueError(f"no scores {kind!r} were given and there is no model to compute them")
+        spec = get_method(kind)
+        used = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items() if k in spec.options}
+        key = (spec.name, i, tuple(sorted(used.items())))
+        if key not in self._scores:
+            target = {"target": self.target} if spec.uses_target else {}
+            self._scores[key] = self._compute(f"{spec.name} of sequence {i}", lambda: score(
+                self.model, [self.sequences[i]], spec.name, **target,
+                **{k: list(v) if isinstance(v, tuple) else v for k, v in used.items()}))
+        return self._scores[key]
+
+    def values(self, kind: str, i: int, **options) -> np.ndarray:
+        """(L,) per-nucleotide values of sequence ``i`` (see :meth:`scores`)."""
+        return self.scores(kind, i, **options)[0]
+
+    def has_effects(self, i: int) -> bool:
+        """Whether sequence ``i``'s (L, 4) ISM effects are at hand without running the model."""
+        return "ism" in self.given or ("ism", i, ()) in self._scores
+
+    def effects(self, i: int) -> np.ndarray | None:
+        """(L, 4) ISM effects of sequence ``i`` on p(target), A C G T; None without a model or given ISM."""
+        if "ism" not in self.given and self.model is None:
+            return None
+        extra = self.scores("ism", i).extra
+        if "effects" not in extra:
+            return None
+        return extra["effects"][0, : len(self.sequences[i])]
+
+    def maps(self, i: int) -> AttentionMaps | None:
+        """Attention maps of sequence ``i`` (one forward pass); None without a model."""
+        if self.model is None:
+            return None
+        if i not in self._maps:
+            self._maps[i] = self._compute(f"attention maps of sequence {i}",
+                                          lambda: attention_maps(self.model, self.sequences[i]))
+        return self._maps[i]
+
+    def prediction(self, i: int) -> float | None:
+        """p(target) of sequence ``i``; None without a model."""
+        if self.model is None:
+            return None
+        if i not in self._prediction:
+            self._prediction[i] = float(self._compute(
+                f"prediction of sequence {i}", lambda: self.model.predict([self.sequences[i]])[0, self.target]))
+        return self._prediction[i]
+
+    def covering_tokens(self, i: int) -> list[list[str]] | None:
+        """For each nucleotide of sequence ``i``, the distinct tokens covering it (all windows); None without a model."""
+        if self.model is None:
+            return None
+        seq = self.sequences[i]
+        enc = self.model.encode(seq)
+        covering: list[dict[str, None]] = [{} for _ in seq]
+        for ids, spans in zip(enc.input_ids, enc.spans):
+            tokens = self.model.tokenizer.convert_ids_to_tokens(ids)
+            for t, p in zip(*np.nonzero(covers(spans, len(seq)))):
+                covering[p][tokens[t]] = None
+        return [list(c) for c in covering]

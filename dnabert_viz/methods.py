@@ -1,0 +1,185 @@
+"""The registry of scoring methods: one name, one signature, one place to add a method.
+
+Every per-nucleotide scoring method is registered here under its canonical
+name as a function
+
+    ``(m, sequences, *, target, batch_size, progress, **options) -> Scores``
+
+together with the options it takes (and their defaults). The library
+(:func:`score`), the command line (``dnabert-viz score --method``) and the
+widgets' compute layer (:class:`dnabert_viz.compute.ScoreCache`) all
+dispatch through :func:`get_method`, so a method registered here is
+available everywhere at once.
+
+Adding a method is one ``@register`` function in this file; it may call
+into the module that does the work (attention, attribution, ...)::
+
+    @register("my_method", "what it shows", options={"strength": 1.0})
+    def _my_method(m, sequences, *, target, batch_size, progress, strength):
+        values = ...                             # (N, longest length), NaN past each end
+        return Scores(sequences, values, "my_method", {"model": m.name, "strength": strength})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .attention import cls_attention
+from .attribution import attribute, ism
+from .model import DnaModel
+from .scores import Scores
+from .sequences import check_sequences
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered scoring method.
+
+    Attributes
+    ----------
+    name : str
+        Canonical name (the ``kind`` of the Scores it returns).
+    function : callable
+        ``(m, sequences, *, target, batch_size, progress, **options) -> Scores``.
+    description : str
+        One line for menus and ``--help``.
+    options : dict
+        Option name -> default, beyond the common keywords.
+    batch_size : int
+        Default rows per forward pass (what was fastest on 2 CPU cores for the demo model).
+    uses_target : bool
+        Whether the method explains a class output (needs a classifier head).
+    aliases : tuple of str
+        Short names accepted too (the command line's ``cls``, ``ig``).
+    """
+
+    name: str
+    function: Callable[..., Scores]
+    description: str
+    options: dict = field(default_factory=dict)
+    batch_size: int = 16
+    uses_target: bool = True
+    aliases: tuple[str, ...] = ()
+
+
+_REGISTRY: dict[str, Method] = {}
+
+
+def register(name: str, description: str, options: dict | None = None, batch_size: int = 16,
+             uses_target: bool = True, aliases: tuple[str, ...] = ()) -> Callable:
+    """Decorator that registers a scoring function under ``name`` (see the module docstring)."""
+
+    def decorate(function: Callable[..., Scores]) -> Callable[..., Scores]:
+        taken = {n for method in _REGISTRY.values() for n in (method.name, *method.aliases)}
+        clash = sorted(taken & {name, *aliases})
+        if clash:
+            raise ValueError(f"scoring method name(s) {clash} already registered")
+        _REGISTRY[name] = Method(name, function, description, dict(options or {}), batch_size, uses_target, aliases)
+        return function
+
+    return decorate
+
+
+def method_names() -> list[str]:
+    """Canonical names of the registered methods, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_method(name: str) -> Method:
+    """The registered method called ``name`` (canonical name or alias).
+
+    Raises
+    ------
+    ValueError
+        An unknown name; the message lists the registered ones.
+    """
+    for method in _REGISTRY.values():
+        if name == method.name or name in method.aliases:
+            return method
+    known = ", ".join(f"{m.name}" + (f" ({'/'.join(m.aliases)})" if m.aliases else "") for m in _REGISTRY.values())
+    raise ValueError(f"unknown scoring method {name!r}; registered: {known}")
+
+
+def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int = 1, batch_size: int | None = None,
+          progress: bool = False, out: str | Path | None = None, **options) -> Scores:
+    """Per-nucleotide scores of ``sequences`` by any registered method.
+
+    Parameters
+    ----------
+    m : DnaModel
+        The model.
+    sequences : str or list of str
+        Sequences.
+    method : str
+        A registered method (:func:`method_names`) or alias.
+    target : int
+        Class explained by methods that use one (ignored by attention).
+    batch_size : int, optional
+        Rows per forward pass; the method's own default when None.
+    progress : bool
+        Show a progress bar.
+    out : str or Path, optional
+        Also save the Scores there (``.npz``, written atomically).
+    **options
+        The method's options (``get_method(method).options`` lists them with
+        their defaults), e.g. ``layer`` for ``cls_attention``, ``n_steps``
+        for ``integrated_gradients``.
+
+    Returns
+    -------
+    Scores
+        ``kind`` is the method's canonical name; values (N, longest length).
+
+    Raises
+    ------
+    ValueError
+        An unknown method, or an option the method does not take (named,
+        with the ones it does take).
+    """
+    spec = get_method(method)
+    unknown = sorted(set(options) - set(spec.options))
+    if unknown:
+        takes = ", ".join(spec.options) or "no options"
+        raise ValueError(f"scoring method {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
+    scores = spec.function(m, check_sequences(sequences), target=target,
+                           batch_size=spec.batch_size if batch_size is None else batch_size, progress=progress,
+                           **{**spec.options, **options})
+    if out is not None:
+        scores.save(out)
+    return scores
+
+
+# ---------------------------------------------------------------------------------------------- the methods
+_WINDOWS = {"window_size": None, "stride": None}
+
+
+@register("cls_attention", "[CLS] attention (DNABERT-viz recipe; layer, heads)",
+          options={"layer": -1, "heads": None, **_WINDOWS}, batch_size=32, uses_target=False, aliases=("cls",))
+def _cls_attention(m, sequences, *, target, batch_size, progress, **options) -> Scores:
+    return cls_attention(m, sequences, batch_size=batch_size, progress=progress, **options)
+
+
+def _captum(name: str, description: str, options: dict, aliases: tuple[str, ...] = ()) -> None:
+    """Register one captum method of :func:`dnabert_viz.attribute` (they share everything but their options)."""
+
+    def run(m, sequences, *, target, batch_size, progress, **opts) -> Scores:
+        return attribute(m, sequences, method=name, target=target, batch_size=batch_size, progress=progress, **opts)
+
+    register(name, description, options={**options, **_WINDOWS}, aliases=aliases)(run)
+
+
+_REFERENCE = {"baseline": "pad", "random_state": 0}
+_captum("integrated_gradients", "integrated gradients (captum, on token embeddings)",
+        {"n_steps": 50, "internal_batch_size": None, "output": "probability", **_REFERENCE}, aliases=("ig",))
+_captum("saliency", "saliency: gradient norm per token (captum)", {"output": "probability"})
+_captum("input_x_gradient", "input x gradient (captum)", {"output": "probability"})
+_captum("deeplift", "DeepLift, rescale rule (captum)", {"output": "probability", **_REFERENCE})
+
+
+@register("ism", "in-silico mutagenesis: mean effect of the 3 substitutions; (N, L, 4) in extra['effects']")
+def _ism(m, sequences, *, target, batch_size, progress) -> Scores:
+    effects = ism(m, sequences, target=target, batch_size=batch_size, progress=progress)
+    summary = effects.sum(axis=-1) / 3  # the reference column is 0: the mean over the three substitutions
+    return Scores(sequences, summary, "ism", {"model": m.name, "target": target}, {"effects": effects})

@@ -1,0 +1,73 @@
+"""The registry of scoring methods: every method works from the library, the command line and the explorer."""
+
+import numpy as np
+import pytest
+
+import dnabert_viz as dv
+from dnabert_viz import methods
+from dnabert_viz.cli import main
+from dnabert_viz.widgets import SequenceExplorer
+
+from .test_cli import write_fasta
+
+
+@pytest.fixture(scope="module")
+def short(demo_data):
+    """Two held-out positives cut to 60 nt: ISM and IG stay quick."""
+    return [s[:60] for s in demo_data.sequences("heldout", 1)[:2]]
+
+
+@pytest.mark.parametrize("name", methods.method_names())
+def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp_path, device):
+    spec = dv.get_method(name)
+    s = dv.score(demo_model, short, name)
+    assert s.kind == name and s.values.shape == (2, 60) and np.isfinite(s.values).all()
+    assert s.values.std() > 0  # a real signal, not a constant
+    if name == "ism":  # the summary is the mean over the three substitutions; the full effects come along
+        assert s.extra["effects"].shape == (2, 60, 4)
+        assert np.allclose(s.values, s.extra["effects"].sum(-1) / 3)
+        assert np.allclose(s.extra["effects"], dv.ism(demo_model, short))
+
+    out = tmp_path / "s.npz"
+    argv = ["score", "--device", device, "--input", str(write_fasta(tmp_path / "in.fa", short)),
+            "--method", name, "--out", str(out)]
+    assert main(argv) == 0
+    assert np.allclose(dv.Scores.load(out).values, s.values, atol=1e-5)
+    for alias in spec.aliases:  # the command line's short names reach the same method
+        assert main([*argv[:-3], alias, "--out", str(tmp_path / "alias.npz")]) == 0
+        assert dv.Scores.load(tmp_path / "alias.npz").kind == name
+
+    ex = SequenceExplorer(demo_model, short)
+    assert name in [k for _, k in ex.kind_control.options]
+    ex.kind_control.value = name
+    assert np.allclose(ex.figure.data[0].y, s[0], atol=1e-5)
+
+
+def test_options_reach_the_method_and_bad_ones_are_named(demo_model, short):
+    assert np.allclose(dv.score(demo_model, short, "cls", layer=0, heads=[2]).values,
+                       dv.cls_attention(demo_model, short, layer=0, heads=[2]).values)
+    few = dv.score(demo_model, short, "ig", n_steps=5)
+    assert few.meta["n_steps"] == 5 and not np.allclose(few.values, dv.score(demo_model, short, "ig").values)
+    with pytest.raises(ValueError, match="'saliency' does not take n_steps \\(it takes output, window_size, stride\\)"):
+        dv.score(demo_model, short, "saliency", n_steps=5)
+    with pytest.raises(ValueError, match="unknown scoring method 'gradcam'; registered: cls_attention \\(cls\\)"):
+        dv.score(demo_model, short, "gradcam")
+
+
+def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, monkeypatch, device):
+    monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))  # registrations vanish after the test
+
+    @dv.register("gc_content", "G or C: 1, else 0", options={"weight": 1.0}, uses_target=False)
+    def _gc(m, sequences, *, target, batch_size, progress, weight):
+        values = np.array([[weight * (b in "GC") for b in s] for s in sequences], dtype=np.float32)
+        return dv.Scores(sequences, values, "gc_content", {"weight": weight})
+
+    assert dv.score(demo_model, short, "gc_content", weight=2.0)[0].max() == 2.0
+    out = tmp_path / "gc.npz"
+    assert main(["score", "--device", device, "--input", str(write_fasta(tmp_path / "in.fa", short)),
+                 "--method", "gc_content", "--out", str(out)]) == 0
+    assert dv.Scores.load(out)[1].tolist() == [float(b in "GC") for b in short[1]]
+    ex = SequenceExplorer(demo_model, short, kind="gc_content")
+    assert ex.figure.data[0].y.tolist() == [float(b in "GC") for b in short[0]]
+    with pytest.raises(ValueError, match="already registered"):
+        dv.register("ig", "twice")(_gc)
