@@ -187,16 +187,23 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool
     seqs = check_sequences(seqs)
     ref = m.predict(seqs, batch_size)[:, target]
     out = np.full((len(seqs), max(map(len, seqs)), 4), np.nan, dtype=np.float32)
-    for i, seq in enumerate(tqdm(seqs, desc="ISM", disable=not progress)):
+    bar = tqdm(total=sum(3 * len(s) + s.count("N") for s in seqs), desc="ISM", unit="mutant", disable=not progress)
+    for i, seq in enumerate(seqs):
         arr = np.frombuffer(seq.encode(), dtype=np.uint8)
         mutants = np.repeat(arr[None, :], 4 * len(seq), axis=0).reshape(len(seq), 4, len(seq))
         pos = np.arange(len(seq))
         mutants[pos, :, pos] = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)[None, :]
         is_ref = mutants[pos, :, pos] == arr[:, None]
         texts = [row.tobytes().decode() for row in mutants.reshape(-1, len(seq))[~is_ref.ravel()]]
+        p_mutant = np.empty(len(texts), dtype=np.float32)
+        for start in range(0, len(texts), 4 * batch_size):  # a few batches at a time: the bar moves
+            chunk = texts[start:start + 4 * batch_size]
+            p_mutant[start:start + len(chunk)] = m.predict(chunk, batch_size)[:, target]
+            bar.update(len(chunk))
         delta = np.zeros((len(seq), 4), dtype=np.float32)
-        delta[~is_ref] = m.predict(texts, batch_size)[:, target] - ref[i]
+        delta[~is_ref] = p_mutant - ref[i]
         out[i, : len(seq)] = delta
+    bar.close()
     return out
 
 

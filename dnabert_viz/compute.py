@@ -10,8 +10,10 @@ explorer it opens, so nothing is computed twice.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import numpy as np
 
@@ -47,6 +49,10 @@ class ScoreCache:
         Called as ``listener(what, seconds)`` around each computation:
         ``seconds`` is None when it starts, the time it took when it ends
         (the widgets' status line).
+    progress_context : callable, optional
+        A context-manager factory; when set, scoring runs inside it with
+        progress bars on (a view passes its ``ipywidgets.Output`` area, so
+        the bars show in the view).
     """
 
     def __init__(self, m: DnaModel | None, sequences, given: Scores | list[Scores] | None = None, target: int = 1):
@@ -59,6 +65,7 @@ class ScoreCache:
         self.target = target
         self.n_model_calls = 0
         self.listeners: list[Callable[[str, float | None], None]] = []
+        self.progress_context: Callable[[], AbstractContextManager] | None = None
         self._scores: dict[tuple, Scores] = {}
         self._maps: dict[int, AttentionMaps] = {}
         self._prediction: dict[int, float] = {}
@@ -71,12 +78,14 @@ class ScoreCache:
                     for k in method_names() if k not in self.given]
         return out
 
-    def _compute(self, what: str, compute: Callable):
+    def _compute(self, what: str, compute: Callable[[bool], object]):
+        """Run ``compute(progress)`` once, telling the listeners, inside :attr:`progress_context` when set."""
         for listener in self.listeners:
             listener(what, None)
         start = time.perf_counter()
         self.n_model_calls += 1
-        out = compute()
+        with self.progress_context() if self.progress_context else contextlib.nullcontext():
+            out = compute(self.progress_context is not None)
         for listener in self.listeners:
             listener(what, time.perf_counter() - start)
         return out
@@ -98,8 +107,8 @@ class ScoreCache:
         key = (spec.name, i, tuple(sorted(used.items())))
         if key not in self._scores:
             target = {"target": self.target} if spec.uses_target else {}
-            self._scores[key] = self._compute(f"{spec.name} of sequence {i}", lambda: score(
-                self.model, [self.sequences[i]], spec.name, **target,
+            self._scores[key] = self._compute(f"{spec.name} of sequence {i}", lambda progress: score(
+                self.model, [self.sequences[i]], spec.name, **target, progress=progress,
                 **{k: list(v) if isinstance(v, tuple) else v for k, v in used.items()}))
         return self._scores[key]
 
@@ -126,7 +135,7 @@ class ScoreCache:
             return None
         if i not in self._maps:
             self._maps[i] = self._compute(f"attention maps of sequence {i}",
-                                          lambda: attention_maps(self.model, self.sequences[i]))
+                                          lambda _progress: attention_maps(self.model, self.sequences[i]))
         return self._maps[i]
 
     def prediction(self, i: int) -> float | None:
@@ -135,7 +144,7 @@ class ScoreCache:
             return None
         if i not in self._prediction:
             self._prediction[i] = float(self._compute(
-                f"prediction of sequence {i}", lambda: self.model.predict([self.sequences[i]])[0, self.target]))
+                f"prediction of sequence {i}", lambda _progress: self.model.predict([self.sequences[i]])[0, self.target]))
         return self._prediction[i]
 
     def covering_tokens(self, i: int) -> list[list[str]] | None:

@@ -43,7 +43,8 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     ex.kind_control.value = "integrated_gradients"
     assert ex.n_model_calls == calls + 1
     assert np.allclose(bars.y, dv.attribute(demo_model, seqs[0])[0], atol=1e-6)
-    assert ex.layer_control.disabled and ex.head_control.disabled
+    assert not ex.layer_control.disabled  # layer and head still choose the context's attention
+    assert ex.status.value == "sequence 0: integrated_gradients" or "computed integrated_gradients" in ex.status.value
     ex.kind_control.value = "cls_attention"
     ex.kind_control.value = "integrated_gradients"
     assert ex.n_model_calls == calls + 1  # back and forth: nothing recomputed
@@ -84,6 +85,40 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
     assert shaded == {(29.5, 41.5), (59.5, 69.5)}
     with pytest.raises(ValueError, match="position 500 is outside sequence 0"):
         ex.select(500)
+    # the position box / slider (arrow keys) selects too, and follows clicks
+    assert ex.position_control.value == 35
+    ex.position_control.value = 3
+    assert ex.position == 3 and "position 3 (" in ex.context_panel.value
+    # the whole column takes clicks, and the context sits beside the track
+    assert ex.figure.layout.hovermode == "x"
+    assert ex.context_panel in ex.widget.children[-1].children
+    assert ex.mutations.layout.width == ex.figure.layout.width  # the ISM map lines up with the track
+
+
+def test_explorer_keeps_only_the_shown_sequences_overlays(demo_model, seqs):
+    inst = pd.DataFrame({"sequence_index": [0, 0, 2], "start": [30, 60, 5], "end": [42, 70, 15],
+                         "motif": ["CTCF", "TP53", "TBP"]})
+    ex = SequenceExplorer(demo_model, seqs, instances=inst)
+    ex.select(35)
+    ex.index_control.value = 3  # no instances: no shading and no labels from sequence 0
+    assert ex.figure.layout.annotations == ()
+    assert {(s.x0, s.fillcolor) for s in ex.figure.layout.shapes} == {(34.5, "rgba(0,0,0,0)")}  # the selection only
+    ex.index_control.value = 2
+    fresh = dv.plot.track(dv.Scores([seqs[2]], ex.values()[None], "x"), 0, instances=inst[inst.sequence_index == 2]
+                          .assign(sequence_index=0))
+    shading = [s for s in ex.figure.layout.shapes if s.opacity == 0.15]
+    assert [(s.x0, s.x1) for s in shading] == [(s.x0, s.x1) for s in fresh.layout.shapes] == [(4.5, 14.5)]
+    assert [a.text for a in ex.figure.layout.annotations] == ["TBP"]
+
+
+def test_context_names_drops_and_gains_by_their_sign():
+    from dnabert_viz.widgets import PositionContext
+
+    empty = pd.DataFrame(columns=["position", "base", "weight"])
+    ctx = PositionContext(0, 3, "A", [], empty, empty, pd.Series([0.0, -0.2, -0.1, -0.3], index=list("ACGT")),
+                          pd.DataFrame(columns=["start", "end"]), 0.9)
+    html = dv.plot.html.to_string(ctx.to_element())
+    assert "largest drop: A→T -0.3; largest gain: none" in html
 
 
 def test_explorer_of_given_scores_needs_no_model(demo_data):
@@ -92,6 +127,7 @@ def test_explorer_of_given_scores_needs_no_model(demo_data):
     s = dv.Scores(seqs, values, "my_score")
     ex = SequenceExplorer(None, seqs, scores=s, index=1)
     assert [v for _, v in ex.kind_control.options] == ["my_score"]
+    assert ex.layer_control.disabled and ex.head_control.disabled  # no model: no attention to choose
     assert np.array_equal(ex.figure.data[0].y, values[1, : len(seqs[1])])
     ctx = ex.select(3)
     assert ctx.tokens == [] and ctx.ism is None and ctx.prediction is None
@@ -105,6 +141,7 @@ def test_attention_view_selectors_and_summary_click(demo_model, seqs):
     view = AttentionView(demo_model, seqs[0])
     maps = view.maps
     assert np.allclose(view.figure.data[0].z, maps.nucleotide(-1, None))
+    assert view.head_control.label == "mean" and view.position_control.label == "all"  # shown, not blank
     click(view.summary.data[0], [0, 2])
     assert (view.layer_control.value, view.head_control.value) == (0, 2)
     assert np.allclose(view.figure.data[0].z, maps.nucleotide(0, 2))

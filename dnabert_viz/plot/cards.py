@@ -20,9 +20,17 @@ def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
 
 
 def caption(motif: Motif, match: pd.Series | None) -> list[str]:
-    """The lines under a motif's logo: instances, p-value, consensus and its best JASPAR match."""
-    lines = [f"{motif.n_instances} instances" + ("" if np.isnan(motif.p_value) else f", p = {motif.p_value:.2g}"),
-             f"consensus {motif.consensus}"]
+    """The lines under a motif's logo: instances, p-value, consensus (and the seed it grew from) and its best JASPAR match.
+
+    A DNABERT-viz motif is named after the enriched seed its windows grew
+    from, which need not read like the consensus of the windows; the caption
+    says so. A p-value below the smallest double is shown as ``p < 1e-300``.
+    """
+    p = motif.p_value
+    stat = "" if np.isnan(p) else ", p < 1e-300" if p < 1e-300 else f", p = {p:.2g}"
+    lines = [f"{motif.n_instances} instances{stat}", f"consensus {motif.consensus}"]
+    if motif.method == "dnabert_viz":
+        lines.append(f"grown from the enriched seed {motif.name}")
     if match is None:
         lines.append("JASPAR: no match given")
     else:

@@ -1,14 +1,17 @@
 """Sequence logos with logomaker: motif logos and attribution logos.
 
 logomaker imports matplotlib's pyplot, so it is imported here only when a
-logo is drawn; figures are plain ``matplotlib.figure.Figure`` objects (no
-pyplot state, nothing shown unless the notebook displays them). Rendered
+logo is drawn; figures are ``matplotlib.figure.Figure`` objects without
+pyplot state. A Figure made without pyplot has no inline display of its own,
+so these carry ``_repr_png_``: they show as the last expression of a cell
+in JupyterLab, VS Code and nbconvert's HTML like any other figure. Rendered
 PNGs are cached per motif and kind, so a gallery draws each logo once.
 """
 
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -22,10 +25,22 @@ _YLABEL = {"information": "information (bits)", "probability": "probability", "c
 _PNG_CACHE: dict[tuple, bytes] = {}
 
 
-def _figure(width: float, height: float):
+@lru_cache(maxsize=1)
+def _inline_figure_class():
+    """A matplotlib Figure that displays itself inline (made once, on the first logo)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    class LogoFigure(Figure):
+        """A matplotlib Figure with a PNG representation for notebooks (no pyplot needed)."""
+
+        def _repr_png_(self) -> bytes:
+            return figure_png(self)
+
+    return LogoFigure
+
+
+def _figure(width: float, height: float):
+    fig = _inline_figure_class()(figsize=(width, height), dpi=100, layout="constrained")
     return fig, fig.add_subplot()
 
 

@@ -22,6 +22,7 @@ from ..tokenization import real_tokens
 from .glyphs import logo_traces
 from .logos import COLORS
 
+HEAD_VIEW_LETTERS = 90  # most letters a head view's row writes (about 10 px each at 900 px)
 _SPAN_COLORS = ["#8E44AD", "#16A085", "#D35400", "#2C3E50", "#C0392B"]
 _LAYOUT = dict(template="simple_white", font=dict(family="Arial, sans-serif", size=12), margin=dict(l=70, r=20, t=50, b=40))
 
@@ -66,7 +67,7 @@ def logo_heights(values: np.ndarray) -> np.ndarray:
 
 
 def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | None = None,
-          tokens: Sequence[str] | None = None, title: str | None = None) -> go.Figure:
+          tokens: Sequence[str] | None = None, title: str | None = None, width: int | None = None) -> go.Figure:
     """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind, over a letter logo.
 
     Parameters
@@ -84,13 +85,17 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
         For each nucleotide, the tokens covering it (shown on hover).
     title : str, optional
         Figure title; defaults to the sequence index and length.
+    width : int, optional
+        Width in pixels (default: the container's).
 
     Returns
     -------
     plotly.graph_objects.Figure
         Rows: one bar trace per score kind (bars coloured by base), and a
         bottom row with the sequence's letters scaled by the first score
-        kind (an attribution logo; negative letters upside down).
+        kind (an attribution logo; negative letters upside down). Hover and
+        clicks take the whole column of a position (``hovermode="x"``), so a
+        position is reachable however short its bar.
     """
     sets = [scores] if isinstance(scores, Scores) else list(scores)
     if not sets:
@@ -116,12 +121,12 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
                      zeroline=True, row=logo_row, col=1)
     fig.update_xaxes(title_text="position (nt)", range=[-0.5, n - 0.5], row=logo_row, col=1)
     shapes, notes = span_decorations(instances, i)
-    fig.update_layout(title=title or f"sequence {i} ({n} nt)", height=170 + 160 * len(sets), bargap=0.05,
-                      shapes=shapes, annotations=notes, **_LAYOUT)
+    fig.update_layout(title=title or f"sequence {i} ({n} nt)", height=170 + 160 * len(sets), width=width, bargap=0.05,
+                      hovermode="x", shapes=shapes, annotations=notes, **_LAYOUT)
     return fig
 
 
-def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None) -> go.Figure:
+def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, width: int | None = None) -> go.Figure:
     """ISM effects as a 4 x L heatmap, the reference base of each column marked.
 
     Parameters
@@ -131,6 +136,11 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None) -
         of :func:`dnabert_viz.ism`'s output); the reference entries are 0.
     sequence : str
         The reference sequence.
+    title : str, optional
+        Figure title.
+    width : int, optional
+        Width in pixels; the colour bar lies above the map, so the columns
+        line up with a :func:`track` of the same width.
 
     Returns
     -------
@@ -145,12 +155,15 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None) -
     text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
     fig = go.Figure(go.Heatmap(z=z, x=np.arange(n), y=list(ALPHABET), colorscale="RdBu_r", zmin=-limit, zmax=limit,
                                hovertext=text, hoverinfo="text",
-                               colorbar=dict(title="Δ p(target)", exponentformat="e")))
+                               colorbar=dict(title=dict(text="Δ p(target)", side="top"), exponentformat="e",
+                                             orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
+                                             len=0.35, thickness=10)))
     ref = [(p, ALPHABET.index(b)) for p, b in enumerate(sequence) if b in ALPHABET]
     fig.add_trace(go.Scatter(x=[p for p, _ in ref], y=[ALPHABET[b] for _, b in ref], mode="markers", name="reference",
                              marker=dict(symbol="circle-open", size=7, color="black"), hoverinfo="skip"))
     fig.update_layout(title=title or f"in-silico mutagenesis ({n} nt)", xaxis=dict(title="position (nt)", range=[-0.5, n - 0.5]),
-                      yaxis_title="substituted base", height=260, legend=dict(orientation="h", y=1.15), **_LAYOUT)
+                      yaxis_title="substituted base", height=280, width=width,
+                      legend=dict(orientation="h", y=1.15, x=0), **_LAYOUT)
     return fig
 
 
@@ -171,23 +184,27 @@ def attention_heatmap(maps: AttentionMaps, layer: int = -1, head: int | None = N
 
 
 def layer_head_summary(maps: AttentionMaps) -> go.Figure:
-    """Layers x heads heatmap of how much [CLS] attends to real tokens, and how spread that attention is.
+    """Layers x heads heatmap of how focused the [CLS] attention of each head is.
 
-    Colour: fraction of the [CLS] row's attention on non-special tokens;
-    hover adds the row's entropy in bits (low: focused heads).
+    Colour: the entropy in bits of the [CLS] row over the sequence's tokens
+    (renormalised to them), scaled to the range the heads span: dark heads
+    look at a few tokens, light ones spread evenly. (The share of attention
+    on sequence tokens, nearly 1 for every head of a fine-tuned DNABERT,
+    would paint a uniform block; it is in the hover text.)
     """
     cls_rows = maps.attentions[:, :, 0, :]  # (layers, heads, T)
     real = real_tokens(maps.spans)
     on_real = cls_rows[..., real].sum(axis=-1)
-    p = np.clip(cls_rows, 1e-12, 1)
+    p = np.clip(cls_rows[..., real] / np.maximum(on_real[..., None], 1e-12), 1e-12, 1)
     entropy = -(p * np.log2(p)).sum(axis=-1)
     layers, heads = on_real.shape
-    text = [[f"layer {a}, head {h}<br>on sequence tokens {on_real[a, h]:.2f}<br>entropy {entropy[a, h]:.2f} bits"
-             for h in range(heads)] for a in range(layers)]
-    fig = go.Figure(go.Heatmap(z=on_real, x=[f"head {h}" for h in range(heads)], y=[f"layer {a}" for a in range(layers)],
-                               colorscale="Blues", zmin=0, zmax=1, hovertext=text, hoverinfo="text",
-                               colorbar=dict(title="[CLS] → sequence")))
-    fig.update_layout(title="[CLS] attention by layer and head", height=120 + 50 * layers, width=200 + 70 * heads, **_LAYOUT)
+    text = [[f"layer {a}, head {h}<br>entropy {entropy[a, h]:.2f} bits (uniform: {np.log2(real.sum()):.2f})"
+             f"<br>on sequence tokens {on_real[a, h]:.2f}" for h in range(heads)] for a in range(layers)]
+    fig = go.Figure(go.Heatmap(z=entropy, x=[f"head {h}" for h in range(heads)], y=[f"layer {a}" for a in range(layers)],
+                               colorscale="Blues_r", hovertext=text, hoverinfo="text",
+                               colorbar=dict(title=dict(text="bits", side="top"), thickness=12)))
+    fig.update_layout(title="[CLS] attention entropy<br><sup>dark: focused heads; click one</sup>",
+                      height=150 + 50 * layers, width=260 + 70 * heads, **_LAYOUT)
     return fig
 
 
@@ -217,6 +234,9 @@ def head_view(maps: AttentionMaps, layer: int = -1, head: int | None = None, pos
     -------
     plotly.graph_objects.Figure
         Four line traces (weight bands, lightest first) and two letter rows.
+        Rows longer than ``HEAD_VIEW_LETTERS`` write every n-th letter (and
+        the selected position's), so they stay readable; hover names every
+        position's base.
     """
     matrix = maps.nucleotide(layer, head)
     n = len(maps.sequence)
@@ -236,10 +256,13 @@ def head_view(maps: AttentionMaps, layer: int = -1, head: int | None = None, pos
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False, name=f"band {level}",
                                  line=dict(color="#1F4E79", width=0.4 + 0.6 * level), opacity=0.12 + 0.2 * level))
     colors = [COLORS.get(b, "#999999") for b in maps.sequence]
+    step = -(-n // HEAD_VIEW_LETTERS)  # thin the letters out to about HEAD_VIEW_LETTERS a row; zoom in for all
+    letters = [b if p % step == 0 or p == position else "" for p, b in enumerate(maps.sequence)]
     for y, role in ((1.06, "query"), (-0.06, "attended")):
-        fig.add_trace(go.Scatter(x=np.arange(n), y=np.full(n, y), mode="text", text=list(maps.sequence), name=role,
+        fig.add_trace(go.Scatter(x=np.arange(n), y=np.full(n, y), mode="text", text=letters, name=role,
                                  textfont=dict(color=colors, family="monospace", size=11), showlegend=False,
-                                 hovertemplate=f"{role} position %{{x}}<extra></extra>"))
+                                 customdata=list(maps.sequence),
+                                 hovertemplate=f"{role} position %{{x}} (%{{customdata}})<extra></extra>"))
     label = f"layer {layer % maps.attentions.shape[0]}, " + ("mean of heads" if head is None else f"head {head}")
     fig.update_layout(title=f"head view, {label}" + ("" if position is None else f", from position {position}"),
                       xaxis=dict(title="position (nt)", range=[-1, n]), height=300,

@@ -14,6 +14,8 @@ from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
 from .common import refresh
 
+ALL = -1  # the head control's "mean of heads" and the position control's "all positions"
+
 
 class AttentionView:
     """Layer and head selectors over a sequence's attention map, with a bertviz-style head view.
@@ -42,11 +44,14 @@ class AttentionView:
         n_layers, n_heads = self.maps.attentions.shape[:2]
         self.layer_control = W.Dropdown(options=list(range(n_layers)), value=layer % n_layers, description="layer",
                                         layout=W.Layout(width="150px"))
-        self.head_control = W.Dropdown(options=[("mean", None)] + [(str(h), h) for h in range(n_heads)], value=head,
-                                       description="head", layout=W.Layout(width="150px"))
+        # -1 stands for "mean of heads" and "all positions": a Dropdown whose value is None shows nothing selected
+        self.head_control = W.Dropdown(options=[("mean", ALL)] + [(str(h), h) for h in range(n_heads)],
+                                       value=ALL if head is None else head, description="head",
+                                       layout=W.Layout(width="150px"))
         self.mode_control = W.ToggleButtons(options=["heatmap", "head view"], value="heatmap")
-        self.position_control = W.Dropdown(options=[("all", None)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
-                                           value=None, description="from", layout=W.Layout(width="170px"))
+        self.position_control = W.Dropdown(options=[("all", ALL)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
+                                           value=ALL, description="from", layout=W.Layout(width="170px"))
+        self._holding = False
         self.summary = go.FigureWidget(layer_head_summary(self.maps))
         self.summary.data[0].on_click(self._on_summary_click)
         self.figure = go.FigureWidget(self._figure())
@@ -56,13 +61,17 @@ class AttentionView:
                               W.HBox([self.figure, self.summary])])
 
     def _figure(self) -> go.Figure:
-        layer, head = self.layer_control.value, self.head_control.value
+        layer = self.layer_control.value
+        head = None if self.head_control.value == ALL else self.head_control.value
         if self.mode_control.value == "heatmap":
             return attention_heatmap(self.maps, layer, head)
-        return head_view(self.maps, layer, head, position=self.position_control.value)
+        position = None if self.position_control.value == ALL else self.position_control.value
+        return head_view(self.maps, layer, head, position=position)
 
     def update(self) -> None:
         """Redraw for the current controls."""
+        if self._holding:
+            return
         self.position_control.disabled = self.mode_control.value == "heatmap"
         refresh(self.figure, self._figure())
 
@@ -72,8 +81,13 @@ class AttentionView:
             self.select(int(layer), int(head))
 
     def select(self, layer: int, head: int | None) -> None:
-        """Show ``layer`` and ``head`` (what a click on the summary does)."""
-        self.layer_control.value, self.head_control.value = layer, head
+        """Show ``layer`` and ``head`` (None: the mean of heads), in one redraw (what a click on the summary does)."""
+        self._holding = True
+        try:
+            self.layer_control.value, self.head_control.value = layer, ALL if head is None else head
+        finally:
+            self._holding = False
+        self.update()
 
     def save_html(self, path: str | Path) -> Path:
         """The current view and the summary as a standalone HTML file (opens offline)."""

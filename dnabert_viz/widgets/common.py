@@ -5,7 +5,10 @@ so what a widget shows and what it exports are the same figure. A control
 change builds the static figure and copies its traces and layout into the
 live FigureWidget in one batch (the template is left alone: validating it
 again costs about 200 ms); traces keep their identity, so click handlers
-stay attached.
+stay attached. Shapes and annotations (motif shading, labels, the
+selection frame) are replaced, never merged: a merge would keep another
+sequence's overlays, and plotly refuses to set a shape and one of its
+attributes in the same update.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
     """Make ``widget`` show ``fig``: in place when the traces have the same types, else by replacing them."""
     layout = fig.layout.to_plotly_json()
     layout.pop("template", None)
-    layout.setdefault("shapes", [])
-    layout.setdefault("annotations", [])
+    shapes, annotations = layout.pop("shapes", []), layout.pop("annotations", [])
     same = [t.type for t in widget.data] == [t.type for t in fig.data]
     with widget.batch_update():
         if same:
@@ -30,3 +32,6 @@ def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
             if widget.layout.template != fig.layout.template:
                 widget.layout.template = fig.layout.template
         widget.layout.update(layout)
+    # whole lists, in their own updates: the frontend replaces them instead of merging them item by item
+    widget.layout.shapes = shapes
+    widget.layout.annotations = annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
 from .common import refresh
+
+ALL = -1  # the head control's "all heads"
+TRACK_WIDTH = 900  # px: the track and the ISM map line up; with the context beside them the view fits 1,440 px
+CONTEXT_WIDTH = 440
 
 @dataclass
 class PositionContext:
@@ -60,8 +65,9 @@ class PositionContext:
         if self.ism is not None:
             alternatives = self.ism.drop(self.base, errors="ignore")
             low, high = alternatives.idxmin(), alternatives.idxmax()
-            facts.append(f"largest drop: {self.base}→{low} {alternatives[low]:+.3g}; "
-                         f"largest gain: {self.base}→{high} {alternatives[high]:+.3g}")
+            drop = f"{self.base}→{low} {alternatives[low]:+.3g}" if alternatives[low] < 0 else "none"
+            gain = f"{self.base}→{high} {alternatives[high]:+.3g}" if alternatives[high] > 0 else "none"
+            facts.append(f"largest drop: {drop}; largest gain: {gain}")
         parts = [element("h3", head), *(element("p", f, class_="note") for f in facts)]
         for title, frame in (("attends to", self.attends_to), ("attended by", self.attended_by)):
             if len(frame):
@@ -80,10 +86,15 @@ class SequenceExplorer:
 
     Controls: the sequence index, the score kind (given Scores, or any
     registered scoring method computed on demand: [CLS] attention with
-    layer and head selectors, integrated gradients, saliency, ISM, ...) and,
-    for attention, layer and head. Clicking a bar opens the position's
-    context (covering tokens, top attended positions both ways, its ISM
-    column, overlapping motif instances, the prediction). The explorer only
+    layer and head selectors, integrated gradients, saliency, ISM, ...),
+    layer and head (they choose the attention of the track and of the
+    context's tables) and the position. A position is selected by a click
+    anywhere in its column of the track, by typing it in the position box
+    or with the arrow keys on the position slider; its context (covering
+    tokens, top attended positions both ways, its ISM column, overlapping
+    motif instances, the prediction) appears beside the track, and the ISM
+    map under it. A computation over about a second shows a progress bar
+    and a status line. The explorer only
     draws: everything it shows comes from its :class:`~dnabert_viz.compute.ScoreCache`
     (``self.cache``), which runs the model once per sequence, method and
     options (``n_model_calls`` counts its runs); a changed control redraws
@@ -136,25 +147,42 @@ class SequenceExplorer:
         config = None if self.cache.model is None else self.cache.model.model.config
         n_layers = 1 if config is None else config.num_hidden_layers
         n_heads = 1 if config is None else config.num_attention_heads
+        small = W.Layout(width="150px")
         self.index_control = W.BoundedIntText(value=index, min=0, max=len(self.sequences) - 1, description="sequence",
-                                              layout=W.Layout(width="170px"))
-        self.kind_control = W.Dropdown(options=options, value=kind or options[0][1], description="score")
+                                              layout=small)
+        self.kind_control = W.Dropdown(options=options, value=kind or options[0][1], description="score",
+                                       layout=W.Layout(width="330px"))
         self.layer_control = W.Dropdown(options=list(range(n_layers)), value=n_layers - 1, description="layer",
-                                        layout=W.Layout(width="140px"))
-        self.head_control = W.Dropdown(options=[("sum", None)] + [(str(h), h) for h in range(n_heads)], value=None,
-                                       description="heads", layout=W.Layout(width="140px"))
+                                        layout=W.Layout(width="130px"))
+        # -1 stands for "all heads": a Dropdown whose value is None shows nothing selected
+        self.head_control = W.Dropdown(options=[("sum", ALL)] + [(str(h), h) for h in range(n_heads)], value=ALL,
+                                       description="heads", layout=W.Layout(width="130px"))
+        self.position_control = W.IntSlider(value=0, min=0, max=len(self.sequences[index]) - 1, description="position",
+                                            continuous_update=False, layout=W.Layout(width="420px"))
+        for control in (small, self.kind_control.layout, self.layer_control.layout, self.head_control.layout):
+            control.flex = "0 0 auto"
         self.status = W.HTML()
+        self._computed = self._moving = False  # did this redraw compute anything; is the slider following a click
+        self.progress_area = W.Output(layout=W.Layout(min_height="0px"))
         self.cache.listeners.append(self._show_status)
+        self.cache.progress_context = self._progress
         self.figure = go.FigureWidget(self._track_figure())
         self.figure.data[0].on_click(self._on_click)
         self.mutations = go.FigureWidget()
         self.mutations_box = W.Box([self.mutations], layout=W.Layout(display="none"))
-        self.context_panel = W.HTML("<p class='note'>Click a bar to see that position's context.</p>")
+        self.context_panel = W.HTML("<p class='note'>Click a position (anywhere in its column), type it in the "
+                                    "position box or use the arrow keys on the slider to see its context.</p>",
+                                    layout=W.Layout(width=f"{CONTEXT_WIDTH}px", max_height="640px",
+                                                    overflow="auto", flex="0 0 auto"))
         for control in (self.index_control, self.kind_control, self.layer_control, self.head_control):
             control.observe(lambda _change: self.update(), names="value")
+        self.position_control.observe(lambda change: self.select(int(change["new"])), names="value")
         self.widget = W.VBox([
-            W.HBox([self.index_control, self.kind_control, self.layer_control, self.head_control]),
-            self.status, self.figure, self.mutations_box, self.context_panel,
+            W.HBox([self.index_control, self.kind_control, self.layer_control, self.head_control],
+                   layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.position_control, self.status]),
+            self.progress_area,
+            W.HBox([W.VBox([self.figure, self.mutations_box]), self.context_panel]),
         ])
         self.update()
 
@@ -174,13 +202,26 @@ class SequenceExplorer:
         """How many times the compute layer has run the model."""
         return self.cache.n_model_calls
 
+    @property
+    def head(self) -> int | None:
+        """The head chosen; None for all heads (summed in the track, averaged in the context)."""
+        return None if self.head_control.value == ALL else int(self.head_control.value)
+
     def options(self) -> dict:
         """The method options the controls stand for (each method takes the ones it knows)."""
-        head = self.head_control.value
-        return {"layer": self.layer_control.value, "heads": None if head is None else [head], "n_steps": self.n_steps}
+        return {"layer": self.layer_control.value, "heads": None if self.head is None else [self.head],
+                "n_steps": self.n_steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
-        self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"{what}: {seconds:.2f} s"
+        self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"computed {what} in {seconds:.1f} s"
+        self._computed = True
+
+    @contextlib.contextmanager
+    def _progress(self):
+        """Where the compute layer's progress bars go while it runs (cleared afterwards)."""
+        with self.progress_area:
+            yield
+        self.progress_area.clear_output()
 
     def values(self, kind: str | None = None, i: int | None = None) -> np.ndarray:
         """Per-nucleotide scores shown for ``kind`` and sequence ``i`` (defaults: the current ones), (L,)."""
@@ -198,34 +239,51 @@ class SequenceExplorer:
     def _track_figure(self) -> go.Figure:
         i, kind = self.index, self.kind
         seq = self.sequences[i]
-        label = kind
-        if kind == "cls_attention" and kind not in self.cache.given:
-            head = self.head_control.value
-            label = f"cls_attention (layer {self.layer_control.value}, {'sum of heads' if head is None else f'head {head}'})"
+        label = self.label()
         scores = Scores([seq], self.values(kind, i)[None], label)
         prediction = self.cache.prediction(i)
         title = f"sequence {i} ({len(seq)} nt)" + ("" if prediction is None else f" · p(class {self.cache.target}) = {prediction:.3f}")
         covering = self.cache.covering_tokens(i)
         hover_tokens = None if covering is None else [" ".join(c) for c in covering]
-        fig = track(scores, 0, instances=self._instances_here(), tokens=hover_tokens, title=title)
+        fig = track(scores, 0, instances=self._instances_here(), tokens=hover_tokens, title=title, width=TRACK_WIDTH)
         if self.position is not None:
             fig.add_vrect(x0=self.position - 0.5, x1=self.position + 0.5, line=dict(color="black", width=1.5),
                           fillcolor="rgba(0,0,0,0)")
         return fig
 
+    def label(self) -> str:
+        """What the track shows, e.g. ``cls_attention (layer 1, head 2)``."""
+        if self.kind == "cls_attention" and self.kind not in self.cache.given:
+            head = "sum of heads" if self.head is None else f"head {self.head}"
+            return f"cls_attention (layer {self.layer_control.value}, {head})"
+        return self.kind
+
     def update(self) -> PositionContext | None:
         """Redraw for the current controls (the model runs only for what is not cached); returns the context shown."""
-        is_attention = self.kind == "cls_attention" and self.kind not in self.cache.given
-        self.layer_control.disabled = self.head_control.disabled = not is_attention
-        if self.position is not None and self.position >= len(self.sequences[self.index]):
+        # layer and head choose the attention of the track and of the context's tables: live whenever there is a model
+        self.layer_control.disabled = self.head_control.disabled = self.cache.model is None
+        n = len(self.sequences[self.index])
+        if self.position is not None and self.position >= n:
             self.position = None
+        self._computed = False
         refresh(self.figure, self._track_figure())
         has_effects = self.cache.has_effects(self.index)
         if has_effects:
-            refresh(self.mutations, mutation_map(self.cache.effects(self.index), self.sequences[self.index]))
+            refresh(self.mutations, mutation_map(self.cache.effects(self.index), self.sequences[self.index],
+                                                 width=TRACK_WIDTH))
         self.mutations_box.layout.display = None if has_effects else "none"
+        with self.position_control.hold_trait_notifications():
+            self.position_control.max = n - 1
+        if not self._computed:
+            self.status.value = f"sequence {self.index}: {self.label()}"
         if self.position is None:
             return None
+        if self.position_control.value != self.position:
+            self._moving = True
+            try:
+                self.position_control.value = self.position
+            finally:
+                self._moving = False
         context = self.context(self.position)
         self.context_panel.value = to_string(context.to_element())
         return context
@@ -234,11 +292,13 @@ class SequenceExplorer:
         if points.point_inds:
             self.select(int(points.point_inds[0]))
 
-    def select(self, position: int) -> PositionContext:
-        """Open the context of ``position`` in the current sequence (what a click on its bar does)."""
+    def select(self, position: int) -> PositionContext | None:
+        """Open the context of ``position`` in the current sequence (a click in its column, the position box)."""
         n = len(self.sequences[self.index])
         if not 0 <= position < n:
             raise ValueError(f"position {position} is outside sequence {self.index} ({n} nt)")
+        if self._moving:  # the slider following a click: the click redraws
+            return None
         self.position = position
         self.cache.effects(self.index)
         return self.update()
@@ -250,7 +310,7 @@ class SequenceExplorer:
         attends_to = attended_by = empty
         maps = self.cache.maps(i)
         if maps is not None:
-            matrix = maps.nucleotide(self.layer_control.value, self.head_control.value)
+            matrix = maps.nucleotide(self.layer_control.value, self.head)
             attends_to, attended_by = (self._top(matrix[position]), self._top(matrix[:, position]))
         covering = self.cache.covering_tokens(i)
         effects = self.cache.effects(i) if self.cache.has_effects(i) else None

@@ -56,13 +56,13 @@ class MotifGallery:
         self.chosen: Motif | None = None
         self.page = 0
         self.n_pages = -(-len(self.motifs) // page_size)
-        self.grid = W.GridBox(layout=W.Layout(grid_template_columns="repeat(4, minmax(220px, 1fr))", grid_gap="10px"))
+        self.grid = W.GridBox(layout=W.Layout(grid_template_columns="repeat(3, minmax(320px, 1fr))", grid_gap="10px"))
         self.previous_button = W.Button(description="◀ previous", layout=W.Layout(width="110px"))
         self.next_button = W.Button(description="next ▶", layout=W.Layout(width="110px"))
         self.page_label = W.Label()
         self.previous_button.on_click(lambda _b: self.show_page(self.page - 1))
         self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
-        self.instance_list = W.Select(options=[], rows=8, layout=W.Layout(width="100%"))
+        self.instance_list = W.Select(options=[], rows=8, layout=W.Layout(width="100%", display="none"))
         self.instance_title = W.HTML()
         self.instance_list.observe(lambda change: self.open_instance(change["new"]) if change["new"] is not None else None,
                                    names="value")
@@ -95,7 +95,9 @@ class MotifGallery:
             raise ValueError(f"no motif named {name!r}")
         self.chosen = motif
         inst = motif.instances.reset_index(drop=True)
-        self.instance_title.value = to_string(element("p", f"{name}: {len(inst)} instances (select one to open its sequence)"))
+        self.instance_title.value = to_string(element("p", f"instances of {name} ({len(inst)}): select one to open "
+                                                            "its sequence in the explorer below"))
+        self.instance_list.layout.display = None
         self.instance_list.value = None
         self.instance_list.options = [(f"sequence {r.sequence_index}: {r.start}-{r.end} ({r.strand}) {r.sequence}", k)
                                       for k, r in enumerate(inst.itertuples())]
@@ -109,12 +111,16 @@ class MotifGallery:
             raise ValueError("these motifs carry no sequences (a plain list, not find_motifs' MotifSet): "
                              "instances cannot be opened")
         inst = self.chosen.instances.iloc[row]
+        self.instance_title.value = to_string(element("p", f"opening sequence {inst['sequence_index']} "
+                                                            f"({self.chosen.name} at {inst['start']}-{inst['end']}) ..."))
         if self.explorer is None:
             self.explorer = SequenceExplorer(None, cache=self.cache, instances=self.motifs,
                                              index=int(inst["sequence_index"]))
             self.explorer_box.children = [self.explorer.widget]
         self.explorer.index_control.value = int(inst["sequence_index"])
         self.explorer.select(int(inst["start"]))
+        self.instance_title.value = to_string(element("p", f"instances of {self.chosen.name}: sequence "
+                                                            f"{inst['sequence_index']} is open below"))
         return self.explorer
 
     def save_html(self, path: str | Path) -> Path:
