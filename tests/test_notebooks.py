@@ -1,14 +1,17 @@
-"""The notebooks as files: committed without outputs, the workshop's solutions hidden and checked.
+"""The notebooks as files: committed without outputs; the workshop run as a class runs it, solutions checked.
 
-(Running them top to bottom is nbmake's job: ``pytest`` collects ``notebooks/``.)
+(Running the other notebooks top to bottom is nbmake's job: ``pytest`` collects ``notebooks/``.)
 """
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+WORKSHOP = NOTEBOOKS[3]
 
 
 def test_the_five_tutorials_exist():
@@ -23,11 +26,29 @@ def test_committed_without_outputs(path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 
-def test_workshop_exercises_have_a_stub_a_hidden_solution_and_a_check():
-    cells = nbformat.read(NOTEBOOKS[3], as_version=4).cells
-    solutions = [i for i, c in enumerate(cells) if "solution" in c.metadata.get("tags", [])]
-    assert len(solutions) == 3
-    for i in solutions:
-        assert cells[i].metadata["jupyter"]["source_hidden"] is True
-        assert cells[i - 1].source.strip() == "# your code here"
-        assert "answer =" in cells[i].source and "assert" in cells[i + 1].source and "answer" in cells[i + 1].source
+def _outputs_text(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def test_workshop_runs_as_a_class_runs_it_and_every_solution_passes_its_check(tmp_path):
+    """One execution, both paths: Run All with empty exercises (every check says "not answered yet"),
+    then each solution as a participant loads it (``%load solutions/exercise_k.py``) followed by its check again."""
+    nb = nbformat.read(WORKSHOP, as_version=4)
+    stubs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "%load solutions/exercise_" in c.source]
+    assert len(stubs) == 3 and not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
+    plain_checks = [nb.cells[i + 1] for i in stubs]
+    solved_checks = []
+    for k, i in reversed(list(enumerate(stubs, start=1))):  # from the end, so earlier indices stay valid
+        path = re.search(r"%load (solutions/exercise_\d\.py)", nb.cells[i].source).group(1)
+        assert path == f"solutions/exercise_{k}.py"
+        solution = (WORKSHOP.parent / path).read_text()
+        assert "answer =" in solution
+        check = nbformat.v4.new_code_cell(nb.cells[i + 1].source)
+        nb.cells[i + 2:i + 2] = [nbformat.v4.new_code_cell(solution), check]
+        solved_checks.insert(0, check)
+    NotebookClient(nb, timeout=900, resources={"metadata": {"path": str(WORKSHOP.parent)}}).execute()
+    for k, (plain, solved) in enumerate(zip(plain_checks, solved_checks), start=1):
+        assert _outputs_text(plain) == f"Exercise {k}: not answered yet\n"
+        assert "not answered" not in _outputs_text(solved) and _outputs_text(solved).strip()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
