@@ -76,7 +76,7 @@ def cls_attention(
     batch_size: int = 32,
     window_size: int | None = None,
     stride: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Scores:
     """Per-nucleotide [CLS] attention: the DNABERT-viz recipe.
 
@@ -112,8 +112,8 @@ def cls_attention(
         Sequences (windows) per forward pass.
     window_size, stride : int, optional
         Windows for long sequences (nucleotides).
-    progress : bool
-        Show a progress bar.
+    progress : bool or None
+        Show a progress bar; None (default): in Jupyter and terminals only.
 
     Returns
     -------

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from .model import DnaModel
+from .runtime import show_progress
 from .scores import Scores
 from .sequences import ALPHABET, check_sequences, dinucleotide_shuffle
 from .tokenization import Encoding, NucleotideAccumulator, per_sequence_mean, real_tokens
@@ -69,7 +70,7 @@ def attribute(
     window_size: int | None = None,
     stride: int | None = None,
     random_state: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Scores:
     """Per-nucleotide attribution of a class output with captum.
 
@@ -103,8 +104,8 @@ def attribute(
         Windows for sequences longer than the model's positions.
     random_state : int
         Seed of the shuffled baselines.
-    progress : bool
-        Show a progress bar.
+    progress : bool or None
+        Show a progress bar; None (default): in Jupyter and terminals only.
 
     Returns
     -------
@@ -119,9 +120,7 @@ def attribute(
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
     if output not in ("probability", "logit"):
         raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
-    m._require_classifier()
-    if not 0 <= target < m.n_classes:
-        raise ValueError(f"target {target} is not a class of this model (0 .. {m.n_classes - 1})")
+    m._require_target(target)
     forward = _TargetOutput(m.model, output)
     layer = m.model.get_input_embeddings()
     enc = m.encode(seqs, window_size, stride)
@@ -158,7 +157,7 @@ def attribute(
     return Scores(enc.sequences, acc.result(), method, meta, extra)
 
 
-def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False) -> np.ndarray:
+def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool | None = None) -> np.ndarray:
     """In-silico mutagenesis: every single-nucleotide substitution of every sequence.
 
     Parameters
@@ -172,8 +171,8 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool
     batch_size : int
         Mutant sequences per forward pass (on 2 CPU cores 16 was fastest for
         the demo model: cache-sized batches; raise it on a GPU).
-    progress : bool
-        Show a progress bar.
+    progress : bool or None
+        Show a progress bar; None (default): in Jupyter and terminals only.
 
     Returns
     -------
@@ -184,10 +183,12 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool
     """
     from tqdm.auto import tqdm
 
+    m._require_target(target)
     seqs = check_sequences(seqs)
     ref = m.predict(seqs, batch_size)[:, target]
     out = np.full((len(seqs), max(map(len, seqs)), 4), np.nan, dtype=np.float32)
-    bar = tqdm(total=sum(3 * len(s) + s.count("N") for s in seqs), desc="ISM", unit="mutant", disable=not progress)
+    bar = tqdm(total=sum(3 * len(s) + s.count("N") for s in seqs), desc="ISM", unit="mutant",
+               disable=not show_progress(progress))
     for i, seq in enumerate(seqs):
         arr = np.frombuffer(seq.encode(), dtype=np.uint8)
         mutants = np.repeat(arr[None, :], 4 * len(seq), axis=0).reshape(len(seq), 4, len(seq))
@@ -238,6 +239,7 @@ def variant_effects(m: DnaModel, table, sequences=None, target: int = 1, batch_s
     """
     from .io import read_mutation_file
 
+    m._require_target(target)
     if not isinstance(table, pd.DataFrame):
         table = read_mutation_file(table)
     variants, seqs = _normalise_variants(table, sequences)

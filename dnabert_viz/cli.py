@@ -4,18 +4,21 @@
 :mod:`dnabert_viz.methods`), ``motifs`` (Scores -> motif folder with
 JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
 ``demo`` (all of it on the embedded model and data). Each command is a thin
-wrapper over library functions; outputs are written atomically (a file or
-folder is complete or absent), and bad input exits with status 2 and one
-line naming the problem.
+wrapper over library functions; outputs are checked to be writable before
+any work and written atomically (a file or folder is complete or absent,
+missing parent folders are created, temporaries of killed runs removed), and
+bad input exits with status 2 and one line naming the problem (Ctrl-C: 130).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
+
 
 def _model(args: argparse.Namespace):
     from .model import load_model
@@ -30,9 +33,11 @@ def _score(args: argparse.Namespace) -> None:
     spec = get_method(args.method)
     given = {"layer": args.layer, "n_steps": args.n_steps, "baseline": args.baseline}
     options = {k: v for k, v in given.items() if k in spec.options and v is not None}
-    seqs = read_sequences(args.input)["sequence"].tolist()
-    scores = score(_model(args), seqs, spec.name, target=args.target, batch_size=args.batch_size, progress=True,
-                   out=args.out, **options)
+    table = read_sequences(args.input)
+    seqs = table["sequence"].tolist()
+    scores = score(_model(args), seqs, spec.name, target=args.target, batch_size=args.batch_size, **options)
+    scores.names, scores.source = table["name"].tolist(), Path(args.input).name
+    scores.save(args.out)
     print(f"{args.out}: {scores.kind} of {len(seqs)} sequences from {args.input}")
 
 
@@ -50,31 +55,33 @@ def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
 
 def _motifs(args: argparse.Namespace) -> None:
     from .io import read_sequences
-    from .scores import Scores
+    from .scores import Scores, SequenceIdentity
 
     pos = read_sequences(args.pos)["sequence"].tolist()
     neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
     if neg is None and args.method == "dnabert_viz":
         raise ValueError("--neg is required for the dnabert_viz method (enrichment against negatives)")
+    scores = Scores.load(args.scores)
+    SequenceIdentity.of(pos).check(scores.identity, f"--pos {args.pos}", f"--scores {args.scores}")
     options = {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff} \
         if args.method == "dnabert_viz" else {}
-    motifs, matches = _find_and_save(pos, neg, Scores.load(args.scores), Path(args.out), not args.no_jaspar,
+    motifs, matches = _find_and_save(pos, neg, scores, Path(args.out), not args.no_jaspar,
                                      method=args.method, min_n_motif=args.min_n_motif, **options)
     print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv"))
 
 
 def _report(args: argparse.Namespace) -> None:
     from .motifs import load_motifs
-    from .report import build_report
+    from .report import build_report, check_motifs_match
     from .scores import Scores
 
     folder = Path(args.motifs)
+    motifs, scores = load_motifs(folder), Scores.load(args.scores)
+    check_motifs_match(motifs, scores, f"--motifs {args.motifs}", f"--scores {args.scores}")
     matches_file = folder / "matches.tsv"
     matches = pd.read_csv(matches_file, sep="\t") if matches_file.exists() else None
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    page = build_report(load_motifs(folder), Scores.load(args.scores), matches, n_examples=args.examples)
-    print(f"report: {page.save(out / 'report.html')}")
+    page = build_report(motifs, scores, matches, n_examples=args.examples)
+    print(f"report: {page.save(Path(args.out) / 'report.html')}")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -95,7 +102,7 @@ def _demo(args: argparse.Namespace) -> None:
     pos, neg = data.sequences(label=1), data.sequences(label=0)
     out = Path(args.out)
     with atomic_folder(out) as tmp:
-        scores = score(model, pos, "cls_attention", batch_size=args.batch_size, progress=True, out=tmp / "scores.npz")
+        scores = score(model, pos, "cls_attention", batch_size=args.batch_size, out=tmp / "scores.npz")
         motifs, matches = _find_and_save(pos, neg, scores, tmp / "motifs")
         recovery = data.recovery(matches)
         page = build_report(motifs, scores, matches, recovery, title="dnabert_viz demo: motifs from [CLS] attention")
@@ -161,14 +168,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """Check that the command's output can be written, before any input is read or model loaded."""
+    from .io import check_output
+
+    if args.command == "score":
+        check_output(args.out)
+    elif args.command == "report":
+        check_output(Path(args.out) / "report.html")
+    else:
+        check_output(args.out, folder=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (2 with a one-line message on bad input)."""
+    """Entry point; returns the exit status.
+
+    Bad input or an output that cannot be written: 2, with one line naming
+    the problem on stderr. Ctrl-C: 130, with one line. Warnings (such as a
+    repeated record name) are one line each.
+    """
     args = build_parser().parse_args(argv)
-    try:
-        args.run(args)
-    except (ValueError, FileNotFoundError, NotImplementedError) as err:
-        print(f"dnabert-viz {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    say = f"dnabert-viz {args.command}:"
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *_, **__: print(f"{say} warning: {message}", file=sys.stderr)
+        try:
+            _check_output(args)
+            args.run(args)
+        except (ValueError, OSError, NotImplementedError) as err:  # FileNotFoundError is an OSError
+            print(f"{say} error: {' '.join(str(err).splitlines())}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"{say} interrupted (outputs are complete or absent)", file=sys.stderr)
+            return 130
     return 0
 
 

@@ -6,8 +6,11 @@ import contextlib
 import csv
 import gzip
 import os
+import re
 import shutil
 import tempfile
+import warnings
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -19,17 +22,38 @@ from .sequences import check_sequences
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 
 
-def _lines(path: Path) -> list[str]:
-    """The file's lines, gunzipped when it starts with gzip's magic bytes."""
+def check_input_file(path: str | Path) -> Path:
+    """``path`` as a Path, checked to be a file: a clear error for a missing path or a folder."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    with open(path, "rb") as handle:
+    return path
+
+
+def _lines(path: Path) -> list[str]:
+    """The file's lines, gunzipped when it starts with gzip's magic bytes."""
+    with open(check_input_file(path), "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
     try:
         with (gzip.open(path, "rt") if gzipped else open(path)) as handle:
             return handle.read().splitlines()
+    except (EOFError, zlib.error) as err:
+        raise ValueError(f"{path}: truncated or corrupt gzip file ({err})") from None
     except (UnicodeDecodeError, OSError) as err:
         raise ValueError(f"{path}: not a text file ({err})") from None
+
+
+def _warn_duplicates(path: Path, names: list[str], where: list[int | str]) -> None:
+    """Warn, naming the file and lines, when record names repeat (sequences are still told apart by position)."""
+    first: dict[str, int | str] = {}
+    for name, line in zip(names, where):
+        if name in first:
+            warnings.warn(f"{path}: record name {name!r} is used more than once (lines {first[name]} and {line}); "
+                          "records are told apart by their position", stacklevel=3)
+            return
+        first[name] = line
 
 
 def read_fasta(path: str | Path) -> pd.DataFrame:
@@ -45,7 +69,14 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
     ------
     ValueError
         Naming the file, the record and its line for text before the first
-        header, an empty record or a character outside the alphabet.
+        header, an empty record or a character outside the alphabet (white
+        space inside sequence lines only as unambiguous DNABERT k-mer text).
+
+    Warns
+    -----
+    UserWarning
+        When a record name is used twice (naming both lines): records stay
+        apart by their position, names only label them.
     """
     path = Path(path)
     names, starts, chunks = [], [], []
@@ -60,6 +91,7 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
             chunks[-1].append(line.strip())
     if not names:
         raise ValueError(f"{path}: no FASTA records (no line starts with '>')")
+    _warn_duplicates(path, names, starts)
     labels = [f"{path}, record {n!r} (line {line})" for n, line in zip(names, starts)]
     return pd.DataFrame({"name": names, "sequence": check_sequences(["".join(c) for c in chunks], labels=labels)})
 
@@ -96,6 +128,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if not records:
         raise ValueError(f"{path}: no rows under the header")
     table = pd.DataFrame(records)
+    if "name" in table:
+        _warn_duplicates(path, table["name"].tolist(), numbers)
     out = pd.DataFrame({"name": table["name"] if "name" in table else [f"line{n}" for n in numbers]})
     out["sequence"] = check_sequences(table["sequence"].tolist(), labels=[f"{path}, line {n}" for n in numbers])
     if "label" in table:
@@ -154,6 +188,77 @@ def read_mutation_file(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["sequence_index", "start", "end", "replacement"])
 
 
+def _temporary_prefix(path: Path) -> str:
+    """Temporaries of ``path`` are ``.NAME.PID-RANDOM.tmp`` next to it: the process id tells stale ones."""
+    return f".{path.name}.{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove the temporaries of ``path`` left by processes that ended (killed mid-write); returns them.
+
+    Only names of this project's pattern (``.NAME.PID-RANDOM.tmp``, see
+    :func:`atomic_write`) whose process is no longer running are touched.
+    """
+    path = Path(path)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-\w+\.tmp")
+    if not path.parent.is_dir():
+        return []
+    stale = [p for p in path.parent.iterdir() if (m := pattern.fullmatch(p.name)) and not _running(int(m[1]))]
+    for p in stale:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    return stale
+
+
+def check_output(path: str | Path, folder: bool = False) -> Path:
+    """Check, before any work, that an output can be written at ``path``; nothing is created.
+
+    The nearest existing folder above ``path`` must accept a file (a
+    temporary is made there and removed at once); missing folders between
+    them are created when the output is written. Stale temporaries of
+    ``path`` are removed (:func:`remove_stale_temporaries`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The output file, or folder when ``folder`` is True.
+    folder : bool
+        Whether the output is a folder (an existing file there is an error) or a file.
+
+    Raises
+    ------
+    ValueError
+        Naming ``path`` and the reason: a folder where a file goes (or the
+        reverse), a file where a parent folder goes, a location not writable.
+    """
+    path = Path(path)
+    if path.exists() and path.is_dir() != folder:
+        raise ValueError(f"{path} is a {'file' if folder else 'folder'}; the output is a {'folder' if folder else 'file'}")
+    existing = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ValueError(f"{path}: {existing} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=_temporary_prefix(path), suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(f"{path}: cannot write in {existing} ({err.strerror or err})") from None
+    remove_stale_temporaries(path)
+    return path
+
+
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | bytes) -> None:
     """Write a file so that it is complete or absent, never half-written.
 
@@ -161,11 +266,15 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | b
     ----------
     path : str or Path
         Destination; a temporary file in the same folder is renamed onto it.
+        Missing parent folders are created; stale temporaries of earlier,
+        killed writes to ``path`` are removed.
     write : callable, str or bytes
         Content, or a function that writes to the binary file handle it is given.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             if callable(write):
@@ -185,12 +294,15 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | b
 def atomic_folder(path: str | Path) -> Iterator[Path]:
     """Build a folder under a temporary name and move it into place only when the block succeeds.
 
-    On an error the temporary folder is removed and an existing ``path``
-    is left as it was; on success an existing ``path`` is replaced.
+    On an error (Ctrl-C included) the temporary folder is removed and an
+    existing ``path`` is left as it was; on success an existing ``path`` is
+    replaced. Missing parent folders are created; stale temporaries of
+    earlier, killed runs into ``path`` are removed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    remove_stale_temporaries(path)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp"))
     try:
         yield tmp
     except BaseException:

@@ -103,7 +103,7 @@ def get_method(name: str) -> Method:
 
 
 def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int = 1, batch_size: int | None = None,
-          progress: bool = False, out: str | Path | None = None, **options) -> Scores:
+          progress: bool | None = None, out: str | Path | None = None, **options) -> Scores:
     """Per-nucleotide scores of ``sequences`` by any registered method.
 
     Parameters
@@ -118,8 +118,9 @@ def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int 
         Class explained by methods that use one (ignored by attention).
     batch_size : int, optional
         Rows per forward pass; the method's own default when None.
-    progress : bool
-        Show a progress bar.
+    progress : bool or None
+        Show a progress bar; None (default): in Jupyter and on a terminal only
+        (:func:`dnabert_viz.runtime.show_progress`).
     out : str or Path, optional
         Also save the Scores there (``.npz``, written atomically).
     **options

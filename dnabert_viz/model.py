@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .runtime import configure_threads, show_progress
 from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer, per_sequence_mean
 
 DEMO_MODEL = Path(__file__).parent / "data" / "demo_model"
@@ -116,7 +118,7 @@ class DnaModel:
         return self.tokenizer.encode(seqs, self.max_tokens, window_size, stride)
 
     def batches(
-        self, enc: Encoding, batch_size: int, progress: bool = False, desc: str = ""
+        self, enc: Encoding, batch_size: int, progress: bool | None = False, desc: str = ""
     ) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
         """Rows of an Encoding in batches, each cut to its own longest row, made one at a time.
 
@@ -125,8 +127,9 @@ class DnaModel:
         enc : Encoding
         batch_size : int
             Rows per batch.
-        progress : bool
-            Show a progress bar (``tqdm.auto``) labelled ``desc``.
+        progress : bool or None
+            Show a progress bar (``tqdm.auto``) labelled ``desc``; None: when
+            someone watches (:func:`dnabert_viz.runtime.show_progress`).
 
         Yields
         ------
@@ -140,7 +143,7 @@ class DnaModel:
         from tqdm.auto import tqdm
 
         n = len(enc.input_ids)
-        for start in tqdm(range(0, n, batch_size), desc=desc, disable=not progress, unit="batch"):
+        for start in tqdm(range(0, n, batch_size), desc=desc, disable=not show_progress(progress), unit="batch"):
             rows = np.arange(start, min(start + batch_size, n))
             yield rows, self.inputs(enc, rows)
 
@@ -173,6 +176,12 @@ class DnaModel:
                 f"{self.name} has no classifier head ({type(self.model).__name__}): it gives attention and "
                 "embeddings but no predictions; fine-tune one with dv.train_classifier"
             )
+
+    def _require_target(self, target: int) -> None:
+        """Check that ``target`` is a class of the classifier head."""
+        self._require_classifier()
+        if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < self.n_classes:
+            raise ValueError(f"target {target!r} is not a class of {self.name} (0 .. {self.n_classes - 1})")
 
     @torch.no_grad()
     def predict(self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None) -> np.ndarray:
@@ -337,7 +346,10 @@ def load_model(
 
     folder = Path(DEMO_MODEL if path is None else path)
     if not folder.is_dir():
-        folder = _download(str(path))
+        if not _is_hub_id(path):
+            what = "is a file, not" if folder.exists() else "does not exist; it is not"
+            raise FileNotFoundError(f"{path} {what} a checkpoint folder (a hub id looks like 'owner/name')")
+        folder = _download(path)
     config_file = folder / "config.json"
     if not config_file.exists():
         raise FileNotFoundError(f"{config_file} is missing: a checkpoint folder needs its config.json")
@@ -376,13 +388,21 @@ def load_model(
     if missing or info["mismatched_keys"]:
         problem = f"lacks {len(missing)} parameters, e.g. {missing[:3]}" if missing else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
         raise ValueError(f"{weights}: {problem}; the weights do not belong to config.json's model")
-    return DnaModel(model, tokenizer, name=str(path) if path else "demo", device=device, returns_attention=remote is None)
+    loaded = DnaModel(model, tokenizer, name=str(path) if path else "demo", device=device, returns_attention=remote is None)
+    if loaded.device.type == "cpu":
+        configure_threads()
+    return loaded
+
+
+def _is_hub_id(path) -> bool:
+    """Whether ``path`` can only be a hub id (``owner/name``), not a local path: a str, not absolute, no ./ ~."""
+    if not isinstance(path, str) or Path(path).exists():
+        return False
+    return re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", path) is not None and ".." not in path
 
 
 def _download(hub_id: str) -> Path:
     """A hub checkpoint's local snapshot folder; a clear error when offline or not found."""
-    if hub_id.count("/") != 1 or Path(hub_id).exists():
-        raise FileNotFoundError(f"{hub_id} is not a checkpoint folder")
     try:
         from huggingface_hub import snapshot_download
 

@@ -7,8 +7,8 @@ import pandas as pd
 from .motifs.motif import Motif, instance_table
 from .plot.html import Page, element, table
 from .plot.tracks import track
-from .scores import Scores
 from .plot.cards import motif_cards
+from .scores import Scores, SequenceIdentity
 
 
 def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | None = None,
@@ -34,11 +34,20 @@ def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | No
     Returns
     -------
     Page
-        Save it with ``.save(path)``.
+        Save it with ``.save(path)``. It names the scored sequences' source
+        file and digest.
+
+    Raises
+    ------
+    ValueError
+        When the motifs were found on other sequences than ``scores``'
+        (see :func:`check_motifs_match`).
     """
+    check_motifs_match(motifs, scores)
     page = Page(title)
     meta = ", ".join(f"{k} {v}" for k, v in scores.meta.items() if v is not None)
-    page.add(element("p", f"{len(scores)} sequences scored by {scores.kind} ({meta}); {len(motifs)} motifs."))
+    page.add(element("p", f"{len(scores)} sequences scored by {scores.kind} ({meta}); {len(motifs)} motifs. "
+                          f"Sequences: {scores.identity.describe()}."))
     if not motifs:
         page.add(element("p", "No motif passed the thresholds.", class_="note"))
         return page
@@ -53,3 +62,25 @@ def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | No
     for i in busiest:
         page.add(page.figure(track(scores, int(i), instances=instances)))
     return page
+
+
+def check_motifs_match(motifs: list[Motif], scores: Scores, motifs_label: str = "the motifs",
+                       scores_label: str = "the scores") -> None:
+    """Raise ValueError, naming both labels, when ``motifs`` were not found on ``scores``' sequences.
+
+    Motifs from :func:`dnabert_viz.find_motifs` carry their sequences' digest
+    (``meta["sequences"]``); motifs without one are checked by their
+    instances: each must lie inside a sequence of ``scores``.
+    """
+    recorded = [m.meta["sequences"] for m in motifs if "sequences" in m.meta]
+    if recorded:
+        SequenceIdentity.from_meta(recorded[0]).check(scores.identity, motifs_label, scores_label)
+        return
+    instances = instance_table(motifs)
+    lengths = [len(s) for s in scores.sequences]
+    for row in instances.itertuples():
+        if not (0 <= row.sequence_index < len(lengths) and row.end <= lengths[row.sequence_index]):
+            raise ValueError(
+                f"{motifs_label}: motif {row.motif} has an instance in sequence {row.sequence_index} "
+                f"[{row.start}, {row.end}), which {scores_label} ({len(lengths)} sequences) does not hold"
+            )

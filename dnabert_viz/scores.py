@@ -8,13 +8,15 @@ then a rename), with a format version.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write
+from .io import atomic_write, check_input_file
 
 FORMAT_VERSION = 1
 
@@ -36,6 +38,11 @@ class Scores:
     extra : dict of str to numpy.ndarray
         Per-sequence arrays that come with the scores (e.g. IG's
         ``convergence_delta``, (N,)).
+    names : list of str, optional
+        The sequences' record names (the command line stores those of its
+        input file); names may repeat, positions tell sequences apart.
+    source : str, optional
+        The file the sequences were read from.
     """
 
     sequences: list[str]
@@ -43,8 +50,14 @@ class Scores:
     kind: str
     meta: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    names: list[str] | None = None
+    source: str | None = None
 
     def __post_init__(self):
+        if not len(self.sequences):
+            raise ValueError("Scores need at least one sequence (sequences is empty)")
+        if self.names is not None and len(self.names) != len(self.sequences):
+            raise ValueError(f"{len(self.names)} names for {len(self.sequences)} sequences")
         self.values = np.asarray(self.values, dtype=np.float32)
         longest = max(len(s) for s in self.sequences)
         if self.values.shape != (len(self.sequences), longest):
@@ -76,6 +89,11 @@ class Scores:
         raise ValueError(f"{name} were computed for other sequences: sequence {bad} differs "
                          f"(first difference at index {bad}; {len(self)} scored vs {len(sequences)} given)")
 
+    @property
+    def identity(self) -> SequenceIdentity:
+        """What identifies the scored sequences: their digest, count, source file and names."""
+        return SequenceIdentity.of(self.sequences, self.source, self.names)
+
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never half-written."""
         path = Path(path)
@@ -87,21 +105,97 @@ class Scores:
             "meta": np.array(json.dumps(self.meta)),
         }
         arrays.update({f"extra/{k}": np.asarray(v) for k, v in self.extra.items()})
+        if self.names is not None:
+            arrays["names"] = np.array(self.names, dtype=str)
+        if self.source is not None:
+            arrays["source"] = np.array(self.source)
         atomic_write(path, lambda handle: np.savez(handle, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> Scores:
-        """Read a file written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
-            if "format_version" not in z:
-                raise ValueError(f"{path}: not a dnabert_viz Scores file (no format_version)")
-            version = int(z["format_version"])
-            if version > FORMAT_VERSION:
-                raise ValueError(f"{path}: Scores format {version} is newer than this dnabert_viz reads ({FORMAT_VERSION})")
-            return cls(
-                sequences=[str(s) for s in z["sequences"]],
-                values=z["values"],
-                kind=str(z["kind"]),
-                meta=json.loads(str(z["meta"])),
-                extra={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("extra/")},
+        """Read a file written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` does not exist.
+        ValueError
+            Naming ``path``, for a folder, a truncated or corrupt file, or a
+            file that is not a Scores file (or one of a newer format).
+        """
+        path = check_input_file(path)
+        try:
+            archive = np.load(path, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError(f"{path}: not a dnabert_viz Scores file (one array, not an .npz archive)")
+            with archive as z:
+                return cls._from_archive(z, path)
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
+            message = str(err) if str(err).startswith(str(path)) else f"{path}: not a readable Scores file ({err})"
+            raise ValueError(message.splitlines()[0]) from None
+
+    @classmethod
+    def _from_archive(cls, z, path: Path) -> Scores:
+        if "format_version" not in z:
+            raise ValueError(f"{path}: not a dnabert_viz Scores file (no format_version)")
+        version = int(z["format_version"])
+        if version > FORMAT_VERSION:
+            raise ValueError(f"{path}: Scores format {version} is newer than this dnabert_viz reads ({FORMAT_VERSION})")
+        return cls(
+            sequences=[str(s) for s in z["sequences"]],
+            values=z["values"],
+            kind=str(z["kind"]),
+            meta=json.loads(str(z["meta"])),
+            extra={k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("extra/")},
+            names=[str(n) for n in z["names"]] if "names" in z.files else None,
+            source=str(z["source"]) if "source" in z.files else None,
+        )
+
+
+@dataclass(frozen=True)
+class SequenceIdentity:
+    """What identifies a set of sequences, carried by Scores, motif folders and reports.
+
+    Attributes
+    ----------
+    digest : str
+        The first 16 hex digits of SHA-256 over the sequences, one a line.
+    n : int
+        Number of sequences.
+    source : str or None
+        The file they were read from.
+    names : list of str or None
+        Their record names.
+    """
+
+    digest: str
+    n: int
+    source: str | None = None
+    names: list[str] | None = None
+
+    @classmethod
+    def of(cls, sequences: list[str], source: str | None = None, names: list[str] | None = None) -> SequenceIdentity:
+        """The identity of (normalised) ``sequences``."""
+        digest = hashlib.sha256("\n".join(sequences).encode()).hexdigest()[:16]
+        return cls(digest, len(sequences), source, None if names is None else list(names))
+
+    def to_meta(self) -> dict:
+        """Digest, count and source as a JSON-ready dict (what a motif's ``meta["sequences"]`` holds)."""
+        return {"digest": self.digest, "n": self.n, "source": self.source}
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> SequenceIdentity:
+        """The inverse of :meth:`to_meta`."""
+        return cls(str(meta["digest"]), int(meta["n"]), meta.get("source"))
+
+    def describe(self) -> str:
+        """One phrase: ``20 sequences of pos.fa (digest 0123456789abcdef)``."""
+        return f"{self.n} sequences{f' of {self.source}' if self.source else ''} (digest {self.digest})"
+
+    def check(self, other: SequenceIdentity, mine: str, theirs: str) -> None:
+        """Raise ValueError, naming both (``mine``, ``theirs``: e.g. file names), when the sequences differ."""
+        if self.digest != other.digest:
+            raise ValueError(
+                f"{mine}: {self.describe()}; {theirs}: {other.describe()}: "
+                "not the same sequences, so they do not go together"
             )

@@ -8,7 +8,10 @@ Normalisation rules (the same for every model and every public function):
 * ``U`` is read as ``T`` (RNA written in DNA models' alphabet);
 * DNABERT's k-mer text (``"ACGTAC CGTACG GTACGT"``: overlapping k-mers
   separated by single spaces) is detected and turned back into the raw
-  sequence it spells; k-mers that do not overlap by k - 1 are an error;
+  sequence it spells, but only where it is unambiguous (see
+  :func:`spell_kmer_text`): blocks of sequence separated by spaces (FASTA
+  written in blocks, ``"AAAAA AAAAA AAAAA"``) are an error naming the
+  sequence, never silently read as k-mers;
 * ``N`` is kept: each tokenizer documents what it does with it;
 * anything else (IUPAC ambiguity codes, gaps, digits, inner white space that
   is not k-mer text) is an error naming the sequence index, the position and
@@ -44,23 +47,59 @@ def kmers_to_sequence(text: str, index: int | str = 0) -> str:
     """
     kmers = text.split()
     k = len(kmers[0])
+    where = f"sequence {index}" if isinstance(index, int) else index
     for j, (a, b) in enumerate(zip(kmers, kmers[1:])):
         if len(b) != k:
             raise ValueError(
-                f"sequence {index}: k-mer {j + 1} ({b!r}) has length {len(b)}, "
+                f"{where}: k-mer {j + 1} ({b!r}) has length {len(b)}, "
                 f"the first has length {k}; k-mer text needs k-mers of one length"
             )
         if a[1:] != b[:-1]:
             raise ValueError(
-                f"sequence {index}: k-mers {j} ({a!r}) and {j + 1} ({b!r}) do not "
-                f"overlap by k - 1 = {k - 1}; this is not DNABERT k-mer text"
+                f"{where}: k-mers {j} ({a!r}) and {j + 1} ({b!r}) do not overlap by k - 1 = {k - 1}; "
+                "this is not DNABERT k-mer text (write sequence without spaces)"
             )
     return kmers[0] + "".join(km[-1] for km in kmers[1:])
 
 
-def _looks_like_kmer_text(seq: str) -> bool:
-    parts = seq.split()
-    return len(parts) > 1 and len(parts[0]) > 1 and all(len(p) == len(parts[0]) for p in parts)
+KMER_TEXT_CHANCE = 1e-6
+
+
+def spell_kmer_text(text: str, where: str = "sequence") -> str | None:
+    """The sequence spelled by DNABERT k-mer text, when ``text`` is that unambiguously.
+
+    ``text`` holds white space. It is k-mer text when its words are k-mers of
+    one length k >= 2 (else None: not k-mer text) of which each overlaps the
+    next by k - 1 (else an error), and when blocks of k nucleotides of an
+    ordinary sequence would not overlap like this by chance: the spelled
+    sequence is not a tandem repeat of a unit whose length divides k - 1 (the
+    blocks of such a repeat overlap too: ``"AAAAA AAAAA AAAAA"``), and the
+    chance that the blocks of a sequence of its base composition do is below
+    ``KMER_TEXT_CHANCE`` (q ** ((k - 1)(n - 1)) with q the chance that two bases
+    agree and n k-mers). Otherwise it is an error: the text is ambiguous.
+
+    Raises
+    ------
+    ValueError
+        Starting with ``where`` (what to call the text), for k-mers that do
+        not overlap and for ambiguous text.
+    """
+    kmers = text.split()
+    k = len(kmers[0])
+    if len(kmers) < 2 or k < 2 or any(len(km) != k for km in kmers):
+        return None
+    seq = kmers_to_sequence(text, where)
+    counts = [seq.count(c) for c in ALPHABET]
+    agree = sum(c * c for c in counts) / max(sum(counts), 1) ** 2
+    repeat = next((p for p in range(1, k) if (k - 1) % p == 0 and seq[p:] == seq[:-p]), None)
+    if repeat or agree ** ((k - 1) * (len(kmers) - 1)) > KMER_TEXT_CHANCE:
+        why = (f"a tandem repeat of {seq[:repeat]!r}" if repeat
+               else f"too few k-mers ({len(kmers)}) for its base composition")
+        raise ValueError(
+            f"{where}: white space splits it into {len(kmers)} blocks of {k} nt that read as DNABERT "
+            f"k-mer text but could as well be blocks of sequence ({why}); write the sequence without spaces"
+        )
+    return seq
 
 
 def check_sequences(seqs: str | Iterable[str], name: str = "sequences", labels: list[str] | None = None) -> list[str]:
@@ -99,8 +138,8 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences", labels: 
         seq = seq.strip().upper().replace("U", "T")
         if not seq:
             raise ValueError(f"{where} is empty")
-        if _looks_like_kmer_text(seq):
-            seq = kmers_to_sequence(seq, i if labels is None else where)
+        if any(c.isspace() for c in seq):
+            seq = spell_kmer_text(seq, where) or seq
         bad = set(seq) - _ALLOWED
         if bad:
             pos = next(p for p, c in enumerate(seq) if c in bad)

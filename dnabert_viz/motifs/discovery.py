@@ -106,7 +106,10 @@ def find_motifs(
     Returns
     -------
     MotifSet
-        Most instances first, carrying ``pos_seqs`` and their scores.
+        Most instances first, carrying ``pos_seqs`` and their scores. Each
+        motif's ``meta["sequences"]`` identifies those sequences (digest, count
+        and source file: :class:`dnabert_viz.scores.SequenceIdentity`), so that
+        a saved motif folder can refuse scores of other sequences.
 
     Raises
     ------
@@ -117,13 +120,14 @@ def find_motifs(
     pos = check_sequences(pos_seqs, "pos_seqs")
     values = score_matrix(pos, pos_scores)
     scores = pos_scores if isinstance(pos_scores, Scores) else Scores(pos, values, "scores")
+    identity = scores.identity.to_meta()
     viz = {"window_size": window_size, "min_len": min_len, "pval_cutoff": pval_cutoff, "align_all_ties": align_all_ties}
     if method == "seqlets":
         unused = [k for k, v in viz.items() if v is not None] + (["neg_seqs"] if neg_seqs is not None else [])
         if unused:
             raise ValueError(f"method 'seqlets' does not use {', '.join(unused)} (DNABERT-viz options); "
                              "its options are those of find_seqlet_motifs (width, flank, alpha, ...)")
-        return find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options)
+        return _identified(find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity)
     if method != "dnabert_viz":
         raise ValueError(f"method must be 'dnabert_viz' or 'seqlets', not {method!r}")
     if options:
@@ -137,7 +141,14 @@ def find_motifs(
         raise ValueError("window_size, min_len and min_n_motif must be at least 1")
     motifs = dnabert_viz_motifs(pos, neg, values, settings["window_size"], settings["min_len"],
                                 settings["pval_cutoff"], min_n_motif, settings["align_all_ties"])
-    return MotifSet(motifs, pos, scores)
+    return _identified(MotifSet(motifs, pos, scores), identity)
+
+
+def _identified(motifs: MotifSet, identity: dict) -> MotifSet:
+    """The motifs, each with ``meta["sequences"] = identity``."""
+    for motif in motifs:
+        motif.meta["sequences"] = identity
+    return motifs
 
 
 def find_seqlet_motifs(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -177,13 +178,22 @@ def save_motifs(motifs: list[Motif], folder: str | Path, matches: pd.DataFrame |
 
 
 def load_motifs(folder: str | Path) -> list[Motif]:
-    """Read a folder written by :func:`save_motifs` back into Motif objects (instances included)."""
+    """Read a folder written by :func:`save_motifs` back into Motif objects (instances included).
+
+    Raises
+    ------
+    FileNotFoundError
+        For a missing folder or file of the folder (named).
+    ValueError
+        Naming the file that is truncated, corrupt or not of its format.
+    """
     folder = Path(folder)
-    info = json.loads((folder / "motifs.json").read_text())
-    matrices = {m.name: m for m in read_meme(folder / "motifs.meme")}
-    tidy = pd.read_csv(folder / "motifs.tsv", sep="\t", dtype={"strand": str, "sequence": str})
-    with np.load(folder / "contributions.npz") as archive:
-        contributions = {k: archive[k] for k in archive.files}
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such motif folder" + (" (it is a file)" if folder.exists() else ""))
+    info = _read(folder / "motifs.json", lambda f: _check_info(json.loads(f.read_text())))
+    matrices = _read(folder / "motifs.meme", lambda f: {m.name: m for m in read_meme(f)})
+    tidy = _read(folder / "motifs.tsv", lambda f: pd.read_csv(f, sep="\t", dtype={"strand": str, "sequence": str}))
+    contributions = _read(folder / "contributions.npz", _read_arrays)
     motifs = []
     for entry in info:
         name = entry["name"]
@@ -192,9 +202,33 @@ def load_motifs(folder: str | Path) -> list[Motif]:
         common = dict(p_value=p_value, method=entry["method"], contribution=contributions.get(name), meta=entry["meta"])
         if len(rows):
             motifs.append(Motif.from_sites(name, rows[INSTANCE_COLUMNS], **common))
-        else:
+        elif name in matrices:
             motifs.append(Motif(name, matrices[name].counts, **common))
+        else:
+            raise ValueError(f"{folder / 'motifs.meme'}: has no motif {name!r}, which motifs.json lists")
     return motifs
+
+
+def _read(path: Path, reader):
+    """``reader(path)``, with any failure of a present file turned into one ValueError naming it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file; {path.parent} is not a complete motif folder")
+    try:
+        return reader(path)
+    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile, pd.errors.ParserError) as err:
+        raise ValueError(f"{path}: unreadable or corrupt ({type(err).__name__}: {str(err)[:200]})") from None
+
+
+def _check_info(info) -> list[dict]:
+    if not isinstance(info, list) or not all(isinstance(e, dict) and {"name", "method", "p_value", "meta"} <= set(e)
+                                             for e in info):
+        raise ValueError("expected a list of motifs with name, method, p_value and meta")
+    return info
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {k: archive[k] for k in archive.files}
 
 
 def _float_or_nan(text: str) -> float:
