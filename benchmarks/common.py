@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts: random sequences, peak memory, timing."""
 
+import os
 import resource
 import time
 
@@ -7,6 +8,7 @@ import numpy as np
 import torch
 
 torch.set_num_threads(2)
+os.environ.setdefault("DNABERT_VIZ_THREADS", "2")  # dv.load_model would otherwise choose by the machine's load
 
 
 def random_sequences(n: int, length: int, seed: int = 0) -> list[str]:

@@ -347,8 +347,8 @@ def load_model(
     folder = Path(DEMO_MODEL if path is None else path)
     if not folder.is_dir():
         if not _is_hub_id(path):
-            what = "is a file, not" if folder.exists() else "does not exist; it is not"
-            raise FileNotFoundError(f"{path} {what} a checkpoint folder (a hub id looks like 'owner/name')")
+            why = "it is a file" if folder.exists() else "it does not exist"
+            raise FileNotFoundError(f"{path} is not a checkpoint folder: {why} (a hub id looks like 'owner/name')")
         folder = _download(path)
     config_file = folder / "config.json"
     if not config_file.exists():

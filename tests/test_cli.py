@@ -92,7 +92,7 @@ def test_bad_input_exits_2_and_leaves_no_output(tmp_path, capsys, demo_model, de
     dv.cls_attention(demo_model, pos[::-1]).save(tmp_path / "other.npz")  # scores of the sequences in another order
     assert main(["motifs", "--pos", str(tmp_path / "pos.fa"), "--neg", str(tmp_path / "neg.fa"),
                  "--scores", str(tmp_path / "other.npz"), "--out", str(tmp_path / "motifs")]) == 2
-    assert "sequence 0" in capsys.readouterr().err
+    assert "--scores " + str(tmp_path / "other.npz") + ": 20 sequences" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.fa", "neg.fa", "other.npz", "pos.fa"]
 
     assert main(["motifs", "--pos", str(tmp_path / "pos.fa"), "--scores", str(tmp_path / "other.npz"),

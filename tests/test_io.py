@@ -47,7 +47,7 @@ def test_dnabert_tables_as_published():
 
 
 def test_table_errors_name_the_line(tmp_path):
-    (tmp_path / "t.tsv").write_text("sequence\tlabel\nACGTAC CGTACG\t1\nACGTAC CGTAAA\t0\n")
+    (tmp_path / "t.tsv").write_text("sequence\tlabel\nACGTAC CGTACG GTACGT TACGTA\t1\nACGTAC CGTAAA\t0\n")
     with pytest.raises(ValueError, match=r"t.tsv, line 3: k-mers 0 \('ACGTAC'\) and 1 \('CGTAAA'\) do not overlap"):
         dv.read_sequences(tmp_path / "t.tsv")
     (tmp_path / "u.tsv").write_text("seq\tlabel\nACGT\t1\n")

@@ -1,6 +1,20 @@
+import numpy as np
 import pytest
 
+import dnabert_viz as dv
 from dnabert_viz.sequences import check_sequences, kmers_to_sequence
+
+
+def random_sequence(n: int, seed: int = 0) -> str:
+    return "".join(np.random.default_rng(seed).choice(list("ACGT"), n))
+
+
+def blocks(seq: str, width: int) -> str:
+    return " ".join(seq[j:j + width] for j in range(0, len(seq), width))
+
+
+def kmer_text(seq: str, k: int) -> str:
+    return " ".join(seq[j:j + k] for j in range(len(seq) - k + 1))
 
 
 def test_normalisation_rules():
@@ -16,7 +30,7 @@ def test_kmer_text_becomes_raw_sequence():
 
 
 def test_kmer_text_that_does_not_overlap_is_an_error():
-    with pytest.raises(ValueError, match=r"sequence 0: k-mers 0 \('ACG'\) and 1 \('TTT'\) do not overlap"):
+    with pytest.raises(ValueError, match=r"sequences\[0\]: k-mers 0 \('ACG'\) and 1 \('TTT'\) do not overlap"):
         check_sequences(["ACG TTT"])
 
 
@@ -48,3 +62,42 @@ def test_published_dnabert_kmer_tsv_rows_become_101_nt():
     assert len(seqs) == 40 and {len(s) for s in seqs} == {101}
     first = rows[0].split("\t")[0].split()
     assert seqs[0][:6] == first[0] and seqs[0][-6:] == first[-1]
+
+
+# FASTA written in space-separated blocks: kinds of sequence, and the message that names why it is refused
+BLOCK_SEQUENCES = {
+    "random": (random_sequence(60), "do not overlap"),
+    "homopolymer": ("A" * 60, "tandem repeat of 'A'"),
+    "mostly homopolymer": ("A" * 59 + "C", "blocks of"),
+    "dinucleotide repeat": ("AC" * 30, "blocks of|do not overlap"),
+    "trinucleotide repeat": ("CAG" * 20, "blocks of|do not overlap"),
+}
+
+
+@pytest.mark.parametrize("width", [3, 4, 5, 6, 10])
+@pytest.mark.parametrize("kind", BLOCK_SEQUENCES)
+def test_fasta_blocks_are_never_read_as_kmer_text(tmp_path, width, kind):
+    seq, message = BLOCK_SEQUENCES[kind]
+    (tmp_path / "blocks.fa").write_text(f">ok\nACGT\n>{kind.replace(' ', '_')}\n{blocks(seq, width)}\n")
+    with pytest.raises(ValueError, match=rf"blocks.fa, record '{kind.replace(' ', '_')}' \(line 3\): .*({message})"):
+        dv.read_sequences(tmp_path / "blocks.fa")
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_kmer_text_in_fasta_and_tables_is_read_when_unambiguous(tmp_path, k):
+    seq = random_sequence(40, seed=k)
+    (tmp_path / "k.fa").write_text(f">s\n{kmer_text(seq, k)}\n")
+    (tmp_path / "k.tsv").write_text(f"sequence\tlabel\n{kmer_text(seq, k)}\t1\n")
+    assert dv.read_sequences(tmp_path / "k.fa")["sequence"].tolist() == [seq]
+    assert dv.read_sequences(tmp_path / "k.tsv")["sequence"].tolist() == [seq]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("AAAAA AAAAA AAAAA", r"3 blocks of 5 nt .* \(a tandem repeat of 'A'\)"),  # the 7-nt misreading
+    ("ACACA CACAC ACACA CACAC ACACA CACAC", r"a tandem repeat of 'AC'"),  # blocks of 5 of (AC)n overlap too
+    ("ACGTAC CGTACG", r"too few k-mers \(2\)"),  # a 2-word overlap happens by chance once in 1,000 (4^-5)
+    ("ATG TGC GCA", r"too few k-mers \(3\)"),
+])
+def test_ambiguous_kmer_text_is_an_error(text, message):
+    with pytest.raises(ValueError, match=rf"sequences\[0\]: white space splits it into .*{message}"):
+        check_sequences([text])
