@@ -223,7 +223,7 @@ def _scores_of(path: Path):
 
 LIBRARY_CASES = {
     "ism target": (lambda m, w: dv.ism(m, ["ACGTACGTAC"], target=5), ValueError, "target 5 is not a class of demo"),
-    "ism_scores target": (lambda m, w: dv.ism_scores(m, ["ACGTACGTAC"], target=2), ValueError, "target 2"),
+    "dv.score ism target": (lambda m, w: dv.score(m, ["ACGTACGTAC"], "ism", target=2), ValueError, "target 2"),
     "attribute target": (lambda m, w: dv.attribute(m, ["ACGTACGTAC"], target=5), ValueError, "target 5"),
     "variant_effects target": (lambda m, w: dv.variant_effects(m, w / "nowhere.txt", ["ACGT"], target=9),
                                ValueError, "target 9"),
