@@ -157,7 +157,8 @@ def attribute(
     return Scores(enc.sequences, acc.result(), method, meta, extra)
 
 
-def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool | None = None) -> np.ndarray:
+def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
+        progress: bool | None = None) -> np.ndarray:
     """In-silico mutagenesis: every single-nucleotide substitution of every sequence.
 
     Parameters

@@ -46,12 +46,12 @@ def _lines(path: Path) -> list[str]:
 
 
 def _warn_duplicates(path: Path, names: list[str], where: list[int | str]) -> None:
-    """Warn, naming the file and lines, when record names repeat (sequences are still told apart by position)."""
+    """Warn, naming the file and lines, when record names repeat (records stay apart by position)."""
     first: dict[str, int | str] = {}
     for name, line in zip(names, where):
         if name in first:
-            warnings.warn(f"{path}: record name {name!r} is used more than once (lines {first[name]} and {line}); "
-                          "records are told apart by their position", stacklevel=3)
+            warnings.warn(f"{path}: record name {name!r} is used more than once (lines {first[name]} and "
+                          f"{line}); records are told apart by their position", stacklevel=3)
             return
         first[name] = line
 
@@ -168,7 +168,7 @@ def read_mutation_file(path: str | Path) -> pd.DataFrame:
         Naming the file and line of a malformed row.
     """
     rows = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+    for number, line in enumerate(check_input_file(path).read_text().splitlines(), start=1):
         if not line.strip():
             continue
         fields = line.rstrip("\n").split("\t")
@@ -213,7 +213,8 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)-\w+\.tmp")
     if not path.parent.is_dir():
         return []
-    stale = [p for p in path.parent.iterdir() if (m := pattern.fullmatch(p.name)) and not _running(int(m[1]))]
+    matches = [(p, pattern.fullmatch(p.name)) for p in path.parent.iterdir()]
+    stale = [p for p, m in matches if m and not _running(int(m[1]))]
     for p in stale:
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
@@ -245,7 +246,8 @@ def check_output(path: str | Path, folder: bool = False) -> Path:
     """
     path = Path(path)
     if path.exists() and path.is_dir() != folder:
-        raise ValueError(f"{path} is a {'file' if folder else 'folder'}; the output is a {'folder' if folder else 'file'}")
+        kinds = ("file", "folder") if folder else ("folder", "file")
+        raise ValueError(f"{path} is a {kinds[0]}; the output is a {kinds[1]}")
     existing = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
     if not existing.is_dir():
         raise ValueError(f"{path}: {existing} is a file, not a folder")

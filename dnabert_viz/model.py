@@ -143,7 +143,8 @@ class DnaModel:
         from tqdm.auto import tqdm
 
         n = len(enc.input_ids)
-        for start in tqdm(range(0, n, batch_size), desc=desc, disable=not show_progress(progress), unit="batch"):
+        bar = tqdm(range(0, n, batch_size), desc=desc, disable=not show_progress(progress), unit="batch")
+        for start in bar:
             rows = np.arange(start, min(start + batch_size, n))
             yield rows, self.inputs(enc, rows)
 
@@ -180,7 +181,8 @@ class DnaModel:
     def _require_target(self, target: int) -> None:
         """Check that ``target`` is a class of the classifier head."""
         self._require_classifier()
-        if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < self.n_classes:
+        is_int = isinstance(target, (int, np.integer)) and not isinstance(target, bool)
+        if not is_int or not 0 <= target < self.n_classes:
             raise ValueError(f"target {target!r} is not a class of {self.name} (0 .. {self.n_classes - 1})")
 
     @torch.no_grad()
@@ -348,7 +350,7 @@ def load_model(
     if not folder.is_dir():
         if not _is_hub_id(path):
             why = "it is a file" if folder.exists() else "it does not exist"
-            raise FileNotFoundError(f"{path} is not a checkpoint folder: {why} (a hub id looks like 'owner/name')")
+            raise FileNotFoundError(f"{path} is not a checkpoint folder: {why} (hub ids: 'owner/name')")
         folder = _download(path)
     config_file = folder / "config.json"
     if not config_file.exists():
@@ -388,14 +390,15 @@ def load_model(
     if missing or info["mismatched_keys"]:
         problem = f"lacks {len(missing)} parameters, e.g. {missing[:3]}" if missing else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
         raise ValueError(f"{weights}: {problem}; the weights do not belong to config.json's model")
-    loaded = DnaModel(model, tokenizer, name=str(path) if path else "demo", device=device, returns_attention=remote is None)
+    loaded = DnaModel(model, tokenizer, name=str(path) if path else "demo", device=device,
+                      returns_attention=remote is None)
     if loaded.device.type == "cpu":
         configure_threads()
     return loaded
 
 
 def _is_hub_id(path) -> bool:
-    """Whether ``path`` can only be a hub id (``owner/name``), not a local path: a str, not absolute, no ./ ~."""
+    """Whether ``path`` is a hub id (``owner/name``, a str that is no existing path), not a local path."""
     if not isinstance(path, str) or Path(path).exists():
         return False
     return re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", path) is not None and ".." not in path

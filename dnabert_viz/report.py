@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .motifs.motif import Motif, instance_table
+from .plot.cards import motif_cards
 from .plot.html import Page, element, table
 from .plot.tracks import track
-from .plot.cards import motif_cards
 from .scores import Scores, SequenceIdentity
 
 

@@ -47,12 +47,12 @@ def free_cores() -> int:
 
 
 def configure_threads() -> int:
-    """Set torch's intra-op threads from ``DNABERT_VIZ_THREADS`` (see the module docstring); returns the count."""
+    """Set torch's intra-op threads from ``DNABERT_VIZ_THREADS`` (module docstring); returns the count."""
     import torch
 
     setting = os.environ.get(THREADS_VARIABLE, "").strip()
     if setting and not setting.isdigit():
-        raise ValueError(f"{THREADS_VARIABLE}={setting!r}: expected a number of threads (0: torch's default)")
+        raise ValueError(f"{THREADS_VARIABLE}={setting!r}: expected a number of threads (0: torch's own)")
     if not _torch_default:
         _torch_default.append(torch.get_num_threads())
     threads = int(setting) if setting and setting != "0" else _torch_default[0]

@@ -131,8 +131,9 @@ class Scores:
             with archive as z:
                 return cls._from_archive(z, path)
         except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
-            message = str(err) if str(err).startswith(str(path)) else f"{path}: not a readable Scores file ({err})"
-            raise ValueError(message.splitlines()[0]) from None
+            text = " ".join(str(err).splitlines())
+            message = text if text.startswith(str(path)) else f"{path}: not a readable Scores file ({text})"
+            raise ValueError(message) from None
 
     @classmethod
     def _from_archive(cls, z, path: Path) -> Scores:
@@ -140,7 +141,8 @@ class Scores:
             raise ValueError(f"{path}: not a dnabert_viz Scores file (no format_version)")
         version = int(z["format_version"])
         if version > FORMAT_VERSION:
-            raise ValueError(f"{path}: Scores format {version} is newer than this dnabert_viz reads ({FORMAT_VERSION})")
+            raise ValueError(f"{path}: Scores format {version} is newer than this dnabert_viz reads "
+                             f"({FORMAT_VERSION})")
         return cls(
             sequences=[str(s) for s in z["sequences"]],
             values=z["values"],
@@ -174,7 +176,8 @@ class SequenceIdentity:
     names: list[str] | None = None
 
     @classmethod
-    def of(cls, sequences: list[str], source: str | None = None, names: list[str] | None = None) -> SequenceIdentity:
+    def of(cls, sequences: list[str], source: str | None = None,
+           names: list[str] | None = None) -> SequenceIdentity:
         """The identity of (normalised) ``sequences``."""
         digest = hashlib.sha256("\n".join(sequences).encode()).hexdigest()[:16]
         return cls(digest, len(sequences), source, None if names is None else list(names))
@@ -193,7 +196,7 @@ class SequenceIdentity:
         return f"{self.n} sequences{f' of {self.source}' if self.source else ''} (digest {self.digest})"
 
     def check(self, other: SequenceIdentity, mine: str, theirs: str) -> None:
-        """Raise ValueError, naming both (``mine``, ``theirs``: e.g. file names), when the sequences differ."""
+        """Raise ValueError naming ``mine`` and ``theirs`` (e.g. file names) when the sequences differ."""
         if self.digest != other.digest:
             raise ValueError(
                 f"{mine}: {self.describe()}; {theirs}: {other.describe()}: "

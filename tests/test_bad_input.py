@@ -34,7 +34,7 @@ def write_fasta(path: Path, seqs, names=None) -> Path:
 
 
 def read_only_folder(base: Path) -> Path:
-    """A folder this process cannot write in: a chmod 555 folder, or /sys where permissions bind nobody (root)."""
+    """A folder this process cannot write in: a chmod 555 folder, or /sys where even root cannot write."""
     folder = base / "read_only"
     folder.mkdir(exist_ok=True)
     folder.chmod(0o555)
@@ -67,7 +67,7 @@ def work(tmp_path_factory, demo_model, demo_data):
     motifs = dv.find_motifs(pos, neg, scores)
     assert motifs, "the fixture needs motifs"
     dv.save_motifs(motifs, root / "motifs")
-    other = dv.cls_attention(demo_model, demo_data.sequences("train", 1)[300:600])  # same count, other sequences
+    other = dv.cls_attention(demo_model, demo_data.sequences("train", 1)[300:600])  # 300 other sequences
     other.save(root / "other.npz")
     dv.cls_attention(demo_model, other.sequences[:5]).save(root / "fewer.npz")
 
@@ -93,53 +93,52 @@ def listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+MOTIFS = "motifs --pos pos.fa --neg neg.fa --out m --scores"
+REPORT = "report --out r --motifs"
+
+# case: (command line, what its one line of error must say)
 CLI_CASES = {
-    "truncated .fa.gz": (["score", "--input", "truncated.fa.gz", "--out", "x.npz"],
+    "truncated .fa.gz": ("score --out x.npz --input truncated.fa.gz",
                          ["truncated.fa.gz: truncated or corrupt gzip file"]),
-    "folder as --input": (["score", "--input", "a_folder", "--out", "x.npz"], ["a_folder is a folder, not a file"]),
-    "FASTA in blocks": (["score", "--input", "blocks.fa", "--out", "x.npz"],
+    "folder as --input": ("score --out x.npz --input a_folder", ["a_folder is a folder, not a file"]),
+    "FASTA in blocks": ("score --out x.npz --input blocks.fa",
                         ["blocks.fa, record 's1' (line 3)", "blocks of 5 nt", "tandem repeat of 'A'"]),
-    "ism target out of range": (["score", "--input", "pos.fa", "--method", "ism", "--target", "5", "--out", "x.npz"],
+    "ism target out of range": ("score --out x.npz --input pos.fa --method ism --target 5",
                                 ["target 5 is not a class of demo (0 .. 1)"]),
-    "ig target out of range": (["score", "--input", "pos.fa", "--method", "ig", "--target", "-1", "--out", "x.npz"],
+    "ig target out of range": ("score --out x.npz --input pos.fa --method ig --target -1",
                                ["target -1 is not a class"]),
-    "--out under a file": (["score", "--input", "pos.fa", "--out", "a_file/x.npz"],
+    "--out under a file": ("score --input pos.fa --out a_file/x.npz",
                            ["a_file/x.npz: a_file is a file, not a folder"]),
-    "--out is a folder": (["score", "--input", "pos.fa", "--out", "a_folder"], ["a_folder is a folder; the output is a file"]),
-    "missing model path": (["score", "--input", "pos.fa", "--model", "/nonexistent", "--out", "x.npz"],
+    "--out is a folder": ("score --input pos.fa --out a_folder",
+                          ["a_folder is a folder; the output is a file"]),
+    "missing model path": ("score --out x.npz --input pos.fa --model /nonexistent",
                            ["/nonexistent is not a checkpoint folder: it does not exist"]),
-    "truncated scores": (["motifs", "--pos", "pos.fa", "--neg", "neg.fa", "--scores", "truncated.npz", "--out", "m"],
-                         ["truncated.npz: not a readable Scores file"]),
-    "foreign npz": (["motifs", "--pos", "pos.fa", "--neg", "neg.fa", "--scores", "foreign.npz", "--out", "m"],
-                    ["foreign.npz: not a dnabert_viz Scores file"]),
-    "pickled npz": (["motifs", "--pos", "pos.fa", "--neg", "neg.fa", "--scores", "pickled.npz", "--out", "m"],
-                    ["pickled.npz: not a readable Scores file"]),
-    "text as npz": (["motifs", "--pos", "pos.fa", "--neg", "neg.fa", "--scores", "text.npz", "--out", "m"],
-                    ["text.npz: not a readable Scores file"]),
-    "scores folder": (["motifs", "--pos", "pos.fa", "--neg", "neg.fa", "--scores", "a_folder", "--out", "m"],
-                      ["a_folder is a folder"]),
-    "scores of other sequences": (["motifs", "--pos", "pos.fa", "--neg", "neg.fa", "--scores", "other.npz", "--out", "m"],
-                                  ["--pos pos.fa: 300 sequences", "--scores other.npz: 300 sequences", "not the same"]),
+    "truncated scores": (f"{MOTIFS} truncated.npz", ["truncated.npz: not a readable Scores file"]),
+    "foreign npz": (f"{MOTIFS} foreign.npz", ["foreign.npz: not a dnabert_viz Scores file"]),
+    "pickled npz": (f"{MOTIFS} pickled.npz", ["pickled.npz: not a readable Scores file"]),
+    "text as npz": (f"{MOTIFS} text.npz", ["text.npz: not a readable Scores file"]),
+    "scores folder": (f"{MOTIFS} a_folder", ["a_folder is a folder"]),
+    "scores of other sequences": (f"{MOTIFS} other.npz",
+                                  ["--pos pos.fa: 300 sequences", "--scores other.npz: 300 seq"]),
     "report, scores of other sequences, same count": (
-        ["report", "--motifs", "motifs", "--scores", "other.npz", "--out", "r"],
+        f"{REPORT} motifs --scores other.npz",
         ["--motifs motifs: 300 sequences of pos.fa", "--scores other.npz: 300 sequences", "not the same"]),
-    "report, scores of fewer sequences": (["report", "--motifs", "motifs", "--scores", "fewer.npz", "--out", "r"],
+    "report, scores of fewer sequences": (f"{REPORT} motifs --scores fewer.npz",
                                           ["--motifs motifs", "--scores fewer.npz: 5 sequences"]),
-    "broken motifs.json": (["report", "--motifs", "broken_motifs", "--scores", "pos.npz", "--out", "r"],
+    "broken motifs.json": (f"{REPORT} broken_motifs --scores pos.npz",
                            ["broken_motifs/motifs.json: unreadable or corrupt"]),
-    "missing motif folder": (["report", "--motifs", "nowhere", "--scores", "pos.npz", "--out", "r"],
-                             ["nowhere: no such motif folder"]),
-    "report --out under a file": (["report", "--motifs", "motifs", "--scores", "pos.npz", "--out", "a_file/r"],
+    "missing motif folder": (f"{REPORT} nowhere --scores pos.npz", ["nowhere: no such motif folder"]),
+    "report --out under a file": ("report --motifs motifs --scores pos.npz --out a_file/r",
                                   ["a_file is a file, not a folder"]),
-    "demo --out on a file": (["demo", "--out", "a_file"], ["a_file is a file; the output is a folder"]),
-    "bad DNABERT_VIZ_THREADS": (["score", "--input", "pos.fa", "--out", "x.npz", "--device", "cpu"],
+    "demo --out on a file": ("demo --out a_file", ["a_file is a file; the output is a folder"]),
+    "bad DNABERT_VIZ_THREADS": ("score --out x.npz --input pos.fa --device cpu",
                                 ["DNABERT_VIZ_THREADS='many'"]),
 }
 
 
 @pytest.mark.parametrize("case", CLI_CASES)
 def test_command_line_bad_input(case, work, capsys, monkeypatch):
-    argv, expected = CLI_CASES[case]
+    argv, expected = CLI_CASES[case][0].split(), CLI_CASES[case][1]
     monkeypatch.chdir(work)
     if case == "bad DNABERT_VIZ_THREADS":
         monkeypatch.setenv("DNABERT_VIZ_THREADS", "many")
@@ -199,8 +198,9 @@ def test_outputs_create_parents_store_names_and_clean_stale_temporaries(work, tm
 
 def test_ctrl_c_prints_one_line_and_exits_130(work, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "dnabert_viz.cli", "demo", "--device", "cpu", "--out", "demo"],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "dnabert_viz.cli", "demo", "--device", "cpu", "--out", "demo"]
+    pipe = subprocess.PIPE
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=pipe, stderr=pipe, text=True)
     first = process.stdout.readline()  # printed inside main, after the model is loaded
     assert first.startswith("DnaModel(")
     process.send_signal(signal.SIGINT)
@@ -221,16 +221,22 @@ def _scores_of(path: Path):
     return dv.Scores.load(path)
 
 
+SEQ = ["ACGTACGTAC"]
+
+# case: (call on the demo model and the work folder, exception, what its one-line message must say)
 LIBRARY_CASES = {
-    "ism target": (lambda m, w: dv.ism(m, ["ACGTACGTAC"], target=5), ValueError, "target 5 is not a class of demo"),
-    "dv.score ism target": (lambda m, w: dv.score(m, ["ACGTACGTAC"], "ism", target=2), ValueError, "target 2"),
-    "attribute target": (lambda m, w: dv.attribute(m, ["ACGTACGTAC"], target=5), ValueError, "target 5"),
+    "ism target": (lambda m, w: dv.ism(m, SEQ, target=5), ValueError, "target 5 is not a class of demo"),
+    "dv.score ism target": (lambda m, w: dv.score(m, SEQ, "ism", target=2), ValueError, "target 2"),
+    "attribute target": (lambda m, w: dv.attribute(m, SEQ, target=5), ValueError, "target 5"),
     "variant_effects target": (lambda m, w: dv.variant_effects(m, w / "nowhere.txt", ["ACGT"], target=9),
                                ValueError, "target 9"),
     "Scores.load folder": (lambda m, w: _scores_of(w / "a_folder"), ValueError, "a_folder is a folder"),
-    "Scores.load truncated": (lambda m, w: _scores_of(w / "truncated.npz"), ValueError, "truncated.npz: not a readable"),
-    "Scores.load pickled": (lambda m, w: _scores_of(w / "pickled.npz"), ValueError, "pickled.npz: not a readable"),
-    "Scores.load missing": (lambda m, w: _scores_of(w / "missing.npz"), FileNotFoundError, "missing.npz: no such file"),
+    "Scores.load truncated": (lambda m, w: _scores_of(w / "truncated.npz"), ValueError,
+                              "truncated.npz: not a readable"),
+    "Scores.load pickled": (lambda m, w: _scores_of(w / "pickled.npz"), ValueError,
+                            "pickled.npz: not a readable"),
+    "Scores.load missing": (lambda m, w: _scores_of(w / "missing.npz"), FileNotFoundError,
+                            "missing.npz: no such file"),
     "empty Scores": (lambda m, w: dv.Scores([], np.zeros((0, 0)), "x"), ValueError, "at least one sequence"),
     "Scores names": (lambda m, w: dv.Scores(["AC"], np.zeros((1, 2)), "x", names=["a", "b"]), ValueError,
                      "2 names for 1 sequences"),
@@ -240,15 +246,21 @@ LIBRARY_CASES = {
                         "pos.fa is not a checkpoint folder: it is a file"),
     "load_model relative path": (lambda m, w: dv.load_model("./run1/checkpoint"), FileNotFoundError,
                                  "./run1/checkpoint is not a checkpoint folder"),
-    "read_sequences folder": (lambda m, w: dv.read_sequences(w / "a_folder"), ValueError, "a_folder is a folder"),
+    "read_sequences folder": (lambda m, w: dv.read_sequences(w / "a_folder"), ValueError,
+                              "a_folder is a folder"),
     "read_sequences truncated gz": (lambda m, w: dv.read_sequences(w / "truncated.fa.gz"), ValueError,
                                     "truncated.fa.gz: truncated or corrupt gzip"),
+    "read_mutation_file folder": (lambda m, w: dv.read_mutation_file(w / "a_folder"), ValueError,
+                                  "a_folder is a folder"),
     "load_motifs broken json": (lambda m, w: dv.load_motifs(w / "broken_motifs"), ValueError,
                                 "broken_motifs/motifs.json: unreadable or corrupt"),
-    "load_motifs missing": (lambda m, w: dv.load_motifs(w / "nowhere"), FileNotFoundError, "nowhere: no such motif"),
-    "report on other scores": (lambda m, w: build_report(dv.load_motifs(w / "motifs"), _scores_of(w / "other.npz")),
+    "load_motifs missing": (lambda m, w: dv.load_motifs(w / "nowhere"), FileNotFoundError,
+                            "nowhere: no such motif"),
+    "report on other scores": (lambda m,
+                               w: build_report(dv.load_motifs(w / "motifs"), _scores_of(w / "other.npz")),
                                ValueError, "the motifs: 300 sequences of pos.fa"),
-    "check_output under a file": (lambda m, w: check_output(w / "a_file" / "x"), ValueError, "a_file is a file"),
+    "check_output under a file": (lambda m, w: check_output(w / "a_file" / "x"), ValueError,
+                                  "a_file is a file"),
 }
 
 
@@ -265,6 +277,7 @@ def test_library_bad_input(case, work, demo_model):
 def test_motifs_and_reports_carry_their_sequences(work):
     scores = dv.Scores.load(work / "pos.npz")
     motifs = dv.load_motifs(work / "motifs")
-    assert all(m.meta["sequences"] == {"digest": scores.identity.digest, "n": 300, "source": "pos.fa"} for m in motifs)
+    recorded = {"digest": scores.identity.digest, "n": 300, "source": "pos.fa"}
+    assert all(m.meta["sequences"] == recorded for m in motifs)
     page = build_report(motifs, scores).to_html()
     assert f"Sequences: 300 sequences of pos.fa (digest {scores.identity.digest})." in page

@@ -20,6 +20,7 @@ def test_tour_variant_effects_lines_run(tmp_path, monkeypatch):
     scope: dict = {}
     exec("\n".join(setup + variants), scope)
     v, seqs = scope["v"], scope["seqs"]
-    assert v[["sequence_index", "start", "end", "alt"]].values.tolist() == [[0, 10, 11, "A"], [1, 20, 23, ""]]
+    rows = v[["sequence_index", "start", "end", "alt"]].values.tolist()
+    assert rows == [[0, 10, 11, "A"], [1, 20, 23, ""]]
     assert v["ref"].tolist() == [seqs[0][10], seqs[1][20:23]]
     assert ((v.p_ref >= 0) & (v.p_ref <= 1) & (v.p_alt >= 0) & (v.p_alt <= 1)).all()

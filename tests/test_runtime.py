@@ -43,7 +43,7 @@ def test_thread_setting(monkeypatch):
     try:
         monkeypatch.setenv("DNABERT_VIZ_THREADS", "1")
         assert configure_threads() == 1 == torch.get_num_threads()
-        monkeypatch.setenv("DNABERT_VIZ_THREADS", "0")  # torch's own choice, as it was before the first change
+        monkeypatch.setenv("DNABERT_VIZ_THREADS", "0")  # torch's own choice, as before the first change
         assert configure_threads() == torch.get_num_threads() >= 1
         default = torch.get_num_threads()
         monkeypatch.delenv("DNABERT_VIZ_THREADS")

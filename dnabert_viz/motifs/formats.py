@@ -189,10 +189,11 @@ def load_motifs(folder: str | Path) -> list[Motif]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such motif folder" + (" (it is a file)" if folder.exists() else ""))
+        raise FileNotFoundError(f"{folder}: no such motif folder{' (a file)' if folder.exists() else ''}")
     info = _read(folder / "motifs.json", lambda f: _check_info(json.loads(f.read_text())))
     matrices = _read(folder / "motifs.meme", lambda f: {m.name: m for m in read_meme(f)})
-    tidy = _read(folder / "motifs.tsv", lambda f: pd.read_csv(f, sep="\t", dtype={"strand": str, "sequence": str}))
+    columns = {"strand": str, "sequence": str}
+    tidy = _read(folder / "motifs.tsv", lambda f: pd.read_csv(f, sep="\t", dtype=columns))
     contributions = _read(folder / "contributions.npz", _read_arrays)
     motifs = []
     for entry in info:
@@ -215,13 +216,13 @@ def _read(path: Path, reader):
         raise FileNotFoundError(f"{path}: no such file; {path.parent} is not a complete motif folder")
     try:
         return reader(path)
-    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile, pd.errors.ParserError) as err:
+    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile) as err:
         raise ValueError(f"{path}: unreadable or corrupt ({type(err).__name__}: {str(err)[:200]})") from None
 
 
 def _check_info(info) -> list[dict]:
-    if not isinstance(info, list) or not all(isinstance(e, dict) and {"name", "method", "p_value", "meta"} <= set(e)
-                                             for e in info):
+    keys = {"name", "method", "p_value", "meta"}
+    if not isinstance(info, list) or not all(isinstance(e, dict) and keys <= set(e) for e in info):
         raise ValueError("expected a list of motifs with name, method, p_value and meta")
     return info
 
