@@ -11,9 +11,14 @@ import dnabert_viz as dv
 from dnabert_viz.plot.logos import COLORS
 
 
-def test_importing_the_package_does_not_import_pyplot():
-    code = "import sys, dnabert_viz; print('matplotlib.pyplot' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+def test_importing_the_package_leaves_views_and_their_libraries_for_first_use():
+    heavy = ["matplotlib", "plotly", "ipywidgets", "scipy.stats", "dnabert_viz.plot", "dnabert_viz.widgets"]
+    code = f"import sys, dnabert_viz; print([m for m in {heavy!r} if m in sys.modules])"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+    code = "import sys, dnabert_viz as dv; dv.widgets; print('ipywidgets' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "True False"  # dv.widgets loads on first use; pyplot still only when a logo is drawn
 
 
 def motif():
