@@ -248,6 +248,8 @@ def check_output(path: str | Path, folder: bool = False) -> Path:
     if path.exists() and path.is_dir() != folder:
         kinds = ("file", "folder") if folder else ("folder", "file")
         raise ValueError(f"{path} is a {kinds[0]}; the output is a {kinds[1]}")
+    if folder:
+        check_replaceable(path)
     existing = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
     if not existing.is_dir():
         raise ValueError(f"{path}: {existing} is a file, not a folder")
@@ -259,6 +261,22 @@ def check_output(path: str | Path, folder: bool = False) -> Path:
         raise ValueError(f"{path}: cannot write in {existing} ({err.strerror or err})") from None
     remove_stale_temporaries(path)
     return path
+
+
+OUTPUT_MARKER = ".dnabert_viz_output"  # in every folder atomic_folder writes: only such folders are replaced
+
+
+def check_replaceable(path: str | Path) -> None:
+    """Raise unless an output folder may be (re)written at ``path``.
+
+    A missing or empty folder may; so may one that an earlier run wrote (it
+    holds :data:`OUTPUT_MARKER`). Any other folder (``--out .``, a home
+    folder, someone's data) is refused, never deleted.
+    """
+    path = Path(path)
+    if path.is_dir() and any(path.iterdir()) and not (path / OUTPUT_MARKER).exists():
+        raise ValueError(f"{path} is a folder with other files in it, not an earlier dnabert-viz output: "
+                         "it would be replaced; choose a new or empty folder")
 
 
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | bytes) -> None:
@@ -298,10 +316,13 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
 
     On an error (Ctrl-C included) the temporary folder is removed and an
     existing ``path`` is left as it was; on success an existing ``path`` is
-    replaced. Missing parent folders are created; stale temporaries of
-    earlier, killed runs into ``path`` are removed.
+    replaced, but only an empty one or an earlier output of this function
+    (:func:`check_replaceable`, checked before the block runs). Missing
+    parent folders are created; stale temporaries of earlier, killed runs
+    into ``path`` are removed.
     """
     path = Path(path)
+    check_replaceable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp"))
@@ -310,6 +331,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    (tmp / OUTPUT_MARKER).write_text("written by dnabert_viz; this folder is replaced when written again\n")
     os.chmod(tmp, 0o777 & ~_umask())
     if path.exists():
         shutil.rmtree(path)
