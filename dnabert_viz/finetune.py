@@ -1,8 +1,11 @@
 """A small, honest training loop: DNABERT-style classifiers that train on a laptop CPU.
 
-The model is a ``BertForSequenceClassification`` with DNABERT's published
-k-mer vocabulary and config keys (only the sizes are reduced), so everything
-the workbench does to a real DNABERT checkpoint it does to these too.
+``architecture="dnabert"`` (default) is a ``BertForSequenceClassification``
+with DNABERT's published k-mer vocabulary and config keys;
+``architecture="dnabert2"`` is the native DNABERT-2 architecture (ALiBi,
+gated GELU MLP) with DNABERT-2's published BPE tokenizer and config keys.
+Only the sizes are reduced, so everything the workbench does to a real
+checkpoint it does to these too.
 """
 
 from __future__ import annotations
@@ -42,13 +45,14 @@ def build_classifier(
     max_position_embeddings: int = 512,
     seed: int = 0,
     device=None,
+    architecture: str = "dnabert",
 ) -> DnaModel:
-    """An untrained DNABERT-style classifier with DNABERT's config keys at reduced size.
+    """An untrained DNABERT-style classifier with the published config keys at reduced size.
 
     Parameters
     ----------
     k : int
-        k-mer length (3 to 6, as published).
+        k-mer length (3 to 6, as published); DNABERT only.
     hidden_size, num_layers, num_heads : int
         Transformer size (DNABERT: 768, 12, 12).
     num_labels : int
@@ -57,11 +61,21 @@ def build_classifier(
         Positions (DNABERT: 512).
     seed : int
         Seed of the random initialisation.
+    architecture : {"dnabert", "dnabert2"}
+        DNABERT (k-mers, absolute positions) or DNABERT-2 (BPE, ALiBi; ``k`` and
+        ``max_position_embeddings`` unused: 512 positions as published).
     """
     from transformers import BertConfig, BertForSequenceClassification
 
+    if architecture not in ("dnabert", "dnabert2"):
+        raise ValueError(f"architecture must be 'dnabert' or 'dnabert2', got {architecture!r}")
     if hidden_size % num_heads:
         raise ValueError(f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})")
+    if architecture == "dnabert2":
+        from .architectures.dnabert2_checkpoint import build_dnabert2_classifier, published_tokenizer
+
+        model = build_dnabert2_classifier(hidden_size, num_layers, num_heads, num_labels, seed)
+        return DnaModel(model, published_tokenizer(), name="dnabert2-small", device=device)
     vocab = dnabert_vocab(k)
     config = BertConfig(
         architectures=["BertForSequenceClassification"],
@@ -97,6 +111,7 @@ def train_classifier(
     seed: int = 0,
     device=None,
     progress: bool = True,
+    architecture: str = "dnabert",
 ) -> DnaModel:
     """Train a DNABERT-style classifier from scratch.
 
@@ -122,6 +137,8 @@ def train_classifier(
         CUDA when available by default.
     progress : bool
         Show a progress bar with the running loss.
+    architecture : {"dnabert", "dnabert2"}
+        See :func:`build_classifier`.
 
     Returns
     -------
@@ -137,7 +154,9 @@ def train_classifier(
     if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
         raise ValueError("labels must be non-negative integers (class indices)")
     n_labels = max(2, int(labels.max()) + 1)
-    dm = build_classifier(k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device))
+    dm = build_classifier(
+        k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device), architecture=architecture
+    )
     enc = dm.encode(sequences)
     if len(enc.input_ids) != len(sequences):
         raise ValueError(f"training sequences must fit the model's {dm.max_tokens} positions; cut long ones first")

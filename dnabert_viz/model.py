@@ -2,9 +2,11 @@
 
 ``load_model()`` with no argument loads the embedded demo model; with a
 folder it loads DNABERT-1 (k = 3..6), Nucleotide Transformer v1 (stock ESM),
-DNABERT-2 (custom code, only with ``trust_remote_code=True``) or any other
+DNABERT-2 (the published layout, built natively by
+:mod:`dnabert_viz.architectures.dnabert2`: no remote code) or any other
 BERT-like checkpoint the transformers Auto classes know, with a classifier
-head or without one.
+head or without one. ``load_model("dnabert2-demo")`` loads the embedded
+DNABERT-2-architecture model.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .runtime import configure_threads, show_progress
 from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer, per_sequence_mean
 
 DEMO_MODEL = Path(__file__).parent / "data" / "demo_model"
+EMBEDDED = {"demo": DEMO_MODEL, "dnabert2-demo": Path(__file__).parent / "data" / "dnabert2_demo"}
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
@@ -64,7 +67,11 @@ class DnaModel:
     device : str or torch.device, optional
         Where it runs; CUDA when available by default.
     returns_attention : bool
-        False for custom code that computes no attention weights (DNABERT-2).
+        False for custom code that computes no attention weights.
+    max_tokens : int, optional
+        Tokens per window, special tokens included; the model's positions by
+        default. Only models with ALiBi (DNABERT-2) take more than their
+        ``max_position_embeddings``: they then score longer sequences whole.
 
     Attributes
     ----------
@@ -74,7 +81,10 @@ class DnaModel:
         Positions the model takes, special tokens included.
     """
 
-    def __init__(self, model, tokenizer: DnaTokenizer, name: str = "", device=None, returns_attention: bool = True):
+    def __init__(
+        self, model, tokenizer: DnaTokenizer, name: str = "", device=None, returns_attention: bool = True,
+        max_tokens: int | None = None,
+    ):
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.tokenizer = tokenizer
@@ -87,6 +97,13 @@ class DnaModel:
         # ESM counts positions from padding_idx + 1, so two of its position embeddings are never used.
         offset = int(cfg.pad_token_id) + 1 if getattr(cfg, "model_type", "") == "esm" else 0
         self.max_tokens = int(cfg.max_position_embeddings) - offset
+        if max_tokens is not None:
+            if max_tokens > self.max_tokens and getattr(cfg, "alibi_starting_size", None) is None:
+                raise ValueError(
+                    f"max_tokens {max_tokens}: {name} has {self.max_tokens} position embeddings and cannot take more "
+                    "tokens (only ALiBi models such as DNABERT-2 extrapolate)"
+                )
+            self.max_tokens = int(max_tokens)
         self.returns_attention = returns_attention
 
     def __repr__(self) -> str:
@@ -161,8 +178,8 @@ class DnaModel:
         """Run the model with eager attention (the only one that returns weights) inside the block."""
         if not self.returns_attention:
             raise NotImplementedError(
-                f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention weights "
-                "(DNABERT-2's MosaicBERT layers among them); use attribution (dv.attribute) or dv.ism instead"
+                f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention weights; "
+                "use attribution (dv.attribute) or dv.ism instead"
             )
         previous = self.model.config._attn_implementation
         self.model.set_attn_implementation("eager")
@@ -246,10 +263,8 @@ class DnaModel:
 def _remote_code_kind(config: dict) -> str | None:
     """Name of the custom code a config needs, or None when stock transformers classes load it."""
     auto_map = config.get("auto_map") or {}
-    if config.get("model_type") == "bert" and "alibi_starting_size" not in config:
+    if config.get("model_type") == "bert":
         return None  # DNABERT-1's Hugging Face copies map to custom code that the stock classes do not need
-    if "alibi_starting_size" in config or any("bert_layers" in str(v) for v in auto_map.values()):
-        return "DNABERT-2 (MosaicBERT layers in bert_layers.py)"
     if auto_map:
         return f"custom code ({', '.join(sorted(set(map(str, auto_map.values()))))})"
     return None
@@ -315,6 +330,7 @@ def load_model(
     path: str | Path | None = None,
     device: str | torch.device | None = None,
     trust_remote_code: bool = False,
+    max_tokens: int | None = None,
 ) -> DnaModel:
     """Load a DNA language model checkpoint.
 
@@ -323,13 +339,19 @@ def load_model(
     path : str or Path, optional
         A checkpoint folder (``config.json``, weights, ``vocab.txt`` or
         ``tokenizer.json``) or a Hugging Face hub id (needs internet). None
-        loads the embedded demo model (offline).
+        (or ``"demo"``) loads the embedded demo model, ``"dnabert2-demo"``
+        the embedded DNABERT-2-architecture model (both offline).
     device : str or torch.device, optional
         CUDA when available by default.
     trust_remote_code : bool
-        Allow checkpoints that need their own Python code (DNABERT-2,
-        Nucleotide Transformer v2). Off by default: that code runs on your
-        machine.
+        Allow checkpoints that need their own Python code (Nucleotide
+        Transformer v2). Off by default: that code runs on your machine.
+        DNABERT-2 never needs it: its architecture is built natively.
+    max_tokens : int, optional
+        Tokens per window (see :class:`DnaModel`). DNABERT-2 default: 512,
+        its published positions, so long sequences are scored in stitched
+        windows as the model was trained; a larger value scores them whole
+        (ALiBi extrapolates; attention memory grows as T^2).
 
     Returns
     -------
@@ -341,12 +363,15 @@ def load_model(
         A missing folder, ``config.json``, weights or tokenizer file (named).
     ValueError
         A corrupt weights file, a vocabulary that does not match the config,
-        weights that lack the model's parameters, custom code without
+        weights that lack the model's parameters (or, for DNABERT-2, have
+        names it does not have), custom code without
         ``trust_remote_code=True``, or an architecture transformers cannot load.
     """
     from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
 
-    folder = Path(DEMO_MODEL if path is None else path)
+    from .architectures.dnabert2_checkpoint import is_dnabert2, load_dnabert2
+
+    folder = Path(EMBEDDED.get(str(path), path) if path is not None else DEMO_MODEL)
     if not folder.is_dir():
         if not _is_hub_id(path):
             why = "it is a file" if folder.exists() else "it does not exist"
@@ -362,6 +387,9 @@ def load_model(
     tokenizer = load_tokenizer(folder)
     _check_vocab_size(folder, config, tokenizer)
     weights = _check_weights(folder)
+    name = str(path) if path else "demo"
+    if is_dnabert2(config):  # the one dispatch to a native architecture; the checkpoint's own code never runs
+        return _ready(load_dnabert2(folder, config, tokenizer, weights), tokenizer, name, device, max_tokens=max_tokens)
     remote = _remote_code_kind(config)
     if remote and not trust_remote_code:
         raise ValueError(
@@ -390,8 +418,12 @@ def load_model(
     if missing or info["mismatched_keys"]:
         problem = f"lacks {len(missing)} parameters, e.g. {missing[:3]}" if missing else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
         raise ValueError(f"{weights}: {problem}; the weights do not belong to config.json's model")
-    loaded = DnaModel(model, tokenizer, name=str(path) if path else "demo", device=device,
-                      returns_attention=remote is None)
+    return _ready(model, tokenizer, name, device, returns_attention=remote is None, max_tokens=max_tokens)
+
+
+def _ready(model, tokenizer: DnaTokenizer, name: str, device, **options) -> DnaModel:
+    """The loaded model as a DnaModel; on CPU, torch's threads set to the machine (configure_threads)."""
+    loaded = DnaModel(model, tokenizer, name, device, **options)
     if loaded.device.type == "cpu":
         configure_threads()
     return loaded

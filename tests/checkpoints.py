@@ -75,12 +75,21 @@ def nucleotide_transformer(folder: Path, head: str = "mlm", max_positions: int =
     return _save(cls(EsmConfig(**config)), config, folder, "safetensors")
 
 
-def dnabert2(folder: Path) -> Path:
-    """DNABERT-2 layout: published config.json (custom code via auto_map), tokenizer.json; placeholder weights."""
+def dnabert2(folder: Path, head: str = "classifier", weights: str = "safetensors", seed: int = 0, **sizes) -> Path:
+    """DNABERT-2 layout: published config.json (auto_map to bert_layers, sizes reduced), tokenizer.json, weights.
+
+    The weights (random) carry the published parameter names; ``head`` is "classifier", "mlm" or "encoder".
+    """
+    from dnabert_viz.architectures.dnabert2 import DnaBert2Config, DnaBert2ForMaskedLM, DnaBert2Model
+    from dnabert_viz.architectures.dnabert2 import DnaBert2ForSequenceClassification
+
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
         shutil.copy(FIXTURES / "dnabert2" / name, folder / name)
-    from safetensors.torch import save_file
-
-    save_file({"bert.embeddings.word_embeddings.weight": torch.zeros(4096, 8)}, str(folder / "model.safetensors"))
-    return folder
+    config = json.loads((folder / "config.json").read_text())
+    config.update(SMALL, **sizes)
+    if head == "classifier":
+        config.update(architectures=["BertForSequenceClassification"], num_labels=2)
+    torch.manual_seed(seed)
+    cls = {"classifier": DnaBert2ForSequenceClassification, "mlm": DnaBert2ForMaskedLM, "encoder": DnaBert2Model}[head]
+    return _save(cls(DnaBert2Config(**config)), config, folder, weights)

@@ -79,15 +79,6 @@ def test_nucleotide_transformer(tmp_path, device):
     assert m.predict([seq]).shape == (1, 2)
 
 
-def test_dnabert2_needs_trust_remote_code(tmp_path):
-    folder = checkpoints.dnabert2(tmp_path / "d2")
-    with pytest.raises(ValueError, match="needs DNABERT-2 .*trust_remote_code=True"):
-        dv.load_model(folder)
-    with pytest.raises(ValueError, match="transformers cannot load this checkpoint"):
-        dv.load_model(folder, trust_remote_code=True)  # the custom code files are not in the folder
-    assert dv.load_tokenizer(folder).scheme == "bpe"
-
-
 def test_missing_and_corrupt_files_are_named(tmp_path):
     folder = checkpoints.dnabert1(tmp_path / "ck", k=3)
     with pytest.raises(FileNotFoundError, match="nowhere is not a checkpoint folder"):
@@ -168,7 +159,7 @@ def test_unsupported_architecture_is_named(tmp_path):
 
 def test_custom_code_without_attention_says_so(tmp_path, device):
     m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3), device=device)
-    no_attention = dv.DnaModel(m.model, m.tokenizer, name="dnabert2-like", device=device, returns_attention=False)
+    no_attention = dv.DnaModel(m.model, m.tokenizer, name="custom-code", device=device, returns_attention=False)
     with pytest.raises(NotImplementedError, match=r"returns no attention weights .*use attribution \(dv.attribute\) or dv.ism"):
         dv.cls_attention(no_attention, ["ACGTACGTAC"])
     assert dv.attribute(no_attention, ["ACGTACGTAC"], method="saliency").values.shape == (1, 10)

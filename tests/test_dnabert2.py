@@ -1,0 +1,151 @@
+"""The native DNABERT-2: loading the published layout, bad folders, long inputs, attribution, training.
+
+Parity with the published code is in test_dnabert2_parity.py.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import dnabert_viz as dv
+from dnabert_viz.architectures.dnabert2 import alibi_slopes
+
+from . import checkpoints
+
+SEQS = ["ACGTAGCTAGCTAGCATCGATCGACTGACTAGCTAGCTAGCATCGAC", "ACGTTTTTGGGCCCAAAT", "GATTACA" * 9]
+
+
+def test_alibi_slopes_for_powers_of_two_and_the_rest():
+    assert alibi_slopes(8) == [2.0**-i for i in range(1, 9)]
+    # 12 heads: the 8 slopes of 8, then every other slope of 16 (2^-0.5, 2^-1.5, ...)
+    assert alibi_slopes(12) == pytest.approx([2.0**-i for i in range(1, 9)] + [2.0 ** -(i + 0.5) for i in range(4)])
+
+
+@pytest.mark.parametrize("head", ["classifier", "mlm", "encoder"])
+@pytest.mark.parametrize("weights", ["safetensors", "bin"])
+def test_published_layout_loads_natively(tmp_path, head, weights):
+    folder = checkpoints.dnabert2(tmp_path / "d2", head=head, weights=weights)
+    assert "auto_map" in json.loads((folder / "config.json").read_text())
+    m = dv.load_model(folder, device="cpu")  # no trust_remote_code
+    assert m.returns_attention and m.is_classifier == (head == "classifier") and m.max_tokens == 512
+    assert dv.load_model(folder, device="cpu", trust_remote_code=True).model.state_dict().keys() == m.model.state_dict().keys()
+    s = dv.cls_attention(m, SEQS)
+    assert s.values.shape == (3, 63) and np.allclose(np.nansum(s.values**2, axis=1), 1)
+    maps = dv.attention_maps(m, SEQS[0])
+    assert maps.attentions.shape[:2] == (2, 4) and maps.tokens[0] == "[CLS]"
+    np.testing.assert_allclose(maps.attentions.sum(-1), 1, atol=1e-6)
+    assert m.embed(SEQS).shape == (3, 32)
+
+
+def test_fast_path_equals_attention_path_and_padding_changes_nothing(tmp_path):
+    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
+    enc = m.encode(SEQS)
+    inputs = m.inputs(enc, np.arange(3))
+    with torch.no_grad():
+        fast = m.model(**inputs).logits
+        alone = torch.cat([m.model(**m.inputs(enc, np.array([i]))).logits for i in range(3)])
+        with m.attention_readable():
+            eager = m.model(**inputs).logits
+    torch.testing.assert_close(fast, eager, atol=1e-6, rtol=0)
+    torch.testing.assert_close(fast, alone, atol=1e-6, rtol=0)
+
+
+def test_long_sequences_windows_by_default_or_whole(tmp_path):
+    folder = checkpoints.dnabert2(tmp_path / "d2")
+    seq = "".join(np.random.default_rng(0).choice(list("ACGT"), size=3000))
+    windowed = dv.load_model(folder, device="cpu")
+    whole = dv.load_model(folder, device="cpu", max_tokens=4096)  # BPE windows hold max_tokens - 2 nt
+    assert len(windowed.encode(seq).input_ids) > 1 and len(whole.encode(seq).input_ids) == 1
+    assert whole.encode(seq).attention_mask.sum() > 512  # past the published positions: ALiBi extrapolates
+    a, b = dv.cls_attention(windowed, seq), dv.cls_attention(whole, seq)
+    assert a.values.shape == b.values.shape == (1, 3000)
+    assert not np.allclose(a.values, b.values)  # one context vs stitched windows
+    assert whole.predict(seq).shape == (1, 2)
+    with pytest.raises(ValueError, match="max_tokens 600: .* 512 position embeddings"):
+        dv.load_model(checkpoints.dnabert1(tmp_path / "d1", k=3), max_tokens=600)
+
+
+def test_save_and_reload_keeps_the_published_layout(tmp_path):
+    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
+    m.save_pretrained(tmp_path / "again")
+    config = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert config["auto_map"]["AutoModelForSequenceClassification"] == "bert_layers.BertForSequenceClassification"
+    again = dv.load_model(tmp_path / "again", device="cpu")
+    checkpoints.assert_same_weights(m, again)
+    np.testing.assert_allclose(m.predict(SEQS), again.predict(SEQS), rtol=1e-6)
+
+
+def test_integrated_gradients_through_bpe_embeddings(tmp_path):
+    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
+    s = dv.attribute(m, SEQS, method="integrated_gradients", target=1, n_steps=64, output="logit")
+    enc = m.encode(SEQS)
+    base = torch.where(torch.as_tensor(enc.spans[..., 0] >= 0), m.tokenizer.pad_id, torch.as_tensor(enc.input_ids))
+    with torch.no_grad():
+        gap = (m.model(**m.inputs(enc, np.arange(3))).logits[:, 1]
+               - m.model(input_ids=base, attention_mask=torch.as_tensor(enc.attention_mask)).logits[:, 1])
+    # completeness: the nucleotide scores (token attributions spread over their spans) add up to f(x) - f(baseline)
+    np.testing.assert_allclose(np.nansum(s.values, axis=1), gap.numpy(), atol=2e-3 * float(gap.abs().max()) + 1e-5)
+    assert np.isnan(s.values[1, len(SEQS[1]):]).all() and not np.isnan(s.values[1, : len(SEQS[1])]).any()
+
+
+def _write(folder, name, text):
+    (folder / name).write_text(text)
+
+
+def test_bad_folders_are_named_before_any_computation(tmp_path):
+    folder = checkpoints.dnabert2(tmp_path / "d2", weights="bin")
+    good = (folder / "pytorch_model.bin").read_bytes()
+    (folder / "pytorch_model.bin").unlink()
+    with pytest.raises(FileNotFoundError, match=r"d2 has no weights file .*found config.json"):
+        dv.load_model(folder)
+    (folder / "pytorch_model.bin").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match=r"pytorch_model.bin: weights file is unreadable or corrupt"):
+        dv.load_model(folder)
+    state = torch.load(_restore(folder, good), weights_only=True)
+    config = json.loads((folder / "config.json").read_text())
+    _write(folder, "config.json", json.dumps({**config, "vocab_size": 5000}))
+    with pytest.raises(ValueError, match=r"config.json: vocab_size 5000 but .*tokenizer.json has 4096 tokens"):
+        dv.load_model(folder)
+    _write(folder, "config.json", json.dumps(config))
+    torch.save({**state, "bert.encoder.layer.0.attention.self.query.weight": torch.zeros(32, 32)}, folder / "pytorch_model.bin")
+    with pytest.raises(ValueError, match=r"pytorch_model.bin: 1 weights DNABERT-2 \(classifier\) does not have, e\.g\. "
+                                         r"\['bert.encoder.layer.0.attention.self.query.weight'\]"):
+        dv.load_model(folder)
+    torch.save({k: v for k, v in state.items() if ".mlp.wo." not in k}, folder / "pytorch_model.bin")
+    with pytest.raises(ValueError, match=r"pytorch_model.bin: lacks 4 DNABERT-2 \(classifier\) parameters"):
+        dv.load_model(folder)
+    _restore(folder, good)
+    _write(folder, "config.json", json.dumps({**config, "intermediate_size": 48}))
+    with pytest.raises(ValueError, match=r"shapes disagree with config.json: .*gated_layers.weight \(128, 32\) "
+                                         r"\(config.json: \(96, 32\)\)"):
+        dv.load_model(folder)
+    _write(folder, "config.json", json.dumps({**config, "num_labels": 3}))
+    with pytest.raises(ValueError, match="classifier has 2 classes but config.json says 3"):
+        dv.load_model(folder)
+
+
+def _restore(folder, good: bytes):
+    path = folder / "pytorch_model.bin"
+    path.write_bytes(good)
+    return path
+
+
+def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data):
+    seqs, labels = demo_data.sequences("train")[:2000], demo_data.labels("train")[:2000]
+    m = dv.train_classifier(seqs, labels, architecture="dnabert2", epochs=3, progress=False, device="cpu")
+    assert type(m.model).__name__ == "DnaBert2ForSequenceClassification" and m.tokenizer.scheme == "bpe"
+    assert len(m.tokenizer.vocab) == 4096
+    held, y = demo_data.sequences("heldout")[:300], demo_data.labels("heldout")[:300]
+    assert (m.predict(held).argmax(1) == y).mean() > 0.7
+    with pytest.raises(ValueError, match="architecture must be 'dnabert' or 'dnabert2'"):
+        dv.build_classifier(architecture="dnabert3")
+
+
+def test_embedded_dnabert2_model(demo_data):
+    m = dv.load_model("dnabert2-demo", device="cpu")
+    assert type(m.model).__name__ == "DnaBert2ForSequenceClassification" and m.tokenizer.scheme == "bpe"
+    recorded = json.loads((dv.model.EMBEDDED["dnabert2-demo"] / "training.json").read_text())
+    held, y = demo_data.sequences("heldout"), demo_data.labels("heldout")
+    assert (m.predict(held).argmax(1) == y).mean() == pytest.approx(recorded["heldout_accuracy"], abs=1e-3)
