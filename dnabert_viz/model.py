@@ -178,7 +178,8 @@ class DnaModel:
         """Run the model with eager attention (the only one that returns weights) inside the block."""
         if not self.returns_attention:
             raise NotImplementedError(
-                f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention weights; "
+                f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention weights "
+                "(they stay inside its attention modules); "
                 "use attribution (dv.attribute) or dv.ism instead"
             )
         previous = self.model.config._attn_implementation

@@ -20,7 +20,7 @@ from dnabert_viz.model import EMBEDDED
 
 SETTINGS = {
     "dnabert": dict(k=6, hidden_size=64, num_layers=2, num_heads=4, epochs=4, batch_size=32, learning_rate=1e-3, seed=0),
-    "dnabert2": dict(hidden_size=64, num_layers=2, num_heads=4, epochs=4, batch_size=32, learning_rate=1e-3, seed=0),
+    "dnabert2": dict(hidden_size=64, num_layers=2, num_heads=4, epochs=6, batch_size=32, learning_rate=1e-3, seed=0),
 }
 OUT = {"dnabert": EMBEDDED["demo"], "dnabert2": EMBEDDED["dnabert2-demo"]}
 THREADS = {"dnabert": 2, "dnabert2": 1}
