@@ -39,6 +39,14 @@ def test_published_layout_loads_natively(tmp_path, head, weights):
     assert m.embed(SEQS).shape == (3, 32)
 
 
+def test_the_folders_own_code_never_runs(tmp_path):
+    folder = checkpoints.dnabert2(tmp_path / "d2")
+    for name in ("bert_layers.py", "configuration_bert.py"):
+        (folder / name).write_text('raise RuntimeError("the checkpoint\'s own code ran")\n')
+    m = dv.load_model(folder, device="cpu", trust_remote_code=True)
+    assert type(m.model).__module__ == "dnabert_viz.architectures.dnabert2"
+
+
 def test_fast_path_equals_attention_path_and_padding_changes_nothing(tmp_path):
     m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
     enc = m.encode(SEQS)
