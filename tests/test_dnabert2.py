@@ -25,10 +25,10 @@ def test_alibi_slopes_for_powers_of_two_and_the_rest():
 
 @pytest.mark.parametrize("head", ["classifier", "mlm", "encoder"])
 @pytest.mark.parametrize("weights", ["safetensors", "bin"])
-def test_published_layout_loads_natively(tmp_path, head, weights):
+def test_published_layout_loads_natively(tmp_path, head, weights, device):
     folder = checkpoints.dnabert2(tmp_path / "d2", head=head, weights=weights)
     assert "auto_map" in json.loads((folder / "config.json").read_text())
-    m = dv.load_model(folder, device="cpu")  # no trust_remote_code
+    m = dv.load_model(folder, device=device)  # no trust_remote_code
     assert m.returns_attention and m.is_classifier == (head == "classifier") and m.max_tokens == 512
     assert dv.load_model(folder, device="cpu", trust_remote_code=True).model.state_dict().keys() == m.model.state_dict().keys()
     s = dv.cls_attention(m, SEQS)
@@ -47,8 +47,8 @@ def test_the_folders_own_code_never_runs(tmp_path):
     assert type(m.model).__module__ == "dnabert_viz.architectures.dnabert2"
 
 
-def test_fast_path_equals_attention_path_and_padding_changes_nothing(tmp_path):
-    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
+def test_fast_path_equals_attention_path_and_padding_changes_nothing(tmp_path, device):
+    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device=device)
     enc = m.encode(SEQS)
     inputs = m.inputs(enc, np.arange(3))
     with torch.no_grad():
@@ -85,14 +85,14 @@ def test_save_and_reload_keeps_the_published_layout(tmp_path):
     np.testing.assert_allclose(m.predict(SEQS), again.predict(SEQS), rtol=1e-6)
 
 
-def test_integrated_gradients_through_bpe_embeddings(tmp_path):
-    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
+def test_integrated_gradients_through_bpe_embeddings(tmp_path, device):
+    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device=device)
     s = dv.attribute(m, SEQS, method="integrated_gradients", target=1, n_steps=64, output="logit")
     enc = m.encode(SEQS)
-    base = torch.where(torch.as_tensor(enc.spans[..., 0] >= 0), m.tokenizer.pad_id, torch.as_tensor(enc.input_ids))
+    inputs = m.inputs(enc, np.arange(3))
+    base = torch.where(torch.as_tensor(enc.real, device=m.device), m.tokenizer.pad_id, inputs["input_ids"])
     with torch.no_grad():
-        gap = (m.model(**m.inputs(enc, np.arange(3))).logits[:, 1]
-               - m.model(input_ids=base, attention_mask=torch.as_tensor(enc.attention_mask)).logits[:, 1])
+        gap = (m.model(**inputs).logits[:, 1] - m.model(base, inputs["attention_mask"]).logits[:, 1]).cpu()
     # completeness: the nucleotide scores (token attributions spread over their spans) add up to f(x) - f(baseline)
     np.testing.assert_allclose(np.nansum(s.values, axis=1), gap.numpy(), atol=2e-3 * float(gap.abs().max()) + 1e-5)
     assert np.isnan(s.values[1, len(SEQS[1]):]).all() and not np.isnan(s.values[1, : len(SEQS[1])]).any()
