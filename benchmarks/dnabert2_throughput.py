@@ -35,14 +35,22 @@ def main() -> None:
     attention_peak = peak_rss_mb()
     _, forward_s = timed(m.predict, seqs, batch_size=32)
     forward_cpu = time.process_time() - cpu
-    print(f"model: {n_params / 1e6:.1f} M parameters, {torch.get_num_threads()} threads; "
-          f"sequences: {n} x 500 nt, {tokens / n:.1f} tokens each on average")
-    print(f"forward (predict, sdpa): {forward_s:.1f} s wall = {n / forward_s:.2f} seq/s; "
-          f"{forward_cpu:.1f} s CPU = {n / forward_cpu:.2f} seq/s per CPU-second")
-    print(f"cls_attention (eager, weights read): {attention_s:.1f} s wall = {n / attention_s:.2f} seq/s; "
-          f"{attention_cpu:.1f} s CPU = {n / attention_cpu:.2f} seq/s per CPU-second")
-    print(f"peak RSS: before scoring {base:.0f} MB, after cls_attention {attention_peak:.0f} MB "
-          f"(+{attention_peak - base:.0f} MB), at the end {peak_rss_mb():.0f} MB")
+    print(
+        f"model: {n_params / 1e6:.1f} M parameters, {torch.get_num_threads()} threads; "
+        f"sequences: {n} x 500 nt, {tokens / n:.1f} tokens each on average"
+    )
+    print(
+        f"forward (predict, sdpa): {forward_s:.1f} s wall = {n / forward_s:.2f} seq/s; "
+        f"{forward_cpu:.1f} s CPU = {n / forward_cpu:.2f} seq/s per CPU-second"
+    )
+    print(
+        f"cls_attention (eager, weights read): {attention_s:.1f} s wall = {n / attention_s:.2f} seq/s; "
+        f"{attention_cpu:.1f} s CPU = {n / attention_cpu:.2f} seq/s per CPU-second"
+    )
+    print(
+        f"peak RSS: before scoring {base:.0f} MB, after cls_attention {attention_peak:.0f} MB "
+        f"(+{attention_peak - base:.0f} MB), at the end {peak_rss_mb():.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -155,7 +155,8 @@ def train_classifier(
         raise ValueError("labels must be non-negative integers (class indices)")
     n_labels = max(2, int(labels.max()) + 1)
     dm = build_classifier(
-        k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device), architecture=architecture
+        k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device),
+        architecture=architecture,
     )
     enc = dm.encode(sequences)
     if len(enc.input_ids) != len(sequences):

@@ -100,8 +100,8 @@ class DnaModel:
         if max_tokens is not None:
             if max_tokens > self.max_tokens and getattr(cfg, "alibi_starting_size", None) is None:
                 raise ValueError(
-                    f"max_tokens {max_tokens}: {name} has {self.max_tokens} position embeddings and cannot take more "
-                    "tokens (only ALiBi models such as DNABERT-2 extrapolate)"
+                    f"max_tokens {max_tokens}: {name} has {self.max_tokens} position embeddings and cannot "
+                    "take more tokens (only ALiBi models such as DNABERT-2 extrapolate)"
                 )
             self.max_tokens = int(max_tokens)
         self.returns_attention = returns_attention
@@ -390,7 +390,8 @@ def load_model(
     weights = _check_weights(folder)
     name = str(path) if path else "demo"
     if is_dnabert2(config):  # the one dispatch to a native architecture; the checkpoint's own code never runs
-        return _ready(load_dnabert2(folder, config, tokenizer, weights), tokenizer, name, device, max_tokens=max_tokens)
+        model = load_dnabert2(folder, config, tokenizer, weights)
+        return _ready(model, tokenizer, name, device, max_tokens=max_tokens)
     remote = _remote_code_kind(config)
     if remote and not trust_remote_code:
         raise ValueError(

@@ -19,8 +19,10 @@ import dnabert_viz as dv
 from dnabert_viz.model import EMBEDDED
 
 SETTINGS = {
-    "dnabert": dict(k=6, hidden_size=64, num_layers=2, num_heads=4, epochs=4, batch_size=32, learning_rate=1e-3, seed=0),
-    "dnabert2": dict(hidden_size=64, num_layers=2, num_heads=4, epochs=6, batch_size=32, learning_rate=1e-3, seed=0),
+    "dnabert": dict(k=6, hidden_size=64, num_layers=2, num_heads=4, epochs=4, batch_size=32,
+                    learning_rate=1e-3, seed=0),
+    "dnabert2": dict(hidden_size=64, num_layers=2, num_heads=4, epochs=6, batch_size=32,
+                     learning_rate=1e-3, seed=0),
 }
 OUT = {"dnabert": EMBEDDED["demo"], "dnabert2": EMBEDDED["dnabert2-demo"]}
 THREADS = {"dnabert": 2, "dnabert2": 1}
@@ -44,8 +46,8 @@ def main() -> None:
     accuracy = float((model.predict(data.sequences("heldout")).argmax(1) == data.labels("heldout")).mean())
     model.save_pretrained(out)
     summary = {
-        "heldout_accuracy": round(accuracy, 4), "train_seconds": round(seconds, 1), "threads": torch.get_num_threads(),
-        "architecture": args.architecture, **settings,
+        "heldout_accuracy": round(accuracy, 4), "train_seconds": round(seconds, 1),
+        "threads": torch.get_num_threads(), "architecture": args.architecture, **settings,
     }
     (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))

@@ -75,8 +75,10 @@ def nucleotide_transformer(folder: Path, head: str = "mlm", max_positions: int =
     return _save(cls(EsmConfig(**config)), config, folder, "safetensors")
 
 
-def dnabert2(folder: Path, head: str = "classifier", weights: str = "safetensors", seed: int = 0, **sizes) -> Path:
-    """DNABERT-2 layout: published config.json (auto_map to bert_layers, sizes reduced), tokenizer.json, weights.
+def dnabert2(folder: Path, head: str = "classifier", weights: str = "safetensors", seed: int = 0,
+             **sizes) -> Path:
+    """DNABERT-2 layout: published config.json (auto_map to bert_layers, sizes reduced), tokenizer.json,
+    weights.
 
     The weights (random) carry the published parameter names; ``head`` is "classifier", "mlm" or "encoder".
     """
@@ -91,5 +93,6 @@ def dnabert2(folder: Path, head: str = "classifier", weights: str = "safetensors
     if head == "classifier":
         config.update(architectures=["BertForSequenceClassification"], num_labels=2)
     torch.manual_seed(seed)
-    cls = {"classifier": DnaBert2ForSequenceClassification, "mlm": DnaBert2ForMaskedLM, "encoder": DnaBert2Model}[head]
+    cls = {"classifier": DnaBert2ForSequenceClassification, "mlm": DnaBert2ForMaskedLM,
+           "encoder": DnaBert2Model}[head]
     return _save(cls(DnaBert2Config(**config)), config, folder, weights)

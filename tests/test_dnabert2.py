@@ -20,7 +20,9 @@ SEQS = ["ACGTAGCTAGCTAGCATCGATCGACTGACTAGCTAGCTAGCATCGAC", "ACGTTTTTGGGCCCAAAT",
 def test_alibi_slopes_for_powers_of_two_and_the_rest():
     assert alibi_slopes(8) == [2.0**-i for i in range(1, 9)]
     # 12 heads: the 8 slopes of 8, then every other slope of 16 (2^-0.5, 2^-1.5, ...)
-    assert alibi_slopes(12) == pytest.approx([2.0**-i for i in range(1, 9)] + [2.0 ** -(i + 0.5) for i in range(4)])
+    assert alibi_slopes(12) == pytest.approx(
+        [2.0**-i for i in range(1, 9)] + [2.0 ** -(i + 0.5) for i in range(4)]
+    )
 
 
 @pytest.mark.parametrize("head", ["classifier", "mlm", "encoder"])
@@ -30,7 +32,10 @@ def test_published_layout_loads_natively(tmp_path, head, weights, device):
     assert "auto_map" in json.loads((folder / "config.json").read_text())
     m = dv.load_model(folder, device=device)  # no trust_remote_code
     assert m.returns_attention and m.is_classifier == (head == "classifier") and m.max_tokens == 512
-    assert dv.load_model(folder, device="cpu", trust_remote_code=True).model.state_dict().keys() == m.model.state_dict().keys()
+    assert (
+        dv.load_model(folder, device="cpu", trust_remote_code=True).model.state_dict().keys()
+        == m.model.state_dict().keys()
+    )
     s = dv.cls_attention(m, SEQS)
     assert s.values.shape == (3, 63) and np.allclose(np.nansum(s.values**2, axis=1), 1)
     maps = dv.attention_maps(m, SEQS[0])
@@ -79,7 +84,10 @@ def test_save_and_reload_keeps_the_published_layout(tmp_path):
     m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
     m.save_pretrained(tmp_path / "again")
     config = json.loads((tmp_path / "again" / "config.json").read_text())
-    assert config["auto_map"]["AutoModelForSequenceClassification"] == "bert_layers.BertForSequenceClassification"
+    assert (
+        config["auto_map"]["AutoModelForSequenceClassification"]
+        == "bert_layers.BertForSequenceClassification"
+    )
     again = dv.load_model(tmp_path / "again", device="cpu")
     checkpoints.assert_same_weights(m, again)
     np.testing.assert_allclose(m.predict(SEQS), again.predict(SEQS), rtol=1e-6)
@@ -93,9 +101,12 @@ def test_integrated_gradients_through_bpe_embeddings(tmp_path, device):
     base = torch.where(torch.as_tensor(enc.real, device=m.device), m.tokenizer.pad_id, inputs["input_ids"])
     with torch.no_grad():
         gap = (m.model(**inputs).logits[:, 1] - m.model(base, inputs["attention_mask"]).logits[:, 1]).cpu()
-    # completeness: the nucleotide scores (token attributions spread over their spans) add up to f(x) - f(baseline)
-    np.testing.assert_allclose(np.nansum(s.values, axis=1), gap.numpy(), atol=2e-3 * float(gap.abs().max()) + 1e-5)
-    assert np.isnan(s.values[1, len(SEQS[1]):]).all() and not np.isnan(s.values[1, : len(SEQS[1])]).any()
+    # completeness: the nucleotide scores (token attributions spread over their spans)
+    # add up to f(x) - f(baseline)
+    np.testing.assert_allclose(
+        np.nansum(s.values, axis=1), gap.numpy(), atol=2e-3 * float(gap.abs().max()) + 1e-5
+    )
+    assert np.isnan(s.values[1, len(SEQS[1]) :]).all() and not np.isnan(s.values[1, : len(SEQS[1])]).any()
 
 
 def _write(folder, name, text):
@@ -114,20 +125,31 @@ def test_bad_folders_are_named_before_any_computation(tmp_path):
     state = torch.load(_restore(folder, good), weights_only=True)
     config = json.loads((folder / "config.json").read_text())
     _write(folder, "config.json", json.dumps({**config, "vocab_size": 5000}))
-    with pytest.raises(ValueError, match=r"config.json: vocab_size 5000 but .*tokenizer.json has 4096 tokens"):
+    with pytest.raises(
+        ValueError, match=r"config.json: vocab_size 5000 but .*tokenizer.json has 4096 tokens"
+    ):
         dv.load_model(folder)
     _write(folder, "config.json", json.dumps(config))
-    torch.save({**state, "bert.encoder.layer.0.attention.self.query.weight": torch.zeros(32, 32)}, folder / "pytorch_model.bin")
-    with pytest.raises(ValueError, match=r"pytorch_model.bin: 1 weights DNABERT-2 \(classifier\) does not have, e\.g\. "
-                                         r"\['bert.encoder.layer.0.attention.self.query.weight'\]"):
+    torch.save(
+        {**state, "bert.encoder.layer.0.attention.self.query.weight": torch.zeros(32, 32)},
+        folder / "pytorch_model.bin",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"pytorch_model.bin: 1 weights DNABERT-2 \(classifier\) does not have, e\.g\. "
+        r"\['bert.encoder.layer.0.attention.self.query.weight'\]",
+    ):
         dv.load_model(folder)
     torch.save({k: v for k, v in state.items() if ".mlp.wo." not in k}, folder / "pytorch_model.bin")
     with pytest.raises(ValueError, match=r"pytorch_model.bin: lacks 4 DNABERT-2 \(classifier\) parameters"):
         dv.load_model(folder)
     _restore(folder, good)
     _write(folder, "config.json", json.dumps({**config, "intermediate_size": 48}))
-    with pytest.raises(ValueError, match=r"shapes disagree with config.json: .*gated_layers.weight \(128, 32\) "
-                                         r"\(config.json: \(96, 32\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"shapes disagree with config.json: .*gated_layers.weight \(128, 32\) "
+        r"\(config.json: \(96, 32\)\)",
+    ):
         dv.load_model(folder)
     _write(folder, "config.json", json.dumps({**config, "num_labels": 3}))
     with pytest.raises(ValueError, match="classifier has 2 classes but config.json says 3"):

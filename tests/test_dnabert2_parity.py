@@ -24,23 +24,32 @@ import dnabert_viz as dv
 from dnabert_viz.architectures.dnabert2 import alibi_slopes
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dnabert2"
-SIZES = dict(num_hidden_layers=2, hidden_size=48, num_attention_heads=6, intermediate_size=64, alibi_starting_size=16)
+SIZES = dict(
+    num_hidden_layers=2, hidden_size=48, num_attention_heads=6, intermediate_size=64, alibi_starting_size=16
+)
 
-pytestmark = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"{REFERENCE} (the published DNABERT-2 code) is absent")
+pytestmark = pytest.mark.skipif(
+    not REFERENCE.is_dir(), reason=f"{REFERENCE} (the published DNABERT-2 code) is absent"
+)
 
 
 @pytest.fixture(scope="module")
 def published():
-    """The published ``bert_layers`` and ``configuration_bert`` modules, imported as a package from ../shared."""
+    """The published ``bert_layers`` and ``configuration_bert``, imported as a package from ../shared."""
     code = REFERENCE / "remote_code"
-    spec = importlib.util.spec_from_file_location("dnabert2_published", code / "__init__.py",
-                                                  submodule_search_locations=[str(code)])
+    spec = importlib.util.spec_from_file_location(
+        "dnabert2_published", code / "__init__.py", submodule_search_locations=[str(code)]
+    )
     sys.modules["dnabert2_published"] = importlib.util.module_from_spec(spec)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Unable to import Triton": the PyTorch attention path is the one compared
+        warnings.simplefilter(
+            "ignore"
+        )  # "Unable to import Triton": the PyTorch attention path is the one compared
         layers = importlib.import_module("dnabert2_published.bert_layers")
         config = importlib.import_module("dnabert2_published.configuration_bert")
-    assert layers.flash_attn_qkvpacked_func is None, "triton is installed: the published code would not use PyTorch attention"
+    assert layers.flash_attn_qkvpacked_func is None, (
+        "triton is installed: the published code would not use PyTorch attention"
+    )
     return layers, config
 
 
@@ -94,10 +103,13 @@ class _SoftmaxTap:
 
 
 def _published_forward(model, inputs, monkeypatch):
-    """Logits, last hidden state, per-layer softmax probabilities and attention outputs of the published model."""
+    """Logits, last hidden state, per-layer softmax probabilities and attention outputs (published model)."""
     contexts = []
-    hooks = [mod.register_forward_hook(lambda _m, _i, out: contexts.append(out.detach().clone()))
-             for mod in model.modules() if type(mod).__name__ == "BertUnpadSelfAttention"]
+    hooks = [
+        mod.register_forward_hook(lambda _m, _i, out: contexts.append(out.detach().clone()))
+        for mod in model.modules()
+        if type(mod).__name__ == "BertUnpadSelfAttention"
+    ]
     with monkeypatch.context() as mp, torch.no_grad():
         tap = _SoftmaxTap(mp)
         out = model(**inputs)
@@ -124,8 +136,11 @@ def test_logits_hidden_states_and_attention_match_the_published_code(published, 
     torch.testing.assert_close(fast.hidden_states[-1], hidden, atol=1e-5, rtol=0)
 
     values = []
-    hooks = [mod.register_forward_hook(lambda mod, args, out: values.append(_values(mod, args[0])))
-             for mod in m.model.modules() if type(mod).__name__ == "DnaBert2SelfAttention"]
+    hooks = [
+        mod.register_forward_hook(lambda mod, args, out: values.append(_values(mod, args[0])))
+        for mod in m.model.modules()
+        if type(mod).__name__ == "DnaBert2SelfAttention"
+    ]
     with m.attention_readable(), torch.no_grad():
         eager = m.model(**inputs, output_attentions=True)
     for h in hooks:
@@ -139,7 +154,9 @@ def test_logits_hidden_states_and_attention_match_the_published_code(published, 
         torch.testing.assert_close(rows.sum(-1), torch.ones_like(rows.sum(-1)), atol=1e-6, rtol=0)
         assert (weights * ~real_keys).abs().max() == 0  # padding gets no attention
         torch.testing.assert_close(weights.transpose(1, 2)[mask], p.transpose(1, 2)[mask], atol=1e-6, rtol=0)
-        out = (weights @ v).transpose(1, 2).flatten(2)  # (B, T, D): the attention output, before attention.output
+        out = (
+            (weights @ v).transpose(1, 2).flatten(2)
+        )  # (B, T, D): the attention output, before attention.output
         torch.testing.assert_close(out[mask], context, atol=1e-5, rtol=0)
 
 
@@ -163,6 +180,8 @@ def test_attention_maps_of_one_sequence_are_the_published_probabilities(publishe
 def test_alibi_slopes_are_the_published_ones(published, n_heads):
     layers, configuration = published
     keys = json.loads((REFERENCE / "config.json").read_text())
-    keys.update(SIZES, num_attention_heads=n_heads, hidden_size=8 * n_heads, pad_token_id=3, alibi_starting_size=3)
+    keys.update(
+        SIZES, num_attention_heads=n_heads, hidden_size=8 * n_heads, pad_token_id=3, alibi_starting_size=3
+    )
     encoder = layers.BertEncoder(configuration.BertConfig(**keys))
     assert torch.equal(encoder.alibi[0, :, 0, 1], -torch.tensor(alibi_slopes(n_heads), dtype=torch.float32))

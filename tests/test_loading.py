@@ -159,7 +159,8 @@ def test_unsupported_architecture_is_named(tmp_path):
 
 def test_custom_code_without_attention_says_so(tmp_path, device):
     m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3), device=device)
-    no_attention = dv.DnaModel(m.model, m.tokenizer, name="custom-code", device=device, returns_attention=False)
+    no_attention = dv.DnaModel(m.model, m.tokenizer, name="custom-code", device=device,
+                               returns_attention=False)
     with pytest.raises(NotImplementedError, match=r"returns no attention weights .*use attribution \(dv.attribute\) or dv.ism"):
         dv.cls_attention(no_attention, ["ACGTACGTAC"])
     assert dv.attribute(no_attention, ["ACGTACGTAC"], method="saliency").values.shape == (1, 10)

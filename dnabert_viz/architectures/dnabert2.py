@@ -33,7 +33,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import PretrainedConfig, PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutputWithPooling, MaskedLMOutput, SequenceClassifierOutput
+from transformers.modeling_outputs import (
+    BaseModelOutputWithPooling,
+    MaskedLMOutput,
+    SequenceClassifierOutput,
+)
 
 PUBLISHED_AUTO_MAP = {
     "AutoConfig": "configuration_bert.BertConfig",
@@ -72,9 +76,14 @@ class DnaBert2Config(PretrainedConfig):
         **kwargs,
     ):
         if hidden_size % num_attention_heads:
-            raise ValueError(f"hidden_size ({hidden_size}) is not a multiple of num_attention_heads ({num_attention_heads})")
+            raise ValueError(
+                f"hidden_size ({hidden_size}) is not a multiple of "
+                f"num_attention_heads ({num_attention_heads})"
+            )
         if hidden_act != "gelu":
-            raise ValueError(f"hidden_act {hidden_act!r}: DNABERT-2's gated MLP uses exact GELU ('gelu') only")
+            raise ValueError(
+                f"hidden_act {hidden_act!r}: DNABERT-2's gated MLP uses exact GELU ('gelu') only"
+            )
         self.vocab_size = vocab_size
         self.hidden_size = hidden_size
         self.num_hidden_layers = num_hidden_layers
@@ -148,7 +157,9 @@ class DnaBert2Embeddings(nn.Module):
 
     def __init__(self, config: DnaBert2Config):
         super().__init__()
-        self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id)
+        self.word_embeddings = nn.Embedding(
+            config.vocab_size, config.hidden_size, padding_idx=config.pad_token_id
+        )
         self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
@@ -158,7 +169,9 @@ class DnaBert2Embeddings(nn.Module):
         if inputs_embeds is None:
             inputs_embeds = self.word_embeddings(input_ids)
         if token_type_ids is None:
-            token_type_ids = torch.zeros(inputs_embeds.shape[:2], dtype=torch.long, device=inputs_embeds.device)
+            token_type_ids = torch.zeros(
+                inputs_embeds.shape[:2], dtype=torch.long, device=inputs_embeds.device
+            )
         return self.dropout(self.LayerNorm(inputs_embeds + self.token_type_embeddings(token_type_ids)))
 
 
@@ -219,7 +232,10 @@ class DnaBert2Attention(nn.Module):
 
 
 class DnaBert2GatedMLP(nn.Module):
-    """Gated GELU MLP: ``gated_layers`` (D -> 2 I, no bias), GELU(first I) * last I, ``wo``, residual, post-LN."""
+    """Gated GELU MLP: ``gated_layers`` (D -> 2 I, no bias), GELU(first I) x last I, ``wo``, post-LN.
+
+    Shapes (B, T, D) -> (B, T, D).
+    """
 
     def __init__(self, config: DnaBert2Config):
         super().__init__()
@@ -387,7 +403,9 @@ class DnaBert2ForMaskedLM(DnaBert2PreTrainedModel):
         out = self.bert(input_ids, attention_mask, **kwargs)
         logits = self.cls.predictions(out.last_hidden_state)
         loss = None if labels is None else F.cross_entropy(logits.flatten(0, 1), labels.flatten())
-        return MaskedLMOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
+        return MaskedLMOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 class DnaBert2ForSequenceClassification(DnaBert2PreTrainedModel):
@@ -397,7 +415,11 @@ class DnaBert2ForSequenceClassification(DnaBert2PreTrainedModel):
         super().__init__(config)
         self.num_labels = config.num_labels
         self.bert = DnaBert2Model(config)
-        p = config.classifier_dropout if config.classifier_dropout is not None else config.hidden_dropout_prob
+        p = (
+            config.classifier_dropout
+            if config.classifier_dropout is not None
+            else config.hidden_dropout_prob
+        )
         self.dropout = nn.Dropout(p)
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
@@ -405,9 +427,13 @@ class DnaBert2ForSequenceClassification(DnaBert2PreTrainedModel):
     def get_input_embeddings(self) -> nn.Embedding:
         return self.bert.embeddings.word_embeddings
 
-    def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs) -> SequenceClassifierOutput:
+    def forward(
+        self, input_ids=None, attention_mask=None, labels=None, **kwargs
+    ) -> SequenceClassifierOutput:
         """Class logits (B, n_classes); with integer ``labels`` (B,) the cross-entropy loss too."""
         out = self.bert(input_ids, attention_mask, **kwargs)
         logits = self.classifier(self.dropout(out.pooler_output))
         loss = None if labels is None else F.cross_entropy(logits, labels)
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions)
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )

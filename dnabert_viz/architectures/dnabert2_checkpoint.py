@@ -42,7 +42,9 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     named there); here a file that holds something else than a state dict is.
     """
     if path.suffix == ".json":
-        raise ValueError(f"{path}: sharded DNABERT-2 weights are not supported; merge the shards into one file")
+        raise ValueError(
+            f"{path}: sharded DNABERT-2 weights are not supported; merge the shards into one file"
+        )
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
@@ -74,12 +76,18 @@ def _check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
         )
     pad = config.get("pad_token_id", tokenizer.pad_id)
     if pad != tokenizer.pad_id:
-        raise ValueError(f"{folder / 'config.json'}: pad_token_id {pad} but the tokenizer's [PAD] is {tokenizer.pad_id}")
+        raise ValueError(
+            f"{folder / 'config.json'}: pad_token_id {pad} but the tokenizer's [PAD] is {tokenizer.pad_id}"
+        )
     return pad
 
 
 def _model_config(config: dict, weights: Path, head: str, state: dict, pad_id: int) -> DnaBert2Config:
-    keys = {k: v for k, v in config.items() if k not in ("_name_or_path", "architectures", "torch_dtype", "dtype")}
+    keys = {
+        k: v
+        for k, v in config.items()
+        if k not in ("_name_or_path", "architectures", "torch_dtype", "dtype")
+    }
     keys["pad_token_id"] = pad_id
     if head == "classifier" and "classifier.weight" in state:
         n = state["classifier.weight"].shape[0]
@@ -93,7 +101,9 @@ def _model_config(config: dict, weights: Path, head: str, state: dict, pad_id: i
         raise ValueError(f"{weights.parent / 'config.json'}: not a DNABERT-2 config ({err})") from None
 
 
-def load_dnabert2(folder: Path, config: dict, tokenizer: DnaTokenizer, weights: Path) -> DnaBert2PreTrainedModel:
+def load_dnabert2(
+    folder: Path, config: dict, tokenizer: DnaTokenizer, weights: Path
+) -> DnaBert2PreTrainedModel:
     """Build the native DNABERT-2 model of a published-layout folder and load its weights.
 
     Parameters
@@ -138,13 +148,20 @@ def load_dnabert2(folder: Path, config: dict, tokenizer: DnaTokenizer, weights: 
             f"expected the published names (bert_layers.py), e.g. {sorted(expected)[:2]}"
         )
     if missing:
-        raise ValueError(f"{weights}: lacks {len(missing)} DNABERT-2 ({head}) parameters, e.g. {missing[:3]}")
-    wrong = [f"{k} {tuple(state[k].shape)} (config.json: {expected[k]})" for k in expected
-             if k in state and tuple(state[k].shape) != expected[k]]
+        raise ValueError(
+            f"{weights}: lacks {len(missing)} DNABERT-2 ({head}) parameters, e.g. {missing[:3]}"
+        )
+    wrong = [
+        f"{k} {tuple(state[k].shape)} (config.json: {expected[k]})"
+        for k in expected
+        if k in state and tuple(state[k].shape) != expected[k]
+    ]
     if wrong:
         raise ValueError(f"{weights}: shapes disagree with config.json: {', '.join(wrong[:3])}")
     model = build()
-    model.load_state_dict(state, strict=False)  # names and shapes checked above; the tied decoder may be absent
+    model.load_state_dict(
+        state, strict=False
+    )  # names and shapes checked above; the tied decoder may be absent
     return model.eval()
 
 
@@ -174,8 +191,12 @@ def build_dnabert2_classifier(
     keys = json.loads((PUBLISHED_FILES / "config.json").read_text())
     keys = {k: v for k, v in keys.items() if k not in ("_name_or_path", "torch_dtype")}
     keys.update(
-        hidden_size=hidden_size, num_hidden_layers=num_layers, num_attention_heads=num_heads,
-        intermediate_size=4 * hidden_size, num_labels=num_labels, pad_token_id=published_tokenizer().pad_id,
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=num_heads,
+        intermediate_size=4 * hidden_size,
+        num_labels=num_labels,
+        pad_token_id=published_tokenizer().pad_id,
     )
     torch.manual_seed(seed)
     return DnaBert2ForSequenceClassification(DnaBert2Config(**keys))
