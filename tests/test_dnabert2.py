@@ -179,3 +179,14 @@ def test_embedded_dnabert2_model(demo_data):
     recorded = json.loads((dv.model.EMBEDDED["dnabert2-demo"] / "training.json").read_text())
     held, y = demo_data.sequences("heldout"), demo_data.labels("heldout")
     assert (m.predict(held).argmax(1) == y).mean() == pytest.approx(recorded["heldout_accuracy"], abs=1e-3)
+
+
+def test_dnabert_viz_motifs_on_the_embedded_dnabert2_recover_the_planted_ones(demo_data):
+    """[CLS] attention of BPE tokens, projected to nucleotides by spans, feeds DNABERT-viz motif discovery."""
+    m = dv.load_model("dnabert2-demo", device="cpu")
+    pos, neg = demo_data.sequences("heldout", label=1), demo_data.sequences("heldout", label=0)
+    motifs = dv.find_motifs(pos, neg, dv.cls_attention(m, pos), window_size=24, min_len=5, pval_cutoff=0.005,
+                            min_n_motif=3)
+    found = demo_data.recovery(dv.match_jaspar(motifs))
+    assert set(found.planted.dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}  # CTCF, TBP, TP53
+    assert found.spurious.sum() <= 2  # 1 measured
