@@ -123,9 +123,10 @@ class DnaModel:
         """Token ids, attention mask and nucleotide spans of ``seqs``.
 
         Sequences longer than the model's positions are cut into overlapping
-        windows (``window_size`` and ``stride`` in nucleotides); spans stay in
-        full-sequence coordinates and ``Encoding.sequence_index`` says which
-        sequence each row belongs to.
+        windows (``window_size`` and ``stride`` in nucleotides; BPE without
+        them: windows of ``max_tokens`` tokens); spans stay in full-sequence
+        coordinates and ``Encoding.sequence_index`` says which sequence each
+        row belongs to.
 
         Returns
         -------

@@ -270,7 +270,8 @@ class DnaTokenizer:
             positions). Longer sequences are cut into windows.
         window_size, stride : int, optional
             Window length and step in nucleotides; by default the longest
-            window that fits and half of it.
+            window that fits and half of it (BPE: see
+            :meth:`BpeTokenizer._rows`).
 
         Returns
         -------
@@ -279,16 +280,21 @@ class DnaTokenizer:
         seqs = check_sequences(seqs)
         rows, owner = [], []
         for i, seq in enumerate(seqs):
-            for start, end in self._windows(len(seq), max_tokens, window_size, stride):
-                ids, spans = self.tokenize(seq[start:end], offset=start)
-                if max_tokens is not None and len(ids) + self.n_special > max_tokens:
-                    raise ValueError(
-                        f"sequence {i}: window [{start}, {end}) gives {len(ids)} tokens, more than the "
-                        f"model's {max_tokens - self.n_special}; pass a smaller window_size"
-                    )
-                rows.append((ids, spans))
+            for row in self._rows(i, seq, max_tokens, window_size, stride):
+                rows.append(row)
                 owner.append(i)
         return self._pad(rows, np.asarray(owner), seqs)
+
+    def _rows(self, i: int, seq: str, max_tokens, window_size, stride):
+        """Token ids and spans of each window of sequence ``i``, windows planned in nucleotides."""
+        for start, end in self._windows(len(seq), max_tokens, window_size, stride):
+            ids, spans = self.tokenize(seq[start:end], offset=start)
+            if max_tokens is not None and len(ids) + self.n_special > max_tokens:
+                raise ValueError(
+                    f"sequence {i}: window [{start}, {end}) gives {len(ids)} tokens, more than the "
+                    f"model's {max_tokens - self.n_special}; pass a smaller window_size"
+                )
+            yield ids, spans
 
     def _windows(self, length, max_tokens, window_size, stride):
         if max_tokens is None and window_size is None:
@@ -433,6 +439,20 @@ class BpeTokenizer(DnaTokenizer):
 
     def max_nucleotides(self, max_tokens: int) -> int:
         return max_tokens
+
+    def _rows(self, i: int, seq: str, max_tokens, window_size, stride):
+        """Without ``window_size`` and ``stride``: the whole sequence's tokens when they fit, else windows of
+        ``max_tokens`` tokens (special tokens included), half overlapping, cut from the whole
+        sequence's tokens. BPE tokens have no fixed length, so windows planned in nucleotides
+        would have to assume one token per nucleotide and use a fifth of the positions.
+        """
+        if window_size is not None or stride is not None or max_tokens is None:
+            yield from super()._rows(i, seq, max_tokens, window_size, stride)
+            return
+        ids, spans = self.tokenize(seq)
+        width = max_tokens - self.n_special
+        for start, end in plan_windows(len(ids), width, max(1, width // 2)):
+            yield ids[start:end], spans[start:end]
 
     def tokenize(self, seq: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         enc = self._tok.encode(seq, add_special_tokens=False)

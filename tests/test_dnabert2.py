@@ -69,7 +69,7 @@ def test_long_sequences_windows_by_default_or_whole(tmp_path):
     folder = checkpoints.dnabert2(tmp_path / "d2")
     seq = "".join(np.random.default_rng(0).choice(list("ACGT"), size=3000))
     windowed = dv.load_model(folder, device="cpu")
-    whole = dv.load_model(folder, device="cpu", max_tokens=4096)  # BPE windows hold max_tokens - 2 nt
+    whole = dv.load_model(folder, device="cpu", max_tokens=4096)  # up to 4,096 tokens in one row
     assert len(windowed.encode(seq).input_ids) > 1 and len(whole.encode(seq).input_ids) == 1
     assert whole.encode(seq).attention_mask.sum() > 512  # past the published positions: ALiBi extrapolates
     a, b = dv.cls_attention(windowed, seq), dv.cls_attention(whole, seq)

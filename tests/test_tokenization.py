@@ -105,6 +105,22 @@ def test_dnabert2_n_is_one_unk_per_nucleotide():
     assert [tuple(spans[u]) for u in unk] == [(4, 5), (5, 6)]
 
 
+def test_dnabert2_windows_are_cut_from_the_whole_sequences_tokens():
+    tok = load_tokenizer(FIXTURES / "dnabert2")
+    rng = np.random.default_rng(0)
+    short, long = ("".join(rng.choice(list("ACGT"), n)) for n in (2000, 5000))
+    assert len(tok.encode(short, max_tokens=512).input_ids) == 1  # about 440 tokens: fits, never cut
+    whole_ids, whole_spans = tok.tokenize(long)
+    enc = tok.encode(long, max_tokens=512)
+    assert len(enc.input_ids) == 4 and (enc.attention_mask.sum(1) == 512).all()
+    for ids, spans, real in zip(enc.input_ids, enc.spans, enc.real):
+        first = int(np.flatnonzero((whole_spans == spans[real][0]).all(1))[0])  # same tokens as the whole sequence
+        assert (ids[real] == whole_ids[first:first + real.sum()]).all()
+    assert enc.spans[0, 1, 0] == 0 and enc.spans[-1].max() == 5000
+    nt = tok.encode(long, max_tokens=512, window_size=400)  # nucleotide windows when asked for
+    assert len(nt.input_ids) == len(plan_windows(5000, 400, 200))
+
+
 def test_bpe_tokenizer_trained_here(tmp_path):
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
