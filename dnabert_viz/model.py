@@ -249,9 +249,9 @@ class DnaModel:
 
     @classmethod
     def from_pretrained(cls, folder: str | Path | None = None, device: str | torch.device | None = None,
-                        trust_remote_code: bool = False) -> DnaModel:
+                        trust_remote_code: bool = False, max_tokens: int | None = None) -> DnaModel:
         """Load a checkpoint folder (or hub id; None: the embedded demo model): :func:`load_model`."""
-        return load_model(folder, device=device, trust_remote_code=trust_remote_code)
+        return load_model(folder, device=device, trust_remote_code=trust_remote_code, max_tokens=max_tokens)
 
     def save_pretrained(self, folder: str | Path) -> None:
         """Write the checkpoint (safetensors + config) and tokenizer files to ``folder``; :meth:`from_pretrained` reads it."""
