@@ -8,6 +8,8 @@ PIP := $(PY) -m pip -q
 
 # Browser tests and figure export (kaleido) use Debian's chromium; it is installed here when missing.
 CHROMIUM := /usr/bin/chromium
+# The genome tests read pyfaidx's example data (40 kb of human chr17, bgzip-compressed mRNAs) from Debian.
+GENOME := /usr/share/doc/python-pyfaidx-examples/examples/chr17.hg19.part.fa
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test lab clean
@@ -28,10 +30,14 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq --no-install-recommends chromium
 
+$(GENOME):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq --no-install-recommends python-pyfaidx-examples
+
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) $(GENOME)
 	$(PY) -m pytest
 
 clean:

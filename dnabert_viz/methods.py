@@ -26,8 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import engines
 from .attention import cls_attention
 from .attribution import attribute, ism
+from .intervals import split_input
 from .model import DnaModel
 from .scores import Scores
 from .sequences import check_sequences
@@ -103,15 +105,18 @@ def get_method(name: str) -> Method:
 
 
 def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int = 1, batch_size: int | None = None,
-          progress: bool | None = None, out: str | Path | None = None, **options) -> Scores:
+          progress: bool | None = None, out: str | Path | None = None, engine="local", resume: bool = False,
+          **options) -> Scores:
     """Per-nucleotide scores of ``sequences`` by any registered method.
 
     Parameters
     ----------
     m : DnaModel
         The model.
-    sequences : str or list of str
-        Sequences.
+    sequences : str, list of str or pandas.DataFrame
+        Sequences, or a table with a ``sequence`` column; the coordinates of a
+        :func:`dnabert_viz.read_intervals` table (``chrom``, ``start``, ``end``,
+        ``strand``) go into the Scores' ``extra``.
     method : str
         A registered method (:func:`method_names`) or alias.
     target : int
@@ -122,7 +127,15 @@ def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int 
         Show a progress bar; None (default): in Jupyter and on a terminal only
         (:func:`dnabert_viz.runtime.show_progress`).
     out : str or Path, optional
-        Also save the Scores there (``.npz``, written atomically).
+        Also save the Scores there: ``.npz`` (written atomically at the end),
+        or a ``.zarr`` store written a chunk of rows at a time as they are
+        computed (:mod:`dnabert_viz.engines`); a store comes back opened lazily.
+    engine : {"local", "ray"} or dnabert_viz.engines.Local / Ray
+        Where a store's chunks are computed: this process, or Ray Data actors
+        (``Ray(workers=8, gpus_per_worker=1, address="auto")``; needs ``out=*.zarr``).
+    resume : bool
+        Continue the unfinished store at ``out`` (a finished chunk is never
+        recomputed); without it an existing store is an error.
     **options
         The method's options (``get_method(method).options`` lists them with
         their defaults), e.g. ``layer`` for ``cls_attention``, ``n_steps``
@@ -144,9 +157,15 @@ def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int 
     if unknown:
         takes = ", ".join(spec.options) or "no options"
         raise ValueError(f"scoring method {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
-    scores = spec.function(m, check_sequences(sequences), target=target,
-                           batch_size=spec.batch_size if batch_size is None else batch_size, progress=progress,
-                           **{**spec.options, **options})
+    sequences, coordinates = split_input(sequences)
+    sequences = check_sequences(sequences)
+    kwargs = {"target": target, "batch_size": spec.batch_size if batch_size is None else batch_size,
+              **spec.options, **options}
+    engine = engines.resolve(engine)
+    if engines.is_store(out) or not isinstance(engine, engines.Local):
+        return engines.run(engine, spec, m, sequences, coordinates, kwargs, out, resume, progress)
+    scores = spec.function(m, sequences, progress=progress, **kwargs)
+    scores.extra.update(coordinates or {})
     if out is not None:
         scores.save(out)
     return scores

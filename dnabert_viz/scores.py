@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +83,7 @@ class Scores:
         The one scores-vs-sequences check of the workbench (motif discovery,
         views); the message names ``name``, the first differing index and both counts.
         """
-        if self.sequences == list(sequences):
+        if len(self.sequences) == len(sequences) and all(a == b for a, b in zip(self.sequences, sequences)):
             return
         bad = next((i for i, (a, b) in enumerate(zip(self.sequences, sequences)) if a != b),
                    min(len(self), len(sequences)))
@@ -93,6 +94,20 @@ class Scores:
     def identity(self) -> SequenceIdentity:
         """What identifies the scored sequences: their digest, count, source file and names."""
         return SequenceIdentity.of(self.sequences, self.source, self.names)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """The values a block of rows at a time, (rows, L) each: one block here, a chunk each for a store."""
+        yield self.values
+
+    @classmethod
+    def open(cls, path: str | Path) -> Scores:
+        """Open a Zarr store written by ``dv.score(..., out="scores.zarr")`` lazily (values stay on disk).
+
+        See :class:`dnabert_viz.engines.store.StoredScores` for what is loaded.
+        """
+        from .engines.store import StoredScores
+
+        return StoredScores(path)
 
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never half-written."""

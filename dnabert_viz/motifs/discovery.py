@@ -34,7 +34,7 @@ def score_matrix(seqs: list[str], scores: Scores | np.ndarray | Sequence, name: 
     """
     if isinstance(scores, Scores):
         scores.check_sequences(seqs, name)
-        rows = [scores[i] for i in range(len(seqs))]
+        rows = (row for block in scores.blocks() for row in block)  # a store is read a chunk at a time
     else:
         rows = list(scores)
         if len(rows) != len(seqs):

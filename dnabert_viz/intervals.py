@@ -1,0 +1,351 @@
+"""Sequences from a genome: peaks (BED, narrowPeak, a DataFrame) -> fixed windows, with their coordinates.
+
+:func:`read_intervals` reads intervals, centres a window of ``width`` on each
+(the narrowPeak summit, or the middle) and fetches it from an indexed FASTA
+through pyfaidx (plain or bgzip-compressed; the ``.fai`` index is built
+when missing). The returned table carries ``chrom``, ``start``, ``end``
+(0-based, end exclusive, of the window), ``strand`` and ``sequence``;
+:func:`dnabert_viz.score` copies the coordinates into ``Scores.extra``, so
+motif instances found in those scores map back onto the genome
+(:func:`genome_instances`, :func:`write_bed`).
+
+Bad input
+---------
+A malformed file (a column-name header, a field that is not a number, a
+changing number of columns, more than BED's 12 columns, a narrowPeak
+without its 10, start after end, a strand other than ``+ - .``) is an
+error naming the file and line. Comment lines (``#``), ``track`` and
+``browser`` lines are skipped as BED allows. Intervals the genome cannot
+serve (an unknown chromosome, a window past the chromosome's end, a window
+with more than ``max_n`` N) are an error naming the line with
+``errors="raise"`` (the default); with ``errors="skip"`` they are left
+out, counted in a warning and listed in ``table.attrs["skipped"]``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .sequences import check_sequences, reverse_complement
+
+COORDINATES = ("chrom", "start", "end", "strand")
+NARROWPEAK_FIELDS = 10
+BED_MAX_FIELDS = 12
+
+
+@dataclass
+class _Row:
+    where: str  # "file, line N" or "row N"
+    chrom: str
+    start: int
+    end: int
+    name: str
+    strand: str
+    summit: int  # offset from start; -1 when none
+
+
+def _int(value: str, what: str, where: str, first: bool) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        hint = " (a column-name header? comment it out with '#')" if first else ""
+        raise ValueError(f"{where}: {what} {value!r} is not an integer{hint}") from None
+
+
+def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
+    """Rows of a BED (3 to 12 columns, the same on every line) or narrowPeak (10 columns) file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    rows, n_fields = [], None
+    kind = "narrowPeak" if narrowpeak else "BED"
+    with open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip() or line.startswith(("#", "track", "browser")):
+                continue
+            where = f"{path}, line {number}"
+            fields = line.rstrip("\r\n").split("\t")
+            if narrowpeak and len(fields) != NARROWPEAK_FIELDS:
+                raise ValueError(f"{where}: {len(fields)} tab-separated fields; narrowPeak has {NARROWPEAK_FIELDS}")
+            if not 3 <= len(fields) <= BED_MAX_FIELDS:
+                raise ValueError(f"{where}: {len(fields)} tab-separated fields; BED has 3 to {BED_MAX_FIELDS} "
+                                 "(chrom, start, end, name, score, strand, ...)")
+            if n_fields is not None and len(fields) != n_fields:
+                raise ValueError(f"{where}: {len(fields)} fields where the lines above have {n_fields}")
+            start = _int(fields[1], "start", where, not rows)
+            end = _int(fields[2], "end", where, not rows)
+            strand = fields[5] if len(fields) > 5 else "."
+            summit = _int(fields[9], "summit offset", where, False) if narrowpeak else -1
+            if start < 0 or end <= start:
+                raise ValueError(f"{where}: start {start} and end {end}: need 0 <= start < end")
+            if strand not in ("+", "-", "."):
+                raise ValueError(f"{where}: strand {strand!r} (column 6) must be +, - or .")
+            if summit < -1 or summit >= end - start:
+                raise ValueError(f"{where}: summit offset {summit} (column 10) is outside the peak's "
+                                 f"{end - start} nt (-1 means no summit)")
+            name = fields[3] if len(fields) > 3 else ""
+            rows.append(_Row(where, fields[0], start, end, name, strand, summit))
+            n_fields = len(fields)
+    if not rows:
+        raise ValueError(f"{path}: no intervals (every line is empty or a comment)")
+    return rows
+
+
+def _frame_rows(frame: pd.DataFrame) -> list[_Row]:
+    """Rows of a DataFrame with ``chrom``, ``start``, ``end`` (and optionally ``name``, ``strand``, ``summit``)."""
+    missing = [c for c in ("chrom", "start", "end") if c not in frame]
+    if missing:
+        raise ValueError(f"the intervals table has no {', '.join(missing)} column(s) (it needs chrom, start, end)")
+    rows = []
+    for i, rec in enumerate(frame.to_dict("records")):
+        where = f"row {i}"
+        start, end = _int(str(rec["start"]), "start", where, False), _int(str(rec["end"]), "end", where, False)
+        strand, summit = str(rec.get("strand", ".")), _int(str(rec.get("summit", -1)), "summit", where, False)
+        if start < 0 or end <= start or strand not in ("+", "-", ".") or not -1 <= summit < end - start:
+            raise ValueError(f"{where}: start {start}, end {end}, strand {strand!r}, summit {summit}: "
+                             "need 0 <= start < end, strand + - or ., -1 <= summit < end - start")
+        rows.append(_Row(where, str(rec["chrom"]), start, end, str(rec.get("name", "")), strand, summit))
+    if not rows:
+        raise ValueError("the intervals table is empty")
+    return rows
+
+
+def open_genome(path: str | Path):
+    """Open an indexed FASTA (plain or bgzip) with pyfaidx, building the ``.fai`` (and ``.gzi``) when missing.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Plain gzip (not bgzip), a file that cannot be indexed, or an index that
+        cannot be written next to it; each message says what to do.
+    """
+    import pyfaidx
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such genome file")
+    try:
+        return pyfaidx.Fasta(str(path), as_raw=True, sequence_always_upper=True)
+    except pyfaidx.UnsupportedCompressionFormat:
+        raise ValueError(f"{path}: compressed with gzip, not bgzip; random access needs bgzip "
+                         f"(gunzip {path.name}; bgzip {path.name.removesuffix('.gz')})") from None
+    except PermissionError:
+        raise ValueError(f"{path}: has no index and its folder is not writable; index it where you can write "
+                         f"(samtools faidx {path.name}) or copy it") from None
+    except pyfaidx.FastaIndexingError as err:
+        raise ValueError(f"{path}: cannot be indexed as FASTA ({err})") from None
+
+
+def _window(row: _Row, width: int | None, center: str) -> tuple[int, int]:
+    if width is None:
+        return row.start, row.end
+    if center == "summit" and row.summit >= 0:
+        mid = row.start + row.summit
+    else:
+        mid = (row.start + row.end) // 2
+    start = mid - width // 2
+    return start, start + width
+
+
+def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width: int | None = 200,
+                   center: str = "summit", max_n: float = 0.1, errors: str = "raise",
+                   format: str | None = None) -> pd.DataFrame:
+    """Genome windows of the intervals in a BED / narrowPeak file or a DataFrame.
+
+    Parameters
+    ----------
+    source : str, Path or pandas.DataFrame
+        A BED file (3 to 12 tab-separated columns), a narrowPeak file (10
+        columns; ``.narrowPeak`` or ``format="narrowPeak"``), or a table with
+        ``chrom``, ``start``, ``end`` and optionally ``name``, ``strand``,
+        ``summit`` (offset from start).
+    genome : str or Path
+        FASTA, plain or bgzip-compressed; indexed on first use (``.fai``).
+    width : int or None
+        Window length in nucleotides, centred on each interval; None keeps
+        the intervals as they are.
+    center : {"summit", "middle"}
+        Centre windows on the narrowPeak summit (column 10; intervals without
+        one, summit -1 or a plain BED, use the middle) or on the middle.
+    max_n : float
+        Largest fraction of N in a window.
+    errors : {"raise", "skip"}
+        What to do with an interval the genome cannot serve (unknown
+        chromosome, off the chromosome's end, too many N): raise, naming the
+        line, or skip it, count it in a warning and list it in
+        ``attrs["skipped"]``.
+    format : {"bed", "narrowPeak"}, optional
+        File format; by default narrowPeak for names ending ``.narrowPeak``
+        (case-insensitive, optionally ``.gz``-less), BED otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per window, in input order: ``chrom``, ``start``, ``end``
+        (0-based, end exclusive), ``name``, ``strand``, ``sequence``
+        (reverse-complemented for ``-`` intervals), ``source`` (file and line,
+        or row). ``attrs["skipped"]`` lists what was skipped, with the reason.
+    """
+    if center not in ("summit", "middle"):
+        raise ValueError(f"center must be 'summit' or 'middle', not {center!r}")
+    if errors not in ("raise", "skip"):
+        raise ValueError(f"errors must be 'raise' or 'skip', not {errors!r}")
+    if width is not None and width < 1:
+        raise ValueError(f"width must be a positive number of nucleotides, not {width}")
+    if isinstance(source, pd.DataFrame):
+        rows = _frame_rows(source)
+    else:
+        path = Path(source)
+        fmt = format or ("narrowPeak" if path.name.lower().endswith(".narrowpeak") else "bed")
+        if fmt not in ("bed", "narrowPeak"):
+            raise ValueError(f"format must be 'bed' or 'narrowPeak', not {format!r}")
+        rows = _parse_bed(path, fmt == "narrowPeak")
+    fasta = open_genome(genome)
+    kept, skipped = [], []
+    try:
+        for row in rows:
+            start, end = _window(row, width, center)
+            problem = _check_window(fasta, genome, row, start, end)
+            sequence = None
+            if problem is None:
+                sequence = fasta[row.chrom][start:end]
+                if len(sequence) != end - start:
+                    raise ValueError(f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
+                                     f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
+                                     "(delete the .fai to rebuild it)")
+                n_fraction = sequence.count("N") / len(sequence)
+                if n_fraction > max_n:
+                    problem = f"{n_fraction:.0%} of the window {row.chrom}:{start}-{end} is N (max_n={max_n})"
+            if problem is not None:
+                if errors == "raise":
+                    raise ValueError(f"{row.where}: {problem} (errors='skip' leaves such intervals out)")
+                skipped.append({"source": row.where, "chrom": row.chrom, "start": row.start, "end": row.end,
+                                "reason": problem})
+                continue
+            if row.strand == "-":
+                sequence = reverse_complement(sequence)
+            kept.append({"chrom": row.chrom, "start": start, "end": end, "name": row.name, "strand": row.strand,
+                         "sequence": sequence, "source": row.where})
+    finally:
+        fasta.close()
+    if not kept:
+        raise ValueError(f"no interval could be read from {genome}: all {len(rows)} skipped "
+                         f"(first: {skipped[0]['source']}: {skipped[0]['reason']})")
+    table = pd.DataFrame(kept)
+    table["sequence"] = check_sequences(table["sequence"].tolist(), labels=table["source"].tolist())
+    table.attrs["skipped"] = pd.DataFrame(skipped, columns=["source", "chrom", "start", "end", "reason"])
+    if skipped:
+        warnings.warn(f"skipped {len(skipped)} of {len(rows)} intervals ({_reason_counts(skipped)}); "
+                      f"first: {skipped[0]['source']}; the list is in .attrs['skipped']", stacklevel=2)
+    return table
+
+
+def _reason_counts(skipped: list[dict]) -> str:
+    kinds = pd.Series([_reason_kind(s["reason"]) for s in skipped]).value_counts()
+    return ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+
+
+def _reason_kind(reason: str) -> str:
+    if reason.startswith("unknown chromosome"):
+        return "on unknown chromosomes"
+    if "past the end" in reason or "before the start" in reason:
+        return "off the chromosome end"
+    return "N-rich"
+
+
+def _check_window(fasta, genome, row: _Row, start: int, end: int) -> str | None:
+    """Why the window cannot be fetched (unknown chromosome, off an end), or None."""
+    if row.chrom not in fasta:
+        names = list(fasta.keys())
+        return (f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} "
+                f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})")
+    length = len(fasta[row.chrom])
+    if start < 0:
+        return f"the window {row.chrom}:{start}-{end} starts before the start of {row.chrom}"
+    if end > length:
+        return f"the window {row.chrom}:{start}-{end} runs past the end of {row.chrom} ({length} nt)"
+    return None
+
+
+def split_input(sequences) -> tuple[object, dict[str, np.ndarray] | None]:
+    """Sequences and, for a table from :func:`read_intervals`, their coordinates as ``Scores.extra`` arrays.
+
+    Returns
+    -------
+    sequences : str, list of str or the table's ``sequence`` column as a list
+    coordinates : dict of str to numpy.ndarray, or None
+        ``chrom``, ``start``, ``end``, ``strand`` (each (N,)) when the table has them.
+    """
+    if not isinstance(sequences, pd.DataFrame):
+        return sequences, None
+    if "sequence" not in sequences:
+        raise ValueError("a table of sequences needs a 'sequence' column (read_intervals and read_sequences give one)")
+    coords = None
+    if all(c in sequences for c in COORDINATES):
+        coords = {"chrom": sequences["chrom"].astype(str).to_numpy(dtype=str),
+                  "start": sequences["start"].to_numpy(dtype=np.int64),
+                  "end": sequences["end"].to_numpy(dtype=np.int64),
+                  "strand": sequences["strand"].astype(str).to_numpy(dtype=str)}
+    return sequences["sequence"].tolist(), coords
+
+
+def genome_instances(motifs) -> pd.DataFrame:
+    """Motif instances on the genome, from a MotifSet whose scores carry coordinates.
+
+    An instance at ``[s, e)`` of window ``(chrom, start, end, strand)`` lies at
+    ``[start + s, start + e)`` on the genome, or at ``[end - e, end - s)`` on
+    the other strand for a ``-`` window (whose sequence was reverse-complemented).
+
+    Returns
+    -------
+    pandas.DataFrame
+        BED6 columns ``chrom``, ``start``, ``end``, ``name`` (the motif),
+        ``score`` (0), ``strand``, then ``sequence_index`` and ``sequence``.
+
+    Raises
+    ------
+    ValueError
+        When the motifs' scores carry no coordinates (sequences not read by
+        :func:`read_intervals`).
+    """
+    scores = getattr(motifs, "scores", None)
+    if scores is None or not all(c in scores.extra for c in COORDINATES):
+        raise ValueError("these motifs' scores carry no genome coordinates: score sequences from "
+                         "read_intervals(...) (the table, not its sequence column) to map instances onto the genome")
+    columns = ["chrom", "start", "end", "name", "score", "strand", "sequence_index", "sequence"]
+    frames = []
+    for motif in motifs:
+        inst = motif.instances
+        if not len(inst):
+            continue
+        i = inst["sequence_index"].to_numpy(dtype=int)
+        s, e = inst["start"].to_numpy(dtype=np.int64), inst["end"].to_numpy(dtype=np.int64)
+        w_start, w_end = np.asarray(scores.extra["start"])[i], np.asarray(scores.extra["end"])[i]
+        minus = np.asarray(scores.extra["strand"])[i] == "-"
+        flip = {"+": "-", "-": "+"}
+        frames.append(pd.DataFrame({
+            "chrom": np.asarray(scores.extra["chrom"])[i],
+            "start": np.where(minus, w_end - e, w_start + s),
+            "end": np.where(minus, w_end - s, w_start + e),
+            "name": motif.name, "score": 0,
+            "strand": [flip[t] if m else t for t, m in zip(inst["strand"], minus)],
+            "sequence_index": i, "sequence": inst["sequence"].to_numpy(),
+        }))
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def write_bed(instances: pd.DataFrame, path: str | Path) -> Path:
+    """Write :func:`genome_instances`' table as BED6 (sorted by chrom and start), atomically; returns the path."""
+    from .io import atomic_write
+
+    path = Path(path)
+    bed = instances.sort_values(["chrom", "start", "end"], kind="stable")[
+        ["chrom", "start", "end", "name", "score", "strand"]]
+    atomic_write(path, bed.to_csv(sep="\t", header=False, index=False))
+    return path
