@@ -13,7 +13,9 @@ from .attention import AttentionMaps, attention_maps, cls_attention, cls_attenti
 from .attribution import attribute, ism, variant_effects
 from .compute import ScoreCache
 from .demo import DemoData, load_demo
+from . import engines
 from .finetune import build_classifier, train_classifier
+from .intervals import genome_instances, read_intervals, write_bed
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
 from .methods import get_method, method_names, register, score
 from .model import DnaModel, load_model
@@ -64,7 +66,9 @@ __all__ = [
     "cls_attention",
     "cls_attention_ensemble",
     "find_motifs",
+    "engines",
     "find_seqlet_motifs",
+    "genome_instances",
     "get_method",
     "ism",
     "load_demo",
@@ -75,6 +79,7 @@ __all__ = [
     "method_names",
     "plot",
     "read_fasta",
+    "read_intervals",
     "read_jaspar",
     "read_meme",
     "read_mutation_file",
@@ -86,6 +91,7 @@ __all__ = [
     "train_classifier",
     "variant_effects",
     "widgets",
+    "write_bed",
     "write_jaspar",
     "write_meme",
 ]

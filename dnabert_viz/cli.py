@@ -27,18 +27,51 @@ def _model(args: argparse.Namespace):
 
 
 def _score(args: argparse.Namespace) -> None:
+    from .engines import is_store
     from .io import read_sequences
     from .methods import get_method, score
 
     spec = get_method(args.method)
     given = {"layer": args.layer, "n_steps": args.n_steps, "baseline": args.baseline}
     options = {k: v for k, v in given.items() if k in spec.options and v is not None}
-    table = read_sequences(args.input)
-    seqs = table["sequence"].tolist()
-    scores = score(_model(args), seqs, spec.name, target=args.target, batch_size=args.batch_size, **options)
-    scores.names, scores.source = table["name"].tolist(), Path(args.input).name
-    scores.save(args.out)
-    print(f"{args.out}: {scores.kind} of {len(seqs)} sequences from {args.input}")
+    if args.genome and not args.bed:
+        raise ValueError("--genome goes with --bed (the intervals to read from it)")
+    table = _intervals(args) if args.bed else read_sequences(args.input)
+    streaming = is_store(args.out)  # a store is written as it is computed; an .npz at the end, with names
+    scores = score(_model(args), table if args.bed else table["sequence"].tolist(), spec.name, target=args.target,
+                   batch_size=args.batch_size, out=args.out if streaming else None, engine=_engine(args),
+                   resume=args.resume, **options)
+    if not streaming:
+        scores.names, scores.source = table["name"].tolist(), Path(args.bed or args.input).name
+        scores.save(args.out)
+    print(f"{args.out}: {scores.kind} of {len(table)} sequences from {args.bed or args.input}")
+
+
+def _intervals(args: argparse.Namespace):
+    """--bed/--genome/--width/--center: the windows, with a line on stderr for each kind of skipped interval."""
+    import warnings
+
+    from .intervals import read_intervals
+
+    if not args.genome:
+        raise ValueError("--bed needs --genome (the FASTA the intervals are on)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_intervals(args.bed, args.genome, width=args.width or None, center=args.center,
+                               errors="skip" if args.skip_bad else "raise")
+    for warning in caught:
+        print(f"dnabert-viz score: {warning.message}", file=sys.stderr)
+    return table
+
+
+def _engine(args: argparse.Namespace):
+    """--engine and its options as a dnabert_viz.engines engine."""
+    from .engines import Local, Ray
+
+    if args.engine == "local":
+        return Local(chunk_rows=args.chunk_rows)
+    return Ray(workers=args.workers, gpus_per_worker=args.gpus_per_worker, address=args.address,
+               chunk_rows=args.chunk_rows)
 
 
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
@@ -46,10 +79,14 @@ def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
     from .io import atomic_folder
     from .motifs import find_motifs, match_jaspar, save_motifs
 
+    from .intervals import COORDINATES, genome_instances, write_bed
+
     motifs = find_motifs(pos, neg, scores, **options)
     matches = match_jaspar(motifs) if jaspar and motifs else None
     with atomic_folder(out) as tmp:
         save_motifs(motifs, tmp, matches)
+        if all(c in scores.extra for c in COORDINATES):
+            write_bed(genome_instances(motifs), tmp / "instances.bed")
     return motifs, matches
 
 
@@ -57,17 +94,19 @@ def _motifs(args: argparse.Namespace) -> None:
     from .io import read_sequences
     from .scores import Scores, SequenceIdentity
 
-    pos = read_sequences(args.pos)["sequence"].tolist()
+    scores = Scores.load(args.scores)
+    pos = read_sequences(args.pos)["sequence"].tolist() if args.pos else list(scores.sequences)
     neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
     if neg is None and args.method == "dnabert_viz":
         raise ValueError("--neg is required for the dnabert_viz method (enrichment against negatives)")
-    scores = Scores.load(args.scores)
-    SequenceIdentity.of(pos).check(scores.identity, f"--pos {args.pos}", f"--scores {args.scores}")
+    if args.pos:
+        SequenceIdentity.of(pos).check(scores.identity, f"--pos {args.pos}", f"--scores {args.scores}")
     options = {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff} \
         if args.method == "dnabert_viz" else {}
     motifs, matches = _find_and_save(pos, neg, scores, Path(args.out), not args.no_jaspar,
                                      method=args.method, min_n_motif=args.min_n_motif, **options)
-    print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv"))
+    print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv")
+          + (", instances on the genome in instances.bed" if (Path(args.out) / "instances.bed").exists() else ""))
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -129,7 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)")
     model_options(score)
-    score.add_argument("--input", required=True, help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column")
+    source = score.add_mutually_exclusive_group(required=True)
+    source.add_argument("--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column")
+    source.add_argument("--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, read from --genome")
+    score.add_argument("--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on")
+    score.add_argument("--width", type=int, default=200, help="window around each interval (0: the interval as is)")
+    score.add_argument("--center", choices=["summit", "middle"], default="summit",
+                       help="centre windows on the narrowPeak summit (the middle where there is none) or the middle")
+    score.add_argument("--skip-bad", action="store_true",
+                       help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)")
     score.add_argument("--method", choices=method_choices, default="cls_attention", metavar="METHOD",
                        help="; ".join(f"{m.name}{' (' + '/'.join(m.aliases) + ')' if m.aliases else ''}: {m.description}"
                                       for m in map(get_method, method_names())))
@@ -138,13 +185,23 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)")
     score.add_argument("--baseline", choices=["pad", "mask", "shuffle"], default=None,
                        help="reference input of integrated gradients and deeplift (default pad)")
-    score.add_argument("--out", required=True, help="output .npz")
+    score.add_argument("--out", required=True,
+                       help="output .npz, or a .zarr store written a chunk at a time (needed by --engine ray)")
+    score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
+    score.add_argument("--chunk-rows", type=int, default=256, help="rows per chunk of a .zarr store")
+    score.add_argument("--engine", choices=["local", "ray"], default="local",
+                       help="score here, or on Ray Data actors (pip install 'dnabert_viz[ray]')")
+    score.add_argument("--address", default=None, help="Ray cluster to join (auto: the one started here)")
+    score.add_argument("--workers", type=int, default=1, help="Ray actors, each holding a copy of the model")
+    score.add_argument("--gpus-per-worker", type=float, default=0, help="GPUs Ray gives each actor")
     score.set_defaults(run=_score)
 
     motifs = sub.add_parser("motifs", help="discover motifs from scores and match them to JASPAR")
-    motifs.add_argument("--pos", required=True, help="the scored (positive) sequences, in the order of --scores")
+    motifs.add_argument("--pos", help="the scored (positive) sequences, in the order of --scores "
+                        "(default: the sequences stored with the scores)")
     motifs.add_argument("--neg", help="negative sequences (required for the dnabert_viz method)")
-    motifs.add_argument("--scores", required=True, help="Scores .npz of the positives (from 'score')")
+    motifs.add_argument("--scores", required=True, help="Scores .npz or .zarr of the positives (from 'score'); "
+                        "with genome coordinates (--bed), OUT/instances.bed holds the instances on the genome")
     motifs.add_argument("--method", choices=["dnabert_viz", "seqlets"], default="dnabert_viz")
     motifs.add_argument("--window-size", type=int, default=24)
     motifs.add_argument("--min-len", type=int, default=5)
@@ -173,7 +230,8 @@ def _check_output(args: argparse.Namespace) -> None:
     from .io import check_output
 
     if args.command == "score":
-        check_output(args.out)
+        # a .zarr store is a folder whose root file is zarr.json; the store itself refuses to overwrite (--resume)
+        check_output(Path(args.out) / "zarr.json" if str(args.out).endswith(".zarr") else args.out)
     elif args.command == "report":
         check_output(Path(args.out) / "report.html")
     else:

@@ -128,7 +128,7 @@ class Scores:
 
     @classmethod
     def load(cls, path: str | Path) -> Scores:
-        """Read a file written by :meth:`save`.
+        """Read a file written by :meth:`save`, or open a ``.zarr`` store lazily (:meth:`open`).
 
         Raises
         ------
@@ -138,6 +138,8 @@ class Scores:
             Naming ``path``, for a folder, a truncated or corrupt file, or a
             file that is not a Scores file (or one of a newer format).
         """
+        if str(path).rstrip("/").endswith(".zarr"):
+            return cls.open(path)
         path = check_input_file(path)
         try:
             archive = np.load(path, allow_pickle=False)

@@ -269,8 +269,8 @@ class StoredScores(Scores):
         if attrs["format_version"] > FORMAT_VERSION:
             raise ValueError(f"{path}: store format {attrs['format_version']} is newer than this dnabert_viz reads")
         if not attrs["complete"]:
-            left = int((group["done"][:] == 0).sum())
-            raise ValueError(f"{path}: unfinished ({left} of {len(group['done'])} chunks missing); "
+            done = group["done"][:]
+            raise ValueError(f"{path}: unfinished ({int((done == 0).sum())} of {len(done)} chunks missing); "
                              "finish it with resume=True (--resume)")
         self.path, self.chunk_rows, self.runs = path, attrs["chunk_rows"], attrs["runs"]
         self.kind, self.meta = attrs["kind"], dict(attrs["meta"] or {})
