@@ -127,3 +127,16 @@ def test_cli_motifs_from_a_store_write_instances_on_the_genome(genome, demo_mode
     for chrom, start, end, name, _, strand in bed.itertuples(index=False):
         site = chrom17[start:end]
         assert (site if strand == "+" else dv.sequences.reverse_complement(site)) in sites[name]
+
+
+def test_cli_engine_options_build_the_engine():
+    from dnabert_viz.cli import _engine, build_parser
+    from dnabert_viz.engines import Ray
+
+    args = build_parser().parse_args(["score", "--input", "x.fa", "--out", "s.zarr", "--engine", "ray", "--address",
+                                      "auto", "--workers", "8", "--gpus-per-worker", "1", "--chunk-rows", "512"])
+    assert _engine(args) == Ray(workers=8, gpus_per_worker=1, address="auto", chunk_rows=512)
+    args = build_parser().parse_args(["score", "--input", "x.fa", "--out", "s.zarr"])
+    assert _engine(args) == Local(chunk_rows=256)
+    with pytest.raises(SystemExit):  # --input and --bed exclude each other
+        build_parser().parse_args(["score", "--input", "x.fa", "--bed", "p.bed", "--out", "s.zarr"])
