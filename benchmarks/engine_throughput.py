@@ -8,15 +8,16 @@ Run from this folder: ``../.venv/bin/python engine_throughput.py [N]`` (default 
 import json
 import os
 import sys
-import tracemalloc
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 from common import peak_rss_mb, random_sequences, timed
 
 import dnabert_viz as dv
 from dnabert_viz.engines import Local, Ray
+
 
 def traced_peak_mb(m, seqs: list[str], out) -> float:
     """Peak of numpy/Python allocations (tracemalloc) while scoring, in MB: results, encodings, chunks."""

@@ -76,10 +76,9 @@ def _engine(args: argparse.Namespace):
 
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
     """find_motifs, match_jaspar and save_motifs, into a folder written atomically."""
+    from .intervals import COORDINATES, genome_instances, write_bed
     from .io import atomic_folder
     from .motifs import find_motifs, match_jaspar, save_motifs
-
-    from .intervals import COORDINATES, genome_instances, write_bed
 
     motifs = find_motifs(pos, neg, scores, **options)
     matches = match_jaspar(motifs) if jaspar and motifs else None

@@ -62,7 +62,6 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     rows, n_fields = [], None
-    kind = "narrowPeak" if narrowpeak else "BED"
     with open(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):

@@ -162,7 +162,7 @@ def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int 
     kwargs = {"target": target, "batch_size": spec.batch_size if batch_size is None else batch_size,
               **spec.options, **options}
     engine = engines.resolve(engine)
-    if engines.is_store(out) or not isinstance(engine, engines.Local):
+    if engines.is_store(out) or resume or not isinstance(engine, engines.Local):
         return engines.run(engine, spec, m, sequences, coordinates, kwargs, out, resume, progress)
     scores = spec.function(m, sequences, progress=progress, **kwargs)
     scores.extra.update(coordinates or {})

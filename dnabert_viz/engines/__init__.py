@@ -113,4 +113,4 @@ def _on_cpu(m):
     return moved
 
 
-__all__ = ["Local", "Ray", "resolve", "run", "StoredScores"]
+__all__ = ["Local", "Ray", "StoredScores", "resolve", "run"]

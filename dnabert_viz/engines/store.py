@@ -256,7 +256,7 @@ class StoredScores(Scores):
     loads them whole.
     """
 
-    def __init__(self, path: str | Path):  # noqa: D107 - documented on the class
+    def __init__(self, path: str | Path):
         import zarr
 
         path = Path(path)
