@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..scores import Scores
+from ..scores import Scores, SequenceIdentity
 
 FORMAT = "dnabert_viz.scores"
 FORMAT_VERSION = 1
@@ -99,7 +99,7 @@ class ScoreStore:
         group = zarr.open_group(str(path), mode="w-", zarr_format=3)
         group.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, "meta": None,
                             "n": n, "width": width, "chunk_rows": chunk_rows, "fingerprint": print_,
-                            "complete": False, "runs": []})
+                            "complete": False, "runs": [], "digest": SequenceIdentity.of(sequences).digest})
         group.create_array("values", shape=(n, width), chunks=(chunk_rows, width), dtype="float32", fill_value=np.nan)
         lengths = group.create_array("lengths", shape=(n,), chunks=(chunk_rows,), dtype="int32", fill_value=0)
         codes = group.create_array("sequences", shape=(n, width), chunks=(chunk_rows, width), dtype="uint8",
@@ -274,6 +274,7 @@ class StoredScores(Scores):
                              "finish it with resume=True (--resume)")
         self.path, self.chunk_rows, self.runs = path, attrs["chunk_rows"], attrs["runs"]
         self.kind, self.meta = attrs["kind"], dict(attrs["meta"] or {})
+        self.names, self.source, self._digest = None, path.name, attrs["digest"]
         self.values = Rows(group["values"])
         self.sequences = StoredSequences(group["sequences"], group["lengths"][:], self.chunk_rows)
         self.extra = {}
@@ -284,6 +285,11 @@ class StoredScores(Scores):
                 self.extra[name] = array[:]
             else:
                 self.extra[name] = Rows(array)
+
+    @property
+    def identity(self) -> SequenceIdentity:
+        """The sequences' identity, from the digest stored when the store was made (nothing decoded)."""
+        return SequenceIdentity(self._digest, len(self), self.source, None)
 
     def __getitem__(self, i: int) -> np.ndarray:
         """Scores of sequence ``i``, (its length,), read from the store."""
