@@ -15,6 +15,7 @@ import copy
 import time
 from dataclasses import dataclass
 
+from ..runtime import show_progress
 from .store import StoredScores, fingerprint, is_store, open_for_writing, pad_rows
 
 CHUNK_ROWS = 256
@@ -65,7 +66,7 @@ def resolve(engine: str | Local | Ray) -> Local | Ray:
 
 
 def run(engine: Local | Ray, spec, m, sequences: list[str], coordinates: dict | None, kwargs: dict, out,
-        resume: bool, progress: bool) -> StoredScores:
+        resume: bool, progress: bool | None) -> StoredScores:
     """Run ``spec`` over ``sequences`` with ``engine`` into the store ``out``; the store, opened lazily.
 
     ``kwargs`` are the method's keywords (target, batch_size, options); the
@@ -76,7 +77,7 @@ def run(engine: Local | Ray, spec, m, sequences: list[str], coordinates: dict | 
     options = {k: v for k, v in kwargs.items() if k != "batch_size"}
     store = open_for_writing(out, sequences, coordinates, spec.name, engine.chunk_rows,
                              fingerprint(m, spec.name, options, sequences, engine.chunk_rows), resume)
-    kwargs = {**kwargs, "progress": False}
+    kwargs, progress = {**kwargs, "progress": False}, show_progress(progress)  # one bar: chunks, not batches
     started, details = time.time(), {}
     try:
         if isinstance(engine, Ray):
