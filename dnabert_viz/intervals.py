@@ -24,6 +24,7 @@ out, counted in a warning and listed in ``table.attrs["skipped"]``.
 
 from __future__ import annotations
 
+import gzip
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,9 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     rows, n_fields = [], None
-    with open(path) as handle:
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rt") if gzipped else open(path) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue
@@ -161,7 +164,8 @@ def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width:
     ----------
     source : str, Path or pandas.DataFrame
         A BED file (3 to 12 tab-separated columns), a narrowPeak file (10
-        columns; ``.narrowPeak`` or ``format="narrowPeak"``), or a table with
+        columns; ``.narrowPeak`` or ``format="narrowPeak"``), either plain or
+        gzipped (``.bed.gz``, ``.narrowPeak.gz`` as ENCODE ships them), or a table with
         ``chrom``, ``start``, ``end`` and optionally ``name``, ``strand``,
         ``summit`` (offset from start).
     genome : str or Path
@@ -181,7 +185,7 @@ def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width:
         ``attrs["skipped"]``.
     format : {"bed", "narrowPeak"}, optional
         File format; by default narrowPeak for names ending ``.narrowPeak``
-        (case-insensitive, optionally ``.gz``-less), BED otherwise.
+        or ``.narrowPeak.gz`` (any case), BED otherwise.
 
     Returns
     -------
@@ -201,7 +205,7 @@ def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width:
         rows = _frame_rows(source)
     else:
         path = Path(source)
-        fmt = format or ("narrowPeak" if path.name.lower().endswith(".narrowpeak") else "bed")
+        fmt = format or ("narrowPeak" if path.name.lower().removesuffix(".gz").endswith(".narrowpeak") else "bed")
         if fmt not in ("bed", "narrowPeak"):
             raise ValueError(f"format must be 'bed' or 'narrowPeak', not {format!r}")
         rows = _parse_bed(path, fmt == "narrowPeak")

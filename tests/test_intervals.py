@@ -79,6 +79,12 @@ def test_malformed_bed_lines_are_named(genome, tmp_path, lines, message):
         read_intervals(write(tmp_path / "peaks.bed", lines), genome, width=20)
 
 
+def test_gzipped_narrowpeak_as_encode_ships_it(genome, tmp_path):
+    line = "chr17\t2000\t2600\tp1\t50\t.\t8.1\t12.0\t10.2\t100\n"
+    (tmp_path / "x.narrowPeak.gz").write_bytes(gzip.compress(line.encode()))
+    assert read_intervals(tmp_path / "x.narrowPeak.gz", genome, width=50)["start"].tolist() == [2075]
+
+
 def test_narrowpeak_needs_ten_columns(genome, tmp_path):
     with pytest.raises(ValueError, match=r"line 1: 6 tab-separated fields; narrowPeak has 10"):
         read_intervals(write(tmp_path / "a.narrowPeak", ["chr17\t10\t20\tp\t0\t+"]), genome)

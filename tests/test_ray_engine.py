@@ -10,7 +10,8 @@ import psutil
 import pytest
 
 import dnabert_viz as dv
-from dnabert_viz.engines import Local, Ray
+from dnabert_viz.cli import main
+from dnabert_viz.engines import Local
 
 ray = pytest.importorskip("ray", reason="the ray extra: pip install 'dnabert_viz[ray]' (the test extra has it)")
 
@@ -34,9 +35,10 @@ def actors() -> list[psutil.Process]:
     return found
 
 
-def test_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_model, demo_data, tmp_path):
+def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_data, tmp_path):
     seqs = [s[:32] for s in demo_data.sequences("heldout", 1)[:16]]
-    local = dv.score(demo_model, seqs, "ism", out=tmp_path / "local.zarr", engine=Local(chunk_rows=2))
+    cpu = dv.load_model(device="cpu")  # the workers run on the CPU: the reference too, for the very same numbers
+    local = dv.score(cpu, seqs, "ism", out=tmp_path / "local.zarr", engine=Local(chunk_rows=2))
     out = tmp_path / "ray.zarr"
     killed = {}
 
@@ -48,12 +50,16 @@ def test_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_model,
             if done >= 1 and workers:
                 killed.update(pid=workers[0].pid, done_before=done)
                 os.kill(workers[0].pid, signal.SIGKILL)
-            time.sleep(0.05)
+            time.sleep(0.01)
 
     killer = threading.Thread(target=kill_an_actor_mid_run)
     killer.start()
-    stored = dv.score(demo_model, seqs, "ism", out=out, engine=Ray(workers=2, chunk_rows=2))
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    assert main(["score", "--device", "cpu", "--input", str(fasta), "--method", "ism", "--out", str(out),
+                 "--engine", "ray", "--workers", "2", "--chunk-rows", "2"]) == 0
     killer.join()
+    stored = dv.Scores.open(out)
     assert killed and killed["done_before"] < 8, "no actor was killed mid-run"
     run = stored.runs[-1]
     assert run["engine"] == "ray" and run["workers"] == 2

@@ -24,6 +24,8 @@ is recomputed and never read, a chunk with it is never recomputed.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -202,7 +204,11 @@ def open_for_writing(path, sequences: list[str], coordinates: dict | None, kind:
                              "or delete it to start again")
         return ScoreStore.resume(path, print_)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return ScoreStore.create(path, sequences, coordinates, kind, chunk_rows, print_)
+    building = path.with_name(f".{path.name}.creating")  # made whole, then renamed: never half-created
+    shutil.rmtree(building, ignore_errors=True)
+    ScoreStore.create(building, sequences, coordinates, kind, chunk_rows, print_)
+    os.replace(building, path)
+    return ScoreStore.resume(path, print_)
 
 
 class Rows:
