@@ -1,4 +1,4 @@
-"""Streaming engines: sequences/s of dv.score in memory, into a Zarr store locally, and on Ray with 1 and 2 workers;
+"""Streaming engines: sequences/s of dv.score in memory, into a Zarr store here, on Ray with 1 and 2 workers;
 peak memory of each Ray worker; traced allocations of the local engine as N grows.
 
 Run from this folder: ``../.venv/bin/python engine_throughput.py [N]`` (default 2048 sequences of 200 nt,
@@ -29,13 +29,15 @@ def traced_peak_mb(m, seqs: list[str], out) -> float:
 
 
 def memory(n: int = 512) -> None:
-    """Traced peak for N and 4 N sequences, in memory and into a store (torch's own buffers are not traced)."""
+    """Traced peak for N and 4 N sequences, in memory and into a store (torch's buffers are not traced)."""
     m = dv.load_model(device="cpu")
     tmp = Path(tempfile.mkdtemp())
     for size in (n, 4 * n):
         seqs = random_sequences(size, 200)
-        print(f"N={size}: traced peak in memory {traced_peak_mb(m, seqs, None):.1f} MB, "
-              f"local engine into Zarr {traced_peak_mb(m, seqs, tmp / f'{size}.zarr'):.1f} MB")
+        print(
+            f"N={size}: traced peak in memory {traced_peak_mb(m, seqs, None):.1f} MB, "
+            f"local engine into Zarr {traced_peak_mb(m, seqs, tmp / f'{size}.zarr'):.1f} MB"
+        )
 
 
 def main(n: int = 2048) -> None:
@@ -52,11 +54,14 @@ def main(n: int = 2048) -> None:
     _, seconds = timed(ray.init, num_cpus=2, include_dashboard=False, log_to_driver=False)
     print(f"ray.init (2 CPUs):  {seconds:.1f} s")
     for workers in (1, 2):
-        stored, seconds = timed(dv.score, m, seqs, "cls_attention", out=tmp / f"ray{workers}.zarr",
-                                engine=Ray(workers=workers))
+        stored, seconds = timed(
+            dv.score, m, seqs, "cls_attention", out=tmp / f"ray{workers}.zarr", engine=Ray(workers=workers)
+        )
         run = stored.runs[-1]
-        print(f"ray, {workers} worker(s):   {n / seconds:7.1f} seq/s ({seconds:.1f} s, actor start included); "
-              f"worker peak MB {json.dumps(run['worker_peak_mb'])}")
+        print(
+            f"ray, {workers} worker(s):   {n / seconds:7.1f} seq/s ({seconds:.1f} s, actor start included); "
+            f"worker peak MB {json.dumps(run['worker_peak_mb'])}"
+        )
     ray.shutdown()
     print(f"driver peak RSS {peak_rss_mb():.0f} MB")
     memory()

@@ -38,9 +38,9 @@ def _score(args: argparse.Namespace) -> None:
         raise ValueError("--genome goes with --bed (the intervals to read from it)")
     table = _intervals(args) if args.bed else read_sequences(args.input)
     streaming = is_store(args.out)  # a store is written as it is computed; an .npz at the end, with names
-    scores = score(_model(args), table if args.bed else table["sequence"].tolist(), spec.name, target=args.target,
-                   batch_size=args.batch_size, out=args.out if streaming else None, engine=_engine(args),
-                   resume=args.resume, **options)
+    seqs = table if args.bed else table["sequence"].tolist()  # a table of intervals carries their coordinates
+    scores = score(_model(args), seqs, spec.name, target=args.target, batch_size=args.batch_size,
+                   out=args.out if streaming else None, engine=_engine(args), resume=args.resume, **options)
     if not streaming:
         scores.names, scores.source = table["name"].tolist(), Path(args.bed or args.input).name
         scores.save(args.out)
@@ -48,7 +48,7 @@ def _score(args: argparse.Namespace) -> None:
 
 
 def _intervals(args: argparse.Namespace):
-    """--bed/--genome/--width/--center: the windows, with a line on stderr for each kind of skipped interval."""
+    """--bed/--genome/--width/--center: the windows; skipped intervals are counted on stderr."""
     import warnings
 
     from .intervals import read_intervals
@@ -105,7 +105,8 @@ def _motifs(args: argparse.Namespace) -> None:
     motifs, matches = _find_and_save(pos, neg, scores, Path(args.out), not args.no_jaspar,
                                      method=args.method, min_n_motif=args.min_n_motif, **options)
     print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv")
-          + (", instances on the genome in instances.bed" if (Path(args.out) / "instances.bed").exists() else ""))
+          + (", instances on the genome in instances.bed" if (Path(args.out) / "instances.bed").exists()
+             else ""))
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -169,11 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_options(score)
     source = score.add_mutually_exclusive_group(required=True)
     source.add_argument("--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column")
-    source.add_argument("--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, read from --genome")
+    source.add_argument("--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome")
     score.add_argument("--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on")
-    score.add_argument("--width", type=int, default=200, help="window around each interval (0: the interval as is)")
+    score.add_argument("--width", type=int, default=200,
+                       help="window around each interval (0: the interval as is)")
     score.add_argument("--center", choices=["summit", "middle"], default="summit",
-                       help="centre windows on the narrowPeak summit (the middle where there is none) or the middle")
+                       help="centre windows on the narrowPeak summit (else the middle) or the middle")
     score.add_argument("--skip-bad", action="store_true",
                        help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)")
     score.add_argument("--method", choices=method_choices, default="cls_attention", metavar="METHOD",
@@ -185,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--baseline", choices=["pad", "mask", "shuffle"], default=None,
                        help="reference input of integrated gradients and deeplift (default pad)")
     score.add_argument("--out", required=True,
-                       help="output .npz, or a .zarr store written a chunk at a time (needed by --engine ray)")
+                       help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)")
     score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
     score.add_argument("--chunk-rows", type=int, default=256, help="rows per chunk of a .zarr store")
     score.add_argument("--engine", choices=["local", "ray"], default="local",
@@ -199,8 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     motifs.add_argument("--pos", help="the scored (positive) sequences, in the order of --scores "
                         "(default: the sequences stored with the scores)")
     motifs.add_argument("--neg", help="negative sequences (required for the dnabert_viz method)")
-    motifs.add_argument("--scores", required=True, help="Scores .npz or .zarr of the positives (from 'score'); "
-                        "with genome coordinates (--bed), OUT/instances.bed holds the instances on the genome")
+    motifs.add_argument("--scores", required=True,
+                        help="Scores .npz or .zarr of the positives (from 'score'); with genome coordinates "
+                        "(--bed), OUT/instances.bed holds the instances on the genome")
     motifs.add_argument("--method", choices=["dnabert_viz", "seqlets"], default="dnabert_viz")
     motifs.add_argument("--window-size", type=int, default=24)
     motifs.add_argument("--min-len", type=int, default=5)
@@ -229,7 +232,7 @@ def _check_output(args: argparse.Namespace) -> None:
     from .io import check_output
 
     if args.command == "score":
-        # a .zarr store is a folder whose root file is zarr.json; the store itself refuses to overwrite (--resume)
+        # a .zarr store is a folder whose root file is zarr.json; the store refuses to overwrite (--resume)
         check_output(Path(args.out) / "zarr.json" if str(args.out).endswith(".zarr") else args.out)
     elif args.command == "report":
         check_output(Path(args.out) / "report.html")

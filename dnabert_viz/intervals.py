@@ -72,10 +72,14 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
             where = f"{path}, line {number}"
             fields = line.rstrip("\r\n").split("\t")
             if narrowpeak and len(fields) != NARROWPEAK_FIELDS:
-                raise ValueError(f"{where}: {len(fields)} tab-separated fields; narrowPeak has {NARROWPEAK_FIELDS}")
+                raise ValueError(
+                    f"{where}: {len(fields)} tab-separated fields; narrowPeak has {NARROWPEAK_FIELDS}"
+                )
             if not 3 <= len(fields) <= BED_MAX_FIELDS:
-                raise ValueError(f"{where}: {len(fields)} tab-separated fields; BED has 3 to {BED_MAX_FIELDS} "
-                                 "(chrom, start, end, name, score, strand, ...)")
+                raise ValueError(
+                    f"{where}: {len(fields)} tab-separated fields; BED has 3 to {BED_MAX_FIELDS} "
+                    "(chrom, start, end, name, score, strand, ...)"
+                )
             if n_fields is not None and len(fields) != n_fields:
                 raise ValueError(f"{where}: {len(fields)} fields where the lines above have {n_fields}")
             start = _int(fields[1], "start", where, not rows)
@@ -87,8 +91,10 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
             if strand not in ("+", "-", "."):
                 raise ValueError(f"{where}: strand {strand!r} (column 6) must be +, - or .")
             if summit < -1 or summit >= end - start:
-                raise ValueError(f"{where}: summit offset {summit} (column 10) is outside the peak's "
-                                 f"{end - start} nt (-1 means no summit)")
+                raise ValueError(
+                    f"{where}: summit offset {summit} (column 10) is outside the peak's "
+                    f"{end - start} nt (-1 means no summit)"
+                )
             name = fields[3] if len(fields) > 3 else ""
             rows.append(_Row(where, fields[0], start, end, name, strand, summit))
             n_fields = len(fields)
@@ -98,18 +104,25 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
 
 
 def _frame_rows(frame: pd.DataFrame) -> list[_Row]:
-    """Rows of a DataFrame with ``chrom``, ``start``, ``end`` (and optionally ``name``, ``strand``, ``summit``)."""
+    """Rows of a table with ``chrom``, ``start``, ``end`` (optionally ``name``, ``strand``, ``summit``)."""
     missing = [c for c in ("chrom", "start", "end") if c not in frame]
     if missing:
-        raise ValueError(f"the intervals table has no {', '.join(missing)} column(s) (it needs chrom, start, end)")
+        raise ValueError(
+            f"the intervals table has no {', '.join(missing)} column(s) (it needs chrom, start, end)"
+        )
     rows = []
     for i, rec in enumerate(frame.to_dict("records")):
         where = f"row {i}"
-        start, end = _int(str(rec["start"]), "start", where, False), _int(str(rec["end"]), "end", where, False)
+        start, end = (
+            _int(str(rec["start"]), "start", where, False),
+            _int(str(rec["end"]), "end", where, False),
+        )
         strand, summit = str(rec.get("strand", ".")), _int(str(rec.get("summit", -1)), "summit", where, False)
         if start < 0 or end <= start or strand not in ("+", "-", ".") or not -1 <= summit < end - start:
-            raise ValueError(f"{where}: start {start}, end {end}, strand {strand!r}, summit {summit}: "
-                             "need 0 <= start < end, strand + - or ., -1 <= summit < end - start")
+            raise ValueError(
+                f"{where}: start {start}, end {end}, strand {strand!r}, summit {summit}: "
+                "need 0 <= start < end, strand + - or ., -1 <= summit < end - start"
+            )
         rows.append(_Row(where, str(rec["chrom"]), start, end, str(rec.get("name", "")), strand, summit))
     if not rows:
         raise ValueError("the intervals table is empty")
@@ -135,11 +148,15 @@ def open_genome(path: str | Path):
     try:
         return pyfaidx.Fasta(str(path), as_raw=True, sequence_always_upper=True)
     except pyfaidx.UnsupportedCompressionFormat:
-        raise ValueError(f"{path}: compressed with gzip, not bgzip; random access needs bgzip "
-                         f"(gunzip {path.name}; bgzip {path.name.removesuffix('.gz')})") from None
+        raise ValueError(
+            f"{path}: compressed with gzip, not bgzip; random access needs bgzip "
+            f"(gunzip {path.name}; bgzip {path.name.removesuffix('.gz')})"
+        ) from None
     except PermissionError:
-        raise ValueError(f"{path}: has no index and its folder is not writable; index it where you can write "
-                         f"(samtools faidx {path.name}) or copy it") from None
+        raise ValueError(
+            f"{path}: has no index and its folder is not writable; index it where you can write "
+            f"(samtools faidx {path.name}) or copy it"
+        ) from None
     except pyfaidx.FastaIndexingError as err:
         raise ValueError(f"{path}: cannot be indexed as FASTA ({err})") from None
 
@@ -155,9 +172,15 @@ def _window(row: _Row, width: int | None, center: str) -> tuple[int, int]:
     return start, start + width
 
 
-def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width: int | None = 200,
-                   center: str = "summit", max_n: float = 0.1, errors: str = "raise",
-                   format: str | None = None) -> pd.DataFrame:
+def read_intervals(
+    source: str | Path | pd.DataFrame,
+    genome: str | Path,
+    width: int | None = 200,
+    center: str = "summit",
+    max_n: float = 0.1,
+    errors: str = "raise",
+    format: str | None = None,
+) -> pd.DataFrame:
     """Genome windows of the intervals in a BED / narrowPeak file or a DataFrame.
 
     Parameters
@@ -205,7 +228,9 @@ def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width:
         rows = _frame_rows(source)
     else:
         path = Path(source)
-        fmt = format or ("narrowPeak" if path.name.lower().removesuffix(".gz").endswith(".narrowpeak") else "bed")
+        fmt = format or (
+            "narrowPeak" if path.name.lower().removesuffix(".gz").endswith(".narrowpeak") else "bed"
+        )
         if fmt not in ("bed", "narrowPeak"):
             raise ValueError(f"format must be 'bed' or 'narrowPeak', not {format!r}")
         rows = _parse_bed(path, fmt == "narrowPeak")
@@ -219,33 +244,56 @@ def read_intervals(source: str | Path | pd.DataFrame, genome: str | Path, width:
             if problem is None:
                 sequence = fasta[row.chrom][start:end]
                 if len(sequence) != end - start:
-                    raise ValueError(f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
-                                     f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
-                                     "(delete the .fai to rebuild it)")
+                    raise ValueError(
+                        f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
+                        f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
+                        "(delete the .fai to rebuild it)"
+                    )
                 n_fraction = sequence.count("N") / len(sequence)
                 if n_fraction > max_n:
                     problem = f"{n_fraction:.0%} of the window {row.chrom}:{start}-{end} is N (max_n={max_n})"
             if problem is not None:
                 if errors == "raise":
                     raise ValueError(f"{row.where}: {problem} (errors='skip' leaves such intervals out)")
-                skipped.append({"source": row.where, "chrom": row.chrom, "start": row.start, "end": row.end,
-                                "reason": problem})
+                skipped.append(
+                    {
+                        "source": row.where,
+                        "chrom": row.chrom,
+                        "start": row.start,
+                        "end": row.end,
+                        "reason": problem,
+                    }
+                )
                 continue
             if row.strand == "-":
                 sequence = reverse_complement(sequence)
-            kept.append({"chrom": row.chrom, "start": start, "end": end, "name": row.name, "strand": row.strand,
-                         "sequence": sequence, "source": row.where})
+            kept.append(
+                {
+                    "chrom": row.chrom,
+                    "start": start,
+                    "end": end,
+                    "name": row.name,
+                    "strand": row.strand,
+                    "sequence": sequence,
+                    "source": row.where,
+                }
+            )
     finally:
         fasta.close()
     if not kept:
-        raise ValueError(f"no interval could be read from {genome}: all {len(rows)} skipped "
-                         f"(first: {skipped[0]['source']}: {skipped[0]['reason']})")
+        raise ValueError(
+            f"no interval could be read from {genome}: all {len(rows)} skipped "
+            f"(first: {skipped[0]['source']}: {skipped[0]['reason']})"
+        )
     table = pd.DataFrame(kept)
     table["sequence"] = check_sequences(table["sequence"].tolist(), labels=table["source"].tolist())
     table.attrs["skipped"] = pd.DataFrame(skipped, columns=["source", "chrom", "start", "end", "reason"])
     if skipped:
-        warnings.warn(f"skipped {len(skipped)} of {len(rows)} intervals ({_reason_counts(skipped)}); "
-                      f"first: {skipped[0]['source']}; the list is in .attrs['skipped']", stacklevel=2)
+        warnings.warn(
+            f"skipped {len(skipped)} of {len(rows)} intervals ({_reason_counts(skipped)}); "
+            f"first: {skipped[0]['source']}; the list is in .attrs['skipped']",
+            stacklevel=2,
+        )
     return table
 
 
@@ -266,8 +314,10 @@ def _check_window(fasta, genome, row: _Row, start: int, end: int) -> str | None:
     """Why the window cannot be fetched (unknown chromosome, off an end), or None."""
     if row.chrom not in fasta:
         names = list(fasta.keys())
-        return (f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} "
-                f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})")
+        return (
+            f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+        )
     length = len(fasta[row.chrom])
     if start < 0:
         return f"the window {row.chrom}:{start}-{end} starts before the start of {row.chrom}"
@@ -288,13 +338,17 @@ def split_input(sequences) -> tuple[object, dict[str, np.ndarray] | None]:
     if not isinstance(sequences, pd.DataFrame):
         return sequences, None
     if "sequence" not in sequences:
-        raise ValueError("a table of sequences needs a 'sequence' column (read_intervals and read_sequences give one)")
+        raise ValueError(
+            "a table of sequences needs a 'sequence' column (read_intervals and read_sequences give one)"
+        )
     coords = None
     if all(c in sequences for c in COORDINATES):
-        coords = {"chrom": sequences["chrom"].astype(str).to_numpy(dtype=str),
-                  "start": sequences["start"].to_numpy(dtype=np.int64),
-                  "end": sequences["end"].to_numpy(dtype=np.int64),
-                  "strand": sequences["strand"].astype(str).to_numpy(dtype=str)}
+        coords = {
+            "chrom": sequences["chrom"].astype(str).to_numpy(dtype=str),
+            "start": sequences["start"].to_numpy(dtype=np.int64),
+            "end": sequences["end"].to_numpy(dtype=np.int64),
+            "strand": sequences["strand"].astype(str).to_numpy(dtype=str),
+        }
     return sequences["sequence"].tolist(), coords
 
 
@@ -319,8 +373,10 @@ def genome_instances(motifs) -> pd.DataFrame:
     """
     scores = getattr(motifs, "scores", None)
     if scores is None or not all(c in scores.extra for c in COORDINATES):
-        raise ValueError("these motifs' scores carry no genome coordinates: score sequences from "
-                         "read_intervals(...) (the table, not its sequence column) to map instances onto the genome")
+        raise ValueError(
+            "these motifs' scores carry no genome coordinates: score sequences from "
+            "read_intervals(...) (the table, not its sequence column) to map instances onto the genome"
+        )
     columns = ["chrom", "start", "end", "name", "score", "strand", "sequence_index", "sequence"]
     frames = []
     for motif in motifs:
@@ -332,23 +388,30 @@ def genome_instances(motifs) -> pd.DataFrame:
         w_start, w_end = np.asarray(scores.extra["start"])[i], np.asarray(scores.extra["end"])[i]
         minus = np.asarray(scores.extra["strand"])[i] == "-"
         flip = {"+": "-", "-": "+"}
-        frames.append(pd.DataFrame({
-            "chrom": np.asarray(scores.extra["chrom"])[i],
-            "start": np.where(minus, w_end - e, w_start + s),
-            "end": np.where(minus, w_end - s, w_start + e),
-            "name": motif.name, "score": 0,
-            "strand": [flip[t] if m else t for t, m in zip(inst["strand"], minus)],
-            "sequence_index": i, "sequence": inst["sequence"].to_numpy(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "chrom": np.asarray(scores.extra["chrom"])[i],
+                    "start": np.where(minus, w_end - e, w_start + s),
+                    "end": np.where(minus, w_end - s, w_start + e),
+                    "name": motif.name,
+                    "score": 0,
+                    "strand": [flip[t] if m else t for t, m in zip(inst["strand"], minus)],
+                    "sequence_index": i,
+                    "sequence": inst["sequence"].to_numpy(),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
 def write_bed(instances: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`genome_instances`' table as BED6 (sorted by chrom and start), atomically; returns the path."""
+    """Write :func:`genome_instances`' table as BED6, sorted by chrom and start, atomically; the path."""
     from .io import atomic_write
 
     path = Path(path)
     bed = instances.sort_values(["chrom", "start", "end"], kind="stable")[
-        ["chrom", "start", "end", "name", "score", "strand"]]
+        ["chrom", "start", "end", "name", "score", "strand"]
+    ]
     atomic_write(path, bed.to_csv(sep="\t", header=False, index=False))
     return path

@@ -32,8 +32,15 @@ def test_store_holds_what_score_returns_and_reads_lazily(demo_model, positives, 
     here = dv.score(demo_model, seqs, "cls_attention")
     stored = dv.score(demo_model, seqs, "cls_attention", out=tmp_path / "s.zarr", engine=Local(chunk_rows=32))
     assert isinstance(stored, StoredScores) and isinstance(stored.values, dv.engines.store.Rows)
-    assert stored.values.shape == here.values.shape and stored.kind == "cls_attention" and stored.meta == here.meta
-    assert list(stored.sequences) == seqs and [len(stored[i]) for i in (0, 39)] == [len(seqs[0]), len(seqs[39])]
+    assert (
+        stored.values.shape == here.values.shape
+        and stored.kind == "cls_attention"
+        and stored.meta == here.meta
+    )
+    assert list(stored.sequences) == seqs and [len(stored[i]) for i in (0, 39)] == [
+        len(seqs[0]),
+        len(seqs[39]),
+    ]
     # chunks of 32 rows are the method's own batches of 32: the very same numbers
     assert np.array_equal(np.asarray(stored.values), here.values, equal_nan=True)
     assert [b.shape[0] for b in stored.blocks()] == [32, 8]
@@ -68,11 +75,15 @@ def test_find_motifs_on_a_store_finds_what_it_finds_in_memory(demo_model, demo_d
 def test_existing_store_needs_resume_and_the_same_input(demo_model, positives, tmp_path):
     out = tmp_path / "s.zarr"
     dv.score(demo_model, positives[:4], out=out, engine=Local(chunk_rows=2))
-    with pytest.raises(ValueError, match=r"s\.zarr exists: pass resume=True \(--resume\) to continue or reuse it"):
+    with pytest.raises(
+        ValueError, match=r"s\.zarr exists: pass resume=True \(--resume\) to continue or reuse it"
+    ):
         dv.score(demo_model, positives[:4], out=out)
     again = dv.score(demo_model, positives[:4], out=out, engine=Local(chunk_rows=2), resume=True)
     assert again.runs[-1]["chunks_written"] == 0  # nothing recomputed
-    with pytest.raises(ValueError, match="started for another model, method, options, chunking or other sequences"):
+    with pytest.raises(
+        ValueError, match="started for another model, method, options, chunking or other sequences"
+    ):
         dv.score(demo_model, positives[1:5], out=out, engine=Local(chunk_rows=2), resume=True)
     with pytest.raises(ValueError, match="streaming writes a Zarr store: out must end with .zarr"):
         dv.score(demo_model, positives[:4], out=tmp_path / "s.npz", engine="ray")
@@ -82,24 +93,43 @@ def test_killed_run_resumes_to_the_same_result(genome, tmp_path):  # noqa: F811 
     bed = tmp_path / "peaks.bed"
     bed.write_text("".join(f"chr17\t{1000 + 2000 * i}\t{1200 + 2000 * i}\n" for i in range(12)))
     out = tmp_path / "ism.zarr"
-    argv = ["score", "--device", "cpu", "--bed", str(bed), "--genome", str(genome), "--width", "40",
-            "--method", "ism", "--chunk-rows", "2", "--out", str(out)]
+    argv = [
+        "score",
+        "--device",
+        "cpu",
+        "--bed",
+        str(bed),
+        "--genome",
+        str(genome),
+        "--width",
+        "40",
+        "--method",
+        "ism",
+        "--chunk-rows",
+        "2",
+        "--out",
+        str(out),
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    run = subprocess.Popen([sys.executable, "-m", "dnabert_viz.cli", *argv], env=env, stderr=subprocess.DEVNULL)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "dnabert_viz.cli", *argv], env=env, stderr=subprocess.DEVNULL
+    )
     done = out / "done" / "c"
     deadline = time.time() + 120
     while run.poll() is None and time.time() < deadline and len(list(done.glob("*"))) < 2:
         time.sleep(0.05)
     run.send_signal(signal.SIGKILL)
     assert run.wait() == -signal.SIGKILL, "the run finished before it could be killed"
-    with pytest.raises(ValueError, match=r"unfinished \(\d+ of 6 chunks missing\); finish it with resume=True"):
+    with pytest.raises(
+        ValueError, match=r"unfinished \(\d+ of 6 chunks missing\); finish it with resume=True"
+    ):
         dv.Scores.open(out)
     import zarr
 
     group = zarr.open_group(str(out), mode="r+")
     finished = int(group["done"][:].sum())
     pending = int(np.flatnonzero(group["done"][:] == 0)[0])
-    group["values"][2 * pending: 2 * pending + 2] = 1e9  # a half-written chunk: rows there, no done flag
+    group["values"][2 * pending : 2 * pending + 2] = 1e9  # a half-written chunk: rows there, no done flag
 
     assert main([*argv, "--resume"]) == 0
     resumed = dv.Scores.open(out)
@@ -117,8 +147,23 @@ def test_cli_motifs_from_a_store_write_instances_on_the_genome(genome, demo_mode
     peaks["end"] = peaks["start"] + 100
     windows = dv.read_intervals(peaks, genome, width=100)
     dv.score(demo_model, windows, "cls_attention", out=tmp_path / "s.zarr")
-    assert main(["motifs", "--scores", str(tmp_path / "s.zarr"), "--method", "seqlets", "--min-n-motif", "2",
-                 "--no-jaspar", "--out", str(tmp_path / "motifs")]) == 0
+    assert (
+        main(
+            [
+                "motifs",
+                "--scores",
+                str(tmp_path / "s.zarr"),
+                "--method",
+                "seqlets",
+                "--min-n-motif",
+                "2",
+                "--no-jaspar",
+                "--out",
+                str(tmp_path / "motifs"),
+            ]
+        )
+        == 0
+    )
     bed = pd.read_csv(tmp_path / "motifs" / "instances.bed", sep="\t", header=None)
     chrom17 = "".join((EXAMPLES / "chr17.hg19.part.fa").read_text().split("\n")[1:]).upper()
     assert len(bed) > 0 and set(bed[0]) == {"chr17"}
@@ -133,8 +178,25 @@ def test_cli_engine_options_build_the_engine():
     from dnabert_viz.cli import _engine, build_parser
     from dnabert_viz.engines import Ray
 
-    args = build_parser().parse_args(["score", "--input", "x.fa", "--out", "s.zarr", "--engine", "ray", "--address",
-                                      "auto", "--workers", "8", "--gpus-per-worker", "1", "--chunk-rows", "512"])
+    args = build_parser().parse_args(
+        [
+            "score",
+            "--input",
+            "x.fa",
+            "--out",
+            "s.zarr",
+            "--engine",
+            "ray",
+            "--address",
+            "auto",
+            "--workers",
+            "8",
+            "--gpus-per-worker",
+            "1",
+            "--chunk-rows",
+            "512",
+        ]
+    )
     assert _engine(args) == Ray(workers=8, gpus_per_worker=1, address="auto", chunk_rows=512)
     args = build_parser().parse_args(["score", "--input", "x.fa", "--out", "s.zarr"])
     assert _engine(args) == Local(chunk_rows=256)

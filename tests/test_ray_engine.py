@@ -13,7 +13,9 @@ import dnabert_viz as dv
 from dnabert_viz.cli import main
 from dnabert_viz.engines import Local
 
-ray = pytest.importorskip("ray", reason="the ray extra: pip install 'dnabert_viz[ray]' (the test extra has it)")
+ray = pytest.importorskip(
+    "ray", reason="the ray extra: pip install 'dnabert_viz[ray]' (the test extra has it)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +39,9 @@ def actors() -> list[psutil.Process]:
 
 def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_data, tmp_path):
     seqs = [s[:32] for s in demo_data.sequences("heldout", 1)[:16]]
-    cpu = dv.load_model(device="cpu")  # the workers run on the CPU: the reference too, for the very same numbers
+    cpu = dv.load_model(
+        device="cpu"
+    )  # the workers run on the CPU: the reference too, for the very same numbers
     local = dv.score(cpu, seqs, "ism", out=tmp_path / "local.zarr", engine=Local(chunk_rows=2))
     out = tmp_path / "ray.zarr"
     killed = {}
@@ -56,8 +60,28 @@ def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_da
     killer.start()
     fasta = tmp_path / "in.fa"
     fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
-    assert main(["score", "--device", "cpu", "--input", str(fasta), "--method", "ism", "--out", str(out),
-                 "--engine", "ray", "--workers", "2", "--chunk-rows", "2"]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--device",
+                "cpu",
+                "--input",
+                str(fasta),
+                "--method",
+                "ism",
+                "--out",
+                str(out),
+                "--engine",
+                "ray",
+                "--workers",
+                "2",
+                "--chunk-rows",
+                "2",
+            ]
+        )
+        == 0
+    )
     killer.join()
     stored = dv.Scores.open(out)
     assert killed and killed["done_before"] < 8, "no actor was killed mid-run"
@@ -65,5 +89,7 @@ def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_da
     assert run["engine"] == "ray" and run["workers"] == 2
     assert run["chunks_written"] == 8 and run["duplicates_skipped"] == 0  # every row written exactly once
     assert np.array_equal(np.asarray(stored.values), np.asarray(local.values), equal_nan=True)
-    assert np.array_equal(np.asarray(stored.extra["effects"]), np.asarray(local.extra["effects"]), equal_nan=True)
+    assert np.array_equal(
+        np.asarray(stored.extra["effects"]), np.asarray(local.extra["effects"]), equal_nan=True
+    )
     assert stored.meta == local.meta

@@ -62,11 +62,22 @@ def resolve(engine: str | Local | Ray) -> Local | Ray:
         return Local()
     if engine == "ray":
         return Ray()
-    raise ValueError(f"engine must be 'local', 'ray', dnabert_viz.engines.Local(...) or Ray(...), not {engine!r}")
+    raise ValueError(
+        f"engine must be 'local', 'ray', dnabert_viz.engines.Local(...) or Ray(...), not {engine!r}"
+    )
 
 
-def run(engine: Local | Ray, spec, m, sequences: list[str], coordinates: dict | None, kwargs: dict, out,
-        resume: bool, progress: bool | None) -> StoredScores:
+def run(
+    engine: Local | Ray,
+    spec,
+    m,
+    sequences: list[str],
+    coordinates: dict | None,
+    kwargs: dict,
+    out,
+    resume: bool,
+    progress: bool | None,
+) -> StoredScores:
     """Run ``spec`` over ``sequences`` with ``engine`` into the store ``out``; the store, opened lazily.
 
     ``kwargs`` are the method's keywords (target, batch_size, options); the
@@ -75,8 +86,15 @@ def run(engine: Local | Ray, spec, m, sequences: list[str], coordinates: dict | 
     if not is_store(out):
         raise ValueError(f"streaming writes a Zarr store: out must end with .zarr (got {out!r})")
     options = {k: v for k, v in kwargs.items() if k != "batch_size"}
-    store = open_for_writing(out, sequences, coordinates, spec.name, engine.chunk_rows,
-                             fingerprint(m, spec.name, options, sequences, engine.chunk_rows), resume)
+    store = open_for_writing(
+        out,
+        sequences,
+        coordinates,
+        spec.name,
+        engine.chunk_rows,
+        fingerprint(m, spec.name, options, sequences, engine.chunk_rows),
+        resume,
+    )
     kwargs, progress = {**kwargs, "progress": False}, show_progress(progress)  # one bar: chunks, not batches
     started, details = time.time(), {}
     try:

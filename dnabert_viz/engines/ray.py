@@ -44,13 +44,20 @@ class _Scorer:
         values, extras = pad_rows(scores, self.width)
         n = len(values)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        return {"chunk": np.full(n, chunk), "row": np.arange(lo, lo + n), "values": values,
-                **{f"extra.{k}": v for k, v in extras.items()},
-                "meta": np.array([json.dumps(scores.meta)] * n), "pid": np.full(n, os.getpid()),
-                "peak_mb": np.full(n, peak_mb)}
+        return {
+            "chunk": np.full(n, chunk),
+            "row": np.arange(lo, lo + n),
+            "values": values,
+            **{f"extra.{k}": v for k, v in extras.items()},
+            "meta": np.array([json.dumps(scores.meta)] * n),
+            "pid": np.full(n, os.getpid()),
+            "peak_mb": np.full(n, peak_mb),
+        }
 
 
-def score_chunks(store: ScoreStore, function, m, sequences: list[str], kwargs: dict, engine, progress: bool) -> dict:
+def score_chunks(
+    store: ScoreStore, function, m, sequences: list[str], kwargs: dict, engine, progress: bool
+) -> dict:
     """Score the store's pending chunks on Ray; returns the run's details (workers' peak memory in MB)."""
     try:
         import ray
@@ -68,11 +75,20 @@ def score_chunks(store: ScoreStore, function, m, sequences: list[str], kwargs: d
         lo, hi = store.bounds(chunk)
         items.append({"chunk": chunk, "lo": lo, "sequences": sequences[lo:hi]})
     dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-        _Scorer, batch_size=1, batch_format="numpy",
-        fn_constructor_kwargs={"model": ray.put(m), "function": function, "kwargs": kwargs, "width": store.width,
-                               "threads": max(1, int(engine.cpus_per_worker))},
+        _Scorer,
+        batch_size=1,
+        batch_format="numpy",
+        fn_constructor_kwargs={
+            "model": ray.put(m),
+            "function": function,
+            "kwargs": kwargs,
+            "width": store.width,
+            "threads": max(1, int(engine.cpus_per_worker)),
+        },
         compute=ray.data.ActorPoolStrategy(size=engine.workers),
-        num_gpus=engine.gpus_per_worker, num_cpus=engine.cpus_per_worker)
+        num_gpus=engine.gpus_per_worker,
+        num_cpus=engine.cpus_per_worker,
+    )
     parts: dict[int, list[dict]] = {}
     peaks: dict[int, float] = {}
     for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
@@ -83,9 +99,14 @@ def score_chunks(store: ScoreStore, function, m, sequences: list[str], kwargs: d
             parts.setdefault(int(chunk), []).append({k: v[pick] for k, v in batch.items()})
             _write_when_whole(store, int(chunk), parts)
     if parts:
-        raise RuntimeError(f"Ray returned incomplete chunks {sorted(parts)}; they stay pending (resume to finish)")
-    return {"workers": engine.workers, "gpus_per_worker": engine.gpus_per_worker,
-            "worker_peak_mb": {str(k): round(v, 1) for k, v in sorted(peaks.items())}}
+        raise RuntimeError(
+            f"Ray returned incomplete chunks {sorted(parts)}; they stay pending (resume to finish)"
+        )
+    return {
+        "workers": engine.workers,
+        "gpus_per_worker": engine.gpus_per_worker,
+        "worker_peak_mb": {str(k): round(v, 1) for k, v in sorted(peaks.items())},
+    }
 
 
 def _write_when_whole(store: ScoreStore, chunk: int, parts: dict[int, list[dict]]) -> None:
@@ -96,7 +117,9 @@ def _write_when_whole(store: ScoreStore, chunk: int, parts: dict[int, list[dict]
         return
     order = np.argsort(got["row"], kind="stable")
     if not np.array_equal(got["row"][order], np.arange(lo, hi)):
-        raise RuntimeError(f"chunk {chunk}: rows {got['row'][order].tolist()} arrived for rows {lo}..{hi - 1}")
+        raise RuntimeError(
+            f"chunk {chunk}: rows {got['row'][order].tolist()} arrived for rows {lo}..{hi - 1}"
+        )
     del parts[chunk]
     extras = {k.removeprefix("extra."): v[order] for k, v in got.items() if k.startswith("extra.")}
     store.write_chunk(chunk, got["values"][order], extras, json.loads(got["meta"][0]))

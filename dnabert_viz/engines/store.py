@@ -24,9 +24,9 @@ is recomputed and never read, a chunk with it is never recomputed.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
-import json
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -49,7 +49,9 @@ def fingerprint(m, method: str, options: dict, sequences: list[str], chunk_rows:
     """sha256 of what a run computes: model name and size, method, options, chunking and the sequences."""
     digest = hashlib.sha256()
     n_parameters = sum(p.numel() for p in m.model.parameters())
-    digest.update(json.dumps([m.name, n_parameters, method, options, chunk_rows], sort_keys=True, default=str).encode())
+    digest.update(
+        json.dumps([m.name, n_parameters, method, options, chunk_rows], sort_keys=True, default=str).encode()
+    )
     for seq in sequences:
         digest.update(seq.encode() + b"\n")
     return digest.hexdigest()
@@ -93,24 +95,46 @@ class ScoreStore:
         self.duplicates = 0
 
     @classmethod
-    def create(cls, path: Path, sequences: list[str], coordinates: dict | None, kind: str, chunk_rows: int,
-               print_: str) -> ScoreStore:
+    def create(
+        cls,
+        path: Path,
+        sequences: list[str],
+        coordinates: dict | None,
+        kind: str,
+        chunk_rows: int,
+        print_: str,
+    ) -> ScoreStore:
         import zarr
 
         n, width = len(sequences), max(len(s) for s in sequences)
         group = zarr.open_group(str(path), mode="w-", zarr_format=3)
-        group.attrs.update({"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, "meta": None,
-                            "n": n, "width": width, "chunk_rows": chunk_rows, "fingerprint": print_,
-                            "complete": False, "runs": [], "digest": SequenceIdentity.of(sequences).digest})
-        group.create_array("values", shape=(n, width), chunks=(chunk_rows, width), dtype="float32", fill_value=np.nan)
+        group.attrs.update(
+            {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "kind": kind,
+                "meta": None,
+                "n": n,
+                "width": width,
+                "chunk_rows": chunk_rows,
+                "fingerprint": print_,
+                "complete": False,
+                "runs": [],
+                "digest": SequenceIdentity.of(sequences).digest,
+            }
+        )
+        group.create_array(
+            "values", shape=(n, width), chunks=(chunk_rows, width), dtype="float32", fill_value=np.nan
+        )
         lengths = group.create_array("lengths", shape=(n,), chunks=(chunk_rows,), dtype="int32", fill_value=0)
-        codes = group.create_array("sequences", shape=(n, width), chunks=(chunk_rows, width), dtype="uint8",
-                                   fill_value=0)
+        codes = group.create_array(
+            "sequences", shape=(n, width), chunks=(chunk_rows, width), dtype="uint8", fill_value=0
+        )
         group.create_array("done", shape=(-(-n // chunk_rows),), chunks=(1,), dtype="uint8", fill_value=0)
         for lo in range(0, n, chunk_rows):
-            block = sequences[lo:lo + chunk_rows]
-            lengths[lo:lo + len(block)] = [len(s) for s in block]
-            codes[lo:lo + len(block)] = encode(block, width)
+            block = sequences[lo : lo + chunk_rows]
+            lengths[lo : lo + len(block)] = [len(s) for s in block]
+            codes[lo : lo + len(block)] = encode(block, width)
         for name, a in (coordinates or {}).items():
             _write_coordinate(group, name, a, chunk_rows)
         return cls(group, path)
@@ -123,8 +147,10 @@ class ScoreStore:
         if group.attrs.get("format") != FORMAT:
             raise ValueError(f"{path}: not a dnabert_viz scores store")
         if group.attrs["fingerprint"] != print_:
-            raise ValueError(f"{path} was started for another model, method, options, chunking or other sequences; "
-                             "resume it with the same ones, or delete it to start again")
+            raise ValueError(
+                f"{path} was started for another model, method, options, chunking or other sequences; "
+                "resume it with the same ones, or delete it to start again"
+            )
         return cls(group, path)
 
     def bounds(self, chunk: int) -> tuple[int, int]:
@@ -136,7 +162,7 @@ class ScoreStore:
         return np.flatnonzero(self.group["done"][:] == 0).tolist()
 
     def write_chunk(self, chunk: int, values: np.ndarray, extras: dict[str, np.ndarray], meta: dict) -> bool:
-        """Write a chunk's padded rows (see :func:`pad_rows`), then its done flag; False if it was already done."""
+        """Write a chunk's padded rows (:func:`pad_rows`), then its done flag; False if done already."""
         done = self.group["done"]
         if done[chunk]:
             self.duplicates += 1
@@ -150,8 +176,13 @@ class ScoreStore:
         for name, a in extras.items():
             key = f"extra/{name}"
             if key not in self.group:
-                self.group.create_array(key, shape=(self.n, *a.shape[1:]), chunks=(self.chunk_rows, *a.shape[1:]),
-                                        dtype=a.dtype, fill_value=np.nan if a.dtype.kind == "f" else 0)
+                self.group.create_array(
+                    key,
+                    shape=(self.n, *a.shape[1:]),
+                    chunks=(self.chunk_rows, *a.shape[1:]),
+                    dtype=a.dtype,
+                    fill_value=np.nan if a.dtype.kind == "f" else 0,
+                )
             self.group[key][lo:hi] = a
         done[chunk] = 1
         self.writes += 1
@@ -160,8 +191,15 @@ class ScoreStore:
     def finish(self, engine: str, started: float, **details) -> None:
         """Log this run in the attributes; mark the store complete when no chunk is pending."""
         runs = list(self.group.attrs["runs"])
-        runs.append({"engine": engine, "chunks_written": self.writes, "duplicates_skipped": self.duplicates,
-                     "seconds": round(time.time() - started, 3), **details})
+        runs.append(
+            {
+                "engine": engine,
+                "chunks_written": self.writes,
+                "duplicates_skipped": self.duplicates,
+                "seconds": round(time.time() - started, 3),
+                **details,
+            }
+        )
         self.group.attrs.update({"runs": runs, "complete": not self.pending()})
 
 
@@ -185,8 +223,15 @@ def _write_coordinate(group, name: str, a: np.ndarray, chunk_rows: int) -> None:
         array[:] = a
 
 
-def open_for_writing(path, sequences: list[str], coordinates: dict | None, kind: str, chunk_rows: int,
-                     print_: str, resume: bool) -> ScoreStore:
+def open_for_writing(
+    path,
+    sequences: list[str],
+    coordinates: dict | None,
+    kind: str,
+    chunk_rows: int,
+    print_: str,
+    resume: bool,
+) -> ScoreStore:
     """A store to write: a new one, or with ``resume`` the unfinished (or absent) one at ``path``.
 
     Raises
@@ -200,8 +245,10 @@ def open_for_writing(path, sequences: list[str], coordinates: dict | None, kind:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
     if path.exists():
         if not resume:
-            raise ValueError(f"{path} exists: pass resume=True (--resume) to continue or reuse it, "
-                             "or delete it to start again")
+            raise ValueError(
+                f"{path} exists: pass resume=True (--resume) to continue or reuse it, "
+                "or delete it to start again"
+            )
         return ScoreStore.resume(path, print_)
     path.parent.mkdir(parents=True, exist_ok=True)
     building = path.with_name(f".{path.name}.creating")  # made whole, then renamed: never half-created
@@ -212,7 +259,7 @@ def open_for_writing(path, sequences: list[str], coordinates: dict | None, kind:
 
 
 class Rows:
-    """Rows of a Zarr array read on demand: ``len``, ``shape``, ``dtype``, numpy-style indexing, ``np.asarray``."""
+    """Rows of a Zarr array read on demand: ``len``, ``shape``, ``dtype``, numpy indexing, ``np.asarray``."""
 
     def __init__(self, array):
         self.array = array
@@ -246,8 +293,10 @@ class StoredSequences(Sequence):
         chunk = i // self.chunk_rows
         if chunk != self._chunk:
             lo = chunk * self.chunk_rows
-            block = self.codes[lo:lo + self.chunk_rows]
-            self._block = [row[:n].tobytes().decode() for row, n in zip(block, self.lengths[lo:lo + self.chunk_rows])]
+            block = self.codes[lo : lo + self.chunk_rows]
+            self._block = [
+                row[:n].tobytes().decode() for row, n in zip(block, self.lengths[lo : lo + self.chunk_rows])
+            ]
             self._chunk = chunk
         return self._block[i - chunk * self.chunk_rows]
 
@@ -273,11 +322,15 @@ class StoredScores(Scores):
         if attrs.get("format") != FORMAT:
             raise ValueError(f"{path}: not a dnabert_viz scores store")
         if attrs["format_version"] > FORMAT_VERSION:
-            raise ValueError(f"{path}: store format {attrs['format_version']} is newer than this dnabert_viz reads")
+            raise ValueError(
+                f"{path}: store format {attrs['format_version']} is newer than this dnabert_viz reads"
+            )
         if not attrs["complete"]:
             done = group["done"][:]
-            raise ValueError(f"{path}: unfinished ({int((done == 0).sum())} of {len(done)} chunks missing); "
-                             "finish it with resume=True (--resume)")
+            raise ValueError(
+                f"{path}: unfinished ({int((done == 0).sum())} of {len(done)} chunks missing); "
+                "finish it with resume=True (--resume)"
+            )
         self.path, self.chunk_rows, self.runs = path, attrs["chunk_rows"], attrs["runs"]
         self.kind, self.meta = attrs["kind"], dict(attrs["meta"] or {})
         self.names, self.source, self._digest = None, path.name, attrs["digest"]
@@ -304,7 +357,8 @@ class StoredScores(Scores):
     def blocks(self) -> Iterator[np.ndarray]:
         """The values a chunk of rows at a time, (chunk_rows, L) each (the last may be shorter)."""
         for lo in range(0, len(self), self.chunk_rows):
-            yield self.values[lo:lo + self.chunk_rows]
+            yield self.values[lo : lo + self.chunk_rows]
 
     def __repr__(self) -> str:
-        return f"StoredScores({self.kind!r}, {len(self)} sequences, longest {self.values.shape[1]} nt, {self.path})"
+        longest = self.values.shape[1]
+        return f"StoredScores({self.kind!r}, {len(self)} sequences, longest {longest} nt, {self.path})"
