@@ -205,7 +205,7 @@ def read_intervals(
         What to do with an interval the genome cannot serve (unknown
         chromosome, off the chromosome's end, too many N): raise, naming the
         line, or skip it, count it in a warning and list it in
-        ``attrs["skipped"]``.
+        ``attrs["skipped"]`` (with its ``kind`` and ``reason``).
     format : {"bed", "narrowPeak"}, optional
         File format; by default narrowPeak for names ending ``.narrowPeak``
         or ``.narrowPeak.gz`` (any case), BED otherwise.
@@ -239,45 +239,15 @@ def read_intervals(
     try:
         for row in rows:
             start, end = _window(row, width, center)
-            problem = _check_window(fasta, genome, row, start, end)
-            sequence = None
+            sequence, problem = _fetch(fasta, genome, row, start, end, max_n)
             if problem is None:
-                sequence = fasta[row.chrom][start:end]
-                if len(sequence) != end - start:
-                    raise ValueError(
-                        f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
-                        f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
-                        "(delete the .fai to rebuild it)"
-                    )
-                n_fraction = sequence.count("N") / len(sequence)
-                if n_fraction > max_n:
-                    problem = f"{n_fraction:.0%} of the window {row.chrom}:{start}-{end} is N (max_n={max_n})"
-            if problem is not None:
-                if errors == "raise":
-                    raise ValueError(f"{row.where}: {problem} (errors='skip' leaves such intervals out)")
-                skipped.append(
-                    {
-                        "source": row.where,
-                        "chrom": row.chrom,
-                        "start": row.start,
-                        "end": row.end,
-                        "reason": problem,
-                    }
-                )
-                continue
-            if row.strand == "-":
-                sequence = reverse_complement(sequence)
-            kept.append(
-                {
-                    "chrom": row.chrom,
-                    "start": start,
-                    "end": end,
-                    "name": row.name,
-                    "strand": row.strand,
-                    "sequence": sequence,
-                    "source": row.where,
-                }
-            )
+                kept.append({"chrom": row.chrom, "start": start, "end": end, "name": row.name,
+                             "strand": row.strand, "sequence": sequence, "source": row.where})
+            elif errors == "raise":
+                raise ValueError(f"{row.where}: {problem[1]} (errors='skip' leaves such intervals out)")
+            else:
+                skipped.append({"source": row.where, "chrom": row.chrom, "start": row.start, "end": row.end,
+                                "kind": problem[0], "reason": problem[1]})
     finally:
         fasta.close()
     if not kept:
@@ -287,43 +257,46 @@ def read_intervals(
         )
     table = pd.DataFrame(kept)
     table["sequence"] = check_sequences(table["sequence"].tolist(), labels=table["source"].tolist())
-    table.attrs["skipped"] = pd.DataFrame(skipped, columns=["source", "chrom", "start", "end", "reason"])
+    columns = ["source", "chrom", "start", "end", "kind", "reason"]
+    table.attrs["skipped"] = pd.DataFrame(skipped, columns=columns)
     if skipped:
+        counts = pd.Series([s["kind"] for s in skipped]).value_counts()
         warnings.warn(
-            f"skipped {len(skipped)} of {len(rows)} intervals ({_reason_counts(skipped)}); "
+            f"skipped {len(skipped)} of {len(rows)} intervals "
+            f"({', '.join(f'{n} {kind}' for kind, n in counts.items())}); "
             f"first: {skipped[0]['source']}; the list is in .attrs['skipped']",
             stacklevel=2,
         )
     return table
 
 
-def _reason_counts(skipped: list[dict]) -> str:
-    kinds = pd.Series([_reason_kind(s["reason"]) for s in skipped]).value_counts()
-    return ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+def _fetch(fasta, genome, row: _Row, start: int, end: int, max_n: float):
+    """The window's sequence (reverse-complemented on ``-``), or why it cannot be had: (kind, message).
 
-
-def _reason_kind(reason: str) -> str:
-    if reason.startswith("unknown chromosome"):
-        return "on unknown chromosomes"
-    if "past the end" in reason or "before the start" in reason:
-        return "off the chromosome end"
-    return "N-rich"
-
-
-def _check_window(fasta, genome, row: _Row, start: int, end: int) -> str | None:
-    """Why the window cannot be fetched (unknown chromosome, off an end), or None."""
+    Raises
+    ------
+    ValueError
+        The genome returns fewer nucleotides than its index promises (a truncated file or a stale index).
+    """
     if row.chrom not in fasta:
         names = list(fasta.keys())
-        return (
-            f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} "
-            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
-        )
-    length = len(fasta[row.chrom])
+        listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        return None, ("on unknown chromosomes",
+                      f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} ({listed})")
+    length, where = len(fasta[row.chrom]), f"the window {row.chrom}:{start}-{end}"
     if start < 0:
-        return f"the window {row.chrom}:{start}-{end} starts before the start of {row.chrom}"
+        return None, ("off the chromosome end", f"{where} starts before the start of {row.chrom}")
     if end > length:
-        return f"the window {row.chrom}:{start}-{end} runs past the end of {row.chrom} ({length} nt)"
-    return None
+        return None, ("off the chromosome end", f"{where} runs past the end of {row.chrom} ({length} nt)")
+    sequence = fasta[row.chrom][start:end]
+    if len(sequence) != end - start:
+        raise ValueError(f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
+                         f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
+                         "(delete the .fai to rebuild it)")
+    n_fraction = sequence.count("N") / len(sequence)
+    if n_fraction > max_n:
+        return None, ("N-rich", f"{n_fraction:.0%} of {where} is N (max_n={max_n})")
+    return (reverse_complement(sequence) if row.strand == "-" else sequence), None
 
 
 def split_input(sequences) -> tuple[object, dict[str, np.ndarray] | None]:
