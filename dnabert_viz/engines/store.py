@@ -102,7 +102,7 @@ class ScoreStore:
         coordinates: dict | None,
         kind: str,
         chunk_rows: int,
-        print_: str,
+        run_key: str,
     ) -> ScoreStore:
         import zarr
 
@@ -117,7 +117,7 @@ class ScoreStore:
                 "n": n,
                 "width": width,
                 "chunk_rows": chunk_rows,
-                "fingerprint": print_,
+                "fingerprint": run_key,
                 "complete": False,
                 "runs": [],
                 "digest": SequenceIdentity.of(sequences).digest,
@@ -140,13 +140,13 @@ class ScoreStore:
         return cls(group, path)
 
     @classmethod
-    def resume(cls, path: Path, print_: str) -> ScoreStore:
+    def resume(cls, path: Path, run_key: str) -> ScoreStore:
         import zarr
 
         group = zarr.open_group(str(path), mode="r+")
         if group.attrs.get("format") != FORMAT:
             raise ValueError(f"{path}: not a dnabert_viz scores store")
-        if group.attrs["fingerprint"] != print_:
+        if group.attrs["fingerprint"] != run_key:
             raise ValueError(
                 f"{path} was started for another model, method, options, chunking or other sequences; "
                 "resume it with the same ones, or delete it to start again"
@@ -229,7 +229,7 @@ def open_for_writing(
     coordinates: dict | None,
     kind: str,
     chunk_rows: int,
-    print_: str,
+    run_key: str,
     resume: bool,
 ) -> ScoreStore:
     """A store to write: a new one, or with ``resume`` the unfinished (or absent) one at ``path``.
@@ -249,13 +249,13 @@ def open_for_writing(
                 f"{path} exists: pass resume=True (--resume) to continue or reuse it, "
                 "or delete it to start again"
             )
-        return ScoreStore.resume(path, print_)
+        return ScoreStore.resume(path, run_key)
     path.parent.mkdir(parents=True, exist_ok=True)
     building = path.with_name(f".{path.name}.creating")  # made whole, then renamed: never half-created
     shutil.rmtree(building, ignore_errors=True)
-    ScoreStore.create(building, sequences, coordinates, kind, chunk_rows, print_)
+    ScoreStore.create(building, sequences, coordinates, kind, chunk_rows, run_key)
     os.replace(building, path)
-    return ScoreStore.resume(path, print_)
+    return ScoreStore.resume(path, run_key)
 
 
 class Rows:
