@@ -244,7 +244,8 @@ def read_intervals(
                 kept.append({"chrom": row.chrom, "start": start, "end": end, "name": row.name,
                              "strand": row.strand, "sequence": sequence, "source": row.where})
             elif errors == "raise":
-                raise ValueError(f"{row.where}: {problem[1]} (errors='skip' leaves such intervals out)")
+                raise ValueError(f"{row.where}: {problem[1]} (errors='skip', on the command line "
+                                 "--skip-bad, leaves such intervals out)")
             else:
                 skipped.append({"source": row.where, "chrom": row.chrom, "start": row.start, "end": row.end,
                                 "kind": problem[0], "reason": problem[1]})
@@ -264,7 +265,7 @@ def read_intervals(
         warnings.warn(
             f"skipped {len(skipped)} of {len(rows)} intervals "
             f"({', '.join(f'{n} {kind}' for kind, n in counts.items())}); "
-            f"first: {skipped[0]['source']}; the list is in .attrs['skipped']",
+            f"first: {skipped[0]['source']}; the list is in the table's .attrs['skipped']",
             stacklevel=2,
         )
     return table
