@@ -230,3 +230,18 @@ def test_coordinates_travel_into_scores_and_motif_instances_onto_the_genome(geno
     assert out.read_text().splitlines()[0] == "chr17\t1010\t1016\tm1\t0\t+"
     with pytest.raises(ValueError, match="carry no genome coordinates"):
         genome_instances(MotifSet([], seqs, dv.Scores(seqs, scores.values, "x")))
+
+
+def test_cli_names_the_bad_line_or_counts_the_skip(genome, tmp_path, capsys):
+    from dnabert_viz.cli import main
+
+    bed = write(tmp_path / "peaks.bed", ["chr17\t1000\t1100", "chr17\t39980\t39999"])
+    argv = ["score", "--device", "cpu", "--bed", str(bed), "--genome", str(genome), "--width", "60"]
+    assert main([*argv, "--out", str(tmp_path / "a.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "peaks.bed, line 2: the window chr17:39959-40019 runs past the end of chr17 (40000 nt)" in err
+    assert "--skip-bad" in err
+    assert main([*argv, "--skip-bad", "--out", str(tmp_path / "a.npz")]) == 0
+    assert "skipped 1 of 2 intervals (1 off the chromosome end); first: " in capsys.readouterr().err
+    scores = dv.Scores.load(tmp_path / "a.npz")
+    assert scores.extra["start"].tolist() == [1020] and scores.source == "peaks.bed"
