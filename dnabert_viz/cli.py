@@ -1,6 +1,6 @@
 """The ``dnabert-viz`` command line: the workbench's steps in batch.
 
-``score`` (sequences -> Scores file, by any method of the registry
+``train`` (labelled sequences -> model folder), ``score`` (sequences -> Scores file, by any method of the registry
 :mod:`dnabert_viz.methods`), ``motifs`` (Scores -> motif folder with
 JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
 ``demo`` (all of it on the embedded model and data). Each command is a thin
@@ -153,6 +153,47 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"wrote {out}/: scores.npz, motifs/, report.html (open it in a browser)")
 
 
+def _labels(path: str) -> list[int]:
+    """One integer label per non-empty line of a text file."""
+    labels = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if line.strip():
+            if not line.strip().isdigit():
+                raise ValueError(f"{path}, line {number}: {line.strip()!r} is not a class index (0, 1, ...)")
+            labels.append(int(line))
+    return labels
+
+
+def _train(args: argparse.Namespace) -> None:
+    import json
+
+    from .finetune import train_classifier
+    from .io import atomic_folder, read_sequences
+
+    table = read_sequences(args.input)
+    if args.labels:
+        labels = _labels(args.labels)
+        if len(labels) != len(table):
+            raise ValueError(f"{args.labels}: {len(labels)} labels for {len(table)} sequences in {args.input}")
+    elif "label" in table:
+        labels = table["label"].tolist()
+    else:
+        raise ValueError(f"{args.input} has no 'label' column: give --labels (one class index per line)")
+    given = {"k": args.k, "epochs": args.epochs, "max_minutes": args.max_minutes, "seed": args.seed,
+             "validation_fraction": args.validation_fraction}
+    settings = {key: value for key, value in given.items() if value is not None}
+    m = train_classifier(table["sequence"].tolist(), labels, device=args.device, **settings)
+    with atomic_folder(Path(args.out)) as tmp:
+        m.save_pretrained(tmp)
+        m.history.to_csv(tmp / "history.tsv", sep="\t", index=False)
+        summary = {**settings, **m.history.attrs, "input": str(args.input), "n_sequences": len(labels)}
+        (tmp / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    best = m.history.set_index("epoch").loc[m.history.attrs["best_epoch"]]
+    quality = f", validation AUROC {best.val_auroc:.4f}" if "val_auroc" in best else ""
+    print(f"{args.out}: epoch {m.history.attrs['best_epoch']} of {len(m.history)}{quality}; "
+          f"load it with dv.load_model({str(args.out)!r})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dnabert-viz``."""
     from .methods import get_method, method_names
@@ -219,6 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--examples", type=int, default=3, help="example tracks")
     report.add_argument("--out", required=True, help="output folder; the page is OUT/report.html")
     report.set_defaults(run=_report)
+
+    train = sub.add_parser("train", help="train a small DNABERT-style classifier (early stopping on validation AUROC)")
+    train.add_argument("--input", required=True, help="sequences: a tsv/csv with 'sequence' and 'label' columns, or FASTA")
+    train.add_argument("--labels", help="class indices, one per line in input order (needed for FASTA)")
+    for option, kind, text in [("--k", int, "k-mer length, 3 to 6"), ("--epochs", int, "most epochs"),
+                               ("--max-minutes", float, "time budget"), ("--seed", int, "seed"),
+                               ("--validation-fraction", float, "stratified validation share")]:
+        train.add_argument(option, type=kind, help=f"{text} (default: dv.train_classifier's)")
+    train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    train.add_argument("--out", required=True, help="output model folder (replaced when it exists)")
+    train.set_defaults(run=_train)
 
     demo = sub.add_parser("demo", help="the whole pipeline on the embedded demo model and data, with a report")
     model_options(demo)

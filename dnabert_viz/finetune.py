@@ -19,6 +19,7 @@ import torch
 
 from .model import DnaModel, resolve_device
 from .sequences import check_sequences
+from .sequences import reverse_complement as _reverse_complement  # the keyword of train_classifier shadows it
 from .tokenization import KmerTokenizer, read_vocab
 
 DNABERT6_FILES = Path(__file__).parent / "data" / "dnabert6"
@@ -46,6 +47,7 @@ def build_classifier(
     seed: int = 0,
     device=None,
     architecture: str = "dnabert",
+    dropout: float = 0.1,
 ) -> DnaModel:
     """An untrained DNABERT-style classifier with the published config keys at reduced size.
 
@@ -64,6 +66,8 @@ def build_classifier(
     architecture : {"dnabert", "dnabert2"}
         DNABERT (k-mers, absolute positions) or DNABERT-2 (BPE, ALiBi; ``k`` and
         ``max_position_embeddings`` unused: 512 positions as published).
+    dropout : float
+        Hidden and attention dropout (DNABERT: 0.1); DNABERT only.
     """
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -79,9 +83,9 @@ def build_classifier(
     vocab = dnabert_vocab(k)
     config = BertConfig(
         architectures=["BertForSequenceClassification"],
-        attention_probs_dropout_prob=0.1,
+        attention_probs_dropout_prob=dropout,
         hidden_act="gelu",
-        hidden_dropout_prob=0.1,
+        hidden_dropout_prob=dropout,
         hidden_size=hidden_size,
         initializer_range=0.02,
         intermediate_size=4 * hidden_size,
@@ -96,6 +100,61 @@ def build_classifier(
     return DnaModel(BertForSequenceClassification(config), KmerTokenizer(vocab, k), name=f"dnabert{k}-small", device=device)
 
 
+def stratified_split(labels: np.ndarray, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of a seeded, stratified train/validation split.
+
+    Each class gives ``round(fraction * n_class)`` rows to validation (at
+    least one when ``fraction > 0`` and the class has two or more rows).
+
+    Returns
+    -------
+    train, validation : numpy.ndarray
+        Sorted row indices, (N - V,) and (V,).
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError(f"validation_fraction must be in [0, 1), got {fraction}")
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(labels):
+        rows = rng.permutation(np.flatnonzero(labels == c))
+        n = int(round(fraction * len(rows)))
+        held.append(rows[: max(n, 1 if fraction > 0 and len(rows) > 1 else 0)])
+    validation = np.sort(np.concatenate(held)) if held else np.zeros(0, int)
+    return np.setdiff1d(np.arange(len(labels)), validation), validation
+
+
+def auroc(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (ties counted half); macro one-vs-rest average for more than two classes.
+
+    Parameters
+    ----------
+    probabilities : numpy.ndarray
+        (N, n_classes) class probabilities, or (N,) scores of the positive class.
+    labels : numpy.ndarray
+        (N,) class indices.
+
+    Returns
+    -------
+    float
+        NaN when a class has no rows (the area is undefined).
+    """
+    from scipy.stats import rankdata
+
+    probabilities = np.asarray(probabilities, dtype=float)
+    if probabilities.ndim == 1:
+        probabilities = np.stack([1 - probabilities, probabilities], axis=1)
+    classes = [1] if probabilities.shape[1] == 2 else range(probabilities.shape[1])
+    areas = []
+    for c in classes:
+        truth = labels == c
+        n_pos, n_neg = truth.sum(), (~truth).sum()
+        if n_pos == 0 or n_neg == 0:
+            return float("nan")
+        ranks = rankdata(probabilities[:, c])
+        areas.append((ranks[truth].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(np.mean(areas))
+
+
 def train_classifier(
     sequences,
     labels,
@@ -103,7 +162,7 @@ def train_classifier(
     hidden_size: int = 64,
     num_layers: int = 2,
     num_heads: int = 4,
-    epochs: int = 5,
+    epochs: int = 30,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
     weight_decay: float = 0.01,
@@ -112,13 +171,28 @@ def train_classifier(
     device=None,
     progress: bool = True,
     architecture: str = "dnabert",
+    *,
+    validation_fraction: float = 0.1,
+    validation: tuple | None = None,
+    patience: int = 3,
+    max_minutes: float | None = 10.0,
+    dropout: float = 0.1,
+    label_smoothing: float = 0.0,
+    reverse_complement: bool = False,
 ) -> DnaModel:
-    """Train a DNABERT-style classifier from scratch.
+    """Train a DNABERT-style classifier from scratch, stopping early on validation AUROC.
 
-    AdamW with linear warm-up and linear decay, cross-entropy loss, batches
-    drawn in a seeded random order: the same data and seed give the same
-    model on the same machine. Denormal floats are flushed to zero (process
-    wide, ``torch.set_flush_denormal``): without it CPU training slows about
+    A stratified validation split (``validation_fraction`` of each class,
+    seeded) is held out; after every epoch the loop records validation loss,
+    accuracy and AUROC, keeps the weights of the best AUROC and stops after
+    ``patience`` epochs without improvement, after ``epochs`` epochs or when
+    ``max_minutes`` have passed (checked after every batch), whichever comes
+    first. The best weights are restored. AdamW with linear warm-up and linear
+    decay to zero at ``epochs``, cross-entropy loss (optionally label
+    smoothed), batches drawn in a seeded random order: the same data and seed
+    give the same model on the same machine, unless ``max_minutes`` cuts the
+    run. Denormal floats are flushed to zero (process wide,
+    ``torch.set_flush_denormal``): without it CPU training slows about
     fourfold once the loss is small.
 
     Parameters
@@ -129,61 +203,144 @@ def train_classifier(
         Class of each sequence, 0 .. n_classes - 1.
     k, hidden_size, num_layers, num_heads
         Model shape (see :func:`build_classifier`).
-    epochs, batch_size, learning_rate, weight_decay, warmup_fraction
+    epochs : int
+        Most epochs (the learning-rate schedule's length).
+    batch_size, learning_rate, weight_decay, warmup_fraction
         Optimisation settings.
     seed : int
-        Seed for initialisation and batch order.
+        Seed for initialisation, validation split and batch order.
     device : str or torch.device, optional
         CUDA when available by default.
     progress : bool
-        Show a progress bar with the running loss.
+        Show a progress bar with the running loss and validation AUROC.
     architecture : {"dnabert", "dnabert2"}
         See :func:`build_classifier`.
+    validation_fraction : float
+        Share of each class held out for validation; 0 trains on everything
+        for ``epochs`` epochs without early stopping.
+    validation : (sequences, labels), optional
+        An explicit validation set instead of the split.
+    patience : int
+        Epochs without a better validation AUROC before stopping.
+    max_minutes : float or None
+        Time budget of the training loop.
+    dropout : float
+        Hidden and attention dropout.
+    label_smoothing : float
+        Cross-entropy label smoothing.
+    reverse_complement : bool
+        Augment: each training sequence is reverse-complemented with
+        probability 1/2 in every epoch.
 
     Returns
     -------
     DnaModel
-        The trained model, in evaluation mode.
+        The trained model, in evaluation mode, with ``history``: a
+        DataFrame, one row per epoch (``epoch``, ``seconds``,
+        ``learning_rate``, ``train_loss``, ``val_loss``, ``val_accuracy``,
+        ``val_auroc``), ``history.attrs["best_epoch"]`` and
+        ``history.attrs["stopped"]`` (``"patience"``, ``"epochs"`` or
+        ``"max_minutes"``).
     """
+    import time
+
+    import pandas as pd
     from tqdm.auto import tqdm
 
-    sequences = check_sequences(sequences, "sequences")
-    labels = np.array(labels)  # a copy: torch wants a writable array
-    if labels.shape != (len(sequences),):
-        raise ValueError(f"labels has shape {labels.shape}, expected ({len(sequences)},): one label per sequence")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0:
-        raise ValueError("labels must be non-negative integers (class indices)")
-    n_labels = max(2, int(labels.max()) + 1)
-    dm = build_classifier(
-        k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device),
-        architecture=architecture,
-    )
-    enc = dm.encode(sequences)
-    if len(enc.input_ids) != len(sequences):
-        raise ValueError(f"training sequences must fit the model's {dm.max_tokens} positions; cut long ones first")
+    sequences, labels = _checked(sequences, labels, "sequences", "labels")
+    if validation is not None:
+        val_seqs, val_labels = _checked(*validation, "validation sequences", "validation labels")
+        train_rows = np.arange(len(sequences))
+    else:
+        train_rows, val_rows = stratified_split(labels, validation_fraction, seed)
+        val_seqs, val_labels = [sequences[i] for i in val_rows], labels[val_rows]
+    n_labels = max(2, int(max(labels.max(), val_labels.max(initial=0))) + 1)
+    dm = build_classifier(k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device),
+                          architecture=architecture, dropout=dropout)
+    enc = _encode(dm, sequences, "training")
+    flipped = _encode(dm, [_reverse_complement(s) for s in sequences], "training") if reverse_complement else None
+    val_enc = _encode(dm, val_seqs, "validation") if len(val_seqs) else None
     target = torch.as_tensor(labels, device=dm.device)
     model = dm.model.train()
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     optim = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    steps = epochs * math.ceil(len(sequences) / batch_size)
+    steps = epochs * math.ceil(len(train_rows) / batch_size)
     warmup = max(1, int(warmup_fraction * steps))
     sched = torch.optim.lr_scheduler.LambdaLR(
         optim, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
     )
     rng = np.random.default_rng(seed)
+    flips = np.random.default_rng([seed, 1])
     # Once the loss is small, gradients turn denormal and CPU training slows fourfold; flush them to zero.
     torch.set_flush_denormal(True)
     bar = tqdm(total=steps, desc="training", disable=not progress)
-    for _ in range(epochs):
-        order = rng.permutation(len(sequences))
+    started, history, best, stopped = time.perf_counter(), [], None, "epochs"
+    for epoch in range(1, epochs + 1):
+        order = train_rows[rng.permutation(len(train_rows))]
+        losses = []
         for start in range(0, len(order), batch_size):
             rows = np.sort(order[start:start + batch_size])
-            out = model(**dm.inputs(enc, rows), labels=target[rows])
+            source = enc
+            if flipped is not None and flips.random() < 0.5:
+                source = flipped
+            logits = model(**dm.inputs(source, rows)).logits
+            loss = loss_fn(logits.view(-1, n_labels), target[rows])
             optim.zero_grad()
-            out.loss.backward()
+            loss.backward()
             optim.step()
             sched.step()
+            losses.append(loss.item())
             bar.update()
-            bar.set_postfix(loss=f"{out.loss.item():.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+            if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
+                stopped = "max_minutes"
+                break
+        row = {"epoch": epoch, "seconds": time.perf_counter() - started, "learning_rate": sched.get_last_lr()[0],
+               "train_loss": float(np.mean(losses))}
+        if val_enc is not None:
+            row.update(_evaluate(dm, val_enc, val_labels, loss_fn, batch_size))
+            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auroc=f"{row['val_auroc']:.3f}")
+            if best is None or row["val_auroc"] > best[1]:
+                best = (epoch, row["val_auroc"], {n: v.detach().clone() for n, v in model.state_dict().items()})
+            elif epoch - best[0] >= patience and stopped == "epochs":
+                stopped = "patience"
+        history.append(row)
+        if stopped != "epochs":
+            break
     bar.close()
+    if best is not None:
+        model.load_state_dict(best[2])
     model.eval()
+    dm.history = pd.DataFrame(history)
+    dm.history.attrs.update(best_epoch=best[0] if best else len(history), stopped=stopped)
     return dm
+
+
+def _checked(sequences, labels, name: str, label_name: str) -> tuple[list[str], np.ndarray]:
+    sequences = check_sequences(sequences, name)
+    labels = np.array(labels)  # a copy: torch wants a writable array
+    if labels.shape != (len(sequences),):
+        raise ValueError(f"{label_name} has shape {labels.shape}, expected ({len(sequences)},): one label per sequence")
+    if len(labels) and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0):
+        raise ValueError(f"{label_name} must be non-negative integers (class indices)")
+    return sequences, labels
+
+
+def _encode(dm: DnaModel, sequences: list[str], what: str):
+    enc = dm.encode(sequences)
+    if len(enc.input_ids) != len(sequences):
+        raise ValueError(f"{what} sequences must fit the model's {dm.max_tokens} positions; cut long ones first")
+    return enc
+
+
+@torch.no_grad()
+def _evaluate(dm: DnaModel, enc, labels: np.ndarray, loss_fn, batch_size: int) -> dict[str, float]:
+    """Validation loss, accuracy and AUROC of the model (evaluation mode inside, training mode after)."""
+    dm.model.eval()
+    logits = torch.cat([dm.model(**inputs).logits.float() for _, inputs in dm.batches(enc, batch_size)])
+    dm.model.train()
+    target = torch.as_tensor(labels, device=logits.device)
+    probabilities = torch.softmax(logits, -1).cpu().numpy()
+    return {"val_loss": float(loss_fn(logits, target)),
+            "val_accuracy": float((probabilities.argmax(1) == labels).mean()),
+            "val_auroc": auroc(probabilities, labels)}

@@ -3,6 +3,7 @@
 from .logos import attribution_logo, figure_png, logo, logo_png
 from .export import save_figure
 from .tracks import attention_heatmap, head_view, layer_head_summary, mutation_map, track
+from .training import training_curves
 
 __all__ = ["attention_heatmap", "attribution_logo", "figure_png", "head_view", "layer_head_summary", "logo", "logo_png",
-           "mutation_map", "save_figure", "track"]
+           "mutation_map", "save_figure", "track", "training_curves"]
