@@ -43,8 +43,11 @@ def align_to_keys(query: str, keys: np.ndarray, key_lengths: np.ndarray) -> tupl
     offsets : numpy.ndarray
         (M,) where each key starts in query coordinates in that alignment
         (key position j faces query position j + offset; may be negative).
-        Among equally good shifts the one with the longest overlap is taken,
-        then the leftmost.
+        Among equally good shifts, the one Biopython 1.85's ``PairwiseAligner``
+        returns first: the rightmost when some tied shift leaves the key
+        overhanging the query's right end (offset > len(query) - len(key)),
+        the leftmost otherwise (the rule was read off its traceback on random
+        pairs; ``tests/test_motifs.py`` checks it against Biopython).
     """
     q = np.frombuffer(query.encode(), dtype=np.uint8)
     width = keys.shape[1]
@@ -52,8 +55,10 @@ def align_to_keys(query: str, keys: np.ndarray, key_lengths: np.ndarray) -> tupl
     windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # (len(q) + width - 1, width)
     offsets = np.arange(-(width - 1), len(q))
     scores = (keys[:, None, :] == windows[None, :, :]).sum(axis=2)  # (M, n_offsets)
-    overlap = np.minimum(len(q), offsets[None, :] + key_lengths[:, None]) - np.maximum(0, offsets)[None, :]
-    rank = (scores * (width + len(q) + 1) + overlap.clip(min=0)) * len(offsets) + (len(offsets) - 1 - np.arange(len(offsets)))
-    best = rank.argmax(axis=1)
-    rows = np.arange(len(keys))
-    return scores[rows, best], offsets[best]
+    best_score = scores.max(axis=1)
+    tied = scores == best_score[:, None]
+    rightmost = len(offsets) - 1 - tied[:, ::-1].argmax(axis=1)
+    leftmost = tied.argmax(axis=1)
+    overhanging = offsets[rightmost] > len(q) - key_lengths
+    best = np.where(overhanging, rightmost, leftmost)
+    return best_score, offsets[best]

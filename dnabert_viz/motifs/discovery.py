@@ -95,8 +95,10 @@ def find_motifs(
     min_n_motif : int
         Fewest instances a motif must keep (both methods).
     align_all_ties : bool, optional
-        DNABERT-viz: merge a candidate into every best-aligning motif, not
-        only the first (default True).
+        DNABERT-viz: accepted for the published ``motif_analysis``
+        signature, where it has no effect (each candidate joins the first
+        best-aligning motif only; see :mod:`dnabert_viz.motifs.dnabertviz`);
+        so here too.
     method : {"dnabert_viz", "seqlets"}
         Discovery method.
     **options
@@ -140,7 +142,7 @@ def find_motifs(
     if settings["window_size"] < 1 or settings["min_len"] < 1 or min_n_motif < 1:
         raise ValueError("window_size, min_len and min_n_motif must be at least 1")
     motifs = dnabert_viz_motifs(pos, neg, values, settings["window_size"], settings["min_len"],
-                                settings["pval_cutoff"], min_n_motif, settings["align_all_ties"])
+                                settings["pval_cutoff"], min_n_motif)
     return _identified(MotifSet(motifs, pos, scores), identity)
 
 
