@@ -49,6 +49,52 @@ def jaspar_motif(motif_id: str) -> PlantedMotif:
     return PlantedMotif(m.matrix_id, m.name, jaspar_pwm(m))
 
 
+def draw_jaspar_motifs(
+    n: int, seed: int = 0, exclude: tuple[str, ...] = (), length: tuple[int, int] = (8, 16),
+    min_information: float = 10.0,
+) -> list[PlantedMotif]:
+    """Draw ``n`` JASPAR CORE vertebrate matrices of ``n`` different TF families, by a seed (offline).
+
+    Parameters
+    ----------
+    n : int
+        How many matrices.
+    seed : int
+        The same seed draws the same matrices.
+    exclude : tuple of str
+        Matrix ids whose TF families are left out (the demo's, for instance).
+    length : (int, int)
+        Matrix widths allowed (closed range, nucleotides).
+    min_information : float
+        Fewest bits (summed over columns) a matrix must carry to be plantable.
+
+    Returns
+    -------
+    list of PlantedMotif
+        In drawing order.
+    """
+    from .motifs.jaspar import jaspar_matrices
+
+    matrices = jaspar_matrices()
+    banned = {f for m in matrices if m.matrix_id in exclude for f in m.family.split(";")}
+    pool = [
+        m for m in matrices
+        if length[0] <= len(m.pwm) <= length[1] and m.family and not banned & set(m.family.split(";"))
+        and (2 + (m.pwm * np.log2(np.clip(m.pwm, 1e-9, 1))).sum(axis=1)).sum() >= min_information
+    ]
+    rng = np.random.default_rng(seed)
+    drawn: list[PlantedMotif] = []
+    families: set[str] = set()
+    for i in rng.permutation(len(pool)):
+        m = pool[i]
+        if len(drawn) < n and not families & set(m.family.split(";")):
+            drawn.append(PlantedMotif(m.matrix_id, m.name, m.pwm))
+            families.update(m.family.split(";"))
+    if len(drawn) < n:
+        raise ValueError(f"only {len(drawn)} TF families fit length {length} and {min_information} bits; asked {n}")
+    return drawn
+
+
 def best_hit_scores(seq: str, motif: PlantedMotif, background: np.ndarray) -> np.ndarray:
     """Best log-odds score of every window on either strand, (L - w + 1,)."""
     lo = motif.log_odds(background)

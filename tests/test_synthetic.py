@@ -1,6 +1,7 @@
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from dnabert_viz.sequences import dinucleotide_shuffle, reverse_complement
 from dnabert_viz.synthetic import PlantedMotif, best_hit_scores, has_hit, plant_motifs
@@ -47,3 +48,20 @@ def test_planted_truth_is_exact_and_negatives_are_motif_free():
         assert r.end - r.start == 6
     for seq in table.sequence[table.label == 0]:
         assert not has_hit(seq, [motif], bg, 0.8)
+
+
+def test_drawn_jaspar_motifs_are_of_distinct_families_and_never_the_excluded_ones():
+    from dnabert_viz.demo import DEMO_MOTIFS
+    from dnabert_viz.motifs.jaspar import jaspar_matrices
+    from dnabert_viz.synthetic import draw_jaspar_motifs
+
+    family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
+    banned = set().union(*(family[i] for i in DEMO_MOTIFS))
+    for seed in range(5):
+        drawn = draw_jaspar_motifs(3, seed, exclude=DEMO_MOTIFS)
+        fams = [family[m.motif_id] for m in drawn]
+        assert all(not f & banned for f in fams) and len(set().union(*fams)) >= 3
+        assert all(8 <= len(m.pwm) <= 16 for m in drawn)
+        assert [m.motif_id for m in draw_jaspar_motifs(3, seed, exclude=DEMO_MOTIFS)] == [m.motif_id for m in drawn]
+    with pytest.raises(ValueError, match="only 0 TF families fit"):
+        draw_jaspar_motifs(1, length=(40, 41))

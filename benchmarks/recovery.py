@@ -1,0 +1,181 @@
+"""Motif recovery on data nobody tuned for: train with defaults -> score -> discover -> match JASPAR.
+
+For each data set: train ``dv.train_classifier`` with its defaults (a time
+budget of ``--minutes``), and beside it the small CNN of ``cnn.py`` on the
+same split with the same budget; score held-out positives with [CLS]
+attention (-> DNABERT-viz against held-out negatives) and integrated
+gradients (20 steps; -> seqlets); match every motif to JASPAR 2026 CORE
+vertebrates. Prints, per data set and method: held-out accuracy and AUROC of
+both models, training time, motifs found, the best match of the expected
+family (else the best overall) with its q, whether the known factor's family
+was recovered (q < 0.05) and how many motifs are spurious (best match not of
+an expected family, or no significant match).
+
+Data (read from ../shared at run time; big sets subsampled so the table runs
+in bounded time: training pool <= --n-train sequences, held-out <= 1,000,
+scored positives <= --n-score):
+GUE mouse_tf_3 (MAFK), mouse_tf_2 (AP-1), human_tf_3 (AP-1), human_tf_4
+(E-box), prom_core_tata (TATA), DNABERT's CTCF set (sample_data/ft/6) and
+prom-core set, and planted sets: three JASPAR matrices of different families
+drawn by a seed (never the demo's families), one PWM-sampled site per
+positive, 200 nt; for those the accuracy of a scan with the true PWMs (the
+ceiling) is printed.
+
+    OMP_NUM_THREADS=1 nice -n 10 python recovery.py --minutes 1.5 > recovery.txt
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+import dnabert_viz as dv
+from cnn import train_cnn
+from dnabert_viz.demo import DEMO_MOTIFS
+from dnabert_viz.finetune import auroc, stratified_split
+from dnabert_viz.motifs.jaspar import best_matches, jaspar_matrices
+from dnabert_viz.synthetic import best_hit_scores, draw_jaspar_motifs, plant_motifs
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+GUE = SHARED / "data"
+DNABERT = SHARED / "reference" / "dnabert1" / "sample_data" / "ft"
+CORE_PROMOTER = ["TBP", "SP1", "KLF4", "NFYA", "ELK1", "GABPA", "Nrf1", "Yy1"]
+# data set -> (files: train, held-out or None to split, expected JASPAR names whose families count)
+REAL = {
+    "mouse_tf_3 (MAFK)": ("gue_tfbs/mouse_tf_3", ["MAFK", "NFE2", "BACH1"]),
+    "mouse_tf_2 (AP-1)": ("gue_tfbs/mouse_tf_2", ["FOS::JUN", "JUN"]),
+    "human_tf_3 (AP-1)": ("gue_tfbs/human_tf_3", ["FOS::JUN", "JUN"]),
+    "human_tf_4 (E-box)": ("gue_tfbs/human_tf_4", ["MAX", "MYC", "USF1"]),
+    "prom_core_tata (TATA)": ("gue_promoter_tata/prom_core_tata", ["TBP"]),
+    "DNABERT CTCF": ("6/dev.tsv", ["CTCF"]),
+    "DNABERT prom-core": ("prom-core/6/dev.tsv", CORE_PROMOTER),
+}
+BACKGROUND = np.array([0.29, 0.21, 0.21, 0.29])
+
+
+def families(names: list[str]) -> set[str]:
+    by_name = {}
+    for m in jaspar_matrices():
+        by_name.setdefault(m.name.upper(), set()).update(m.family.split(";"))
+    return set().union(*(by_name[n.upper()] for n in names))
+
+
+def subsample(seqs: list[str], labels: np.ndarray, n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    if len(seqs) <= n:
+        return seqs, labels
+    _, rows = stratified_split(labels, n / len(seqs), seed)
+    return [seqs[i] for i in rows], labels[rows]
+
+
+def real_set(folder: str, n_train: int, seed: int):
+    if folder.endswith(".tsv"):
+        table = dv.read_table(DNABERT / folder)
+        seqs, labels = table["sequence"].tolist(), table["label"].to_numpy()
+        seqs, labels = subsample(seqs, labels, int(n_train / 0.8), seed)
+        train, test = stratified_split(labels, 0.2, seed)
+        return ([seqs[i] for i in train], labels[train]), ([seqs[i] for i in test], labels[test])
+    path = GUE / folder
+    suffix = ".csv.gz" if (path / "train.csv.gz").exists() else ".csv"
+    parts = [dv.read_table(path / f"{split}{suffix}") for split in ("train", "test")]
+    (a, b), (c, d) = ((t["sequence"].tolist(), t["label"].to_numpy()) for t in parts)
+    return subsample(a, b, n_train, seed), subsample(c, d, 1000, seed)
+
+
+def planted_set(seed: int, n_train: int):
+    motifs = draw_jaspar_motifs(3, seed, exclude=DEMO_MOTIFS)
+    n = int(n_train / 0.8) // 2
+    table, _ = plant_motifs(motifs, n, n, length=(200, 200), max_per_sequence=1, hit_fraction=0.0, seed=seed)
+    seqs, labels = table["sequence"].tolist(), table["label"].to_numpy()
+    train, test = stratified_split(labels, 0.2, seed)
+    return motifs, ([seqs[i] for i in train], labels[train]), ([seqs[i] for i in test], labels[test])
+
+
+def scan_ceiling(motifs, train, test) -> float:
+    """Held-out accuracy of the best-threshold scan with the true PWMs (threshold fitted on training data)."""
+    def score(seqs):
+        return np.array([max(best_hit_scores(s, m, BACKGROUND).max() / m.log_odds(BACKGROUND).max(1).sum()
+                             for m in motifs) for s in seqs])
+    s_train, s_test = score(train[0]), score(test[0])
+    cuts = np.unique(s_train)
+    accuracy = [((s_train >= c) == train[1]).mean() for c in cuts]
+    return float(((s_test >= cuts[int(np.argmax(accuracy))]) == test[1]).mean())
+
+
+def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
+    """Recovered targets (label -> JASPAR families) and spurious motifs, from each motif's best JASPAR match."""
+    family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
+    if not motifs:
+        return {"motifs": 0, "best match": "-", "q": np.nan, "recovered": f"0/{len(targets)}", "spurious": 0}
+    best = best_matches(dv.match_jaspar(motifs))
+    fams = [family.get(j, set()) for j in best["jaspar_id"]]
+    wanted = set().union(*targets.values())
+    hit = np.array([bool(ok and f & wanted) for ok, f in zip(best["q_value"].lt(0.05), fams)])
+    recovered = [t for t, tf in targets.items() if any(ok and f & tf for ok, f in zip(hit, fams))]
+    shown = best[hit].nsmallest(1, "q_value") if hit.any() else best.nsmallest(1, "q_value")
+    row = shown.iloc[0]
+    return {"motifs": len(motifs), "best match": f"{row.jaspar_name} ({row.jaspar_id})" if row.jaspar_id else "-",
+            "q": float(row.q_value), "recovered": f"{len(recovered)}/{len(targets)} {' '.join(recovered)}".strip(),
+            "spurious": int((~hit).sum())}
+
+
+def run(name: str, train, test, targets: dict, minutes: float, n_score: int, ceiling: float | None) -> list[dict]:
+    start = time.perf_counter()
+    m = dv.train_classifier(*train, max_minutes=minutes, seed=0, progress=False, device="cpu")
+    seconds = time.perf_counter() - start
+    p = m.predict(test[0])
+    start = time.perf_counter()
+    cnn = train_cnn(*train, max_minutes=minutes, seed=0)
+    cnn_seconds = time.perf_counter() - start
+    q = cnn.predict(test[0])
+    common = {"data set": name, "n train": len(train[0]), "n held-out": len(test[0]),
+              "accuracy": (p.argmax(1) == test[1]).mean(), "AUROC": auroc(p, test[1]),
+              "epochs": f"{m.history.attrs['best_epoch']}/{len(m.history)}", "train s": seconds,
+              "CNN accuracy": (q.argmax(1) == test[1]).mean(), "CNN AUROC": auroc(q, test[1]), "CNN s": cnn_seconds,
+              "scan ceiling": ceiling}
+    pos = [s for s, y in zip(test[0], test[1]) if y == 1][:n_score]
+    neg = [s for s, y in zip(test[0], test[1]) if y == 0]
+    cls = dv.cls_attention(m, pos, progress=False)
+    ig = dv.attribute(m, pos, n_steps=20, progress=False)
+    return [{**common, "method": "DNABERT-viz ([CLS])", **recovery(dv.find_motifs(pos, neg, cls), targets)},
+            {**common, "method": "seqlets (IG)", **recovery(dv.find_motifs(pos, None, ig, method="seqlets"), targets)}]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=1.5, help="training budget of each model")
+    parser.add_argument("--n-train", type=int, default=2000, help="training pool per data set (subsampled)")
+    parser.add_argument("--n-score", type=int, default=300, help="held-out positives scored")
+    parser.add_argument("--planted-seeds", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--only", nargs="*", help="run only these data sets (names as printed)")
+    parser.add_argument("--out", default="recovery.tsv")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    pd.set_option("display.width", 250)
+    jobs = [(name, folder, names) for name, (folder, names) in REAL.items()]
+    jobs += [(f"planted seed {s}", s, None) for s in args.planted_seeds]
+    rows = []
+    family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
+    for name, source, names in jobs:
+        if args.only and name not in args.only:
+            continue
+        if names is None:
+            motifs, train, test = planted_set(source, args.n_train)
+            name = f"{name}: " + ", ".join(m.name for m in motifs)
+            targets = {m.name: family[m.motif_id] for m in motifs}
+            rows += run(name, train, test, targets, args.minutes, args.n_score, scan_ceiling(motifs, train, test))
+        else:
+            train, test = real_set(source, args.n_train, seed=0)
+            rows += run(name, train, test, {names[0]: families(names)}, args.minutes, args.n_score, None)
+        print(pd.DataFrame(rows[-2:]).round(3).to_string(index=False), flush=True)
+    table = pd.DataFrame(rows)
+    table.to_csv(args.out, sep="\t", index=False)
+    shown = table.round(3).map(lambda v: "" if v is None or v != v else str(v))
+    print("| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns))
+    print("\n".join("| " + " | ".join(row) + " |" for row in shown.to_numpy()))
+
+
+if __name__ == "__main__":
+    main()
