@@ -47,7 +47,7 @@ class SmallCNN(nn.Module):
 
 
 def train_cnn(seqs: list[str], labels: np.ndarray, max_minutes: float, seed: int = 0, epochs: int = 30,
-              patience: int = 3, batch_size: int = 64, learning_rate: float = 1e-3) -> SmallCNN:
+              patience: int = 5, batch_size: int = 64, learning_rate: float = 1e-3) -> SmallCNN:
     """Train the baseline; returns it in evaluation mode with ``epochs_run``."""
     torch.manual_seed(seed)
     train_rows, val_rows = stratified_split(labels, 0.1, seed)

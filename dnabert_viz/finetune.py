@@ -174,7 +174,7 @@ def train_classifier(
     *,
     validation_fraction: float = 0.1,
     validation: tuple | None = None,
-    patience: int = 3,
+    patience: int = 5,
     max_minutes: float | None = 10.0,
     dropout: float = 0.1,
     label_smoothing: float = 0.0,
