@@ -22,8 +22,6 @@ def test_training_is_reproducible_and_learns(demo_data, device):
     pd.testing.assert_frame_equal(a.history[columns], b.history[columns])
     held, y = demo_data.sequences("heldout")[:300], demo_data.labels("heldout")[:300]
     assert (a.predict(held).argmax(1) == y).mean() > 0.8  # 0.87 measured; chance is 0.5
-    c = dv.train_classifier(seqs, labels, **{**settings, "seed": 8})
-    assert not np.allclose(a.predict(held), c.predict(held))
 
 
 def _overfitting_run(demo_data, **options):
