@@ -19,7 +19,9 @@ import torch
 
 from .model import DnaModel, resolve_device
 from .sequences import check_sequences
-from .sequences import reverse_complement as _reverse_complement  # the keyword of train_classifier shadows it
+from .sequences import (
+    reverse_complement as _reverse_complement,  # the keyword of train_classifier shadows it
+)
 from .tokenization import KmerTokenizer, read_vocab
 
 DNABERT6_FILES = Path(__file__).parent / "data" / "dnabert6"
@@ -117,7 +119,7 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int = 0) -> tupl
     held = []
     for c in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == c))
-        n = int(round(fraction * len(rows)))
+        n = round(fraction * len(rows))
         held.append(rows[: max(n, 1 if fraction > 0 and len(rows) > 1 else 0)])
     validation = np.sort(np.concatenate(held)) if held else np.zeros(0, int)
     return np.setdiff1d(np.arange(len(labels)), validation), validation
