@@ -28,22 +28,22 @@ import argparse
 import time
 from pathlib import Path
 
+import dnabert_viz as dv
 import numpy as np
 import pandas as pd
 import torch
-
-import dnabert_viz as dv
-from cnn import train_cnn
 from dnabert_viz.demo import DEMO_MOTIFS
 from dnabert_viz.finetune import auroc, stratified_split
 from dnabert_viz.motifs.jaspar import best_matches, jaspar_matrices
 from dnabert_viz.synthetic import best_hit_scores, draw_jaspar_motifs, plant_motifs
 
+from cnn import train_cnn
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GUE = SHARED / "data"
 DNABERT = SHARED / "reference" / "dnabert1" / "sample_data" / "ft"
 CORE_PROMOTER = ["TBP", "SP1", "KLF4", "NFYA", "ELK1", "GABPA", "Nrf1", "Yy1"]
-# data set -> (files: train, held-out or None to split, expected JASPAR names whose families count)
+# data set -> (a GUE folder under ../shared/data, or a DNABERT sample file; JASPAR names whose families count)
 REAL = {
     "mouse_tf_3 (MAFK)": ("gue_tfbs/mouse_tf_3", ["MAFK", "NFE2", "BACH1"]),
     "mouse_tf_2 (AP-1)": ("gue_tfbs/mouse_tf_2", ["FOS::JUN", "JUN"]),
@@ -172,7 +172,7 @@ def main() -> None:
         print(pd.DataFrame(rows[-2:]).round(3).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     table.to_csv(args.out, sep="\t", index=False)
-    shown = table.round(3).map(lambda v: "" if v is None or v != v else str(v))
+    shown = table.round(3).map(lambda v: "" if v is None or pd.isna(v) else str(v))
     print("| " + " | ".join(shown.columns) + " |\n|" + "---|" * len(shown.columns))
     print("\n".join("| " + " | ".join(row) + " |" for row in shown.to_numpy()))
 

@@ -9,11 +9,11 @@ settings are changes from the defaults (``base``).
 import argparse
 import time
 
+import dnabert_viz as dv
 import pandas as pd
 import torch
-
-import dnabert_viz as dv
 from dnabert_viz.finetune import auroc
+
 from recovery import REAL, planted_set, real_set
 
 SETTINGS = {
