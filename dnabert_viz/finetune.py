@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from .model import DnaModel, resolve_device
+from .runtime import show_progress
 from .sequences import check_sequences
 from .sequences import (
     reverse_complement as _reverse_complement,  # the keyword of train_classifier shadows it
@@ -171,7 +172,7 @@ def train_classifier(
     warmup_fraction: float = 0.1,
     seed: int = 0,
     device=None,
-    progress: bool = True,
+    progress: bool | None = None,
     architecture: str = "dnabert",
     *,
     validation_fraction: float = 0.1,
@@ -213,8 +214,10 @@ def train_classifier(
         Seed for initialisation, validation split and batch order.
     device : str or torch.device, optional
         CUDA when available by default.
-    progress : bool
-        Show a progress bar with the running loss and validation AUROC.
+    progress : bool, optional
+        Show a progress bar with the running loss and validation AUROC;
+        None (default) shows it in notebooks and terminals
+        (:func:`dnabert_viz.runtime.show_progress`).
     architecture : {"dnabert", "dnabert2"}
         See :func:`build_classifier`.
     validation_fraction : float
@@ -275,7 +278,7 @@ def train_classifier(
     flips = np.random.default_rng([seed, 1])
     # Once the loss is small, gradients turn denormal and CPU training slows fourfold; flush them to zero.
     torch.set_flush_denormal(True)
-    bar = tqdm(total=steps, desc="training", disable=not progress)
+    bar = tqdm(total=steps, desc="training", disable=not show_progress(progress))
     started, history, best, stopped = time.perf_counter(), [], None, "epochs"
     for epoch in range(1, epochs + 1):
         order = train_rows[rng.permutation(len(train_rows))]
