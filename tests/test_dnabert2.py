@@ -33,7 +33,7 @@ def test_published_layout_loads_natively(tmp_path, head, weights, device):
     m = dv.load_model(folder, device=device)  # no trust_remote_code
     assert m.returns_attention and m.is_classifier == (head == "classifier") and m.max_tokens == 512
     assert (
-        dv.load_model(folder, device="cpu", trust_remote_code=True).model.state_dict().keys()
+        dv.load_model(folder, device=device, trust_remote_code=True).model.state_dict().keys()
         == m.model.state_dict().keys()
     )
     s = dv.cls_attention(m, SEQS)
@@ -44,11 +44,11 @@ def test_published_layout_loads_natively(tmp_path, head, weights, device):
     assert m.embed(SEQS).shape == (3, 32)
 
 
-def test_the_folders_own_code_never_runs(tmp_path):
+def test_the_folders_own_code_never_runs(tmp_path, device):
     folder = checkpoints.dnabert2(tmp_path / "d2")
     for name in ("bert_layers.py", "configuration_bert.py"):
         (folder / name).write_text('raise RuntimeError("the checkpoint\'s own code ran")\n')
-    m = dv.load_model(folder, device="cpu", trust_remote_code=True)
+    m = dv.load_model(folder, device=device, trust_remote_code=True)
     assert type(m.model).__module__ == "dnabert_viz.architectures.dnabert2"
 
 
@@ -65,11 +65,11 @@ def test_fast_path_equals_attention_path_and_padding_changes_nothing(tmp_path, d
     torch.testing.assert_close(fast, alone, atol=1e-6, rtol=0)
 
 
-def test_long_sequences_windows_by_default_or_whole(tmp_path):
+def test_long_sequences_windows_by_default_or_whole(tmp_path, device):
     folder = checkpoints.dnabert2(tmp_path / "d2")
     seq = "".join(np.random.default_rng(0).choice(list("ACGT"), size=3000))
-    windowed = dv.load_model(folder, device="cpu")
-    whole = dv.load_model(folder, device="cpu", max_tokens=4096)  # up to 4,096 tokens in one row
+    windowed = dv.load_model(folder, device=device)
+    whole = dv.load_model(folder, device=device, max_tokens=4096)  # up to 4,096 tokens in one row
     assert len(windowed.encode(seq).input_ids) > 1 and len(whole.encode(seq).input_ids) == 1
     assert whole.encode(seq).attention_mask.sum() > 512  # past the published positions: ALiBi extrapolates
     a, b = dv.cls_attention(windowed, seq), dv.cls_attention(whole, seq)
@@ -80,15 +80,15 @@ def test_long_sequences_windows_by_default_or_whole(tmp_path):
         dv.load_model(checkpoints.dnabert1(tmp_path / "d1", k=3), max_tokens=600)
 
 
-def test_save_and_reload_keeps_the_published_layout(tmp_path):
-    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device="cpu")
+def test_save_and_reload_keeps_the_published_layout(tmp_path, device):
+    m = dv.load_model(checkpoints.dnabert2(tmp_path / "d2"), device=device)
     m.save_pretrained(tmp_path / "again")
     config = json.loads((tmp_path / "again" / "config.json").read_text())
     assert (
         config["auto_map"]["AutoModelForSequenceClassification"]
         == "bert_layers.BertForSequenceClassification"
     )
-    again = dv.load_model(tmp_path / "again", device="cpu")
+    again = dv.load_model(tmp_path / "again", device=device)
     checkpoints.assert_same_weights(m, again)
     np.testing.assert_allclose(m.predict(SEQS), again.predict(SEQS), rtol=1e-6)
 
@@ -162,9 +162,9 @@ def _restore(folder, good: bytes):
     return path
 
 
-def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data):
+def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:2000], demo_data.labels("train")[:2000]
-    m = dv.train_classifier(seqs, labels, architecture="dnabert2", epochs=3, progress=False, device="cpu")
+    m = dv.train_classifier(seqs, labels, architecture="dnabert2", epochs=3, progress=False, device=device)
     assert type(m.model).__name__ == "DnaBert2ForSequenceClassification" and m.tokenizer.scheme == "bpe"
     assert len(m.tokenizer.vocab) == 4096
     held, y = demo_data.sequences("heldout")[:300], demo_data.labels("heldout")[:300]
@@ -173,17 +173,17 @@ def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data):
         dv.build_classifier(architecture="dnabert3")
 
 
-def test_embedded_dnabert2_model(demo_data):
-    m = dv.load_model("dnabert2-demo", device="cpu")
+def test_embedded_dnabert2_model(demo_data, device):
+    m = dv.load_model("dnabert2-demo", device=device)
     assert type(m.model).__name__ == "DnaBert2ForSequenceClassification" and m.tokenizer.scheme == "bpe"
     recorded = json.loads((dv.model.EMBEDDED["dnabert2-demo"] / "training.json").read_text())
     held, y = demo_data.sequences("heldout"), demo_data.labels("heldout")
     assert (m.predict(held).argmax(1) == y).mean() == pytest.approx(recorded["heldout_accuracy"], abs=1e-3)
 
 
-def test_dnabert_viz_motifs_on_the_embedded_dnabert2_recover_the_planted_ones(demo_data):
+def test_dnabert_viz_motifs_on_the_embedded_dnabert2_recover_the_planted_ones(demo_data, device):
     """[CLS] attention of BPE tokens, projected to nucleotides by spans, feeds DNABERT-viz motif discovery."""
-    m = dv.load_model("dnabert2-demo", device="cpu")
+    m = dv.load_model("dnabert2-demo", device=device)
     pos, neg = demo_data.sequences("heldout", label=1), demo_data.sequences("heldout", label=0)
     motifs = dv.find_motifs(pos, neg, dv.cls_attention(m, pos), window_size=24, min_len=5, pval_cutoff=0.005,
                             min_n_motif=3)

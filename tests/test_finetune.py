@@ -24,24 +24,24 @@ def test_training_is_reproducible_and_learns(demo_data, device):
     assert (a.predict(held).argmax(1) == y).mean() > 0.8  # 0.87 measured; chance is 0.5
 
 
-def _overfitting_run(demo_data, **options):
+def _overfitting_run(demo_data, device, **options):
     """300 training sequences, no dropout, a high learning rate: validation AUROC peaks at epoch 3, then falls."""
     seqs, labels = demo_data.sequences("train")[:300], demo_data.labels("train")[:300]
     val = demo_data.sequences("heldout")[:200], demo_data.labels("heldout")[:200]
     settings = dict(hidden_size=32, num_layers=1, num_heads=2, epochs=12, learning_rate=3e-3, warmup_fraction=0.05,
-                    dropout=0.0, seed=1, progress=False, device="cpu")
+                    dropout=0.0, seed=1, progress=False, device=device)
     return dv.train_classifier(seqs, labels, validation=val, **{**settings, **options}), val
 
 
-def test_early_stopping_restores_the_best_epoch(demo_data):
-    m, (val, y) = _overfitting_run(demo_data, patience=12)
+def test_early_stopping_restores_the_best_epoch(demo_data, device):
+    m, (val, y) = _overfitting_run(demo_data, device, patience=12)
     h = m.history.set_index("epoch")
     assert len(h) == 12 and m.history.attrs["stopped"] == "epochs"
     best = m.history.attrs["best_epoch"]
     assert best == h["val_auroc"].idxmax() == 3  # 0.912 at epoch 3, 0.887 at epoch 12 (measured)
     assert h["val_auroc"].iloc[-1] < h["val_auroc"].max() - 0.015
     np.testing.assert_allclose(dv.finetune.auroc(m.predict(val), y), h.loc[best, "val_auroc"], rtol=1e-6)
-    stopped, _ = _overfitting_run(demo_data, patience=2)
+    stopped, _ = _overfitting_run(demo_data, device, patience=2)
     assert stopped.history.attrs == {"best_epoch": 3, "stopped": "patience"} and len(stopped.history) == 5
     assert_same_weights(m, stopped)
     fig = dv.plot.training_curves(m)

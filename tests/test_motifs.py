@@ -342,7 +342,7 @@ def test_demo_seqlets_from_integrated_gradients(demo_model, demo_data):
     assert recovery["spurious"].sum() <= 2
 
 
-def test_a_planted_motif_the_demo_does_not_use_is_recovered_end_to_end():
+def test_a_planted_motif_the_demo_does_not_use_is_recovered_end_to_end(device):
     """Plant -> train (defaults but a small model) -> [CLS] attention -> DNABERT-viz -> JASPAR: about 40 s."""
     from dnabert_viz.demo import DEMO_MOTIFS
     from dnabert_viz.motifs.jaspar import best_matches
@@ -353,7 +353,7 @@ def test_a_planted_motif_the_demo_does_not_use_is_recovered_end_to_end():
     table, _ = plant_motifs(motifs, 700, 700, length=(100, 100), max_per_sequence=1, seed=0)
     seqs, labels = table["sequence"].tolist(), table["label"].to_numpy()
     m = dv.train_classifier(seqs[:1000], labels[:1000], hidden_size=32, num_layers=1, num_heads=2, epochs=6, seed=0,
-                            progress=False, device="cpu")
+                            progress=False, device=device)
     assert m.history["val_auroc"].max() > 0.95  # 0.996 measured
     held = list(zip(seqs[1000:], labels[1000:]))
     pos, neg = [s for s, y in held if y == 1], [s for s, y in held if y == 0]
