@@ -9,6 +9,12 @@ stay attached. Shapes and annotations (motif shading, labels, the
 selection frame) are replaced, never merged: a merge would keep another
 sequence's overlays, and plotly refuses to set a shape and one of its
 attributes in the same update.
+
+A FigureWidget sends changes to the browser as messages and keeps the
+figure it was built with as its synced state; a page reload restores
+widgets from that state (ipywidgets asks the kernel for every model), so
+after each refresh the state is set to the figure now shown: a reloaded
+page draws what the controls say.
 """
 
 from __future__ import annotations
@@ -35,3 +41,6 @@ def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
     # whole lists, in their own updates: the frontend replaces them instead of merging them item by item
     widget.layout.shapes = shapes
     widget.layout.annotations = annotations
+    # the synced state a reloaded page draws from (plotly updates it only when the widget itself is displayed)
+    state = widget.to_dict()
+    widget._widget_data, widget._widget_layout = state["data"], state["layout"]

@@ -1,0 +1,346 @@
+"""The notebooks in a live JupyterLab, run and used in chromium as a person would.
+
+One JupyterLab server (started from this environment on a free loopback
+port, serving a temporary copy of ``notebooks/`` so nothing in the
+repository changes, news and update checks off) serves every notebook; its
+kernels import this checkout. Each notebook is opened in Debian's chromium
+through playwright, run with *Run All* (JupyterLab's own command, through
+``window.jupyterapp``), every output scrolled into view, and checked: no
+error output, no stderr, no "Error displaying widget", no page or console
+error, no request leaving the machine. Then the widgets are used with the
+mouse and keyboard: the explorer's sequence, score kind, layer and head, a
+click in the column of the position with the lowest bar (its context must
+name it), the gallery's pages and an instance opened in its explorer (only
+that sequence's instances shaded); finally the saved notebook is reloaded
+and every widget must render again, the explorer showing what its controls
+say. What the kernel holds is read back through the kernel itself.
+Screenshots go to ``tests/artifacts/lab/`` (the README's pictures come from there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+REPO = Path(__file__).parent.parent
+ARTIFACTS = Path(__file__).parent / "artifacts" / "lab"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+MINUTE = 60_000  # ms
+# JupyterLab's settings for the test: no news, no update check (both would go online)
+SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                                "checkForUpdates": False}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """URL of a JupyterLab server on loopback, its root a copy of notebooks/ (with solutions/)."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "notebooks"
+    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns("conftest.py", "__pycache__",
+                                                                           ".ipynb_checkpoints"))
+    for name, values in SETTINGS.items():
+        (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / "settings" / name).write_text(json.dumps(values))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+               JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
+               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
+    port = free_port()
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
+           "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
+           f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = (tmp / "server.log").open("w")
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp / "server.log").read_text()
+            assert time.monotonic() < deadline, "JupyterLab did not start within 2 minutes"
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+class Lab:
+    """One notebook open in JupyterLab in a chromium page, with what the page logged and requested."""
+
+    def __init__(self, browser, url: str, name: str):
+        self.url, self.name = url, name
+        self.page: Page = browser.new_page(viewport={"width": 1440, "height": 900})
+        self.page.set_default_timeout(2 * MINUTE)
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}")
+                     if m.type in ("error", "warning") and not self._benign(m.text) else None)
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.open()
+
+    @staticmethod
+    def _benign(text: str) -> bool:
+        # JupyterLab's own notices, not the notebook's: it warns about plugins it has no settings for
+        return "Failed to load the schema" in text
+
+    def open(self) -> None:
+        """Open (or reopen, after a reload) the notebook, and wait for its kernel."""
+        self.page.goto(f"{self.url}/lab/tree/{self.name}?reset")
+        self.page.wait_for_function("() => { const w = window.jupyterapp?.shell.currentWidget;"
+                                    " return w && w.sessionContext && w.sessionContext.isReady && w.content; }",
+                                    timeout=3 * MINUTE)
+        self.page.evaluate("() => { const app = window.jupyterapp; app.shell.collapseLeft();"
+                           " app.shell.currentWidget.content.widgets.forEach("
+                           "   (c, i) => c.node.setAttribute('data-cell', String(i))); }")
+
+    def run_all(self) -> list[dict]:
+        """Run All; returns every code cell's outputs as saved in the notebook, by cell index."""
+        ok = self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        cells = self.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.widgets.map((c, i) => c.model.type === 'code'"
+            " ? {index: i, count: c.model.executionCount, outputs: c.model.outputs.toJSON()} : null)"
+            ".filter(c => c)")
+        errors = [f"cell {c['index']}: {o['ename']}: {o['evalue']}" for c in cells for o in c["outputs"]
+                  if o["output_type"] == "error"]
+        assert ok and not errors, errors
+        assert all(c["count"] for c in cells), "cells that did not run: " + str([c["index"] for c in cells
+                                                                                  if not c["count"]])
+        stderr = [f"cell {c['index']}: {o['text']}" for c in cells for o in c["outputs"]
+                  if o.get("name") == "stderr"]
+        assert not stderr, stderr
+        return cells
+
+    def show_all_outputs(self) -> int:
+        """Scroll every output into view, as a reader does (widgets and plots render when shown); returns their count."""
+        outputs = self.page.locator(".jp-OutputArea-output")
+        for k in range(outputs.count()):
+            outputs.nth(k).scroll_into_view_if_needed()
+            self.page.wait_for_timeout(150)
+        return outputs.count()
+
+    def assert_clean(self) -> None:
+        """No widget that failed to display, no page or console error, nothing fetched from outside."""
+        broken = self.page.get_by_text("Error displaying widget").count()
+        assert broken == 0, f"{self.name}: {broken} widgets failed to display"
+        assert not self.errors, self.errors
+        outside = [u for u in self.requests if not u.startswith((self.url, "blob:", "data:"))]
+        assert not outside, outside
+
+    def kernel(self, code: str) -> str:
+        """What ``code`` prints in the notebook's kernel (the state the widgets come from)."""
+        return self.page.evaluate(
+            """async code => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                let out = ''; const f = k.requestExecute({code, store_history: false});
+                f.onIOPub = m => { if (m.header.msg_type === 'stream') out += m.content.text;
+                                   if (m.header.msg_type === 'error') out += `ERROR ${m.content.ename}: ${m.content.evalue}`; };
+                await f.done; return out; }""", code)
+
+    def cell(self, index: int):
+        return self.page.locator(f'[data-cell="{index}"]')
+
+    def screenshot(self, name: str, locator=None) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (locator or self.page).screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def reload(self) -> None:
+        """Save, reload the page and reopen the notebook (the kernel keeps running)."""
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        self.page.reload()
+        self.open()
+
+
+# ---------------------------------------------------------------------- the widgets, as a person uses them
+def control(scope, kind: str, label: str):
+    """An ipywidgets control by its description: kind 'dropdown' (a select) or 'text' (an input)."""
+    inner = "select" if kind == "dropdown" else "input"
+    return scope.locator(f'.widget-{kind}:has(> label:text-is("{label}")) {inner}')
+
+
+def graph_state(locator) -> dict:
+    """Title, y-axis titles, shapes and annotation texts of the plotly graph ``locator`` points at."""
+    return locator.evaluate(
+        "gd => ({title: gd.layout.title?.text ?? '', yaxis: gd._fullLayout.yaxis.title.text,"
+        " shading: (gd.layout.shapes || []).filter(s => s.layer === 'below').length,"
+        " labels: (gd.layout.annotations || []).map(a => a.text).sort(), n: gd.data[0].x.length,"
+        " y: Array.from(gd.data[0].y)})")
+
+
+def wait_for_graph(lab: Lab, locator, test: str, arg=None) -> None:
+    """Wait until ``test`` (a JS expression of ``gd`` and ``arg``) holds for the plotly graph."""
+    handle = locator.element_handle()
+    try:
+        lab.page.wait_for_function(f"([gd, arg]) => {test}", arg=[handle, arg], timeout=3 * MINUTE)
+    except PlaywrightTimeout:
+        state = graph_state(locator)
+        state.pop("y")
+        raise AssertionError(f"{test} (arg {arg!r}) never held; the graph shows {state}") from None
+
+
+def click_column(lab: Lab, graph, position: int) -> None:
+    """A real mouse click in the middle of the top row, in ``position``'s column (however low its bar)."""
+    graph.scroll_into_view_if_needed()
+    x, y = graph.evaluate(
+        """(gd, p) => { const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+           return [box.left + xa._offset + xa.l2p(p), box.top + ya._offset + ya._length / 2]; }""", position)
+    lab.page.mouse.move(x, y)
+    lab.page.wait_for_timeout(200)
+    lab.page.mouse.click(x, y)
+
+
+def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> dict:
+    """Use the SequenceExplorer shown by ``cell`` (``name`` in the kernel, e.g. ``Out[7]``); returns what it shows."""
+    scope = lab.cell(cell)
+    track = scope.locator(".js-plotly-plot").first
+    track.scroll_into_view_if_needed()
+    n_sequences = int(lab.kernel(f"print(len({name}.sequences))"))
+    index = min(3, n_sequences - 1)
+    box = control(scope, "text", "sequence")
+    box.fill(str(index))
+    box.press("Enter")
+    wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", index)
+    expected = json.loads(lab.kernel(f"import json; h = {name}._instances_here(); "
+                                     f"print(json.dumps(sorted(h['name'] if 'name' in h else h['motif'])))"))
+    state = graph_state(track)
+    assert state["labels"] == expected and state["shading"] == len(expected)  # this sequence's instances only
+    control(scope, "dropdown", "score").select_option(label="saliency")
+    wait_for_graph(lab, track, "gd._fullLayout.yaxis.title.text === 'saliency'")
+    assert "saliency" in scope.locator(".widget-html").first.inner_text()  # the status line names the new kind
+    if layer_and_head:
+        control(scope, "dropdown", "score").select_option(label="[CLS] attention")
+        control(scope, "dropdown", "layer").select_option(label="0")
+        control(scope, "dropdown", "heads").select_option(label="2")
+        wait_for_graph(lab, track, "gd._fullLayout.yaxis.title.text === 'cls_attention (layer 0, head 2)'")
+        assert lab.kernel(f"print({name}.layer_control.value, {name}.head)").split() == ["0", "2"]
+    values = graph_state(track)["y"]
+    low = min(range(len(values)), key=lambda p: abs(values[p]))  # the lowest bar: a hard target for a click
+    base = lab.kernel(f"print({name}.sequences[{index}][{low}])").strip()
+    click_column(lab, track, low)
+    heading = scope.locator("h3")
+    heading.filter(has_text=f"sequence {index}, position {low} ({base})").wait_for(timeout=3 * MINUTE)
+    assert graph_state(track)["shading"] == len(expected)
+    return {"index": index, "position": low, "title": graph_state(track)["title"]}
+
+
+def check_after_reload(lab: Lab, cell: int, shown: dict) -> None:
+    """After a reload the explorer renders again, showing the sequence and position its controls hold."""
+    lab.reload()
+    lab.show_all_outputs()
+    scope = lab.cell(cell)
+    track = scope.locator(".js-plotly-plot").first
+    track.wait_for()
+    assert control(scope, "text", "sequence").input_value() == str(shown["index"])
+    wait_for_graph(lab, track, "gd.layout.title.text === arg", shown["title"])
+    assert scope.locator("h3").first.inner_text().startswith(f"sequence {shown['index']}, position {shown['position']}")
+    lab.assert_clean()
+
+
+def drive_gallery(lab: Lab, cell: int) -> None:
+    """Page the gallery, list a motif's instances, open two of them (different sequences) in its explorer."""
+    scope = lab.cell(cell)
+    scope.get_by_text("page 1 of").wait_for()
+    scope.get_by_role("button", name="next ▶").click()
+    scope.get_by_text("page 2 of").wait_for()
+    lab.screenshot("gallery", scope.locator(".jp-OutputArea-output").first)
+    scope.get_by_role("button", name="◀ previous").click()
+    scope.get_by_text("page 1 of").wait_for()
+    first = scope.locator(".widget-gridbox .widget-button").first
+    motif = first.inner_text().strip()
+    first.click()
+    listing = scope.locator(".widget-select select")
+    listing.wait_for()
+    options = listing.locator("option").all_inner_texts()
+    sequences = [int(o.split(":")[0].split()[1]) for o in options]
+    picks = [0] + [k for k, s in enumerate(sequences) if s != sequences[0]][:1]
+    for k in picks:
+        listing.select_option(index=k)
+        track = scope.locator(".js-plotly-plot").first
+        track.wait_for(timeout=3 * MINUTE)
+        wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", sequences[k])
+        assert control(scope, "text", "sequence").input_value() == str(sequences[k])
+        expected = json.loads(lab.kernel(
+            "import json; from dnabert_viz.motifs.motif import instance_table\n"
+            f"t = instance_table(gallery.motifs); print(json.dumps(sorted(t[t.sequence_index == {sequences[k]}]"
+            "['motif'].astype(str))))"))
+        wait_for_graph(lab, track, "gd.layout.shapes.filter(s => s.layer === 'below').length === arg", len(expected))
+        assert graph_state(track)["labels"] == expected, motif
+        scope.locator("h3").filter(has_text=f"sequence {sequences[k]}, position").wait_for()
+    lab.screenshot("gallery-explorer", scope.locator(".jp-OutputArea-output").first)
+
+
+# ---------------------------------------------------------------------- the test
+WIDGET_CELLS = {  # notebook -> cells showing widgets that the test drives
+    "01_quickstart.ipynb": {"explorer": 14},
+    "02_motif_discovery.ipynb": {"gallery": 15},
+    "04_workshop.ipynb": {"explorer": 16},
+}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_in_jupyterlab(browser, lab, name):
+    lab_page = Lab(browser, lab, name)
+    try:
+        start = time.perf_counter()
+        cells_run = lab_page.run_all()
+        ran = time.perf_counter() - start
+        lab_page.show_all_outputs()
+        lab_page.assert_clean()
+        cells = WIDGET_CELLS.get(name, {})
+        if "explorer" in cells:
+            cell = cells["explorer"]
+            count = next(c["count"] for c in cells_run if c["index"] == cell)
+            shown = drive_explorer(lab_page, cell, f"Out[{count}]", layer_and_head=name.startswith("04"))
+            lab_page.screenshot(f"{name[:2]}-explorer", lab_page.cell(cell).locator(".jp-OutputArea-output").first)
+            lab_page.assert_clean()
+            check_after_reload(lab_page, cell, shown)
+        if "gallery" in cells:
+            drive_gallery(lab_page, cells["gallery"])
+            lab_page.assert_clean()
+            lab_page.reload()
+            lab_page.show_all_outputs()
+            lab_page.assert_clean()
+        lab_page.screenshot(f"{name[:2]}-end")
+        print(f"{name}: Run All {ran:.0f} s, everything {time.perf_counter() - start:.0f} s")
+    finally:
+        lab_page.screenshot(f"{name[:2]}-last")
+        lab_page.page.evaluate("() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()")
+        lab_page.page.close()
