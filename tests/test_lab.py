@@ -113,6 +113,8 @@ class Lab:
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.log: list[str] = []
+        self.page.on("console", lambda m: self.log.append(f"{m.type}: {m.text[:300]}"))
         self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}")
                      if m.type in ("error", "warning") and not self._benign(m.text) else None)
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -151,7 +153,7 @@ class Lab:
         return cells
 
     def show_all_outputs(self) -> int:
-        """Scroll every output into view, as a reader does (widgets and plots render when shown); returns their count."""
+        """Scroll every output into view as a reader does (widgets and plots render when shown); returns how many."""
         outputs = self.page.locator(".jp-OutputArea-output")
         for k in range(outputs.count()):
             outputs.nth(k).scroll_into_view_if_needed()
@@ -160,8 +162,9 @@ class Lab:
 
     def assert_clean(self) -> None:
         """No widget that failed to display, no page or console error, nothing fetched from outside."""
-        broken = self.page.get_by_text("Error displaying widget").count()
-        assert broken == 0, f"{self.name}: {broken} widgets failed to display"
+        broken = self.page.locator(".jp-Cell", has_text="Error displaying widget").evaluate_all(
+            "cells => cells.map(c => c.dataset.cell + ': ' + c.querySelector('.jp-InputArea').innerText.slice(0, 80))")
+        assert not broken, f"{self.name}: widgets failed to display in cells {broken}; the page logged {self.errors}"
         assert not self.errors, self.errors
         outside = [u for u in self.requests if not u.startswith((self.url, "blob:", "data:"))]
         assert not outside, outside
@@ -172,7 +175,8 @@ class Lab:
             """async code => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
                 let out = ''; const f = k.requestExecute({code, store_history: false});
                 f.onIOPub = m => { if (m.header.msg_type === 'stream') out += m.content.text;
-                                   if (m.header.msg_type === 'error') out += `ERROR ${m.content.ename}: ${m.content.evalue}`; };
+                                   if (m.header.msg_type === 'error')
+                                     out += `ERROR ${m.content.ename}: ${m.content.evalue}`; };
                 await f.done; return out; }""", code)
 
     def cell(self, index: int):
@@ -249,7 +253,7 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
         control(scope, "dropdown", "score").select_option(label="[CLS] attention")
         control(scope, "dropdown", "layer").select_option(label="0")
         control(scope, "dropdown", "heads").select_option(label="2")
-        wait_for_graph(lab, track, "gd._fullLayout.yaxis.title.text === 'cls_attention (layer 0, head 2)'")
+        wait_for_graph(lab, track, "gd._fullLayout.yaxis.title.text === 'cls attention<br>(layer 0, head 2)'")
         assert lab.kernel(f"print({name}.layer_control.value, {name}.head)").split() == ["0", "2"]
     values = graph_state(track)["y"]
     low = min(range(len(values)), key=lambda p: abs(values[p]))  # the lowest bar: a hard target for a click
@@ -266,11 +270,17 @@ def check_after_reload(lab: Lab, cell: int, shown: dict) -> None:
     lab.reload()
     lab.show_all_outputs()
     scope = lab.cell(cell)
+    scope.scroll_into_view_if_needed()
     track = scope.locator(".js-plotly-plot").first
-    track.wait_for()
+    try:
+        track.wait_for()
+    except PlaywrightTimeout:
+        raise AssertionError(f"the explorer did not render after a reload: {scope.inner_text()[-300:]!r}; "
+                             f"the page logged {lab.errors}") from None
     assert control(scope, "text", "sequence").input_value() == str(shown["index"])
     wait_for_graph(lab, track, "gd.layout.title.text === arg", shown["title"])
-    assert scope.locator("h3").first.inner_text().startswith(f"sequence {shown['index']}, position {shown['position']}")
+    heading = scope.locator("h3").first.inner_text()
+    assert heading.startswith(f"sequence {shown['index']}, position {shown['position']} ")
     lab.assert_clean()
 
 
@@ -304,7 +314,8 @@ def drive_gallery(lab: Lab, cell: int) -> None:
         wait_for_graph(lab, track, "gd.layout.shapes.filter(s => s.layer === 'below').length === arg", len(expected))
         assert graph_state(track)["labels"] == expected, motif
         scope.locator("h3").filter(has_text=f"sequence {sequences[k]}, position").wait_for()
-    lab.screenshot("gallery-explorer", scope.locator(".jp-OutputArea-output").first)
+    scope.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    lab.screenshot("gallery-explorer")
 
 
 # ---------------------------------------------------------------------- the test
@@ -329,6 +340,7 @@ def test_notebook_in_jupyterlab(browser, lab, name):
             cell = cells["explorer"]
             count = next(c["count"] for c in cells_run if c["index"] == cell)
             shown = drive_explorer(lab_page, cell, f"Out[{count}]", layer_and_head=name.startswith("04"))
+            lab_page.page.mouse.move(1, 1)  # no hover label over the picture
             lab_page.screenshot(f"{name[:2]}-explorer", lab_page.cell(cell).locator(".jp-OutputArea-output").first)
             lab_page.assert_clean()
             check_after_reload(lab_page, cell, shown)
@@ -342,5 +354,6 @@ def test_notebook_in_jupyterlab(browser, lab, name):
         print(f"{name}: Run All {ran:.0f} s, everything {time.perf_counter() - start:.0f} s")
     finally:
         lab_page.screenshot(f"{name[:2]}-last")
+        (ARTIFACTS / f"{name[:2]}-console.txt").write_text("\n".join(lab_page.log))
         lab_page.page.evaluate("() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()")
         lab_page.page.close()

@@ -34,7 +34,7 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     ex.layer_control.value = 0
     assert ex.n_model_calls == calls + 2  # (last layer, head 1) and (layer 0, head 1), through the registry
     assert np.allclose(bars.y, dv.cls_attention(demo_model, seqs[0], layer=0, heads=[1])[0], atol=1e-6)
-    assert ex.figure.layout.yaxis.title.text == "cls attention (layer 0, head 1)"
+    assert ex.figure.layout.yaxis.title.text == "cls attention<br>(layer 0, head 1)"
     ex.layer_control.value = 1
     ex.layer_control.value = 0
     assert ex.n_model_calls == calls + 2  # back and forth: both come from the cache

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..motifs.jaspar import best_matches
 from ..motifs.motif import Motif
 from .html import element, png_image
-from .logos import logo_png
+from .logos import logo_png, p_value_text
 
 
 def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
@@ -26,9 +25,7 @@ def caption(motif: Motif, match: pd.Series | None) -> list[str]:
     from, which need not read like the consensus of the windows; the caption
     says so. A p-value below the smallest double is shown as ``p < 1e-300``.
     """
-    p = motif.p_value
-    stat = "" if np.isnan(p) else ", p < 1e-300" if p < 1e-300 else f", p = {p:.2g}"
-    lines = [f"{motif.n_instances} instances{stat}", f"consensus {motif.consensus}"]
+    lines = [f"{motif.n_instances} instances{p_value_text(motif.p_value)}", f"consensus {motif.consensus}"]
     if motif.method == "dnabert_viz":
         lines.append(f"grown from the enriched seed {motif.name}")
     if match is None:

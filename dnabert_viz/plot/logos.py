@@ -63,6 +63,11 @@ def _draw(frame: pd.DataFrame, ax, ylabel: str, title: str | None) -> None:
         ax.set_title(title, loc="left", fontsize=10)
 
 
+def p_value_text(p: float) -> str:
+    """``", p = 3.2e-08"``; ``", p < 1e-300"`` below the smallest double (where it reads 0); empty for NaN."""
+    return "" if np.isnan(p) else ", p < 1e-300" if p < 1e-300 else f", p = {p:.2g}"
+
+
 def logo(motif: Motif, kind: str = "information", title: str | None = None, width_per_nt: float = 0.28):
     """A motif logo.
 
@@ -85,8 +90,7 @@ def logo(motif: Motif, kind: str = "information", title: str | None = None, widt
     """
     frame = motif.to_dataframe(kind)
     if title is None:
-        p = "" if np.isnan(motif.p_value) else f", p = {motif.p_value:.2g}"
-        title = f"{motif.name} ({motif.n_instances} instances{p})"
+        title = f"{motif.name} ({motif.n_instances} instances{p_value_text(motif.p_value)})"
     fig, ax = _figure(max(2.5, width_per_nt * len(frame) + 1.0), 1.8)
     _draw(frame, ax, _YLABEL[kind], title)
     if kind == "information":
@@ -135,8 +139,9 @@ def figure_png(fig, dpi: int = 100) -> bytes:
 
 
 def logo_png(motif: Motif, kind: str = "information") -> bytes:
-    """PNG of :func:`logo`, cached by the motif's matrix, name and kind."""
+    """PNG of :func:`logo` without a title (the cards that show it print name and statistics legibly beside it),
+    cached by the motif's matrix, name and kind."""
     key = (motif.name, kind, motif.n_instances, motif.counts.tobytes())
     if key not in _PNG_CACHE:
-        _PNG_CACHE[key] = figure_png(logo(motif, kind))
+        _PNG_CACHE[key] = figure_png(logo(motif, kind, title=""))
     return _PNG_CACHE[key]

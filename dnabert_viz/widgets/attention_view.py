@@ -12,7 +12,7 @@ from ..compute import ScoreCache
 from ..model import DnaModel
 from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
-from .common import refresh
+from .common import LABELS, refresh
 
 ALL = -1  # the head control's "mean of heads" and the position control's "all positions"
 
@@ -43,14 +43,14 @@ class AttentionView:
         self.maps: AttentionMaps = self.cache.maps(0)
         n_layers, n_heads = self.maps.attentions.shape[:2]
         self.layer_control = W.Dropdown(options=list(range(n_layers)), value=layer % n_layers, description="layer",
-                                        layout=W.Layout(width="150px"))
+                                        layout=W.Layout(width="110px"), style=LABELS)
         # -1 stands for "mean of heads" and "all positions": a Dropdown whose value is None shows nothing selected
         self.head_control = W.Dropdown(options=[("mean", ALL)] + [(str(h), h) for h in range(n_heads)],
                                        value=ALL if head is None else head, description="head",
-                                       layout=W.Layout(width="150px"))
+                                       layout=W.Layout(width="130px"), style=LABELS)
         self.mode_control = W.ToggleButtons(options=["heatmap", "head view"], value="heatmap")
         self.position_control = W.Dropdown(options=[("all", ALL)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
-                                           value=ALL, description="from", layout=W.Layout(width="170px"))
+                                           value=ALL, description="from", layout=W.Layout(width="150px"), style=LABELS)
         self._holding = False
         self.summary = go.FigureWidget(layer_head_summary(self.maps))
         self.summary.data[0].on_click(self._on_summary_click)

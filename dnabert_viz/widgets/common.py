@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+LABELS = {"description_width": "initial"}  # a control's label as wide as its text (not a fixed 80 px)
+
 
 def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
     """Make ``widget`` show ``fig``: in place when the traces have the same types, else by replacing them."""

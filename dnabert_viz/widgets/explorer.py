@@ -18,11 +18,11 @@ from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
-from .common import refresh
+from .common import LABELS, refresh
 
 ALL = -1  # the head control's "all heads"
-TRACK_WIDTH = 900  # px: the track and the ISM map line up; with the context beside them the view fits 1,440 px
-CONTEXT_WIDTH = 440
+TRACK_WIDTH = 780  # px: the track and the ISM map line up; with the context beside them the view fits
+CONTEXT_WIDTH = 400  # a 1,440 px JupyterLab with the side bar closed (else the context wraps under the track)
 
 @dataclass
 class PositionContext:
@@ -149,16 +149,16 @@ class SequenceExplorer:
         n_heads = 1 if config is None else config.num_attention_heads
         small = W.Layout(width="150px")
         self.index_control = W.BoundedIntText(value=index, min=0, max=len(self.sequences) - 1, description="sequence",
-                                              layout=small)
+                                              layout=small, style=LABELS)
         self.kind_control = W.Dropdown(options=options, value=kind or options[0][1], description="score",
-                                       layout=W.Layout(width="330px"))
+                                       layout=W.Layout(width="300px"), style=LABELS)
         self.layer_control = W.Dropdown(options=list(range(n_layers)), value=n_layers - 1, description="layer",
-                                        layout=W.Layout(width="130px"))
+                                        layout=W.Layout(width="110px"), style=LABELS)
         # -1 stands for "all heads": a Dropdown whose value is None shows nothing selected
         self.head_control = W.Dropdown(options=[("sum", ALL)] + [(str(h), h) for h in range(n_heads)], value=ALL,
-                                       description="heads", layout=W.Layout(width="130px"))
+                                       description="heads", layout=W.Layout(width="120px"), style=LABELS)
         self.position_control = W.IntSlider(value=0, min=0, max=len(self.sequences[index]) - 1, description="position",
-                                            continuous_update=False, layout=W.Layout(width="420px"))
+                                            continuous_update=False, layout=W.Layout(width="420px"), style=LABELS)
         for control in (small, self.kind_control.layout, self.layer_control.layout, self.head_control.layout):
             control.flex = "0 0 auto"
         self.status = W.HTML()
@@ -182,7 +182,7 @@ class SequenceExplorer:
                    layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.position_control, self.status]),
             self.progress_area,
-            W.HBox([W.VBox([self.figure, self.mutations_box]), self.context_panel]),
+            W.HBox([W.VBox([self.figure, self.mutations_box]), self.context_panel], layout=W.Layout(flex_flow="row wrap")),
         ])
         self.update()
 
@@ -246,6 +246,7 @@ class SequenceExplorer:
         covering = self.cache.covering_tokens(i)
         hover_tokens = None if covering is None else [" ".join(c) for c in covering]
         fig = track(scores, 0, instances=self._instances_here(), tokens=hover_tokens, title=title, width=TRACK_WIDTH)
+        fig.update_yaxes(title_text=label.replace("_", " ").replace(" (", "<br>("), row=1, col=1)  # fits the row
         if self.position is not None:
             fig.add_vrect(x0=self.position - 0.5, x1=self.position + 0.5, line=dict(color="black", width=1.5),
                           fillcolor="rgba(0,0,0,0)")
@@ -285,7 +286,8 @@ class SequenceExplorer:
             finally:
                 self._moving = False
         context = self.context(self.position)
-        self.context_panel.value = to_string(context.to_element())
+        # widget HTML inherits a 28 px line height (one control's): the tables read better at text spacing
+        self.context_panel.value = f"<div style='line-height: 1.4'>{to_string(context.to_element())}</div>"
         return context
 
     def _on_click(self, _trace, points, _state) -> None:

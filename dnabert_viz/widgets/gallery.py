@@ -75,7 +75,7 @@ class MotifGallery:
         button = W.Button(description=f"{motif.name}", tooltip="list this motif's instances",
                           layout=W.Layout(width="auto"))
         button.on_click(lambda _b: self.choose(motif.name))
-        text = W.HTML(to_string(caption_element(motif, self.best.get(motif.name))))
+        text = W.HTML(f"<div style='line-height: 1.4'>{to_string(caption_element(motif, self.best.get(motif.name)))}</div>")
         image = W.Image(value=logo_png(motif, self.kind), format="png", layout=W.Layout(width="100%"))
         return W.VBox([image, button, text], layout=W.Layout(border="1px solid #ddd", padding="4px"))
 
