@@ -1,5 +1,6 @@
 """Widgets driven from Python: controls set, clicks dispatched, figure data checked against the library's numbers."""
 
+import base64
 import re
 
 import numpy as np
@@ -21,6 +22,21 @@ def click(trace, index):
 @pytest.fixture(scope="module")
 def seqs(demo_data):
     return demo_data.sequences("heldout", 1)[:4]
+
+
+def test_a_reloaded_page_gets_the_figure_the_controls_show(demo_model, seqs):
+    """A page reload rebuilds each FigureWidget from its synced state (ipywidgets asks the kernel): after a control
+    change that state must be the figure shown, not the one the widget was built with."""
+    ex = SequenceExplorer(demo_model, seqs)
+    ex.index_control.value = 2
+    ex.select(5)
+    data, layout = ex.figure._widget_data, ex.figure._widget_layout  # the synced traits a reconnecting page gets
+    assert layout["title"]["text"].startswith(f"sequence 2 ({len(seqs[2])} nt)")
+    y = data[0]["y"]  # plotly's base64 typed array
+    y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
+    assert np.allclose(y, dv.cls_attention(demo_model, seqs[2])[0][: len(seqs[2])], atol=1e-6)
+    assert [s["x0"] for s in layout["shapes"]] == [4.5, 4.5]  # the frame, in both rows
+    assert "_widget_data" in ex.figure.get_state()
 
 
 def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
