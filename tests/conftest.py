@@ -1,4 +1,4 @@
-"""Shared fixtures: paths, the device every model test runs on, the demo model and data."""
+"""Shared fixtures: paths, the device every model test runs on, the demo model and data, chromium."""
 
 from pathlib import Path
 
@@ -27,3 +27,19 @@ def demo_model(device):
 @pytest.fixture(scope="session")
 def demo_data():
     return dv.load_demo()
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; playwright drives it (never ``playwright install``)
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium driven by playwright, for the browser tests of one module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()

@@ -13,16 +13,10 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import sync_playwright
-
 import dnabert_viz as dv
 from dnabert_viz.widgets import MotifGallery, SequenceExplorer
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @contextmanager
@@ -37,14 +31,6 @@ def served(folder: Path):
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url):
