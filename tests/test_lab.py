@@ -335,11 +335,18 @@ def drive_gallery(lab: Lab, cell: int) -> None:
 
 
 # ---------------------------------------------------------------------- the test
-WIDGET_CELLS = {  # notebook -> cells showing widgets that the test drives
-    "01_quickstart.ipynb": {"explorer": 14},
-    "02_motif_discovery.ipynb": {"gallery": 15},
-    "04_workshop.ipynb": {"explorer": 16},
+WIDGETS = {  # notebook -> the views the test drives, by the call that shows them
+    "01_quickstart.ipynb": {"explorer": "SequenceExplorer("},
+    "02_motif_discovery.ipynb": {"gallery": "MotifGallery("},
+    "04_workshop.ipynb": {"explorer": "SequenceExplorer("},
 }
+
+
+def widget_cells(name: str) -> dict[str, int]:
+    """Index of the first cell of notebook ``name`` that calls each view of :data:`WIDGETS`."""
+    cells = json.loads((REPO / "notebooks" / name).read_text())["cells"]
+    return {view: next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and call in "".join(c["source"]))
+            for view, call in WIDGETS.get(name, {}).items()}
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -351,7 +358,7 @@ def test_notebook_in_jupyterlab(browser, lab, name):
         ran = time.perf_counter() - start
         lab_page.show_all_outputs()
         lab_page.assert_clean()
-        cells = WIDGET_CELLS.get(name, {})
+        cells = widget_cells(name)
         if "explorer" in cells:
             cell = cells["explorer"]
             count = next(c["count"] for c in cells_run if c["index"] == cell)
