@@ -16,7 +16,8 @@ _QUERY_PAD = 254
 
 
 def encode(seqs: list[str], width: int | None = None) -> np.ndarray:
-    """Byte codes of strings padded to ``width`` with a filler that matches nothing, (N, width) uint8."""
+    """Byte codes of strings padded to ``width`` with a filler that matches nothing, (N, width)
+    uint8."""
     width = max((len(s) for s in seqs), default=0) if width is None else width
     out = np.full((len(seqs), width), _KEY_PAD, dtype=np.uint8)
     for i, s in enumerate(seqs):
@@ -24,7 +25,9 @@ def encode(seqs: list[str], width: int | None = None) -> np.ndarray:
     return out
 
 
-def align_to_keys(query: str, keys: np.ndarray, key_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def align_to_keys(
+    query: str, keys: np.ndarray, key_lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Best gapless alignment of ``query`` against every key.
 
     Parameters
@@ -48,12 +51,20 @@ def align_to_keys(query: str, keys: np.ndarray, key_lengths: np.ndarray) -> tupl
     """
     q = np.frombuffer(query.encode(), dtype=np.uint8)
     width = keys.shape[1]
-    padded = np.concatenate([np.full(width - 1, _QUERY_PAD, np.uint8), q, np.full(width - 1, _QUERY_PAD, np.uint8)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # (len(q) + width - 1, width)
+    padded = np.concatenate(
+        [np.full(width - 1, _QUERY_PAD, np.uint8), q, np.full(width - 1, _QUERY_PAD, np.uint8)]
+    )
+    # (len(q) + width - 1, width)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)
     offsets = np.arange(-(width - 1), len(q))
     scores = (keys[:, None, :] == windows[None, :, :]).sum(axis=2)  # (M, n_offsets)
-    overlap = np.minimum(len(q), offsets[None, :] + key_lengths[:, None]) - np.maximum(0, offsets)[None, :]
-    rank = (scores * (width + len(q) + 1) + overlap.clip(min=0)) * len(offsets) + (len(offsets) - 1 - np.arange(len(offsets)))
+    overlap = (
+        np.minimum(len(q), offsets[None, :] + key_lengths[:, None])
+        - np.maximum(0, offsets)[None, :]
+    )
+    rank = (scores * (width + len(q) + 1) + overlap.clip(min=0)) * len(offsets) + (
+        len(offsets) - 1 - np.arange(len(offsets))
+    )
     best = rank.argmax(axis=1)
     rows = np.arange(len(keys))
     return scores[rows, best], offsets[best]
