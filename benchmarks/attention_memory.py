@@ -7,8 +7,9 @@ Usage: python benchmarks/attention_memory.py [N]
 
 import sys
 
-import dnabert_viz as dv
 from common import peak_rss_mb, random_sequences, timed
+
+import dnabert_viz as dv
 
 
 def main() -> None:
@@ -21,9 +22,15 @@ def main() -> None:
     layers = m.model.config.num_hidden_layers
     dnabert_gb = n * layers * 512 * 512 * 8 / 1e9
     print(f"sequences: {n} x {length} nt = 512 tokens; model: {m}")
-    print(f"cls_attention: {seconds:.1f} s ({n / seconds:.0f} seq/s), scores {scores.values.nbytes / 1e6:.0f} MB")
+    print(
+        f"cls_attention: {seconds:.1f} s ({n / seconds:.0f} seq/s), scores "
+        f"{scores.values.nbytes / 1e6:.0f} MB"
+    )
     print(f"peak RSS: {peak_rss_mb():.0f} MB (before scoring: {base:.0f} MB)")
-    print(f"DNABERT-style preallocation for this model: {dnabert_gb:.0f} GB; for DNABERT's 12 layers: {dnabert_gb * 12 / layers:.0f} GB")
+    print(
+        f"DNABERT-style preallocation for this model: {dnabert_gb:.0f} GB; for DNABERT's 12 "
+        f"layers: {dnabert_gb * 12 / layers:.0f} GB"
+    )
 
 
 if __name__ == "__main__":

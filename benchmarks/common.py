@@ -8,7 +8,8 @@ import numpy as np
 import torch
 
 torch.set_num_threads(2)
-os.environ.setdefault("DNABERT_VIZ_THREADS", "2")  # else dv.load_model chooses by the machine's load
+# else dv.load_model chooses by the machine's load
+os.environ.setdefault("DNABERT_VIZ_THREADS", "2")
 
 
 def random_sequences(n: int, length: int, seed: int = 0) -> list[str]:

@@ -1,4 +1,5 @@
-"""Full-size DNABERT-2 (117M parameters, random weights): forward throughput and cls_attention peak memory.
+"""Full-size DNABERT-2 (117M parameters, random weights): forward throughput and cls_attention peak
+memory.
 
 The published config (12 layers x 12 heads, hidden 768, gated MLP 3072, 4,096
 BPE tokens) with a 2-class head, built natively; N random sequences of 500 nt
@@ -14,10 +15,13 @@ import sys
 import time
 
 import torch
+from common import peak_rss_mb, random_sequences, timed
 
 import dnabert_viz as dv
-from common import peak_rss_mb, random_sequences, timed
-from dnabert_viz.architectures.dnabert2_checkpoint import build_dnabert2_classifier, published_tokenizer
+from dnabert_viz.architectures.dnabert2_checkpoint import (
+    build_dnabert2_classifier,
+    published_tokenizer,
+)
 
 
 def main() -> None:
@@ -44,8 +48,8 @@ def main() -> None:
         f"{forward_cpu:.1f} s CPU = {n / forward_cpu:.2f} seq/s per CPU-second"
     )
     print(
-        f"cls_attention (eager, weights read): {attention_s:.1f} s wall = {n / attention_s:.2f} seq/s; "
-        f"{attention_cpu:.1f} s CPU = {n / attention_cpu:.2f} seq/s per CPU-second"
+        f"cls_attention (eager, weights read): {attention_s:.1f} s wall = {n / attention_s:.2f} "
+        f"seq/s; {attention_cpu:.1f} s CPU = {n / attention_cpu:.2f} seq/s per CPU-second"
     )
     print(
         f"peak RSS: before scoring {base:.0f} MB, after cls_attention {attention_peak:.0f} MB "

@@ -1,8 +1,8 @@
-"""Streaming engines: sequences/s of dv.score in memory, into a Zarr store here, on Ray with 1 and 2 workers;
-peak memory of each Ray worker; traced allocations of the local engine as N grows.
+"""Streaming engines: sequences/s of dv.score in memory, into a Zarr store here, on Ray with 1 and
+2 workers; peak memory of each Ray worker; traced allocations of the local engine as N grows.
 
-Run from this folder: ``../.venv/bin/python engine_throughput.py [N]`` (default 2048 sequences of 200 nt,
-[CLS] attention of the embedded demo model, chunks of 256 rows).
+Run from this folder: ``../.venv/bin/python engine_throughput.py [N]`` (default 2048 sequences of
+200 nt, [CLS] attention of the embedded demo model, chunks of 256 rows).
 """
 
 import json
@@ -20,7 +20,8 @@ from dnabert_viz.engines import Local, Ray
 
 
 def traced_peak_mb(m, seqs: list[str], out) -> float:
-    """Peak of numpy/Python allocations (tracemalloc) while scoring, in MB: results, encodings, chunks."""
+    """Peak of numpy/Python allocations (tracemalloc) while scoring, in MB: results, encodings,
+    chunks."""
     tracemalloc.start()
     dv.score(m, seqs, "cls_attention", out=out)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -29,7 +30,8 @@ def traced_peak_mb(m, seqs: list[str], out) -> float:
 
 
 def memory(n: int = 512) -> None:
-    """Traced peak for N and 4 N sequences, in memory and into a store (torch's buffers are not traced)."""
+    """Traced peak for N and 4 N sequences, in memory and into a store (torch's buffers are not
+    traced)."""
     m = dv.load_model(device="cpu")
     tmp = Path(tempfile.mkdtemp())
     for size in (n, 4 * n):
@@ -55,12 +57,17 @@ def main(n: int = 2048) -> None:
     print(f"ray.init (2 CPUs):  {seconds:.1f} s")
     for workers in (1, 2):
         stored, seconds = timed(
-            dv.score, m, seqs, "cls_attention", out=tmp / f"ray{workers}.zarr", engine=Ray(workers=workers)
+            dv.score,
+            m,
+            seqs,
+            "cls_attention",
+            out=tmp / f"ray{workers}.zarr",
+            engine=Ray(workers=workers),
         )
         run = stored.runs[-1]
         print(
-            f"ray, {workers} worker(s):   {n / seconds:7.1f} seq/s ({seconds:.1f} s, actor start included); "
-            f"worker peak MB {json.dumps(run['worker_peak_mb'])}"
+            f"ray, {workers} worker(s):   {n / seconds:7.1f} seq/s ({seconds:.1f} s, actor start "
+            f"included); worker peak MB {json.dumps(run['worker_peak_mb'])}"
         )
     ray.shutdown()
     print(f"driver peak RSS {peak_rss_mb():.0f} MB")

@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 import torch
+from common import timed
 
 import dnabert_viz as dv
-from common import timed
 
 N_STEPS, BATCH = 50, 16
 
@@ -32,7 +32,10 @@ def main() -> None:
     scores, t_ig = timed(dv.attribute, m, seqs, n_steps=N_STEPS, batch_size=BATCH)
     _, t_plain = timed(plain_loop, m, seqs)
     print(f"{n} sequences of 100-200 nt, batch {BATCH}, n_steps {N_STEPS}")
-    print(f"integrated gradients: {t_ig:.1f} s ({n / t_ig:.2f} seq/s), mean |delta| {np.abs(scores.extra['convergence_delta']).mean():.4f}")
+    print(
+        f"integrated gradients: {t_ig:.1f} s ({n / t_ig:.2f} seq/s), mean |delta| "
+        f"{np.abs(scores.extra['convergence_delta']).mean():.4f}"
+    )
     print(f"plain forward+backward x {N_STEPS}: {t_plain:.1f} s ({n / t_plain:.2f} seq/s)")
     print(f"IG time / plain loop time: {t_ig / t_plain:.2f}")
 

@@ -6,9 +6,9 @@ Usage: python benchmarks/ism_speed.py [N_SEQUENCES]
 import sys
 
 import numpy as np
+from common import timed
 
 import dnabert_viz as dv
-from common import timed
 
 
 def one_by_one(m, seqs, target=1):
@@ -18,7 +18,7 @@ def one_by_one(m, seqs, target=1):
         for pos in range(len(seq)):
             for base in "ACGT":
                 if base != seq[pos]:
-                    out.append(m.predict([seq[:pos] + base + seq[pos + 1:]])[0, target] - ref)
+                    out.append(m.predict([seq[:pos] + base + seq[pos + 1 :]])[0, target] - ref)
     return np.array(out)
 
 
@@ -29,7 +29,11 @@ def main() -> None:
     variants = sum(3 * len(s) for s in seqs)
     batched, t_batched = timed(dv.ism, m, seqs)
     single, t_single = timed(one_by_one, m, seqs)
-    agree = np.allclose(np.sort(batched[~np.isnan(batched) & (batched != 0)]), np.sort(single[single != 0]), atol=1e-5)
+    agree = np.allclose(
+        np.sort(batched[~np.isnan(batched) & (batched != 0)]),
+        np.sort(single[single != 0]),
+        atol=1e-5,
+    )
     print(f"{n} sequences, {variants} variants")
     print(f"batched ISM: {t_batched:.2f} s ({variants / t_batched:.0f} variants/s)")
     print(f"one forward per variant: {t_single:.2f} s ({variants / t_single:.0f} variants/s)")

@@ -1,4 +1,5 @@
-"""Logo rendering time: the first 20 DNABERT-viz motifs (24 nt) of motif_speed.py's planted set, to PNG.
+"""Logo rendering time: the first 20 DNABERT-viz motifs (24 nt) of motif_speed.py's planted set, to
+PNG.
 
 Times the first logo (it imports logomaker and pyplot), the other 19, and all
 20 again from the cache.
@@ -30,8 +31,10 @@ def main() -> None:
     for m in ms:
         dv.plot.logo_png(m)
     cached = time.perf_counter() - start
-    print(f"first logo (imports logomaker + pyplot) {first:.2f} s; 19 more {rest:.2f} s "
-          f"({rest / 19 * 1000:.0f} ms each); all 20 again from the cache {cached * 1000:.1f} ms")
+    print(
+        f"first logo (imports logomaker + pyplot) {first:.2f} s; 19 more {rest:.2f} s "
+        f"({rest / 19 * 1000:.0f} ms each); all 20 again from the cache {cached * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

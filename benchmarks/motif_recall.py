@@ -8,7 +8,6 @@ planted motifs and the number of spurious motifs.
 """
 
 import pandas as pd
-
 from common import timed
 
 import dnabert_viz as dv
@@ -19,7 +18,10 @@ pd.set_option("display.width", 200)
 def report(name: str, motifs: list, demo: dv.DemoData) -> None:
     recovery = demo.recovery(dv.match_jaspar(motifs))
     found = set(recovery["planted"].dropna())
-    print(f"\n{name}: {len(motifs)} motifs, recall {len(found)}/3 {sorted(found)}, spurious {int(recovery['spurious'].sum())}")
+    print(
+        f"\n{name}: {len(motifs)} motifs, recall {len(found)}/3 {sorted(found)}, spurious "
+        f"{int(recovery['spurious'].sum())}"
+    )
     print(recovery.to_string(index=False))
 
 

@@ -11,7 +11,6 @@ import sys
 import time
 
 import numpy as np
-
 from common import peak_rss_mb, random_sequences
 
 import dnabert_viz as dv
@@ -43,14 +42,17 @@ def planted_set(n: int, seed: int = 0):
         for k, m in enumerate(motifs):
             start = 20 + k * 160 + int(rng.integers(0, 100))
             site = m.sample(rng)
-            seq = seq[:start] + site + seq[start + len(site):]
-            scores[i, start: start + len(site)] += 10.0
+            seq = seq[:start] + site + seq[start + len(site) :]
+            scores[i, start : start + len(site)] += 10.0
         pos[i] = seq
     return pos, neg, scores
 
 
 def main(sizes=(2500, 5000, 10000)) -> None:
-    print(f"{'N':>7} {'regions':>8} {'count+test':>11} {'merge':>7} {'windows':>8} {'find_motifs':>12} {'motifs':>7}")
+    print(
+        f"{'N':>7} {'regions':>8} {'count+test':>11} {'merge':>7} {'windows':>8} "
+        f"{'find_motifs':>12} {'motifs':>7}"
+    )
     for n in sizes:
         pos, neg, scores = planted_set(n)
         t0 = time.perf_counter()
@@ -68,8 +70,11 @@ def main(sizes=(2500, 5000, 10000)) -> None:
         t4 = time.perf_counter()
         motifs = dv.find_motifs(pos, neg, scores)
         t5 = time.perf_counter()
-        print(f"{n:>7} {t1 - t0:>8.2f} {t2 - t1:>11.2f} {t3 - t2:>7.2f} {t4 - t3:>8.2f} {t5 - t4:>12.2f} {len(motifs):>7}"
-              f"   ({len(sites)} regions, {len(set(sites))} distinct, {len(kept)} significant, {len(merged)} merged)")
+        print(
+            f"{n:>7} {t1 - t0:>8.2f} {t2 - t1:>11.2f} {t3 - t2:>7.2f} {t4 - t3:>8.2f} "
+            f"{t5 - t4:>12.2f} {len(motifs):>7}   ({len(sites)} regions, {len(set(sites))} "
+            f"distinct, {len(kept)} significant, {len(merged)} merged)"
+        )
     print(f"peak RSS {peak_rss_mb():.0f} MB")
     for m in motifs[:8]:
         print(f"  {m.name:<12} {m.n_instances:>6} instances  {m.consensus}")

@@ -30,8 +30,12 @@ def run_demo(setting: str, out: str) -> tuple[float, float]:
         env.pop("DNABERT_VIZ_THREADS")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "dnabert_viz.cli", "demo", "--device", "cpu", "--out", out],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "dnabert_viz.cli", "demo", "--device", "cpu", "--out", out],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -48,8 +52,11 @@ def main() -> None:
             for setting in settings:
                 wall, cpu = run_demo(setting, os.path.join(tmp, "demo"))
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                print(f"busy loops {busy}, DNABERT_VIZ_THREADS={setting or '(unset: automatic)'}: "
-                      f"wall {wall:.1f} s, CPU {cpu:.1f} s (load average after: {load})", flush=True)
+                print(
+                    f"busy loops {busy}, DNABERT_VIZ_THREADS={setting or '(unset: automatic)'}: "
+                    f"wall {wall:.1f} s, CPU {cpu:.1f} s (load average after: {load})",
+                    flush=True,
+                )
     finally:
         for p in loops:
             p.terminate()

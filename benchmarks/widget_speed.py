@@ -1,4 +1,5 @@
-"""Widget responsiveness: how long a control change takes once scores are cached, and how soon a gallery appears.
+"""Widget responsiveness: how long a control change takes once scores are cached, and how soon a
+gallery appears.
 
 Explorer: demo model, 4 held-out positives (175 nt), and a given 500-nt
 score set; each control change is timed after its scores are cached (the
@@ -41,27 +42,48 @@ def explorer_figures() -> None:
             ex.head_control.value = head
     calls = ex.n_model_calls
     kinds = iter(["integrated_gradients", "ism", "cls_attention"] * 5)
-    print(f"kind change (175 nt): {median_ms(lambda: setattr(ex.kind_control, 'value', next(kinds))):.0f} ms")
+    print(
+        "kind change (175 nt): "
+        f"{median_ms(lambda: setattr(ex.kind_control, 'value', next(kinds))):.0f} ms"
+    )
     heads = iter([0, 1, 2, 3, -1] * 2)
-    print(f"head change (175 nt): {median_ms(lambda: setattr(ex.head_control, 'value', next(heads))):.0f} ms")
+    print(
+        "head change (175 nt): "
+        f"{median_ms(lambda: setattr(ex.head_control, 'value', next(heads))):.0f} ms"
+    )
     index = iter([0, 1] * 5)
-    print(f"sequence change (175 nt): {median_ms(lambda: setattr(ex.index_control, 'value', next(index))):.0f} ms")
+    print(
+        "sequence change (175 nt): "
+        f"{median_ms(lambda: setattr(ex.index_control, 'value', next(index))):.0f} ms"
+    )
     ex.select(40)
     positions = iter(range(41, 51))
-    print(f"click on a position, context panel (175 nt): {median_ms(lambda: ex.select(next(positions))):.0f} ms")
+    print(
+        "click on a position, context panel (175 nt): "
+        f"{median_ms(lambda: ex.select(next(positions))):.0f} ms"
+    )
     print(f"model calls during the timed changes: {ex.n_model_calls - calls}")
     long = random_sequences(2, 500)
-    given = [dv.Scores(long, np.random.default_rng(k).normal(size=(2, 500)), kind) for k, kind in enumerate(("a", "b"))]
+    given = [
+        dv.Scores(long, np.random.default_rng(k).normal(size=(2, 500)), kind)
+        for k, kind in enumerate(("a", "b"))
+    ]
     big = SequenceExplorer(None, long, scores=given)
     kinds = iter(["a", "b"] * 5)
-    print(f"kind change (500 nt, given scores): {median_ms(lambda: setattr(big.kind_control, 'value', next(kinds))):.0f} ms")
+    print(
+        "kind change (500 nt, given scores): "
+        f"{median_ms(lambda: setattr(big.kind_control, 'value', next(kinds))):.0f} ms"
+    )
 
 
 def gallery_figures() -> None:
     ms = motifs(20)
     start = time.perf_counter()
     g = MotifGallery(ms)
-    print(f"gallery of {len(ms)} motifs, first page of {g.page_size} logos drawn: {time.perf_counter() - start:.2f} s")
+    print(
+        f"gallery of {len(ms)} motifs, first page of {g.page_size} logos drawn: "
+        f"{time.perf_counter() - start:.2f} s"
+    )
     for page in range(1, g.n_pages):
         start = time.perf_counter()
         g.show_page(page)

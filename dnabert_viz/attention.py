@@ -24,15 +24,21 @@ class _AttentionTap:
     """Forward hooks that hand each self-attention module's weights (B, H, T, T) to a callback."""
 
     def __init__(self, m: DnaModel, keep):
-        self.modules = [mod for mod in m.model.modules() if type(mod).__name__.endswith("SelfAttention")]
+        self.modules = [
+            mod for mod in m.model.modules() if type(mod).__name__.endswith("SelfAttention")
+        ]
         if not self.modules:
-            raise NotImplementedError(f"{m.name}: no self-attention modules found to read attention from")
+            raise NotImplementedError(
+                f"{m.name}: no self-attention modules found to read attention from"
+            )
         self.keep = keep
         self.handles = []
 
     def __enter__(self):
         for i, mod in enumerate(self.modules):
-            self.handles.append(mod.register_forward_hook(lambda _m, _in, out, i=i: self._call(i, out)))
+            self.handles.append(
+                mod.register_forward_hook(lambda _m, _in, out, i=i: self._call(i, out))
+            )
         return self
 
     def _call(self, layer, out):
@@ -54,7 +60,10 @@ def _layers(n_layers: int, layer) -> list[int]:
     chosen = [layer] if isinstance(layer, (int, np.integer)) else list(layer)
     for c in chosen:
         if not -n_layers <= c < n_layers:
-            raise ValueError(f"layer {c} does not exist: the model has {n_layers} layers (0 .. {n_layers - 1}, or negative)")
+            raise ValueError(
+                f"layer {c} does not exist: the model has {n_layers} layers (0 .. "
+                f"{n_layers - 1}, or negative)"
+            )
     return sorted({c % n_layers for c in chosen})
 
 
@@ -64,7 +73,9 @@ def _heads(n_heads: int, heads) -> list[int]:
     heads = list(heads)
     bad = [h for h in heads if not 0 <= h < n_heads]
     if bad or not heads:
-        raise ValueError(f"heads {bad or heads} invalid: the model has {n_heads} heads (0 .. {n_heads - 1})")
+        raise ValueError(
+            f"heads {bad or heads} invalid: the model has {n_heads} heads (0 .. {n_heads - 1})"
+        )
     return heads
 
 
@@ -139,12 +150,17 @@ def cls_attention(
             rows_cls.clear()
     values = acc.result()
     norms = np.sqrt(np.nansum(values**2, axis=1, keepdims=True))
-    meta = {"model": m.name, "layer": layer if isinstance(layer, (int, str)) else list(layer), "heads": heads and list(heads)}
+    meta = {
+        "model": m.name,
+        "layer": layer if isinstance(layer, (int, str)) else list(layer),
+        "heads": heads and list(heads),
+    }
     return Scores(enc.sequences, values / np.where(norms > 0, norms, 1), "cls_attention", meta)
 
 
 def cls_attention_ensemble(models: Sequence[DnaModel], seqs, **kwargs) -> Scores:
-    """DNABERT's multi-k ensemble: the per-model normalised [CLS] vectors summed (e.g. k = 3, 4, 5, 6).
+    """DNABERT's multi-k ensemble: the per-model normalised [CLS] vectors summed (e.g. k = 3, 4, 5,
+    6).
 
     Parameters
     ----------
@@ -158,8 +174,16 @@ def cls_attention_ensemble(models: Sequence[DnaModel], seqs, **kwargs) -> Scores
     if not models:
         raise ValueError("models is empty: give one model per k")
     parts = [cls_attention(mm, seqs, **kwargs) for mm in models]
-    meta = {"models": [mm.name for mm in models], **{k: v for k, v in parts[0].meta.items() if k != "model"}}
-    return Scores(parts[0].sequences, np.sum([p.values for p in parts], axis=0), "cls_attention_ensemble", meta)
+    meta = {
+        "models": [mm.name for mm in models],
+        **{k: v for k, v in parts[0].meta.items() if k != "model"},
+    }
+    return Scores(
+        parts[0].sequences,
+        np.sum([p.values for p in parts], axis=0),
+        "cls_attention_ensemble",
+        meta,
+    )
 
 
 @dataclass
@@ -229,8 +253,13 @@ def attention_maps(m: DnaModel, seq: str) -> AttentionMaps:
         raise TypeError(f"attention_maps takes one sequence (a str), got {type(seq).__name__}")
     enc = m.encode(seq)
     if len(enc.input_ids) > 1:
-        raise ValueError(f"sequence of {enc.lengths[0]} nt is longer than the model's positions; give a piece of it")
+        raise ValueError(
+            f"sequence of {enc.lengths[0]} nt is longer than the model's positions; give a "
+            "piece of it"
+        )
     with m.attention_readable(), torch.no_grad():
         out = m.model(**m.inputs(enc, np.arange(1)), output_attentions=True)
     att = torch.stack([a[0] for a in out.attentions]).float().cpu().numpy()
-    return AttentionMaps(enc.sequences[0], m.tokenizer.convert_ids_to_tokens(enc.input_ids[0]), enc.spans[0], att)
+    return AttentionMaps(
+        enc.sequences[0], m.tokenizer.convert_ids_to_tokens(enc.input_ids[0]), enc.spans[0], att
+    )

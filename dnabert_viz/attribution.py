@@ -24,7 +24,8 @@ BASELINES = ("pad", "mask", "shuffle")
 
 
 class _TargetOutput(torch.nn.Module):
-    """The model as captum sees it: (input_ids, attention_mask) -> (B, n_classes) probabilities or logits."""
+    """The model as captum sees it: (input_ids, attention_mask) -> (B, n_classes) probabilities or
+    logits."""
 
     def __init__(self, model: torch.nn.Module, output: str):
         super().__init__()
@@ -35,8 +36,11 @@ class _TargetOutput(torch.nn.Module):
         return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
 
 
-def _baseline_ids(m: DnaModel, enc: Encoding, rows, ids: torch.Tensor, baseline: str, rng) -> torch.Tensor:
-    """Baseline token ids: every real token replaced by [PAD] or [MASK], or the tokens of a dinucleotide shuffle."""
+def _baseline_ids(
+    m: DnaModel, enc: Encoding, rows, ids: torch.Tensor, baseline: str, rng
+) -> torch.Tensor:
+    """Baseline token ids: every real token replaced by [PAD] or [MASK], or the tokens of a
+    dinucleotide shuffle."""
     real = torch.as_tensor(enc.real[rows, : ids.shape[1]], device=ids.device)
     if baseline in ("pad", "mask"):
         fill = m.tokenizer.pad_id if baseline == "pad" else m.tokenizer.mask_id
@@ -49,9 +53,9 @@ def _baseline_ids(m: DnaModel, enc: Encoding, rows, ids: torch.Tensor, baseline:
         shuffled, _ = m.tokenizer.tokenize(dinucleotide_shuffle(seq, rng))
         if len(shuffled) != int(real[r].sum()):
             raise ValueError(
-                f"sequence {enc.sequence_index[row]}: its shuffle has {len(shuffled)} tokens, the sequence "
-                f"{int(real[r].sum())}; the 'shuffle' baseline needs a tokenizer whose token count depends only "
-                "on length (k-mers); use 'pad' or 'mask'"
+                f"sequence {enc.sequence_index[row]}: its shuffle has {len(shuffled)} tokens, the "
+                f"sequence {int(real[r].sum())}; the 'shuffle' baseline needs a tokenizer whose "
+                "token count depends only on length (k-mers); use 'pad' or 'mask'"
             )
         out[r, real[r]] = torch.as_tensor(shuffled, device=ids.device)
     return out
@@ -133,32 +137,42 @@ def attribute(
         with torch.enable_grad():
             if method == "integrated_gradients":
                 attr, delta = LayerIntegratedGradients(forward, layer).attribute(
-                    ids, baselines=base, additional_forward_args=(mask,), target=target, n_steps=n_steps,
-                    internal_batch_size=internal_batch_size, return_convergence_delta=True,
+                    ids,
+                    baselines=base,
+                    additional_forward_args=(mask,),
+                    target=target,
+                    n_steps=n_steps,
+                    internal_batch_size=internal_batch_size,
+                    return_convergence_delta=True,
                 )
                 deltas[rows] = delta.detach().cpu().numpy()
                 token = attr.sum(-1)
             elif method == "deeplift":
-                token = LayerDeepLift(forward, layer).attribute(
-                    ids, baselines=base, additional_forward_args=(mask,), target=target
-                ).sum(-1)
+                token = (
+                    LayerDeepLift(forward, layer)
+                    .attribute(ids, baselines=base, additional_forward_args=(mask,), target=target)
+                    .sum(-1)
+                )
             else:
                 times_input = method == "input_x_gradient"
-                attr = LayerGradientXActivation(forward, layer, multiply_by_inputs=times_input).attribute(
-                    ids, additional_forward_args=(mask,), target=target
-                )
+                attr = LayerGradientXActivation(
+                    forward, layer, multiply_by_inputs=times_input
+                ).attribute(ids, additional_forward_args=(mask,), target=target)
                 token = attr.sum(-1) if times_input else attr.norm(dim=-1)
         acc.add(rows, token.detach().float().cpu().numpy())
     meta = {"model": m.name, "target": target, "baseline": baseline, "output": output}
     extra = {}
     if method == "integrated_gradients":
         meta["n_steps"] = n_steps
-        extra["convergence_delta"] = per_sequence_mean(deltas, enc.sequence_index, len(enc.lengths))
+        extra["convergence_delta"] = per_sequence_mean(
+            deltas, enc.sequence_index, len(enc.lengths)
+        )
     return Scores(enc.sequences, acc.result(), method, meta, extra)
 
 
-def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
-        progress: bool | None = None) -> np.ndarray:
+def ism(
+    m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool | None = None
+) -> np.ndarray:
     """In-silico mutagenesis: every single-nucleotide substitution of every sequence.
 
     Parameters
@@ -188,8 +202,12 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
     seqs = check_sequences(seqs)
     ref = m.predict(seqs, batch_size)[:, target]
     out = np.full((len(seqs), max(map(len, seqs)), 4), np.nan, dtype=np.float32)
-    bar = tqdm(total=sum(3 * len(s) + s.count("N") for s in seqs), desc="ISM", unit="mutant",
-               disable=not show_progress(progress))
+    bar = tqdm(
+        total=sum(3 * len(s) + s.count("N") for s in seqs),
+        desc="ISM",
+        unit="mutant",
+        disable=not show_progress(progress),
+    )
     for i, seq in enumerate(seqs):
         arr = np.frombuffer(seq.encode(), dtype=np.uint8)
         mutants = np.repeat(arr[None, :], 4 * len(seq), axis=0).reshape(len(seq), 4, len(seq))
@@ -198,9 +216,10 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
         is_ref = mutants[pos, :, pos] == arr[:, None]
         texts = [row.tobytes().decode() for row in mutants.reshape(-1, len(seq))[~is_ref.ravel()]]
         p_mutant = np.empty(len(texts), dtype=np.float32)
-        for start in range(0, len(texts), 4 * batch_size):  # a few batches at a time: the bar moves
-            chunk = texts[start:start + 4 * batch_size]
-            p_mutant[start:start + len(chunk)] = m.predict(chunk, batch_size)[:, target]
+        # a few batches at a time: the bar moves
+        for start in range(0, len(texts), 4 * batch_size):
+            chunk = texts[start : start + 4 * batch_size]
+            p_mutant[start : start + len(chunk)] = m.predict(chunk, batch_size)[:, target]
             bar.update(len(chunk))
         delta = np.zeros((len(seq), 4), dtype=np.float32)
         delta[~is_ref] = p_mutant - ref[i]
@@ -209,7 +228,9 @@ def ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
     return out
 
 
-def variant_effects(m: DnaModel, table, sequences=None, target: int = 1, batch_size: int = 64) -> pd.DataFrame:
+def variant_effects(
+    m: DnaModel, table, sequences=None, target: int = 1, batch_size: int = 64
+) -> pd.DataFrame:
     """Effect of variants on the target probability, with DNABERT's two scores.
 
     Parameters
@@ -246,11 +267,18 @@ def variant_effects(m: DnaModel, table, sequences=None, target: int = 1, batch_s
     variants, seqs = _normalise_variants(table, sequences)
     if variants.empty:
         raise ValueError("the variant table is empty")
-    mutated = [seqs[i][:s] + alt + seqs[i][e:] for i, s, e, alt in variants[["sequence_index", "start", "end", "alt"]].itertuples(index=False)]
+    mutated = [
+        seqs[i][:s] + alt + seqs[i][e:]
+        for i, s, e, alt in variants[["sequence_index", "start", "end", "alt"]].itertuples(
+            index=False
+        )
+    ]
     used = sorted(set(variants.sequence_index))
     p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size)[:, target]))
     p_ref = variants.sequence_index.map(p_seq).to_numpy(dtype=float)
-    p_alt = m.predict(check_sequences(mutated, "mutated sequences"), batch_size)[:, target].astype(float)
+    p_alt = m.predict(check_sequences(mutated, "mutated sequences"), batch_size)[:, target].astype(
+        float
+    )
     out = variants.copy()
     out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
     out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
@@ -277,30 +305,44 @@ def _normalise_variants(table: pd.DataFrame, sequences) -> tuple[pd.DataFrame, l
         raise ValueError("the variant table needs a sequence_index or a sequence column")
     bad = table.index[(table.sequence_index < 0) | (table.sequence_index >= len(seqs))]
     if len(bad):
-        raise ValueError(f"variant row {bad[0]}: sequence_index {table.sequence_index[bad[0]]} is not one of the {len(seqs)} sequences")
+        raise ValueError(
+            f"variant row {bad[0]}: sequence_index {table.sequence_index[bad[0]]} is not one "
+            f"of the {len(seqs)} sequences"
+        )
     if {"position", "ref", "alt"} <= cols:
-        out = pd.DataFrame({
-            "sequence_index": table.sequence_index.astype(int),
-            "start": table.position.astype(int),
-            "end": table.position.astype(int) + table.ref.str.len(),
-            "ref": table.ref.str.upper(),
-            "alt": table.alt.fillna("").str.upper(),
-        })
+        out = pd.DataFrame(
+            {
+                "sequence_index": table.sequence_index.astype(int),
+                "start": table.position.astype(int),
+                "end": table.position.astype(int) + table.ref.str.len(),
+                "ref": table.ref.str.upper(),
+                "alt": table.alt.fillna("").str.upper(),
+            }
+        )
         for row in out.itertuples():
-            found = seqs[row.sequence_index][row.start:row.end]
+            found = seqs[row.sequence_index][row.start : row.end]
             if found != row.ref:
                 raise ValueError(
-                    f"variant row {row.Index}: ref {row.ref!r} does not match sequence {row.sequence_index} "
-                    f"at position {row.start}, which reads {found!r}"
+                    f"variant row {row.Index}: ref {row.ref!r} does not match sequence "
+                    f"{row.sequence_index} at position {row.start}, which reads {found!r}"
                 )
     elif {"start", "end", "replacement"} <= cols:
-        out = pd.DataFrame({
-            "sequence_index": table.sequence_index.astype(int),
-            "start": table.start.astype(int),
-            "end": table.end.astype(int),
-            "alt": table.replacement.fillna("").astype(str).str.upper(),
-        })
-        out.insert(3, "ref", [seqs[i][s:e] for i, s, e in out[["sequence_index", "start", "end"]].itertuples(index=False)])
+        out = pd.DataFrame(
+            {
+                "sequence_index": table.sequence_index.astype(int),
+                "start": table.start.astype(int),
+                "end": table.end.astype(int),
+                "alt": table.replacement.fillna("").astype(str).str.upper(),
+            }
+        )
+        out.insert(
+            3,
+            "ref",
+            [
+                seqs[i][s:e]
+                for i, s, e in out[["sequence_index", "start", "end"]].itertuples(index=False)
+            ],
+        )
     else:
         raise ValueError(
             f"variant table columns {sorted(cols)}: expected position, ref, alt (substitutions) "
@@ -309,5 +351,8 @@ def _normalise_variants(table: pd.DataFrame, sequences) -> tuple[pd.DataFrame, l
     for row in out.itertuples():
         length = len(seqs[row.sequence_index])
         if not 0 <= row.start <= row.end <= length:
-            raise ValueError(f"variant row {row.Index}: [{row.start}, {row.end}) is outside sequence {row.sequence_index} (length {length})")
+            raise ValueError(
+                f"variant row {row.Index}: [{row.start}, {row.end}) is outside sequence "
+                f"{row.sequence_index} (length {length})"
+            )
     return out, seqs

@@ -49,7 +49,8 @@ class DemoData:
     motifs: list[PlantedMotif]
 
     def sequences(self, split: str | None = None, label: int | None = None) -> list[str]:
-        """Sequences of a split (``train``, ``heldout`` or None for all) and label (or None for both)."""
+        """Sequences of a split (``train``, ``heldout`` or None for all) and label (or None for
+        both)."""
         return self.table.sequence[self._rows(split, label)].tolist()
 
     def labels(self, split: str | None = None) -> np.ndarray:
@@ -57,21 +58,24 @@ class DemoData:
         return self.table.label[self._rows(split, None)].to_numpy()
 
     def indices(self, split: str | None = None, label: int | None = None) -> np.ndarray:
-        """Row numbers in ``table`` of a split and label, in the order :meth:`sequences` gives them."""
+        """Row numbers in ``table`` of a split and label, in the order :meth:`sequences` gives
+        them."""
         return np.flatnonzero(self._rows(split, label))
 
     def truth_mask(self, rows: np.ndarray) -> np.ndarray:
-        """Boolean (len(rows), longest length) mask of planted nucleotides of the given table rows."""
+        """Boolean (len(rows), longest length) mask of planted nucleotides of the given table
+        rows."""
         lengths = self.table.sequence.str.len().to_numpy()[rows]
         mask = np.zeros((len(rows), int(lengths.max())), dtype=bool)
         where = {r: i for i, r in enumerate(rows)}
         for r in self.planted.itertuples():
             if r.sequence_index in where:
-                mask[where[r.sequence_index], r.start:r.end] = True
+                mask[where[r.sequence_index], r.start : r.end] = True
         return mask
 
     def recovery(self, matches: pd.DataFrame, q_cutoff: float = 0.05) -> pd.DataFrame:
-        """Which discovered motifs recover a planted one, from :func:`dnabert_viz.match_jaspar`'s table.
+        """Which discovered motifs recover a planted one, from :func:`dnabert_viz.match_jaspar`'s
+        table.
 
         A discovered motif recovers a planted motif when its best JASPAR match
         is the planted matrix or a matrix of the same TF family, with q below
@@ -119,7 +123,10 @@ class DemoData:
         folder.mkdir(parents=True, exist_ok=True)
         self.table.to_csv(folder / "sequences.tsv", sep="\t", index=False)
         self.planted.to_csv(folder / "planted.tsv", sep="\t", index=False)
-        motifs = [{"motif_id": m.motif_id, "name": m.name, "pwm": m.pwm.round(6).tolist()} for m in self.motifs]
+        motifs = [
+            {"motif_id": m.motif_id, "name": m.name, "pwm": m.pwm.round(6).tolist()}
+            for m in self.motifs
+        ]
         (folder / "motifs.json").write_text(json.dumps(motifs, indent=1))
 
 

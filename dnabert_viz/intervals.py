@@ -1,4 +1,5 @@
-"""Sequences from a genome: peaks (BED, narrowPeak, a DataFrame) -> fixed windows, with their coordinates.
+"""Sequences from a genome: peaks (BED, narrowPeak, a DataFrame) -> fixed windows, with their
+coordinates.
 
 :func:`read_intervals` reads intervals, centres a window of ``width`` on each
 (the narrowPeak summit, or the middle) and fetches it from an indexed FASTA
@@ -73,7 +74,8 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
             fields = line.rstrip("\r\n").split("\t")
             if narrowpeak and len(fields) != NARROWPEAK_FIELDS:
                 raise ValueError(
-                    f"{where}: {len(fields)} tab-separated fields; narrowPeak has {NARROWPEAK_FIELDS}"
+                    f"{where}: {len(fields)} tab-separated fields; narrowPeak has "
+                    f"{NARROWPEAK_FIELDS}"
                 )
             if not 3 <= len(fields) <= BED_MAX_FIELDS:
                 raise ValueError(
@@ -81,7 +83,9 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
                     "(chrom, start, end, name, score, strand, ...)"
                 )
             if n_fields is not None and len(fields) != n_fields:
-                raise ValueError(f"{where}: {len(fields)} fields where the lines above have {n_fields}")
+                raise ValueError(
+                    f"{where}: {len(fields)} fields where the lines above have {n_fields}"
+                )
             start = _int(fields[1], "start", where, not rows)
             end = _int(fields[2], "end", where, not rows)
             strand = fields[5] if len(fields) > 5 else "."
@@ -104,11 +108,13 @@ def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
 
 
 def _frame_rows(frame: pd.DataFrame) -> list[_Row]:
-    """Rows of a table with ``chrom``, ``start``, ``end`` (optionally ``name``, ``strand``, ``summit``)."""
+    """Rows of a table with ``chrom``, ``start``, ``end`` (optionally ``name``, ``strand``,
+    ``summit``)."""
     missing = [c for c in ("chrom", "start", "end") if c not in frame]
     if missing:
         raise ValueError(
-            f"the intervals table has no {', '.join(missing)} column(s) (it needs chrom, start, end)"
+            f"the intervals table has no {', '.join(missing)} column(s) (it needs chrom, "
+            "start, end)"
         )
     rows = []
     for i, rec in enumerate(frame.to_dict("records")):
@@ -117,20 +123,31 @@ def _frame_rows(frame: pd.DataFrame) -> list[_Row]:
             _int(str(rec["start"]), "start", where, False),
             _int(str(rec["end"]), "end", where, False),
         )
-        strand, summit = str(rec.get("strand", ".")), _int(str(rec.get("summit", -1)), "summit", where, False)
-        if start < 0 or end <= start or strand not in ("+", "-", ".") or not -1 <= summit < end - start:
+        strand, summit = (
+            str(rec.get("strand", ".")),
+            _int(str(rec.get("summit", -1)), "summit", where, False),
+        )
+        if (
+            start < 0
+            or end <= start
+            or strand not in ("+", "-", ".")
+            or not -1 <= summit < end - start
+        ):
             raise ValueError(
                 f"{where}: start {start}, end {end}, strand {strand!r}, summit {summit}: "
                 "need 0 <= start < end, strand + - or ., -1 <= summit < end - start"
             )
-        rows.append(_Row(where, str(rec["chrom"]), start, end, str(rec.get("name", "")), strand, summit))
+        rows.append(
+            _Row(where, str(rec["chrom"]), start, end, str(rec.get("name", "")), strand, summit)
+        )
     if not rows:
         raise ValueError("the intervals table is empty")
     return rows
 
 
 def open_genome(path: str | Path):
-    """Open an indexed FASTA (plain or bgzip) with pyfaidx, building the ``.fai`` (and ``.gzi``) when missing.
+    """Open an indexed FASTA (plain or bgzip) with pyfaidx, building the ``.fai`` (and ``.gzi``)
+    when missing.
 
     Raises
     ------
@@ -229,7 +246,9 @@ def read_intervals(
     else:
         path = Path(source)
         fmt = format or (
-            "narrowPeak" if path.name.lower().removesuffix(".gz").endswith(".narrowpeak") else "bed"
+            "narrowPeak"
+            if path.name.lower().removesuffix(".gz").endswith(".narrowpeak")
+            else "bed"
         )
         if fmt not in ("bed", "narrowPeak"):
             raise ValueError(f"format must be 'bed' or 'narrowPeak', not {format!r}")
@@ -241,14 +260,33 @@ def read_intervals(
             start, end = _window(row, width, center)
             sequence, problem = _fetch(fasta, genome, row, start, end, max_n)
             if problem is None:
-                kept.append({"chrom": row.chrom, "start": start, "end": end, "name": row.name,
-                             "strand": row.strand, "sequence": sequence, "source": row.where})
+                kept.append(
+                    {
+                        "chrom": row.chrom,
+                        "start": start,
+                        "end": end,
+                        "name": row.name,
+                        "strand": row.strand,
+                        "sequence": sequence,
+                        "source": row.where,
+                    }
+                )
             elif errors == "raise":
-                raise ValueError(f"{row.where}: {problem[1]} (errors='skip', on the command line "
-                                 "--skip-bad, leaves such intervals out)")
+                raise ValueError(
+                    f"{row.where}: {problem[1]} (errors='skip', on the command line "
+                    "--skip-bad, leaves such intervals out)"
+                )
             else:
-                skipped.append({"source": row.where, "chrom": row.chrom, "start": row.start, "end": row.end,
-                                "kind": problem[0], "reason": problem[1]})
+                skipped.append(
+                    {
+                        "source": row.where,
+                        "chrom": row.chrom,
+                        "start": row.start,
+                        "end": row.end,
+                        "kind": problem[0],
+                        "reason": problem[1],
+                    }
+                )
     finally:
         fasta.close()
     if not kept:
@@ -257,7 +295,9 @@ def read_intervals(
             f"(first: {skipped[0]['source']}: {skipped[0]['reason']})"
         )
     table = pd.DataFrame(kept)
-    table["sequence"] = check_sequences(table["sequence"].tolist(), labels=table["source"].tolist())
+    table["sequence"] = check_sequences(
+        table["sequence"].tolist(), labels=table["source"].tolist()
+    )
     columns = ["source", "chrom", "start", "end", "kind", "reason"]
     table.attrs["skipped"] = pd.DataFrame(skipped, columns=columns)
     if skipped:
@@ -272,28 +312,37 @@ def read_intervals(
 
 
 def _fetch(fasta, genome, row: _Row, start: int, end: int, max_n: float):
-    """The window's sequence (reverse-complemented on ``-``), or why it cannot be had: (kind, message).
+    """The window's sequence (reverse-complemented on ``-``), or why it cannot be had: (kind,
+    message).
 
     Raises
     ------
     ValueError
-        The genome returns fewer nucleotides than its index promises (a truncated file or a stale index).
+        The genome returns fewer nucleotides than its index promises (a truncated file or a stale
+        index).
     """
     if row.chrom not in fasta:
         names = list(fasta.keys())
         listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        return None, ("on unknown chromosomes",
-                      f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} ({listed})")
+        return None, (
+            "on unknown chromosomes",
+            f"unknown chromosome {row.chrom!r}: {genome} has {len(names)} ({listed})",
+        )
     length, where = len(fasta[row.chrom]), f"the window {row.chrom}:{start}-{end}"
     if start < 0:
         return None, ("off the chromosome end", f"{where} starts before the start of {row.chrom}")
     if end > length:
-        return None, ("off the chromosome end", f"{where} runs past the end of {row.chrom} ({length} nt)")
+        return None, (
+            "off the chromosome end",
+            f"{where} runs past the end of {row.chrom} ({length} nt)",
+        )
     sequence = fasta[row.chrom][start:end]
     if len(sequence) != end - start:
-        raise ValueError(f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
-                         f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
-                         "(delete the .fai to rebuild it)")
+        raise ValueError(
+            f"{row.where}: the genome gave {len(sequence)} nt for {row.chrom}:{start}-{end}, "
+            f"its index promises {end - start}: {genome} is truncated or its .fai is stale "
+            "(delete the .fai to rebuild it)"
+        )
     n_fraction = sequence.count("N") / len(sequence)
     if n_fraction > max_n:
         return None, ("N-rich", f"{n_fraction:.0%} of {where} is N (max_n={max_n})")
@@ -301,7 +350,8 @@ def _fetch(fasta, genome, row: _Row, start: int, end: int, max_n: float):
 
 
 def split_input(sequences) -> tuple[object, dict[str, np.ndarray] | None]:
-    """Sequences and, for a table from :func:`read_intervals`, their coordinates as ``Scores.extra`` arrays.
+    """Sequences and, for a table from :func:`read_intervals`, their coordinates as
+    ``Scores.extra`` arrays.
 
     Returns
     -------
@@ -313,7 +363,8 @@ def split_input(sequences) -> tuple[object, dict[str, np.ndarray] | None]:
         return sequences, None
     if "sequence" not in sequences:
         raise ValueError(
-            "a table of sequences needs a 'sequence' column (read_intervals and read_sequences give one)"
+            "a table of sequences needs a 'sequence' column (read_intervals and "
+            "read_sequences give one)"
         )
     coords = None
     if all(c in sequences for c in COORDINATES):
@@ -349,7 +400,8 @@ def genome_instances(motifs) -> pd.DataFrame:
     if scores is None or not all(c in scores.extra for c in COORDINATES):
         raise ValueError(
             "these motifs' scores carry no genome coordinates: score sequences from "
-            "read_intervals(...) (the table, not its sequence column) to map instances onto the genome"
+            "read_intervals(...) (the table, not its sequence column) to map instances onto "
+            "the genome"
         )
     columns = ["chrom", "start", "end", "name", "score", "strand", "sequence_index", "sequence"]
     frames = []
@@ -376,11 +428,14 @@ def genome_instances(motifs) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    return (
+        pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
 
 
 def write_bed(instances: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`genome_instances`' table as BED6, sorted by chrom and start, atomically; the path."""
+    """Write :func:`genome_instances`' table as BED6, sorted by chrom and start, atomically; the
+    path."""
     from .io import atomic_write
 
     path = Path(path)

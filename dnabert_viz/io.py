@@ -1,4 +1,5 @@
-"""Files in: FASTA (plain or gzipped), DNABERT's sequence tables and mutation files. Files out: atomically."""
+"""Files in: FASTA (plain or gzipped), DNABERT's sequence tables and mutation files. Files out:
+atomically."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def _lines(path: Path) -> list[str]:
     with open(check_input_file(path), "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
     try:
-        with (gzip.open(path, "rt") if gzipped else open(path)) as handle:
+        with gzip.open(path, "rt") if gzipped else open(path) as handle:
             return handle.read().splitlines()
     except (EOFError, zlib.error) as err:
         raise ValueError(f"{path}: truncated or corrupt gzip file ({err})") from None
@@ -46,12 +47,16 @@ def _lines(path: Path) -> list[str]:
 
 
 def _warn_duplicates(path: Path, names: list[str], where: list[int | str]) -> None:
-    """Warn, naming the file and lines, when record names repeat (records stay apart by position)."""
+    """Warn, naming the file and lines, when record names repeat (records stay apart by
+    position)."""
     first: dict[str, int | str] = {}
     for name, line in zip(names, where):
         if name in first:
-            warnings.warn(f"{path}: record name {name!r} is used more than once (lines {first[name]} and "
-                          f"{line}); records are told apart by their position", stacklevel=3)
+            warnings.warn(
+                f"{path}: record name {name!r} is used more than once (lines {first[name]} and "
+                f"{line}); records are told apart by their position",
+                stacklevel=3,
+            )
             return
         first[name] = line
 
@@ -87,17 +92,22 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
             chunks.append([])
         elif line.strip():
             if not chunks:
-                raise ValueError(f"{path}, line {number}: sequence before the first '>' header: is this FASTA?")
+                raise ValueError(
+                    f"{path}, line {number}: sequence before the first '>' header: is this FASTA?"
+                )
             chunks[-1].append(line.strip())
     if not names:
         raise ValueError(f"{path}: no FASTA records (no line starts with '>')")
     _warn_duplicates(path, names, starts)
     labels = [f"{path}, record {n!r} (line {line})" for n, line in zip(names, starts)]
-    return pd.DataFrame({"name": names, "sequence": check_sequences(["".join(c) for c in chunks], labels=labels)})
+    return pd.DataFrame(
+        {"name": names, "sequence": check_sequences(["".join(c) for c in chunks], labels=labels)}
+    )
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a sequence table: DNABERT's ``sequence<TAB>label`` tsv (k-mer text or raw) or DNABERT-2's csv.
+    """Read a sequence table: DNABERT's ``sequence<TAB>label`` tsv (k-mer text or raw) or
+    DNABERT-2's csv.
 
     The header must name a ``sequence`` column; ``label`` (integers) and
     ``name`` are kept when present. Separator: comma for ``.csv``, tab otherwise.
@@ -111,18 +121,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     lines = _lines(path)
     delimiter = "," if path.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
-    rows = [[field.strip() for field in row] for row in csv.reader(lines, delimiter=delimiter)]  # CRLF files exist (prom-core)
+    # CRLF files exist (prom-core)
+    rows = [[field.strip() for field in row] for row in csv.reader(lines, delimiter=delimiter)]
     if rows and len(rows[0]) == 1:
-        rows[0] = lines[0].split()  # DNABERT's prom-core header is separated by spaces, its rows by tabs
+        # DNABERT's prom-core header is separated by spaces, its rows by tabs
+        rows[0] = lines[0].split()
     if not rows or "sequence" not in rows[0]:
-        raise ValueError(f"{path}, line 1: the header must name a 'sequence' column (DNABERT: 'sequence<TAB>label')")
+        raise ValueError(
+            f"{path}, line 1: the header must name a 'sequence' column (DNABERT: "
+            "'sequence<TAB>label')"
+        )
     header = rows[0]
     numbers, records = [], []
     for number, row in enumerate(rows[1:], start=2):
         if not row or not "".join(row).strip():
             continue
         if len(row) != len(header):
-            raise ValueError(f"{path}, line {number}: {len(row)} fields, the header has {len(header)}")
+            raise ValueError(
+                f"{path}, line {number}: {len(row)} fields, the header has {len(header)}"
+            )
         numbers.append(number)
         records.append(dict(zip(header, row)))
     if not records:
@@ -130,8 +147,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     table = pd.DataFrame(records)
     if "name" in table:
         _warn_duplicates(path, table["name"].tolist(), numbers)
-    out = pd.DataFrame({"name": table["name"] if "name" in table else [f"line{n}" for n in numbers]})
-    out["sequence"] = check_sequences(table["sequence"].tolist(), labels=[f"{path}, line {n}" for n in numbers])
+    out = pd.DataFrame(
+        {"name": table["name"] if "name" in table else [f"line{n}" for n in numbers]}
+    )
+    out["sequence"] = check_sequences(
+        table["sequence"].tolist(), labels=[f"{path}, line {n}" for n in numbers]
+    )
     if "label" in table:
         bad = [n for n, v in zip(numbers, table["label"]) if not v.strip().lstrip("-").isdigit()]
         if bad:
@@ -141,7 +162,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def read_sequences(path: str | Path) -> pd.DataFrame:
-    """Read sequences from FASTA (``.fa``, ``.fasta``, ``.fna``, ``.fas``, optionally ``.gz``) or a sequence table.
+    """Read sequences from FASTA (``.fa``, ``.fasta``, ``.fna``, ``.fas``, optionally ``.gz``) or a
+    sequence table.
 
     See :func:`read_fasta` and :func:`read_table` for the columns.
     """
@@ -180,7 +202,8 @@ def read_mutation_file(path: str | Path) -> pd.DataFrame:
             index, start, end = (int(f) for f in fields[:3])
         except ValueError as err:
             raise ValueError(
-                f"{path}, line {number}: expected 'index<TAB>start<TAB>end<TAB>replacement' with integers ({err})"
+                f"{path}, line {number}: expected 'index<TAB>start<TAB>end<TAB>replacement' "
+                f"with integers ({err})"
             ) from None
         if start > end:
             raise ValueError(f"{path}, line {number}: start {start} is after end {end}")
@@ -189,7 +212,8 @@ def read_mutation_file(path: str | Path) -> pd.DataFrame:
 
 
 def _temporary_prefix(path: Path) -> str:
-    """Temporaries of ``path`` are ``.NAME.PID-RANDOM.tmp`` next to it: the process id tells stale ones."""
+    """Temporaries of ``path`` are ``.NAME.PID-RANDOM.tmp`` next to it: the process id tells stale
+    ones."""
     return f".{path.name}.{os.getpid()}-"
 
 
@@ -204,7 +228,8 @@ def _running(pid: int) -> bool:
 
 
 def remove_stale_temporaries(path: str | Path) -> list[Path]:
-    """Remove the temporaries of ``path`` left by processes that ended (killed mid-write); returns them.
+    """Remove the temporaries of ``path`` left by processes that ended (killed mid-write); returns
+    them.
 
     Only names of this project's pattern (``.NAME.PID-RANDOM.tmp``, see
     :func:`atomic_write`) whose process is no longer running are touched.
@@ -263,7 +288,9 @@ def check_output(path: str | Path, folder: bool = False) -> Path:
     return path
 
 
-OUTPUT_MARKER = ".dnabert_viz_output"  # in every folder atomic_folder writes: only such folders are replaced
+OUTPUT_MARKER = (
+    ".dnabert_viz_output"  # in every folder atomic_folder writes: only such folders are replaced
+)
 
 
 def check_replaceable(path: str | Path) -> None:
@@ -275,8 +302,10 @@ def check_replaceable(path: str | Path) -> None:
     """
     path = Path(path)
     if path.is_dir() and any(path.iterdir()) and not (path / OUTPUT_MARKER).exists():
-        raise ValueError(f"{path} is a folder with other files in it, not an earlier dnabert-viz output: "
-                         "it would be replaced; choose a new or empty folder")
+        raise ValueError(
+            f"{path} is a folder with other files in it, not an earlier dnabert-viz output: "
+            "it would be replaced; choose a new or empty folder"
+        )
 
 
 def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | bytes) -> None:
@@ -303,7 +332,8 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | b
                 handle.write(write.encode() if isinstance(write, str) else write)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual permissions
+        # mkstemp makes the file private; give it the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -331,7 +361,9 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    (tmp / OUTPUT_MARKER).write_text("written by dnabert_viz; this folder is replaced when written again\n")
+    (tmp / OUTPUT_MARKER).write_text(
+        "written by dnabert_viz; this folder is replaced when written again\n"
+    )
     os.chmod(tmp, 0o777 & ~_umask())
     if path.exists():
         shutil.rmtree(path)

@@ -69,8 +69,14 @@ class Method:
 _REGISTRY: dict[str, Method] = {}
 
 
-def register(name: str, description: str, options: dict | None = None, batch_size: int = 16,
-             uses_target: bool = True, aliases: tuple[str, ...] = ()) -> Callable:
+def register(
+    name: str,
+    description: str,
+    options: dict | None = None,
+    batch_size: int = 16,
+    uses_target: bool = True,
+    aliases: tuple[str, ...] = (),
+) -> Callable:
     """Decorator that registers a scoring function under ``name`` (see the module docstring)."""
 
     def decorate(function: Callable[..., Scores]) -> Callable[..., Scores]:
@@ -78,7 +84,9 @@ def register(name: str, description: str, options: dict | None = None, batch_siz
         clash = sorted(taken & {name, *aliases})
         if clash:
             raise ValueError(f"scoring method name(s) {clash} already registered")
-        _REGISTRY[name] = Method(name, function, description, dict(options or {}), batch_size, uses_target, aliases)
+        _REGISTRY[name] = Method(
+            name, function, description, dict(options or {}), batch_size, uses_target, aliases
+        )
         return function
 
     return decorate
@@ -100,13 +108,26 @@ def get_method(name: str) -> Method:
     for method in _REGISTRY.values():
         if name == method.name or name in method.aliases:
             return method
-    known = ", ".join(f"{m.name}" + (f" ({'/'.join(m.aliases)})" if m.aliases else "") for m in _REGISTRY.values())
+    known = ", ".join(
+        f"{m.name}" + (f" ({'/'.join(m.aliases)})" if m.aliases else "")
+        for m in _REGISTRY.values()
+    )
     raise ValueError(f"unknown scoring method {name!r}; registered: {known}")
 
 
-def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int = 1, batch_size: int | None = None,
-          progress: bool | None = None, out: str | Path | None = None, engine="local", resume: bool = False,
-          **options) -> Scores:
+def score(
+    m: DnaModel,
+    sequences,
+    method: str = "cls_attention",
+    *,
+    target: int = 1,
+    batch_size: int | None = None,
+    progress: bool | None = None,
+    out: str | Path | None = None,
+    engine="local",
+    resume: bool = False,
+    **options,
+) -> Scores:
     """Per-nucleotide scores of ``sequences`` by any registered method.
 
     Parameters
@@ -156,11 +177,17 @@ def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int 
     unknown = sorted(set(options) - set(spec.options))
     if unknown:
         takes = ", ".join(spec.options) or "no options"
-        raise ValueError(f"scoring method {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})")
+        raise ValueError(
+            f"scoring method {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})"
+        )
     sequences, coordinates = split_input(sequences)
     sequences = check_sequences(sequences)
-    kwargs = {"target": target, "batch_size": spec.batch_size if batch_size is None else batch_size,
-              **spec.options, **options}
+    kwargs = {
+        "target": target,
+        "batch_size": spec.batch_size if batch_size is None else batch_size,
+        **spec.options,
+        **options,
+    }
     engine = engines.resolve(engine)
     if engines.is_store(out) or resume or not isinstance(engine, engines.Local):
         return engines.run(engine, spec, m, sequences, coordinates, kwargs, out, resume, progress)
@@ -171,35 +198,60 @@ def score(m: DnaModel, sequences, method: str = "cls_attention", *, target: int 
     return scores
 
 
-# ---------------------------------------------------------------------------------------------- the methods
+# ------------------------------------------------------------------------------------- the methods
 _WINDOWS = {"window_size": None, "stride": None}
 
 
-@register("cls_attention", "[CLS] attention (DNABERT-viz recipe; layer, heads)",
-          options={"layer": -1, "heads": None, **_WINDOWS}, batch_size=32, uses_target=False, aliases=("cls",))
+@register(
+    "cls_attention",
+    "[CLS] attention (DNABERT-viz recipe; layer, heads)",
+    options={"layer": -1, "heads": None, **_WINDOWS},
+    batch_size=32,
+    uses_target=False,
+    aliases=("cls",),
+)
 def _cls_attention(m, sequences, *, target, batch_size, progress, **options) -> Scores:
     return cls_attention(m, sequences, batch_size=batch_size, progress=progress, **options)
 
 
 def _captum(name: str, description: str, options: dict, aliases: tuple[str, ...] = ()) -> None:
-    """Register one captum method of :func:`dnabert_viz.attribute` (they share everything but their options)."""
+    """Register one captum method of :func:`dnabert_viz.attribute` (they share everything but their
+    options)."""
 
     def run(m, sequences, *, target, batch_size, progress, **opts) -> Scores:
-        return attribute(m, sequences, method=name, target=target, batch_size=batch_size, progress=progress, **opts)
+        return attribute(
+            m,
+            sequences,
+            method=name,
+            target=target,
+            batch_size=batch_size,
+            progress=progress,
+            **opts,
+        )
 
     register(name, description, options={**options, **_WINDOWS}, aliases=aliases)(run)
 
 
 _REFERENCE = {"baseline": "pad", "random_state": 0}
-_captum("integrated_gradients", "integrated gradients (captum, on token embeddings)",
-        {"n_steps": 50, "internal_batch_size": None, "output": "probability", **_REFERENCE}, aliases=("ig",))
+_captum(
+    "integrated_gradients",
+    "integrated gradients (captum, on token embeddings)",
+    {"n_steps": 50, "internal_batch_size": None, "output": "probability", **_REFERENCE},
+    aliases=("ig",),
+)
 _captum("saliency", "saliency: gradient norm per token (captum)", {"output": "probability"})
 _captum("input_x_gradient", "input x gradient (captum)", {"output": "probability"})
 _captum("deeplift", "DeepLift, rescale rule (captum)", {"output": "probability", **_REFERENCE})
 
 
-@register("ism", "in-silico mutagenesis: mean effect of the 3 substitutions; (N, L, 4) in extra['effects']")
+@register(
+    "ism",
+    "in-silico mutagenesis: mean effect of the 3 substitutions; (N, L, 4) in extra['effects']",
+)
 def _ism(m, sequences, *, target, batch_size, progress) -> Scores:
     effects = ism(m, sequences, target=target, batch_size=batch_size, progress=progress)
-    summary = effects.sum(axis=-1) / 3  # the reference column is 0: the mean over the three substitutions
-    return Scores(sequences, summary, "ism", {"model": m.name, "target": target}, {"effects": effects})
+    # the reference column is 0: the mean over the three substitutions
+    summary = effects.sum(axis=-1) / 3
+    return Scores(
+        sequences, summary, "ism", {"model": m.name, "target": target}, {"effects": effects}
+    )

@@ -47,9 +47,13 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     try:
         device = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"device {device!r} is not a torch device (cpu, cuda, cuda:1, mps ...)") from None
+        raise ValueError(
+            f"device {device!r} is not a torch device (cpu, cuda, cuda:1, mps ...)"
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {str(device)!r} asked for, but CUDA is not available on this machine")
+        raise ValueError(
+            f"device {str(device)!r} asked for, but CUDA is not available on this machine"
+        )
     return device
 
 
@@ -82,7 +86,12 @@ class DnaModel:
     """
 
     def __init__(
-        self, model, tokenizer: DnaTokenizer, name: str = "", device=None, returns_attention: bool = True,
+        self,
+        model,
+        tokenizer: DnaTokenizer,
+        name: str = "",
+        device=None,
+        returns_attention: bool = True,
         max_tokens: int | None = None,
     ):
         self.device = resolve_device(device)
@@ -90,28 +99,32 @@ class DnaModel:
         self.tokenizer = tokenizer
         self.name = name
         cfg = model.config
-        self.is_classifier = any("SequenceClassification" in a for a in (cfg.architectures or [])) or hasattr(
-            model, "classifier"
-        )
+        self.is_classifier = any(
+            "SequenceClassification" in a for a in (cfg.architectures or [])
+        ) or hasattr(model, "classifier")
         self.n_classes = int(cfg.num_labels) if self.is_classifier else None
-        # ESM counts positions from padding_idx + 1, so two of its position embeddings are never used.
+        # ESM counts positions from padding_idx + 1, so two of its position embeddings are never
+        # used.
         offset = int(cfg.pad_token_id) + 1 if getattr(cfg, "model_type", "") == "esm" else 0
         self.max_tokens = int(cfg.max_position_embeddings) - offset
         if max_tokens is not None:
             if max_tokens > self.max_tokens and getattr(cfg, "alibi_starting_size", None) is None:
                 raise ValueError(
-                    f"max_tokens {max_tokens}: {name} has {self.max_tokens} position embeddings and cannot "
-                    "take more tokens (only ALiBi models such as DNABERT-2 extrapolate)"
+                    f"max_tokens {max_tokens}: {name} has {self.max_tokens} position embeddings "
+                    "and cannot take more tokens (only ALiBi models such as DNABERT-2 extrapolate)"
                 )
             self.max_tokens = int(max_tokens)
         self.returns_attention = returns_attention
 
     def __repr__(self) -> str:
-        head = f"classifier, {self.n_classes} classes" if self.is_classifier else "no classifier head"
+        head = (
+            f"classifier, {self.n_classes} classes" if self.is_classifier else "no classifier head"
+        )
         cfg = self.model.config
         return (
-            f"DnaModel({self.name!r}: {type(self.model).__name__}, {self.tokenizer.scheme} tokens, "
-            f"{cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads, {head}, {self.device})"
+            f"DnaModel({self.name!r}: {type(self.model).__name__}, {self.tokenizer.scheme} "
+            f"tokens, {cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads, {head}, "
+            f"{self.device})"
         )
 
     @property
@@ -161,27 +174,33 @@ class DnaModel:
         from tqdm.auto import tqdm
 
         n = len(enc.input_ids)
-        bar = tqdm(range(0, n, batch_size), desc=desc, disable=not show_progress(progress), unit="batch")
+        bar = tqdm(
+            range(0, n, batch_size), desc=desc, disable=not show_progress(progress), unit="batch"
+        )
         for start in bar:
             rows = np.arange(start, min(start + batch_size, n))
             yield rows, self.inputs(enc, rows)
 
     def inputs(self, enc: Encoding, rows: np.ndarray) -> dict[str, torch.Tensor]:
-        """Model inputs of some rows of an Encoding, cut to their longest row, on the model's device."""
+        """Model inputs of some rows of an Encoding, cut to their longest row, on the model's
+        device."""
         width = int(enc.attention_mask[rows].sum(axis=1).max())
         return {
             "input_ids": torch.as_tensor(enc.input_ids[rows, :width], device=self.device),
-            "attention_mask": torch.as_tensor(enc.attention_mask[rows, :width], device=self.device),
+            "attention_mask": torch.as_tensor(
+                enc.attention_mask[rows, :width], device=self.device
+            ),
         }
 
     @contextlib.contextmanager
     def attention_readable(self) -> Iterator[None]:
-        """Run the model with eager attention (the only one that returns weights) inside the block."""
+        """Run the model with eager attention (the only one that returns weights) inside the
+        block."""
         if not self.returns_attention:
             raise NotImplementedError(
-                f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention weights "
-                "(they stay inside its attention modules); "
-                "use attribution (dv.attribute) or dv.ism instead"
+                f"{self.name}: this checkpoint's custom code (config auto_map) returns no "
+                "attention weights (they stay inside its attention modules); use attribution "
+                "(dv.attribute) or dv.ism instead"
             )
         previous = self.model.config._attn_implementation
         self.model.set_attn_implementation("eager")
@@ -193,7 +212,8 @@ class DnaModel:
     def _require_classifier(self) -> None:
         if not self.is_classifier:
             raise ValueError(
-                f"{self.name} has no classifier head ({type(self.model).__name__}): it gives attention and "
+                f"{self.name} has no classifier head ({type(self.model).__name__}): it gives "
+                "attention and "
                 "embeddings but no predictions; fine-tune one with dv.train_classifier"
             )
 
@@ -202,10 +222,14 @@ class DnaModel:
         self._require_classifier()
         is_int = isinstance(target, (int, np.integer)) and not isinstance(target, bool)
         if not is_int or not 0 <= target < self.n_classes:
-            raise ValueError(f"target {target!r} is not a class of {self.name} (0 .. {self.n_classes - 1})")
+            raise ValueError(
+                f"target {target!r} is not a class of {self.name} (0 .. {self.n_classes - 1})"
+            )
 
     @torch.no_grad()
-    def predict(self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None) -> np.ndarray:
+    def predict(
+        self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None
+    ) -> np.ndarray:
         """Class probabilities.
 
         Parameters
@@ -231,8 +255,11 @@ class DnaModel:
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
     @torch.no_grad()
-    def embed(self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None) -> np.ndarray:
-        """Sequence embeddings: last hidden state averaged over real tokens (special tokens excluded).
+    def embed(
+        self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None
+    ) -> np.ndarray:
+        """Sequence embeddings: last hidden state averaged over real tokens (special tokens
+        excluded).
 
         Returns
         -------
@@ -244,17 +271,28 @@ class DnaModel:
         for rows, inputs in self.batches(enc, batch_size):
             hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
             real = torch.as_tensor(enc.real[rows, : hidden.shape[1]], device=self.device)
-            out[rows] = ((hidden * real[..., None]).sum(1) / real.sum(1, keepdim=True)).cpu().numpy()
+            out[rows] = (
+                ((hidden * real[..., None]).sum(1) / real.sum(1, keepdim=True)).cpu().numpy()
+            )
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
     @classmethod
-    def from_pretrained(cls, folder: str | Path | None = None, device: str | torch.device | None = None,
-                        trust_remote_code: bool = False, max_tokens: int | None = None) -> DnaModel:
-        """Load a checkpoint folder (or hub id; None: the embedded demo model): :func:`load_model`."""
-        return load_model(folder, device=device, trust_remote_code=trust_remote_code, max_tokens=max_tokens)
+    def from_pretrained(
+        cls,
+        folder: str | Path | None = None,
+        device: str | torch.device | None = None,
+        trust_remote_code: bool = False,
+        max_tokens: int | None = None,
+    ) -> DnaModel:
+        """Load a checkpoint folder (or hub id; None: the embedded demo model):
+        :func:`load_model`."""
+        return load_model(
+            folder, device=device, trust_remote_code=trust_remote_code, max_tokens=max_tokens
+        )
 
     def save_pretrained(self, folder: str | Path) -> None:
-        """Write the checkpoint (safetensors + config) and tokenizer files to ``folder``; :meth:`from_pretrained` reads it."""
+        """Write the checkpoint (safetensors + config) and tokenizer files to ``folder``;
+        :meth:`from_pretrained` reads it."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with quiet_transformers():
@@ -266,7 +304,8 @@ def _remote_code_kind(config: dict) -> str | None:
     """Name of the custom code a config needs, or None when stock transformers classes load it."""
     auto_map = config.get("auto_map") or {}
     if config.get("model_type") == "bert":
-        return None  # DNABERT-1's Hugging Face copies map to custom code that the stock classes do not need
+        # DNABERT-1's Hugging Face copies map to custom code that the stock classes do not need
+        return None
     if auto_map:
         return f"custom code ({', '.join(sorted(set(map(str, auto_map.values()))))})"
     return None
@@ -305,13 +344,18 @@ def _check_weights(folder: Path) -> Path:
             else:
                 torch.load(path, map_location="cpu", weights_only=True, mmap=True)
         except Exception as err:  # safetensors and torch raise several types for broken files
-            raise ValueError(f"{path}: weights file is unreadable or corrupt ({type(err).__name__}: {str(err)[:200]})") from None
+            raise ValueError(
+                f"{path}: weights file is unreadable or corrupt ({type(err).__name__}: "
+                f"{str(err)[:200]})"
+            ) from None
         return path
     for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
         if (folder / index).exists():
             return folder / index
     present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-    raise FileNotFoundError(f"{folder} has no weights file (looked for {', '.join(WEIGHT_FILES)}; found {present})")
+    raise FileNotFoundError(
+        f"{folder} has no weights file (looked for {', '.join(WEIGHT_FILES)}; found {present})"
+    )
 
 
 def _check_vocab_size(folder: Path, config: dict, tokenizer: DnaTokenizer) -> None:
@@ -369,7 +413,12 @@ def load_model(
         names it does not have), custom code without
         ``trust_remote_code=True``, or an architecture transformers cannot load.
     """
-    from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM, AutoModelForSequenceClassification
+    from transformers import (
+        AutoConfig,
+        AutoModel,
+        AutoModelForMaskedLM,
+        AutoModelForSequenceClassification,
+    )
 
     from .architectures.dnabert2_checkpoint import is_dnabert2, load_dnabert2
 
@@ -377,11 +426,15 @@ def load_model(
     if not folder.is_dir():
         if not _is_hub_id(path):
             why = "it is a file" if folder.exists() else "it does not exist"
-            raise FileNotFoundError(f"{path} is not a checkpoint folder: {why} (hub ids: 'owner/name')")
+            raise FileNotFoundError(
+                f"{path} is not a checkpoint folder: {why} (hub ids: 'owner/name')"
+            )
         folder = _download(path)
     config_file = folder / "config.json"
     if not config_file.exists():
-        raise FileNotFoundError(f"{config_file} is missing: a checkpoint folder needs its config.json")
+        raise FileNotFoundError(
+            f"{config_file} is missing: a checkpoint folder needs its config.json"
+        )
     try:
         config = json.loads(config_file.read_text())
     except json.JSONDecodeError as err:
@@ -390,7 +443,8 @@ def load_model(
     _check_vocab_size(folder, config, tokenizer)
     weights = _check_weights(folder)
     name = str(path) if path else "demo"
-    if is_dnabert2(config):  # the one dispatch to a native architecture; the checkpoint's own code never runs
+    # the one dispatch to a native architecture; the checkpoint's own code never runs
+    if is_dnabert2(config):
         model = load_dnabert2(folder, config, tokenizer, weights)
         return _ready(model, tokenizer, name, device, max_tokens=max_tokens)
     remote = _remote_code_kind(config)
@@ -402,30 +456,42 @@ def load_model(
         )
     arch = " ".join(config.get("architectures") or [])
     auto = (
-        AutoModelForSequenceClassification if "SequenceClassification" in arch
-        else AutoModelForMaskedLM if "MaskedLM" in arch or "PreTraining" in arch
+        AutoModelForSequenceClassification
+        if "SequenceClassification" in arch
+        else AutoModelForMaskedLM
+        if "MaskedLM" in arch or "PreTraining" in arch
         else AutoModel
     )
     try:
         with quiet_transformers():
-            cfg = _config_class(config, AutoConfig).from_pretrained(folder, trust_remote_code=trust_remote_code)
+            cfg = _config_class(config, AutoConfig).from_pretrained(
+                folder, trust_remote_code=trust_remote_code
+            )
             model, info = auto.from_pretrained(
                 folder, config=cfg, trust_remote_code=trust_remote_code, output_loading_info=True
             )
     except (ValueError, KeyError, OSError, ImportError, AttributeError) as err:
         raise ValueError(
-            f"{folder}: transformers cannot load this checkpoint ({config.get('model_type', 'no model_type')}, "
+            f"{folder}: transformers cannot load this checkpoint "
+            f"({config.get('model_type', 'no model_type')}, "
             f"architectures {config.get('architectures')}): {str(err)[:300]}"
         ) from None
     missing = sorted(k for k in info["missing_keys"] if not k.endswith("position_ids"))
     if missing or info["mismatched_keys"]:
-        problem = f"lacks {len(missing)} parameters, e.g. {missing[:3]}" if missing else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
+        problem = (
+            f"lacks {len(missing)} parameters, e.g. {missing[:3]}"
+            if missing
+            else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
+        )
         raise ValueError(f"{weights}: {problem}; the weights do not belong to config.json's model")
-    return _ready(model, tokenizer, name, device, returns_attention=remote is None, max_tokens=max_tokens)
+    return _ready(
+        model, tokenizer, name, device, returns_attention=remote is None, max_tokens=max_tokens
+    )
 
 
 def _ready(model, tokenizer: DnaTokenizer, name: str, device, **options) -> DnaModel:
-    """The loaded model as a DnaModel; on CPU, torch's threads set to the machine (configure_threads)."""
+    """The loaded model as a DnaModel; on CPU, torch's threads set to the machine
+    (configure_threads)."""
     loaded = DnaModel(model, tokenizer, name, device, **options)
     if loaded.device.type == "cpu":
         configure_threads()
@@ -433,10 +499,14 @@ def _ready(model, tokenizer: DnaTokenizer, name: str, device, **options) -> DnaM
 
 
 def _is_hub_id(path) -> bool:
-    """Whether ``path`` is a hub id (``owner/name``, a str that is no existing path), not a local path."""
+    """Whether ``path`` is a hub id (``owner/name``, a str that is no existing path), not a local
+    path."""
     if not isinstance(path, str) or Path(path).exists():
         return False
-    return re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", path) is not None and ".." not in path
+    return (
+        re.fullmatch(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*", path) is not None
+        and ".." not in path
+    )
 
 
 def _download(hub_id: str) -> Path:

@@ -1,4 +1,5 @@
-"""The motif report: one standalone HTML page with the motifs' logos, their JASPAR matches and example tracks."""
+"""The motif report: one standalone HTML page with the motifs' logos, their JASPAR matches and
+example tracks."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from .plot.tracks import track
 from .scores import Scores, SequenceIdentity
 
 
-def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | None = None,
-                 recovery: pd.DataFrame | None = None, n_examples: int = 3,
-                 title: str = "dnabert_viz motif report") -> Page:
+def build_report(
+    motifs: list[Motif],
+    scores: Scores,
+    matches: pd.DataFrame | None = None,
+    recovery: pd.DataFrame | None = None,
+    n_examples: int = 3,
+    title: str = "dnabert_viz motif report",
+) -> Page:
     """Assemble the report page.
 
     Parameters
@@ -46,8 +52,13 @@ def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | No
     check_motifs_match(motifs, scores)
     page = Page(title)
     meta = ", ".join(f"{k} {v}" for k, v in scores.meta.items() if v is not None)
-    page.add(element("p", f"{len(scores)} sequences scored by {scores.kind} ({meta}); {len(motifs)} motifs. "
-                          f"Sequences: {scores.identity.describe()}."))
+    page.add(
+        element(
+            "p",
+            f"{len(scores)} sequences scored by {scores.kind} ({meta}); {len(motifs)} motifs. "
+            f"Sequences: {scores.identity.describe()}.",
+        )
+    )
     if not motifs:
         page.add(element("p", "No motif passed the thresholds.", class_="note"))
         return page
@@ -64,9 +75,14 @@ def build_report(motifs: list[Motif], scores: Scores, matches: pd.DataFrame | No
     return page
 
 
-def check_motifs_match(motifs: list[Motif], scores: Scores, motifs_label: str = "the motifs",
-                       scores_label: str = "the scores") -> None:
-    """Raise ValueError, naming both labels, when ``motifs`` were not found on ``scores``' sequences.
+def check_motifs_match(
+    motifs: list[Motif],
+    scores: Scores,
+    motifs_label: str = "the motifs",
+    scores_label: str = "the scores",
+) -> None:
+    """Raise ValueError, naming both labels, when ``motifs`` were not found on ``scores``'
+    sequences.
 
     Motifs from :func:`dnabert_viz.find_motifs` carry their sequences' digest
     (``meta["sequences"]``); motifs without one are checked by their
@@ -81,6 +97,7 @@ def check_motifs_match(motifs: list[Motif], scores: Scores, motifs_label: str = 
     for row in instances.itertuples():
         if not (0 <= row.sequence_index < len(lengths) and row.end <= lengths[row.sequence_index]):
             raise ValueError(
-                f"{motifs_label}: motif {row.motif} has an instance in sequence {row.sequence_index} "
-                f"[{row.start}, {row.end}), which {scores_label} ({len(lengths)} sequences) does not hold"
+                f"{motifs_label}: motif {row.motif} has an instance in sequence "
+                f"{row.sequence_index} [{row.start}, {row.end}), which {scores_label} "
+                f"({len(lengths)} sequences) does not hold"
             )

@@ -1,4 +1,5 @@
-"""How the workbench runs on this machine: the default of progress bars and the number of CPU threads.
+"""How the workbench runs on this machine: the default of progress bars and the number of CPU
+threads.
 
 Progress: scoring functions take ``progress=None`` (auto), which shows a
 bar (``tqdm.auto``: a widget in Jupyter, text on a terminal) when the user
@@ -37,8 +38,11 @@ def show_progress(progress: bool | None = None) -> bool:
 
 
 def free_cores() -> int:
-    """Cores this process may use minus the rest of the machine's load (1-minute average), at least 1."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """Cores this process may use minus the rest of the machine's load (1-minute average), at least
+    1."""
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     try:
         load = os.getloadavg()[0]
     except OSError:  # no load average on this platform
@@ -47,12 +51,15 @@ def free_cores() -> int:
 
 
 def configure_threads() -> int:
-    """Set torch's intra-op threads from ``DNABERT_VIZ_THREADS`` (module docstring); returns the count."""
+    """Set torch's intra-op threads from ``DNABERT_VIZ_THREADS`` (module docstring); returns the
+    count."""
     import torch
 
     setting = os.environ.get(THREADS_VARIABLE, "").strip()
     if setting and not setting.isdigit():
-        raise ValueError(f"{THREADS_VARIABLE}={setting!r}: expected a number of threads (0: torch's own)")
+        raise ValueError(
+            f"{THREADS_VARIABLE}={setting!r}: expected a number of threads (0: torch's own)"
+        )
     if not _torch_default:
         _torch_default.append(torch.get_num_threads())
     threads = int(setting) if setting and setting != "0" else _torch_default[0]

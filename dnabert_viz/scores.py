@@ -63,8 +63,8 @@ class Scores:
         longest = max(len(s) for s in self.sequences)
         if self.values.shape != (len(self.sequences), longest):
             raise ValueError(
-                f"values has shape {self.values.shape}, expected ({len(self.sequences)}, {longest}): "
-                "one row per sequence, as long as the longest"
+                f"values has shape {self.values.shape}, expected ({len(self.sequences)}, "
+                f"{longest}): one row per sequence, as long as the longest"
             )
 
     def __len__(self) -> int:
@@ -78,17 +78,24 @@ class Scores:
         return f"Scores({self.kind!r}, {len(self)} sequences, longest {self.values.shape[1]} nt)"
 
     def check_sequences(self, sequences: list[str], name: str = "scores") -> None:
-        """Raise unless these scores were computed for exactly ``sequences`` (normalised), in that order.
+        """Raise unless these scores were computed for exactly ``sequences`` (normalised), in that
+        order.
 
         The one scores-vs-sequences check of the workbench (motif discovery,
         views); the message names ``name``, the first differing index and both counts.
         """
-        if len(self.sequences) == len(sequences) and all(a == b for a, b in zip(self.sequences, sequences)):
+        if len(self.sequences) == len(sequences) and all(
+            a == b for a, b in zip(self.sequences, sequences)
+        ):
             return
-        bad = next((i for i, (a, b) in enumerate(zip(self.sequences, sequences)) if a != b),
-                   min(len(self), len(sequences)))
-        raise ValueError(f"{name} were computed for other sequences: sequence {bad} differs "
-                         f"(first difference at index {bad}; {len(self)} scored vs {len(sequences)} given)")
+        bad = next(
+            (i for i, (a, b) in enumerate(zip(self.sequences, sequences)) if a != b),
+            min(len(self), len(sequences)),
+        )
+        raise ValueError(
+            f"{name} were computed for other sequences: sequence {bad} differs "
+            f"(first difference at index {bad}; {len(self)} scored vs {len(sequences)} given)"
+        )
 
     @property
     def identity(self) -> SequenceIdentity:
@@ -96,12 +103,14 @@ class Scores:
         return SequenceIdentity.of(self.sequences, self.source, self.names)
 
     def blocks(self) -> Iterator[np.ndarray]:
-        """The values a block of rows at a time, (rows, L) each: one block here, a chunk each for a store."""
+        """The values a block of rows at a time, (rows, L) each: one block here, a chunk each for a
+        store."""
         yield self.values
 
     @classmethod
     def open(cls, path: str | Path) -> Scores:
-        """Open a Zarr store written by ``dv.score(..., out="scores.zarr")`` lazily (values stay on disk).
+        """Open a Zarr store written by ``dv.score(..., out="scores.zarr")`` lazily (values stay on
+        disk).
 
         See :class:`dnabert_viz.engines.store.StoredScores` for what is loaded.
         """
@@ -110,7 +119,8 @@ class Scores:
         return StoredScores(path)
 
     def save(self, path: str | Path) -> None:
-        """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never half-written."""
+        """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never
+        half-written."""
         path = Path(path)
         arrays = {
             "format_version": np.array(FORMAT_VERSION),
@@ -144,12 +154,18 @@ class Scores:
         try:
             archive = np.load(path, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError(f"{path}: not a dnabert_viz Scores file (one array, not an .npz archive)")
+                raise ValueError(
+                    f"{path}: not a dnabert_viz Scores file (one array, not an .npz archive)"
+                )
             with archive as z:
                 return cls._from_archive(z, path)
         except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:
             text = " ".join(str(err).splitlines())
-            message = text if text.startswith(str(path)) else f"{path}: not a readable Scores file ({text})"
+            message = (
+                text
+                if text.startswith(str(path))
+                else f"{path}: not a readable Scores file ({text})"
+            )
             raise ValueError(message) from None
 
     @classmethod
@@ -158,8 +174,10 @@ class Scores:
             raise ValueError(f"{path}: not a dnabert_viz Scores file (no format_version)")
         version = int(z["format_version"])
         if version > FORMAT_VERSION:
-            raise ValueError(f"{path}: Scores format {version} is newer than this dnabert_viz reads "
-                             f"({FORMAT_VERSION})")
+            raise ValueError(
+                f"{path}: Scores format {version} is newer than this dnabert_viz reads "
+                f"({FORMAT_VERSION})"
+            )
         return cls(
             sequences=[str(s) for s in z["sequences"]],
             values=z["values"],
@@ -193,14 +211,16 @@ class SequenceIdentity:
     names: list[str] | None = None
 
     @classmethod
-    def of(cls, sequences: list[str], source: str | None = None,
-           names: list[str] | None = None) -> SequenceIdentity:
+    def of(
+        cls, sequences: list[str], source: str | None = None, names: list[str] | None = None
+    ) -> SequenceIdentity:
         """The identity of (normalised) ``sequences``."""
         digest = hashlib.sha256("\n".join(sequences).encode()).hexdigest()[:16]
         return cls(digest, len(sequences), source, None if names is None else list(names))
 
     def to_meta(self) -> dict:
-        """Digest, count and source as a JSON-ready dict (what a motif's ``meta["sequences"]`` holds)."""
+        """Digest, count and source as a JSON-ready dict (what a motif's ``meta["sequences"]``
+        holds)."""
         return {"digest": self.digest, "n": self.n, "source": self.source}
 
     @classmethod
@@ -210,10 +230,14 @@ class SequenceIdentity:
 
     def describe(self) -> str:
         """One phrase: ``20 sequences of pos.fa (digest 0123456789abcdef)``."""
-        return f"{self.n} sequences{f' of {self.source}' if self.source else ''} (digest {self.digest})"
+        return (
+            f"{self.n} sequences{f' of {self.source}' if self.source else ''} (digest "
+            f"{self.digest})"
+        )
 
     def check(self, other: SequenceIdentity, mine: str, theirs: str) -> None:
-        """Raise ValueError naming ``mine`` and ``theirs`` (e.g. file names) when the sequences differ."""
+        """Raise ValueError naming ``mine`` and ``theirs`` (e.g. file names) when the sequences
+        differ."""
         if self.digest != other.digest:
             raise ValueError(
                 f"{mine}: {self.describe()}; {theirs}: {other.describe()}: "

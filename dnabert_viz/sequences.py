@@ -56,8 +56,8 @@ def kmers_to_sequence(text: str, index: int | str = 0) -> str:
             )
         if a[1:] != b[:-1]:
             raise ValueError(
-                f"{where}: k-mers {j} ({a!r}) and {j + 1} ({b!r}) do not overlap by k - 1 = {k - 1}; "
-                "this is not DNABERT k-mer text (write sequence without spaces)"
+                f"{where}: k-mers {j} ({a!r}) and {j + 1} ({b!r}) do not overlap by k - 1 = "
+                f"{k - 1}; this is not DNABERT k-mer text (write sequence without spaces)"
             )
     return kmers[0] + "".join(km[-1] for km in kmers[1:])
 
@@ -93,16 +93,22 @@ def spell_kmer_text(text: str, where: str = "sequence") -> str | None:
     agree = sum(c * c for c in counts) / max(sum(counts), 1) ** 2
     repeat = next((p for p in range(1, k) if (k - 1) % p == 0 and seq[p:] == seq[:-p]), None)
     if repeat or agree ** ((k - 1) * (len(kmers) - 1)) > KMER_TEXT_CHANCE:
-        why = (f"a tandem repeat of {seq[:repeat]!r}" if repeat
-               else f"too few k-mers ({len(kmers)}) for its base composition")
+        why = (
+            f"a tandem repeat of {seq[:repeat]!r}"
+            if repeat
+            else f"too few k-mers ({len(kmers)}) for its base composition"
+        )
         raise ValueError(
-            f"{where}: white space splits it into {len(kmers)} blocks of {k} nt that read as DNABERT "
-            f"k-mer text but could as well be blocks of sequence ({why}); write the sequence without spaces"
+            f"{where}: white space splits it into {len(kmers)} blocks of {k} nt that read as "
+            f"DNABERT k-mer text but could as well be blocks of sequence ({why}); write the "
+            "sequence without spaces"
         )
     return seq
 
 
-def check_sequences(seqs: str | Iterable[str], name: str = "sequences", labels: list[str] | None = None) -> list[str]:
+def check_sequences(
+    seqs: str | Iterable[str], name: str = "sequences", labels: list[str] | None = None
+) -> list[str]:
     """Validate and normalise sequences (see the module docstring for the rules).
 
     Parameters
@@ -138,15 +144,18 @@ def check_sequences(seqs: str | Iterable[str], name: str = "sequences", labels: 
         seq = seq.strip().upper().replace("U", "T")
         if not seq:
             raise ValueError(f"{where} is empty")
-        if len(seq.split(maxsplit=1)) > 1:  # inner white space (split runs in C: long sequences stay fast)
+        # inner white space (split runs in C: long sequences stay fast)
+        if len(seq.split(maxsplit=1)) > 1:
             seq = spell_kmer_text(seq, where) or seq
         bad = set(seq) - _ALLOWED
         if bad:
             pos = next(p for p, c in enumerate(seq) if c in bad)
             char = seq[pos]
             hint = (
-                "an IUPAC ambiguity code: replace it with N" if char in _IUPAC
-                else "white space inside a sequence that is not k-mer text" if char.isspace()
+                "an IUPAC ambiguity code: replace it with N"
+                if char in _IUPAC
+                else "white space inside a sequence that is not k-mer text"
+                if char.isspace()
                 else "allowed are A, C, G, T, N (and U, read as T)"
             )
             raise ValueError(f"{where} has {char!r} at position {pos}: {hint}")

@@ -156,12 +156,18 @@ class NucleotideAccumulator:
         self._win_end[enc.sequence_index, slot] = last
 
     def add(self, rows: np.ndarray, values: np.ndarray) -> None:
-        """Add per-token values (len(rows), T') of some rows; T' may be shorter than the padding."""
+        """Add per-token values (len(rows), T') of some rows; T' may be shorter than the
+        padding."""
         values = np.asarray(values, dtype=np.float64)
         spans = self.enc.spans[rows, : values.shape[1]]
         real = real_tokens(spans)
         owner_rows = np.broadcast_to(self.enc.sequence_index[rows][:, None], real.shape)
-        owner, start, end, v = owner_rows[real], spans[..., 0][real], spans[..., 1][real], values[real]
+        owner, start, end, v = (
+            owner_rows[real],
+            spans[..., 0][real],
+            spans[..., 1][real],
+            values[real],
+        )
         held = (self._win_start[owner] <= start[:, None]) & (end[:, None] <= self._win_end[owner])
         weight = 1.0 / held.sum(axis=1)
         if self.mode == "spread":
@@ -201,7 +207,9 @@ def plan_windows(length: int, window_size: int, stride: int) -> list[tuple[int, 
     if window_size < 1 or stride < 1:
         raise ValueError(f"window_size ({window_size}) and stride ({stride}) must be >= 1")
     if stride > window_size:
-        raise ValueError(f"stride ({stride}) larger than window_size ({window_size}) would skip nucleotides")
+        raise ValueError(
+            f"stride ({stride}) larger than window_size ({window_size}) would skip nucleotides"
+        )
     if length <= window_size:
         return [(0, length)]
     starts = list(range(0, length - window_size, stride)) + [length - window_size]
@@ -291,18 +299,23 @@ class DnaTokenizer:
             ids, spans = self.tokenize(seq[start:end], offset=start)
             if max_tokens is not None and len(ids) + self.n_special > max_tokens:
                 raise ValueError(
-                    f"sequence {i}: window [{start}, {end}) gives {len(ids)} tokens, more than the "
-                    f"model's {max_tokens - self.n_special}; pass a smaller window_size"
+                    f"sequence {i}: window [{start}, {end}) gives {len(ids)} tokens, more than "
+                    f"the model's {max_tokens - self.n_special}; pass a smaller window_size"
                 )
             yield ids, spans
 
     def _windows(self, length, max_tokens, window_size, stride):
         if max_tokens is None and window_size is None:
             return [(0, length)]
-        fit = self.max_nucleotides(max_tokens - self.n_special) if max_tokens is not None else length
+        fit = (
+            self.max_nucleotides(max_tokens - self.n_special) if max_tokens is not None else length
+        )
         window_size = fit if window_size is None else window_size
         if window_size > fit:
-            raise ValueError(f"window_size {window_size} nt does not fit the model's {max_tokens} positions (at most {fit} nt)")
+            raise ValueError(
+                f"window_size {window_size} nt does not fit the model's {max_tokens} "
+                f"positions (at most {fit} nt)"
+            )
         return plan_windows(length, window_size, stride or max(1, window_size // 2))
 
     def _pad(self, rows, owner, seqs) -> Encoding:
@@ -314,8 +327,8 @@ class DnaTokenizer:
         for r, (ids, sp) in enumerate(rows):
             t = len(ids)
             input_ids[r, 0] = self.cls_id
-            input_ids[r, 1:t + 1] = ids
-            spans[r, 1:t + 1] = sp
+            input_ids[r, 1 : t + 1] = ids
+            spans[r, 1 : t + 1] = sp
             if self.sep_id is not None:
                 input_ids[r, t + 1] = self.sep_id
             mask[r, : t + self.n_special] = 1
@@ -350,7 +363,9 @@ class KmerTokenizer(DnaTokenizer):
         kmers = ["".join(p) for p in itertools.product(ALPHABET, repeat=k)]
         missing = [km for km in kmers if km not in self.vocab]
         if missing:
-            raise ValueError(f"vocabulary lacks {len(missing)} of the {4 ** k} {k}-mers, e.g. {missing[0]!r}")
+            raise ValueError(
+                f"vocabulary lacks {len(missing)} of the {4**k} {k}-mers, e.g. {missing[0]!r}"
+            )
         self._table = np.array([self.vocab[km] for km in kmers], dtype=np.int64)
         self._weights = 4 ** np.arange(k - 1, -1, -1)
         if not overlapping:
@@ -362,7 +377,8 @@ class KmerTokenizer(DnaTokenizer):
         return max_tokens + self.k - 1 if self.overlapping else max_tokens * self.k
 
     def _kmer_ids(self, codes: np.ndarray, step: int) -> np.ndarray:
-        """Ids of the k-mers starting every ``step`` nucleotides (codes of one N-free or N-holding stretch)."""
+        """Ids of the k-mers starting every ``step`` nucleotides (codes of one N-free or N-holding
+        stretch)."""
         n = (len(codes) - self.k) // step + 1
         if n <= 0:
             return np.zeros(0, dtype=np.int64)
@@ -375,7 +391,10 @@ class KmerTokenizer(DnaTokenizer):
         codes = _CODE[np.frombuffer(seq.encode(), dtype=np.uint8)]
         if self.overlapping:
             if len(seq) < self.k:
-                raise ValueError(f"sequence of {len(seq)} nt is shorter than k = {self.k}: it has no {self.k}-mer")
+                raise ValueError(
+                    f"sequence of {len(seq)} nt is shorter than k = {self.k}: it has no "
+                    f"{self.k}-mer"
+                )
             ids = self._kmer_ids(codes, 1)
             starts = np.arange(len(ids))
             return ids, np.stack([starts, starts + self.k], axis=1) + offset
@@ -398,13 +417,16 @@ class KmerTokenizer(DnaTokenizer):
 
     def save(self, folder: str | Path) -> None:
         """Write ``vocab.txt`` (one token a line, line number = id), ``special_tokens_map.json``
-        and ``tokenizer_config.json`` (``do_lower_case: false``, so stock tokenizers read it right)."""
+        and ``tokenizer_config.json`` (``do_lower_case: false``, so stock tokenizers read it
+        right)."""
         tokens = sorted(self.vocab, key=self.vocab.get)
         Path(folder, "vocab.txt").write_text("\n".join(tokens) + "\n")
         names = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
         specials = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
         Path(folder, "special_tokens_map.json").write_text(json.dumps(specials))
-        Path(folder, "tokenizer_config.json").write_text(json.dumps({"do_lower_case": False, "max_len": 512}))
+        Path(folder, "tokenizer_config.json").write_text(
+            json.dumps({"do_lower_case": False, "max_len": 512})
+        )
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int, bool]]:
@@ -441,9 +463,9 @@ class BpeTokenizer(DnaTokenizer):
         return max_tokens
 
     def _rows(self, i: int, seq: str, max_tokens, window_size, stride):
-        """Without ``window_size`` and ``stride``: the whole sequence's tokens when they fit, else windows of
-        ``max_tokens`` tokens (special tokens included), half overlapping, cut from the whole
-        sequence's tokens. BPE tokens have no fixed length, so windows planned in nucleotides
+        """Without ``window_size`` and ``stride``: the whole sequence's tokens when they fit, else
+        windows of ``max_tokens`` tokens (special tokens included), half overlapping, cut from the
+        whole sequence's tokens. BPE tokens have no fixed length, so windows planned in nucleotides
         would have to assume one token per nucleotide and use a fifth of the positions.
         """
         if window_size is not None or stride is not None or max_tokens is None:
@@ -461,7 +483,10 @@ class BpeTokenizer(DnaTokenizer):
         for a, b in spans:
             covered[a:b] = True
         if not covered.all():
-            raise ValueError(f"tokenizer {self.path} left nucleotide {int(np.argmin(covered))} of a sequence untokenized")
+            raise ValueError(
+                f"tokenizer {self.path} left nucleotide {int(np.argmin(covered))} of a "
+                "sequence untokenized"
+            )
         return np.asarray(enc.ids, dtype=np.int64), spans + offset
 
     def save(self, folder: str | Path) -> None:
@@ -470,13 +495,16 @@ class BpeTokenizer(DnaTokenizer):
 
 
 def read_vocab(path: str | Path) -> dict[str, int]:
-    """Read a ``vocab.txt`` (one token a line, line number = id; a missing final newline is fine)."""
+    """Read a ``vocab.txt`` (one token a line, line number = id; a missing final newline is
+    fine)."""
     lines = Path(path).read_text().splitlines()
     vocab: dict[str, int] = {}
     for i, tok in enumerate(lines):
         tok = tok.strip()
         if tok in vocab:
-            raise ValueError(f"{path}: token {tok!r} appears twice (lines {vocab[tok] + 1} and {i + 1})")
+            raise ValueError(
+                f"{path}: token {tok!r} appears twice (lines {vocab[tok] + 1} and {i + 1})"
+            )
         vocab[tok] = i
     return vocab
 
@@ -510,8 +538,9 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
             raise ValueError(f"{vocab_file}: {err}") from None
         if not json_file.exists():
             raise ValueError(
-                f"{vocab_file}: not a DNA k-mer vocabulary (k-mer lengths found: {sorted(lengths) or 'none'}; "
-                "expected all 4^k k-mers of one length with [CLS] (DNABERT) or <cls> (Nucleotide Transformer))"
+                f"{vocab_file}: not a DNA k-mer vocabulary (k-mer lengths found: "
+                f"{sorted(lengths) or 'none'}; expected all 4^k k-mers of one length with [CLS] "
+                "(DNABERT) or <cls> (Nucleotide Transformer))"
             )
     if json_file.exists():
         try:
@@ -520,5 +549,6 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
             raise ValueError(f"{json_file}: {err}") from None
         except Exception as err:  # the tokenizers library raises its own exception type
             raise ValueError(f"{json_file}: cannot be read as a tokenizer ({err})") from None
-    raise FileNotFoundError(f"{folder} has neither vocab.txt nor tokenizer.json: no tokenizer to load")
-
+    raise FileNotFoundError(
+        f"{folder} has neither vocab.txt nor tokenizer.json: no tokenizer to load"
+    )

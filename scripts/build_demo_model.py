@@ -19,10 +19,25 @@ import dnabert_viz as dv
 from dnabert_viz.model import EMBEDDED
 
 SETTINGS = {
-    "dnabert": dict(k=6, hidden_size=64, num_layers=2, num_heads=4, epochs=4, batch_size=32,
-                    learning_rate=1e-3, seed=0),
-    "dnabert2": dict(hidden_size=64, num_layers=2, num_heads=4, epochs=6, batch_size=32,
-                     learning_rate=1e-3, seed=0),
+    "dnabert": dict(
+        k=6,
+        hidden_size=64,
+        num_layers=2,
+        num_heads=4,
+        epochs=4,
+        batch_size=32,
+        learning_rate=1e-3,
+        seed=0,
+    ),
+    "dnabert2": dict(
+        hidden_size=64,
+        num_layers=2,
+        num_heads=4,
+        epochs=6,
+        batch_size=32,
+        learning_rate=1e-3,
+        seed=0,
+    ),
 }
 OUT = {"dnabert": EMBEDDED["demo"], "dnabert2": EMBEDDED["dnabert2-demo"]}
 THREADS = {"dnabert": 2, "dnabert2": 1}
@@ -34,23 +49,37 @@ FIXED_RUN = dict(weight_decay=0.01, warmup_fraction=0.1, validation_fraction=0.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--architecture", choices=sorted(SETTINGS), default="dnabert")
-    parser.add_argument("--out", default=None, help="output folder (default: the embedded model's)")
+    parser.add_argument(
+        "--out", default=None, help="output folder (default: the embedded model's)"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="default: the recorded setting")
-    parser.add_argument("--n-train", type=int, default=None, help="use only the first N training sequences")
+    parser.add_argument(
+        "--n-train", type=int, default=None, help="use only the first N training sequences"
+    )
     args = parser.parse_args()
-    settings = {**SETTINGS[args.architecture], "epochs": args.epochs or SETTINGS[args.architecture]["epochs"]}
+    settings = {
+        **SETTINGS[args.architecture],
+        "epochs": args.epochs or SETTINGS[args.architecture]["epochs"],
+    }
     out = Path(args.out or OUT[args.architecture])
     torch.set_num_threads(THREADS[args.architecture])
     data = dv.load_demo()
     seqs, labels = data.sequences("train")[: args.n_train], data.labels("train")[: args.n_train]
     start = time.perf_counter()
-    model = dv.train_classifier(seqs, labels, **settings, **FIXED_RUN, architecture=args.architecture, device="cpu")
+    model = dv.train_classifier(
+        seqs, labels, **settings, **FIXED_RUN, architecture=args.architecture, device="cpu"
+    )
     seconds = time.perf_counter() - start
-    accuracy = float((model.predict(data.sequences("heldout")).argmax(1) == data.labels("heldout")).mean())
+    accuracy = float(
+        (model.predict(data.sequences("heldout")).argmax(1) == data.labels("heldout")).mean()
+    )
     model.save_pretrained(out)
     summary = {
-        "heldout_accuracy": round(accuracy, 4), "train_seconds": round(seconds, 1),
-        "threads": torch.get_num_threads(), "architecture": args.architecture, **settings,
+        "heldout_accuracy": round(accuracy, 4),
+        "train_seconds": round(seconds, 1),
+        "threads": torch.get_num_threads(),
+        "architecture": args.architecture,
+        **settings,
     }
     (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(json.dumps(summary))

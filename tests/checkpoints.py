@@ -1,4 +1,5 @@
-"""Tiny real checkpoints laid out exactly like the published ones (reduced sizes, random weights)."""
+"""Tiny real checkpoints laid out exactly like the published ones (reduced sizes, random
+weights)."""
 
 import itertools
 import json
@@ -6,13 +7,24 @@ import shutil
 from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, EsmConfig, EsmForMaskedLM
-from transformers import EsmForSequenceClassification
+from transformers import (
+    BertConfig,
+    BertForMaskedLM,
+    BertForSequenceClassification,
+    EsmConfig,
+    EsmForMaskedLM,
+    EsmForSequenceClassification,
+)
 
 from dnabert_viz.model import quiet_transformers
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SMALL = {"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 4, "intermediate_size": 64}
+SMALL = {
+    "num_hidden_layers": 2,
+    "hidden_size": 32,
+    "num_attention_heads": 4,
+    "intermediate_size": 64,
+}
 
 
 def assert_same_weights(a, b) -> None:
@@ -29,44 +41,91 @@ def _save(model, config: dict, folder: Path, weights: str) -> Path:
     if weights == "bin":
         (folder / "model.safetensors").unlink()
         torch.save(model.state_dict(), folder / "pytorch_model.bin")
-    (folder / "config.json").write_text(json.dumps(config, indent=2))  # the published keys, not transformers' own
+    # the published keys, not transformers' own
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
     return folder
 
 
-def dnabert1(folder: Path, k: int = 6, head: str = "classifier", weights: str = "safetensors",
-             hf_copy: bool = False, max_positions: int = 512, seed: int = 0) -> Path:
-    """DNABERT-1 layout: published config.json (sizes reduced), vocab.txt, tokenizer_config.json, special_tokens_map.json."""
+def dnabert1(
+    folder: Path,
+    k: int = 6,
+    head: str = "classifier",
+    weights: str = "safetensors",
+    hf_copy: bool = False,
+    max_positions: int = 512,
+    seed: int = 0,
+) -> Path:
+    """DNABERT-1 layout: published config.json (sizes reduced), vocab.txt, tokenizer_config.json,
+    special_tokens_map.json."""
     folder.mkdir(parents=True, exist_ok=True)
     for f in (FIXTURES / f"k{k}").iterdir():
         shutil.copy(f, folder / f.name)
     config = json.loads((folder / "config.json").read_text())
     config.update(SMALL, max_position_embeddings=max_positions)
     if head == "classifier":
-        config.update(architectures=["BertForSequenceClassification"], finetuning_task="dnaprom", num_labels=2)
+        config.update(
+            architectures=["BertForSequenceClassification"],
+            finetuning_task="dnaprom",
+            num_labels=2,
+        )
     if hf_copy:  # the Hugging Face zhihan1996/DNA_bert_k copies
         config.update(model_type="bert", auto_map={"AutoModel": "dnabert_layer.DNABertModel"})
-        (folder / "tokenizer_config.json").write_text(json.dumps(
-            {"do_lower_case": False, "max_len": 512, "auto_map": {"AutoTokenizer": ["tokenization_dna.DNATokenizer", None]}}))
+        (folder / "tokenizer_config.json").write_text(
+            json.dumps(
+                {
+                    "do_lower_case": False,
+                    "max_len": 512,
+                    "auto_map": {"AutoTokenizer": ["tokenization_dna.DNATokenizer", None]},
+                }
+            )
+        )
     torch.manual_seed(seed)
     cls = BertForSequenceClassification if head == "classifier" else BertForMaskedLM
     return _save(cls(BertConfig(**config)), config, folder, weights)
 
 
-def nucleotide_transformer(folder: Path, head: str = "mlm", max_positions: int = 66, seed: int = 0) -> Path:
-    """Nucleotide Transformer v1 layout (stock ESM): config.json, vocab.txt of 6-mers and single nucleotides."""
+def nucleotide_transformer(
+    folder: Path, head: str = "mlm", max_positions: int = 66, seed: int = 0
+) -> Path:
+    """Nucleotide Transformer v1 layout (stock ESM): config.json, vocab.txt of 6-mers and single
+    nucleotides."""
     folder.mkdir(parents=True, exist_ok=True)
     tokens = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
     tokens += ["".join(p) for p in itertools.product("ATCG", repeat=6)] + list("ATCGN")
     (folder / "vocab.txt").write_text("\n".join(tokens) + "\n")
-    (folder / "special_tokens_map.json").write_text(json.dumps(
-        {"unk_token": "<unk>", "pad_token": "<pad>", "cls_token": "<cls>", "mask_token": "<mask>", "eos_token": "<eos>"}))
+    (folder / "special_tokens_map.json").write_text(
+        json.dumps(
+            {
+                "unk_token": "<unk>",
+                "pad_token": "<pad>",
+                "cls_token": "<cls>",
+                "mask_token": "<mask>",
+                "eos_token": "<eos>",
+            }
+        )
+    )
     config = {
-        "architectures": ["EsmForSequenceClassification" if head == "classifier" else "EsmForMaskedLM"],
-        "attention_probs_dropout_prob": 0.0, "emb_layer_norm_before": False, "esmfold_config": None,
-        "hidden_dropout_prob": 0.0, "initializer_range": 0.02, "is_folding_model": False, "layer_norm_eps": 1e-12,
-        "mask_token_id": 2, "max_position_embeddings": max_positions, "model_type": "esm", "pad_token_id": 1,
-        "position_embedding_type": "absolute", "tie_word_embeddings": False, "token_dropout": False,
-        "use_cache": False, "vocab_list": None, "vocab_size": len(tokens), **SMALL,
+        "architectures": [
+            "EsmForSequenceClassification" if head == "classifier" else "EsmForMaskedLM"
+        ],
+        "attention_probs_dropout_prob": 0.0,
+        "emb_layer_norm_before": False,
+        "esmfold_config": None,
+        "hidden_dropout_prob": 0.0,
+        "initializer_range": 0.02,
+        "is_folding_model": False,
+        "layer_norm_eps": 1e-12,
+        "mask_token_id": 2,
+        "max_position_embeddings": max_positions,
+        "model_type": "esm",
+        "pad_token_id": 1,
+        "position_embedding_type": "absolute",
+        "tie_word_embeddings": False,
+        "token_dropout": False,
+        "use_cache": False,
+        "vocab_list": None,
+        "vocab_size": len(tokens),
+        **SMALL,
     }
     if head == "classifier":
         config["num_labels"] = 2
@@ -75,15 +134,21 @@ def nucleotide_transformer(folder: Path, head: str = "mlm", max_positions: int =
     return _save(cls(EsmConfig(**config)), config, folder, "safetensors")
 
 
-def dnabert2(folder: Path, head: str = "classifier", weights: str = "safetensors", seed: int = 0,
-             **sizes) -> Path:
-    """DNABERT-2 layout: published config.json (auto_map to bert_layers, sizes reduced), tokenizer.json,
-    weights.
+def dnabert2(
+    folder: Path, head: str = "classifier", weights: str = "safetensors", seed: int = 0, **sizes
+) -> Path:
+    """DNABERT-2 layout: published config.json (auto_map to bert_layers, sizes reduced),
+    tokenizer.json, weights.
 
-    The weights (random) carry the published parameter names; ``head`` is "classifier", "mlm" or "encoder".
+    The weights (random) carry the published parameter names; ``head`` is "classifier", "mlm" or
+    "encoder".
     """
-    from dnabert_viz.architectures.dnabert2 import DnaBert2Config, DnaBert2ForMaskedLM, DnaBert2Model
-    from dnabert_viz.architectures.dnabert2 import DnaBert2ForSequenceClassification
+    from dnabert_viz.architectures.dnabert2 import (
+        DnaBert2Config,
+        DnaBert2ForMaskedLM,
+        DnaBert2ForSequenceClassification,
+        DnaBert2Model,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "tokenizer.json", "tokenizer_config.json"):
@@ -93,6 +158,9 @@ def dnabert2(folder: Path, head: str = "classifier", weights: str = "safetensors
     if head == "classifier":
         config.update(architectures=["BertForSequenceClassification"], num_labels=2)
     torch.manual_seed(seed)
-    cls = {"classifier": DnaBert2ForSequenceClassification, "mlm": DnaBert2ForMaskedLM,
-           "encoder": DnaBert2Model}[head]
+    cls = {
+        "classifier": DnaBert2ForSequenceClassification,
+        "mlm": DnaBert2ForMaskedLM,
+        "encoder": DnaBert2Model,
+    }[head]
     return _save(cls(DnaBert2Config(**config)), config, folder, weights)

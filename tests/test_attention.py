@@ -13,7 +13,9 @@ SEQS = ["ACGTTGCAAGCTTCGAGGTAC", "TTGACCAGTA", "GGGATTACAGATTACAGATTACACC"]
 
 @pytest.fixture(scope="module")
 def k3(tmp_path_factory, device):
-    return dv.load_model(checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device=device)
+    return dv.load_model(
+        checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device=device
+    )
 
 
 def _reference(m, seq, layers, heads=None):
@@ -26,12 +28,12 @@ def _reference(m, seq, layers, heads=None):
     for layer in layers:
         a = att[layer][0].numpy()  # (H, T, T)
         a = a if heads is None else a[heads]
-        rows.append(a[:, 0, 1:len(seq) - k + 2].sum(0))  # [CLS] row to each k-mer
+        rows.append(a[:, 0, 1 : len(seq) - k + 2].sum(0))  # [CLS] row to each k-mer
     token = np.mean(rows, axis=0)
     total, count = np.zeros(len(seq)), np.zeros(len(seq))
     for t, v in enumerate(token):
-        total[t:t + k] += v
-        count[t:t + k] += 1
+        total[t : t + k] += v
+        count[t : t + k] += 1
     score = total / count
     return score / np.linalg.norm(score)
 
@@ -42,12 +44,14 @@ def test_cls_recipe_equals_independent_computation(k3, layer):
     for i, seq in enumerate(SEQS):
         np.testing.assert_allclose(s[i], _reference(k3, seq, [layer]), rtol=1e-5, atol=1e-6)
         assert np.isclose(np.linalg.norm(s[i]), 1)
-    assert np.isnan(s.values[1, len(SEQS[1]):]).all()
+    assert np.isnan(s.values[1, len(SEQS[1]) :]).all()
 
 
 def test_selected_heads_and_mean_of_layers(k3):
     s = dv.cls_attention(k3, SEQS[:1], heads=[1, 3])
-    np.testing.assert_allclose(s[0], _reference(k3, SEQS[0], [-1], heads=[1, 3]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        s[0], _reference(k3, SEQS[0], [-1], heads=[1, 3]), rtol=1e-5, atol=1e-6
+    )
     both = dv.cls_attention(k3, SEQS[:1], layer="mean")
     np.testing.assert_allclose(both[0], _reference(k3, SEQS[0], [0, 1]), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="layer 5 does not exist: the model has 2 layers"):
@@ -63,7 +67,10 @@ def test_scores_do_not_depend_on_batch_padding(k3):
 
 
 def test_ensemble_sums_normalised_vectors(tmp_path, device):
-    models = [dv.load_model(checkpoints.dnabert1(tmp_path / f"k{k}", k=k, seed=k), device=device) for k in (3, 4)]
+    models = [
+        dv.load_model(checkpoints.dnabert1(tmp_path / f"k{k}", k=k, seed=k), device=device)
+        for k in (3, 4)
+    ]
     ens = dv.cls_attention_ensemble(models, SEQS)
     parts = [dv.cls_attention(mm, SEQS) for mm in models]
     np.testing.assert_allclose(ens.values, parts[0].values + parts[1].values, rtol=1e-6)
@@ -73,7 +80,9 @@ def test_attention_maps_and_nucleotide_projection(k3):
     seq = SEQS[0]
     a = dv.attention_maps(k3, seq)
     t = len(seq) - 3 + 3
-    assert a.attentions.shape == (2, 4, t, t) and a.tokens[0] == "[CLS]" and a.tokens[-1] == "[SEP]"
+    assert (
+        a.attentions.shape == (2, 4, t, t) and a.tokens[0] == "[CLS]" and a.tokens[-1] == "[SEP]"
+    )
     np.testing.assert_allclose(a.attentions.sum(-1), 1, rtol=1e-5)
     nt = a.nucleotide(layer=-1, head=2)
     assert nt.shape == (len(seq), len(seq))

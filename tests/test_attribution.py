@@ -16,7 +16,9 @@ SEQS = ["ACGTTGCAAGCTTCGAGGTAC", "TTGACCAGTAGG"]
 
 @pytest.fixture(scope="module")
 def k3(tmp_path_factory, device):
-    return dv.load_model(checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device=device)
+    return dv.load_model(
+        checkpoints.dnabert1(tmp_path_factory.mktemp("k3") / "ck", k=3, seed=4), device=device
+    )
 
 
 def _prob(m, ids, mask, target=1):
@@ -29,7 +31,7 @@ def test_integrated_gradients_completeness(k3, baseline):
     s = dv.attribute(k3, SEQS, baseline=baseline, n_steps=300, random_state=1)
     enc = k3.encode(SEQS)
     for i, seq in enumerate(SEQS):
-        ids = torch.as_tensor(enc.input_ids[i:i + 1, : len(seq) - 1])
+        ids = torch.as_tensor(enc.input_ids[i : i + 1, : len(seq) - 1])
         mask = torch.ones_like(ids)
         if baseline == "shuffle":  # the same shuffle as attribute's: same seed, same order
             continue
@@ -50,7 +52,9 @@ def test_gradient_methods_match_autograd(k3):
     captured = {}
     handle = k3.model.get_input_embeddings().register_forward_hook(lambda *_: emb)
     try:
-        p = torch.softmax(k3.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits, -1)[0, 1]
+        p = torch.softmax(k3.model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits, -1)[
+            0, 1
+        ]
         p.backward()
         captured["grad"] = emb.grad[0]
     finally:
@@ -82,18 +86,20 @@ def test_attribution_bad_arguments(k3, tmp_path, device):
 
 def test_ism_equals_explicit_forward_passes(k3):
     x = dv.ism(k3, SEQS, batch_size=7)
-    assert x.shape == (2, len(SEQS[0]), 4) and np.isnan(x[1, len(SEQS[1]):]).all()
+    assert x.shape == (2, len(SEQS[0]), 4) and np.isnan(x[1, len(SEQS[1]) :]).all()
     seq = SEQS[1]
     ref = k3.predict([seq])[0, 1]
     for pos in (0, 5, len(seq) - 1):
         for b, base in enumerate("ACGT"):
-            mutant = seq[:pos] + base + seq[pos + 1:]
+            mutant = seq[:pos] + base + seq[pos + 1 :]
             expected = 0.0 if base == seq[pos] else k3.predict([mutant])[0, 1] - ref
             assert np.isclose(x[1, pos, b], expected, atol=1e-6)
 
 
 def test_variant_effects_snp_table(k3):
-    table = pd.DataFrame({"sequence_index": [0, 1], "position": [3, 0], "ref": ["T", "t"], "alt": ["A", "C"]})
+    table = pd.DataFrame(
+        {"sequence_index": [0, 1], "position": [3, 0], "ref": ["T", "t"], "alt": ["A", "C"]}
+    )
     v = dv.variant_effects(k3, table, sequences=SEQS)
     p0 = k3.predict(SEQS)[:, 1]
     p1 = k3.predict([SEQS[0][:3] + "A" + SEQS[0][4:], "C" + SEQS[1][1:]])[:, 1]
@@ -104,14 +110,22 @@ def test_variant_effects_snp_table(k3):
     odds = lambda p: np.log2(p / (1 - p))  # noqa: E731
     np.testing.assert_allclose(v.log2_odds_ratio, odds(p0) - odds(p1), atol=1e-4)
     bad = table.assign(ref=["G", "T"])
-    with pytest.raises(ValueError, match="variant row 0: ref 'G' does not match sequence 0 at position 3, which reads 'T'"):
+    with pytest.raises(
+        ValueError,
+        match="variant row 0: ref 'G' does not match sequence 0 at position 3, which reads 'T'",
+    ):
         dv.variant_effects(k3, bad, sequences=SEQS)
 
 
 def test_dnabert_mutation_file(tmp_path, device):
     table = dv.read_mutation_file(FIXTURES / "snp" / "example_mut_file.txt")
     assert table.values.tolist() == [
-        [0, 30, 31, "G"], [23, 52, 53, "T"], [104, 14, 15, "C"], [125, 22, 23, "A"], [240, 8, 8, "A"], [325, 10, 11, ""],
+        [0, 30, 31, "G"],
+        [23, 52, 53, "T"],
+        [104, 14, 15, "C"],
+        [125, 22, 23, "A"],
+        [240, 8, 8, "A"],
+        [325, 10, 11, ""],
     ]
     rows = (FIXTURES / "prom_core" / "dev_first330.tsv").read_text().splitlines()[1:]
     seqs = [kmers_to_sequence(r.split("\t")[0]) for r in rows]
@@ -119,12 +133,20 @@ def test_dnabert_mutation_file(tmp_path, device):
     v = dv.variant_effects(m, FIXTURES / "snp" / "example_mut_file.txt", sequences=seqs)
     assert len(v) == 6
     insertion, deletion = v.iloc[4], v.iloc[5]
-    assert insertion.ref == "" and insertion.alt == "A" and deletion.alt == "" and len(deletion.ref) == 1
+    assert (
+        insertion.ref == ""
+        and insertion.alt == "A"
+        and deletion.alt == ""
+        and len(deletion.ref) == 1
+    )
     # the published mutated sequences (DNABERT's SNP example output) for the substitutions
-    published = [kmers_to_sequence(r.split("\t")[0]) for r in (FIXTURES / "snp" / "mutated_dev.tsv").read_text().splitlines()]
+    published = [
+        kmers_to_sequence(r.split("\t")[0])
+        for r in (FIXTURES / "snp" / "mutated_dev.tsv").read_text().splitlines()
+    ]
     for row, expected in zip(v.itertuples(), published[:4]):
         s = seqs[row.sequence_index]
-        assert s[:row.start] + row.alt + s[row.end:] == expected
+        assert s[: row.start] + row.alt + s[row.end :] == expected
     (tmp_path / "bad.txt").write_text("0\t3\tx\tA\n")
     with pytest.raises(ValueError, match=r"bad.txt, line 1: expected"):
         dv.read_mutation_file(tmp_path / "bad.txt")

@@ -31,7 +31,9 @@ def test_published_layout_loads_natively(tmp_path, head, weights, device):
     folder = checkpoints.dnabert2(tmp_path / "d2", head=head, weights=weights)
     assert "auto_map" in json.loads((folder / "config.json").read_text())
     m = dv.load_model(folder, device=device)  # no trust_remote_code
-    assert m.returns_attention and m.is_classifier == (head == "classifier") and m.max_tokens == 512
+    assert (
+        m.returns_attention and m.is_classifier == (head == "classifier") and m.max_tokens == 512
+    )
     assert (
         dv.load_model(folder, device=device, trust_remote_code=True).model.state_dict().keys()
         == m.model.state_dict().keys()
@@ -71,7 +73,9 @@ def test_long_sequences_windows_by_default_or_whole(tmp_path, device):
     windowed = dv.load_model(folder, device=device)
     whole = dv.load_model(folder, device=device, max_tokens=4096)  # up to 4,096 tokens in one row
     assert len(windowed.encode(seq).input_ids) > 1 and len(whole.encode(seq).input_ids) == 1
-    assert whole.encode(seq).attention_mask.sum() > 512  # past the published positions: ALiBi extrapolates
+    assert (
+        whole.encode(seq).attention_mask.sum() > 512
+    )  # past the published positions: ALiBi extrapolates
     a, b = dv.cls_attention(windowed, seq), dv.cls_attention(whole, seq)
     assert a.values.shape == b.values.shape == (1, 3000)
     assert not np.allclose(a.values, b.values)  # one context vs stitched windows
@@ -98,15 +102,22 @@ def test_integrated_gradients_through_bpe_embeddings(tmp_path, device):
     s = dv.attribute(m, SEQS, method="integrated_gradients", target=1, n_steps=64, output="logit")
     enc = m.encode(SEQS)
     inputs = m.inputs(enc, np.arange(3))
-    base = torch.where(torch.as_tensor(enc.real, device=m.device), m.tokenizer.pad_id, inputs["input_ids"])
+    base = torch.where(
+        torch.as_tensor(enc.real, device=m.device), m.tokenizer.pad_id, inputs["input_ids"]
+    )
     with torch.no_grad():
-        gap = (m.model(**inputs).logits[:, 1] - m.model(base, inputs["attention_mask"]).logits[:, 1]).cpu()
+        gap = (
+            m.model(**inputs).logits[:, 1] - m.model(base, inputs["attention_mask"]).logits[:, 1]
+        ).cpu()
     # completeness: the nucleotide scores (token attributions spread over their spans)
     # add up to f(x) - f(baseline)
     np.testing.assert_allclose(
         np.nansum(s.values, axis=1), gap.numpy(), atol=2e-3 * float(gap.abs().max()) + 1e-5
     )
-    assert np.isnan(s.values[1, len(SEQS[1]) :]).all() and not np.isnan(s.values[1, : len(SEQS[1])]).any()
+    assert (
+        np.isnan(s.values[1, len(SEQS[1]) :]).all()
+        and not np.isnan(s.values[1, : len(SEQS[1])]).any()
+    )
 
 
 def _write(folder, name, text):
@@ -120,7 +131,9 @@ def test_bad_folders_are_named_before_any_computation(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"d2 has no weights file .*found config.json"):
         dv.load_model(folder)
     (folder / "pytorch_model.bin").write_bytes(good[: len(good) // 2])
-    with pytest.raises(ValueError, match=r"pytorch_model.bin: weights file is unreadable or corrupt"):
+    with pytest.raises(
+        ValueError, match=r"pytorch_model.bin: weights file is unreadable or corrupt"
+    ):
         dv.load_model(folder)
     state = torch.load(_restore(folder, good), weights_only=True)
     config = json.loads((folder / "config.json").read_text())
@@ -140,8 +153,12 @@ def test_bad_folders_are_named_before_any_computation(tmp_path):
         r"\['bert.encoder.layer.0.attention.self.query.weight'\]",
     ):
         dv.load_model(folder)
-    torch.save({k: v for k, v in state.items() if ".mlp.wo." not in k}, folder / "pytorch_model.bin")
-    with pytest.raises(ValueError, match=r"pytorch_model.bin: lacks 4 DNABERT-2 \(classifier\) parameters"):
+    torch.save(
+        {k: v for k, v in state.items() if ".mlp.wo." not in k}, folder / "pytorch_model.bin"
+    )
+    with pytest.raises(
+        ValueError, match=r"pytorch_model.bin: lacks 4 DNABERT-2 \(classifier\) parameters"
+    ):
         dv.load_model(folder)
     _restore(folder, good)
     _write(folder, "config.json", json.dumps({**config, "intermediate_size": 48}))
@@ -164,8 +181,13 @@ def _restore(folder, good: bytes):
 
 def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:2000], demo_data.labels("train")[:2000]
-    m = dv.train_classifier(seqs, labels, architecture="dnabert2", epochs=3, progress=False, device=device)
-    assert type(m.model).__name__ == "DnaBert2ForSequenceClassification" and m.tokenizer.scheme == "bpe"
+    m = dv.train_classifier(
+        seqs, labels, architecture="dnabert2", epochs=3, progress=False, device=device
+    )
+    assert (
+        type(m.model).__name__ == "DnaBert2ForSequenceClassification"
+        and m.tokenizer.scheme == "bpe"
+    )
     assert len(m.tokenizer.vocab) == 4096
     held, y = demo_data.sequences("heldout")[:300], demo_data.labels("heldout")[:300]
     assert (m.predict(held).argmax(1) == y).mean() > 0.7
@@ -175,18 +197,30 @@ def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data, device):
 
 def test_embedded_dnabert2_model(demo_data, device):
     m = dv.load_model("dnabert2-demo", device=device)
-    assert type(m.model).__name__ == "DnaBert2ForSequenceClassification" and m.tokenizer.scheme == "bpe"
+    assert (
+        type(m.model).__name__ == "DnaBert2ForSequenceClassification"
+        and m.tokenizer.scheme == "bpe"
+    )
     recorded = json.loads((dv.model.EMBEDDED["dnabert2-demo"] / "training.json").read_text())
     held, y = demo_data.sequences("heldout"), demo_data.labels("heldout")
-    assert (m.predict(held).argmax(1) == y).mean() == pytest.approx(recorded["heldout_accuracy"], abs=1e-3)
+    assert (m.predict(held).argmax(1) == y).mean() == pytest.approx(
+        recorded["heldout_accuracy"], abs=1e-3
+    )
 
 
 def test_dnabert_viz_motifs_on_the_embedded_dnabert2_recover_the_planted_ones(demo_data, device):
     """[CLS] attention of BPE tokens, projected to nucleotides by spans, feeds DNABERT-viz motif discovery."""
     m = dv.load_model("dnabert2-demo", device=device)
     pos, neg = demo_data.sequences("heldout", label=1), demo_data.sequences("heldout", label=0)
-    motifs = dv.find_motifs(pos, neg, dv.cls_attention(m, pos), window_size=24, min_len=5, pval_cutoff=0.005,
-                            min_n_motif=3)
+    motifs = dv.find_motifs(
+        pos,
+        neg,
+        dv.cls_attention(m, pos),
+        window_size=24,
+        min_len=5,
+        pval_cutoff=0.005,
+        min_n_motif=3,
+    )
     found = demo_data.recovery(dv.match_jaspar(motifs))
     assert set(found.planted.dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}  # CTCF, TBP, TP53
     assert found.spurious.sum() <= 2  # 1 measured

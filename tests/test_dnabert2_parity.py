@@ -1,4 +1,5 @@
-"""The native DNABERT-2 against the published remote code (../shared/reference/dnabert2/remote_code).
+"""The native DNABERT-2 against the published remote code
+(../shared/reference/dnabert2/remote_code).
 
 A small random-weight model is built with the published classes and the
 published config.json keys (plus ``pad_token_id``, which transformers 5
@@ -25,7 +26,11 @@ from dnabert_viz.architectures.dnabert2 import alibi_slopes
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dnabert2"
 SIZES = dict(
-    num_hidden_layers=2, hidden_size=48, num_attention_heads=6, intermediate_size=64, alibi_starting_size=16
+    num_hidden_layers=2,
+    hidden_size=48,
+    num_attention_heads=6,
+    intermediate_size=64,
+    alibi_starting_size=16,
 )
 
 pytestmark = pytest.mark.skipif(
@@ -35,16 +40,16 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def published():
-    """The published ``bert_layers`` and ``configuration_bert``, imported as a package from ../shared."""
+    """The published ``bert_layers`` and ``configuration_bert``, imported as a package from
+    ../shared."""
     code = REFERENCE / "remote_code"
     spec = importlib.util.spec_from_file_location(
         "dnabert2_published", code / "__init__.py", submodule_search_locations=[str(code)]
     )
     sys.modules["dnabert2_published"] = importlib.util.module_from_spec(spec)
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # "Unable to import Triton": the PyTorch attention path is the one compared
+        # "Unable to import Triton": the PyTorch attention path is the one compared
+        warnings.simplefilter("ignore")
         layers = importlib.import_module("dnabert2_published.bert_layers")
         config = importlib.import_module("dnabert2_published.configuration_bert")
     assert layers.flash_attn_qkvpacked_func is None, (
@@ -64,7 +69,8 @@ def _published_checkpoint(published, folder: Path, head: str):
     cls = layers.BertForSequenceClassification if head == "classifier" else layers.BertForMaskedLM
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        # is_decoder: read by the published BertForMaskedLM, no longer a config default in transformers 5
+        # is_decoder: read by the published BertForMaskedLM, no longer a config default in
+        # transformers 5
         model = cls(configuration.BertConfig(**keys, is_decoder=False)).eval()
     with torch.no_grad():  # away from the ones/zeros initialisation, so every parameter matters
         for p in model.parameters():
@@ -88,7 +94,8 @@ def _sequences(n_nt=(12, 150, 420, 60)) -> list[str]:
 
 
 class _SoftmaxTap:
-    """Record what the published attention's softmax returns (it never returns its probabilities)."""
+    """Record what the published attention's softmax returns (it never returns its
+    probabilities)."""
 
     def __init__(self, monkeypatch):
         self.probs = []
@@ -103,7 +110,8 @@ class _SoftmaxTap:
 
 
 def _published_forward(model, inputs, monkeypatch):
-    """Logits, last hidden state, per-layer softmax probabilities and attention outputs (published model)."""
+    """Logits, last hidden state, per-layer softmax probabilities and attention outputs (published
+    model)."""
     contexts = []
     hooks = [
         mod.register_forward_hook(lambda _m, _i, out: contexts.append(out.detach().clone()))
@@ -119,15 +127,19 @@ def _published_forward(model, inputs, monkeypatch):
 
 
 @pytest.mark.parametrize("head", ["classifier", "mlm"])
-def test_logits_hidden_states_and_attention_match_the_published_code(published, tmp_path, monkeypatch, head):
+def test_logits_hidden_states_and_attention_match_the_published_code(
+    published, tmp_path, monkeypatch, head
+):
     reference, folder = _published_checkpoint(published, tmp_path / head, head)
     m = dv.load_model(folder, device="cpu")
-    assert type(m.model).__module__ == "dnabert_viz.architectures.dnabert2"  # native, not the folder's code
+    # native, not the folder's code
+    assert type(m.model).__module__ == "dnabert_viz.architectures.dnabert2"
     seqs = _sequences()
     enc = m.encode(seqs)
     inputs = m.inputs(enc, np.arange(len(seqs)))
     mask = inputs["attention_mask"].bool()
-    assert mask.sum(1).max() > SIZES["alibi_starting_size"] and not mask.all()  # extrapolated, and padded
+    # extrapolated, and padded
+    assert mask.sum(1).max() > SIZES["alibi_starting_size"] and not mask.all()
     logits, hidden, probs, contexts = _published_forward(reference, inputs, monkeypatch)
 
     with torch.no_grad():
@@ -149,14 +161,20 @@ def test_logits_hidden_states_and_attention_match_the_published_code(published, 
     assert len(eager.attentions) == len(probs) == len(contexts) == SIZES["num_hidden_layers"]
     real_keys = mask[:, None, None, :]
     for weights, p, v, context in zip(eager.attentions, probs, values, contexts):
-        assert weights.shape == (len(seqs), SIZES["num_attention_heads"], mask.shape[1], mask.shape[1])
+        assert weights.shape == (
+            len(seqs),
+            SIZES["num_attention_heads"],
+            mask.shape[1],
+            mask.shape[1],
+        )
         rows = weights.transpose(1, 2)[mask]  # (real queries, H, T)
         torch.testing.assert_close(rows.sum(-1), torch.ones_like(rows.sum(-1)), atol=1e-6, rtol=0)
         assert (weights * ~real_keys).abs().max() == 0  # padding gets no attention
-        torch.testing.assert_close(weights.transpose(1, 2)[mask], p.transpose(1, 2)[mask], atol=1e-6, rtol=0)
-        out = (
-            (weights @ v).transpose(1, 2).flatten(2)
-        )  # (B, T, D): the attention output, before attention.output
+        torch.testing.assert_close(
+            weights.transpose(1, 2)[mask], p.transpose(1, 2)[mask], atol=1e-6, rtol=0
+        )
+        # (B, T, D): the attention output, before attention.output
+        out = (weights @ v).transpose(1, 2).flatten(2)
         torch.testing.assert_close(out[mask], context, atol=1e-5, rtol=0)
 
 
@@ -166,13 +184,19 @@ def _values(mod, hidden: torch.Tensor) -> torch.Tensor:
     return mod.Wqkv(hidden).view(b, t, 3, mod.n_heads, mod.head_size)[:, :, 2].transpose(1, 2)
 
 
-def test_attention_maps_of_one_sequence_are_the_published_probabilities(published, tmp_path, monkeypatch):
+def test_attention_maps_of_one_sequence_are_the_published_probabilities(
+    published, tmp_path, monkeypatch
+):
     reference, folder = _published_checkpoint(published, tmp_path / "c", "classifier")
     m = dv.load_model(folder, device="cpu")
     seq = _sequences((90,))[0]
     maps = dv.attention_maps(m, seq)
-    _, _, probs, _ = _published_forward(reference, m.inputs(m.encode(seq), np.arange(1)), monkeypatch)
-    np.testing.assert_allclose(maps.attentions, torch.stack([p[0] for p in probs]).numpy(), atol=1e-6)
+    _, _, probs, _ = _published_forward(
+        reference, m.inputs(m.encode(seq), np.arange(1)), monkeypatch
+    )
+    np.testing.assert_allclose(
+        maps.attentions, torch.stack([p[0] for p in probs]).numpy(), atol=1e-6
+    )
     assert maps.tokens[0] == "[CLS]" and maps.tokens[-1] == "[SEP]"
 
 
@@ -181,7 +205,13 @@ def test_alibi_slopes_are_the_published_ones(published, n_heads):
     layers, configuration = published
     keys = json.loads((REFERENCE / "config.json").read_text())
     keys.update(
-        SIZES, num_attention_heads=n_heads, hidden_size=8 * n_heads, pad_token_id=3, alibi_starting_size=3
+        SIZES,
+        num_attention_heads=n_heads,
+        hidden_size=8 * n_heads,
+        pad_token_id=3,
+        alibi_starting_size=3,
     )
     encoder = layers.BertEncoder(configuration.BertConfig(**keys))
-    assert torch.equal(encoder.alibi[0, :, 0, 1], -torch.tensor(alibi_slopes(n_heads), dtype=torch.float32))
+    assert torch.equal(
+        encoder.alibi[0, :, 0, 1], -torch.tensor(alibi_slopes(n_heads), dtype=torch.float32)
+    )

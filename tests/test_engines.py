@@ -30,7 +30,9 @@ def positives(demo_data):
 def test_store_holds_what_score_returns_and_reads_lazily(demo_model, positives, tmp_path):
     seqs = positives[:40]
     here = dv.score(demo_model, seqs, "cls_attention")
-    stored = dv.score(demo_model, seqs, "cls_attention", out=tmp_path / "s.zarr", engine=Local(chunk_rows=32))
+    stored = dv.score(
+        demo_model, seqs, "cls_attention", out=tmp_path / "s.zarr", engine=Local(chunk_rows=32)
+    )
     assert isinstance(stored, StoredScores) and isinstance(stored.values, dv.engines.store.Rows)
     assert (
         stored.values.shape == here.values.shape
@@ -55,7 +57,8 @@ def test_ism_effects_stream_alongside_padded_to_the_longest(demo_model, positive
     stored = dv.score(demo_model, seqs, "ism", out=tmp_path / "i.zarr", engine=Local(chunk_rows=2))
     effects = stored.extra["effects"]
     assert effects.shape == (3, 30, 4) and np.isnan(effects[1][24:]).all()
-    for i, seq in enumerate(seqs):  # chunks of 2 are other batches than 3 at once: equal to float32 rounding
+    # chunks of 2 are other batches than 3 at once: equal to float32 rounding
+    for i, seq in enumerate(seqs):
         assert np.allclose(effects[i][: len(seq)], here.extra["effects"][i, : len(seq)], atol=1e-6)
         assert np.allclose(stored[i], here[i], atol=1e-6)
     cache = ScoreCache(None, seqs, stored)  # the views' compute layer reads one row from the store
@@ -65,7 +68,9 @@ def test_ism_effects_stream_alongside_padded_to_the_longest(demo_model, positive
 def test_find_motifs_on_a_store_finds_what_it_finds_in_memory(demo_model, demo_data, tmp_path):
     pos, neg = demo_data.sequences("heldout", 1)[:128], demo_data.sequences("heldout", 0)[:128]
     here = dv.score(demo_model, pos, "cls_attention")
-    stored = dv.score(demo_model, pos, "cls_attention", out=tmp_path / "s.zarr", engine=Local(chunk_rows=64))
+    stored = dv.score(
+        demo_model, pos, "cls_attention", out=tmp_path / "s.zarr", engine=Local(chunk_rows=64)
+    )
     a, b = dv.find_motifs(pos, neg, here), dv.find_motifs(pos, neg, stored)
     assert len(a) > 0 and [m.name for m in a] == [m.name for m in b]
     assert all(x.instances.equals(y.instances) for x, y in zip(a, b))
@@ -129,11 +134,14 @@ def test_killed_run_resumes_to_the_same_result(genome, tmp_path):  # noqa: F811 
     group = zarr.open_group(str(out), mode="r+")
     finished = int(group["done"][:].sum())
     pending = int(np.flatnonzero(group["done"][:] == 0)[0])
-    group["values"][2 * pending : 2 * pending + 2] = 1e9  # a half-written chunk: rows there, no done flag
+    group["values"][2 * pending : 2 * pending + 2] = (
+        1e9  # a half-written chunk: rows there, no done flag
+    )
 
     assert main([*argv, "--resume"]) == 0
     resumed = dv.Scores.open(out)
-    assert [r["chunks_written"] for r in resumed.runs] == [6 - finished]  # the killed run logged nothing
+    # the killed run logged nothing
+    assert [r["chunks_written"] for r in resumed.runs] == [6 - finished]
     m = dv.load_model(None, device="cpu")
     peaks = dv.read_intervals(bed, genome, width=40)
     whole = dv.score(m, peaks, "ism", out=tmp_path / "whole.zarr", engine=Local(chunk_rows=2))
@@ -169,7 +177,7 @@ def test_cli_motifs_from_a_store_write_instances_on_the_genome(genome, demo_mode
     assert len(bed) > 0 and set(bed[0]) == {"chr17"}
     motifs = dv.load_motifs(tmp_path / "motifs")
     sites = {m.name: set(m.sequences) for m in motifs}
-    for chrom, start, end, name, _, strand in bed.itertuples(index=False):
+    for _chrom, start, end, name, _, strand in bed.itertuples(index=False):
         site = chrom17[start:end]
         assert (site if strand == "+" else dv.sequences.reverse_complement(site)) in sites[name]
 
@@ -201,4 +209,6 @@ def test_cli_engine_options_build_the_engine():
     args = build_parser().parse_args(["score", "--input", "x.fa", "--out", "s.zarr"])
     assert _engine(args) == Local(chunk_rows=256)
     with pytest.raises(SystemExit):  # --input and --bed exclude each other
-        build_parser().parse_args(["score", "--input", "x.fa", "--bed", "p.bed", "--out", "s.zarr"])
+        build_parser().parse_args(
+            ["score", "--input", "x.fa", "--bed", "p.bed", "--out", "s.zarr"]
+        )

@@ -1,5 +1,6 @@
 """read_intervals on a real genome: 40 kb of human chr17 (hg19) and 20 human mRNAs, as Debian's
-python-pyfaidx-examples ships them (pyfaidx's own test data; ``make test`` installs the package)."""
+python-pyfaidx-examples ships them (pyfaidx's own test data; ``make test`` installs the
+package)."""
 
 import gzip
 import re
@@ -21,7 +22,9 @@ EXAMPLES = Path("/usr/share/doc/python-pyfaidx-examples/examples")
 def genome(tmp_path_factory) -> Path:
     """A copy of chr17.hg19.part.fa (its .fai is built there on first use)."""
     if not (EXAMPLES / "chr17.hg19.part.fa").is_file():
-        pytest.fail("the test genome is missing: apt-get install python-pyfaidx-examples (make test does)")
+        pytest.fail(
+            "the test genome is missing: apt-get install python-pyfaidx-examples (make test does)"
+        )
     folder = tmp_path_factory.mktemp("genome")
     shutil.copy(EXAMPLES / "chr17.hg19.part.fa", folder)
     return folder / "chr17.hg19.part.fa"
@@ -38,7 +41,8 @@ def write(path: Path, lines: list[str]) -> Path:
 
 def test_bed_windows_centred_on_the_middle_match_the_genome(genome, tmp_path):
     bed = write(
-        tmp_path / "peaks.bed", ["track name=peaks", "# comment", "chr17\t1000\t1300", "chr17\t5000\t5101"]
+        tmp_path / "peaks.bed",
+        ["track name=peaks", "# comment", "chr17\t1000\t1300", "chr17\t5000\t5101"],
     )
     table = read_intervals(bed, genome, width=200)
     assert table[["start", "end"]].values.tolist() == [[1050, 1250], [4950, 5150]]
@@ -48,7 +52,8 @@ def test_bed_windows_centred_on_the_middle_match_the_genome(genome, tmp_path):
 
 
 def test_narrowpeak_summit_centres_and_minus_strand_is_reverse_complemented(genome, tmp_path):
-    # MACS2's narrowPeak: 10 columns, the summit (column 10) is an offset from the start; -1 means none
+    # MACS2's narrowPeak: 10 columns, the summit (column 10) is an offset from the start; -1 means
+    # none
     peaks = write(
         tmp_path / "x.narrowPeak",
         [
@@ -66,7 +71,8 @@ def test_narrowpeak_summit_centres_and_minus_strand_is_reverse_complemented(geno
 
 
 def test_the_bed12_gene_model_shipped_with_the_genome_reads(genome):
-    # gene.bed12: uc010vpx.1 on chr17, minus strand, 12 columns (blocks ignored: the window is the interval)
+    # gene.bed12: uc010vpx.1 on chr17, minus strand, 12 columns (blocks ignored: the window is the
+    # interval)
     table = read_intervals(EXAMPLES / "gene.bed12", genome, width=100)
     assert table[["chrom", "name", "strand"]].values.tolist() == [["chr17", "uc010vpx.1", "-"]]
     mid = (6010 + 31420) // 2
@@ -84,7 +90,10 @@ def test_the_bed12_gene_model_shipped_with_the_genome_reads(genome):
             ["chr17\t10\t20\tp\t0\t+\tx\ty\tz\tq\tr\ts\textra"],
             "line 1: 13 tab-separated fields; BED has 3 to 12",
         ),
-        (["chr17\t10\t20", "chr17\t30\t40\tname"], "line 2: 4 fields where the lines above have 3"),
+        (
+            ["chr17\t10\t20", "chr17\t30\t40\tname"],
+            "line 2: 4 fields where the lines above have 3",
+        ),
         (["chr17\t10"], "line 1: 2 tab-separated fields"),
         (["chr17\t30\t20"], "line 1: start 30 and end 20"),
         (["chr17\t10\t20\tp\t0\t*"], "line 1: strand '*' (column 6) must be +, - or ."),
@@ -98,7 +107,9 @@ def test_malformed_bed_lines_are_named(genome, tmp_path, lines, message):
 def test_gzipped_narrowpeak_as_encode_ships_it(genome, tmp_path):
     line = "chr17\t2000\t2600\tp1\t50\t.\t8.1\t12.0\t10.2\t100\n"
     (tmp_path / "x.narrowPeak.gz").write_bytes(gzip.compress(line.encode()))
-    assert read_intervals(tmp_path / "x.narrowPeak.gz", genome, width=50)["start"].tolist() == [2075]
+    assert read_intervals(tmp_path / "x.narrowPeak.gz", genome, width=50)["start"].tolist() == [
+        2075
+    ]
 
 
 def test_narrowpeak_needs_ten_columns(genome, tmp_path):
@@ -129,7 +140,9 @@ def test_bad_intervals_raise_naming_the_line_or_are_skipped_and_counted(genome, 
         table = read_intervals(bed, genome, width=200, errors="skip")
     assert table["start"].tolist() == [950, 7950]
     skipped = table.attrs["skipped"]
-    assert skipped["source"].str.endswith(("line 2", "line 3", "line 4")).all() and len(skipped) == 3
+    assert (
+        skipped["source"].str.endswith(("line 2", "line 3", "line 4")).all() and len(skipped) == 3
+    )
     off, unknown = "off the chromosome end", "on unknown chromosomes"
     assert skipped["kind"].tolist() == [off, unknown, off]
     assert "unknown chromosome 'chrUn_gl000220': " in skipped["reason"][1]
@@ -143,9 +156,16 @@ def test_n_rich_windows(genome, tmp_path):
     # windows with 100%, 40% and 10% N (10% is the most allowed by default), and none
     bed = write(
         tmp_path / "peaks.bed",
-        ["chr17\t10100\t10300", "chr17\t10420\t10620", "chr17\t10480\t10680", "chr17\t20000\t20200"],
+        [
+            "chr17\t10100\t10300",
+            "chr17\t10420\t10620",
+            "chr17\t10480\t10680",
+            "chr17\t20000\t20200",
+        ],
     )
-    with pytest.raises(ValueError, match=r"line 1: 100% of the window chr17:10100-10300 is N \(max_n=0.1\)"):
+    with pytest.raises(
+        ValueError, match=r"line 1: 100% of the window chr17:10100-10300 is N \(max_n=0.1\)"
+    ):
         read_intervals(bed, gapped, width=200)
     with pytest.warns(UserWarning, match=r"skipped 2 of 4 intervals \(2 N-rich\)"):
         table = read_intervals(bed, gapped, width=200, errors="skip")
@@ -159,12 +179,16 @@ def test_bgzip_genome_reads_and_plain_gzip_is_refused(tmp_path):
     name = "gi|563317589|dbj|AB821309.1|"
     plain = [line for line in (EXAMPLES / "genes.fasta").read_text().split(">")[1].split("\n")[1:]]
     table = read_intervals(
-        pd.DataFrame({"chrom": [name], "start": [100], "end": [160]}), tmp_path / "genes.fasta.gz", width=None
+        pd.DataFrame({"chrom": [name], "start": [100], "end": [160]}),
+        tmp_path / "genes.fasta.gz",
+        width=None,
     )
     assert table["sequence"][0] == "".join(plain)[100:160]
     (tmp_path / "plain.fa.gz").write_bytes(gzip.compress((EXAMPLES / "genes.fasta").read_bytes()))
     with pytest.raises(ValueError, match=r"plain\.fa\.gz: compressed with gzip, not bgzip"):
-        read_intervals(pd.DataFrame({"chrom": [name], "start": [0], "end": [10]}), tmp_path / "plain.fa.gz")
+        read_intervals(
+            pd.DataFrame({"chrom": [name], "start": [0], "end": [10]}), tmp_path / "plain.fa.gz"
+        )
 
 
 def test_truncated_genome_with_a_stale_index_is_an_error(genome, tmp_path):
@@ -197,11 +221,17 @@ def test_dataframe_input_and_its_errors(genome):
         read_intervals(frame.drop(columns="end"), genome)
 
 
-def test_coordinates_travel_into_scores_and_motif_instances_onto_the_genome(genome, tmp_path, demo_model):
-    frame = pd.DataFrame({"chrom": "chr17", "start": [1000, 4000], "end": [1100, 4100], "strand": ["+", "-"]})
+def test_coordinates_travel_into_scores_and_motif_instances_onto_the_genome(
+    genome, tmp_path, demo_model
+):
+    frame = pd.DataFrame(
+        {"chrom": "chr17", "start": [1000, 4000], "end": [1100, 4100], "strand": ["+", "-"]}
+    )
     peaks = read_intervals(frame, genome, width=None)
     scores = dv.score(demo_model, peaks, "cls_attention")
-    assert scores.extra["chrom"].tolist() == ["chr17", "chr17"] and scores.extra["start"].tolist() == [
+    assert scores.extra["chrom"].tolist() == ["chr17", "chr17"] and scores.extra[
+        "start"
+    ].tolist() == [
         1000,
         4000,
     ]
@@ -222,8 +252,12 @@ def test_coordinates_travel_into_scores_and_motif_instances_onto_the_genome(geno
     motifs = MotifSet([Motif.from_sites("m1", inst)], seqs, scores)
     bed = genome_instances(motifs)
     genome_seq = chr17(genome)
-    assert bed[["start", "end", "strand"]].values.tolist() == [[1010, 1016, "+"], [4089, 4095, "+"]]
-    for row in bed.itertuples():  # each instance, read off the genome on its strand, is the motif site
+    assert bed[["start", "end", "strand"]].values.tolist() == [
+        [1010, 1016, "+"],
+        [4089, 4095, "+"],
+    ]
+    # each instance, read off the genome on its strand, is the motif site
+    for row in bed.itertuples():
         site = genome_seq[row.start : row.end]
         assert (site if row.strand == "+" else reverse_complement(site)) == row.sequence
     out = write_bed(bed, tmp_path / "instances.bed")
@@ -236,12 +270,27 @@ def test_cli_names_the_bad_line_or_counts_the_skip(genome, tmp_path, capsys):
     from dnabert_viz.cli import main
 
     bed = write(tmp_path / "peaks.bed", ["chr17\t1000\t1100", "chr17\t39980\t39999"])
-    argv = ["score", "--device", "cpu", "--bed", str(bed), "--genome", str(genome), "--width", "60"]
+    argv = [
+        "score",
+        "--device",
+        "cpu",
+        "--bed",
+        str(bed),
+        "--genome",
+        str(genome),
+        "--width",
+        "60",
+    ]
     assert main([*argv, "--out", str(tmp_path / "a.npz")]) == 2
     err = capsys.readouterr().err
-    assert "peaks.bed, line 2: the window chr17:39959-40019 runs past the end of chr17 (40000 nt)" in err
+    assert (
+        "peaks.bed, line 2: the window chr17:39959-40019 runs past the end of chr17 (40000 nt)"
+        in err
+    )
     assert "--skip-bad" in err
     assert main([*argv, "--skip-bad", "--out", str(tmp_path / "a.npz")]) == 0
-    assert "skipped 1 of 2 intervals (1 off the chromosome end); first: " in capsys.readouterr().err
+    assert (
+        "skipped 1 of 2 intervals (1 off the chromosome end); first: " in capsys.readouterr().err
+    )
     scores = dv.Scores.load(tmp_path / "a.npz")
     assert scores.extra["start"].tolist() == [1020] and scores.source == "peaks.bed"

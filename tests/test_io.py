@@ -23,12 +23,18 @@ def test_fasta_plain_and_gzipped(tmp_path):
         assert table["sequence"].tolist() == ["ACGTACGT", "NNAC"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("ACGT\n>x\nACGT\n", r"bad.fa, line 1: sequence before the first '>' header"),
-    (">x\nACGT\n>y\nACRT\n", r"bad.fa, record 'y' \(line 3\) has 'R' at position 2: an IUPAC ambiguity code"),
-    (">x\nACGT\n>y\n\n", r"bad.fa, record 'y' \(line 3\) is empty"),
-    ("", r"bad.fa: no FASTA records"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("ACGT\n>x\nACGT\n", r"bad.fa, line 1: sequence before the first '>' header"),
+        (
+            ">x\nACGT\n>y\nACRT\n",
+            r"bad.fa, record 'y' \(line 3\) has 'R' at position 2: an IUPAC ambiguity code",
+        ),
+        (">x\nACGT\n>y\n\n", r"bad.fa, record 'y' \(line 3\) is empty"),
+        ("", r"bad.fa: no FASTA records"),
+    ],
+)
 def test_fasta_errors_name_file_record_and_line(tmp_path, text, message):
     (tmp_path / "bad.fa").write_text(text)
     with pytest.raises(ValueError, match=message):
@@ -39,7 +45,11 @@ def test_dnabert_tables_as_published():
     # prom-core: header separated by spaces, rows by tabs, CRLF line ends, 65 6-mers of 70 nt
     prom = dv.read_sequences(FIXTURES / "prom_core" / "dev_first330.tsv")
     first = (FIXTURES / "prom_core" / "dev_first330.tsv").read_text().splitlines()[1].split("\t")
-    assert len(prom) == 330 and prom["sequence"][0] == kmers_to_sequence(first[0]) and prom["label"][0] == int(first[1])
+    assert (
+        len(prom) == 330
+        and prom["sequence"][0] == kmers_to_sequence(first[0])
+        and prom["label"][0] == int(first[1])
+    )
     assert {len(s) for s in prom["sequence"]} == {70}
     sample = dv.read_sequences(FIXTURES / "dnabert1_sample" / "dev.tsv")
     assert {len(s) for s in sample["sequence"]} == {101}
@@ -48,11 +58,17 @@ def test_dnabert_tables_as_published():
 
 
 def test_table_errors_name_the_line(tmp_path):
-    (tmp_path / "t.tsv").write_text("sequence\tlabel\nACGTAC CGTACG GTACGT TACGTA\t1\nACGTAC CGTAAA\t0\n")
-    with pytest.raises(ValueError, match=r"t.tsv, line 3: k-mers 0 \('ACGTAC'\) and 1 \('CGTAAA'\) do not overlap"):
+    (tmp_path / "t.tsv").write_text(
+        "sequence\tlabel\nACGTAC CGTACG GTACGT TACGTA\t1\nACGTAC CGTAAA\t0\n"
+    )
+    with pytest.raises(
+        ValueError, match=r"t.tsv, line 3: k-mers 0 \('ACGTAC'\) and 1 \('CGTAAA'\) do not overlap"
+    ):
         dv.read_sequences(tmp_path / "t.tsv")
     (tmp_path / "u.tsv").write_text("seq\tlabel\nACGT\t1\n")
-    with pytest.raises(ValueError, match="u.tsv, line 1: the header must name a 'sequence' column"):
+    with pytest.raises(
+        ValueError, match="u.tsv, line 1: the header must name a 'sequence' column"
+    ):
         dv.read_sequences(tmp_path / "u.tsv")
     (tmp_path / "v.tsv").write_text("sequence\tlabel\nACGT\tyes\n")
     with pytest.raises(ValueError, match="v.tsv, line 2: label is not an integer"):
@@ -69,19 +85,41 @@ def test_atomic_folder_keeps_the_old_folder_on_error(tmp_path):
     with pytest.raises(RuntimeError), atomic_folder(out) as tmp:
         (tmp / "a.txt").write_text("half")
         raise RuntimeError("interrupted")
-    assert (out / "a.txt").read_text() == "one" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "a.txt").read_text() == "one" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "out"
+    ]
 
 
 def test_output_folders_replace_only_their_own_kind(tmp_path, monkeypatch, capsys):
     theirs = tmp_path / "data"
     theirs.mkdir()
     (theirs / "precious.fa").write_text(">a\nACGT\n")
-    with pytest.raises(ValueError, match="data is a folder with other files in it, not an earlier dnabert-viz output"):
+    with pytest.raises(
+        ValueError,
+        match="data is a folder with other files in it, not an earlier dnabert-viz output",
+    ):
         with atomic_folder(theirs) as tmp:
             (tmp / "x.txt").write_text("x")
-    assert (theirs / "precious.fa").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+    assert (theirs / "precious.fa").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "data"
+    ]
     monkeypatch.chdir(theirs)  # `--out .` is refused before any work, and nothing is deleted
-    assert main(["motifs", "--pos", "precious.fa", "--scores", "s.npz", "--method", "seqlets", "--out", "."]) == 2
+    assert (
+        main(
+            [
+                "motifs",
+                "--pos",
+                "precious.fa",
+                "--scores",
+                "s.npz",
+                "--method",
+                "seqlets",
+                "--out",
+                ".",
+            ]
+        )
+        == 2
+    )
     assert "is a folder with other files in it" in capsys.readouterr().err
     assert (theirs / "precious.fa").exists()
     ours = tmp_path / "ours"

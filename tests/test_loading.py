@@ -28,7 +28,9 @@ def test_dnabert1_classifier_every_k(tmp_path, k, weights, device):
     seq = "ACGTTGCAAGCTTCGAGGTA"
     enc, att = _attentions(m, [seq, seq[:12]])
     lines = (folder / "vocab.txt").read_text().splitlines()
-    assert enc.input_ids[0, 1:-1].tolist()[: len(seq) - k + 1] == [lines.index(seq[i:i + k]) for i in range(len(seq) - k + 1)]
+    assert enc.input_ids[0, 1:-1].tolist()[: len(seq) - k + 1] == [
+        lines.index(seq[i : i + k]) for i in range(len(seq) - k + 1)
+    ]
     assert len(att) == 2 and att[0].shape == (2, 4, len(seq) - k + 3, len(seq) - k + 3)
     # padding is masked: the short sequence's rows put no attention on padding
     real = len(seq[:12]) - k + 3
@@ -38,8 +40,12 @@ def test_dnabert1_classifier_every_k(tmp_path, k, weights, device):
 
 
 def test_bin_weights_equal_the_saved_model(tmp_path, device):
-    a = dv.load_model(checkpoints.dnabert1(tmp_path / "a", k=4, weights="bin", seed=3), device=device)
-    b = dv.load_model(checkpoints.dnabert1(tmp_path / "b", k=4, weights="safetensors", seed=3), device=device)
+    a = dv.load_model(
+        checkpoints.dnabert1(tmp_path / "a", k=4, weights="bin", seed=3), device=device
+    )
+    b = dv.load_model(
+        checkpoints.dnabert1(tmp_path / "b", k=4, weights="safetensors", seed=3), device=device
+    )
     checkpoints.assert_same_weights(a, b)
 
 
@@ -69,7 +75,9 @@ def test_hugging_face_copy_loads_with_stock_classes(tmp_path, device):
 
 
 def test_nucleotide_transformer(tmp_path, device):
-    m = dv.load_model(checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier"), device=device)
+    m = dv.load_model(
+        checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier"), device=device
+    )
     assert m.tokenizer.scheme == "nonoverlapping6" and m.max_tokens == 64 and m.n_classes == 2
     seq = "ACGTACGTAGGNACGTACGTTT"
     enc, att = _attentions(m, [seq])
@@ -84,11 +92,15 @@ def test_missing_and_corrupt_files_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere is not a checkpoint folder"):
         dv.load_model(tmp_path / "nowhere")
     (folder / "model.safetensors").write_bytes(b"\x00" * 64)
-    with pytest.raises(ValueError, match=r"model.safetensors: weights file is unreadable or corrupt"):
+    with pytest.raises(
+        ValueError, match=r"model.safetensors: weights file is unreadable or corrupt"
+    ):
         dv.load_model(folder)
     (folder / "model.safetensors").unlink()
     (folder / "pytorch_model.bin").write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match=r"pytorch_model.bin: weights file is unreadable or corrupt"):
+    with pytest.raises(
+        ValueError, match=r"pytorch_model.bin: weights file is unreadable or corrupt"
+    ):
         dv.load_model(folder)
     (folder / "pytorch_model.bin").unlink()
     with pytest.raises(FileNotFoundError, match="has no weights file"):
@@ -113,7 +125,11 @@ def test_bin_with_code_is_refused(tmp_path):
 def test_vocab_of_another_k_is_a_mismatch(tmp_path):
     folder = checkpoints.dnabert1(tmp_path / "ck", k=6)
     (folder / "vocab.txt").write_text((checkpoints.FIXTURES / "k5" / "vocab.txt").read_text())
-    with pytest.raises(ValueError, match=r"tokenizer has 1029 tokens \(a k=5 vocabulary\) but config.json says vocab_size 4101"):
+    with pytest.raises(
+        ValueError,
+        match=r"tokenizer has 1029 tokens \(a k=5 vocabulary\) but config.json says vocab_size "
+        r"4101",
+    ):
         dv.load_model(folder)
 
 
@@ -132,7 +148,8 @@ def test_long_sequences_are_windowed_and_stitched_exactly(tmp_path, device):
     seq = "".join(rng.choice(list("ACGT"), size=3 * 42))
     enc = m.encode([seq, seq[:30]], stride=15)
     assert enc.input_ids.shape[1] <= 42 and (enc.sequence_index == 0).sum() >= 3
-    # a per-token value that depends only on the token: stitched windows equal the unwindowed projection
+    # a per-token value that depends only on the token: stitched windows equal the unwindowed
+    # projection
     whole = m.tokenizer.encode([seq, seq[:30]])
     for mode in ("mean", "spread"):
         stitched, direct = NucleotideAccumulator(enc, mode), NucleotideAccumulator(whole, mode)
@@ -159,8 +176,12 @@ def test_unsupported_architecture_is_named(tmp_path):
 
 def test_custom_code_without_attention_says_so(tmp_path, device):
     m = dv.load_model(checkpoints.dnabert1(tmp_path / "ck", k=3), device=device)
-    no_attention = dv.DnaModel(m.model, m.tokenizer, name="custom-code", device=device,
-                               returns_attention=False)
-    with pytest.raises(NotImplementedError, match=r"returns no attention weights .*use attribution \(dv.attribute\) or dv.ism"):
+    no_attention = dv.DnaModel(
+        m.model, m.tokenizer, name="custom-code", device=device, returns_attention=False
+    )
+    with pytest.raises(
+        NotImplementedError,
+        match=r"returns no attention weights .*use attribution \(dv.attribute\) or dv.ism",
+    ):
         dv.cls_attention(no_attention, ["ACGTACGTAC"])
     assert dv.attribute(no_attention, ["ACGTACGTAC"], method="saliency").values.shape == (1, 10)

@@ -1,4 +1,5 @@
-"""The registry of scoring methods: every method works from the library, the command line and the explorer."""
+"""The registry of scoring methods: every method works from the library, the command line and the
+explorer."""
 
 import numpy as np
 import pytest
@@ -23,14 +24,24 @@ def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp
     s = dv.score(demo_model, short, name)
     assert s.kind == name and s.values.shape == (2, 60) and np.isfinite(s.values).all()
     assert s.values.std() > 0  # a real signal, not a constant
-    if name == "ism":  # the summary is the mean over the three substitutions; the full effects come along
+    # the summary is the mean over the three substitutions; the full effects come along
+    if name == "ism":
         assert s.extra["effects"].shape == (2, 60, 4)
         assert np.allclose(s.values, s.extra["effects"].sum(-1) / 3)
         assert np.allclose(s.extra["effects"], dv.ism(demo_model, short))
 
     out = tmp_path / "s.npz"
-    argv = ["score", "--device", device, "--input", str(write_fasta(tmp_path / "in.fa", short)),
-            "--method", name, "--out", str(out)]
+    argv = [
+        "score",
+        "--device",
+        device,
+        "--input",
+        str(write_fasta(tmp_path / "in.fa", short)),
+        "--method",
+        name,
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     assert np.allclose(dv.Scores.load(out).values, s.values, atol=1e-5)
     for alias in spec.aliases:  # the command line's short names reach the same method
@@ -44,18 +55,28 @@ def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp
 
 
 def test_options_reach_the_method_and_bad_ones_are_named(demo_model, short):
-    assert np.allclose(dv.score(demo_model, short, "cls", layer=0, heads=[2]).values,
-                       dv.cls_attention(demo_model, short, layer=0, heads=[2]).values)
+    assert np.allclose(
+        dv.score(demo_model, short, "cls", layer=0, heads=[2]).values,
+        dv.cls_attention(demo_model, short, layer=0, heads=[2]).values,
+    )
     few = dv.score(demo_model, short, "ig", n_steps=5)
-    assert few.meta["n_steps"] == 5 and not np.allclose(few.values, dv.score(demo_model, short, "ig").values)
-    with pytest.raises(ValueError, match="'saliency' does not take n_steps \\(it takes output, window_size, stride\\)"):
+    assert few.meta["n_steps"] == 5 and not np.allclose(
+        few.values, dv.score(demo_model, short, "ig").values
+    )
+    with pytest.raises(
+        ValueError,
+        match="'saliency' does not take n_steps \\(it takes output, window_size, stride\\)",
+    ):
         dv.score(demo_model, short, "saliency", n_steps=5)
-    with pytest.raises(ValueError, match="unknown scoring method 'gradcam'; registered: cls_attention \\(cls\\)"):
+    with pytest.raises(
+        ValueError, match="unknown scoring method 'gradcam'; registered: cls_attention \\(cls\\)"
+    ):
         dv.score(demo_model, short, "gradcam")
 
 
 def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, monkeypatch, device):
-    monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))  # registrations vanish after the test
+    # registrations vanish after the test
+    monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))
 
     @dv.register("gc_content", "G or C: 1, else 0", options={"weight": 1.0}, uses_target=False)
     def _gc(m, sequences, *, target, batch_size, progress, weight):
@@ -64,8 +85,22 @@ def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, mon
 
     assert dv.score(demo_model, short, "gc_content", weight=2.0)[0].max() == 2.0
     out = tmp_path / "gc.npz"
-    assert main(["score", "--device", device, "--input", str(write_fasta(tmp_path / "in.fa", short)),
-                 "--method", "gc_content", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--device",
+                device,
+                "--input",
+                str(write_fasta(tmp_path / "in.fa", short)),
+                "--method",
+                "gc_content",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert dv.Scores.load(out)[1].tolist() == [float(b in "GC") for b in short[1]]
     ex = SequenceExplorer(demo_model, short, kind="gc_content")
     assert ex.figure.data[0].y.tolist() == [float(b in "GC") for b in short[0]]

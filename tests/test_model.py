@@ -20,11 +20,15 @@ def test_demo_model_is_dnabert6_with_published_vocab(demo_model):
     assert (DEMO_MODEL / "vocab.txt").read_text().splitlines() == published
     seq = "ACGTTAGCATGCAAT"
     enc = demo_model.encode(seq)
-    kmers = [seq[i:i + 6] for i in range(len(seq) - 5)]
+    kmers = [seq[i : i + 6] for i in range(len(seq) - 5)]
     assert enc.input_ids[0].tolist() == [2] + [published.index(k) for k in kmers] + [3]
     assert demo_model.tokenizer.unk_id not in enc.input_ids
     spans = enc.spans[0]
-    assert spans[0].tolist() == [-1, -1] and spans[1].tolist() == [0, 6] and spans[-2].tolist() == [9, 15]
+    assert (
+        spans[0].tolist() == [-1, -1]
+        and spans[1].tolist() == [0, 6]
+        and spans[-2].tolist() == [9, 15]
+    )
 
 
 def test_heldout_accuracy_reaches_the_recorded_figure(demo_model, demo_data):
@@ -43,7 +47,11 @@ def test_demo_model_loads_fast(device):
 
 @pytest.mark.parametrize(
     "bad, error",
-    [([], "sequences is empty"), ([""], r"sequences\[0\] is empty"), (["ACGTXACGTACG"], "'X' at position 4")],
+    [
+        ([], "sequences is empty"),
+        ([""], r"sequences\[0\] is empty"),
+        (["ACGTXACGTACG"], "'X' at position 4"),
+    ],
 )
 def test_bad_input_to_predict_and_encode(demo_model, bad, error):
     with pytest.raises(ValueError, match=error):
@@ -54,9 +62,18 @@ def test_bad_input_to_predict_and_encode(demo_model, bad, error):
 
 def test_lowercase_is_normalised_and_n_is_an_explicit_unk(demo_model):
     seq = "acgtacgtacgtacgtacgt"
-    np.testing.assert_array_equal(demo_model.encode(seq).input_ids, demo_model.encode(seq.upper()).input_ids)
+    np.testing.assert_array_equal(
+        demo_model.encode(seq).input_ids, demo_model.encode(seq.upper()).input_ids
+    )
     enc = demo_model.encode("ACGTACNGTACGTA")
     unk = np.flatnonzero(enc.input_ids[0] == demo_model.tokenizer.unk_id)
-    assert [tuple(enc.spans[0][u]) for u in unk] == [(1, 7), (2, 8), (3, 9), (4, 10), (5, 11), (6, 12)]
+    assert [tuple(enc.spans[0][u]) for u in unk] == [
+        (1, 7),
+        (2, 8),
+        (3, 9),
+        (4, 10),
+        (5, 11),
+        (6, 12),
+    ]
     with pytest.raises(ValueError, match="shorter than k = 6"):
         demo_model.encode("ACGTA")

@@ -1,4 +1,5 @@
-"""The Ray engine on a local two-CPU Ray cluster: the same store as the local engine, and a killed actor."""
+"""The Ray engine on a local two-CPU Ray cluster: the same store as the local engine, and a killed
+actor."""
 
 import os
 import signal
@@ -39,9 +40,8 @@ def actors() -> list[psutil.Process]:
 
 def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_data, tmp_path):
     seqs = [s[:32] for s in demo_data.sequences("heldout", 1)[:16]]
-    cpu = dv.load_model(
-        device="cpu"
-    )  # the workers run on the CPU: the reference too, for the very same numbers
+    # the workers run on the CPU: the reference too, for the very same numbers
+    cpu = dv.load_model(device="cpu")
     local = dv.score(cpu, seqs, "ism", out=tmp_path / "local.zarr", engine=Local(chunk_rows=2))
     out = tmp_path / "ray.zarr"
     killed = {}
@@ -49,7 +49,9 @@ def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_da
     def kill_an_actor_mid_run():
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
-            done = len(list((out / "done" / "c").glob("*"))) if (out / "done" / "c").exists() else 0
+            done = (
+                len(list((out / "done" / "c").glob("*"))) if (out / "done" / "c").exists() else 0
+            )
             workers = actors()
             if done >= 1 and workers:
                 killed.update(pid=workers[0].pid, done_before=done)
@@ -87,7 +89,8 @@ def test_cli_ray_store_equals_local_and_survives_a_killed_actor(cluster, demo_da
     assert killed and killed["done_before"] < 8, "no actor was killed mid-run"
     run = stored.runs[-1]
     assert run["engine"] == "ray" and run["workers"] == 2
-    assert run["chunks_written"] == 8 and run["duplicates_skipped"] == 0  # every row written exactly once
+    # every row written exactly once
+    assert run["chunks_written"] == 8 and run["duplicates_skipped"] == 0
     assert np.array_equal(np.asarray(stored.values), np.asarray(local.values), equal_nan=True)
     assert np.array_equal(
         np.asarray(stored.extra["effects"]), np.asarray(local.extra["effects"]), equal_nan=True

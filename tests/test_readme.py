@@ -1,4 +1,5 @@
-"""The README's tour: its variant-effect lines run as written (they build the mutation file they read)."""
+"""The README's tour: its variant-effect lines run as written (they build the mutation file they
+read)."""
 
 from pathlib import Path
 

@@ -43,13 +43,16 @@ def test_thread_setting(monkeypatch):
     try:
         monkeypatch.setenv("DNABERT_VIZ_THREADS", "1")
         assert configure_threads() == 1 == torch.get_num_threads()
-        monkeypatch.setenv("DNABERT_VIZ_THREADS", "0")  # torch's own choice, as before the first change
+        # torch's own choice, as before the first change
+        monkeypatch.setenv("DNABERT_VIZ_THREADS", "0")
         assert configure_threads() == torch.get_num_threads() >= 1
         default = torch.get_num_threads()
         monkeypatch.delenv("DNABERT_VIZ_THREADS")
         assert configure_threads() == min(free_cores(), default)
         monkeypatch.setenv("DNABERT_VIZ_THREADS", "many")
-        with pytest.raises(ValueError, match="DNABERT_VIZ_THREADS='many': expected a number of threads"):
+        with pytest.raises(
+            ValueError, match="DNABERT_VIZ_THREADS='many': expected a number of threads"
+        ):
             configure_threads()
     finally:
         torch.set_num_threads(before)

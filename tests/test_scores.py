@@ -6,8 +6,13 @@ import dnabert_viz as dv
 
 def _scores():
     values = np.array([[0.5, -1.25, 3.0], [2.0, np.nan, np.nan]], dtype=np.float32)
-    return dv.Scores(["ACG", "T"], values, "integrated_gradients", {"target": 1, "layer": [0, 1]},
-                     {"convergence_delta": np.array([1e-4, -2e-4], dtype=np.float32)})
+    return dv.Scores(
+        ["ACG", "T"],
+        values,
+        "integrated_gradients",
+        {"target": 1, "layer": [0, 1]},
+        {"convergence_delta": np.array([1e-4, -2e-4], dtype=np.float32)},
+    )
 
 
 def test_round_trip_is_exact(tmp_path):

@@ -10,11 +10,11 @@ def random_sequence(n: int, seed: int = 0) -> str:
 
 
 def blocks(seq: str, width: int) -> str:
-    return " ".join(seq[j:j + width] for j in range(0, len(seq), width))
+    return " ".join(seq[j : j + width] for j in range(0, len(seq), width))
 
 
 def kmer_text(seq: str, k: int) -> str:
-    return " ".join(seq[j:j + k] for j in range(len(seq) - k + 1))
+    return " ".join(seq[j : j + k] for j in range(len(seq) - k + 1))
 
 
 def test_normalisation_rules():
@@ -30,7 +30,9 @@ def test_kmer_text_becomes_raw_sequence():
 
 
 def test_kmer_text_that_does_not_overlap_is_an_error():
-    with pytest.raises(ValueError, match=r"sequences\[0\]: k-mers 0 \('ACG'\) and 1 \('TTT'\) do not"):
+    with pytest.raises(
+        ValueError, match=r"sequences\[0\]: k-mers 0 \('ACG'\) and 1 \('TTT'\) do not"
+    ):
         check_sequences(["ACG TTT"])
 
 
@@ -64,7 +66,8 @@ def test_published_dnabert_kmer_tsv_rows_become_101_nt():
     assert seqs[0][:6] == first[0] and seqs[0][-6:] == first[-1]
 
 
-# FASTA written in space-separated blocks: kinds of sequence, and the message that names why it is refused
+# FASTA written in space-separated blocks: kinds of sequence, and the message that names why it is
+# refused
 BLOCK_SEQUENCES = {
     "random": (random_sequence(60), "do not overlap"),
     "homopolymer": ("A" * 60, "tandem repeat of 'A'"),
@@ -92,12 +95,20 @@ def test_kmer_text_in_fasta_and_tables_is_read_when_unambiguous(tmp_path, k):
     assert dv.read_sequences(tmp_path / "k.tsv")["sequence"].tolist() == [seq]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("AAAAA AAAAA AAAAA", r"3 blocks of 5 nt .* \(a tandem repeat of 'A'\)"),  # the 7-nt misreading
-    ("ACACA CACAC ACACA CACAC ACACA CACAC", r"a tandem repeat of 'AC'"),  # blocks of 5 of (AC)n overlap too
-    ("ACGTAC CGTACG", r"too few k-mers \(2\)"),  # a 2-word overlap happens by chance once in 1,000 (4^-5)
-    ("ATG TGC GCA", r"too few k-mers \(3\)"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        # the 7-nt misreading
+        ("AAAAA AAAAA AAAAA", r"3 blocks of 5 nt .* \(a tandem repeat of 'A'\)"),
+        # blocks of 5 of (AC)n overlap too
+        ("ACACA CACAC ACACA CACAC ACACA CACAC", r"a tandem repeat of 'AC'"),
+        # a 2-word overlap happens by chance once in 1,000 (4^-5)
+        ("ACGTAC CGTACG", r"too few k-mers \(2\)"),
+        ("ATG TGC GCA", r"too few k-mers \(3\)"),
+    ],
+)
 def test_ambiguous_kmer_text_is_an_error(text, message):
-    with pytest.raises(ValueError, match=rf"sequences\[0\]: white space splits it into .*{message}"):
+    with pytest.raises(
+        ValueError, match=rf"sequences\[0\]: white space splits it into .*{message}"
+    ):
         check_sequences([text])

@@ -34,17 +34,27 @@ def test_best_hit_scores_sees_both_strands():
 
 
 def test_planted_truth_is_exact_and_negatives_are_motif_free():
-    pwm = np.array([[0.9, 0.05, 0.025, 0.025], [0.025, 0.9, 0.05, 0.025], [0.025, 0.025, 0.9, 0.05],
-                    [0.05, 0.025, 0.025, 0.9], [0.9, 0.05, 0.025, 0.025], [0.9, 0.05, 0.025, 0.025]])
+    pwm = np.array(
+        [
+            [0.9, 0.05, 0.025, 0.025],
+            [0.025, 0.9, 0.05, 0.025],
+            [0.025, 0.025, 0.9, 0.05],
+            [0.05, 0.025, 0.025, 0.9],
+            [0.9, 0.05, 0.025, 0.025],
+            [0.9, 0.05, 0.025, 0.025],
+        ]
+    )
     motif = PlantedMotif("M1", "m1", pwm)
     table, truth = plant_motifs([motif], 40, 40, length=(60, 80), seed=5)
     again, _ = plant_motifs([motif], 40, 40, length=(60, 80), seed=5)
     assert table.equals(again)
-    assert table.label.sum() == 40 and set(truth.sequence_index) == set(np.flatnonzero(table.label == 1))
+    assert table.label.sum() == 40 and set(truth.sequence_index) == set(
+        np.flatnonzero(table.label == 1)
+    )
     bg = np.array([0.29, 0.21, 0.21, 0.29])
     for r in truth.itertuples():
         seq = table.sequence[r.sequence_index]
-        assert seq[r.start:r.end] == r.site
+        assert seq[r.start : r.end] == r.site
         assert r.end - r.start == 6
     for seq in table.sequence[table.label == 0]:
         assert not has_hit(seq, [motif], bg, 0.8)

@@ -6,7 +6,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import BertTokenizer
 
-from dnabert_viz.tokenization import BpeTokenizer, KmerTokenizer, load_tokenizer, plan_windows, read_vocab
+from dnabert_viz.tokenization import (
+    BpeTokenizer,
+    KmerTokenizer,
+    load_tokenizer,
+    plan_windows,
+    read_vocab,
+)
 
 from .conftest import FIXTURES
 
@@ -21,7 +27,7 @@ def test_published_vocab_detected_and_ids_exact(k):
     lines = (FIXTURES / f"k{k}" / "vocab.txt").read_text().splitlines()
     seq = "ACGTTGCAAGCTTCGA"
     enc = tok.encode(seq)
-    kmers = [seq[i:i + k] for i in range(len(seq) - k + 1)]
+    kmers = [seq[i : i + k] for i in range(len(seq) - k + 1)]
     expected = [lines.index("[CLS]")] + [lines.index(km) for km in kmers] + [lines.index("[SEP]")]
     assert enc.input_ids[0].tolist() == expected
     assert tok.unk_id not in enc.input_ids[0]
@@ -32,7 +38,7 @@ def test_parity_with_bert_tokenizer_without_lowercasing(k):
     seq = "GATTACAGATTACACCGGTTAAN"
     ours = load_tokenizer(FIXTURES / f"k{k}").encode(seq).input_ids[0].tolist()
     bert = BertTokenizer.from_pretrained(FIXTURES / f"k{k}", do_lower_case=False)
-    text = " ".join(seq[i:i + k] for i in range(len(seq) - k + 1))
+    text = " ".join(seq[i : i + k] for i in range(len(seq) - k + 1))
     assert bert(text)["input_ids"] == ours
     # the published do_lower_case: true turns every k-mer into [UNK]: the trap we avoid
     stock = BertTokenizer.from_pretrained(FIXTURES / f"k{k}")
@@ -69,7 +75,12 @@ def test_nucleotide_transformer_scheme(tmp_path):
     tokens = tok.convert_ids_to_tokens(enc.input_ids[0])
     assert tokens == ["<cls>", "ACGTAC", "G", "T", "A", "N", "N", "ACGTAC", "G", "T", "T"]
     spans = enc.spans[0].tolist()
-    assert spans[0] == [-1, -1] and spans[1] == [0, 6] and spans[5] == [9, 10] and spans[7] == [11, 17]
+    assert (
+        spans[0] == [-1, -1]
+        and spans[1] == [0, 6]
+        and spans[5] == [9, 10]
+        and spans[7] == [11, 17]
+    )
     assert enc.attention_mask[0].sum() == len(tokens)  # <cls> and no end token
 
 
@@ -80,14 +91,19 @@ def test_nucleotide_transformer_spans_tile_the_sequence(tmp_path_factory, seq):
     enc = tok.encode(seq)
     real = enc.spans[0][enc.spans[0][:, 0] >= 0]
     assert real[0, 0] == 0 and real[-1, 1] == len(seq) and (real[1:, 0] == real[:-1, 1]).all()
-    tokens = tok.convert_ids_to_tokens(enc.input_ids[0][1:len(real) + 1])
+    tokens = tok.convert_ids_to_tokens(enc.input_ids[0][1 : len(real) + 1])
     assert "".join(tokens) == seq
 
 
 def test_dnabert2_published_bpe_tokenizer():
     tok = load_tokenizer(FIXTURES / "dnabert2")
     assert isinstance(tok, BpeTokenizer) and len(tok.vocab) == 4096
-    seq = (FIXTURES / "dnabert2" / "sample_data" / "dev.csv").read_text().splitlines()[1].split(",")[0]
+    seq = (
+        (FIXTURES / "dnabert2" / "sample_data" / "dev.csv")
+        .read_text()
+        .splitlines()[1]
+        .split(",")[0]
+    )
     enc = tok.encode(seq)
     real = enc.spans[0][:, 0] >= 0
     pieces = tok.convert_ids_to_tokens(enc.input_ids[0][real])
@@ -109,13 +125,15 @@ def test_dnabert2_windows_are_cut_from_the_whole_sequences_tokens():
     tok = load_tokenizer(FIXTURES / "dnabert2")
     rng = np.random.default_rng(0)
     short, long = ("".join(rng.choice(list("ACGT"), n)) for n in (2000, 5000))
-    assert len(tok.encode(short, max_tokens=512).input_ids) == 1  # about 440 tokens: fits, never cut
+    # about 440 tokens: fits, never cut
+    assert len(tok.encode(short, max_tokens=512).input_ids) == 1
     whole_ids, whole_spans = tok.tokenize(long)
     enc = tok.encode(long, max_tokens=512)
     assert len(enc.input_ids) == 4 and (enc.attention_mask.sum(1) == 512).all()
     for ids, spans, real in zip(enc.input_ids, enc.spans, enc.real):
-        first = int(np.flatnonzero((whole_spans == spans[real][0]).all(1))[0])  # same tokens as the whole sequence
-        assert (ids[real] == whole_ids[first:first + real.sum()]).all()
+        # same tokens as the whole sequence
+        first = int(np.flatnonzero((whole_spans == spans[real][0]).all(1))[0])
+        assert (ids[real] == whole_ids[first : first + real.sum()]).all()
     assert enc.spans[0, 1, 0] == 0 and enc.spans[-1].max() == 5000
     nt = tok.encode(long, max_tokens=512, window_size=400)  # nucleotide windows when asked for
     assert len(nt.input_ids) == len(plan_windows(5000, 400, 200))
@@ -128,7 +146,12 @@ def test_bpe_tokenizer_trained_here(tmp_path):
     corpus = ["".join(rng.choice(list("ACGT"), 200)) + "TATAAAAGGC" * 3 for _ in range(200)]
     tok = Tokenizer(models.BPE(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]))
+    tok.train_from_iterator(
+        corpus,
+        trainers.BpeTrainer(
+            vocab_size=300, special_tokens=["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+        ),
+    )
     tok.save(str(tmp_path / "tokenizer.json"))
     ours = load_tokenizer(tmp_path)
     seq = "GGCTATAAAAGGCTATAAAAGGCAC"
@@ -136,7 +159,9 @@ def test_bpe_tokenizer_trained_here(tmp_path):
     real = enc.spans[0][:, 0] >= 0
     lengths = np.diff(enc.spans[0][real], axis=1).ravel()
     assert lengths.max() > 1  # merges learned
-    assert [seq[a:b] for a, b in enc.spans[0][real]] == ours.convert_ids_to_tokens(enc.input_ids[0][real])
+    assert [seq[a:b] for a, b in enc.spans[0][real]] == ours.convert_ids_to_tokens(
+        enc.input_ids[0][real]
+    )
 
 
 def test_plan_windows_cover_everything():

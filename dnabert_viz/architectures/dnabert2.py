@@ -172,7 +172,9 @@ class DnaBert2Embeddings(nn.Module):
             token_type_ids = torch.zeros(
                 inputs_embeds.shape[:2], dtype=torch.long, device=inputs_embeds.device
             )
-        return self.dropout(self.LayerNorm(inputs_embeds + self.token_type_embeddings(token_type_ids)))
+        return self.dropout(
+            self.LayerNorm(inputs_embeds + self.token_type_embeddings(token_type_ids))
+        )
 
 
 class DnaBert2SelfAttention(nn.Module):
@@ -193,7 +195,9 @@ class DnaBert2SelfAttention(nn.Module):
 
     def forward(self, hidden: torch.Tensor, bias: torch.Tensor, output_attentions: bool = False):
         b, t, d = hidden.shape
-        q, k, v = self.Wqkv(hidden).view(b, t, 3, self.n_heads, self.head_size).permute(2, 0, 3, 1, 4)
+        q, k, v = (
+            self.Wqkv(hidden).view(b, t, 3, self.n_heads, self.head_size).permute(2, 0, 3, 1, 4)
+        )
         if output_attentions or self.config._attn_implementation == "eager":
             scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_size) + bias
             weights = torch.softmax(scores, dim=-1)
@@ -232,7 +236,8 @@ class DnaBert2Attention(nn.Module):
 
 
 class DnaBert2GatedMLP(nn.Module):
-    """Gated GELU MLP: ``gated_layers`` (D -> 2 I, no bias), GELU(first I) x last I, ``wo``, post-LN.
+    """Gated GELU MLP: ``gated_layers`` (D -> 2 I, no bias), GELU(first I) x last I, ``wo``,
+    post-LN.
 
     Shapes (B, T, D) -> (B, T, D).
     """
@@ -375,7 +380,8 @@ class DnaBert2PredictionHead(nn.Module):
         super().__init__()
         self.transform = nn.Module()
         self.transform.dense = nn.Linear(config.hidden_size, config.hidden_size)
-        self.transform.LayerNorm = nn.LayerNorm(config.hidden_size, eps=1e-12)  # fixed in the published code
+        # fixed in the published code
+        self.transform.LayerNorm = nn.LayerNorm(config.hidden_size, eps=1e-12)
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
         self.decoder.weight = embeddings.weight
 
@@ -384,9 +390,12 @@ class DnaBert2PredictionHead(nn.Module):
 
 
 class DnaBert2ForMaskedLM(DnaBert2PreTrainedModel):
-    """Encoder (no pooler unless ``add_pooling_layer``) and the masked-LM head ``cls.predictions``."""
+    """Encoder (no pooler unless ``add_pooling_layer``) and the masked-LM head
+    ``cls.predictions``."""
 
-    _tied_weights_keys = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"}
+    _tied_weights_keys = {
+        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"
+    }
 
     def __init__(self, config: DnaBert2Config, add_pooling_layer: bool = False):
         super().__init__(config)
@@ -398,8 +407,11 @@ class DnaBert2ForMaskedLM(DnaBert2PreTrainedModel):
     def get_input_embeddings(self) -> nn.Embedding:
         return self.bert.embeddings.word_embeddings
 
-    def forward(self, input_ids=None, attention_mask=None, labels=None, **kwargs) -> MaskedLMOutput:
-        """Token logits (B, T, vocab); with ``labels`` (B, T, -100 = ignored) the masked-LM loss too."""
+    def forward(
+        self, input_ids=None, attention_mask=None, labels=None, **kwargs
+    ) -> MaskedLMOutput:
+        """Token logits (B, T, vocab); with ``labels`` (B, T, -100 = ignored) the masked-LM loss
+        too."""
         out = self.bert(input_ids, attention_mask, **kwargs)
         logits = self.cls.predictions(out.last_hidden_state)
         loss = None if labels is None else F.cross_entropy(logits.flatten(0, 1), labels.flatten())

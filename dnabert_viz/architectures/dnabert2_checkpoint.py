@@ -30,9 +30,12 @@ TIED = "cls.predictions.decoder.weight"
 
 
 def is_dnabert2(config: dict) -> bool:
-    """Whether a config.json (as a dict) is DNABERT-2's: ALiBi size or ``auto_map`` into ``bert_layers``."""
+    """Whether a config.json (as a dict) is DNABERT-2's: ALiBi size or ``auto_map`` into
+    ``bert_layers``."""
     auto_map = config.get("auto_map") or {}
-    return "alibi_starting_size" in config or any("bert_layers" in str(v) for v in auto_map.values())
+    return "alibi_starting_size" in config or any(
+        "bert_layers" in str(v) for v in auto_map.values()
+    )
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -77,12 +80,15 @@ def _check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
     pad = config.get("pad_token_id", tokenizer.pad_id)
     if pad != tokenizer.pad_id:
         raise ValueError(
-            f"{folder / 'config.json'}: pad_token_id {pad} but the tokenizer's [PAD] is {tokenizer.pad_id}"
+            f"{folder / 'config.json'}: pad_token_id {pad} but the tokenizer's [PAD] is "
+            f"{tokenizer.pad_id}"
         )
     return pad
 
 
-def _model_config(config: dict, weights: Path, head: str, state: dict, pad_id: int) -> DnaBert2Config:
+def _model_config(
+    config: dict, weights: Path, head: str, state: dict, pad_id: int
+) -> DnaBert2Config:
     keys = {
         k: v
         for k, v in config.items()
@@ -98,7 +104,9 @@ def _model_config(config: dict, weights: Path, head: str, state: dict, pad_id: i
     try:
         return DnaBert2Config(**keys)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{weights.parent / 'config.json'}: not a DNABERT-2 config ({err})") from None
+        raise ValueError(
+            f"{weights.parent / 'config.json'}: not a DNABERT-2 config ({err})"
+        ) from None
 
 
 def load_dnabert2(
@@ -129,7 +137,8 @@ def load_dnabert2(
     state = read_state_dict(weights)
     head = _head(config, set(state))
     if head == "encoder" and state and all(k.startswith("bert.") for k in state):
-        state = {k.removeprefix("bert."): v for k, v in state.items()}  # a head model's encoder, loaded bare
+        # a head model's encoder, loaded bare
+        state = {k.removeprefix("bert."): v for k, v in state.items()}
     cfg = _model_config(config, weights, head, state, pad_id)
     pooler = any(".pooler." in f".{k}" for k in state)
 
@@ -144,7 +153,8 @@ def load_dnabert2(
     missing = sorted(set(expected) - set(state) - {TIED})
     if unexpected:
         raise ValueError(
-            f"{weights}: {len(unexpected)} weights DNABERT-2 ({head}) does not have, e.g. {unexpected[:3]}; "
+            f"{weights}: {len(unexpected)} weights DNABERT-2 ({head}) does not have, e.g. "
+            f"{unexpected[:3]}; "
             f"expected the published names (bert_layers.py), e.g. {sorted(expected)[:2]}"
         )
     if missing:
@@ -159,9 +169,8 @@ def load_dnabert2(
     if wrong:
         raise ValueError(f"{weights}: shapes disagree with config.json: {', '.join(wrong[:3])}")
     model = build()
-    model.load_state_dict(
-        state, strict=False
-    )  # names and shapes checked above; the tied decoder may be absent
+    # names and shapes checked above; the tied decoder may be absent
+    model.load_state_dict(state, strict=False)
     return model.eval()
 
 
@@ -182,7 +191,8 @@ def build_dnabert2_classifier(
     Parameters
     ----------
     hidden_size, num_layers, num_heads : int
-        Transformer size (DNABERT-2-117M: 768, 12, 12); the MLM width is 4 x hidden_size as published.
+        Transformer size (DNABERT-2-117M: 768, 12, 12); the MLM width is 4 x hidden_size as
+        published.
     num_labels : int
         Classes.
     seed : int

@@ -1,4 +1,5 @@
-"""Engines that run a registered scoring method over many sequences, streaming rows into a Zarr store.
+"""Engines that run a registered scoring method over many sequences, streaming rows into a Zarr
+store.
 
 ``dv.score(m, seqs, method, out="scores.zarr")`` runs the :class:`Local`
 engine (a loop over chunks of rows in this process); ``engine="ray"`` or
@@ -63,7 +64,8 @@ def resolve(engine: str | Local | Ray) -> Local | Ray:
     if engine == "ray":
         return Ray()
     raise ValueError(
-        f"engine must be 'local', 'ray', dnabert_viz.engines.Local(...) or Ray(...), not {engine!r}"
+        "engine must be 'local', 'ray', dnabert_viz.engines.Local(...) or Ray(...), not "
+        f"{engine!r}"
     )
 
 
@@ -78,7 +80,8 @@ def run(
     resume: bool,
     progress: bool | None,
 ) -> StoredScores:
-    """Run ``spec`` over ``sequences`` with ``engine`` into the store ``out``; the store, opened lazily.
+    """Run ``spec`` over ``sequences`` with ``engine`` into the store ``out``; the store, opened
+    lazily.
 
     ``kwargs`` are the method's keywords (target, batch_size, options); the
     store's fingerprint covers all of them but ``batch_size``.
@@ -95,13 +98,19 @@ def run(
         fingerprint(m, spec.name, options, sequences, engine.chunk_rows),
         resume,
     )
-    kwargs, progress = {**kwargs, "progress": False}, show_progress(progress)  # one bar: chunks, not batches
+    # one bar: chunks, not batches
+    kwargs, progress = (
+        {**kwargs, "progress": False},
+        show_progress(progress),
+    )
     started, details = time.time(), {}
     try:
         if isinstance(engine, Ray):
             from .ray import score_chunks
 
-            details = score_chunks(store, spec.function, _on_cpu(m), sequences, kwargs, engine, progress)
+            details = score_chunks(
+                store, spec.function, _on_cpu(m), sequences, kwargs, engine, progress
+            )
         else:
             _score_chunks_here(store, spec.function, m, sequences, kwargs, progress)
     finally:
@@ -109,7 +118,9 @@ def run(
     return StoredScores(out)
 
 
-def _score_chunks_here(store, function, m, sequences: list[str], kwargs: dict, progress: bool) -> None:
+def _score_chunks_here(
+    store, function, m, sequences: list[str], kwargs: dict, progress: bool
+) -> None:
     """The local engine: each pending chunk scored and written in turn."""
     from tqdm.auto import tqdm
 
@@ -121,7 +132,8 @@ def _score_chunks_here(store, function, m, sequences: list[str], kwargs: dict, p
 
 
 def _on_cpu(m):
-    """``m``, or a CPU copy of it when it is on an accelerator (Ray actors place it on their own device)."""
+    """``m``, or a CPU copy of it when it is on an accelerator (Ray actors place it on their own
+    device)."""
     if m.device.type == "cpu":
         return m
     import torch

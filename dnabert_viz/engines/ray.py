@@ -1,4 +1,5 @@
-"""The Ray engine: the store's pending chunks scored by a Ray Data actor pool, written by this process.
+"""The Ray engine: the store's pending chunks scored by a Ray Data actor pool, written by this
+process.
 
 One dataset row per pending chunk (its index and sequences) goes through
 ``map_batches`` with an actor pool of ``workers`` actors; each actor gets
@@ -58,7 +59,8 @@ class _Scorer:
 def score_chunks(
     store: ScoreStore, function, m, sequences: list[str], kwargs: dict, engine, progress: bool
 ) -> dict:
-    """Score the store's pending chunks on Ray; returns the run's details (workers' peak memory in MB)."""
+    """Score the store's pending chunks on Ray; returns the run's details (workers' peak memory in
+    MB)."""
     try:
         import ray
     except ImportError:
@@ -110,7 +112,8 @@ def score_chunks(
 
 
 def _write_when_whole(store: ScoreStore, chunk: int, parts: dict[int, list[dict]]) -> None:
-    """Write ``chunk`` once all of its rows have arrived (each row once: a repeated row is an error)."""
+    """Write ``chunk`` once all of its rows have arrived (each row once: a repeated row is an
+    error)."""
     lo, hi = store.bounds(chunk)
     got = {k: np.concatenate([p[k] for p in parts[chunk]]) for k in parts[chunk][0]}
     if len(got["row"]) < hi - lo:

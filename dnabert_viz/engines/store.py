@@ -46,11 +46,14 @@ def is_store(path) -> bool:
 
 
 def fingerprint(m, method: str, options: dict, sequences: list[str], chunk_rows: int) -> str:
-    """sha256 of what a run computes: model name and size, method, options, chunking and the sequences."""
+    """sha256 of what a run computes: model name and size, method, options, chunking and the
+    sequences."""
     digest = hashlib.sha256()
     n_parameters = sum(p.numel() for p in m.model.parameters())
     digest.update(
-        json.dumps([m.name, n_parameters, method, options, chunk_rows], sort_keys=True, default=str).encode()
+        json.dumps(
+            [m.name, n_parameters, method, options, chunk_rows], sort_keys=True, default=str
+        ).encode()
     )
     for seq in sequences:
         digest.update(seq.encode() + b"\n")
@@ -74,7 +77,9 @@ def pad_rows(scores: Scores, width: int) -> tuple[np.ndarray, dict[str, np.ndarr
     for name, a in scores.extra.items():
         a = np.asarray(a)
         if len(a) != rows:
-            raise ValueError(f"extra {name!r} has {len(a)} rows for a chunk of {rows}: it cannot be streamed")
+            raise ValueError(
+                f"extra {name!r} has {len(a)} rows for a chunk of {rows}: it cannot be streamed"
+            )
         extras[name] = pad(a) if a.ndim >= 2 and a.shape[1] == own else a
     return pad(scores.values), extras
 
@@ -124,13 +129,21 @@ class ScoreStore:
             }
         )
         group.create_array(
-            "values", shape=(n, width), chunks=(chunk_rows, width), dtype="float32", fill_value=np.nan
+            "values",
+            shape=(n, width),
+            chunks=(chunk_rows, width),
+            dtype="float32",
+            fill_value=np.nan,
         )
-        lengths = group.create_array("lengths", shape=(n,), chunks=(chunk_rows,), dtype="int32", fill_value=0)
+        lengths = group.create_array(
+            "lengths", shape=(n,), chunks=(chunk_rows,), dtype="int32", fill_value=0
+        )
         codes = group.create_array(
             "sequences", shape=(n, width), chunks=(chunk_rows, width), dtype="uint8", fill_value=0
         )
-        group.create_array("done", shape=(-(-n // chunk_rows),), chunks=(1,), dtype="uint8", fill_value=0)
+        group.create_array(
+            "done", shape=(-(-n // chunk_rows),), chunks=(1,), dtype="uint8", fill_value=0
+        )
         for lo in range(0, n, chunk_rows):
             block = sequences[lo : lo + chunk_rows]
             lengths[lo : lo + len(block)] = [len(s) for s in block]
@@ -148,8 +161,8 @@ class ScoreStore:
             raise ValueError(f"{path}: not a dnabert_viz scores store")
         if group.attrs["fingerprint"] != run_key:
             raise ValueError(
-                f"{path} was started for another model, method, options, chunking or other sequences; "
-                "resume it with the same ones, or delete it to start again"
+                f"{path} was started for another model, method, options, chunking or other "
+                "sequences; resume it with the same ones, or delete it to start again"
             )
         return cls(group, path)
 
@@ -161,15 +174,20 @@ class ScoreStore:
         """Chunks not yet written (their ``done`` flag is 0)."""
         return np.flatnonzero(self.group["done"][:] == 0).tolist()
 
-    def write_chunk(self, chunk: int, values: np.ndarray, extras: dict[str, np.ndarray], meta: dict) -> bool:
-        """Write a chunk's padded rows (:func:`pad_rows`), then its done flag; False if done already."""
+    def write_chunk(
+        self, chunk: int, values: np.ndarray, extras: dict[str, np.ndarray], meta: dict
+    ) -> bool:
+        """Write a chunk's padded rows (:func:`pad_rows`), then its done flag; False if done
+        already."""
         done = self.group["done"]
         if done[chunk]:
             self.duplicates += 1
             return False
         lo, hi = self.bounds(chunk)
         if values.shape != (hi - lo, self.width):
-            raise ValueError(f"chunk {chunk}: values {values.shape}, expected {(hi - lo, self.width)}")
+            raise ValueError(
+                f"chunk {chunk}: values {values.shape}, expected {(hi - lo, self.width)}"
+            )
         if self.group.attrs["meta"] is None:
             self.group.attrs["meta"] = meta
         self.group["values"][lo:hi] = values
@@ -215,11 +233,15 @@ def _write_coordinate(group, name: str, a: np.ndarray, chunk_rows: int) -> None:
     a = np.asarray(a)
     if name in CATEGORICAL:
         names, codes = np.unique(a.astype(str), return_inverse=True)
-        array = group.create_array(f"extra/{name}", shape=a.shape, chunks=(chunk_rows,), dtype="int32")
+        array = group.create_array(
+            f"extra/{name}", shape=a.shape, chunks=(chunk_rows,), dtype="int32"
+        )
         array.attrs["categories"] = names.tolist()
         array[:] = codes.astype(np.int32)
     else:
-        array = group.create_array(f"extra/{name}", shape=a.shape, chunks=(chunk_rows,), dtype=a.dtype)
+        array = group.create_array(
+            f"extra/{name}", shape=a.shape, chunks=(chunk_rows,), dtype=a.dtype
+        )
         array[:] = a
 
 
@@ -251,7 +273,8 @@ def open_for_writing(
             )
         return ScoreStore.resume(path, run_key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    building = path.with_name(f".{path.name}.creating")  # made whole, then renamed: never half-created
+    # made whole, then renamed: never half-created
+    building = path.with_name(f".{path.name}.creating")
     shutil.rmtree(building, ignore_errors=True)
     ScoreStore.create(building, sequences, coordinates, kind, chunk_rows, run_key)
     os.replace(building, path)
@@ -259,7 +282,8 @@ def open_for_writing(
 
 
 class Rows:
-    """Rows of a Zarr array read on demand: ``len``, ``shape``, ``dtype``, numpy indexing, ``np.asarray``."""
+    """Rows of a Zarr array read on demand: ``len``, ``shape``, ``dtype``, numpy indexing,
+    ``np.asarray``."""
 
     def __init__(self, array):
         self.array = array
@@ -295,7 +319,8 @@ class StoredSequences(Sequence):
             lo = chunk * self.chunk_rows
             block = self.codes[lo : lo + self.chunk_rows]
             self._block = [
-                row[:n].tobytes().decode() for row, n in zip(block, self.lengths[lo : lo + self.chunk_rows])
+                row[:n].tobytes().decode()
+                for row, n in zip(block, self.lengths[lo : lo + self.chunk_rows])
             ]
             self._chunk = chunk
         return self._block[i - chunk * self.chunk_rows]
@@ -323,7 +348,8 @@ class StoredScores(Scores):
             raise ValueError(f"{path}: not a dnabert_viz scores store")
         if attrs["format_version"] > FORMAT_VERSION:
             raise ValueError(
-                f"{path}: store format {attrs['format_version']} is newer than this dnabert_viz reads"
+                f"{path}: store format {attrs['format_version']} is newer than this "
+                "dnabert_viz reads"
             )
         if not attrs["complete"]:
             done = group["done"][:]
@@ -347,7 +373,8 @@ class StoredScores(Scores):
 
     @property
     def identity(self) -> SequenceIdentity:
-        """The sequences' identity, from the digest stored when the store was made (nothing decoded)."""
+        """The sequences' identity, from the digest stored when the store was made (nothing
+        decoded)."""
         return SequenceIdentity(self._digest, len(self), self.source, None)
 
     def __getitem__(self, i: int) -> np.ndarray:
@@ -361,4 +388,7 @@ class StoredScores(Scores):
 
     def __repr__(self) -> str:
         longest = self.values.shape[1]
-        return f"StoredScores({self.kind!r}, {len(self)} sequences, longest {longest} nt, {self.path})"
+        return (
+            f"StoredScores({self.kind!r}, {len(self)} sequences, longest {longest} nt, "
+            f"{self.path})"
+        )

@@ -24,7 +24,9 @@ def encode(seqs: list[str], width: int | None = None) -> np.ndarray:
     return out
 
 
-def align_to_keys(query: str, keys: np.ndarray, key_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def align_to_keys(
+    query: str, keys: np.ndarray, key_lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Best gapless alignment of ``query`` against every key.
 
     Parameters
@@ -51,8 +53,12 @@ def align_to_keys(query: str, keys: np.ndarray, key_lengths: np.ndarray) -> tupl
     """
     q = np.frombuffer(query.encode(), dtype=np.uint8)
     width = keys.shape[1]
-    padded = np.concatenate([np.full(width - 1, _QUERY_PAD, np.uint8), q, np.full(width - 1, _QUERY_PAD, np.uint8)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # (len(q) + width - 1, width)
+    padded = np.concatenate(
+        [np.full(width - 1, _QUERY_PAD, np.uint8), q, np.full(width - 1, _QUERY_PAD, np.uint8)]
+    )
+    windows = np.lib.stride_tricks.sliding_window_view(
+        padded, width
+    )  # (len(q) + width - 1, width)
     offsets = np.arange(-(width - 1), len(q))
     scores = (keys[:, None, :] == windows[None, :, :]).sum(axis=2)  # (M, n_offsets)
     best_score = scores.max(axis=1)

@@ -56,7 +56,9 @@ class _HashedText:
     def hashes(self, starts: np.ndarray, length: int | np.ndarray) -> np.ndarray:
         """Hash of text[start:start + length] for each start (uint64)."""
         with np.errstate(over="ignore"):
-            return (self.prefix[starts + length] - self.prefix[starts]) * self.powers[starts + length - 1]
+            return (self.prefix[starts + length] - self.prefix[starts]) * self.powers[
+                starts + length - 1
+            ]
 
 
 def count_containing(texts: list[str], patterns: list[str], groups: np.ndarray) -> np.ndarray:
@@ -86,7 +88,8 @@ def count_containing(texts: list[str], patterns: list[str], groups: np.ndarray) 
     pattern_starts = np.r_[0, np.cumsum(pattern_lengths)[:-1]]
     window_codes = {}
     long_patterns = pattern_lengths > _PREFIX
-    if long_patterns.any():  # windows sorted by their first 8 bases: each long pattern looks up its own range
+    # windows sorted by their first 8 bases: each long pattern looks up its own range
+    if long_patterns.any():
         window_codes[_PREFIX] = _window_codes(text, _PREFIX)
         by_prefix = np.argsort(window_codes[_PREFIX], kind="stable")
         sorted_prefix = window_codes[_PREFIX][by_prefix]
@@ -97,25 +100,36 @@ def count_containing(texts: list[str], patterns: list[str], groups: np.ndarray) 
             window_codes[prefix] = _window_codes(text, prefix)
         prefix_codes = pats.hashes(pattern_starts[which], prefix).astype(np.int64)
         if length <= _PREFIX:  # the prefix is the whole pattern: a table lookup is the exact match
-            table = np.full(_BASE**prefix + 1, -1, dtype=np.int64)  # the last slot: windows that run off a sequence
+            # the last slot: windows that run off a sequence
+            table = np.full(_BASE**prefix + 1, -1, dtype=np.int64)
             table[prefix_codes] = which
             found = table[window_codes[prefix]]
             starts = np.flatnonzero(found >= 0)
             found = found[starts]
         else:
             wanted = np.unique(prefix_codes)
-            starts = by_prefix[_ranges(np.searchsorted(sorted_prefix, wanted), np.searchsorted(sorted_prefix, wanted, "right"))]
+            starts = by_prefix[
+                _ranges(
+                    np.searchsorted(sorted_prefix, wanted),
+                    np.searchsorted(sorted_prefix, wanted, "right"),
+                )
+            ]
             starts = starts[text.remaining[starts] >= length]
-            starts, found = _match_hashes(text, pats, patterns, starts, which, pattern_starts[which], int(length))
+            starts, found = _match_hashes(
+                text, pats, patterns, starts, which, pattern_starts[which], int(length)
+            )
         _add_once_per_text(counts, text.sequence_of[starts], found, groups, which)
     return counts
 
 
 def _window_codes(text: _HashedText, length: int) -> np.ndarray:
-    """Exact base-5 code of every window of ``length`` (<= 8); ``5**length`` where it runs off its sequence."""
+    """Exact base-5 code of every window of ``length`` (<= 8); ``5**length`` where it runs off its
+    sequence."""
     codes = np.full(len(text.text), _BASE**length, dtype=np.int64)
     with np.errstate(over="ignore"):
-        codes[: len(codes) - length + 1] = (text.prefix[length:] - text.prefix[:-length]) * text.powers[length - 1: -1]
+        codes[: len(codes) - length + 1] = (
+            text.prefix[length:] - text.prefix[:-length]
+        ) * text.powers[length - 1 : -1]
     codes[text.remaining < length] = _BASE**length
     return codes
 
@@ -134,7 +148,8 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 def _match_hashes(text, pats, patterns, starts, which, own_starts, length):
-    """Keep the window starts whose hash equals one of the patterns' (verified by string above 27 nt)."""
+    """Keep the window starts whose hash equals one of the patterns' (verified by string above 27
+    nt)."""
     own = pats.hashes(own_starts, length)
     order = np.argsort(own)
     own = own[order]
@@ -144,14 +159,20 @@ def _match_hashes(text, pats, patterns, starts, which, own_starts, length):
     starts, found = starts[hit], which[order[slot[hit]]]
     if length > _EXACT_LENGTH:
         same = np.fromiter(
-            (text.text[s: s + length] == patterns[f] for s, f in zip(starts, found)), dtype=bool, count=len(starts)
+            (text.text[s : s + length] == patterns[f] for s, f in zip(starts, found)),
+            dtype=bool,
+            count=len(starts),
         )
         starts, found = starts[same], found[same]
     return starts, found
 
 
 def _add_once_per_text(
-    counts: np.ndarray, text_index: np.ndarray, found: np.ndarray, groups: np.ndarray, which: np.ndarray
+    counts: np.ndarray,
+    text_index: np.ndarray,
+    found: np.ndarray,
+    groups: np.ndarray,
+    which: np.ndarray,
 ) -> None:
     """Add 1 per distinct (text, pattern) pair to ``counts[pattern, group of text]``.
 

@@ -26,7 +26,10 @@ _MEME_HEADER = (
 
 def _check_name(name: str) -> str:
     if not name or re.search(r"\s", name):
-        raise ValueError(f"motif name {name!r} cannot be written: names must be non-empty and without white space")
+        raise ValueError(
+            f"motif name {name!r} cannot be written: names must be non-empty and without "
+            "white space"
+        )
     return name
 
 
@@ -35,7 +38,10 @@ def meme_text(motifs: list[Motif]) -> str:
     parts = [_MEME_HEADER]
     for m in motifs:
         e = "NA" if np.isnan(m.p_value) else f"{m.p_value:.3g}"
-        parts.append(f"MOTIF {_check_name(m.name)}\nletter-probability matrix: alength= 4 w= {len(m)} nsites= {m.n_instances} E= {e}\n")
+        parts.append(
+            f"MOTIF {_check_name(m.name)}\nletter-probability matrix: alength= 4 w= {len(m)} "
+            f"nsites= {m.n_instances} E= {e}\n"
+        )
         parts.extend(" ".join(f"{v:.6f}" for v in row) + "\n" for row in m.pwm)
         parts.append("\n")
     return "".join(parts)
@@ -69,7 +75,9 @@ def read_meme(path: str | Path) -> list[Motif]:
         while i < len(lines) and not lines[i].startswith("letter-probability"):
             i += 1
         if i == len(lines):
-            raise ValueError(f"{path}, line {header_line}: motif {name} has no letter-probability matrix")
+            raise ValueError(
+                f"{path}, line {header_line}: motif {name} has no letter-probability matrix"
+            )
         width = re.search(r"\bw=\s*(\d+)", lines[i])
         nsites = re.search(r"\bnsites=\s*([\d.]+)", lines[i])
         evalue = re.search(r"\bE=\s*(\S+)", lines[i])
@@ -82,7 +90,9 @@ def read_meme(path: str | Path) -> list[Motif]:
             except (IndexError, ValueError):
                 row = []
             if len(row) != 4:
-                raise ValueError(f"{path}, line {j + 1}: expected 4 probabilities (A C G T) for motif {name}")
+                raise ValueError(
+                    f"{path}, line {j + 1}: expected 4 probabilities (A C G T) for motif {name}"
+                )
             rows.append(row)
         sites = float(nsites.group(1)) if nsites else 20.0
         p_value = _float_or_nan(evalue.group(1)) if evalue else float("nan")
@@ -114,7 +124,11 @@ def read_jaspar(path: str | Path) -> list[Motif]:
     ValueError
         Naming the file and line of a malformed matrix.
     """
-    lines = [(n, line.strip()) for n, line in enumerate(Path(path).read_text().splitlines(), start=1) if line.strip()]
+    lines = [
+        (n, line.strip())
+        for n, line in enumerate(Path(path).read_text().splitlines(), start=1)
+        if line.strip()
+    ]
     motifs, i = [], 0
     while i < len(lines):
         number, line = lines[i]
@@ -122,13 +136,15 @@ def read_jaspar(path: str | Path) -> list[Motif]:
             raise ValueError(f"{path}, line {number}: expected a '>' header")
         name = line[1:].split()[0] if line[1:].split() else ""
         counts = []
-        for b, (n, row) in zip(ALPHABET, lines[i + 1: i + 5]):
+        for b, (n, row) in zip(ALPHABET, lines[i + 1 : i + 5]):
             match = re.fullmatch(rf"{b}\s*\[([^\]]*)\]", row)
             if match is None:
                 raise ValueError(f"{path}, line {n}: expected '{b} [ counts ]' for motif {name}")
             counts.append([float(v) for v in match.group(1).split()])
         if len(counts) != 4 or len({len(c) for c in counts}) != 1:
-            raise ValueError(f"{path}, line {number}: motif {name} needs four count rows of equal length")
+            raise ValueError(
+                f"{path}, line {number}: motif {name} needs four count rows of equal length"
+            )
         motifs.append(Motif(name, np.array(counts).T, method="jaspar"))
         i += 5
     return motifs
@@ -139,7 +155,9 @@ def instance_file_name(motif: Motif) -> str:
     return f"motif_{_check_name(motif.name)}_{motif.n_instances}.txt"
 
 
-def save_motifs(motifs: list[Motif], folder: str | Path, matches: pd.DataFrame | None = None) -> Path:
+def save_motifs(
+    motifs: list[Motif], folder: str | Path, matches: pd.DataFrame | None = None
+) -> Path:
     """Write a motif folder.
 
     Files: ``motifs.meme``, ``motifs.jaspar``, ``motifs.tsv`` (tidy: one row
@@ -161,16 +179,34 @@ def save_motifs(motifs: list[Motif], folder: str | Path, matches: pd.DataFrame |
         raise ValueError("motif names must be distinct to be saved in one folder")
     write_meme(motifs, folder / "motifs.meme")
     write_jaspar(motifs, folder / "motifs.jaspar")
-    tables = [m.instances.assign(motif=m.name, method=m.method, p_value=m.p_value) for m in motifs if len(m.instances)]
-    tidy = pd.concat(tables) if tables else pd.DataFrame(columns=["motif", "method", "p_value", *INSTANCE_COLUMNS])
-    atomic_write(folder / "motifs.tsv", tidy[["motif", "method", "p_value", *INSTANCE_COLUMNS]].to_csv(sep="\t", index=False))
+    tables = [
+        m.instances.assign(motif=m.name, method=m.method, p_value=m.p_value)
+        for m in motifs
+        if len(m.instances)
+    ]
+    tidy = (
+        pd.concat(tables)
+        if tables
+        else pd.DataFrame(columns=["motif", "method", "p_value", *INSTANCE_COLUMNS])
+    )
+    atomic_write(
+        folder / "motifs.tsv",
+        tidy[["motif", "method", "p_value", *INSTANCE_COLUMNS]].to_csv(sep="\t", index=False),
+    )
     for m in motifs:
         if len(m.instances):
             atomic_write(folder / instance_file_name(m), "".join(s + "\n" for s in m.sequences))
     contributions = {m.name: m.contribution for m in motifs if m.contribution is not None}
     atomic_write(folder / "contributions.npz", lambda handle: np.savez(handle, **contributions))
-    info = [{"name": m.name, "method": m.method, "p_value": None if np.isnan(m.p_value) else m.p_value,
-             "meta": json.loads(json.dumps(m.meta, default=_jsonable))} for m in motifs]
+    info = [
+        {
+            "name": m.name,
+            "method": m.method,
+            "p_value": None if np.isnan(m.p_value) else m.p_value,
+            "meta": json.loads(json.dumps(m.meta, default=_jsonable)),
+        }
+        for m in motifs
+    ]
     atomic_write(folder / "motifs.json", json.dumps(info, indent=1))
     if matches is not None:
         atomic_write(folder / "matches.tsv", matches.to_csv(sep="\t", index=False))
@@ -189,7 +225,9 @@ def load_motifs(folder: str | Path) -> list[Motif]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such motif folder{' (a file)' if folder.exists() else ''}")
+        raise FileNotFoundError(
+            f"{folder}: no such motif folder{' (a file)' if folder.exists() else ''}"
+        )
     info = _read(folder / "motifs.json", lambda f: _check_info(json.loads(f.read_text())))
     matrices = _read(folder / "motifs.meme", lambda f: {m.name: m for m in read_meme(f)})
     columns = {"strand": str, "sequence": str}
@@ -200,24 +238,36 @@ def load_motifs(folder: str | Path) -> list[Motif]:
         name = entry["name"]
         rows = tidy[tidy["motif"] == name]
         p_value = float("nan") if entry["p_value"] is None else entry["p_value"]
-        common = dict(p_value=p_value, method=entry["method"], contribution=contributions.get(name), meta=entry["meta"])
+        common = dict(
+            p_value=p_value,
+            method=entry["method"],
+            contribution=contributions.get(name),
+            meta=entry["meta"],
+        )
         if len(rows):
             motifs.append(Motif.from_sites(name, rows[INSTANCE_COLUMNS], **common))
         elif name in matrices:
             motifs.append(Motif(name, matrices[name].counts, **common))
         else:
-            raise ValueError(f"{folder / 'motifs.meme'}: has no motif {name!r}, which motifs.json lists")
+            raise ValueError(
+                f"{folder / 'motifs.meme'}: has no motif {name!r}, which motifs.json lists"
+            )
     return motifs
 
 
 def _read(path: Path, reader):
-    """``reader(path)``, with any failure of a present file turned into one ValueError naming it."""
+    """``reader(path)``, with any failure of a present file turned into one ValueError naming
+    it."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; {path.parent} is not a complete motif folder")
+        raise FileNotFoundError(
+            f"{path}: no such file; {path.parent} is not a complete motif folder"
+        )
     try:
         return reader(path)
     except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"{path}: unreadable or corrupt ({type(err).__name__}: {str(err)[:200]})") from None
+        raise ValueError(
+            f"{path}: unreadable or corrupt ({type(err).__name__}: {str(err)[:200]})"
+        ) from None
 
 
 def _check_info(info) -> list[dict]:

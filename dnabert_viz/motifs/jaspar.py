@@ -29,8 +29,19 @@ from .motif import Motif
 from .stats import benjamini_hochberg
 
 MATCH_COLUMNS = [
-    "motif", "information", "n_instances", "rank", "jaspar_id", "jaspar_name", "tf_family",
-    "p_value", "q_value", "orientation", "offset", "overlap", "note",
+    "motif",
+    "information",
+    "n_instances",
+    "rank",
+    "jaspar_id",
+    "jaspar_name",
+    "tf_family",
+    "p_value",
+    "q_value",
+    "orientation",
+    "offset",
+    "overlap",
+    "note",
 ]
 
 
@@ -51,8 +62,11 @@ class JasparMatrix:
 
 
 @lru_cache(maxsize=8)
-def jaspar_matrices(collection: str = "CORE", tax_group: str = "vertebrates", release: str = "JASPAR2026") -> tuple[JasparMatrix, ...]:
-    """JASPAR matrices of a collection and taxonomic group, from pyjaspar's offline database (cached).
+def jaspar_matrices(
+    collection: str = "CORE", tax_group: str = "vertebrates", release: str = "JASPAR2026"
+) -> tuple[JasparMatrix, ...]:
+    """JASPAR matrices of a collection and taxonomic group, from pyjaspar's offline database
+    (cached).
 
     Raises
     ------
@@ -62,12 +76,19 @@ def jaspar_matrices(collection: str = "CORE", tax_group: str = "vertebrates", re
     from pyjaspar import jaspardb
 
     try:
-        found = jaspardb(release=release).fetch_motifs(collection=collection, tax_group=[tax_group])
+        found = jaspardb(release=release).fetch_motifs(
+            collection=collection, tax_group=[tax_group]
+        )
     except Exception as err:
         raise ValueError(f"pyjaspar cannot read release {release!r}: {err}") from None
-    out = [JasparMatrix(m.matrix_id, m.name, ";".join(m.tf_family or []), jaspar_pwm(m)) for m in found]
+    out = [
+        JasparMatrix(m.matrix_id, m.name, ";".join(m.tf_family or []), jaspar_pwm(m))
+        for m in found
+    ]
     if not out:
-        raise ValueError(f"JASPAR {release} has no {collection} matrices for tax_group={tax_group!r}")
+        raise ValueError(
+            f"JASPAR {release} has no {collection} matrices for tax_group={tax_group!r}"
+        )
     return tuple(out)
 
 
@@ -118,20 +139,52 @@ def match_jaspar(
     usable = np.flatnonzero(bits >= min_information)
     if len(usable):
         softened = [((1 - pseudocount) * queries[i].pwm + pseudocount / 4).T for i in usable]
-        p, _, offsets, overlaps, strands = tomtom(softened, [t.pwm.T for t in targets], reverse_complement=True)
+        p, _, offsets, overlaps, strands = tomtom(
+            softened, [t.pwm.T for t in targets], reverse_complement=True
+        )
     row_of_query = {i: k for k, i in enumerate(usable)}
     rows = []
     for i, motif in enumerate(motifs):
         if i not in row_of_query:
-            rows.append((motif.name, bits[i], motif.n_instances, 0, None, None, None, np.nan, np.nan, None, None,
-                         None, f"low information ({bits[i]:.1f} bits < {min_information}): not matched"))
+            rows.append(
+                (
+                    motif.name,
+                    bits[i],
+                    motif.n_instances,
+                    0,
+                    None,
+                    None,
+                    None,
+                    np.nan,
+                    np.nan,
+                    None,
+                    None,
+                    None,
+                    f"low information ({bits[i]:.1f} bits < {min_information}): not matched",
+                )
+            )
             continue
         k = row_of_query[i]
         q = benjamini_hochberg(p[k])
         for rank, t in enumerate(np.argsort(p[k], kind="stable")[:n_matches], start=1):
             target = targets[t]
-            rows.append((motif.name, bits[i], motif.n_instances, rank, target.matrix_id, target.name, target.family,
-                         p[k, t], q[t], "-" if strands[k, t] else "+", int(offsets[k, t]), int(overlaps[k, t]), ""))
+            rows.append(
+                (
+                    motif.name,
+                    bits[i],
+                    motif.n_instances,
+                    rank,
+                    target.matrix_id,
+                    target.name,
+                    target.family,
+                    p[k, t],
+                    q[t],
+                    "-" if strands[k, t] else "+",
+                    int(offsets[k, t]),
+                    int(overlaps[k, t]),
+                    "",
+                )
+            )
     return pd.DataFrame(rows, columns=MATCH_COLUMNS)
 
 

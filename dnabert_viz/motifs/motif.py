@@ -27,7 +27,10 @@ def site_counts(sites: list[str]) -> np.ndarray:
     width = len(sites[0])
     for i, site in enumerate(sites):
         if len(site) != width:
-            raise ValueError(f"site {i} is {len(site)} nt, the first is {width} nt: aligned sites must be equally long")
+            raise ValueError(
+                f"site {i} is {len(site)} nt, the first is {width} nt: aligned sites must be "
+                "equally long"
+            )
     codes = np.frombuffer("".join(sites).encode(), dtype=np.uint8).reshape(len(sites), width)
     letters = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
     return (codes[:, :, None] == letters[None, None, :]).sum(axis=0).astype(float)
@@ -78,7 +81,9 @@ class Motif:
     def __post_init__(self):
         self.counts = np.asarray(self.counts, dtype=float)
         if self.counts.ndim != 2 or self.counts.shape[1] != 4:
-            raise ValueError(f"motif {self.name!r}: counts must be (L, 4) over ACGT, got {self.counts.shape}")
+            raise ValueError(
+                f"motif {self.name!r}: counts must be (L, 4) over ACGT, got {self.counts.shape}"
+            )
         if (self.counts.sum(axis=1) <= 0).any():
             raise ValueError(f"motif {self.name!r}: a column has no counts")
 
@@ -141,10 +146,14 @@ class Motif:
             values = self.pwm * self.information_content[:, None]
         elif kind == "contribution":
             if self.contribution is None:
-                raise ValueError(f"motif {self.name!r} has no contribution matrix (only seqlet motifs do)")
+                raise ValueError(
+                    f"motif {self.name!r} has no contribution matrix (only seqlet motifs do)"
+                )
             values = self.contribution
         else:
-            raise ValueError(f"kind must be probability, counts, information or contribution, not {kind!r}")
+            raise ValueError(
+                f"kind must be probability, counts, information or contribution, not {kind!r}"
+            )
         frame = pd.DataFrame(values, columns=list(ALPHABET))
         frame.index.name = "pos"
         return frame
@@ -164,10 +173,17 @@ class Motif:
             plus = (inst["strand"] != "-").to_numpy()
             inst["start"] = inst["start"] + np.where(plus, left, right)
             inst["end"] = inst["end"] - np.where(plus, right, left)
-            inst["sequence"] = [s[left: len(s) - right] for s in inst["sequence"]]
-        contribution = None if self.contribution is None else self.contribution[left: len(self) - right]
+            inst["sequence"] = [s[left : len(s) - right] for s in inst["sequence"]]
+        contribution = (
+            None if self.contribution is None else self.contribution[left : len(self) - right]
+        )
         return Motif(
-            self.name, self.counts[left: len(self) - right], inst, self.p_value, self.method, contribution,
+            self.name,
+            self.counts[left : len(self) - right],
+            inst,
+            self.p_value,
+            self.method,
+            contribution,
             {**self.meta, "trimmed": [left, right]},
         )
 
@@ -178,11 +194,20 @@ class Motif:
             inst["strand"] = inst["strand"].map({"+": "-", "-": "+"})
             inst["sequence"] = [reverse_complement(s) for s in inst["sequence"]]
         contribution = None if self.contribution is None else self.contribution[::-1, ::-1].copy()
-        return Motif(self.name, self.counts[::-1, ::-1].copy(), inst, self.p_value, self.method, contribution, dict(self.meta))
+        return Motif(
+            self.name,
+            self.counts[::-1, ::-1].copy(),
+            inst,
+            self.p_value,
+            self.method,
+            contribution,
+            dict(self.meta),
+        )
 
 
 def instance_table(motifs: list[Motif]) -> pd.DataFrame:
-    """All instances of several motifs in one table, with a ``motif`` column (the motif's name) first."""
+    """All instances of several motifs in one table, with a ``motif`` column (the motif's name)
+    first."""
     frames = [m.instances.assign(motif=m.name) for m in motifs if len(m.instances)]
     if not frames:
         return pd.DataFrame(columns=["motif", *INSTANCE_COLUMNS])
@@ -190,7 +215,8 @@ def instance_table(motifs: list[Motif]) -> pd.DataFrame:
 
 
 class MotifSet(list):
-    """Motifs found in one set of sequences: a list of :class:`Motif` that carries what its instances index.
+    """Motifs found in one set of sequences: a list of :class:`Motif` that carries what its
+    instances index.
 
     It is a plain list of motifs (iterate, index, ``len``) with two more
     attributes, so a view or a report takes one object.
@@ -204,8 +230,12 @@ class MotifSet(list):
         The per-nucleotide scores of those sequences the motifs were found from.
     """
 
-    def __init__(self, motifs: Iterable[Motif] = (), sequences: list[str] | None = None,
-                 scores: Scores | None = None):
+    def __init__(
+        self,
+        motifs: Iterable[Motif] = (),
+        sequences: list[str] | None = None,
+        scores: Scores | None = None,
+    ):
         super().__init__(motifs)
         if scores is not None and sequences is not None:
             scores.check_sequences(sequences, "the motifs' scores")
@@ -213,4 +243,7 @@ class MotifSet(list):
 
     def __repr__(self) -> str:
         where = "" if self.sequences is None else f" in {len(self.sequences)} sequences"
-        return f"MotifSet({len(self)} motifs{where}: {', '.join(m.name for m in self[:5])}{', ...' if len(self) > 5 else ''})"
+        return (
+            f"MotifSet({len(self)} motifs{where}: "
+            f"{', '.join(m.name for m in self[:5])}{', ...' if len(self) > 5 else ''})"
+        )

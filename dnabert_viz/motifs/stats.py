@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def hypergeometric_pvalues(in_positives: np.ndarray, in_all: np.ndarray, n_positives: int, n_all: int) -> np.ndarray:
+def hypergeometric_pvalues(
+    in_positives: np.ndarray, in_all: np.ndarray, n_positives: int, n_all: int
+) -> np.ndarray:
     """P(X >= x) for X ~ Hypergeometric(n_all, n_positives, in_all), elementwise.
 
     Parameters
@@ -17,7 +19,10 @@ def hypergeometric_pvalues(in_positives: np.ndarray, in_all: np.ndarray, n_posit
     n_positives, n_all : int
         Positive sequences, and all sequences (the population).
     """
-    from scipy.stats import hypergeom  # scipy.stats takes half a second to import: only when testing
+    # scipy.stats takes half a second to import: only when testing
+    from scipy.stats import (
+        hypergeom,
+    )
 
     return hypergeom.sf(np.asarray(in_positives) - 1, n_all, n_positives, np.asarray(in_all))
 
