@@ -225,8 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--layer", type=int, default=None, help="attention layer for cls_attention (default: the last)")
     score.add_argument("--target", type=int, default=1, help="class explained by attribution methods and ism")
     score.add_argument("--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)")
-    score.add_argument("--baseline", choices=["pad", "mask", "shuffle"], default=None,
-                       help="reference input of integrated gradients and deeplift (default pad)")
+    score.add_argument("--baseline", choices=["pad", "mask", "shuffle", "uniform"], default=None,
+                       help="reference input of integrated gradients and deeplift (default pad; "
+                            "onehot_integrated_gradients: shuffle or uniform, default shuffle)")
     score.add_argument("--out", required=True,
                        help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)")
     score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
