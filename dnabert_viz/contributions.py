@@ -204,7 +204,7 @@ def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "unifo
                                                  "reference": reference})
 
 
-def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: str = "shuffle", n_steps: int = 50,
+def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: str = "shuffle", n_steps: int = 128,
                                 output: str = "probability", batch_size: int = 16,
                                 internal_batch_size: int | None = None, random_state: int = 0,
                                 progress: bool = False) -> Scores:
@@ -222,7 +222,10 @@ def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: st
         A dinucleotide shuffle of each sequence (seeded by ``random_state``),
         or 1/4 for every base at every position.
     n_steps : int
-        Riemann steps along the path (accuracy vs time).
+        Steps along the path (accuracy vs time). The path is steep where
+        the k-mer products mix (every token embedding is a degree-k
+        polynomial in the step): on the demo model's logit 64 steps leave
+        up to 5% of f(x) - f(x') unexplained, 128 steps 0.3%, 256 steps 0.01%.
     internal_batch_size : int, optional
         Rows per forward pass within captum's batch_size x n_steps expansion.
     (other parameters as in :func:`onehot_gradients`)

@@ -124,10 +124,12 @@ def hypothetical_of(scores: Scores) -> np.ndarray:
 def to_numpy_ohe(scores: Scores) -> tuple[np.ndarray, np.ndarray]:
     """(one-hot, hypothetical contributions) of Scores, each (N, 4, L) float32, zero past each end.
 
+    An ``N`` is an all-zero one-hot column and keeps its hypothetical contributions.
+
     The channels-first layout of tangermeme and tfmodisco-lite's command line.
     """
     x = one_hot(scores.sequences)
-    hypothetical = np.nan_to_num(hypothetical_of(scores)) * (x.sum(axis=2, keepdims=True) > 0)
+    hypothetical = np.nan_to_num(hypothetical_of(scores))  # NaN past each end becomes 0
     return x.transpose(0, 2, 1).copy(), hypothetical.transpose(0, 2, 1).copy()
 
 

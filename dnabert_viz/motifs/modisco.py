@@ -91,7 +91,7 @@ def modisco_motifs(seqs, scores: Scores | np.ndarray, min_n_motif: int = 3, repo
     else:
         hypothetical = np.asarray(scores, dtype=np.float32)
     x = one_hot(seqs)
-    hypothetical = check_contributions(x, np.nan_to_num(hypothetical[:, : x.shape[1]]) * (x.sum(2, keepdims=True) > 0))
+    hypothetical = np.nan_to_num(check_contributions(x, hypothetical[:, : x.shape[1]]))  # 0 past each end
     settings = {**MODISCO_OPTIONS, **options}
     positive, negative = TFMoDISco(one_hot=x, hypothetical_contribs=hypothetical, **settings)
     with tempfile.TemporaryDirectory() as tmp:
