@@ -132,7 +132,9 @@ def contribution_logo(values: np.ndarray, start: int = 0, end: int | None = None
     values : numpy.ndarray
         (L, 4) values, columns A C G T (NaN is drawn as nothing).
     start, end : int
-        The stretch to draw (0-based, end exclusive).
+        Positions ``[start, end)`` to draw; ``end`` None: to the last.
+    title, width_per_nt, ylabel
+        Title, figure width per position (inches), y-axis label.
 
     Returns
     -------

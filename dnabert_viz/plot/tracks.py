@@ -155,7 +155,7 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, w
     n = len(sequence)
     z = effects[:n].T
     limit = float(np.nanmax(np.abs(z))) or 1.0
-    text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>{label} {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
+    text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
     fig = go.Figure(go.Heatmap(z=z, x=np.arange(n), y=list(ALPHABET), colorscale="RdBu_r", zmin=-limit, zmax=limit,
                                hovertext=text, hoverinfo="text",
                                colorbar=dict(title=dict(text=label, side="top"), exponentformat="e",

@@ -120,8 +120,9 @@ class SequenceExplorer:
         First sequence shown.
     kind : str, optional
         First score kind (default: the first given, else [CLS] attention).
-    n_steps : int
-        Integrated-gradients steps.
+    n_steps : int, optional
+        Integrated-gradients steps (default: each method's own, 50 on token
+        embeddings, 128 in one-hot space).
     top_k : int
         Positions listed in the context's attention tables.
     cache : ScoreCache, optional
@@ -136,7 +137,7 @@ class SequenceExplorer:
 
     def __init__(self, m: DnaModel | None, seqs=None, scores: Scores | list[Scores] | None = None,
                  instances: pd.DataFrame | list[Motif] | None = None, target: int = 1, index: int = 0,
-                 kind: str | None = None, n_steps: int = 50, top_k: int = 5, cache: ScoreCache | None = None):
+                 kind: str | None = None, n_steps: int | None = None, top_k: int = 5, cache: ScoreCache | None = None):
         self.cache = cache if cache is not None else ScoreCache(m, seqs, scores, target)
         self.sequences = self.cache.sequences
         if isinstance(instances, list):
@@ -214,8 +215,8 @@ class SequenceExplorer:
 
     def options(self) -> dict:
         """The method options the controls stand for (each method takes the ones it knows)."""
-        return {"layer": self.layer_control.value, "heads": None if self.head is None else [self.head],
-                "n_steps": self.n_steps}
+        steps = {} if self.n_steps is None else {"n_steps": self.n_steps}
+        return {"layer": self.layer_control.value, "heads": None if self.head is None else [self.head], **steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
         self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"computed {what} in {seconds:.1f} s"
