@@ -37,8 +37,10 @@ def main() -> None:
     motifs, t_modisco = timed(dv.find_motifs, pos, None, scores, method="modisco")
     matches = dv.match_jaspar(motifs)
     print(os.popen("uptime").read().strip())
-    print(f"trained on {len(train)} sequences, {epochs} epochs: {t_train:.0f} s; held-out accuracy {accuracy:.3f}")
-    print(f"hypothetical gradients of {len(pos)} held-out positives {t_score:.1f} s; modisco {t_modisco:.1f} s")
+    print(f"trained on {len(train)} sequences, {epochs} epochs: {t_train:.0f} s; "
+          f"held-out accuracy {accuracy:.3f}")
+    print(f"hypothetical gradients of {len(pos)} held-out positives {t_score:.1f} s; "
+          f"modisco {t_modisco:.1f} s")
     best = matches.sort_values("q_value").groupby("motif", sort=False).head(3)
     for motif in motifs:
         rows = best[best.motif == motif.name]

@@ -108,7 +108,8 @@ class OneHotBridge(torch.nn.Module):
         self.m, self.output, self.k = m, output, tok.k
         self.register_buffer("kmer_ids", torch.as_tensor(tok._table, device=m.device), persistent=False)
 
-    def embeddings(self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def embeddings(self, x: torch.Tensor, input_ids: torch.Tensor,
+                   attention_mask: torch.Tensor) -> torch.Tensor:
         """Input embeddings (B, T, H) of one-hot sequences x (B, L, 4) whose tokens are ``input_ids`` (B, T).
 
         Real tokens get the bridge's embedding (see the module docstring);
@@ -127,7 +128,7 @@ class OneHotBridge(torch.nn.Module):
         return torch.where(real[..., None], bridged, weight[input_ids])
 
     def forward(self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """(B, n_classes) probabilities or logits of one-hot sequences x (B, L, 4) (any point, not only one-hot)."""
+        """(B, n_classes) probabilities or logits at x (B, L, 4): one-hot sequences or any point between."""
         logits = self.m.model(inputs_embeds=self.embeddings(x, input_ids, attention_mask),
                               attention_mask=attention_mask).logits
         return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
@@ -161,8 +162,8 @@ def _hypothetical(multipliers: torch.Tensor, reference: torch.Tensor) -> np.ndar
     return hyp.detach().float().cpu().numpy()
 
 
-def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "uniform", output: str = "probability",
-                     batch_size: int = 16, progress: bool = False) -> Scores:
+def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "uniform",
+                     output: str = "probability", batch_size: int = 16, progress: bool = False) -> Scores:
     """Hypothetical contributions from the gradient at the one-hot sequence (one backward pass per batch).
 
     Parameters
@@ -178,7 +179,10 @@ def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "unifo
         position (hypothetical gradients); ``zero``: the raw gradient, whose
         actual contributions are gradient x input.
     output : {"probability", "logit"}
-        Explain the target's probability or its logit.
+        Explain the target's probability or its logit. A confident model's
+        probability is flat around its sequences (the demo model's positives
+        have p > 0.999 and gradients near 1e-7): explain the logit there,
+        e.g. for TF-MoDISco.
     batch_size : int
         Sequences per backward pass.
 
@@ -204,8 +208,8 @@ def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "unifo
                                                  "reference": reference})
 
 
-def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: str = "shuffle", n_steps: int = 128,
-                                output: str = "probability", batch_size: int = 16,
+def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: str = "shuffle",
+                                n_steps: int = 128, output: str = "probability", batch_size: int = 16,
                                 internal_batch_size: int | None = None, random_state: int = 0,
                                 progress: bool = False) -> Scores:
     """Integrated gradients along the straight path in one-hot space, with hypothetical contributions.
@@ -261,7 +265,8 @@ def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: st
     return contribution_scores(seqs, hyp, "onehot_integrated_gradients", meta, {"convergence_delta": delta})
 
 
-def hypothetical_ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False) -> Scores:
+def hypothetical_ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
+                     progress: bool = False) -> Scores:
     """Exact hypothetical contributions of any model (BPE, non-overlapping k-mers, k-mers) from batched ISM.
 
     ``hyp[p, b] = effect[p, b] - mean_c effect[p, c]``, with ``effect`` the

@@ -72,7 +72,7 @@ def check_one_hot(x: np.ndarray, name: str = "one_hot") -> np.ndarray:
 
 
 def check_contributions(x: np.ndarray, hypothetical: np.ndarray, name: str = "hypothetical") -> np.ndarray:
-    """Check hypothetical contributions (N, L, 4) against one-hot sequences (N, L, 4); returns them as float32.
+    """Check hypothetical contributions (N, L, 4) against one-hot sequences (N, L, 4); returns float32.
 
     Raises
     ------
@@ -114,9 +114,9 @@ def hypothetical_of(scores: Scores) -> np.ndarray:
     """
     if "hypothetical" not in scores.extra:
         raise ValueError(
-            f"scores {scores.kind!r} carry no hypothetical contributions (extra['hypothetical']); compute them "
-            "with a one-hot method (dv.score(m, seqs, 'onehot_gradients'), 'onehot_integrated_gradients', ...) "
-            "or 'hypothetical_ism', or read a CNN's with dv.load_ohe"
+            f"scores {scores.kind!r} carry no hypothetical contributions (extra['hypothetical']); compute "
+            "them with a one-hot method (dv.score(m, seqs, 'onehot_gradients'), "
+            "'onehot_integrated_gradients', ...) or 'hypothetical_ism', or read a CNN's with dv.load_ohe"
         )
     return np.asarray(scores.extra["hypothetical"], dtype=np.float32)
 
@@ -164,7 +164,7 @@ def _read_array(path: str | Path) -> np.ndarray:
 
 def load_ohe(ohe_path: str | Path, attr_path: str | Path, kind: str = "imported",
              channels_first: bool = True) -> Scores:
-    """Read (one-hot, hypothetical contributions) files into Scores, e.g. a CNN's attributions from tangermeme.
+    """Read (one-hot, hypothetical contributions) files into Scores, e.g. a CNN's from tangermeme.
 
     Parameters
     ----------

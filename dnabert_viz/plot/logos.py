@@ -114,7 +114,8 @@ def attribution_logo(sequence: str, values: np.ndarray, start: int = 0, end: int
     values = np.asarray(values, dtype=float)
     if len(values) < len(sequence):
         raise ValueError(f"values has {len(values)} entries for a sequence of {len(sequence)} nt")
-    letters = np.frombuffer(sequence.encode(), dtype=np.uint8)[:, None] == np.frombuffer(ALPHABET.encode(), np.uint8)[None]
+    codes = np.frombuffer(sequence.encode(), dtype=np.uint8)
+    letters = codes[:, None] == np.frombuffer(ALPHABET.encode(), np.uint8)[None]
     return contribution_logo(letters * np.nan_to_num(values[: len(sequence)])[:, None], start, end, title,
                              width_per_nt, "score")
 

@@ -128,7 +128,7 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
 
 def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, width: int | None = None,
                  label: str = "Δ p(target)") -> go.Figure:
-    """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap, reference bases marked.
+    """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap, references marked.
 
     Parameters
     ----------

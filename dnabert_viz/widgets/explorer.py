@@ -137,7 +137,8 @@ class SequenceExplorer:
 
     def __init__(self, m: DnaModel | None, seqs=None, scores: Scores | list[Scores] | None = None,
                  instances: pd.DataFrame | list[Motif] | None = None, target: int = 1, index: int = 0,
-                 kind: str | None = None, n_steps: int | None = None, top_k: int = 5, cache: ScoreCache | None = None):
+                 kind: str | None = None, n_steps: int | None = None, top_k: int = 5,
+                 cache: ScoreCache | None = None):
         self.cache = cache if cache is not None else ScoreCache(m, seqs, scores, target)
         self.sequences = self.cache.sequences
         if isinstance(instances, list):
@@ -216,7 +217,8 @@ class SequenceExplorer:
     def options(self) -> dict:
         """The method options the controls stand for (each method takes the ones it knows)."""
         steps = {} if self.n_steps is None else {"n_steps": self.n_steps}
-        return {"layer": self.layer_control.value, "heads": None if self.head is None else [self.head], **steps}
+        heads = None if self.head is None else [self.head]
+        return {"layer": self.layer_control.value, "heads": heads, **steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
         self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"computed {what} in {seconds:.1f} s"
