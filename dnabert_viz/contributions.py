@@ -52,6 +52,15 @@ x input; with the uniform x' = 1/4 it is the mean-centred gradient; for
 integrated gradients the actual contributions add up to f(x) - f(x').
 hyp[p, b] - hyp[p, ref] estimates the in-silico mutation effect of b at p.
 
+No DeepLIFT / DeepSHAP on the bridge: captum's DeepLift runs on it, but its
+rescale rule covers elementwise nonlinearities only; the bridge's products
+of one-hot entries, attention's softmax and layer norm get plain gradients,
+and on two demo sequences (80 nt, shuffled baseline, logit) its
+attributions added up to -0.16 and 0.05 where f(x) - f(x') was 7.4 logits
+(convergence deltas -7.6 and -7.4). Integrated
+gradients, whose completeness holds for any differentiable model, is the
+reference-based method here.
+
 Other tokenizers
 ----------------
 BPE (DNABERT-2) and non-overlapping 6-mers (Nucleotide Transformer) are not
