@@ -49,6 +49,15 @@ def main() -> None:
               f"{r.max():.2f}); positives {np.median(r[:n]):.2f}, negatives {np.median(r[n:]):.2f}; "
               f"p in (0.01, 0.99): {np.median(r[~saturated]) if (~saturated).any() else float('nan'):.2f} "
               f"({int((~saturated).sum())} sequences)")
+    # the same on the log-odds, which does not saturate: gradient of logit1 - logit0 vs ISM's change of log-odds
+    lo = dv.onehot_gradients(m, seqs, 1, output="logit").extra["hypothetical"] \
+        - dv.onehot_gradients(m, seqs, 0, output="logit").extra["hypothetical"]
+    p64 = p.astype(np.float64)[:, None, None]
+    after = np.clip(p64 + effects, 1e-12, 1 - 1e-7)
+    r = correlations(lo, np.log(after / (1 - after)) - np.log(p64 / (1 - p64)), x)
+    print(f"onehot_gradients on the log-odds vs ISM's change of log-odds: r median {np.median(r):.2f} "
+          f"(range {r.min():.2f} .. {r.max():.2f}); positives {np.median(r[:n]):.2f}, "
+          f"negatives {np.median(r[n:]):.2f}")
 
 
 if __name__ == "__main__":
