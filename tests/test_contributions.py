@@ -88,15 +88,19 @@ def test_integrated_gradients_on_the_bridge_are_complete(demo_model, planted):
         assert np.abs(total).min() > 1 and np.abs(s.extra["convergence_delta"] / total).max() < 0.01
 
 
-def test_hypothetical_ism_is_exact_for_any_tokenizer(tmp_path, device):
-    nt = dv.load_model(checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier"), device=device)
+@pytest.mark.parametrize("scheme", ["nonoverlapping6", "bpe"])
+def test_hypothetical_ism_is_exact_for_any_tokenizer(scheme, tmp_path, device):
+    folder = checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier") \
+        if scheme == "nonoverlapping6" else "dnabert2-demo"  # the embedded DNABERT-2 (BPE)
+    m = dv.load_model(folder, device=device)
     seqs = ["ACGTTGCAAGGCTTACGGATCA", "TTGACCATGCANT"]
-    with pytest.raises(ValueError, match="nonoverlapping6 tokens are no differentiable.*hypothetical_ism"):
-        dv.onehot_gradients(nt, seqs)
-    s = dv.score(nt, seqs, "hypothetical_ism")
+    with pytest.raises(ValueError, match=f"{scheme} tokens are no differentiable.*hypothetical_ism"):
+        dv.onehot_gradients(m, seqs)
+    s = dv.score(m, seqs, "hypothetical_ism")
     hyp, effects, x = s.extra["hypothetical"], s.extra["effects"], dv.one_hot(seqs)
     assert np.allclose(np.nan_to_num(hyp - (hyp * x).sum(2, keepdims=True))[x.sum(2) > 0],
                        np.nan_to_num(effects)[x.sum(2) > 0], atol=1e-6)
+    assert np.abs(np.nan_to_num(effects)).max() > 0
 
 
 def test_ohe_files_round_trip_and_bad_input_is_named(k3, tmp_path):
