@@ -222,7 +222,7 @@ def _onehot_gradient_x_input(m, sequences, *, target, batch_size, progress, outp
 @register("onehot_integrated_gradients", "integrated gradients in one-hot space (k-mer models; shuffled or "
           "uniform baseline); (N, L, 4) in extra['hypothetical']",
           options={"n_steps": 128, "baseline": "shuffle", "output": "probability",
-                   "internal_batch_size": None, "random_state": 0}, aliases=("onehot_ig",))
+                   "internal_batch_size": 64, "random_state": 0}, aliases=("onehot_ig",))
 def _onehot_ig(m, sequences, *, target, batch_size, progress, **options) -> Scores:
     return onehot_integrated_gradients(m, sequences, target, batch_size=batch_size, progress=progress,
                                        **options)
