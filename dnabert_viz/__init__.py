@@ -12,6 +12,7 @@ import importlib
 from .attention import AttentionMaps, attention_maps, cls_attention, cls_attention_ensemble
 from .attribution import attribute, ism, variant_effects
 from .compute import ScoreCache
+from .contributions import OneHotBridge, hypothetical_ism, onehot_gradients, onehot_integrated_gradients
 from .demo import DemoData, load_demo
 from . import engines
 from .finetune import build_classifier, train_classifier
@@ -28,10 +29,12 @@ from .motifs import (
     match_jaspar,
     read_jaspar,
     read_meme,
+    read_modisco,
     save_motifs,
     write_jaspar,
     write_meme,
 )
+from .onehot import load_ohe, one_hot, save_ohe
 from .scores import Scores
 from .sequences import check_sequences
 from .tokenization import Encoding, load_tokenizer
@@ -57,6 +60,7 @@ __all__ = [
     "Encoding",
     "Motif",
     "MotifSet",
+    "OneHotBridge",
     "ScoreCache",
     "Scores",
     "attention_maps",
@@ -70,23 +74,30 @@ __all__ = [
     "find_seqlet_motifs",
     "genome_instances",
     "get_method",
+    "hypothetical_ism",
     "ism",
     "load_demo",
     "load_model",
     "load_motifs",
+    "load_ohe",
     "load_tokenizer",
     "match_jaspar",
     "method_names",
+    "one_hot",
+    "onehot_gradients",
+    "onehot_integrated_gradients",
     "plot",
     "read_fasta",
     "read_intervals",
     "read_jaspar",
     "read_meme",
+    "read_modisco",
     "read_mutation_file",
     "read_sequences",
     "read_table",
     "register",
     "save_motifs",
+    "save_ohe",
     "score",
     "train_classifier",
     "variant_effects",

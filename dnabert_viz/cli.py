@@ -32,7 +32,7 @@ def _score(args: argparse.Namespace) -> None:
     from .methods import get_method, score
 
     spec = get_method(args.method)
-    given = {"layer": args.layer, "n_steps": args.n_steps, "baseline": args.baseline}
+    given = {"layer": args.layer, "n_steps": args.n_steps, "baseline": args.baseline, "output": args.output}
     options = {k: v for k, v in given.items() if k in spec.options and v is not None}
     if args.genome and not args.bed:
         raise ValueError("--genome goes with --bed (the intervals to read from it)")
@@ -225,8 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--layer", type=int, default=None, help="attention layer for cls_attention (default: the last)")
     score.add_argument("--target", type=int, default=1, help="class explained by attribution methods and ism")
     score.add_argument("--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)")
-    score.add_argument("--baseline", choices=["pad", "mask", "shuffle"], default=None,
-                       help="reference input of integrated gradients and deeplift (default pad)")
+    score.add_argument("--baseline", choices=["pad", "mask", "shuffle", "uniform"], default=None,
+                       help="reference input of integrated gradients and deeplift (default pad; "
+                            "onehot_integrated_gradients: shuffle or uniform, default shuffle)")
+    score.add_argument("--output", choices=["probability", "logit"], default=None,
+                       help="what gradient methods explain (default probability; logit for confident models)")
     score.add_argument("--out", required=True,
                        help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)")
     score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
@@ -245,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     motifs.add_argument("--scores", required=True,
                         help="Scores .npz or .zarr of the positives (from 'score'); with genome coordinates "
                         "(--bed), OUT/instances.bed holds the instances on the genome")
-    motifs.add_argument("--method", choices=["dnabert_viz", "seqlets"], default="dnabert_viz")
+    motifs.add_argument("--method", choices=["dnabert_viz", "seqlets", "modisco"], default="dnabert_viz",
+                        help="modisco needs scores with hypothetical contributions (onehot_*, hypothetical_ism)")
     motifs.add_argument("--window-size", type=int, default=24)
     motifs.add_argument("--min-len", type=int, default=5)
     motifs.add_argument("--pval-cutoff", type=float, default=0.005)

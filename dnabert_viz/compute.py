@@ -129,6 +129,13 @@ class ScoreCache:
             return None
         return extra["effects"][0, : len(self.sequences[i])]
 
+    def hypothetical(self, kind: str, i: int, **options) -> np.ndarray | None:
+        """(L, 4) hypothetical contributions of sequence ``i`` if ``kind``'s Scores carry them, else None."""
+        extra = self.scores(kind, i, **options).extra
+        if "hypothetical" not in extra:
+            return None
+        return extra["hypothetical"][0, : len(self.sequences[i])]
+
     def maps(self, i: int) -> AttentionMaps | None:
         """Attention maps of sequence ``i`` (one forward pass); None without a model."""
         if self.model is None:

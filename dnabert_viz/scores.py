@@ -118,6 +118,16 @@ class Scores:
 
         return StoredScores(path)
 
+    def to_numpy_ohe(self) -> tuple[np.ndarray, np.ndarray]:
+        """(one-hot, hypothetical contributions), each (N, 4, L), zero-padded.
+
+        The layout of tangermeme and tfmodisco-lite (:func:`dnabert_viz.onehot.to_numpy_ohe`); needs
+        ``extra["hypothetical"]``.
+        """
+        from .onehot import to_numpy_ohe
+
+        return to_numpy_ohe(self)
+
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never
         half-written."""

@@ -107,3 +107,14 @@ def test_bad_input_exits_2_and_leaves_no_output(tmp_path, capsys, demo_model, de
 def test_console_script_reports_bad_input(tmp_path, argv, message):
     r = subprocess.run([sys.executable, "-m", "dnabert_viz.cli", *argv], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2 and message in r.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_score_output_option_reaches_one_hot_methods(tmp_path, demo_model):
+    seqs = [s[:50] for s in dv.load_demo().sequences("heldout", 1)[:2]]
+    out = tmp_path / "h.npz"
+    assert main(["score", "--device", str(demo_model.device), "--input", str(write_fasta(tmp_path / "in.fa", seqs)),
+                 "--method", "onehot_gradients", "--output", "logit", "--out", str(out)]) == 0
+    saved = dv.Scores.load(out)
+    assert saved.meta["output"] == "logit"
+    assert np.allclose(saved.extra["hypothetical"], dv.onehot_gradients(demo_model, seqs, output="logit")
+                       .extra["hypothetical"], atol=1e-6, equal_nan=True)

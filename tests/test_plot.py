@@ -69,6 +69,17 @@ def test_logos_display_inline_in_notebooks():
         assert "Figure size" in data["text/plain"]
 
 
+def test_contribution_logo_draws_every_base_of_every_position():
+    hyp = np.array([[0.5, -0.25, 0.0, 0.1], [0.0, 0.0, 1.0, -0.5]])
+    ax = dv.plot.contribution_logo(hyp, title="hyp").axes[0]
+    boxes = sorted((p.get_path().get_extents() for p in ax.patches), key=lambda b: (b.x0, b.y0))
+    assert len(boxes) == 5 and ax.get_ylabel() == "contribution"  # the two zeros draw nothing
+    assert min(b.y0 for b in boxes) == pytest.approx(-0.5, abs=0.06)
+    assert max(b.y1 for b in boxes) == pytest.approx(1.0, abs=0.06)
+    with pytest.raises(ValueError, match=r"values must be \(L, 4\) over A C G T, got shape \(2, 3\)"):
+        dv.plot.contribution_logo(hyp[:, :3])
+
+
 def test_logo_png_is_cached():
     m = motif()
     first = dv.plot.logo_png(m)

@@ -153,6 +153,23 @@ def test_explorer_of_given_scores_needs_no_model(demo_data):
         SequenceExplorer(None, seqs)
 
 
+def test_explorer_shows_hypothetical_contributions_of_a_cnn_beside_the_model(demo_model, seqs, tmp_path):
+    ex = SequenceExplorer(demo_model, seqs[:2])
+    assert ex.hypothetical_box.layout.display == "none"  # [CLS] attention has no (L, 4) view
+    ex.kind_control.value = "onehot_gradients"
+    hyp = dv.score(demo_model, seqs[1], "onehot_gradients").extra["hypothetical"][0]
+    ex.index_control.value = 1
+    assert ex.hypothetical_box.layout.display is None
+    assert np.allclose(ex.hypothetical.data[0].z, hyp.T, atol=1e-6)
+    x = dv.one_hot(seqs[:2]).transpose(0, 2, 1)  # a CNN's (N, 4, L) files, as tangermeme writes them
+    np.savez(tmp_path / "ohe.npz", x)
+    np.savez(tmp_path / "shap.npz", x * 0.5 - 0.125)
+    cnn = dv.load_ohe(tmp_path / "ohe.npz", tmp_path / "shap.npz", kind="cnn")
+    ex = SequenceExplorer(demo_model, seqs[:2], scores=cnn)
+    assert ex.kind == "cnn" and np.allclose(ex.figure.data[0].y, 0.375)
+    assert np.allclose(ex.hypothetical.data[0].z, (x[0] * 0.5 - 0.125)[:, : len(seqs[0])])
+
+
 def test_attention_view_selectors_and_summary_click(demo_model, seqs):
     view = AttentionView(demo_model, seqs[0])
     maps = view.maps

@@ -1,8 +1,9 @@
-"""Motifs: discovery (DNABERT-viz algorithm, attribution seqlets), Motif objects, files, JASPAR matching."""
+"""Motifs: discovery (DNABERT-viz, attribution seqlets, TF-MoDISco), Motif objects, files, JASPAR matching."""
 
 from .discovery import find_motifs, find_seqlet_motifs
 from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jaspar, write_meme
 from .jaspar import jaspar_matrices, match_jaspar
+from .modisco import read_modisco
 from .motif import Motif, MotifSet, instance_table
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "match_jaspar",
     "read_jaspar",
     "read_meme",
+    "read_modisco",
     "save_motifs",
     "write_jaspar",
     "write_meme",

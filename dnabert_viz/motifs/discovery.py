@@ -74,8 +74,12 @@ def find_motifs(
     they deviate from the published scripts, are documented in
     :mod:`dnabert_viz.motifs.dnabertviz`. ``method="seqlets"`` calls
     :func:`find_seqlet_motifs`; it uses no negatives (``neg_seqs`` must be
-    None) and takes its own options as keywords. An option the chosen
-    method does not use is an error, never silently ignored.
+    None) and takes its own options as keywords. ``method="modisco"`` runs
+    tfmodisco-lite (:func:`dnabert_viz.motifs.modisco.modisco_motifs`) on the
+    (N, L, 4) hypothetical contributions that ``pos_scores`` carries in
+    ``extra["hypothetical"]``; no negatives either, and modisco's options as
+    keywords. An option the chosen method does not use is an error, never
+    silently ignored.
 
     Parameters
     ----------
@@ -99,11 +103,12 @@ def find_motifs(
         signature, where it has no effect (each candidate joins the first
         best-aligning motif only; see :mod:`dnabert_viz.motifs.dnabertviz`);
         so here too.
-    method : {"dnabert_viz", "seqlets"}
+    method : {"dnabert_viz", "seqlets", "modisco"}
         Discovery method.
     **options
-        Seqlets only: :func:`find_seqlet_motifs`' options (``width``,
-        ``flank``, ``alpha``, ...).
+        Seqlets: :func:`find_seqlet_motifs`' options (``width``, ``flank``,
+        ``alpha``, ...); modisco: tfmodisco-lite's (``sliding_window_size``,
+        ``flank_size``, ``report``, ...).
 
     Returns
     -------
@@ -124,14 +129,20 @@ def find_motifs(
     scores = pos_scores if isinstance(pos_scores, Scores) else Scores(pos, values, "scores")
     identity = scores.identity.to_meta()
     viz = {"window_size": window_size, "min_len": min_len, "pval_cutoff": pval_cutoff, "align_all_ties": align_all_ties}
-    if method == "seqlets":
+    if method in ("seqlets", "modisco"):
         unused = [k for k, v in viz.items() if v is not None] + (["neg_seqs"] if neg_seqs is not None else [])
         if unused:
-            raise ValueError(f"method 'seqlets' does not use {', '.join(unused)} (DNABERT-viz options); "
-                             "its options are those of find_seqlet_motifs (width, flank, alpha, ...)")
+            own = ("those of find_seqlet_motifs (width, flank, alpha, ...)" if method == "seqlets"
+                   else "tfmodisco-lite's (sliding_window_size, flank_size, ...)")
+            raise ValueError(f"method {method!r} does not use {', '.join(unused)} (DNABERT-viz options); "
+                             f"its options are {own}")
+        if method == "modisco":
+            from .modisco import modisco_motifs  # tfmodisco-lite (numba, igraph) loads only when asked for
+
+            return _identified(modisco_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity)
         return _identified(find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity)
     if method != "dnabert_viz":
-        raise ValueError(f"method must be 'dnabert_viz' or 'seqlets', not {method!r}")
+        raise ValueError(f"method must be 'dnabert_viz', 'seqlets' or 'modisco', not {method!r}")
     if options:
         raise ValueError(f"method 'dnabert_viz' does not take {', '.join(sorted(options))} "
                          f"(its options: {', '.join(DNABERT_VIZ_OPTIONS)}, min_n_motif)")

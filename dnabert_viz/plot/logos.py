@@ -77,8 +77,8 @@ def logo(motif: Motif, kind: str = "information", title: str | None = None, widt
         The motif.
     kind : {"information", "probability", "counts", "contribution"}
         Letter heights: bits (y from 0 to 2), probabilities, counts, or the
-        mean contribution of the aligned instances (seqlet motifs; negative
-        letters point down).
+        mean contribution of the aligned instances (the CWM of seqlet and
+        modisco motifs; negative letters point down).
     title : str, optional
         Defaults to the name, instance count and p-value.
     width_per_nt : float
@@ -118,15 +118,43 @@ def attribution_logo(sequence: str, values: np.ndarray, start: int = 0, end: int
     values = np.asarray(values, dtype=float)
     if len(values) < len(sequence):
         raise ValueError(f"values has {len(values)} entries for a sequence of {len(sequence)} nt")
-    end = len(sequence) if end is None else end
-    if not 0 <= start < end <= len(sequence):
-        raise ValueError(f"start={start}, end={end} is not a stretch of a {len(sequence)}-nt sequence")
-    seq = sequence[start:end]
-    letters = np.frombuffer(seq.encode(), dtype=np.uint8)[:, None] == np.frombuffer(ALPHABET.encode(), np.uint8)[None]
-    frame = pd.DataFrame(letters * np.nan_to_num(values[start:end])[:, None], columns=list(ALPHABET),
+    codes = np.frombuffer(sequence.encode(), dtype=np.uint8)
+    letters = codes[:, None] == np.frombuffer(ALPHABET.encode(), np.uint8)[None]
+    return contribution_logo(letters * np.nan_to_num(values[: len(sequence)])[:, None], start, end, title,
+                             width_per_nt, "score")
+
+
+def contribution_logo(values: np.ndarray, start: int = 0, end: int | None = None, title: str | None = None,
+                      width_per_nt: float = 0.18, ylabel: str = "contribution"):
+    """Any (L, 4) matrix over A C G T as a logo: hypothetical contributions of a sequence, a CWM.
+
+    Each base's letter is as tall as its value, positive up, negative down;
+    for hypothetical contributions (``scores.extra["hypothetical"][i]``)
+    every position shows all four bases, the effect each would have there.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        (L, 4) values, columns A C G T (NaN is drawn as nothing).
+    start, end : int
+        Positions ``[start, end)`` to draw; ``end`` None: to the last.
+    title, width_per_nt, ylabel
+        Title, figure width per position (inches), y-axis label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2 or values.shape[1] != 4:
+        raise ValueError(f"values must be (L, 4) over A C G T, got shape {values.shape}")
+    end = len(values) if end is None else end
+    if not 0 <= start < end <= len(values):
+        raise ValueError(f"start={start}, end={end} is not a stretch of a {len(values)}-position matrix")
+    frame = pd.DataFrame(np.nan_to_num(values[start:end]), columns=list(ALPHABET),
                          index=pd.RangeIndex(start, end, name="pos"))
-    fig, ax = _figure(max(3.0, width_per_nt * len(seq) + 1.0), 1.8)
-    _draw(frame, ax, "score", title)
+    fig, ax = _figure(max(3.0, width_per_nt * (end - start) + 1.0), 1.8)
+    _draw(frame, ax, ylabel, title)
     ax.axhline(0, color="#555555", linewidth=0.6)
     return fig
 

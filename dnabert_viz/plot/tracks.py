@@ -126,8 +126,9 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
     return fig
 
 
-def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, width: int | None = None) -> go.Figure:
-    """ISM effects as a 4 x L heatmap, the reference base of each column marked.
+def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, width: int | None = None,
+                 label: str = "Δ p(target)") -> go.Figure:
+    """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap, references marked.
 
     Parameters
     ----------
@@ -141,6 +142,8 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, w
     width : int, optional
         Width in pixels; the colour bar lies above the map, so the columns
         line up with a :func:`track` of the same width.
+    label : str
+        What the values are (the colour bar's title).
 
     Returns
     -------
@@ -155,7 +158,7 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, w
     text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
     fig = go.Figure(go.Heatmap(z=z, x=np.arange(n), y=list(ALPHABET), colorscale="RdBu_r", zmin=-limit, zmax=limit,
                                hovertext=text, hoverinfo="text",
-                               colorbar=dict(title=dict(text="Δ p(target)", side="top"), exponentformat="e",
+                               colorbar=dict(title=dict(text=label, side="top"), exponentformat="e",
                                              orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
                                              len=0.35, thickness=10)))
     ref = [(p, ALPHABET.index(b)) for p, b in enumerate(sequence) if b in ALPHABET]

@@ -93,7 +93,10 @@ class SequenceExplorer:
     or with the arrow keys on the position slider; its context (covering
     tokens, top attended positions both ways, its ISM column, overlapping
     motif instances, the prediction) appears beside the track, and the ISM
-    map under it. A computation over about a second shows a progress bar
+    map under it. Scores that carry (L, 4) hypothetical contributions (the
+    one-hot methods, ``hypothetical_ism``, a CNN's read with
+    :func:`dnabert_viz.load_ohe`) also show them as a 4 x L map under the
+    track. A computation over about a second shows a progress bar
     and a status line. The explorer only
     draws: everything it shows comes from its :class:`~dnabert_viz.compute.ScoreCache`
     (``self.cache``), which runs the model once per sequence, method and
@@ -117,8 +120,9 @@ class SequenceExplorer:
         First sequence shown.
     kind : str, optional
         First score kind (default: the first given, else [CLS] attention).
-    n_steps : int
-        Integrated-gradients steps.
+    n_steps : int, optional
+        Integrated-gradients steps (default: each method's own, 50 on token
+        embeddings, 128 in one-hot space).
     top_k : int
         Positions listed in the context's attention tables.
     cache : ScoreCache, optional
@@ -133,7 +137,8 @@ class SequenceExplorer:
 
     def __init__(self, m: DnaModel | None, seqs=None, scores: Scores | list[Scores] | None = None,
                  instances: pd.DataFrame | list[Motif] | None = None, target: int = 1, index: int = 0,
-                 kind: str | None = None, n_steps: int = 50, top_k: int = 5, cache: ScoreCache | None = None):
+                 kind: str | None = None, n_steps: int | None = None, top_k: int = 5,
+                 cache: ScoreCache | None = None):
         self.cache = cache if cache is not None else ScoreCache(m, seqs, scores, target)
         self.sequences = self.cache.sequences
         if isinstance(instances, list):
@@ -170,6 +175,8 @@ class SequenceExplorer:
         self.figure.data[0].on_click(self._on_click)
         self.mutations = go.FigureWidget()
         self.mutations_box = W.Box([self.mutations], layout=W.Layout(display="none"))
+        self.hypothetical = go.FigureWidget()
+        self.hypothetical_box = W.Box([self.hypothetical], layout=W.Layout(display="none"))
         self.context_panel = W.HTML("<p class='note'>Click a position (anywhere in its column), type it in the "
                                     "position box or use the arrow keys on the slider to see its context.</p>",
                                     layout=W.Layout(width=f"{CONTEXT_WIDTH}px", max_height="640px",
@@ -182,7 +189,8 @@ class SequenceExplorer:
                    layout=W.Layout(flex_flow="row wrap")),
             W.HBox([self.position_control, self.status]),
             self.progress_area,
-            W.HBox([W.VBox([self.figure, self.mutations_box]), self.context_panel], layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([W.VBox([self.figure, self.hypothetical_box, self.mutations_box]), self.context_panel],
+                   layout=W.Layout(flex_flow="row wrap")),
         ])
         self.update()
 
@@ -209,8 +217,9 @@ class SequenceExplorer:
 
     def options(self) -> dict:
         """The method options the controls stand for (each method takes the ones it knows)."""
-        return {"layer": self.layer_control.value, "heads": None if self.head is None else [self.head],
-                "n_steps": self.n_steps}
+        steps = {} if self.n_steps is None else {"n_steps": self.n_steps}
+        heads = None if self.head is None else [self.head]
+        return {"layer": self.layer_control.value, "heads": heads, **steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
         self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"computed {what} in {seconds:.1f} s"
@@ -273,6 +282,12 @@ class SequenceExplorer:
             refresh(self.mutations, mutation_map(self.cache.effects(self.index), self.sequences[self.index],
                                                  width=TRACK_WIDTH))
         self.mutations_box.layout.display = None if has_effects else "none"
+        hypothetical = self.cache.hypothetical(self.kind, self.index, **self.options())
+        if hypothetical is not None:
+            refresh(self.hypothetical, mutation_map(
+                hypothetical, self.sequences[self.index], label="contribution", width=TRACK_WIDTH,
+                title=f"hypothetical contributions ({self.kind}): what each base would contribute here"))
+        self.hypothetical_box.layout.display = None if hypothetical is not None else "none"
         with self.position_control.hold_trait_notifications():
             self.position_control.max = n - 1
         if not self._computed:
@@ -336,6 +351,8 @@ class SequenceExplorer:
         """The current view as a standalone HTML file (opens offline): track, mutation map, context."""
         page = Page(f"dnabert_viz: sequence {self.index}")
         page.add(page.figure(go.Figure(self.figure)))
+        if self.hypothetical_box.layout.display is None:
+            page.add(page.figure(go.Figure(self.hypothetical)))
         if self.cache.has_effects(self.index):
             page.add(page.figure(go.Figure(self.mutations)))
         if self.position is not None:

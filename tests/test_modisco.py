@@ -1,0 +1,51 @@
+"""TF-MoDISco (tfmodisco-lite) on the demo model's hypothetical contributions."""
+
+import numpy as np
+import pytest
+
+import dnabert_viz as dv
+from dnabert_viz.motifs.modisco import modisco_motifs, read_modisco
+from dnabert_viz.sequences import reverse_complement
+
+
+@pytest.fixture(scope="module")
+def found(demo_data, tmp_path_factory):
+    """modisco on hypothetical gradients (logit) of 300 held-out positives, with its .h5 report."""
+    m = dv.load_model(device="cpu")  # modisco runs on the CPU whatever the model's device
+    pos = demo_data.sequences("heldout", 1)[:300]
+    scores = dv.score(m, pos, "onehot_gradients", output="logit")
+    report = tmp_path_factory.mktemp("modisco") / "modisco.h5"
+    return pos, scores, dv.find_motifs(pos, None, scores, method="modisco", report=report), report
+
+
+def test_modisco_finds_the_planted_motifs(found, demo_data):
+    pos, scores, motifs, _ = found
+    assert motifs.sequences == pos and motifs.scores is scores
+    recovery = demo_data.recovery(dv.match_jaspar(motifs))
+    assert set(recovery["planted"].dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}
+    assert recovery["spurious"].sum() <= 2
+    for motif in motifs:  # a seqlet's aligned site is the sequence there, reverse-complemented on '-'
+        assert motif.method == "modisco" and motif.contribution.shape == motif.counts.shape
+        row = motif.instances.iloc[0]
+        site = (pos[row.sequence_index] + "N" * len(motif))[row.start:row.end]  # past the end: padding, N
+        assert row.sequence == (reverse_complement(site) if row.strand == "-" else site)
+
+
+def test_modisco_report_reads_back(found):
+    pos, _, motifs, report = found
+    again = read_modisco(report, pos)
+    assert [m.name for m in again] == [m.name for m in motifs]
+    for a, b in zip(again, motifs):
+        assert np.allclose(a.counts, b.counts) and np.allclose(a.contribution, b.contribution)
+        assert a.instances.equals(b.instances)
+
+
+def test_modisco_bad_input_is_named(demo_model, demo_data):
+    pos = demo_data.sequences("heldout", 1)[:4]
+    attention = dv.score(demo_model, pos, "cls_attention")
+    with pytest.raises(ValueError, match="scores 'cls_attention' carry no hypothetical contributions"):
+        dv.find_motifs(pos, None, attention, method="modisco")
+    with pytest.raises(ValueError, match="method 'modisco' does not use neg_seqs"):
+        dv.find_motifs(pos, pos, attention, method="modisco")
+    with pytest.raises(ValueError, match=r"hypothetical has shape \(4, 10, 4\) but the one-hot sequences"):
+        modisco_motifs(pos, np.zeros((4, 10, 4)))
