@@ -1,4 +1,5 @@
-"""A small CNN baseline for the recovery table: two convolutions and global max pooling over one-hot DNA.
+"""A small CNN baseline for the recovery table: two convolutions and global max pooling over
+one-hot DNA.
 
 Trained like :func:`dnabert_viz.train_classifier`: the same stratified
 validation split (same function, same seed), early stopping on validation
@@ -27,7 +28,8 @@ def one_hot(seqs: list[str]) -> torch.Tensor:
 
 
 class SmallCNN(nn.Module):
-    """Conv(4 -> channels, width) + ReLU, Conv(channels -> channels, 5) + ReLU, global max pool, dropout, linear."""
+    """Conv(4 -> channels, width) + ReLU, Conv(channels -> channels, 5) + ReLU, global max pool,
+    dropout, linear."""
 
     def __init__(self, channels: int = 64, width: int = 15, dropout: float = 0.2):
         super().__init__()
@@ -43,11 +45,21 @@ class SmallCNN(nn.Module):
     def predict(self, seqs: list[str]) -> np.ndarray:
         """(N, 2) class probabilities."""
         self.eval()
-        return torch.cat([torch.softmax(self(one_hot(seqs[i:i + 256])), -1) for i in range(0, len(seqs), 256)]).numpy()
+        return torch.cat(
+            [torch.softmax(self(one_hot(seqs[i : i + 256])), -1) for i in range(0, len(seqs), 256)]
+        ).numpy()
 
 
-def train_cnn(seqs: list[str], labels: np.ndarray, max_minutes: float, seed: int = 0, epochs: int = 30,
-              patience: int = 5, batch_size: int = 64, learning_rate: float = 1e-3) -> SmallCNN:
+def train_cnn(
+    seqs: list[str],
+    labels: np.ndarray,
+    max_minutes: float,
+    seed: int = 0,
+    epochs: int = 30,
+    patience: int = 5,
+    batch_size: int = 64,
+    learning_rate: float = 1e-3,
+) -> SmallCNN:
     """Train the baseline; returns it in evaluation mode with ``epochs_run``."""
     torch.manual_seed(seed)
     train_rows, val_rows = stratified_split(labels, 0.1, seed)
@@ -59,7 +71,7 @@ def train_cnn(seqs: list[str], labels: np.ndarray, max_minutes: float, seed: int
         model.train()
         order = train_rows[rng.permutation(len(train_rows))]
         for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             loss = nn.functional.cross_entropy(model(x[rows]), y[rows])
             optim.zero_grad()
             loss.backward()

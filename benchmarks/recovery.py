@@ -1,4 +1,5 @@
-"""Motif recovery on data nobody tuned for: train with defaults -> score -> discover -> match JASPAR.
+"""Motif recovery on data nobody tuned for: train with defaults -> score -> discover -> match
+JASPAR.
 
 For each data set: train ``dv.train_classifier`` with its defaults (a time
 budget of ``--minutes``), and beside it the small CNN of ``cnn.py`` on the
@@ -28,22 +29,23 @@ import argparse
 import time
 from pathlib import Path
 
-import dnabert_viz as dv
 import numpy as np
 import pandas as pd
 import torch
+from cnn import train_cnn
+
+import dnabert_viz as dv
 from dnabert_viz.demo import DEMO_MOTIFS
 from dnabert_viz.finetune import auroc, stratified_split
 from dnabert_viz.motifs.jaspar import best_matches, jaspar_matrices
 from dnabert_viz.synthetic import best_hit_scores, draw_jaspar_motifs, plant_motifs
 
-from cnn import train_cnn
-
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GUE = SHARED / "data"
 DNABERT = SHARED / "reference" / "dnabert1" / "sample_data" / "ft"
 CORE_PROMOTER = ["TBP", "SP1", "KLF4", "NFYA", "ELK1", "GABPA", "Nrf1", "Yy1"]
-# data set -> (a GUE folder under ../shared/data, or a DNABERT sample file; JASPAR names whose families count)
+# data set -> (a GUE folder under ../shared/data, or a DNABERT sample file; JASPAR names whose
+# families count)
 REAL = {
     "mouse_tf_3 (MAFK)": ("gue_tfbs/mouse_tf_3", ["MAFK", "NFE2", "BACH1"]),
     "mouse_tf_2 (AP-1)": ("gue_tfbs/mouse_tf_2", ["FOS::JUN", "JUN"]),
@@ -63,7 +65,9 @@ def families(names: list[str]) -> set[str]:
     return set().union(*(by_name[n.upper()] for n in names))
 
 
-def subsample(seqs: list[str], labels: np.ndarray, n: int, seed: int) -> tuple[list[str], np.ndarray]:
+def subsample(
+    seqs: list[str], labels: np.ndarray, n: int, seed: int
+) -> tuple[list[str], np.ndarray]:
     if len(seqs) <= n:
         return seqs, labels
     _, rows = stratified_split(labels, n / len(seqs), seed)
@@ -87,17 +91,33 @@ def real_set(folder: str, n_train: int, seed: int):
 def planted_set(seed: int, n_train: int):
     motifs = draw_jaspar_motifs(3, seed, exclude=DEMO_MOTIFS)
     n = int(n_train / 0.8) // 2
-    table, _ = plant_motifs(motifs, n, n, length=(200, 200), max_per_sequence=1, hit_fraction=0.0, seed=seed)
+    table, _ = plant_motifs(
+        motifs, n, n, length=(200, 200), max_per_sequence=1, hit_fraction=0.0, seed=seed
+    )
     seqs, labels = table["sequence"].tolist(), table["label"].to_numpy()
     train, test = stratified_split(labels, 0.2, seed)
-    return motifs, ([seqs[i] for i in train], labels[train]), ([seqs[i] for i in test], labels[test])
+    return (
+        motifs,
+        ([seqs[i] for i in train], labels[train]),
+        ([seqs[i] for i in test], labels[test]),
+    )
 
 
 def scan_ceiling(motifs, train, test) -> float:
-    """Held-out accuracy of the best-threshold scan with the true PWMs (threshold fitted on training data)."""
+    """Held-out accuracy of the best-threshold scan with the true PWMs (threshold fitted on
+    training data)."""
+
     def score(seqs):
-        return np.array([max(best_hit_scores(s, m, BACKGROUND).max() / m.log_odds(BACKGROUND).max(1).sum()
-                             for m in motifs) for s in seqs])
+        return np.array(
+            [
+                max(
+                    best_hit_scores(s, m, BACKGROUND).max() / m.log_odds(BACKGROUND).max(1).sum()
+                    for m in motifs
+                )
+                for s in seqs
+            ]
+        )
+
     s_train, s_test = score(train[0]), score(test[0])
     cuts = np.unique(s_train)
     accuracy = [((s_train >= c) == train[1]).mean() for c in cuts]
@@ -105,10 +125,17 @@ def scan_ceiling(motifs, train, test) -> float:
 
 
 def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
-    """Recovered targets (label -> JASPAR families) and spurious motifs, from each motif's best JASPAR match."""
+    """Recovered targets (label -> JASPAR families) and spurious motifs, from each motif's best
+    JASPAR match."""
     family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
     if not motifs:
-        return {"motifs": 0, "best match": "-", "q": np.nan, "recovered": f"0/{len(targets)}", "spurious": 0}
+        return {
+            "motifs": 0,
+            "best match": "-",
+            "q": np.nan,
+            "recovered": f"0/{len(targets)}",
+            "spurious": 0,
+        }
     best = best_matches(dv.match_jaspar(motifs))
     fams = [family.get(j, set()) for j in best["jaspar_id"]]
     wanted = set().union(*targets.values())
@@ -116,12 +143,18 @@ def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
     recovered = [t for t, tf in targets.items() if any(ok and f & tf for ok, f in zip(hit, fams))]
     shown = best[hit].nsmallest(1, "q_value") if hit.any() else best.nsmallest(1, "q_value")
     row = shown.iloc[0]
-    return {"motifs": len(motifs), "best match": f"{row.jaspar_name} ({row.jaspar_id})" if row.jaspar_id else "-",
-            "q": float(row.q_value), "recovered": f"{len(recovered)}/{len(targets)} {' '.join(recovered)}".strip(),
-            "spurious": int((~hit).sum())}
+    return {
+        "motifs": len(motifs),
+        "best match": f"{row.jaspar_name} ({row.jaspar_id})" if row.jaspar_id else "-",
+        "q": float(row.q_value),
+        "recovered": f"{len(recovered)}/{len(targets)} {' '.join(recovered)}".strip(),
+        "spurious": int((~hit).sum()),
+    }
 
 
-def run(name: str, train, test, targets: dict, minutes: float, n_score: int, ceiling: float | None) -> list[dict]:
+def run(
+    name: str, train, test, targets: dict, minutes: float, n_score: int, ceiling: float | None
+) -> list[dict]:
     start = time.perf_counter()
     m = dv.train_classifier(*train, max_minutes=minutes, seed=0, progress=False, device="cpu")
     seconds = time.perf_counter() - start
@@ -130,23 +163,43 @@ def run(name: str, train, test, targets: dict, minutes: float, n_score: int, cei
     cnn = train_cnn(*train, max_minutes=minutes, seed=0)
     cnn_seconds = time.perf_counter() - start
     q = cnn.predict(test[0])
-    common = {"data set": name, "n train": len(train[0]), "n held-out": len(test[0]),
-              "accuracy": (p.argmax(1) == test[1]).mean(), "AUROC": auroc(p, test[1]),
-              "epochs": f"{m.history.attrs['best_epoch']}/{len(m.history)}", "train s": seconds,
-              "CNN accuracy": (q.argmax(1) == test[1]).mean(), "CNN AUROC": auroc(q, test[1]), "CNN s": cnn_seconds,
-              "scan ceiling": ceiling}
+    common = {
+        "data set": name,
+        "n train": len(train[0]),
+        "n held-out": len(test[0]),
+        "accuracy": (p.argmax(1) == test[1]).mean(),
+        "AUROC": auroc(p, test[1]),
+        "epochs": f"{m.history.attrs['best_epoch']}/{len(m.history)}",
+        "train s": seconds,
+        "CNN accuracy": (q.argmax(1) == test[1]).mean(),
+        "CNN AUROC": auroc(q, test[1]),
+        "CNN s": cnn_seconds,
+        "scan ceiling": ceiling,
+    }
     pos = [s for s, y in zip(test[0], test[1]) if y == 1][:n_score]
     neg = [s for s, y in zip(test[0], test[1]) if y == 0]
     cls = dv.cls_attention(m, pos, progress=False)
     ig = dv.attribute(m, pos, n_steps=20, progress=False)
-    return [{**common, "method": "DNABERT-viz ([CLS])", **recovery(dv.find_motifs(pos, neg, cls), targets)},
-            {**common, "method": "seqlets (IG)", **recovery(dv.find_motifs(pos, None, ig, method="seqlets"), targets)}]
+    return [
+        {
+            **common,
+            "method": "DNABERT-viz ([CLS])",
+            **recovery(dv.find_motifs(pos, neg, cls), targets),
+        },
+        {
+            **common,
+            "method": "seqlets (IG)",
+            **recovery(dv.find_motifs(pos, None, ig, method="seqlets"), targets),
+        },
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=1.5, help="training budget of each model")
-    parser.add_argument("--n-train", type=int, default=2000, help="training pool per data set (subsampled)")
+    parser.add_argument(
+        "--n-train", type=int, default=2000, help="training pool per data set (subsampled)"
+    )
     parser.add_argument("--n-score", type=int, default=300, help="held-out positives scored")
     parser.add_argument("--planted-seeds", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--only", nargs="*", help="run only these data sets (names as printed)")
@@ -165,10 +218,20 @@ def main() -> None:
             motifs, train, test = planted_set(source, args.n_train)
             name = f"{name}: " + ", ".join(m.name for m in motifs)
             targets = {m.name: family[m.motif_id] for m in motifs}
-            rows += run(name, train, test, targets, args.minutes, args.n_score, scan_ceiling(motifs, train, test))
+            rows += run(
+                name,
+                train,
+                test,
+                targets,
+                args.minutes,
+                args.n_score,
+                scan_ceiling(motifs, train, test),
+            )
         else:
             train, test = real_set(source, args.n_train, seed=0)
-            rows += run(name, train, test, {names[0]: families(names)}, args.minutes, args.n_score, None)
+            rows += run(
+                name, train, test, {names[0]: families(names)}, args.minutes, args.n_score, None
+            )
         print(pd.DataFrame(rows[-2:]).round(3).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     table.to_csv(args.out, sep="\t", index=False)

@@ -30,7 +30,8 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def dnabert_vocab(k: int) -> dict[str, int]:
-    """DNABERT-1's vocabulary for k: the five special tokens, then all k-mers in ``product("ATCG")`` order.
+    """DNABERT-1's vocabulary for k: the five special tokens, then all k-mers in
+    ``product("ATCG")`` order.
 
     For k = 6 this is read from the published ``vocab.txt`` shipped in the package.
     """
@@ -77,9 +78,14 @@ def build_classifier(
     if architecture not in ("dnabert", "dnabert2"):
         raise ValueError(f"architecture must be 'dnabert' or 'dnabert2', got {architecture!r}")
     if hidden_size % num_heads:
-        raise ValueError(f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})")
+        raise ValueError(
+            f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})"
+        )
     if architecture == "dnabert2":
-        from .architectures.dnabert2_checkpoint import build_dnabert2_classifier, published_tokenizer
+        from .architectures.dnabert2_checkpoint import (
+            build_dnabert2_classifier,
+            published_tokenizer,
+        )
 
         model = build_dnabert2_classifier(hidden_size, num_layers, num_heads, num_labels, seed)
         return DnaModel(model, published_tokenizer(), name="dnabert2-small", device=device)
@@ -100,10 +106,17 @@ def build_classifier(
         num_labels=num_labels,
     )
     torch.manual_seed(seed)
-    return DnaModel(BertForSequenceClassification(config), KmerTokenizer(vocab, k), name=f"dnabert{k}-small", device=device)
+    return DnaModel(
+        BertForSequenceClassification(config),
+        KmerTokenizer(vocab, k),
+        name=f"dnabert{k}-small",
+        device=device,
+    )
 
 
-def stratified_split(labels: np.ndarray, fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, fraction: float, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a seeded, stratified train/validation split.
 
     Each class gives ``round(fraction * n_class)`` rows to validation (at
@@ -127,7 +140,8 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int = 0) -> tupl
 
 
 def auroc(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Area under the ROC curve (ties counted half); macro one-vs-rest average for more than two classes.
+    """Area under the ROC curve (ties counted half); macro one-vs-rest average for more than two
+    classes.
 
     Parameters
     ----------
@@ -260,10 +274,23 @@ def train_classifier(
         train_rows, val_rows = stratified_split(labels, validation_fraction, seed)
         val_seqs, val_labels = [sequences[i] for i in val_rows], labels[val_rows]
     n_labels = max(2, int(max(labels.max(), val_labels.max(initial=0))) + 1)
-    dm = build_classifier(k, hidden_size, num_layers, num_heads, n_labels, seed=seed, device=resolve_device(device),
-                          architecture=architecture, dropout=dropout)
+    dm = build_classifier(
+        k,
+        hidden_size,
+        num_layers,
+        num_heads,
+        n_labels,
+        seed=seed,
+        device=resolve_device(device),
+        architecture=architecture,
+        dropout=dropout,
+    )
     enc = _encode(dm, sequences, "training")
-    flipped = _encode(dm, [_reverse_complement(s) for s in sequences], "training") if reverse_complement else None
+    flipped = (
+        _encode(dm, [_reverse_complement(s) for s in sequences], "training")
+        if reverse_complement
+        else None
+    )
     val_enc = _encode(dm, val_seqs, "validation") if len(val_seqs) else None
     target = torch.as_tensor(labels, device=dm.device)
     model = dm.model.train()
@@ -276,7 +303,8 @@ def train_classifier(
     )
     rng = np.random.default_rng(seed)
     flips = np.random.default_rng([seed, 1])
-    # Once the loss is small, gradients turn denormal and CPU training slows fourfold; flush them to zero.
+    # Once the loss is small, gradients turn denormal and CPU training slows fourfold; flush them
+    # to zero.
     torch.set_flush_denormal(True)
     bar = tqdm(total=steps, desc="training", disable=not show_progress(progress))
     started, history, best, stopped = time.perf_counter(), [], None, "epochs"
@@ -284,7 +312,7 @@ def train_classifier(
         order = train_rows[rng.permutation(len(train_rows))]
         losses = []
         for start in range(0, len(order), batch_size):
-            rows = np.sort(order[start:start + batch_size])
+            rows = np.sort(order[start : start + batch_size])
             source = enc
             if flipped is not None and flips.random() < 0.5:
                 source = flipped
@@ -300,13 +328,21 @@ def train_classifier(
             if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
                 stopped = "max_minutes"
                 break
-        row = {"epoch": epoch, "seconds": time.perf_counter() - started, "learning_rate": sched.get_last_lr()[0],
-               "train_loss": float(np.mean(losses))}
+        row = {
+            "epoch": epoch,
+            "seconds": time.perf_counter() - started,
+            "learning_rate": sched.get_last_lr()[0],
+            "train_loss": float(np.mean(losses)),
+        }
         if val_enc is not None:
             row.update(_evaluate(dm, val_enc, val_labels, loss_fn, batch_size))
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auroc=f"{row['val_auroc']:.3f}")
             if best is None or row["val_auroc"] > best[1]:
-                best = (epoch, row["val_auroc"], {n: v.detach().clone() for n, v in model.state_dict().items()})
+                best = (
+                    epoch,
+                    row["val_auroc"],
+                    {n: v.detach().clone() for n, v in model.state_dict().items()},
+                )
             elif epoch - best[0] >= patience and stopped == "epochs":
                 stopped = "patience"
         history.append(row)
@@ -325,7 +361,10 @@ def _checked(sequences, labels, name: str, label_name: str) -> tuple[list[str], 
     sequences = check_sequences(sequences, name)
     labels = np.array(labels)  # a copy: torch wants a writable array
     if labels.shape != (len(sequences),):
-        raise ValueError(f"{label_name} has shape {labels.shape}, expected ({len(sequences)},): one label per sequence")
+        raise ValueError(
+            f"{label_name} has shape {labels.shape}, expected ({len(sequences)},): "
+            "one label per sequence"
+        )
     if len(labels) and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0):
         raise ValueError(f"{label_name} must be non-negative integers (class indices)")
     return sequences, labels
@@ -334,18 +373,25 @@ def _checked(sequences, labels, name: str, label_name: str) -> tuple[list[str], 
 def _encode(dm: DnaModel, sequences: list[str], what: str):
     enc = dm.encode(sequences)
     if len(enc.input_ids) != len(sequences):
-        raise ValueError(f"{what} sequences must fit the model's {dm.max_tokens} positions; cut long ones first")
+        raise ValueError(
+            f"{what} sequences must fit the model's {dm.max_tokens} positions; cut long ones first"
+        )
     return enc
 
 
 @torch.no_grad()
 def _evaluate(dm: DnaModel, enc, labels: np.ndarray, loss_fn, batch_size: int) -> dict[str, float]:
-    """Validation loss, accuracy and AUROC of the model (evaluation mode inside, training mode after)."""
+    """Validation loss, accuracy and AUROC of the model (evaluation mode inside, training mode
+    after)."""
     dm.model.eval()
-    logits = torch.cat([dm.model(**inputs).logits.float() for _, inputs in dm.batches(enc, batch_size)])
+    logits = torch.cat(
+        [dm.model(**inputs).logits.float() for _, inputs in dm.batches(enc, batch_size)]
+    )
     dm.model.train()
     target = torch.as_tensor(labels, device=logits.device)
     probabilities = torch.softmax(logits, -1).cpu().numpy()
-    return {"val_loss": float(loss_fn(logits, target)),
-            "val_accuracy": float((probabilities.argmax(1) == labels).mean()),
-            "val_auroc": auroc(probabilities, labels)}
+    return {
+        "val_loss": float(loss_fn(logits, target)),
+        "val_accuracy": float((probabilities.argmax(1) == labels).mean()),
+        "val_auroc": auroc(probabilities, labels),
+    }

@@ -20,6 +20,7 @@ import pandas as pd
 from .motifs.jaspar import jaspar_pwm
 from .sequences import ALPHABET, dinucleotide_shuffle, reverse_complement
 
+
 @dataclass
 class PlantedMotif:
     """A position weight matrix to plant: JASPAR id, name and (L, 4) probabilities over ACGT."""
@@ -36,7 +37,9 @@ class PlantedMotif:
     def sample(self, rng: np.random.Generator) -> str:
         """One instance drawn column by column from the PWM."""
         u = rng.random(len(self.pwm))[:, None]
-        return "".join(ALPHABET[i] for i in (u > np.cumsum(self.pwm, axis=1)).sum(axis=1).clip(0, 3))
+        return "".join(
+            ALPHABET[i] for i in (u > np.cumsum(self.pwm, axis=1)).sum(axis=1).clip(0, 3)
+        )
 
 
 def jaspar_motif(motif_id: str) -> PlantedMotif:
@@ -50,10 +53,14 @@ def jaspar_motif(motif_id: str) -> PlantedMotif:
 
 
 def draw_jaspar_motifs(
-    n: int, seed: int = 0, exclude: tuple[str, ...] = (), length: tuple[int, int] = (8, 16),
+    n: int,
+    seed: int = 0,
+    exclude: tuple[str, ...] = (),
+    length: tuple[int, int] = (8, 16),
     min_information: float = 10.0,
 ) -> list[PlantedMotif]:
-    """Draw ``n`` JASPAR CORE vertebrate matrices of ``n`` different TF families, by a seed (offline).
+    """Draw ``n`` JASPAR CORE vertebrate matrices of ``n`` different TF families, by a seed
+    (offline).
 
     Parameters
     ----------
@@ -78,8 +85,11 @@ def draw_jaspar_motifs(
     matrices = jaspar_matrices()
     banned = {f for m in matrices if m.matrix_id in exclude for f in m.family.split(";")}
     pool = [
-        m for m in matrices
-        if length[0] <= len(m.pwm) <= length[1] and m.family and not banned & set(m.family.split(";"))
+        m
+        for m in matrices
+        if length[0] <= len(m.pwm) <= length[1]
+        and m.family
+        and not banned & set(m.family.split(";"))
         and (2 + (m.pwm * np.log2(np.clip(m.pwm, 1e-9, 1))).sum(axis=1)).sum() >= min_information
     ]
     rng = np.random.default_rng(seed)
@@ -91,7 +101,10 @@ def draw_jaspar_motifs(
             drawn.append(PlantedMotif(m.matrix_id, m.name, m.pwm))
             families.update(m.family.split(";"))
     if len(drawn) < n:
-        raise ValueError(f"only {len(drawn)} TF families fit length {length} and {min_information} bits; asked {n}")
+        raise ValueError(
+            f"only {len(drawn)} TF families fit length {length} and {min_information} bits; "
+            f"asked {n}"
+        )
     return drawn
 
 
@@ -107,11 +120,17 @@ def best_hit_scores(seq: str, motif: PlantedMotif, background: np.ndarray) -> np
     return np.maximum(fwd, rev)
 
 
-def has_hit(seq: str, motifs: list[PlantedMotif], background: np.ndarray, hit_fraction: float) -> bool:
-    """Whether any motif scores at least ``hit_fraction`` of its best score somewhere in ``seq``."""
+def has_hit(
+    seq: str, motifs: list[PlantedMotif], background: np.ndarray, hit_fraction: float
+) -> bool:
+    """Whether any motif scores at least ``hit_fraction`` of its best score somewhere in
+    ``seq``."""
     for m in motifs:
         best = m.log_odds(background).max(axis=1).sum()
-        if len(seq) >= len(m.pwm) and best_hit_scores(seq, m, background).max() >= hit_fraction * best:
+        if (
+            len(seq) >= len(m.pwm)
+            and best_hit_scores(seq, m, background).max() >= hit_fraction * best
+        ):
             return True
     return False
 
@@ -162,7 +181,11 @@ def plant_motifs(
     positives, planted = [], []
     while len(positives) < n_positive:
         seq = _background(rng, background, length, motifs, free_fraction)
-        chosen = rng.choice(len(motifs), size=rng.integers(1, min(max_per_sequence, len(motifs)) + 1), replace=False)
+        chosen = rng.choice(
+            len(motifs),
+            size=rng.integers(1, min(max_per_sequence, len(motifs)) + 1),
+            replace=False,
+        )
         sites = [_hit_instance(motifs[c], rng, background, hit_fraction) for c in chosen]
         starts = _place(len(seq), [len(s) for s in sites], rng)
         if starts is None:
@@ -170,8 +193,18 @@ def plant_motifs(
         for c, site, start in zip(chosen, sites, starts):
             strand = "+" if rng.random() < 0.5 else "-"
             site = site if strand == "+" else reverse_complement(site)
-            seq = seq[:start] + site + seq[start + len(site):]
-            planted.append((len(positives), start, start + len(site), motifs[c].motif_id, motifs[c].name, strand, site))
+            seq = seq[:start] + site + seq[start + len(site) :]
+            planted.append(
+                (
+                    len(positives),
+                    start,
+                    start + len(site),
+                    motifs[c].motif_id,
+                    motifs[c].name,
+                    strand,
+                    site,
+                )
+            )
         positives.append(seq)
     negatives = []
     while len(negatives) < n_negative:
@@ -181,9 +214,13 @@ def plant_motifs(
     order = rng.permutation(n_positive + n_negative)
     new_index = np.empty_like(order)
     new_index[order] = np.arange(len(order))
-    table = pd.DataFrame({"sequence": positives + negatives, "label": [1] * n_positive + [0] * n_negative})
+    table = pd.DataFrame(
+        {"sequence": positives + negatives, "label": [1] * n_positive + [0] * n_negative}
+    )
     table = table.iloc[order].reset_index(drop=True)
-    truth = pd.DataFrame(planted, columns=["sequence_index", "start", "end", "motif_id", "name", "strand", "site"])
+    truth = pd.DataFrame(
+        planted, columns=["sequence_index", "start", "end", "motif_id", "name", "strand", "site"]
+    )
     truth["sequence_index"] = new_index[truth["sequence_index"]]
     return table, truth.sort_values(["sequence_index", "start"]).reset_index(drop=True)
 
@@ -205,7 +242,8 @@ def _hit_instance(motif: PlantedMotif, rng, background, hit_fraction) -> str:
 
 
 def _place(length: int, widths: list[int], rng) -> list[int] | None:
-    """Random non-overlapping start positions for sites of the given widths, or None when they do not fit."""
+    """Random non-overlapping start positions for sites of the given widths, or None when they do
+    not fit."""
     for _ in range(100):
         starts = [int(rng.integers(0, length - w + 1)) for w in widths]
         spans = sorted(zip(starts, widths))

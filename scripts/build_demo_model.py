@@ -41,8 +41,10 @@ SETTINGS = {
 }
 OUT = {"dnabert": EMBEDDED["demo"], "dnabert2": EMBEDDED["dnabert2-demo"]}
 THREADS = {"dnabert": 2, "dnabert2": 1}
-# No validation split, no time budget, the optimisation settings the demo models were first built with: they train
-# on all their training sequences for a fixed number of epochs (train_classifier's defaults have moved on since).
+# No validation split, no time budget, the optimisation settings the demo models were first built
+# with: they train
+# on all their training sequences for a fixed number of epochs (train_classifier's defaults have
+# moved on since).
 FIXED_RUN = dict(weight_decay=0.01, warmup_fraction=0.1, validation_fraction=0.0, max_minutes=None)
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: paths, the device every model test runs on, the demo model and data, chromium."""
+"""Shared fixtures: paths, the device every model test runs on, the demo model and data,
+chromium."""
 
 from pathlib import Path
 
@@ -30,8 +31,15 @@ def demo_data():
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; playwright drives it (never ``playwright install``)
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Exported views in a real browser: Debian's chromium driven by playwright, pages served on loopback.
+"""Exported views in a real browser: Debian's chromium driven by playwright, pages served on
+loopback.
 
 The test serves the explorer's and the gallery's ``save_html`` pages from
 a local HTTP server it starts and stops itself, and checks from the page
@@ -62,7 +63,9 @@ def test_explorer_page_draws_track_logo_and_context(browser, tmp_path, demo_mode
     assert letters >= 4  # the A, C, G and T fills of the logo row
     assert heat == 1  # the mutation map
     assert context == f"sequence 0, position {ex.position} ({seqs[0][ex.position]})"
-    assert all(url.startswith(root) for url in requests), [u for u in requests if not u.startswith(root)]
+    assert all(url.startswith(root) for url in requests), [
+        u for u in requests if not u.startswith(root)
+    ]
     assert errors == []
 
 
@@ -74,7 +77,9 @@ def test_gallery_page_draws_every_logo(browser, tmp_path, demo_model, demo_data)
     with served(tmp_path) as root:
         page, requests, errors = open_page(browser, f"{root}/gallery.html")
         page.wait_for_load_state("load")
-        widths = page.eval_on_selector_all(".card img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        widths = page.eval_on_selector_all(
+            ".card img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)"
+        )
         names = page.locator(".card h3").all_inner_texts()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "gallery.png"), full_page=False)

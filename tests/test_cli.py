@@ -27,11 +27,17 @@ def test_demo_runs_the_pipeline_and_writes_the_report(tmp_path, capsys, demo_mod
     assert main(["demo", "--device", "cpu", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert float(printed.split("held-out accuracy: ")[1].split()[0]) >= 0.95
-    assert "planted motifs recovered: 3/3 (MA0106.3, MA0108.3, MA0139.2); spurious motifs: 1" in printed
+    assert (
+        "planted motifs recovered: 3/3 (MA0106.3, MA0108.3, MA0139.2); spurious motifs: 1"
+        in printed
+    )
     pos = demo_data.sequences(label=1)
     scores = dv.Scores.load(out / "scores.npz")
     assert scores.sequences == pos and scores.kind == "cls_attention"
-    assert all(np.allclose(scores[i], dv.cls_attention(demo_model, pos[i])[0], atol=1e-6) for i in range(3))
+    assert all(
+        np.allclose(scores[i], dv.cls_attention(demo_model, pos[i])[0], atol=1e-6)
+        for i in range(3)
+    )
     motifs = dv.load_motifs(out / "motifs")
     matches = pd.read_csv(out / "motifs" / "matches.tsv", sep="\t")
     assert {m.name for m in motifs} == set(matches["motif"])
@@ -39,19 +45,43 @@ def test_demo_runs_the_pipeline_and_writes_the_report(tmp_path, capsys, demo_mod
     for m in motifs:
         assert f"<h3>{m.name}</h3>" in report
     assert report.count("Plotly.newPlot(") == 3 and "Planted motifs recovered" in report
-    assert {"CTCF", "TBP", "TP53"} <= {n for n in matches["jaspar_name"] if f"JASPAR: {n} (" in report}
+    assert {"CTCF", "TBP", "TP53"} <= {
+        n for n in matches["jaspar_name"] if f"JASPAR: {n} (" in report
+    }
 
 
 def test_score_reads_fasta_gz_and_dnabert_tsv(tmp_path, demo_model, demo_data):
     seqs = demo_data.sequences("heldout")[:5]
     fasta = write_fasta(tmp_path / "in.fa.gz", seqs)
-    assert main(["score", "--input", str(fasta), "--method", "cls", "--out", str(tmp_path / "cls.npz")]) == 0
+    assert (
+        main(
+            ["score", "--input", str(fasta), "--method", "cls", "--out", str(tmp_path / "cls.npz")]
+        )
+        == 0
+    )
     cls = dv.Scores.load(tmp_path / "cls.npz")
-    assert cls.sequences == seqs and np.allclose(cls.values, dv.cls_attention(demo_model, seqs).values, atol=1e-6, equal_nan=True)
+    assert cls.sequences == seqs and np.allclose(
+        cls.values, dv.cls_attention(demo_model, seqs).values, atol=1e-6, equal_nan=True
+    )
 
-    kmers = lambda s: " ".join(s[j:j + 6] for j in range(len(s) - 5))  # noqa: E731
-    (tmp_path / "in.tsv").write_text("sequence\tlabel\n" + "".join(f"{kmers(s)}\t1\n" for s in seqs[:2]))
-    assert main(["score", "--input", str(tmp_path / "in.tsv"), "--method", "ism", "--out", str(tmp_path / "ism.npz")]) == 0
+    kmers = lambda s: " ".join(s[j : j + 6] for j in range(len(s) - 5))  # noqa: E731
+    (tmp_path / "in.tsv").write_text(
+        "sequence\tlabel\n" + "".join(f"{kmers(s)}\t1\n" for s in seqs[:2])
+    )
+    assert (
+        main(
+            [
+                "score",
+                "--input",
+                str(tmp_path / "in.tsv"),
+                "--method",
+                "ism",
+                "--out",
+                str(tmp_path / "ism.npz"),
+            ]
+        )
+        == 0
+    )
     ism = dv.Scores.load(tmp_path / "ism.npz")
     effects = dv.ism(demo_model, seqs[:2])
     assert ism.sequences == seqs[:2] and ism.kind == "ism"
@@ -64,8 +94,22 @@ def test_motifs_and_report_commands(tmp_path, demo_model, demo_data):
     write_fasta(tmp_path / "pos.fa", pos)
     write_fasta(tmp_path / "neg.fa", neg)
     dv.cls_attention(demo_model, pos).save(tmp_path / "s.npz")
-    assert main(["motifs", "--pos", str(tmp_path / "pos.fa"), "--neg", str(tmp_path / "neg.fa"),
-                 "--scores", str(tmp_path / "s.npz"), "--out", str(tmp_path / "motifs")]) == 0
+    assert (
+        main(
+            [
+                "motifs",
+                "--pos",
+                str(tmp_path / "pos.fa"),
+                "--neg",
+                str(tmp_path / "neg.fa"),
+                "--scores",
+                str(tmp_path / "s.npz"),
+                "--out",
+                str(tmp_path / "motifs"),
+            ]
+        )
+        == 0
+    )
     motifs = dv.load_motifs(tmp_path / "motifs")
     expected = dv.find_motifs(pos, neg, dv.Scores.load(tmp_path / "s.npz"))
     assert [m.name for m in motifs] == [m.name for m in expected]
@@ -73,48 +117,127 @@ def test_motifs_and_report_commands(tmp_path, demo_model, demo_data):
     matches = pd.read_csv(tmp_path / "motifs" / "matches.tsv", sep="\t")
     assert demo_data.recovery(matches)["planted"].dropna().nunique() == 3
 
-    assert main(["report", "--motifs", str(tmp_path / "motifs"), "--scores", str(tmp_path / "s.npz"),
-                 "--examples", "2", "--out", str(tmp_path / "report")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--motifs",
+                str(tmp_path / "motifs"),
+                "--scores",
+                str(tmp_path / "s.npz"),
+                "--examples",
+                "2",
+                "--out",
+                str(tmp_path / "report"),
+            ]
+        )
+        == 0
+    )
     page = (tmp_path / "report" / "report.html").read_text()
-    assert page.count("Plotly.newPlot(") == 2 and page.count('<img src="data:image/png;base64,') == len(motifs)
+    assert page.count("Plotly.newPlot(") == 2 and page.count(
+        '<img src="data:image/png;base64,'
+    ) == len(motifs)
     assert "<h2>JASPAR matches</h2>" in page and "1000 sequences scored by cls_attention" in page
 
 
 def test_bad_input_exits_2_and_leaves_no_output(tmp_path, capsys, demo_model, demo_data):
     write_fasta(tmp_path / "bad.fa", ["ACGT", "ACGRT"])
-    assert main(["score", "--input", str(tmp_path / "bad.fa"), "--out", str(tmp_path / "x.npz")]) == 2
+    assert (
+        main(["score", "--input", str(tmp_path / "bad.fa"), "--out", str(tmp_path / "x.npz")]) == 2
+    )
     assert "bad.fa, record 's1' (line 3) has 'R' at position 3" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
 
     pos = demo_data.sequences("train", 1)[:20]
     write_fasta(tmp_path / "pos.fa", pos)
     write_fasta(tmp_path / "neg.fa", demo_data.sequences("train", 0)[:20])
-    dv.cls_attention(demo_model, pos[::-1]).save(tmp_path / "other.npz")  # scores of the sequences in another order
-    assert main(["motifs", "--pos", str(tmp_path / "pos.fa"), "--neg", str(tmp_path / "neg.fa"),
-                 "--scores", str(tmp_path / "other.npz"), "--out", str(tmp_path / "motifs")]) == 2
+    dv.cls_attention(demo_model, pos[::-1]).save(
+        tmp_path / "other.npz"
+    )  # scores of the sequences in another order
+    assert (
+        main(
+            [
+                "motifs",
+                "--pos",
+                str(tmp_path / "pos.fa"),
+                "--neg",
+                str(tmp_path / "neg.fa"),
+                "--scores",
+                str(tmp_path / "other.npz"),
+                "--out",
+                str(tmp_path / "motifs"),
+            ]
+        )
+        == 2
+    )
     assert "--scores " + str(tmp_path / "other.npz") + ": 20 sequences" in capsys.readouterr().err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.fa", "neg.fa", "other.npz", "pos.fa"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.fa",
+        "neg.fa",
+        "other.npz",
+        "pos.fa",
+    ]
 
-    assert main(["motifs", "--pos", str(tmp_path / "pos.fa"), "--scores", str(tmp_path / "other.npz"),
-                 "--out", str(tmp_path / "m")]) == 2
+    assert (
+        main(
+            [
+                "motifs",
+                "--pos",
+                str(tmp_path / "pos.fa"),
+                "--scores",
+                str(tmp_path / "other.npz"),
+                "--out",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 2
+    )
     assert "--neg is required" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["demo", "--device", "tpu"], "error"),
-    (["score", "--input", "missing.fa", "--out", "x.npz"], "missing.fa: no such file"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["demo", "--device", "tpu"], "error"),
+        (["score", "--input", "missing.fa", "--out", "x.npz"], "missing.fa: no such file"),
+    ],
+)
 def test_console_script_reports_bad_input(tmp_path, argv, message):
-    r = subprocess.run([sys.executable, "-m", "dnabert_viz.cli", *argv], capture_output=True, text=True, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, "-m", "dnabert_viz.cli", *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert r.returncode == 2 and message in r.stderr and list(tmp_path.iterdir()) == []
 
 
 def test_score_output_option_reaches_one_hot_methods(tmp_path, demo_model):
     seqs = [s[:50] for s in dv.load_demo().sequences("heldout", 1)[:2]]
     out = tmp_path / "h.npz"
-    assert main(["score", "--device", str(demo_model.device), "--input", str(write_fasta(tmp_path / "in.fa", seqs)),
-                 "--method", "onehot_gradients", "--output", "logit", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "score",
+                "--device",
+                str(demo_model.device),
+                "--input",
+                str(write_fasta(tmp_path / "in.fa", seqs)),
+                "--method",
+                "onehot_gradients",
+                "--output",
+                "logit",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     saved = dv.Scores.load(out)
     assert saved.meta["output"] == "logit"
-    assert np.allclose(saved.extra["hypothetical"], dv.onehot_gradients(demo_model, seqs, output="logit")
-                       .extra["hypothetical"], atol=1e-6, equal_nan=True)
+    assert np.allclose(
+        saved.extra["hypothetical"],
+        dv.onehot_gradients(demo_model, seqs, output="logit").extra["hypothetical"],
+        atol=1e-6,
+        equal_nan=True,
+    )

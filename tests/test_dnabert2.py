@@ -1,4 +1,5 @@
-"""The native DNABERT-2: loading the published layout, bad folders, long inputs, attribution, training.
+"""The native DNABERT-2: loading the published layout, bad folders, long inputs, attribution,
+training.
 
 Parity with the published code is in test_dnabert2_parity.py.
 """
@@ -209,7 +210,8 @@ def test_embedded_dnabert2_model(demo_data, device):
 
 
 def test_dnabert_viz_motifs_on_the_embedded_dnabert2_recover_the_planted_ones(demo_data, device):
-    """[CLS] attention of BPE tokens, projected to nucleotides by spans, feeds DNABERT-viz motif discovery."""
+    """[CLS] attention of BPE tokens, projected to nucleotides by spans, feeds DNABERT-viz motif
+    discovery."""
     m = dv.load_model("dnabert2-demo", device=device)
     pos, neg = demo_data.sequences("heldout", label=1), demo_data.sequences("heldout", label=0)
     motifs = dv.find_motifs(

@@ -14,7 +14,9 @@ from .checkpoints import assert_same_weights
 
 def test_training_is_reproducible_and_learns(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:1000], demo_data.labels("train")[:1000]
-    settings = dict(hidden_size=32, num_layers=1, num_heads=2, epochs=3, seed=7, progress=False, device=device)
+    settings = dict(
+        hidden_size=32, num_layers=1, num_heads=2, epochs=3, seed=7, progress=False, device=device
+    )
     a = dv.train_classifier(seqs, labels, **settings)
     b = dv.train_classifier(seqs, labels, **settings)
     assert_same_weights(a, b)
@@ -25,11 +27,22 @@ def test_training_is_reproducible_and_learns(demo_data, device):
 
 
 def _overfitting_run(demo_data, device, **options):
-    """300 training sequences, no dropout, a high learning rate: validation AUROC peaks at epoch 3, then falls."""
+    """300 training sequences, no dropout, a high learning rate: validation AUROC peaks at epoch 3,
+    then falls."""
     seqs, labels = demo_data.sequences("train")[:300], demo_data.labels("train")[:300]
     val = demo_data.sequences("heldout")[:200], demo_data.labels("heldout")[:200]
-    settings = dict(hidden_size=32, num_layers=1, num_heads=2, epochs=12, learning_rate=3e-3, warmup_fraction=0.05,
-                    dropout=0.0, seed=1, progress=False, device=device)
+    settings = dict(
+        hidden_size=32,
+        num_layers=1,
+        num_heads=2,
+        epochs=12,
+        learning_rate=3e-3,
+        warmup_fraction=0.05,
+        dropout=0.0,
+        seed=1,
+        progress=False,
+        device=device,
+    )
     return dv.train_classifier(seqs, labels, validation=val, **{**settings, **options}), val
 
 
@@ -40,9 +53,14 @@ def test_early_stopping_restores_the_best_epoch(demo_data, device):
     best = m.history.attrs["best_epoch"]
     assert best == h["val_auroc"].idxmax() == 3  # 0.912 at epoch 3, 0.887 at epoch 12 (measured)
     assert h["val_auroc"].iloc[-1] < h["val_auroc"].max() - 0.015
-    np.testing.assert_allclose(dv.finetune.auroc(m.predict(val), y), h.loc[best, "val_auroc"], rtol=1e-6)
+    np.testing.assert_allclose(
+        dv.finetune.auroc(m.predict(val), y), h.loc[best, "val_auroc"], rtol=1e-6
+    )
     stopped, _ = _overfitting_run(demo_data, device, patience=2)
-    assert stopped.history.attrs == {"best_epoch": 3, "stopped": "patience"} and len(stopped.history) == 5
+    assert (
+        stopped.history.attrs == {"best_epoch": 3, "stopped": "patience"}
+        and len(stopped.history) == 5
+    )
     assert_same_weights(m, stopped)
     fig = dv.plot.training_curves(m)
     assert [t.name for t in fig.data] == ["training loss", "validation loss", "accuracy", "AUROC"]
@@ -70,8 +88,21 @@ def test_train_command_writes_a_loadable_model(tmp_path, demo_data, capsys):
     fasta = tmp_path / "train.fa"
     fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
     (tmp_path / "labels.txt").write_text("\n".join(map(str, labels)) + "\n")
-    args = ["train", "--input", str(fasta), "--labels", str(tmp_path / "labels.txt"), "--k", "3", "--epochs", "2",
-            "--device", "cpu", "--out", str(tmp_path / "model")]
+    args = [
+        "train",
+        "--input",
+        str(fasta),
+        "--labels",
+        str(tmp_path / "labels.txt"),
+        "--k",
+        "3",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "model"),
+    ]
     assert main(args) == 0
     assert "load it with dv.load_model" in capsys.readouterr().out
     m = dv.load_model(tmp_path / "model", device="cpu")
@@ -80,16 +111,29 @@ def test_train_command_writes_a_loadable_model(tmp_path, demo_data, capsys):
     assert list(history["epoch"]) == [1, 2]
     assert json.loads((tmp_path / "model" / "training.json").read_text())["k"] == 3
     (tmp_path / "short.txt").write_text("0\n1\n")
-    assert main([*args[:3], "--labels", str(tmp_path / "short.txt"), "--out", str(tmp_path / "m2")]) == 2
+    assert (
+        main([*args[:3], "--labels", str(tmp_path / "short.txt"), "--out", str(tmp_path / "m2")])
+        == 2
+    )
     assert "short.txt: 2 labels for 200 sequences" in capsys.readouterr().err
 
 
 def test_built_model_has_dnabert_config_keys():
     m = dv.build_classifier(k=4, hidden_size=16, num_layers=1, num_heads=2)
     cfg = m.model.config.to_dict()
-    for key in ("attention_probs_dropout_prob", "hidden_act", "hidden_dropout_prob", "hidden_size", "initializer_range",
-                "intermediate_size", "max_position_embeddings", "num_attention_heads", "num_hidden_layers",
-                "type_vocab_size", "vocab_size"):
+    for key in (
+        "attention_probs_dropout_prob",
+        "hidden_act",
+        "hidden_dropout_prob",
+        "hidden_size",
+        "initializer_range",
+        "intermediate_size",
+        "max_position_embeddings",
+        "num_attention_heads",
+        "num_hidden_layers",
+        "type_vocab_size",
+        "vocab_size",
+    ):
         assert key in cfg
     assert cfg["vocab_size"] == 261 and m.k == 4
 
@@ -114,8 +158,20 @@ def test_build_script_reproduces_a_model(tmp_path, device):
     script = Path(__file__).parents[1] / "scripts" / "build_demo_model.py"
     runs = []
     for name in ("a", "b"):
-        r = subprocess.run([sys.executable, str(script), "--out", str(tmp_path / name), "--epochs", "1", "--n-train", "300"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                "--out",
+                str(tmp_path / name),
+                "--epochs",
+                "1",
+                "--n-train",
+                "300",
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert r.returncode == 0, r.stderr[-2000:]
         runs.append(json.loads((tmp_path / name / "training.json").read_text()))
     assert runs[0]["heldout_accuracy"] == runs[1]["heldout_accuracy"] and runs[0]["epochs"] == 1

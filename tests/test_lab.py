@@ -40,8 +40,12 @@ ARTIFACTS = Path(__file__).parent / "artifacts" / "lab"
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 MINUTE = 60_000  # ms
 # JupyterLab's settings for the test: no news, no update check (both would go online)
-SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                                "checkForUpdates": False}}
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }
+}
 
 
 def free_port() -> int:
@@ -55,20 +59,41 @@ def lab(tmp_path_factory):
     """URL of a JupyterLab server on loopback, its root a copy of notebooks/ (with solutions/)."""
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "notebooks"
-    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns("conftest.py", "__pycache__",
-                                                                           ".ipynb_checkpoints"))
+    shutil.copytree(
+        REPO / "notebooks",
+        root,
+        ignore=shutil.ignore_patterns("conftest.py", "__pycache__", ".ipynb_checkpoints"),
+    )
     for name, values in SETTINGS.items():
         (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / "settings" / name).write_text(json.dumps(values))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-               JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_DATA_DIR=str(tmp / "data"),
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        JUPYTER_CONFIG_DIR=str(tmp / "config"),
+        JUPYTER_DATA_DIR=str(tmp / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+    )
     port = free_port()
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.port_retries=0",
-           "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-           f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.expose_app_in_browser=True"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=None",
+        "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = (tmp / "server.log").open("w")
@@ -95,7 +120,8 @@ def lab(tmp_path_factory):
 
 
 class Lab:
-    """One notebook open in JupyterLab in a chromium page, with what the page logged and requested."""
+    """One notebook open in JupyterLab in a chromium page, with what the page logged and
+    requested."""
 
     def __init__(self, browser, url: str, name: str):
         self.url, self.name = url, name
@@ -106,45 +132,71 @@ class Lab:
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.log: list[str] = []
         self.page.on("console", lambda m: self.log.append(f"{m.type}: {m.text[:300]}"))
-        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}")
-                     if m.type in ("error", "warning") and not self._benign(m.text) else None)
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(f"console {m.type}: {m.text}")
+                if m.type in ("error", "warning") and not self._benign(m.text)
+                else None
+            ),
+        )
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.open()
 
     @staticmethod
     def _benign(text: str) -> bool:
-        # JupyterLab's own notices, not the notebook's: it warns about plugins it has no settings for
+        # JupyterLab's own notices, not the notebook's: it warns about plugins it has no settings
+        # for
         return "Failed to load the schema" in text
 
     def open(self) -> None:
         """Open (or reopen, after a reload) the notebook, and wait for its kernel."""
         self.page.goto(f"{self.url}/lab/tree/{self.name}?reset")
-        self.page.wait_for_function("() => { const w = window.jupyterapp?.shell.currentWidget;"
-                                    " return w && w.sessionContext && w.sessionContext.isReady && w.content; }",
-                                    timeout=3 * MINUTE)
-        self.page.evaluate("() => { const app = window.jupyterapp; app.shell.collapseLeft();"
-                           " app.shell.currentWidget.content.widgets.forEach("
-                           "   (c, i) => c.node.setAttribute('data-cell', String(i))); }")
+        self.page.wait_for_function(
+            "() => { const w = window.jupyterapp?.shell.currentWidget;"
+            " return w && w.sessionContext && w.sessionContext.isReady && w.content; }",
+            timeout=3 * MINUTE,
+        )
+        self.page.evaluate(
+            "() => { const app = window.jupyterapp; app.shell.collapseLeft();"
+            " app.shell.currentWidget.content.widgets.forEach("
+            "   (c, i) => c.node.setAttribute('data-cell', String(i))); }"
+        )
 
     def run_all(self) -> list[dict]:
         """Run All; returns every code cell's outputs as saved in the notebook, by cell index."""
-        ok = self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        ok = self.page.evaluate(
+            "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
+        )
         cells = self.page.evaluate(
-            "() => window.jupyterapp.shell.currentWidget.content.widgets.map((c, i) => c.model.type === 'code'"
-            " ? {index: i, count: c.model.executionCount, outputs: c.model.outputs.toJSON()} : null)"
-            ".filter(c => c)")
-        errors = [f"cell {c['index']}: {o['ename']}: {o['evalue']}" for c in cells for o in c["outputs"]
-                  if o["output_type"] == "error"]
+            "() => window.jupyterapp.shell.currentWidget.content.widgets.map((c, i) => "
+            "c.model.type === 'code'"
+            " ? {index: i, count: c.model.executionCount, "
+            "outputs: c.model.outputs.toJSON()} : null)"
+            ".filter(c => c)"
+        )
+        errors = [
+            f"cell {c['index']}: {o['ename']}: {o['evalue']}"
+            for c in cells
+            for o in c["outputs"]
+            if o["output_type"] == "error"
+        ]
         assert ok and not errors, errors
-        assert all(c["count"] for c in cells), "cells that did not run: " + str([c["index"] for c in cells
-                                                                                  if not c["count"]])
-        stderr = [f"cell {c['index']}: {o['text']}" for c in cells for o in c["outputs"]
-                  if o.get("name") == "stderr"]
+        assert all(c["count"] for c in cells), "cells that did not run: " + str(
+            [c["index"] for c in cells if not c["count"]]
+        )
+        stderr = [
+            f"cell {c['index']}: {o['text']}"
+            for c in cells
+            for o in c["outputs"]
+            if o.get("name") == "stderr"
+        ]
         assert not stderr, stderr
         return cells
 
     def show_all_outputs(self) -> int:
-        """Scroll every output into view as a reader does (widgets and plots render when shown); returns how many."""
+        """Scroll every output into view as a reader does (widgets and plots render when shown);
+        returns how many."""
         outputs = self.page.locator(".jp-OutputArea-output")
         for k in range(outputs.count()):
             outputs.nth(k).scroll_into_view_if_needed()
@@ -152,9 +204,13 @@ class Lab:
         return outputs.count()
 
     def assert_clean(self) -> None:
-        """No widget that failed to display, no page or console error, nothing fetched from outside."""
+        """No widget that failed to display, no page or console error, nothing fetched from
+        outside."""
         broken = self.broken_widgets()
-        assert not broken, f"{self.name}: widgets failed to display in cells {broken}; the page logged {self.errors}"
+        assert not broken, (
+            f"{self.name}: widgets failed to display in cells {broken}; "
+            f"the page logged {self.errors}"
+        )
         assert not self.errors, self.errors
         outside = [u for u in self.requests if not u.startswith((self.url, "blob:", "data:"))]
         assert not outside, outside
@@ -162,17 +218,22 @@ class Lab:
     def broken_widgets(self) -> list[str]:
         """The cells (index: source) showing "Error displaying widget"."""
         return self.page.locator(".jp-Cell", has_text="Error displaying widget").evaluate_all(
-            "cells => cells.map(c => c.dataset.cell + ': ' + c.querySelector('.jp-InputArea').innerText.slice(0, 80))")
+            "cells => cells.map(c => c.dataset.cell + ': ' + "
+            "c.querySelector('.jp-InputArea').innerText.slice(0, 80))"
+        )
 
     def kernel(self, code: str) -> str:
         """What ``code`` prints in the notebook's kernel (the state the widgets come from)."""
         return self.page.evaluate(
-            """async code => { const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+            "async code => { "
+            """const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
                 let out = ''; const f = k.requestExecute({code, store_history: false});
                 f.onIOPub = m => { if (m.header.msg_type === 'stream') out += m.content.text;
                                    if (m.header.msg_type === 'error')
                                      out += `ERROR ${m.content.ename}: ${m.content.evalue}`; };
-                await f.done; return out; }""", code)
+                await f.done; return out; }""",
+            code,
+        )
 
     def cell(self, index: int):
         return self.page.locator(f'[data-cell="{index}"]')
@@ -188,20 +249,24 @@ class Lab:
         self.open()
 
 
-# ---------------------------------------------------------------------- the widgets, as a person uses them
+# ---------------------------------------------------------------------- the widgets, as a person
+# uses them
 def control(scope, kind: str, label: str):
-    """An ipywidgets control by its description: kind 'dropdown' (a select) or 'text' (an input)."""
+    """An ipywidgets control by its description: kind 'dropdown' (a select) or 'text' (an
+    input)."""
     inner = "select" if kind == "dropdown" else "input"
     return scope.locator(f'.widget-{kind}:has(> label:text-is("{label}")) {inner}')
 
 
 def graph_state(locator) -> dict:
-    """Title, y-axis titles, shapes and annotation texts of the plotly graph ``locator`` points at."""
+    """Title, y-axis titles, shapes and annotation texts of the plotly graph ``locator`` points
+    at."""
     return locator.evaluate(
         "gd => ({title: gd.layout.title?.text ?? '', yaxis: gd._fullLayout.yaxis.title.text,"
         " shading: (gd.layout.shapes || []).filter(s => s.layer === 'below').length,"
         " labels: (gd.layout.annotations || []).map(a => a.text).sort(), n: gd.data[0].x.length,"
-        " y: Array.from(gd.data[0].y)})")
+        " y: Array.from(gd.data[0].y)})"
+    )
 
 
 def wait_for_graph(lab: Lab, locator, test: str, arg=None) -> None:
@@ -216,18 +281,23 @@ def wait_for_graph(lab: Lab, locator, test: str, arg=None) -> None:
 
 
 def click_column(lab: Lab, graph, position: int) -> None:
-    """A real mouse click in the middle of the top row, in ``position``'s column (however low its bar)."""
+    """A real mouse click in the middle of the top row, in ``position``'s column (however low its
+    bar)."""
     graph.scroll_into_view_if_needed()
     x, y = graph.evaluate(
-        """(gd, p) => { const box = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-           return [box.left + xa._offset + xa.l2p(p), box.top + ya._offset + ya._length / 2]; }""", position)
+        "(gd, p) => { const box = gd.getBoundingClientRect(), "
+        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+           return [box.left + xa._offset + xa.l2p(p), box.top + ya._offset + ya._length / 2]; }""",
+        position,
+    )
     lab.page.mouse.move(x, y)
     lab.page.wait_for_timeout(200)
     lab.page.mouse.click(x, y)
 
 
 def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> dict:
-    """Use the SequenceExplorer shown by ``cell`` (``name`` in the kernel, e.g. ``Out[7]``); returns what it shows."""
+    """Use the SequenceExplorer shown by ``cell`` (``name`` in the kernel, e.g. ``Out[7]``);
+    returns what it shows."""
     scope = lab.cell(cell)
     track = scope.locator(".js-plotly-plot").first
     track.scroll_into_view_if_needed()
@@ -237,25 +307,39 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
     box.fill(str(index))
     box.press("Enter")
     wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", index)
-    expected = json.loads(lab.kernel(f"import json; h = {name}._instances_here(); "
-                                     f"print(json.dumps(sorted(h['name'] if 'name' in h else h['motif'])))"))
+    expected = json.loads(
+        lab.kernel(
+            f"import json; h = {name}._instances_here(); "
+            f"print(json.dumps(sorted(h['name'] if 'name' in h else h['motif'])))"
+        )
+    )
     state = graph_state(track)
-    assert state["labels"] == expected and state["shading"] == len(expected)  # this sequence's instances only
+    assert state["labels"] == expected and state["shading"] == len(
+        expected
+    )  # this sequence's instances only
     control(scope, "dropdown", "score").select_option(label="saliency")
     wait_for_graph(lab, track, "gd._fullLayout.yaxis.title.text === 'saliency'")
-    assert "saliency" in scope.locator(".widget-html").first.inner_text()  # the status line names the new kind
+    assert (
+        "saliency" in scope.locator(".widget-html").first.inner_text()
+    )  # the status line names the new kind
     if layer_and_head:
         control(scope, "dropdown", "score").select_option(label="[CLS] attention")
         control(scope, "dropdown", "layer").select_option(label="0")
         control(scope, "dropdown", "heads").select_option(label="2")
-        wait_for_graph(lab, track, "gd._fullLayout.yaxis.title.text === 'cls attention<br>(layer 0, head 2)'")
+        wait_for_graph(
+            lab, track, "gd._fullLayout.yaxis.title.text === 'cls attention<br>(layer 0, head 2)'"
+        )
         assert lab.kernel(f"print({name}.layer_control.value, {name}.head)").split() == ["0", "2"]
     values = graph_state(track)["y"]
-    low = min(range(len(values)), key=lambda p: abs(values[p]))  # the lowest bar: a hard target for a click
+    low = min(
+        range(len(values)), key=lambda p: abs(values[p])
+    )  # the lowest bar: a hard target for a click
     base = lab.kernel(f"print({name}.sequences[{index}][{low}])").strip()
     click_column(lab, track, low)
     heading = scope.locator("h3")
-    heading.filter(has_text=f"sequence {index}, position {low} ({base})").wait_for(timeout=3 * MINUTE)
+    heading.filter(has_text=f"sequence {index}, position {low} ({base})").wait_for(
+        timeout=3 * MINUTE
+    )
     assert graph_state(track)["shading"] == len(expected)
     return {"index": index, "position": low, "title": graph_state(track)["title"]}
 
@@ -264,13 +348,19 @@ ANYWIDGET_TIMEOUT = "[anywidget] Failed to initialize model"
 
 
 def reload(lab: Lab) -> None:
-    """Reload the page; a known limit of plotly's FigureWidget is an expected failure, any other one fails.
+    """Reload the page; a known limit of plotly's FigureWidget is an expected failure, any other
+    one fails.
 
-    plotly 7's FigureWidget is an anywidget whose state carries plotly's 5 MB widget bundle as its ``_esm``;
-    on a reload ipywidgets restores every model at once (it waits 4 s for all states, then asks model by
-    model) and anywidget gives each 2 s to import and start its own copy of the bundle. With four FigureWidgets
-    (an explorer and an AttentionView) that can run out, and the view holding the figure shows "model not
-    found". Seen in notebook 04 at load averages 1-9 on 2 cores; notebooks 01 and 02 came back every time.
+    plotly 7's FigureWidget is an anywidget whose state carries plotly's 5 MB widget bundle as its
+    ``_esm``;
+    on a reload ipywidgets restores every model at once (it waits 4 s for all states, then asks
+    model by
+    model) and anywidget gives each 2 s to import and start its own copy of the bundle. With four
+    FigureWidgets
+    (an explorer and an AttentionView) that can run out, and the view holding the figure shows
+    "model not
+    found". Seen in notebook 04 at load averages 1-9 on 2 cores; notebooks 01 and 02 came back
+    every time.
     """
     lab.errors.clear()
     lab.reload()
@@ -278,12 +368,15 @@ def reload(lab: Lab) -> None:
     lab.page.wait_for_timeout(3000)
     broken = lab.broken_widgets()
     if broken or any(ANYWIDGET_TIMEOUT in e for e in lab.errors):
-        pytest.xfail(f"{lab.name}: after the reload, widgets holding FigureWidgets were not restored "
-                     f"(cells {broken}); the page logged {lab.errors}")
+        pytest.xfail(
+            f"{lab.name}: after the reload, widgets holding FigureWidgets were not restored "
+            f"(cells {broken}); the page logged {lab.errors}"
+        )
 
 
 def check_after_reload(lab: Lab, cell: int, shown: dict) -> None:
-    """After a reload the explorer renders again, showing the sequence and position its controls hold."""
+    """After a reload the explorer renders again, showing the sequence and position its controls
+    hold."""
     reload(lab)
     scope = lab.cell(cell)
     scope.scroll_into_view_if_needed()
@@ -291,8 +384,10 @@ def check_after_reload(lab: Lab, cell: int, shown: dict) -> None:
     try:
         track.wait_for()
     except PlaywrightTimeout:
-        raise AssertionError(f"the explorer did not render after a reload: {scope.inner_text()[-300:]!r}; "
-                             f"the page logged {lab.errors}") from None
+        raise AssertionError(
+            f"the explorer did not render after a reload: {scope.inner_text()[-300:]!r}; "
+            f"the page logged {lab.errors}"
+        ) from None
     assert control(scope, "text", "sequence").input_value() == str(shown["index"])
     wait_for_graph(lab, track, "gd.layout.title.text === arg", shown["title"])
     heading = scope.locator("h3").first.inner_text()
@@ -301,7 +396,8 @@ def check_after_reload(lab: Lab, cell: int, shown: dict) -> None:
 
 
 def drive_gallery(lab: Lab, cell: int) -> None:
-    """Page the gallery, list a motif's instances, open two of them (different sequences) in its explorer."""
+    """Page the gallery, list a motif's instances, open two of them (different sequences) in its
+    explorer."""
     scope = lab.cell(cell)
     scope.get_by_text("page 1 of").wait_for()
     scope.get_by_role("button", name="next ▶").click()
@@ -321,13 +417,24 @@ def drive_gallery(lab: Lab, cell: int) -> None:
         listing.select_option(index=k)
         track = scope.locator(".js-plotly-plot").first
         track.wait_for(timeout=3 * MINUTE)
-        wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", sequences[k])
+        wait_for_graph(
+            lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", sequences[k]
+        )
         assert control(scope, "text", "sequence").input_value() == str(sequences[k])
-        expected = json.loads(lab.kernel(
-            "import json; from dnabert_viz.motifs.motif import instance_table\n"
-            f"t = instance_table(gallery.motifs); print(json.dumps(sorted(t[t.sequence_index == {sequences[k]}]"
-            "['motif'].astype(str))))"))
-        wait_for_graph(lab, track, "gd.layout.shapes.filter(s => s.layer === 'below').length === arg", len(expected))
+        expected = json.loads(
+            lab.kernel(
+                "import json; from dnabert_viz.motifs.motif import instance_table\n"
+                "t = instance_table(gallery.motifs); "
+                f"print(json.dumps(sorted(t[t.sequence_index == {sequences[k]}]"
+                "['motif'].astype(str))))"
+            )
+        )
+        wait_for_graph(
+            lab,
+            track,
+            "gd.layout.shapes.filter(s => s.layer === 'below').length === arg",
+            len(expected),
+        )
         assert graph_state(track)["labels"] == expected, motif
         scope.locator("h3").filter(has_text=f"sequence {sequences[k]}, position").wait_for()
     scope.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
@@ -345,8 +452,14 @@ WIDGETS = {  # notebook -> the views the test drives, by the call that shows the
 def widget_cells(name: str) -> dict[str, int]:
     """Index of the first cell of notebook ``name`` that calls each view of :data:`WIDGETS`."""
     cells = json.loads((REPO / "notebooks" / name).read_text())["cells"]
-    return {view: next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and call in "".join(c["source"]))
-            for view, call in WIDGETS.get(name, {}).items()}
+    return {
+        view: next(
+            i
+            for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and call in "".join(c["source"])
+        )
+        for view, call in WIDGETS.get(name, {}).items()
+    }
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -362,9 +475,13 @@ def test_notebook_in_jupyterlab(browser, lab, name):
         if "explorer" in cells:
             cell = cells["explorer"]
             count = next(c["count"] for c in cells_run if c["index"] == cell)
-            shown = drive_explorer(lab_page, cell, f"Out[{count}]", layer_and_head=name.startswith("04"))
+            shown = drive_explorer(
+                lab_page, cell, f"Out[{count}]", layer_and_head=name.startswith("04")
+            )
             lab_page.page.mouse.move(1, 1)  # no hover label over the picture
-            lab_page.screenshot(f"{name[:2]}-explorer", lab_page.cell(cell).locator(".jp-OutputArea-output").first)
+            lab_page.screenshot(
+                f"{name[:2]}-explorer", lab_page.cell(cell).locator(".jp-OutputArea-output").first
+            )
             lab_page.assert_clean()
             check_after_reload(lab_page, cell, shown)
         if "gallery" in cells:
@@ -377,5 +494,7 @@ def test_notebook_in_jupyterlab(browser, lab, name):
     finally:
         lab_page.screenshot(f"{name[:2]}-last")
         (ARTIFACTS / f"{name[:2]}-console.txt").write_text("\n".join(lab_page.log))
-        lab_page.page.evaluate("() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()")
+        lab_page.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()"
+        )
         lab_page.page.close()

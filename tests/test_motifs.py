@@ -1,4 +1,5 @@
-"""Motif discovery step by step (hand-built inputs), end to end (planted motifs), and on the demo."""
+"""Motif discovery step by step (hand-built inputs), end to end (planted motifs), and on the
+demo."""
 
 from math import comb
 from pathlib import Path
@@ -14,7 +15,6 @@ from dnabert_viz.motifs.dnabertviz import centre_windows, high_score_regions, me
 from dnabert_viz.motifs.stats import benjamini_hochberg, hypergeometric_pvalues
 from dnabert_viz.sequences import reverse_complement
 
-
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared beside the checkout, read-only
 
 
@@ -24,11 +24,37 @@ def random_dna(rng, n, length):
 
 # ---- step 1: regions -------------------------------------------------------------------------
 
+
 def test_regions_above_mean_and_ten_times_minimum():
-    row = np.array([0.01, 0.01, 1.5, 1.5, 1.5, 1.5, 1.5, 0.01, 1.5, 1.5, 0.01, 2, 2, 2, 2, 2, 2, np.nan, np.nan])
+    row = np.array(
+        [
+            0.01,
+            0.01,
+            1.5,
+            1.5,
+            1.5,
+            1.5,
+            1.5,
+            0.01,
+            1.5,
+            1.5,
+            0.01,
+            2,
+            2,
+            2,
+            2,
+            2,
+            2,
+            np.nan,
+            np.nan,
+        ]
+    )
     # mean 1.33 (NaN excluded), minimum 0.01
     regions = high_score_regions(row[None, :], min_len=5)
-    assert regions.values.tolist() == [[0, 2, 7], [0, 11, 17]]  # the 2-long run is too short; NaN is padding
+    assert regions.values.tolist() == [
+        [0, 2, 7],
+        [0, 11, 17],
+    ]  # the 2-long run is too short; NaN is padding
     # a high minimum: nothing is above 10 x min, so no region at all
     assert high_score_regions((row + 5)[None, :], min_len=5).empty
 
@@ -40,14 +66,18 @@ def test_regions_are_per_sequence():
 
 # ---- step 2: counting and the test -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_counting_equals_substring_search(seed):
     rng = np.random.default_rng(seed)
-    texts = ["".join(rng.choice(list("ACGTN"), p=[0.24] * 4 + [0.04], size=rng.integers(3, 80))) for _ in range(200)]
+    texts = [
+        "".join(rng.choice(list("ACGTN"), p=[0.24] * 4 + [0.04], size=rng.integers(3, 80)))
+        for _ in range(200)
+    ]
     patterns = set()
     for t in texts[:80]:  # short, medium and > 27 nt (hashed, then verified) patterns
         a = int(rng.integers(0, len(t)))
-        patterns.add(t[a: a + int(rng.integers(1, 45))])
+        patterns.add(t[a : a + int(rng.integers(1, 45))])
     patterns = sorted(patterns)
     groups = rng.integers(0, 2, size=len(texts))
     expected = np.zeros((len(patterns), 2), dtype=int)
@@ -58,14 +88,18 @@ def test_counting_equals_substring_search(seed):
 
 
 def test_counting_once_per_sequence():
-    counts = count_containing(["AAAAAAA", "CAAAAC", "GGG"], ["AAAA", "GGG", "TTTT"], np.array([0, 1, 1]))
+    counts = count_containing(
+        ["AAAAAAA", "CAAAAC", "GGG"], ["AAAA", "GGG", "TTTT"], np.array([0, 1, 1])
+    )
     assert counts.tolist() == [[1, 1], [0, 1], [0, 0]]
 
 
 def test_hypergeometric_pvalue_by_hand():
     # 20 sequences, 10 positive; a candidate in 6 sequences, 5 of them positive
     expected = sum(comb(10, x) * comb(10, 6 - x) for x in (5, 6)) / comb(20, 6)
-    assert hypergeometric_pvalues(np.array([5]), np.array([6]), 10, 20)[0] == pytest.approx(expected, rel=1e-12)
+    assert hypergeometric_pvalues(np.array([5]), np.array([6]), 10, 20)[0] == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 def test_benjamini_hochberg_by_hand():
@@ -75,6 +109,7 @@ def test_benjamini_hochberg_by_hand():
 
 
 # ---- step 3: alignment and merging -----------------------------------------------------------
+
 
 def test_gapless_alignment_score_and_offset():
     keys = ["TATAAA", "GGGCCC", "AAAT"]
@@ -86,8 +121,11 @@ def test_gapless_alignment_score_and_offset():
 
 
 def test_merge_moves_instances_onto_the_key():
-    instances = {"TATAAA": np.array([[0, 10, 16]]), "CTATAAAG": np.array([[1, 5, 13], [2, 0, 8]]),
-                 "GGGCCCGG": np.array([[3, 4, 12]])}
+    instances = {
+        "TATAAA": np.array([[0, 10, 16]]),
+        "CTATAAAG": np.array([[1, 5, 13], [2, 0, 8]]),
+        "GGGCCCGG": np.array([[3, 4, 12]]),
+    }
     merged = merge_candidates(list(instances), instances, min_len=5)
     assert list(merged) == ["TATAAA", "GGGCCCGG"]
     assert merged["TATAAA"]["instances"].tolist() == [[0, 10, 16], [1, 6, 12], [2, 1, 7]]
@@ -103,8 +141,13 @@ def test_merge_threshold_is_max_of_min_len_minus_one_and_half_the_shorter():
 
 
 def test_ties_merge_into_the_first_best_key_only():
-    """As published: ``best_score`` there is an alignment object, so only one alignment ever equals it."""
-    instances = {"AAAAC": np.array([[0, 0, 5]]), "GGGGT": np.array([[1, 0, 5]]), "AAAACGGGGT": np.array([[2, 0, 10]])}
+    """As published: ``best_score`` there is an alignment object, so only one alignment ever equals
+    it."""
+    instances = {
+        "AAAAC": np.array([[0, 0, 5]]),
+        "GGGGT": np.array([[1, 0, 5]]),
+        "AAAACGGGGT": np.array([[2, 0, 10]]),
+    }
     merged = merge_candidates(list(instances), instances, min_len=5)
     assert merged["AAAAC"]["instances"].tolist() == [[0, 0, 5], [2, 0, 5]]
     assert merged["GGGGT"]["instances"].tolist() == [[1, 0, 5]]
@@ -130,13 +173,18 @@ def test_tied_shifts_are_those_biopython_returns_first():
 
 
 def test_parity_with_the_published_motif_analysis():
-    """DNABERT's motif_utils.py (../shared/reference, Apache-2.0) and find_motifs give the same instance windows."""
+    """DNABERT's motif_utils.py (../shared/reference, Apache-2.0) and find_motifs give the same
+    instance windows."""
     parity = _shared_module(SHARED / "tools" / "motif_parity.py")
     pos, neg, scores = parity.make_data(1500, 1500, 250)
     params = dict(window_size=24, min_len=5, pval_cutoff=0.005, min_n_motif=3)
     reference, _ = parity.reference(pos, neg, scores, {**params, "align_all_ties": True})
-    ours = {m.name: set(map(tuple, m.instances[["sequence_index", "start", "end"]].to_numpy().tolist()))
-            for m in dv.find_motifs(pos, neg, scores, **params)}
+    ours = {
+        m.name: set(
+            map(tuple, m.instances[["sequence_index", "start", "end"]].to_numpy().tolist())
+        )
+        for m in dv.find_motifs(pos, neg, scores, **params)
+    }
     assert len(reference) >= 3 and sum(map(len, reference.values())) > 100
     assert ours == reference
 
@@ -145,7 +193,9 @@ def _shared_module(path):
     import importlib.util
 
     if not path.exists():
-        raise FileNotFoundError(f"{path}: the parity test reads DNABERT's published code from the shared folder")
+        raise FileNotFoundError(
+            f"{path}: the parity test reads DNABERT's published code from the shared folder"
+        )
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -153,6 +203,7 @@ def _shared_module(path):
 
 
 # ---- step 4: windows -------------------------------------------------------------------------
+
 
 def test_windows_centre_with_the_extra_base_on_the_right():
     inst = np.array([[0, 10, 15], [0, 10, 16], [1, 0, 5], [1, 17, 22], [1, 16, 21]])
@@ -166,14 +217,15 @@ def test_windows_centre_with_the_extra_base_on_the_right():
 
 # ---- the whole method ------------------------------------------------------------------------
 
+
 def planted_set(seed=0, n=60, site="GATTACAGG", length=60):
     rng = np.random.default_rng(seed)
     pos, starts = random_dna(rng, n, length), []
     scores = rng.uniform(0.01, 0.2, size=(n, length))
     for i in range(n):
         s = int(rng.integers(0, length - len(site)))
-        pos[i] = pos[i][:s] + site + pos[i][s + len(site):]
-        scores[i, s: s + len(site)] = 1.0
+        pos[i] = pos[i][:s] + site + pos[i][s + len(site) :]
+        scores[i, s : s + len(site)] = 1.0
         starts.append(s)
     return pos, random_dna(rng, n, length), scores, np.array(starts)
 
@@ -204,12 +256,24 @@ def test_scores_object_and_list_inputs_agree():
     "change, message",
     [
         (lambda p, n, s: (p, n, s[:-1]), "has 59 rows for 60 sequences"),
-        (lambda p, n, s: (p, n, s[:, :50]), r"pos_scores\[0\] has 50 values for a sequence of 60 nt"),
-        (lambda p, n, s: (p[:3] + [p[3][:7] + "R" + p[3][8:]] + p[4:], n, s), r"pos_seqs\[3\] has 'R' at position 7"),
-        (lambda p, n, s: (p, n[:5] + ["ACGT-ACGT"] + n[6:], s), r"neg_seqs\[5\] has '-' at position 4"),
+        (
+            lambda p, n, s: (p, n, s[:, :50]),
+            r"pos_scores\[0\] has 50 values for a sequence of 60 nt",
+        ),
+        (
+            lambda p, n, s: (p[:3] + [p[3][:7] + "R" + p[3][8:]] + p[4:], n, s),
+            r"pos_seqs\[3\] has 'R' at position 7",
+        ),
+        (
+            lambda p, n, s: (p, n[:5] + ["ACGT-ACGT"] + n[6:], s),
+            r"neg_seqs\[5\] has '-' at position 4",
+        ),
         (lambda p, n, s: (p, [], s), "neg_seqs is empty"),
         (lambda p, n, s: ([], n, s[:0]), "pos_seqs is empty"),
-        (lambda p, n, s: (p, n, np.where(np.arange(60) == 9, np.nan, s)), r"pos_scores\[0\] is not finite at position 9"),
+        (
+            lambda p, n, s: (p, n, np.where(np.arange(60) == 9, np.nan, s)),
+            r"pos_scores\[0\] is not finite at position 9",
+        ),
     ],
 )
 def test_bad_input_is_named(change, message):
@@ -227,6 +291,7 @@ def test_scores_for_other_sequences_are_refused():
 
 # ---- seqlets ---------------------------------------------------------------------------------
 
+
 def test_seqlets_recover_a_planted_motif_on_both_strands():
     rng = np.random.default_rng(3)
     site, n, length = "TGACGTCAGG", 80, 70
@@ -236,8 +301,12 @@ def test_seqlets_recover_a_planted_motif_on_both_strands():
     for i in range(n):
         s = int(rng.integers(5, length - len(site) - 5))
         strand = "+" if i % 2 else "-"
-        seqs[i] = seqs[i][:s] + (site if strand == "+" else reverse_complement(site)) + seqs[i][s + len(site):]
-        scores[i, s: s + len(site)] += 0.5
+        seqs[i] = (
+            seqs[i][:s]
+            + (site if strand == "+" else reverse_complement(site))
+            + seqs[i][s + len(site) :]
+        )
+        scores[i, s : s + len(site)] += 0.5
         truth.append((i, s, s + len(site)))
     motifs = dv.find_seqlet_motifs(seqs, scores, width=10, flank=3)
     assert len(motifs) == 1
@@ -247,8 +316,11 @@ def test_seqlets_recover_a_planted_motif_on_both_strands():
     got = set(m.instances[["sequence_index", "start", "end"]].itertuples(index=False, name=None))
     assert len(got & set(truth)) >= 0.9 * n
     for row in m.instances.itertuples():
-        assert row.sequence == (seqs[row.sequence_index][row.start: row.end] if row.strand == "+"
-                                else reverse_complement(seqs[row.sequence_index][row.start: row.end]))
+        assert row.sequence == (
+            seqs[row.sequence_index][row.start : row.end]
+            if row.strand == "+"
+            else reverse_complement(seqs[row.sequence_index][row.start : row.end])
+        )
     assert m.contribution.shape == (len(site), 4) and m.contribution.sum() > 0
     assert np.isnan(m.p_value)
 
@@ -261,9 +333,17 @@ def test_seqlets_on_noise_find_nothing():
 
 # ---- Motif, files ----------------------------------------------------------------------------
 
+
 def test_motif_information_trimming_and_strands():
-    inst = pd.DataFrame({"sequence_index": [0, 1, 2, 3], "start": [10, 20, 5, 0], "end": [16, 26, 11, 6],
-                         "strand": ["+", "+", "-", "+"], "sequence": ["ACGTAA", "CCGTAG", "GCGTAT", "TCGTAC"]})
+    inst = pd.DataFrame(
+        {
+            "sequence_index": [0, 1, 2, 3],
+            "start": [10, 20, 5, 0],
+            "end": [16, 26, 11, 6],
+            "strand": ["+", "+", "-", "+"],
+            "sequence": ["ACGTAA", "CCGTAG", "GCGTAT", "TCGTAC"],
+        }
+    )
     m = dv.Motif.from_sites("m", inst)
     assert m.information_content[1:4] == pytest.approx([2, 2, 2])
     assert m.information_content[0] == pytest.approx(0.0)  # A C G T once each
@@ -284,32 +364,50 @@ def test_meme_jaspar_and_folder_round_trips(tmp_path):
         assert np.array_equal(a.counts, b.counts) and a.instances.equals(b.instances)
         assert a.p_value == pytest.approx(b.p_value)
     meme = dv.read_meme(folder / "motifs.meme")
-    assert np.allclose(meme[0].pwm, motifs[0].pwm, atol=1e-6) and meme[0].n_instances == motifs[0].n_instances
+    assert (
+        np.allclose(meme[0].pwm, motifs[0].pwm, atol=1e-6)
+        and meme[0].n_instances == motifs[0].n_instances
+    )
     jaspar = dv.read_jaspar(folder / "motifs.jaspar")
     assert np.array_equal(jaspar[0].counts, motifs[0].counts)
     lines = (folder / f"motif_GATTACAGG_{motifs[0].n_instances}.txt").read_text().splitlines()
     assert lines == motifs[0].sequences
     tidy = pd.read_csv(folder / "motifs.tsv", sep="\t")
     assert len(tidy) == sum(m.n_instances for m in motifs)
-    assert list(tidy.columns) == ["motif", "method", "p_value", "sequence_index", "start", "end", "strand", "sequence"]
+    assert list(tidy.columns) == [
+        "motif",
+        "method",
+        "p_value",
+        "sequence_index",
+        "start",
+        "end",
+        "strand",
+        "sequence",
+    ]
 
 
 def test_reading_a_published_jaspar_matrix_and_bad_files(tmp_path):
     path = tmp_path / "MA0108.3.jaspar"
-    path.write_text(">MA0108.3\tTBP\nA  [ 3 61 0 62 47 63 39 ]\nC  [ 8 0 2 0 0 1 1 ]\n"
-                    "G  [ 3 1 1 1 0 3 7 ]\nT  [ 54 6 65 5 21 1 21 ]\n")
+    path.write_text(
+        ">MA0108.3\tTBP\nA  [ 3 61 0 62 47 63 39 ]\nC  [ 8 0 2 0 0 1 1 ]\n"
+        "G  [ 3 1 1 1 0 3 7 ]\nT  [ 54 6 65 5 21 1 21 ]\n"
+    )
     (m,) = dv.read_jaspar(path)
     assert m.name == "MA0108.3" and len(m) == 7 and m.consensus == "TATAAAA"
     path.write_text(">X\nA [ 1 2 ]\nC [ 1 2 ]\nG [ 1 2 ]\nU [ 1 2 ]\n")
     with pytest.raises(ValueError, match="line 5: expected 'T"):
         dv.read_jaspar(path)
     bad = tmp_path / "bad.meme"
-    bad.write_text("MEME version 4\n\nMOTIF x\nletter-probability matrix: alength= 4 w= 2\n0.25 0.25 0.25 0.25\n0.5 0.5\n")
+    bad.write_text(
+        "MEME version 4\n\nMOTIF x\nletter-probability matrix: alength= 4 w= 2\n"
+        "0.25 0.25 0.25 0.25\n0.5 0.5\n"
+    )
     with pytest.raises(ValueError, match="line 6: expected 4 probabilities"):
         dv.read_meme(bad)
 
 
 # ---- JASPAR and the demo ---------------------------------------------------------------------
+
 
 def test_jaspar_matrices_match_themselves_and_uniform_motifs_are_not_matched(demo_data):
     planted = [dv.Motif(p.motif_id, p.pwm * 100) for p in demo_data.motifs]
@@ -328,7 +426,8 @@ def test_demo_motifs_are_found_and_matched(demo_model, demo_data):
     motifs = dv.find_motifs(pos, neg, dv.cls_attention(demo_model, pos, progress=False))
     recovery = demo_data.recovery(dv.match_jaspar(motifs))
     assert set(recovery["planted"].dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}
-    # the published merge (one key per candidate) leaves one 3-instance GGCGC motif, matched to E2F2
+    # the published merge (one key per candidate) leaves one 3-instance GGCGC motif, matched to
+    # E2F2
     assert recovery["spurious"].sum() <= 1
 
 
@@ -343,7 +442,8 @@ def test_demo_seqlets_from_integrated_gradients(demo_model, demo_data):
 
 
 def test_a_planted_motif_the_demo_does_not_use_is_recovered_end_to_end(device):
-    """Plant -> train (defaults but a small model) -> [CLS] attention -> DNABERT-viz -> JASPAR: about 40 s."""
+    """Plant -> train (defaults but a small model) -> [CLS] attention -> DNABERT-viz -> JASPAR:
+    about 40 s."""
     from dnabert_viz.demo import DEMO_MOTIFS
     from dnabert_viz.motifs.jaspar import best_matches
     from dnabert_viz.synthetic import draw_jaspar_motifs, plant_motifs
@@ -352,12 +452,23 @@ def test_a_planted_motif_the_demo_does_not_use_is_recovered_end_to_end(device):
     assert motifs[0].motif_id == "MA1980.1"  # ZNF418, 15 nt
     table, _ = plant_motifs(motifs, 700, 700, length=(100, 100), max_per_sequence=1, seed=0)
     seqs, labels = table["sequence"].tolist(), table["label"].to_numpy()
-    m = dv.train_classifier(seqs[:1000], labels[:1000], hidden_size=32, num_layers=1, num_heads=2, epochs=6, seed=0,
-                            progress=False, device=device)
+    m = dv.train_classifier(
+        seqs[:1000],
+        labels[:1000],
+        hidden_size=32,
+        num_layers=1,
+        num_heads=2,
+        epochs=6,
+        seed=0,
+        progress=False,
+        device=device,
+    )
     assert m.history["val_auroc"].max() > 0.95  # 0.996 measured
     held = list(zip(seqs[1000:], labels[1000:]))
     pos, neg = [s for s, y in held if y == 1], [s for s, y in held if y == 0]
     found = dv.find_motifs(pos, neg, dv.cls_attention(m, pos, progress=False))
     best = best_matches(dv.match_jaspar(found))
-    assert len(found) >= 2 and set(best["jaspar_name"]) == {"ZNF418"}  # 6 motifs, all ZNF418 (measured)
+    assert len(found) >= 2 and set(best["jaspar_name"]) == {
+        "ZNF418"
+    }  # 6 motifs, all ZNF418 (measured)
     assert (best["q_value"] < 0.05).all()

@@ -1,4 +1,5 @@
-"""The notebooks as files: committed without outputs; the workshop run as a class runs it, solutions checked.
+"""The notebooks as files: committed without outputs; the workshop run as a class runs it,
+solutions checked.
 
 (Running the other notebooks top to bottom is nbmake's job: ``pytest`` collects ``notebooks/``.)
 """
@@ -31,24 +32,36 @@ def _outputs_text(cell) -> str:
 
 
 def test_workshop_runs_as_a_class_runs_it_and_every_solution_passes_its_check(tmp_path):
-    """One execution, both paths: Run All with empty exercises (every check says "not answered yet"),
-    then each solution as a participant loads it (``%load solutions/exercise_k.py``) followed by its check again."""
+    """One execution, both paths: Run All with empty exercises (every check says "not answered
+    yet"),
+    then each solution as a participant loads it (``%load solutions/exercise_k.py``) followed by
+    its check again."""
     nb = nbformat.read(WORKSHOP, as_version=4)
-    stubs = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "%load solutions/exercise_" in c.source]
+    stubs = [
+        i
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "%load solutions/exercise_" in c.source
+    ]
     assert len(stubs) == 3 and not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
     plain_checks = [nb.cells[i + 1] for i in stubs]
     solved_checks = []
-    for k, i in reversed(list(enumerate(stubs, start=1))):  # from the end, so earlier indices stay valid
+    for k, i in reversed(
+        list(enumerate(stubs, start=1))
+    ):  # from the end, so earlier indices stay valid
         path = re.search(r"%load (solutions/exercise_\d\.py)", nb.cells[i].source).group(1)
         assert path == f"solutions/exercise_{k}.py"
         solution = (WORKSHOP.parent / path).read_text()
         assert "answer =" in solution
         check = nbformat.v4.new_code_cell(nb.cells[i + 1].source)
-        nb.cells[i + 2:i + 2] = [nbformat.v4.new_code_cell(solution), check]
+        nb.cells[i + 2 : i + 2] = [nbformat.v4.new_code_cell(solution), check]
         solved_checks.insert(0, check)
-    NotebookClient(nb, timeout=900, resources={"metadata": {"path": str(WORKSHOP.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=900, resources={"metadata": {"path": str(WORKSHOP.parent)}}
+    ).execute()
     for k, (plain, solved) in enumerate(zip(plain_checks, solved_checks), start=1):
         assert _outputs_text(plain) == f"Exercise {k}: not answered yet\n"
         assert "not answered" not in _outputs_text(solved) and _outputs_text(solved).strip()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
     assert not errors

@@ -12,18 +12,37 @@ from dnabert_viz.plot.logos import COLORS
 
 
 def test_importing_the_package_leaves_views_and_their_libraries_for_first_use():
-    heavy = ["matplotlib", "plotly", "ipywidgets", "scipy.stats", "dnabert_viz.plot", "dnabert_viz.widgets"]
+    heavy = [
+        "matplotlib",
+        "plotly",
+        "ipywidgets",
+        "scipy.stats",
+        "dnabert_viz.plot",
+        "dnabert_viz.widgets",
+    ]
     code = f"import sys, dnabert_viz; print([m for m in {heavy!r} if m in sys.modules])"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
-    code = "import sys, dnabert_viz as dv; dv.widgets; print('ipywidgets' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    code = (
+        "import sys, dnabert_viz as dv; dv.widgets; "
+        "print('ipywidgets' in sys.modules, 'matplotlib.pyplot' in sys.modules)"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "True False"  # dv.widgets loads on first use; pyplot still only when a logo is drawn
+    assert (
+        run.stdout.strip() == "True False"
+    )  # dv.widgets loads on first use; pyplot still only when a logo is drawn
 
 
 def motif():
-    inst = pd.DataFrame({"sequence_index": range(4), "start": [0] * 4, "end": [4] * 4, "strand": ["+"] * 4,
-                         "sequence": ["TATA", "TATA", "TATC", "GATA"]})
+    inst = pd.DataFrame(
+        {
+            "sequence_index": range(4),
+            "start": [0] * 4,
+            "end": [4] * 4,
+            "strand": ["+"] * 4,
+            "sequence": ["TATA", "TATA", "TATC", "GATA"],
+        }
+    )
     return dv.Motif.from_sites("tata", inst, p_value=1e-5)
 
 
@@ -45,7 +64,9 @@ def test_information_logo_draws_letters_as_tall_as_their_bits():
     heights = {}
     for x, h in glyph_heights(ax):
         heights[x] = heights.get(x, 0) + h
-    expected = m.information_content  # the glyphs of a column stack to its bits (minus logomaker's padding)
+    expected = (
+        m.information_content
+    )  # the glyphs of a column stack to its bits (minus logomaker's padding)
     assert [heights[x] for x in range(4)] == pytest.approx(expected, rel=0.12, abs=0.05)
 
 
@@ -54,16 +75,24 @@ def test_attribution_logo_points_negative_letters_down():
     ax = fig.axes[0]
     boxes = sorted((p.get_path().get_extents() for p in ax.patches), key=lambda b: b.x0)
     assert len(boxes) == 3  # the zero-score T draws nothing
-    assert boxes[0].y0 >= -1e-9 and boxes[1].y1 <= 1e-9 and boxes[2].y1 == pytest.approx(1.0, abs=0.06)
+    assert (
+        boxes[0].y0 >= -1e-9
+        and boxes[1].y1 <= 1e-9
+        and boxes[2].y1 == pytest.approx(1.0, abs=0.06)
+    )
     with pytest.raises(ValueError, match="values has 3 entries for a sequence of 4 nt"):
         dv.plot.attribution_logo("ACGT", np.zeros(3))
 
 
 def test_logos_display_inline_in_notebooks():
-    """IPython's display machinery (JupyterLab, VS Code, nbconvert) finds a PNG for every logo figure."""
+    """IPython's display machinery (JupyterLab, VS Code, nbconvert) finds a PNG for every logo
+    figure."""
     from IPython.core.formatters import DisplayFormatter
 
-    for fig in (dv.plot.logo(motif()), dv.plot.attribution_logo("ACGT", np.array([0.5, -0.25, 1.0, 0.0]))):
+    for fig in (
+        dv.plot.logo(motif()),
+        dv.plot.attribution_logo("ACGT", np.array([0.5, -0.25, 1.0, 0.0])),
+    ):
         data, _ = DisplayFormatter().format(fig)
         assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
         assert "Figure size" in data["text/plain"]
@@ -76,7 +105,9 @@ def test_contribution_logo_draws_every_base_of_every_position():
     assert len(boxes) == 5 and ax.get_ylabel() == "contribution"  # the two zeros draw nothing
     assert min(b.y0 for b in boxes) == pytest.approx(-0.5, abs=0.06)
     assert max(b.y1 for b in boxes) == pytest.approx(1.0, abs=0.06)
-    with pytest.raises(ValueError, match=r"values must be \(L, 4\) over A C G T, got shape \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"values must be \(L, 4\) over A C G T, got shape \(2, 3\)"
+    ):
         dv.plot.contribution_logo(hyp[:, :3])
 
 
@@ -89,9 +120,15 @@ def test_logo_png_is_cached():
 
 def test_track_rows_hover_letters_and_spans():
     seqs = ["ACGTACGTAA", "GGGG"]
-    a = dv.Scores(seqs, np.array([np.arange(10), [1, 2, 3, 4] + [np.nan] * 6], dtype=np.float32), "cls_attention")
+    a = dv.Scores(
+        seqs,
+        np.array([np.arange(10), [1, 2, 3, 4] + [np.nan] * 6], dtype=np.float32),
+        "cls_attention",
+    )
     b = dv.Scores(seqs, -a.values, "integrated_gradients")
-    inst = pd.DataFrame({"sequence_index": [0, 1], "start": [2, 0], "end": [6, 2], "name": ["CTCF", "TBP"]})
+    inst = pd.DataFrame(
+        {"sequence_index": [0, 1], "start": [2, 0], "end": [6, 2], "name": ["CTCF", "TBP"]}
+    )
     fig = dv.plot.track([a, b], 0, instances=inst, tokens=["ACGTAC"] * 10)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [t.name for t in bars] == ["cls_attention", "integrated_gradients"]
@@ -100,11 +137,18 @@ def test_track_rows_hover_letters_and_spans():
     assert "position 3<br>base T<br>cls_attention: 3<br>tokens: ACGTAC" == bars[0].hovertext[3]
     logo = {t.name: t for t in fig.data if t.type == "scatter"}
     assert sorted(logo) == ["logo A", "logo C", "logo G", "logo T", "logo counter"]
-    # A sits at 0, 4, 8, 9 with heights 0, 4/9, 8/9, 1 (scaled to the largest score): the zero draws nothing
+    # A sits at 0, 4, 8, 9 with heights 0, 4/9, 8/9, 1 (scaled to the largest score): the zero
+    # draws nothing
     a_x = np.array(logo["logo A"].x, dtype=float)
     a_y = np.array(logo["logo A"].y, dtype=float)
     gaps = np.isnan(a_x)
-    centres = sorted({round(float(np.nanmean(part))) for part in np.split(a_x, np.flatnonzero(gaps)) if np.isfinite(part).any()})
+    centres = sorted(
+        {
+            round(float(np.nanmean(part)))
+            for part in np.split(a_x, np.flatnonzero(gaps))
+            if np.isfinite(part).any()
+        }
+    )
     assert centres == [4, 8, 9]
     assert np.nanmax(a_y) == pytest.approx(1.0) and np.nanmin(a_y) == pytest.approx(0.0)
     spans = [s for s in fig.layout.shapes if s.type == "rect"]

@@ -1,4 +1,5 @@
-"""Widgets driven from Python: controls set, clicks dispatched, figure data checked against the library's numbers."""
+"""Widgets driven from Python: controls set, clicks dispatched, figure data checked against the
+library's numbers."""
 
 import base64
 import re
@@ -15,8 +16,10 @@ from dnabert_viz.widgets import AttentionView, MotifGallery, SequenceExplorer
 
 def click(trace, index):
     """What the browser's click on point ``index`` of ``trace`` does: plotly's own dispatch."""
-    trace._dispatch_on_click(Points(point_inds=[index], xs=[0], ys=[0], trace_name=trace.name, trace_index=0),
-                             InputDeviceState())
+    trace._dispatch_on_click(
+        Points(point_inds=[index], xs=[0], ys=[0], trace_name=trace.name, trace_index=0),
+        InputDeviceState(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +28,16 @@ def seqs(demo_data):
 
 
 def test_a_reloaded_page_gets_the_figure_the_controls_show(demo_model, seqs):
-    """A page reload rebuilds each FigureWidget from its synced state (ipywidgets asks the kernel): after a control
+    """A page reload rebuilds each FigureWidget from its synced state (ipywidgets asks the kernel):
+    after a control
     change that state must be the figure shown, not the one the widget was built with."""
     ex = SequenceExplorer(demo_model, seqs)
     ex.index_control.value = 2
     ex.select(5)
-    data, layout = ex.figure._widget_data, ex.figure._widget_layout  # the synced traits a reconnecting page gets
+    data, layout = (
+        ex.figure._widget_data,
+        ex.figure._widget_layout,
+    )  # the synced traits a reconnecting page gets
     assert layout["title"]["text"].startswith(f"sequence 2 ({len(seqs[2])} nt)")
     y = data[0]["y"]  # plotly's base64 typed array
     y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"])
@@ -48,8 +55,12 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
 
     ex.head_control.value = 1
     ex.layer_control.value = 0
-    assert ex.n_model_calls == calls + 2  # (last layer, head 1) and (layer 0, head 1), through the registry
-    assert np.allclose(bars.y, dv.cls_attention(demo_model, seqs[0], layer=0, heads=[1])[0], atol=1e-6)
+    assert (
+        ex.n_model_calls == calls + 2
+    )  # (last layer, head 1) and (layer 0, head 1), through the registry
+    assert np.allclose(
+        bars.y, dv.cls_attention(demo_model, seqs[0], layer=0, heads=[1])[0], atol=1e-6
+    )
     assert ex.figure.layout.yaxis.title.text == "cls attention<br>(layer 0, head 1)"
     ex.layer_control.value = 1
     ex.layer_control.value = 0
@@ -60,7 +71,10 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     assert ex.n_model_calls == calls + 1
     assert np.allclose(bars.y, dv.attribute(demo_model, seqs[0])[0], atol=1e-6)
     assert not ex.layer_control.disabled  # layer and head still choose the context's attention
-    assert ex.status.value == "sequence 0: integrated_gradients" or "computed integrated_gradients" in ex.status.value
+    assert (
+        ex.status.value == "sequence 0: integrated_gradients"
+        or "computed integrated_gradients" in ex.status.value
+    )
     ex.kind_control.value = "cls_attention"
     ex.kind_control.value = "integrated_gradients"
     assert ex.n_model_calls == calls + 1  # back and forth: nothing recomputed
@@ -75,16 +89,26 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
 
 
 def test_explorer_click_opens_the_position_context(demo_model, seqs):
-    inst = pd.DataFrame({"sequence_index": [0, 0, 1], "start": [30, 60, 30], "end": [42, 70, 42],
-                         "motif": ["CTCF", "TP53", "CTCF"]})
+    inst = pd.DataFrame(
+        {
+            "sequence_index": [0, 0, 1],
+            "start": [30, 60, 30],
+            "end": [42, 70, 42],
+            "motif": ["CTCF", "TP53", "CTCF"],
+        }
+    )
     ex = SequenceExplorer(demo_model, seqs, instances=inst)
     click(ex.figure.data[0], 35)
     ctx = ex.context(35)
     seq = seqs[0]
     assert ex.position == 35 and ctx.base == seq[35]
-    assert ctx.tokens == [seq[s:s + 6] for s in range(30, 36)]  # the six 6-mers covering position 35
+    assert ctx.tokens == [
+        seq[s : s + 6] for s in range(30, 36)
+    ]  # the six 6-mers covering position 35
     matrix = dv.attention_maps(demo_model, seq).nucleotide(-1, None)
-    assert ctx.attends_to["position"].tolist() == np.argsort(-matrix[35], kind="stable")[:5].tolist()
+    assert (
+        ctx.attends_to["position"].tolist() == np.argsort(-matrix[35], kind="stable")[:5].tolist()
+    )
     assert ctx.attended_by["weight"].iloc[0] == pytest.approx(matrix[:, 35].max())
     effects = dv.ism(demo_model, seq)[0, 35]
     assert np.allclose(ctx.ism.to_numpy(), effects, atol=1e-6)
@@ -108,22 +132,39 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
     # the whole column takes clicks, and the context sits beside the track
     assert ex.figure.layout.hovermode == "x"
     assert ex.context_panel in ex.widget.children[-1].children
-    assert ex.mutations.layout.width == ex.figure.layout.width  # the ISM map lines up with the track
+    assert (
+        ex.mutations.layout.width == ex.figure.layout.width
+    )  # the ISM map lines up with the track
 
 
 def test_explorer_keeps_only_the_shown_sequences_overlays(demo_model, seqs):
-    inst = pd.DataFrame({"sequence_index": [0, 0, 2], "start": [30, 60, 5], "end": [42, 70, 15],
-                         "motif": ["CTCF", "TP53", "TBP"]})
+    inst = pd.DataFrame(
+        {
+            "sequence_index": [0, 0, 2],
+            "start": [30, 60, 5],
+            "end": [42, 70, 15],
+            "motif": ["CTCF", "TP53", "TBP"],
+        }
+    )
     ex = SequenceExplorer(demo_model, seqs, instances=inst)
     ex.select(35)
     ex.index_control.value = 3  # no instances: no shading and no labels from sequence 0
     assert ex.figure.layout.annotations == ()
-    assert {(s.x0, s.fillcolor) for s in ex.figure.layout.shapes} == {(34.5, "rgba(0,0,0,0)")}  # the selection only
+    assert {(s.x0, s.fillcolor) for s in ex.figure.layout.shapes} == {
+        (34.5, "rgba(0,0,0,0)")
+    }  # the selection only
     ex.index_control.value = 2
-    fresh = dv.plot.track(dv.Scores([seqs[2]], ex.values()[None], "x"), 0, instances=inst[inst.sequence_index == 2]
-                          .assign(sequence_index=0))
+    fresh = dv.plot.track(
+        dv.Scores([seqs[2]], ex.values()[None], "x"),
+        0,
+        instances=inst[inst.sequence_index == 2].assign(sequence_index=0),
+    )
     shading = [s for s in ex.figure.layout.shapes if s.opacity == 0.15]
-    assert [(s.x0, s.x1) for s in shading] == [(s.x0, s.x1) for s in fresh.layout.shapes] == [(4.5, 14.5)]
+    assert (
+        [(s.x0, s.x1) for s in shading]
+        == [(s.x0, s.x1) for s in fresh.layout.shapes]
+        == [(4.5, 14.5)]
+    )
     assert [a.text for a in ex.figure.layout.annotations] == ["TBP"]
 
 
@@ -131,8 +172,17 @@ def test_context_names_drops_and_gains_by_their_sign():
     from dnabert_viz.widgets import PositionContext
 
     empty = pd.DataFrame(columns=["position", "base", "weight"])
-    ctx = PositionContext(0, 3, "A", [], empty, empty, pd.Series([0.0, -0.2, -0.1, -0.3], index=list("ACGT")),
-                          pd.DataFrame(columns=["start", "end"]), 0.9)
+    ctx = PositionContext(
+        0,
+        3,
+        "A",
+        [],
+        empty,
+        empty,
+        pd.Series([0.0, -0.2, -0.1, -0.3], index=list("ACGT")),
+        pd.DataFrame(columns=["start", "end"]),
+        0.9,
+    )
     html = dv.plot.html.to_string(ctx.to_element())
     assert "largest drop: A→T -0.3; largest gain: none" in html
 
@@ -143,7 +193,9 @@ def test_explorer_of_given_scores_needs_no_model(demo_data):
     s = dv.Scores(seqs, values, "my_score")
     ex = SequenceExplorer(None, seqs, scores=s, index=1)
     assert [v for _, v in ex.kind_control.options] == ["my_score"]
-    assert ex.layer_control.disabled and ex.head_control.disabled  # no model: no attention to choose
+    assert (
+        ex.layer_control.disabled and ex.head_control.disabled
+    )  # no model: no attention to choose
     assert np.array_equal(ex.figure.data[0].y, values[1, : len(seqs[1])])
     ctx = ex.select(3)
     assert ctx.tokens == [] and ctx.ism is None and ctx.prediction is None
@@ -153,7 +205,9 @@ def test_explorer_of_given_scores_needs_no_model(demo_data):
         SequenceExplorer(None, seqs)
 
 
-def test_explorer_shows_hypothetical_contributions_of_a_cnn_beside_the_model(demo_model, seqs, tmp_path):
+def test_explorer_shows_hypothetical_contributions_of_a_cnn_beside_the_model(
+    demo_model, seqs, tmp_path
+):
     ex = SequenceExplorer(demo_model, seqs[:2])
     assert ex.hypothetical_box.layout.display == "none"  # [CLS] attention has no (L, 4) view
     ex.kind_control.value = "onehot_gradients"
@@ -161,7 +215,8 @@ def test_explorer_shows_hypothetical_contributions_of_a_cnn_beside_the_model(dem
     ex.index_control.value = 1
     assert ex.hypothetical_box.layout.display is None
     assert np.allclose(ex.hypothetical.data[0].z, hyp.T, atol=1e-6)
-    x = dv.one_hot(seqs[:2]).transpose(0, 2, 1)  # a CNN's (N, 4, L) files, as tangermeme writes them
+    # a CNN's (N, 4, L) files, as tangermeme writes them
+    x = dv.one_hot(seqs[:2]).transpose(0, 2, 1)
     np.savez(tmp_path / "ohe.npz", x)
     np.savez(tmp_path / "shap.npz", x * 0.5 - 0.125)
     cnn = dv.load_ohe(tmp_path / "ohe.npz", tmp_path / "shap.npz", kind="cnn")
@@ -174,7 +229,9 @@ def test_attention_view_selectors_and_summary_click(demo_model, seqs):
     view = AttentionView(demo_model, seqs[0])
     maps = view.maps
     assert np.allclose(view.figure.data[0].z, maps.nucleotide(-1, None))
-    assert view.head_control.label == "mean" and view.position_control.label == "all"  # shown, not blank
+    assert (
+        view.head_control.label == "mean" and view.position_control.label == "all"
+    )  # shown, not blank
     click(view.summary.data[0], [0, 2])
     assert (view.layer_control.value, view.head_control.value) == (0, 2)
     assert np.allclose(view.figure.data[0].z, maps.nucleotide(0, 2))
@@ -192,16 +249,30 @@ def planted_motifs(n):
     for k in range(n):
         core = "".join(rng.choice(list("ACGT"), 8))
         sites = [core if j % 3 else core[:-1] + "A" for j in range(6)]
-        inst = pd.DataFrame({"sequence_index": np.arange(6) % 3, "start": [10 + k] * 6, "end": [18 + k] * 6,
-                             "strand": ["+"] * 6, "sequence": sites})
+        inst = pd.DataFrame(
+            {
+                "sequence_index": np.arange(6) % 3,
+                "start": [10 + k] * 6,
+                "end": [18 + k] * 6,
+                "strand": ["+"] * 6,
+                "sequence": sites,
+            }
+        )
         motifs.append(dv.Motif.from_sites(f"m{k}", inst, p_value=10.0 ** -(k + 2)))
     return motifs
 
 
 def test_gallery_pages_captions_and_instances(demo_model, seqs):
     motifs = dv.MotifSet(planted_motifs(11), sequences=seqs[:3])
-    matches = pd.DataFrame({"motif": ["m0", "m0"], "rank": [2, 1], "jaspar_id": ["MA0001.1", "MA0139.2"],
-                            "jaspar_name": ["X", "CTCF"], "q_value": [0.5, 1e-4]})
+    matches = pd.DataFrame(
+        {
+            "motif": ["m0", "m0"],
+            "rank": [2, 1],
+            "jaspar_id": ["MA0001.1", "MA0139.2"],
+            "jaspar_name": ["X", "CTCF"],
+            "q_value": [0.5, 1e-4],
+        }
+    )
     g = MotifGallery(motifs, matches, model=demo_model)
     assert g.page_label.value == "page 1 of 2 (11 motifs)" and len(g.grid.children) == 8
     first = g.grid.children[0]
@@ -229,9 +300,13 @@ def test_saved_pages_are_standalone(tmp_path, demo_model, seqs):
     text = ex.save_html(tmp_path / "explorer.html").read_text()
     assert text.count("Plotly.newPlot(") == 2  # the track and the mutation map
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?:", text)
-    assert "position 12" in text and get_plotlyjs()[:300] in text  # plotly.js itself is on the page
+    assert (
+        "position 12" in text and get_plotlyjs()[:300] in text
+    )  # plotly.js itself is on the page
     gallery = MotifGallery(planted_motifs(3)).save_html(tmp_path / "gallery.html").read_text()
-    assert gallery.count('<img src="data:image/png;base64,') == 3 and "Plotly.newPlot" not in gallery
+    assert (
+        gallery.count('<img src="data:image/png;base64,') == 3 and "Plotly.newPlot" not in gallery
+    )
     view = AttentionView(demo_model, seqs[0]).save_html(tmp_path / "attention.html").read_text()
     assert view.count("Plotly.newPlot(") == 2
 

@@ -99,7 +99,8 @@ def high_score_regions(values: np.ndarray, min_len: int = 5) -> pd.DataFrame:
 def enriched_candidates(
     pos_seqs: list[str], neg_seqs: list[str], candidates: list[str], pval_cutoff: float
 ) -> pd.DataFrame:
-    """Counts and adjusted p-values of distinct candidate sequences, significant ones only (step 2).
+    """Counts and adjusted p-values of distinct candidate sequences, significant ones only (step
+    2).
 
     Parameters
     ----------
@@ -118,16 +119,26 @@ def enriched_candidates(
     """
     groups = np.r_[np.zeros(len(pos_seqs), np.int64), np.ones(len(neg_seqs), np.int64)]
     counts = count_containing(pos_seqs + neg_seqs, candidates, groups)
-    p = hypergeometric_pvalues(counts[:, 0], counts.sum(axis=1), len(pos_seqs), len(pos_seqs) + len(neg_seqs))
+    p = hypergeometric_pvalues(
+        counts[:, 0], counts.sum(axis=1), len(pos_seqs), len(pos_seqs) + len(neg_seqs)
+    )
     table = pd.DataFrame(
-        {"candidate": candidates, "n_pos": counts[:, 0], "n_neg": counts[:, 1], "p_value": p,
-         "p_adjusted": benjamini_hochberg(p)}
+        {
+            "candidate": candidates,
+            "n_pos": counts[:, 0],
+            "n_neg": counts[:, 1],
+            "p_value": p,
+            "p_adjusted": benjamini_hochberg(p),
+        }
     )
     return table[table["p_adjusted"] < pval_cutoff].reset_index(drop=True)
 
 
-def candidate_instances(sites: list[str], regions: np.ndarray, wanted: set[str]) -> dict[str, np.ndarray]:
-    """The regions of each wanted candidate: sequence -> (n, 3) rows of sequence index, start, end."""
+def candidate_instances(
+    sites: list[str], regions: np.ndarray, wanted: set[str]
+) -> dict[str, np.ndarray]:
+    """The regions of each wanted candidate: sequence -> (n, 3) rows of sequence index, start,
+    end."""
     instances: dict[str, list] = {}
     for site, row in zip(sites, regions):
         if site in wanted:
@@ -135,7 +146,9 @@ def candidate_instances(sites: list[str], regions: np.ndarray, wanted: set[str])
     return {k: np.array(v, dtype=np.int64) for k, v in instances.items()}
 
 
-def merge_candidates(candidates: list[str], instances: dict[str, np.ndarray], min_len: int = 5) -> dict[str, dict]:
+def merge_candidates(
+    candidates: list[str], instances: dict[str, np.ndarray], min_len: int = 5
+) -> dict[str, dict]:
     """Merge similar candidates, shortest first (step 3).
 
     Parameters
@@ -176,11 +189,15 @@ def merge_candidates(candidates: list[str], instances: dict[str, np.ndarray], mi
         moved[:, 2] = moved[:, 1] + key_lengths[k]
         merged[keys[k]]["instances"].append(moved)
         merged[keys[k]]["members"].append(cand)
-    return {k: {"instances": np.concatenate(v["instances"]), "members": v["members"]} for k, v in merged.items()}
+    return {
+        k: {"instances": np.concatenate(v["instances"]), "members": v["members"]}
+        for k, v in merged.items()
+    }
 
 
 def centre_windows(instances: np.ndarray, lengths: np.ndarray, window_size: int) -> np.ndarray:
-    """Re-centre (n, 3) instances on ``window_size`` windows, dropping those off their sequence (step 4)."""
+    """Re-centre (n, 3) instances on ``window_size`` windows, dropping those off their sequence
+    (step 4)."""
     grow = window_size - (instances[:, 2] - instances[:, 1])
     out = instances.copy()
     out[:, 1] -= grow // 2
@@ -198,7 +215,8 @@ def dnabert_viz_motifs(
     pval_cutoff: float = 0.005,
     min_n_motif: int = 3,
 ) -> list[Motif]:
-    """The four steps on validated input; see :func:`dnabert_viz.find_motifs` for the parameters."""
+    """The four steps on validated input; see :func:`dnabert_viz.find_motifs` for the
+    parameters."""
     region_array = high_score_regions(values, min_len).to_numpy(np.int64)
     sites = [pos_seqs[i][s:e] for i, s, e in region_array]
     kept = enriched_candidates(pos_seqs, neg_seqs, list(dict.fromkeys(sites)), pval_cutoff)
@@ -218,8 +236,11 @@ def dnabert_viz_motifs(
         table["sequence"] = [pos_seqs[i][s:e] for i, s, e in windows]
         motifs.append(
             Motif.from_sites(
-                key, table[INSTANCE_COLUMNS], p_value=float(min(adjusted[m] for m in group["members"])),
-                method="dnabert_viz", meta={"members": group["members"]},
+                key,
+                table[INSTANCE_COLUMNS],
+                p_value=float(min(adjusted[m] for m in group["members"])),
+                method="dnabert_viz",
+                meta={"members": group["members"]},
             )
         )
     return sorted(motifs, key=lambda m: -m.n_instances)

@@ -27,8 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..sequences import ALPHABET
-from ..sequences import reverse_complement
+from ..sequences import ALPHABET, reverse_complement
 from .motif import INSTANCE_COLUMNS, Motif
 
 
@@ -91,11 +90,17 @@ def call_seqlets(
         scores.append(value[hit])
         suppress = np.abs(positions[None, :] - best[:, None]) < width
         sums[hit[:, None] & suppress] = -np.inf
-    rows, starts, scores = (np.concatenate(a) if a else np.zeros(0) for a in (rows, starts, scores))
+    rows, starts, scores = (
+        np.concatenate(a) if a else np.zeros(0) for a in (rows, starts, scores)
+    )
     order = np.lexsort((starts, rows))
     table = pd.DataFrame(
-        {"sequence_index": rows[order].astype(np.int64), "start": starts[order].astype(np.int64) - flank,
-         "end": starts[order].astype(np.int64) + width + flank, "score": scores[order]}
+        {
+            "sequence_index": rows[order].astype(np.int64),
+            "start": starts[order].astype(np.int64) - flank,
+            "end": starts[order].astype(np.int64) + width + flank,
+            "score": scores[order],
+        }
     )
     return table, threshold
 
@@ -144,7 +149,13 @@ def cluster_seqlets(
     pad = size + max_shift
     padded_x = np.pad(np.nan_to_num(x, nan=0.0), ((0, 0), (pad, pad)))
     padded_seqs = ["N" * pad + s + "N" * (x.shape[1] - len(s) + pad) for s in seqs]
-    contrib = _windows(padded_seqs, padded_x, seqlets["sequence_index"].to_numpy(), seqlets["start"].to_numpy() + pad, size)
+    contrib = _windows(
+        padded_seqs,
+        padded_x,
+        seqlets["sequence_index"].to_numpy(),
+        seqlets["start"].to_numpy() + pad,
+        size,
+    )
     similarity, shift, strand = _similarities(contrib, max_shift)
     motifs = []
     free = np.ones(len(seqlets), dtype=bool)
@@ -157,8 +168,15 @@ def cluster_seqlets(
         members = np.flatnonzero(neighbours[seed])
         free[members] = False
         motif = _aligned_motif(
-            padded_seqs, padded_x, seqlets.iloc[members], shift[seed, members], strand[seed, members], size, pad,
-            trim_fraction, [len(s) for s in seqs],
+            padded_seqs,
+            padded_x,
+            seqlets.iloc[members],
+            shift[seed, members],
+            strand[seed, members],
+            size,
+            pad,
+            trim_fraction,
+            [len(s) for s in seqs],
         )
         if motif is not None and motif.n_instances >= min_n_motif:
             motifs.append(motif)
@@ -179,15 +197,24 @@ def _signed(values: np.ndarray, sign: str) -> np.ndarray:
     raise ValueError(f"sign must be positive, negative or both, not {sign!r}")
 
 
-def _windows(padded_seqs: list[str], padded_x: np.ndarray, rows: np.ndarray, starts: np.ndarray, size: int) -> np.ndarray:
+def _windows(
+    padded_seqs: list[str], padded_x: np.ndarray, rows: np.ndarray, starts: np.ndarray, size: int
+) -> np.ndarray:
     """Contribution-weighted one-hot windows, (n, size, 4)."""
     letters = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
-    text = np.array([np.frombuffer(padded_seqs[r][s: s + size].encode(), dtype=np.uint8) for r, s in zip(rows, starts)])
+    text = np.array(
+        [
+            np.frombuffer(padded_seqs[r][s : s + size].encode(), dtype=np.uint8)
+            for r, s in zip(rows, starts)
+        ]
+    )
     scores = padded_x[rows[:, None], starts[:, None] + np.arange(size)[None, :]]
     return (text[:, :, None] == letters[None, None, :]) * scores[:, :, None]
 
 
-def _similarities(contrib: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _similarities(
+    contrib: np.ndarray, max_shift: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best cosine similarity over shifts and strands, with the shift and strand that give it.
 
     ``shift[i, j] = d`` means position t of seqlet i faces position t - d of
@@ -212,7 +239,9 @@ def _similarities(contrib: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.n
     return best, shift, strand
 
 
-def _aligned_motif(padded_seqs, padded_x, members, shifts, strands, size, pad, trim_fraction, lengths) -> Motif | None:
+def _aligned_motif(
+    padded_seqs, padded_x, members, shifts, strands, size, pad, trim_fraction, lengths
+) -> Motif | None:
     """Align cluster members on their founder, trim weak flanks, build the motif."""
     rows = members["sequence_index"].to_numpy()
     starts = members["start"].to_numpy() + pad  # padded coordinates
@@ -230,17 +259,27 @@ def _aligned_motif(padded_seqs, padded_x, members, shifts, strands, size, pad, t
     if not inside.any():
         return None
     table = pd.DataFrame(
-        {"sequence_index": rows[inside], "start": seq_start[inside], "end": seq_end[inside],
-         "strand": np.where(strands[inside] == 0, "+", "-")}
+        {
+            "sequence_index": rows[inside],
+            "start": seq_start[inside],
+            "end": seq_end[inside],
+            "strand": np.where(strands[inside] == 0, "+", "-"),
+        }
     )
     table["sequence"] = [
         site if st == "+" else reverse_complement(site)
         for site, st in zip(
-            (padded_seqs[r][s + pad: e + pad] for r, s, e in table[["sequence_index", "start", "end"]].itertuples(index=False)),
+            (
+                padded_seqs[r][s + pad : e + pad]
+                for r, s, e in table[["sequence_index", "start", "end"]].itertuples(index=False)
+            ),
             table["strand"],
         )
     ]
     return Motif.from_sites(
-        "seqlets", table[INSTANCE_COLUMNS], method="seqlets", contribution=contrib[inside, lo:hi].mean(axis=0),
+        "seqlets",
+        table[INSTANCE_COLUMNS],
+        method="seqlets",
+        contribution=contrib[inside, lo:hi].mean(axis=0),
         meta={"n_seqlets": len(members), "off_sequence": int((~inside).sum())},
     )

@@ -34,7 +34,9 @@ def save_figure(fig, path: str | Path, scale: float = 2.0) -> Path:
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise ValueError(f"{path}: figures are saved as {' or '.join(FORMATS)} (by the file's suffix)")
+        raise ValueError(
+            f"{path}: figures are saved as {' or '.join(FORMATS)} (by the file's suffix)"
+        )
     if hasattr(fig, "savefig"):
         atomic_write(path, lambda handle: fig.savefig(handle, format=fmt, dpi=100 * scale))
         return path

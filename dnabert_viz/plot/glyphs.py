@@ -19,7 +19,9 @@ import plotly.graph_objects as go
 from ..sequences import ALPHABET
 from .logos import COLORS
 
-COUNTER = "counter"  # the trace that draws the holes of letters (A's triangle) in the background colour
+COUNTER = (
+    "counter"  # the trace that draws the holes of letters (A's triangle) in the background colour
+)
 
 
 def _signed_area(polygon: np.ndarray) -> float:
@@ -29,11 +31,14 @@ def _signed_area(polygon: np.ndarray) -> float:
 
 @cache
 def _outline(letter: str) -> tuple[np.ndarray, np.ndarray]:
-    """(outer, counters): closed polygons of ``letter`` in the unit square, each (n, 2) with a NaN row after it."""
+    """(outer, counters): closed polygons of ``letter`` in the unit square, each (n, 2) with a NaN
+    row after it."""
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import TextPath
 
-    path = TextPath((0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold"))
+    path = TextPath(
+        (0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold")
+    )
     polygons = path.to_polygons(closed_only=True)
     points = np.concatenate(polygons)
     low, high = points.min(axis=0), points.max(axis=0)
@@ -45,14 +50,19 @@ def _outline(letter: str) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(outer), np.vstack(counters) if counters else np.empty((0, 2))
 
 
-def _place(unit: np.ndarray, x0: np.ndarray, width: float, heights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of a unit-square outline stretched onto boxes [x0, x0 + width] x [0, height]: flat x and y arrays."""
+def _place(
+    unit: np.ndarray, x0: np.ndarray, width: float, heights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of a unit-square outline stretched onto boxes [x0, x0 + width] x [0, height]: flat x
+    and y arrays."""
     x = x0[:, None] + unit[None, :, 0] * width
     y = heights[:, None] * unit[None, :, 1]
     return x.ravel(), y.ravel()
 
 
-def logo_coordinates(sequence: str, heights: np.ndarray, width: float = 0.9) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def logo_coordinates(
+    sequence: str, heights: np.ndarray, width: float = 0.9
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Polygon coordinates of a letter logo, per trace.
 
     Parameters
@@ -86,11 +96,26 @@ def logo_coordinates(sequence: str, heights: np.ndarray, width: float = 0.9) -> 
     return out
 
 
-def logo_traces(sequence: str, heights: np.ndarray, background: str = "white", **kwargs) -> list[go.Scatter]:
-    """Scatter traces that draw a letter logo (see :func:`logo_coordinates`); ``kwargs`` go to every trace."""
+def logo_traces(
+    sequence: str, heights: np.ndarray, background: str = "white", **kwargs
+) -> list[go.Scatter]:
+    """Scatter traces that draw a letter logo (see :func:`logo_coordinates`); ``kwargs`` go to
+    every trace."""
     traces = []
     for key, (x, y) in logo_coordinates(sequence, heights).items():
         color = background if key == COUNTER else COLORS[key]
-        traces.append(go.Scatter(x=x, y=y, mode="lines", fill="toself", fillcolor=color, line=dict(width=0, color=color),
-                                 hoverinfo="skip", showlegend=False, name=f"logo {key}", **kwargs))
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                fill="toself",
+                fillcolor=color,
+                line=dict(width=0, color=color),
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"logo {key}",
+                **kwargs,
+            )
+        )
     return traces

@@ -29,22 +29,28 @@ th { background: #f4f4f4; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 8px; background: #fff; }
 .note { color: #555; font-size: 13px; }
 .mono { font-family: monospace; }
-"""
+"""  # noqa: E501 - CSS rules, one a line
 
 
 def element(tag: str, text: str | None = None, children=(), **attributes) -> ET.Element:
     """An element with escaped text, child elements and attributes (``class_`` for ``class``)."""
-    node = ET.Element(tag, {k.rstrip("_").replace("_", "-"): str(v) for k, v in attributes.items()})
+    node = ET.Element(
+        tag, {k.rstrip("_").replace("_", "-"): str(v) for k, v in attributes.items()}
+    )
     node.text = text
     node.extend(children)
     return node
 
 
 def plotly_figure(fig, div_id: str) -> ET.Element:
-    """A plotly figure as a ``div`` and the script that draws it (plotly.js must be on the page)."""
+    """A plotly figure as a ``div`` and the script that draws it (plotly.js must be on the
+    page)."""
     config = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
-    code = (f"(function () {{ const spec = {fig.to_json()}; "
-            f"Plotly.newPlot({json.dumps(div_id)}, spec.data, spec.layout, {json.dumps(config)}); }})();")
+    code = (
+        f"(function () {{ const spec = {fig.to_json()}; "
+        f"Plotly.newPlot({json.dumps(div_id)}, spec.data, spec.layout, "
+        f"{json.dumps(config)}); }})();"
+    )
     script = element("script", code.replace("</", "<\\/"))
     return element("div", children=[element("div", "", id=div_id, class_="plotly-figure"), script])
 
@@ -67,10 +73,18 @@ def table(frame: pd.DataFrame, max_rows: int | None = None) -> ET.Element:
     """A DataFrame as an HTML table (floats to 3 significant digits, NaN blank)."""
     shown = frame if max_rows is None else frame.head(max_rows)
     head = element("tr", children=[element("th", str(c)) for c in shown.columns])
-    rows = [element("tr", children=[element("td", _cell(v)) for v in row]) for row in shown.itertuples(index=False)]
-    out = element("table", children=[element("thead", children=[head]), element("tbody", children=rows)])
+    rows = [
+        element("tr", children=[element("td", _cell(v)) for v in row])
+        for row in shown.itertuples(index=False)
+    ]
+    out = element(
+        "table", children=[element("thead", children=[head]), element("tbody", children=rows)]
+    )
     if max_rows is not None and len(frame) > max_rows:
-        return element("div", children=[out, element("p", f"... {len(frame) - max_rows} more rows", class_="note")])
+        return element(
+            "div",
+            children=[out, element("p", f"... {len(frame) - max_rows} more rows", class_="note")],
+        )
     return out
 
 
@@ -112,13 +126,21 @@ class Page:
 
     def to_html(self) -> str:
         """The whole document, plotly.js embedded when the page has a plotly figure."""
-        head = element("head", children=[element("meta", charset="utf-8"), element("title", self.title),
-                                         element("style", _STYLE)])
+        head = element(
+            "head",
+            children=[
+                element("meta", charset="utf-8"),
+                element("title", self.title),
+                element("style", _STYLE),
+            ],
+        )
         if self._figures:
             from plotly.offline import get_plotlyjs
 
             head.append(element("script", get_plotlyjs()))
-        return "<!DOCTYPE html>\n" + to_string(element("html", children=[head, self.body], lang="en"))
+        return "<!DOCTYPE html>\n" + to_string(
+            element("html", children=[head, self.body], lang="en")
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write the page atomically; returns the path."""

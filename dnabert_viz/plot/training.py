@@ -9,7 +9,8 @@ from .tracks import _LAYOUT
 
 
 def training_curves(model) -> go.Figure:
-    """Loss (training and validation) and validation accuracy and AUROC per epoch, the restored epoch marked.
+    """Loss (training and validation) and validation accuracy and AUROC per epoch, the restored
+    epoch marked.
 
     Parameters
     ----------
@@ -22,21 +23,46 @@ def training_curves(model) -> go.Figure:
     """
     history = getattr(model, "history", None)
     if history is None or not len(history):
-        raise ValueError("this model has no training history: only models from dv.train_classifier carry one")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "validation"), horizontal_spacing=0.12)
+        raise ValueError(
+            "this model has no training history: only models from dv.train_classifier carry one"
+        )
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("loss", "validation"), horizontal_spacing=0.12
+    )
     epochs = history["epoch"]
-    columns = [(1, "train_loss", "training loss"), (1, "val_loss", "validation loss"),
-               (2, "val_accuracy", "accuracy"), (2, "val_auroc", "AUROC")]
+    columns = [
+        (1, "train_loss", "training loss"),
+        (1, "val_loss", "validation loss"),
+        (2, "val_accuracy", "accuracy"),
+        (2, "val_auroc", "AUROC"),
+    ]
     for col, key, label in columns:
         if key in history:
-            fig.add_trace(go.Scatter(x=epochs, y=history[key], mode="lines+markers", name=label), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(x=epochs, y=history[key], mode="lines+markers", name=label),
+                row=1,
+                col=col,
+            )
     best = history.attrs.get("best_epoch")
     if best is not None and "val_auroc" in history:
         for col in (1, 2):
             fig.add_vline(x=best, line_dash="dot", line_color="grey", row=1, col=col)
-        fig.add_annotation(x=best, y=1, yref="y2 domain", xref="x2", text=f"restored: epoch {best}", showarrow=False,
-                           yanchor="bottom")
+        fig.add_annotation(
+            x=best,
+            y=1,
+            yref="y2 domain",
+            xref="x2",
+            text=f"restored: epoch {best}",
+            showarrow=False,
+            yanchor="bottom",
+        )
     fig.update_xaxes(title_text="epoch")
-    fig.update_layout(**_LAYOUT, height=320, width=760,
-                      title=f"training ({history.attrs.get('stopped', '')} stop)" if "stopped" in history.attrs else None)
+    fig.update_layout(
+        **_LAYOUT,
+        height=320,
+        width=760,
+        title=f"training ({history.attrs.get('stopped', '')} stop)"
+        if "stopped" in history.attrs
+        else None,
+    )
     return fig

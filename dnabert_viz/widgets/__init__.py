@@ -1,4 +1,5 @@
-"""Interactive views for JupyterLab (ipywidgets 8 and plotly FigureWidgets): explorer, motif gallery, attention.
+"""Interactive views for JupyterLab (ipywidgets 8 and plotly FigureWidgets): explorer, motif
+gallery, attention.
 
 Each view draws through :mod:`dnabert_viz.plot`, shows itself when it is
 the last expression of a cell, and writes a standalone offline page with

@@ -21,7 +21,8 @@ class AttentionView:
     """Layer and head selectors over a sequence's attention map, with a bertviz-style head view.
 
     The model runs once (all layers and heads come from one forward pass,
-    through the compute layer); every control redraws from those maps. Clicking a cell of the layer x
+    through the compute layer); every control redraws from those maps. Clicking a cell of the layer
+    x
     head summary selects that layer and head.
 
     Parameters
@@ -42,23 +43,54 @@ class AttentionView:
         self.cache = ScoreCache(m, [seq])
         self.maps: AttentionMaps = self.cache.maps(0)
         n_layers, n_heads = self.maps.attentions.shape[:2]
-        self.layer_control = W.Dropdown(options=list(range(n_layers)), value=layer % n_layers, description="layer",
-                                        layout=W.Layout(width="110px"), style=LABELS)
-        # -1 stands for "mean of heads" and "all positions": a Dropdown whose value is None shows nothing selected
-        self.head_control = W.Dropdown(options=[("mean", ALL)] + [(str(h), h) for h in range(n_heads)],
-                                       value=ALL if head is None else head, description="head",
-                                       layout=W.Layout(width="130px"), style=LABELS)
+        self.layer_control = W.Dropdown(
+            options=list(range(n_layers)),
+            value=layer % n_layers,
+            description="layer",
+            layout=W.Layout(width="110px"),
+            style=LABELS,
+        )
+        # -1 stands for "mean of heads" and "all positions": a Dropdown whose value is None shows
+        # nothing selected
+        self.head_control = W.Dropdown(
+            options=[("mean", ALL)] + [(str(h), h) for h in range(n_heads)],
+            value=ALL if head is None else head,
+            description="head",
+            layout=W.Layout(width="130px"),
+            style=LABELS,
+        )
         self.mode_control = W.ToggleButtons(options=["heatmap", "head view"], value="heatmap")
-        self.position_control = W.Dropdown(options=[("all", ALL)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
-                                           value=ALL, description="from", layout=W.Layout(width="150px"), style=LABELS)
+        self.position_control = W.Dropdown(
+            options=[("all", ALL)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
+            value=ALL,
+            description="from",
+            layout=W.Layout(width="150px"),
+            style=LABELS,
+        )
         self._holding = False
         self.summary = go.FigureWidget(layer_head_summary(self.maps))
         self.summary.data[0].on_click(self._on_summary_click)
         self.figure = go.FigureWidget(self._figure())
-        for control in (self.layer_control, self.head_control, self.mode_control, self.position_control):
+        for control in (
+            self.layer_control,
+            self.head_control,
+            self.mode_control,
+            self.position_control,
+        ):
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = W.VBox([W.HBox([self.layer_control, self.head_control, self.mode_control, self.position_control]),
-                              W.HBox([self.figure, self.summary])])
+        self.widget = W.VBox(
+            [
+                W.HBox(
+                    [
+                        self.layer_control,
+                        self.head_control,
+                        self.mode_control,
+                        self.position_control,
+                    ]
+                ),
+                W.HBox([self.figure, self.summary]),
+            ]
+        )
 
     def _figure(self) -> go.Figure:
         layer = self.layer_control.value
@@ -81,10 +113,14 @@ class AttentionView:
             self.select(int(layer), int(head))
 
     def select(self, layer: int, head: int | None) -> None:
-        """Show ``layer`` and ``head`` (None: the mean of heads), in one redraw (what a click on the summary does)."""
+        """Show ``layer`` and ``head`` (None: the mean of heads), in one redraw (what a click on
+        the summary does)."""
         self._holding = True
         try:
-            self.layer_control.value, self.head_control.value = layer, ALL if head is None else head
+            self.layer_control.value, self.head_control.value = (
+                layer,
+                ALL if head is None else head,
+            )
         finally:
             self._holding = False
         self.update()

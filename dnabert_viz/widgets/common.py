@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-LABELS = {"description_width": "initial"}  # a control's label as wide as its text (not a fixed 80 px)
+LABELS = {
+    "description_width": "initial"
+}  # a control's label as wide as its text (not a fixed 80 px)
 
 
 def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
-    """Make ``widget`` show ``fig``: in place when the traces have the same types, else by replacing them."""
+    """Make ``widget`` show ``fig``: in place when the traces have the same types, else by
+    replacing them."""
     layout = fig.layout.to_plotly_json()
     layout.pop("template", None)
     shapes, annotations = layout.pop("shapes", []), layout.pop("annotations", [])
@@ -40,9 +43,11 @@ def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
             if widget.layout.template != fig.layout.template:
                 widget.layout.template = fig.layout.template
         widget.layout.update(layout)
-    # whole lists, in their own updates: the frontend replaces them instead of merging them item by item
+    # whole lists, in their own updates: the frontend replaces them instead of merging them item by
+    # item
     widget.layout.shapes = shapes
     widget.layout.annotations = annotations
-    # the synced state a reloaded page draws from (plotly updates it only when the widget itself is displayed)
+    # the synced state a reloaded page draws from (plotly updates it only when the widget itself is
+    # displayed)
     state = widget.to_dict()
     widget._widget_data, widget._widget_layout = state["data"], state["layout"]
