@@ -37,27 +37,38 @@ def main() -> None:
     effects, t_ism = timed(dv.ism, m, seqs)
     x = dv.one_hot(seqs)
     print(os.popen("uptime").read().strip())
-    print(f"{n} positives + {n} negatives, {sum(map(len, seqs))} nt; p(target) median {np.median(p):.3f}; "
-          f"ISM {t_ism:.1f} s")
-    runs = {"onehot_gradients": {}, "onehot_integrated_gradients": {"baseline": "shuffle"},
-            "onehot_integrated_gradients (uniform)": {"baseline": "uniform"}}
+    print(
+        f"{n} positives + {n} negatives, {sum(map(len, seqs))} nt; p(target) median {np.median(p):.3f}; "
+        f"ISM {t_ism:.1f} s"
+    )
+    runs = {
+        "onehot_gradients": {},
+        "onehot_integrated_gradients": {"baseline": "shuffle"},
+        "onehot_integrated_gradients (uniform)": {"baseline": "uniform"},
+    }
     for label, options in runs.items():
         s, seconds = timed(dv.score, m, seqs, label.split(" ")[0], **options)
         r = correlations(s.extra["hypothetical"], effects, x)
         saturated = (p > 0.99) | (p < 0.01)
-        print(f"{label}: {seconds:.1f} s; per-sequence r median {np.median(r):.2f} (range {r.min():.2f} .. "
-              f"{r.max():.2f}); positives {np.median(r[:n]):.2f}, negatives {np.median(r[n:]):.2f}; "
-              f"p in (0.01, 0.99): {np.median(r[~saturated]) if (~saturated).any() else float('nan'):.2f} "
-              f"({int((~saturated).sum())} sequences)")
+        print(
+            f"{label}: {seconds:.1f} s; per-sequence r median {np.median(r):.2f} (range {r.min():.2f} .. "
+            f"{r.max():.2f}); positives {np.median(r[:n]):.2f}, negatives {np.median(r[n:]):.2f}; "
+            f"p in (0.01, 0.99): {np.median(r[~saturated]) if (~saturated).any() else float('nan'):.2f} "
+            f"({int((~saturated).sum())} sequences)"
+        )
     # the same on the log-odds, which does not saturate: gradient of logit1 - logit0 vs ISM's change of log-odds
-    lo = dv.onehot_gradients(m, seqs, 1, output="logit").extra["hypothetical"] \
+    lo = (
+        dv.onehot_gradients(m, seqs, 1, output="logit").extra["hypothetical"]
         - dv.onehot_gradients(m, seqs, 0, output="logit").extra["hypothetical"]
+    )
     p64 = p.astype(np.float64)[:, None, None]
     after = np.clip(p64 + effects, 1e-12, 1 - 1e-7)
     r = correlations(lo, np.log(after / (1 - after)) - np.log(p64 / (1 - p64)), x)
-    print(f"onehot_gradients on the log-odds vs ISM's change of log-odds: r median {np.median(r):.2f} "
-          f"(range {r.min():.2f} .. {r.max():.2f}); positives {np.median(r[:n]):.2f}, "
-          f"negatives {np.median(r[n:]):.2f}")
+    print(
+        f"onehot_gradients on the log-odds vs ISM's change of log-odds: r median {np.median(r):.2f} "
+        f"(range {r.min():.2f} .. {r.max():.2f}); positives {np.median(r[:n]):.2f}, "
+        f"negatives {np.median(r[n:]):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,23 +28,38 @@ def main() -> None:
     epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     torch.set_num_threads(1)
     train = pd.read_csv(DATA / "train.csv.gz").sample(frac=1.0, random_state=0).head(n_train)
-    held = pd.concat([pd.read_csv(DATA / "dev.csv.gz"), pd.read_csv(DATA / "test.csv.gz")], ignore_index=True)
-    m, t_train = timed(dv.train_classifier, train.sequence.tolist(), train.label.to_numpy(), epochs=epochs,
-                       device="cpu", progress=False)
+    held = pd.concat(
+        [pd.read_csv(DATA / "dev.csv.gz"), pd.read_csv(DATA / "test.csv.gz")], ignore_index=True
+    )
+    m, t_train = timed(
+        dv.train_classifier,
+        train.sequence.tolist(),
+        train.label.to_numpy(),
+        epochs=epochs,
+        device="cpu",
+        progress=False,
+    )
     accuracy = float(np.mean(m.predict(held.sequence.tolist()).argmax(1) == held.label.to_numpy()))
     pos = held.sequence[held.label == 1].tolist()
     scores, t_score = timed(dv.score, m, pos, "onehot_gradients", output="logit")
     motifs, t_modisco = timed(dv.find_motifs, pos, None, scores, method="modisco")
     matches = dv.match_jaspar(motifs)
     print(os.popen("uptime").read().strip())
-    print(f"trained on {len(train)} sequences, {epochs} epochs: {t_train:.0f} s; "
-          f"held-out accuracy {accuracy:.3f}")
-    print(f"hypothetical gradients of {len(pos)} held-out positives {t_score:.1f} s; "
-          f"modisco {t_modisco:.1f} s")
+    print(
+        f"trained on {len(train)} sequences, {epochs} epochs: {t_train:.0f} s; "
+        f"held-out accuracy {accuracy:.3f}"
+    )
+    print(
+        f"hypothetical gradients of {len(pos)} held-out positives {t_score:.1f} s; "
+        f"modisco {t_modisco:.1f} s"
+    )
     best = matches.sort_values("q_value").groupby("motif", sort=False).head(3)
     for motif in motifs:
         rows = best[best.motif == motif.name]
-        names = ", ".join(f"{r.jaspar_name} (q={r.q_value:.1g})" for r in rows.itertuples()) or "no match"
+        names = (
+            ", ".join(f"{r.jaspar_name} (q={r.q_value:.1g})" for r in rows.itertuples())
+            or "no match"
+        )
         print(f"  {motif.name}: {motif.n_instances} seqlets, {motif.trimmed().consensus}: {names}")
 
 

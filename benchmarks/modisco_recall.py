@@ -24,14 +24,20 @@ def main() -> None:
     motifs, t_modisco = timed(dv.find_motifs, pos, None, scores, method="modisco")
     recovery = data.recovery(dv.match_jaspar(motifs))
     print(os.popen("uptime").read().strip())
-    print(f"{method} {options} of {n} positives: {t_score:.1f} s; "
-          f"modisco {t_modisco:.1f} s, {len(motifs)} motifs")
+    print(
+        f"{method} {options} of {n} positives: {t_score:.1f} s; "
+        f"modisco {t_modisco:.1f} s, {len(motifs)} motifs"
+    )
     for motif, row in zip(motifs, recovery.itertuples()):
-        print(f"  {motif.name} ({motif.n_instances} seqlets, {motif.trimmed().consensus}): "
-              f"{row.jaspar_name} q={row.q_value:.2g} -> {row.planted if not row.spurious else 'spurious'}")
+        print(
+            f"  {motif.name} ({motif.n_instances} seqlets, {motif.trimmed().consensus}): "
+            f"{row.jaspar_name} q={row.q_value:.2g} -> {row.planted if not row.spurious else 'spurious'}"
+        )
     found = sorted(set(recovery["planted"].dropna()))
-    print(f"planted recovered: {len(found)}/3 ({', '.join(found)}); "
-          f"spurious: {int(recovery['spurious'].sum())}")
+    print(
+        f"planted recovered: {len(found)}/3 ({', '.join(found)}); "
+        f"spurious: {int(recovery['spurious'].sum())}"
+    )
 
 
 if __name__ == "__main__":

@@ -9,12 +9,17 @@ stays quick.
 
 import importlib
 
+from . import engines
 from .attention import AttentionMaps, attention_maps, cls_attention, cls_attention_ensemble
 from .attribution import attribute, ism, variant_effects
 from .compute import ScoreCache
-from .contributions import OneHotBridge, hypothetical_ism, onehot_gradients, onehot_integrated_gradients
+from .contributions import (
+    OneHotBridge,
+    hypothetical_ism,
+    onehot_gradients,
+    onehot_integrated_gradients,
+)
 from .demo import DemoData, load_demo
-from . import engines
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
 from .io import read_fasta, read_mutation_file, read_sequences, read_table

@@ -32,15 +32,33 @@ def _score(args: argparse.Namespace) -> None:
     from .methods import get_method, score
 
     spec = get_method(args.method)
-    given = {"layer": args.layer, "n_steps": args.n_steps, "baseline": args.baseline, "output": args.output}
+    given = {
+        "layer": args.layer,
+        "n_steps": args.n_steps,
+        "baseline": args.baseline,
+        "output": args.output,
+    }
     options = {k: v for k, v in given.items() if k in spec.options and v is not None}
     if args.genome and not args.bed:
         raise ValueError("--genome goes with --bed (the intervals to read from it)")
     table = _intervals(args) if args.bed else read_sequences(args.input)
-    streaming = is_store(args.out)  # a store is written as it is computed; an .npz at the end, with names
-    seqs = table if args.bed else table["sequence"].tolist()  # a table of intervals carries their coordinates
-    scores = score(_model(args), seqs, spec.name, target=args.target, batch_size=args.batch_size,
-                   out=args.out if streaming else None, engine=_engine(args), resume=args.resume, **options)
+    streaming = is_store(
+        args.out
+    )  # a store is written as it is computed; an .npz at the end, with names
+    seqs = (
+        table if args.bed else table["sequence"].tolist()
+    )  # a table of intervals carries their coordinates
+    scores = score(
+        _model(args),
+        seqs,
+        spec.name,
+        target=args.target,
+        batch_size=args.batch_size,
+        out=args.out if streaming else None,
+        engine=_engine(args),
+        resume=args.resume,
+        **options,
+    )
     if not streaming:
         scores.names, scores.source = table["name"].tolist(), Path(args.bed or args.input).name
         scores.save(args.out)
@@ -57,8 +75,13 @@ def _intervals(args: argparse.Namespace):
         raise ValueError("--bed needs --genome (the FASTA the intervals are on)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        table = read_intervals(args.bed, args.genome, width=args.width or None, center=args.center,
-                               errors="skip" if args.skip_bad else "raise")
+        table = read_intervals(
+            args.bed,
+            args.genome,
+            width=args.width or None,
+            center=args.center,
+            errors="skip" if args.skip_bad else "raise",
+        )
     for warning in caught:
         print(f"dnabert-viz score: {warning.message}", file=sys.stderr)
     return table
@@ -70,8 +93,12 @@ def _engine(args: argparse.Namespace):
 
     if args.engine == "local":
         return Local(chunk_rows=args.chunk_rows)
-    return Ray(workers=args.workers, gpus_per_worker=args.gpus_per_worker, address=args.address,
-               chunk_rows=args.chunk_rows)
+    return Ray(
+        workers=args.workers,
+        gpus_per_worker=args.gpus_per_worker,
+        address=args.address,
+        chunk_rows=args.chunk_rows,
+    )
 
 
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
@@ -97,16 +124,37 @@ def _motifs(args: argparse.Namespace) -> None:
     pos = read_sequences(args.pos)["sequence"].tolist() if args.pos else list(scores.sequences)
     neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
     if neg is None and args.method == "dnabert_viz":
-        raise ValueError("--neg is required for the dnabert_viz method (enrichment against negatives)")
+        raise ValueError(
+            "--neg is required for the dnabert_viz method (enrichment against negatives)"
+        )
     if args.pos:
-        SequenceIdentity.of(pos).check(scores.identity, f"--pos {args.pos}", f"--scores {args.scores}")
-    options = {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff} \
-        if args.method == "dnabert_viz" else {}
-    motifs, matches = _find_and_save(pos, neg, scores, Path(args.out), not args.no_jaspar,
-                                     method=args.method, min_n_motif=args.min_n_motif, **options)
-    print(f"{args.out}: {len(motifs)} motifs" + ("" if matches is None else ", JASPAR matches in matches.tsv")
-          + (", instances on the genome in instances.bed" if (Path(args.out) / "instances.bed").exists()
-             else ""))
+        SequenceIdentity.of(pos).check(
+            scores.identity, f"--pos {args.pos}", f"--scores {args.scores}"
+        )
+    options = (
+        {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff}
+        if args.method == "dnabert_viz"
+        else {}
+    )
+    motifs, matches = _find_and_save(
+        pos,
+        neg,
+        scores,
+        Path(args.out),
+        not args.no_jaspar,
+        method=args.method,
+        min_n_motif=args.min_n_motif,
+        **options,
+    )
+    print(
+        f"{args.out}: {len(motifs)} motifs"
+        + ("" if matches is None else ", JASPAR matches in matches.tsv")
+        + (
+            ", instances on the genome in instances.bed"
+            if (Path(args.out) / "instances.bed").exists()
+            else ""
+        )
+    )
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -134,22 +182,36 @@ def _demo(args: argparse.Namespace) -> None:
     model = _model(args)
     data = load_demo()
     seqs, labels = data.sequences("heldout"), data.labels("heldout")
-    accuracy = float(np.mean(model.predict(seqs, batch_size=args.batch_size).argmax(axis=1) == labels))
+    accuracy = float(
+        np.mean(model.predict(seqs, batch_size=args.batch_size).argmax(axis=1) == labels)
+    )
     print(model)
     print(f"held-out demo sequences: {len(seqs)} ({int(labels.sum())} with planted motifs)")
     print(f"held-out accuracy: {accuracy:.4f}")
     pos, neg = data.sequences(label=1), data.sequences(label=0)
     out = Path(args.out)
     with atomic_folder(out) as tmp:
-        scores = score(model, pos, "cls_attention", batch_size=args.batch_size, out=tmp / "scores.npz")
+        scores = score(
+            model, pos, "cls_attention", batch_size=args.batch_size, out=tmp / "scores.npz"
+        )
         motifs, matches = _find_and_save(pos, neg, scores, tmp / "motifs")
         recovery = data.recovery(matches)
-        page = build_report(motifs, scores, matches, recovery, title="dnabert_viz demo: motifs from [CLS] attention")
+        page = build_report(
+            motifs,
+            scores,
+            matches,
+            recovery,
+            title="dnabert_viz demo: motifs from [CLS] attention",
+        )
         page.save(tmp / "report.html")
     found = sorted(set(recovery["planted"].dropna()))
-    print(f"DNABERT-viz motifs from [CLS] attention of {len(pos)} positives vs {len(neg)} negatives: {len(motifs)}")
-    print(f"planted motifs recovered: {len(found)}/{len(data.motifs)} ({', '.join(found)}); "
-          f"spurious motifs: {int(recovery['spurious'].sum())}")
+    print(
+        f"DNABERT-viz motifs from [CLS] attention of {len(pos)} positives vs {len(neg)} negatives: {len(motifs)}"
+    )
+    print(
+        f"planted motifs recovered: {len(found)}/{len(data.motifs)} ({', '.join(found)}); "
+        f"spurious motifs: {int(recovery['spurious'].sum())}"
+    )
     print(f"wrote {out}/: scores.npz, motifs/, report.html (open it in a browser)")
 
 
@@ -159,7 +221,9 @@ def _labels(path: str) -> list[int]:
     for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
         if line.strip():
             if not line.strip().isdigit():
-                raise ValueError(f"{path}, line {number}: {line.strip()!r} is not a class index (0, 1, ...)")
+                raise ValueError(
+                    f"{path}, line {number}: {line.strip()!r} is not a class index (0, 1, ...)"
+                )
             labels.append(int(line))
     return labels
 
@@ -174,24 +238,40 @@ def _train(args: argparse.Namespace) -> None:
     if args.labels:
         labels = _labels(args.labels)
         if len(labels) != len(table):
-            raise ValueError(f"{args.labels}: {len(labels)} labels for {len(table)} sequences in {args.input}")
+            raise ValueError(
+                f"{args.labels}: {len(labels)} labels for {len(table)} sequences in {args.input}"
+            )
     elif "label" in table:
         labels = table["label"].tolist()
     else:
-        raise ValueError(f"{args.input} has no 'label' column: give --labels (one class index per line)")
-    given = {"k": args.k, "epochs": args.epochs, "max_minutes": args.max_minutes, "seed": args.seed,
-             "validation_fraction": args.validation_fraction}
+        raise ValueError(
+            f"{args.input} has no 'label' column: give --labels (one class index per line)"
+        )
+    given = {
+        "k": args.k,
+        "epochs": args.epochs,
+        "max_minutes": args.max_minutes,
+        "seed": args.seed,
+        "validation_fraction": args.validation_fraction,
+    }
     settings = {key: value for key, value in given.items() if value is not None}
     m = train_classifier(table["sequence"].tolist(), labels, device=args.device, **settings)
     with atomic_folder(Path(args.out)) as tmp:
         m.save_pretrained(tmp)
         m.history.to_csv(tmp / "history.tsv", sep="\t", index=False)
-        summary = {**settings, **m.history.attrs, "input": str(args.input), "n_sequences": len(labels)}
+        summary = {
+            **settings,
+            **m.history.attrs,
+            "input": str(args.input),
+            "n_sequences": len(labels),
+        }
         (tmp / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
     best = m.history.set_index("epoch").loc[m.history.attrs["best_epoch"]]
     quality = f", validation AUROC {best.val_auroc:.4f}" if "val_auroc" in best else ""
-    print(f"{args.out}: epoch {m.history.attrs['best_epoch']} of {len(m.history)}{quality}; "
-          f"load it with dv.load_model({str(args.out)!r})")
+    print(
+        f"{args.out}: epoch {m.history.attrs['best_epoch']} of {len(m.history)}{quality}; "
+        f"load it with dv.load_model({str(args.out)!r})"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,57 +279,134 @@ def build_parser() -> argparse.ArgumentParser:
     from .methods import get_method, method_names
 
     method_choices = [n for m in map(get_method, method_names()) for n in (m.name, *m.aliases)]
-    parser = argparse.ArgumentParser(prog="dnabert-viz", description="Interpretability workbench for DNA language models.")
+    parser = argparse.ArgumentParser(
+        prog="dnabert-viz", description="Interpretability workbench for DNA language models."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def model_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--model", default="demo", help="checkpoint folder or hub id (default: the embedded demo model)")
-        p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+        p.add_argument(
+            "--model",
+            default="demo",
+            help="checkpoint folder or hub id (default: the embedded demo model)",
+        )
+        p.add_argument(
+            "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
+        )
         p.add_argument("--batch-size", type=int, default=32, help="sequences per forward pass")
 
-    score = sub.add_parser("score", help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)")
+    score = sub.add_parser(
+        "score",
+        help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)",
+    )
     model_options(score)
     source = score.add_mutually_exclusive_group(required=True)
-    source.add_argument("--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column")
-    source.add_argument("--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome")
-    score.add_argument("--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on")
-    score.add_argument("--width", type=int, default=200,
-                       help="window around each interval (0: the interval as is)")
-    score.add_argument("--center", choices=["summit", "middle"], default="summit",
-                       help="centre windows on the narrowPeak summit (else the middle) or the middle")
-    score.add_argument("--skip-bad", action="store_true",
-                       help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)")
-    score.add_argument("--method", choices=method_choices, default="cls_attention", metavar="METHOD",
-                       help="; ".join(f"{m.name}{' (' + '/'.join(m.aliases) + ')' if m.aliases else ''}: {m.description}"
-                                      for m in map(get_method, method_names())))
-    score.add_argument("--layer", type=int, default=None, help="attention layer for cls_attention (default: the last)")
-    score.add_argument("--target", type=int, default=1, help="class explained by attribution methods and ism")
-    score.add_argument("--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)")
-    score.add_argument("--baseline", choices=["pad", "mask", "shuffle", "uniform"], default=None,
-                       help="reference input of integrated gradients and deeplift (default pad; "
-                            "onehot_integrated_gradients: shuffle or uniform, default shuffle)")
-    score.add_argument("--output", choices=["probability", "logit"], default=None,
-                       help="what gradient methods explain (default probability; logit for confident models)")
-    score.add_argument("--out", required=True,
-                       help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)")
+    source.add_argument(
+        "--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column"
+    )
+    source.add_argument(
+        "--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome"
+    )
+    score.add_argument(
+        "--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on"
+    )
+    score.add_argument(
+        "--width",
+        type=int,
+        default=200,
+        help="window around each interval (0: the interval as is)",
+    )
+    score.add_argument(
+        "--center",
+        choices=["summit", "middle"],
+        default="summit",
+        help="centre windows on the narrowPeak summit (else the middle) or the middle",
+    )
+    score.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)",
+    )
+    score.add_argument(
+        "--method",
+        choices=method_choices,
+        default="cls_attention",
+        metavar="METHOD",
+        help="; ".join(
+            f"{m.name}{' (' + '/'.join(m.aliases) + ')' if m.aliases else ''}: {m.description}"
+            for m in map(get_method, method_names())
+        ),
+    )
+    score.add_argument(
+        "--layer",
+        type=int,
+        default=None,
+        help="attention layer for cls_attention (default: the last)",
+    )
+    score.add_argument(
+        "--target", type=int, default=1, help="class explained by attribution methods and ism"
+    )
+    score.add_argument(
+        "--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)"
+    )
+    score.add_argument(
+        "--baseline",
+        choices=["pad", "mask", "shuffle", "uniform"],
+        default=None,
+        help="reference input of integrated gradients and deeplift (default pad; "
+        "onehot_integrated_gradients: shuffle or uniform, default shuffle)",
+    )
+    score.add_argument(
+        "--output",
+        choices=["probability", "logit"],
+        default=None,
+        help="what gradient methods explain (default probability; logit for confident models)",
+    )
+    score.add_argument(
+        "--out",
+        required=True,
+        help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)",
+    )
     score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
-    score.add_argument("--chunk-rows", type=int, default=256, help="rows per chunk of a .zarr store")
-    score.add_argument("--engine", choices=["local", "ray"], default="local",
-                       help="score here, or on Ray Data actors (pip install 'dnabert_viz[ray]')")
-    score.add_argument("--address", default=None, help="Ray cluster to join (auto: the one started here)")
-    score.add_argument("--workers", type=int, default=1, help="Ray actors, each holding a copy of the model")
-    score.add_argument("--gpus-per-worker", type=float, default=0, help="GPUs Ray gives each actor")
+    score.add_argument(
+        "--chunk-rows", type=int, default=256, help="rows per chunk of a .zarr store"
+    )
+    score.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="score here, or on Ray Data actors (pip install 'dnabert_viz[ray]')",
+    )
+    score.add_argument(
+        "--address", default=None, help="Ray cluster to join (auto: the one started here)"
+    )
+    score.add_argument(
+        "--workers", type=int, default=1, help="Ray actors, each holding a copy of the model"
+    )
+    score.add_argument(
+        "--gpus-per-worker", type=float, default=0, help="GPUs Ray gives each actor"
+    )
     score.set_defaults(run=_score)
 
     motifs = sub.add_parser("motifs", help="discover motifs from scores and match them to JASPAR")
-    motifs.add_argument("--pos", help="the scored (positive) sequences, in the order of --scores "
-                        "(default: the sequences stored with the scores)")
+    motifs.add_argument(
+        "--pos",
+        help="the scored (positive) sequences, in the order of --scores "
+        "(default: the sequences stored with the scores)",
+    )
     motifs.add_argument("--neg", help="negative sequences (required for the dnabert_viz method)")
-    motifs.add_argument("--scores", required=True,
-                        help="Scores .npz or .zarr of the positives (from 'score'); with genome coordinates "
-                        "(--bed), OUT/instances.bed holds the instances on the genome")
-    motifs.add_argument("--method", choices=["dnabert_viz", "seqlets", "modisco"], default="dnabert_viz",
-                        help="modisco needs scores with hypothetical contributions (onehot_*, hypothetical_ism)")
+    motifs.add_argument(
+        "--scores",
+        required=True,
+        help="Scores .npz or .zarr of the positives (from 'score'); with genome coordinates "
+        "(--bed), OUT/instances.bed holds the instances on the genome",
+    )
+    motifs.add_argument(
+        "--method",
+        choices=["dnabert_viz", "seqlets", "modisco"],
+        default="dnabert_viz",
+        help="modisco needs scores with hypothetical contributions (onehot_*, hypothetical_ism)",
+    )
     motifs.add_argument("--window-size", type=int, default=24)
     motifs.add_argument("--min-len", type=int, default=5)
     motifs.add_argument("--pval-cutoff", type=float, default=0.005)
@@ -258,27 +415,49 @@ def build_parser() -> argparse.ArgumentParser:
     motifs.add_argument("--out", required=True, help="output folder (replaced when it exists)")
     motifs.set_defaults(run=_motifs)
 
-    report = sub.add_parser("report", help="standalone HTML report: logos, JASPAR matches, example tracks")
+    report = sub.add_parser(
+        "report", help="standalone HTML report: logos, JASPAR matches, example tracks"
+    )
     report.add_argument("--motifs", required=True, help="motif folder (from 'motifs')")
     report.add_argument("--scores", required=True, help="the Scores .npz the motifs came from")
     report.add_argument("--examples", type=int, default=3, help="example tracks")
     report.add_argument("--out", required=True, help="output folder; the page is OUT/report.html")
     report.set_defaults(run=_report)
 
-    train = sub.add_parser("train", help="train a small DNABERT-style classifier (early stopping on validation AUROC)")
-    train.add_argument("--input", required=True, help="sequences: a tsv/csv with 'sequence' and 'label' columns, or FASTA")
-    train.add_argument("--labels", help="class indices, one per line in input order (needed for FASTA)")
-    for option, kind, text in [("--k", int, "k-mer length, 3 to 6"), ("--epochs", int, "most epochs"),
-                               ("--max-minutes", float, "time budget"), ("--seed", int, "seed"),
-                               ("--validation-fraction", float, "stratified validation share")]:
+    train = sub.add_parser(
+        "train", help="train a small DNABERT-style classifier (early stopping on validation AUROC)"
+    )
+    train.add_argument(
+        "--input",
+        required=True,
+        help="sequences: a tsv/csv with 'sequence' and 'label' columns, or FASTA",
+    )
+    train.add_argument(
+        "--labels", help="class indices, one per line in input order (needed for FASTA)"
+    )
+    for option, kind, text in [
+        ("--k", int, "k-mer length, 3 to 6"),
+        ("--epochs", int, "most epochs"),
+        ("--max-minutes", float, "time budget"),
+        ("--seed", int, "seed"),
+        ("--validation-fraction", float, "stratified validation share"),
+    ]:
         train.add_argument(option, type=kind, help=f"{text} (default: dv.train_classifier's)")
-    train.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
-    train.add_argument("--out", required=True, help="output model folder (replaced when it exists)")
+    train.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
+    )
+    train.add_argument(
+        "--out", required=True, help="output model folder (replaced when it exists)"
+    )
     train.set_defaults(run=_train)
 
-    demo = sub.add_parser("demo", help="the whole pipeline on the embedded demo model and data, with a report")
+    demo = sub.add_parser(
+        "demo", help="the whole pipeline on the embedded demo model and data, with a report"
+    )
     model_options(demo)
-    demo.add_argument("--out", default="dnabert_viz_demo", help="output folder (default: dnabert_viz_demo)")
+    demo.add_argument(
+        "--out", default="dnabert_viz_demo", help="output folder (default: dnabert_viz_demo)"
+    )
     demo.set_defaults(run=_demo)
     return parser
 
@@ -306,11 +485,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     say = f"dnabert-viz {args.command}:"
     with warnings.catch_warnings():
-        warnings.showwarning = lambda message, *_, **__: print(f"{say} warning: {message}", file=sys.stderr)
+        warnings.showwarning = lambda message, *_, **__: print(
+            f"{say} warning: {message}", file=sys.stderr
+        )
         try:
             _check_output(args)
             args.run(args)
-        except (ValueError, OSError, NotImplementedError) as err:  # FileNotFoundError is an OSError
+        except (
+            ValueError,
+            OSError,
+            NotImplementedError,
+        ) as err:  # FileNotFoundError is an OSError
             print(f"{say} error: {' '.join(str(err).splitlines())}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:

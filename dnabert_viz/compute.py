@@ -55,7 +55,13 @@ class ScoreCache:
         the bars show in the view).
     """
 
-    def __init__(self, m: DnaModel | None, sequences, given: Scores | list[Scores] | None = None, target: int = 1):
+    def __init__(
+        self,
+        m: DnaModel | None,
+        sequences,
+        given: Scores | list[Scores] | None = None,
+        target: int = 1,
+    ):
         self.model = m
         self.sequences = check_sequences(sequences)
         given = [] if given is None else [given] if isinstance(given, Scores) else list(given)
@@ -74,8 +80,11 @@ class ScoreCache:
         """(label, kind) for a menu: the given kinds first, then every registered method not given."""
         out = [(f"{k} (given)", k) for k in self.given]
         if self.model is not None:
-            out += [(get_method(k).description.split(":")[0].split(" (")[0], k)
-                    for k in method_names() if k not in self.given]
+            out += [
+                (get_method(k).description.split(":")[0].split(" (")[0], k)
+                for k in method_names()
+                if k not in self.given
+            ]
         return out
 
     def _compute(self, what: str, compute: Callable[[bool], object]):
@@ -98,18 +107,37 @@ class ScoreCache:
         """
         if kind in self.given:
             s = self.given[kind]
-            return Scores([s.sequences[i]], s[i][None], kind, s.meta,
-                          {k: v[i:i + 1] for k, v in s.extra.items() if len(v) == len(s)})
+            return Scores(
+                [s.sequences[i]],
+                s[i][None],
+                kind,
+                s.meta,
+                {k: v[i : i + 1] for k, v in s.extra.items() if len(v) == len(s)},
+            )
         if self.model is None:
-            raise ValueError(f"no scores {kind!r} were given and there is no model to compute them")
+            raise ValueError(
+                f"no scores {kind!r} were given and there is no model to compute them"
+            )
         spec = get_method(kind)
-        used = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items() if k in spec.options}
+        used = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in options.items()
+            if k in spec.options
+        }
         key = (spec.name, i, tuple(sorted(used.items())))
         if key not in self._scores:
             target = {"target": self.target} if spec.uses_target else {}
-            self._scores[key] = self._compute(f"{spec.name} of sequence {i}", lambda progress: score(
-                self.model, [self.sequences[i]], spec.name, **target, progress=progress,
-                **{k: list(v) if isinstance(v, tuple) else v for k, v in used.items()}))
+            self._scores[key] = self._compute(
+                f"{spec.name} of sequence {i}",
+                lambda progress: score(
+                    self.model,
+                    [self.sequences[i]],
+                    spec.name,
+                    **target,
+                    progress=progress,
+                    **{k: list(v) if isinstance(v, tuple) else v for k, v in used.items()},
+                ),
+            )
         return self._scores[key]
 
     def values(self, kind: str, i: int, **options) -> np.ndarray:
@@ -141,8 +169,10 @@ class ScoreCache:
         if self.model is None:
             return None
         if i not in self._maps:
-            self._maps[i] = self._compute(f"attention maps of sequence {i}",
-                                          lambda _progress: attention_maps(self.model, self.sequences[i]))
+            self._maps[i] = self._compute(
+                f"attention maps of sequence {i}",
+                lambda _progress: attention_maps(self.model, self.sequences[i]),
+            )
         return self._maps[i]
 
     def prediction(self, i: int) -> float | None:
@@ -150,8 +180,12 @@ class ScoreCache:
         if self.model is None:
             return None
         if i not in self._prediction:
-            self._prediction[i] = float(self._compute(
-                f"prediction of sequence {i}", lambda _progress: self.model.predict([self.sequences[i]])[0, self.target]))
+            self._prediction[i] = float(
+                self._compute(
+                    f"prediction of sequence {i}",
+                    lambda _progress: self.model.predict([self.sequences[i]])[0, self.target],
+                )
+            )
         return self._prediction[i]
 
     def covering_tokens(self, i: int) -> list[list[str]] | None:

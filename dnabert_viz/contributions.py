@@ -115,10 +115,13 @@ class OneHotBridge(torch.nn.Module):
             raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
         m._require_classifier()
         self.m, self.output, self.k = m, output, tok.k
-        self.register_buffer("kmer_ids", torch.as_tensor(tok._table, device=m.device), persistent=False)
+        self.register_buffer(
+            "kmer_ids", torch.as_tensor(tok._table, device=m.device), persistent=False
+        )
 
-    def embeddings(self, x: torch.Tensor, input_ids: torch.Tensor,
-                   attention_mask: torch.Tensor) -> torch.Tensor:
+    def embeddings(
+        self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> torch.Tensor:
         """Input embeddings (B, T, H) of one-hot sequences x (B, L, 4) whose tokens are ``input_ids`` (B, T).
 
         Real tokens get the bridge's embedding (see the module docstring);
@@ -128,18 +131,27 @@ class OneHotBridge(torch.nn.Module):
         n = x.shape[1] - self.k + 1
         features = x[:, :n]
         for i in range(1, self.k):
-            features = (features[..., :, None] * x[:, i:i + n, None, :]).flatten(2)
+            features = (features[..., :, None] * x[:, i : i + n, None, :]).flatten(2)
         covered = features.sum(-1, keepdim=True)
-        bridged = features @ weight[self.kmer_ids] + (1 - covered) * weight[self.m.tokenizer.unk_id]
+        bridged = (
+            features @ weight[self.kmer_ids] + (1 - covered) * weight[self.m.tokenizer.unk_id]
+        )
         bridged = torch.nn.functional.pad(bridged, (0, 0, 1, input_ids.shape[1] - n - 1))
-        real = (attention_mask.bool() & (input_ids != self.m.tokenizer.cls_id)
-                & (input_ids != self.m.tokenizer.sep_id))
+        real = (
+            attention_mask.bool()
+            & (input_ids != self.m.tokenizer.cls_id)
+            & (input_ids != self.m.tokenizer.sep_id)
+        )
         return torch.where(real[..., None], bridged, weight[input_ids])
 
-    def forward(self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> torch.Tensor:
         """(B, n_classes) probabilities or logits at x (B, L, 4): one-hot sequences or any point between."""
-        logits = self.m.model(inputs_embeds=self.embeddings(x, input_ids, attention_mask),
-                              attention_mask=attention_mask).logits
+        logits = self.m.model(
+            inputs_embeds=self.embeddings(x, input_ids, attention_mask),
+            attention_mask=attention_mask,
+        ).logits
         return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
 
 
@@ -149,15 +161,19 @@ def _batches(bridge: OneHotBridge, seqs: list[str], batch_size: int, progress: b
     fit = m.tokenizer.max_nucleotides(m.max_tokens - m.tokenizer.n_special)
     for i, seq in enumerate(seqs):
         if len(seq) > fit:
-            raise ValueError(f"sequence {i} is {len(seq)} nt; the one-hot bridge takes at most {fit} nt "
-                             "(the model's positions); use method='hypothetical_ism', which windows")
+            raise ValueError(
+                f"sequence {i} is {len(seq)} nt; the one-hot bridge takes at most {fit} nt "
+                "(the model's positions); use method='hypothetical_ism', which windows"
+            )
     for rows, inputs in m.batches(m.encode(seqs), batch_size, progress, desc):
         batch = [seqs[r] for r in rows]
         x = torch.as_tensor(one_hot(batch), device=m.device)
         yield rows, x, inputs["input_ids"], inputs["attention_mask"]
 
 
-def _reference(x: torch.Tensor, seqs: list[str], baseline: str, rng: np.random.Generator) -> torch.Tensor:
+def _reference(
+    x: torch.Tensor, seqs: list[str], baseline: str, rng: np.random.Generator
+) -> torch.Tensor:
     """Reference one-hot points (B, L, 4): uniform 1/4 rows, or a dinucleotide shuffle of each sequence."""
     if baseline == "uniform":
         return torch.where(x.sum(-1, keepdim=True) > 0, torch.full_like(x, 0.25), x)
@@ -171,8 +187,15 @@ def _hypothetical(multipliers: torch.Tensor, reference: torch.Tensor) -> np.ndar
     return hyp.detach().float().cpu().numpy()
 
 
-def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "uniform",
-                     output: str = "probability", batch_size: int = 16, progress: bool = False) -> Scores:
+def onehot_gradients(
+    m: DnaModel,
+    seqs,
+    target: int = 1,
+    reference: str = "uniform",
+    output: str = "probability",
+    batch_size: int = 16,
+    progress: bool = False,
+) -> Scores:
     """Hypothetical contributions from the gradient at the one-hot sequence (one backward pass per batch).
 
     Parameters
@@ -213,14 +236,26 @@ def onehot_gradients(m: DnaModel, seqs, target: int = 1, reference: str = "unifo
         ref = _reference(x, [], "uniform", None) if reference == "uniform" else torch.zeros_like(x)
         hyp[rows, : x.shape[1]] = _hypothetical(grad, ref)
     kind = "onehot_gradients" if reference == "uniform" else "onehot_gradient_x_input"
-    return contribution_scores(seqs, hyp, kind, {"model": m.name, "target": target, "output": output,
-                                                 "reference": reference})
+    return contribution_scores(
+        seqs,
+        hyp,
+        kind,
+        {"model": m.name, "target": target, "output": output, "reference": reference},
+    )
 
 
-def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: str = "shuffle",
-                                n_steps: int = 128, output: str = "probability", batch_size: int = 16,
-                                internal_batch_size: int | None = 64, random_state: int = 0,
-                                progress: bool = False) -> Scores:
+def onehot_integrated_gradients(
+    m: DnaModel,
+    seqs,
+    target: int = 1,
+    baseline: str = "shuffle",
+    n_steps: int = 128,
+    output: str = "probability",
+    batch_size: int = 16,
+    internal_batch_size: int | None = 64,
+    random_state: int = 0,
+    progress: bool = False,
+) -> Scores:
     """Integrated gradients along the straight path in one-hot space, with hypothetical contributions.
 
     Captum's IntegratedGradients on the bridge gives the mean gradient along
@@ -268,19 +303,34 @@ def onehot_integrated_gradients(m: DnaModel, seqs, target: int = 1, baseline: st
     for rows, x, ids, mask in _batches(bridge, seqs, batch_size, progress, "integrated gradients"):
         ref = _reference(x, [seqs[r] for r in rows], baseline, rng)
         with torch.enable_grad():
-            mean_grad = ig.attribute(x, baselines=ref, target=target, additional_forward_args=(ids, mask),
-                                     n_steps=n_steps, internal_batch_size=internal_batch_size)
+            mean_grad = ig.attribute(
+                x,
+                baselines=ref,
+                target=target,
+                additional_forward_args=(ids, mask),
+                n_steps=n_steps,
+                internal_batch_size=internal_batch_size,
+            )
         hyp[rows, : x.shape[1]] = _hypothetical(mean_grad, ref)
         with torch.no_grad():
             gap = bridge(x, ids, mask)[:, target] - bridge(ref, ids, mask)[:, target]
         total = (hyp[rows, : x.shape[1]] * x.cpu().numpy()).sum(axis=(1, 2))
         delta[rows] = total - gap.float().cpu().numpy()
-    meta = {"model": m.name, "target": target, "output": output, "baseline": baseline, "n_steps": n_steps}
-    return contribution_scores(seqs, hyp, "onehot_integrated_gradients", meta, {"convergence_delta": delta})
+    meta = {
+        "model": m.name,
+        "target": target,
+        "output": output,
+        "baseline": baseline,
+        "n_steps": n_steps,
+    }
+    return contribution_scores(
+        seqs, hyp, "onehot_integrated_gradients", meta, {"convergence_delta": delta}
+    )
 
 
-def hypothetical_ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
-                     progress: bool = False) -> Scores:
+def hypothetical_ism(
+    m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False
+) -> Scores:
     """Exact hypothetical contributions of any model (BPE, non-overlapping k-mers, k-mers) from batched ISM.
 
     ``hyp[p, b] = effect[p, b] - mean_c effect[p, c]``, with ``effect`` the
@@ -297,8 +347,9 @@ def hypothetical_ism(m: DnaModel, seqs, target: int = 1, batch_size: int = 16,
     seqs = check_sequences(seqs)
     effects = ism(m, seqs, target=target, batch_size=batch_size, progress=progress)
     hyp = effects - effects.mean(axis=2, keepdims=True)
-    return contribution_scores(seqs, hyp, "hypothetical_ism", {"model": m.name, "target": target},
-                               {"effects": effects})
+    return contribution_scores(
+        seqs, hyp, "hypothetical_ism", {"model": m.name, "target": target}, {"effects": effects}
+    )
 
 
 def _check_target(m: DnaModel, target: int) -> None:

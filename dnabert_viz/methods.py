@@ -259,28 +259,49 @@ def _ism(m, sequences, *, target, batch_size, progress) -> Scores:
 
 
 # the one-hot bridge and ISM: (N, L, 4) hypothetical contributions in extra["hypothetical"] (contributions.py)
-@register("onehot_gradients", "hypothetical gradients on the one-hot bridge (k-mer models): gradient centred "
-          "over the 4 bases; (N, L, 4) in extra['hypothetical']", options={"output": "probability"})
+@register(
+    "onehot_gradients",
+    "hypothetical gradients on the one-hot bridge (k-mer models): gradient centred "
+    "over the 4 bases; (N, L, 4) in extra['hypothetical']",
+    options={"output": "probability"},
+)
 def _onehot_gradients(m, sequences, *, target, batch_size, progress, output) -> Scores:
     return onehot_gradients(m, sequences, target, "uniform", output, batch_size, progress)
 
 
-@register("onehot_gradient_x_input", "gradient x input on the one-hot bridge (k-mer models); raw gradient "
-          "(N, L, 4) in extra['hypothetical']", options={"output": "probability"})
+@register(
+    "onehot_gradient_x_input",
+    "gradient x input on the one-hot bridge (k-mer models); raw gradient "
+    "(N, L, 4) in extra['hypothetical']",
+    options={"output": "probability"},
+)
 def _onehot_gradient_x_input(m, sequences, *, target, batch_size, progress, output) -> Scores:
     return onehot_gradients(m, sequences, target, "zero", output, batch_size, progress)
 
 
-@register("onehot_integrated_gradients", "integrated gradients in one-hot space (k-mer models; shuffled or "
-          "uniform baseline); (N, L, 4) in extra['hypothetical']",
-          options={"n_steps": 128, "baseline": "shuffle", "output": "probability",
-                   "internal_batch_size": 64, "random_state": 0}, aliases=("onehot_ig",))
+@register(
+    "onehot_integrated_gradients",
+    "integrated gradients in one-hot space (k-mer models; shuffled or "
+    "uniform baseline); (N, L, 4) in extra['hypothetical']",
+    options={
+        "n_steps": 128,
+        "baseline": "shuffle",
+        "output": "probability",
+        "internal_batch_size": 64,
+        "random_state": 0,
+    },
+    aliases=("onehot_ig",),
+)
 def _onehot_ig(m, sequences, *, target, batch_size, progress, **options) -> Scores:
-    return onehot_integrated_gradients(m, sequences, target, batch_size=batch_size, progress=progress,
-                                       **options)
+    return onehot_integrated_gradients(
+        m, sequences, target, batch_size=batch_size, progress=progress, **options
+    )
 
 
-@register("hypothetical_ism", "hypothetical contributions from ISM, exact, any tokenizer (BPE, 6-mers); "
-          "(N, L, 4) in extra['hypothetical']")
+@register(
+    "hypothetical_ism",
+    "hypothetical contributions from ISM, exact, any tokenizer (BPE, 6-mers); "
+    "(N, L, 4) in extra['hypothetical']",
+)
 def _hypothetical_ism(m, sequences, *, target, batch_size, progress) -> Scores:
     return hypothetical_ism(m, sequences, target, batch_size, progress)

@@ -66,12 +66,16 @@ def check_one_hot(x: np.ndarray, name: str = "one_hot") -> np.ndarray:
     bad = ~binary.all(axis=2) | (x.sum(axis=2) > 1)
     if bad.any():
         i, p = map(int, np.argwhere(bad)[0])
-        raise ValueError(f"{name}: sequence {i}, position {p} is not one-hot (row {x[i, p].tolist()}); "
-                         "each row must be all zero (N or padding) or hold a single 1")
+        raise ValueError(
+            f"{name}: sequence {i}, position {p} is not one-hot (row {x[i, p].tolist()}); "
+            "each row must be all zero (N or padding) or hold a single 1"
+        )
     return x.astype(np.float32)
 
 
-def check_contributions(x: np.ndarray, hypothetical: np.ndarray, name: str = "hypothetical") -> np.ndarray:
+def check_contributions(
+    x: np.ndarray, hypothetical: np.ndarray, name: str = "hypothetical"
+) -> np.ndarray:
     """Check hypothetical contributions (N, L, 4) against one-hot sequences (N, L, 4); returns float32.
 
     Raises
@@ -81,8 +85,10 @@ def check_contributions(x: np.ndarray, hypothetical: np.ndarray, name: str = "hy
     """
     hypothetical = np.asarray(hypothetical, dtype=np.float32)
     if hypothetical.shape != x.shape:
-        raise ValueError(f"{name} has shape {hypothetical.shape} but the one-hot sequences {x.shape}: "
-                         "they must agree in sequences, length and bases")
+        raise ValueError(
+            f"{name} has shape {hypothetical.shape} but the one-hot sequences {x.shape}: "
+            "they must agree in sequences, length and bases"
+        )
     bad = ~np.isfinite(hypothetical) & (x.sum(axis=2, keepdims=True) > 0)
     if bad.any():
         i, p, _ = map(int, np.argwhere(bad)[0])
@@ -162,8 +168,12 @@ def _read_array(path: str | Path) -> np.ndarray:
     return np.load(path, allow_pickle=False)
 
 
-def load_ohe(ohe_path: str | Path, attr_path: str | Path, kind: str = "imported",
-             channels_first: bool = True) -> Scores:
+def load_ohe(
+    ohe_path: str | Path,
+    attr_path: str | Path,
+    kind: str = "imported",
+    channels_first: bool = True,
+) -> Scores:
     """Read (one-hot, hypothetical contributions) files into Scores, e.g. a CNN's from tangermeme.
 
     Parameters
@@ -191,7 +201,9 @@ def load_ohe(ohe_path: str | Path, attr_path: str | Path, kind: str = "imported"
     if channels_first:
         for path, array in ((ohe_path, x), (attr_path, attr)):
             if array.ndim != 3 or array.shape[1] != 4:
-                raise ValueError(f"{path}: expected (N, 4, L) channels-first arrays, got shape {array.shape}")
+                raise ValueError(
+                    f"{path}: expected (N, 4, L) channels-first arrays, got shape {array.shape}"
+                )
         x, attr = x.transpose(0, 2, 1), attr.transpose(0, 2, 1)
     x = check_one_hot(x, str(ohe_path))
     hypothetical = check_contributions(x, attr, str(attr_path))
@@ -199,8 +211,13 @@ def load_ohe(ohe_path: str | Path, attr_path: str | Path, kind: str = "imported"
     return contribution_scores(seqs, hypothetical, kind, {"source": str(attr_path)})
 
 
-def contribution_scores(sequences: list[str], hypothetical: np.ndarray, kind: str, meta: dict,
-                        extra: dict | None = None) -> Scores:
+def contribution_scores(
+    sequences: list[str],
+    hypothetical: np.ndarray,
+    kind: str,
+    meta: dict,
+    extra: dict | None = None,
+) -> Scores:
     """Scores whose values are the actual contributions of hypothetical ones (N, >= L, 4), kept in extra.
 
     Past each sequence's end values and hypothetical contributions are NaN.

@@ -31,7 +31,10 @@ def _bridge_and_model_logits(m, seqs):
 
 
 def test_bridge_reproduces_the_models_logits(demo_model, k3, planted):
-    seqs = planted[0][:3] + ["ACGTNNACGTTGCA" * 3, "GATTACA"]  # unequal lengths; N k-mers are [UNK]
+    seqs = planted[0][:3] + [
+        "ACGTNNACGTTGCA" * 3,
+        "GATTACA",
+    ]  # unequal lengths; N k-mers are [UNK]
     for m in (demo_model, k3):
         for bridged, own in _bridge_and_model_logits(m, seqs):
             assert (bridged - own).abs().max() < 1e-6
@@ -50,8 +53,8 @@ def _analytic_gradient(m, seq: str, target: int) -> np.ndarray:
     for p in range(len(seq)):
         for b, base in enumerate("ACGT"):
             for j in range(max(0, p - k + 1), min(p, len(seq) - k) + 1):
-                kmer = seq[j:j + k]
-                kmer = kmer[: p - j] + base + kmer[p - j + 1:]
+                kmer = seq[j : j + k]
+                kmer = kmer[: p - j] + base + kmer[p - j + 1 :]
                 row = weight[tok.vocab[kmer]] if "N" not in kmer else weight[tok.unk_id]
                 out[p, b] += float(g[0, j + 1] @ row)
     return out
@@ -63,7 +66,9 @@ def test_bridge_gradient_is_the_analytic_formula(k3):
     assert s.kind == "onehot_gradient_x_input"
     expected = _analytic_gradient(k3, seq, 1)
     assert np.abs(s.extra["hypothetical"][0] - expected).max() < 1e-5
-    assert np.allclose(s[0], expected[np.arange(len(seq)), ["ACGT".index(c) for c in seq]], atol=1e-5)
+    assert np.allclose(
+        s[0], expected[np.arange(len(seq)), ["ACGT".index(c) for c in seq]], atol=1e-5
+    )
     centred = dv.onehot_gradients(k3, seq, target=1, output="logit").extra["hypothetical"][0]
     assert np.allclose(centred, expected - expected.mean(1, keepdims=True), atol=1e-5)
 
@@ -82,24 +87,39 @@ def test_hypothetical_contributions_agree_in_sign_with_ism_on_planted_sites(demo
 def test_integrated_gradients_on_the_bridge_are_complete(demo_model, planted):
     seqs = [planted[0][0][:60], planted[0][1][:45]]
     for baseline in ("shuffle", "uniform"):
-        s = dv.onehot_integrated_gradients(demo_model, seqs, baseline=baseline, n_steps=128, output="logit")
-        assert s.extra["hypothetical"].shape == (2, 60, 4) and np.isnan(s.extra["hypothetical"][1, 45:]).all()
+        s = dv.onehot_integrated_gradients(
+            demo_model, seqs, baseline=baseline, n_steps=128, output="logit"
+        )
+        assert (
+            s.extra["hypothetical"].shape == (2, 60, 4)
+            and np.isnan(s.extra["hypothetical"][1, 45:]).all()
+        )
         total = np.nansum(s.values, axis=1)  # f(x) - f(x'), up to the convergence delta
-        assert np.abs(total).min() > 1 and np.abs(s.extra["convergence_delta"] / total).max() < 0.01
+        assert (
+            np.abs(total).min() > 1 and np.abs(s.extra["convergence_delta"] / total).max() < 0.01
+        )
 
 
 @pytest.mark.parametrize("scheme", ["nonoverlapping6", "bpe"])
 def test_hypothetical_ism_is_exact_for_any_tokenizer(scheme, tmp_path, device):
-    folder = checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier") \
-        if scheme == "nonoverlapping6" else "dnabert2-demo"  # the embedded DNABERT-2 (BPE)
+    folder = (
+        checkpoints.nucleotide_transformer(tmp_path / "nt", head="classifier")
+        if scheme == "nonoverlapping6"
+        else "dnabert2-demo"
+    )  # the embedded DNABERT-2 (BPE)
     m = dv.load_model(folder, device=device)
     seqs = ["ACGTTGCAAGGCTTACGGATCA", "TTGACCATGCANT"]
-    with pytest.raises(ValueError, match=f"{scheme} tokens are no differentiable.*hypothetical_ism"):
+    with pytest.raises(
+        ValueError, match=f"{scheme} tokens are no differentiable.*hypothetical_ism"
+    ):
         dv.onehot_gradients(m, seqs)
     s = dv.score(m, seqs, "hypothetical_ism")
     hyp, effects, x = s.extra["hypothetical"], s.extra["effects"], dv.one_hot(seqs)
-    assert np.allclose(np.nan_to_num(hyp - (hyp * x).sum(2, keepdims=True))[x.sum(2) > 0],
-                       np.nan_to_num(effects)[x.sum(2) > 0], atol=1e-6)
+    assert np.allclose(
+        np.nan_to_num(hyp - (hyp * x).sum(2, keepdims=True))[x.sum(2) > 0],
+        np.nan_to_num(effects)[x.sum(2) > 0],
+        atol=1e-6,
+    )
     assert np.abs(np.nan_to_num(effects)).max() > 0
 
 
@@ -109,7 +129,9 @@ def test_ohe_files_round_trip_and_bad_input_is_named(k3, tmp_path):
     x, hyp = s.to_numpy_ohe()
     assert x.shape == hyp.shape == (2, 4, 16) and x[1, :, 8:].sum() == 0 and x[1, :, 5].sum() == 0
     ohe, shap = dv.save_ohe(s, tmp_path)
-    with np.load(shap) as archive:  # the layout of `modisco motifs -s ohe.npz -a shap.npz` and tangermeme
+    with np.load(
+        shap
+    ) as archive:  # the layout of `modisco motifs -s ohe.npz -a shap.npz` and tangermeme
         assert archive.files == ["arr_0"] and archive["arr_0"].shape == (2, 4, 16)
     back = dv.load_ohe(ohe, shap, kind="cnn")
     assert back.sequences == seqs and back.kind == "cnn"
@@ -117,7 +139,9 @@ def test_ohe_files_round_trip_and_bad_input_is_named(k3, tmp_path):
     assert np.allclose(back.extra["hypothetical"], s.extra["hypothetical"], equal_nan=True)
 
     np.savez(tmp_path / "short.npz", hyp[:, :, :10])
-    with pytest.raises(ValueError, match=r"short.npz has shape \(2, 10, 4\) but the one-hot sequences"):
+    with pytest.raises(
+        ValueError, match=r"short.npz has shape \(2, 10, 4\) but the one-hot sequences"
+    ):
         dv.load_ohe(ohe, tmp_path / "short.npz")
     bad = x.copy()
     bad[1, :, 3] = 0.5
@@ -129,7 +153,9 @@ def test_ohe_files_round_trip_and_bad_input_is_named(k3, tmp_path):
 
 
 def test_bridge_refuses_what_it_cannot_do(k3, tmp_path, device):
-    with pytest.raises(ValueError, match="sequence 1 is 600 nt; the one-hot bridge takes at most 512 nt"):
+    with pytest.raises(
+        ValueError, match="sequence 1 is 600 nt; the one-hot bridge takes at most 512 nt"
+    ):
         dv.onehot_gradients(k3, ["ACGT" * 10, "ACG" * 200])
     with pytest.raises(ValueError, match="baseline must be one of"):
         dv.onehot_integrated_gradients(k3, "ACGTACGT", baseline="pad")

@@ -24,10 +24,14 @@ def test_modisco_finds_the_planted_motifs(found, demo_data):
     recovery = demo_data.recovery(dv.match_jaspar(motifs))
     assert set(recovery["planted"].dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}
     assert recovery["spurious"].sum() <= 2
-    for motif in motifs:  # a seqlet's aligned site is the sequence there, reverse-complemented on '-'
+    for (
+        motif
+    ) in motifs:  # a seqlet's aligned site is the sequence there, reverse-complemented on '-'
         assert motif.method == "modisco" and motif.contribution.shape == motif.counts.shape
         row = motif.instances.iloc[0]
-        site = (pos[row.sequence_index] + "N" * len(motif))[row.start:row.end]  # past the end: padding, N
+        site = (pos[row.sequence_index] + "N" * len(motif))[
+            row.start : row.end
+        ]  # past the end: padding, N
         assert row.sequence == (reverse_complement(site) if row.strand == "-" else site)
 
 
@@ -43,9 +47,13 @@ def test_modisco_report_reads_back(found):
 def test_modisco_bad_input_is_named(demo_model, demo_data):
     pos = demo_data.sequences("heldout", 1)[:4]
     attention = dv.score(demo_model, pos, "cls_attention")
-    with pytest.raises(ValueError, match="scores 'cls_attention' carry no hypothetical contributions"):
+    with pytest.raises(
+        ValueError, match="scores 'cls_attention' carry no hypothetical contributions"
+    ):
         dv.find_motifs(pos, None, attention, method="modisco")
     with pytest.raises(ValueError, match="method 'modisco' does not use neg_seqs"):
         dv.find_motifs(pos, pos, attention, method="modisco")
-    with pytest.raises(ValueError, match=r"hypothetical has shape \(4, 10, 4\) but the one-hot sequences"):
+    with pytest.raises(
+        ValueError, match=r"hypothetical has shape \(4, 10, 4\) but the one-hot sequences"
+    ):
         modisco_motifs(pos, np.zeros((4, 10, 4)))

@@ -72,6 +72,8 @@ def test_drawn_jaspar_motifs_are_of_distinct_families_and_never_the_excluded_one
         fams = [family[m.motif_id] for m in drawn]
         assert all(not f & banned for f in fams) and len(set().union(*fams)) >= 3
         assert all(8 <= len(m.pwm) <= 16 for m in drawn)
-        assert [m.motif_id for m in draw_jaspar_motifs(3, seed, exclude=DEMO_MOTIFS)] == [m.motif_id for m in drawn]
+        assert [m.motif_id for m in draw_jaspar_motifs(3, seed, exclude=DEMO_MOTIFS)] == [
+            m.motif_id for m in drawn
+        ]
     with pytest.raises(ValueError, match="only 0 TF families fit"):
         draw_jaspar_motifs(1, length=(40, 41))

@@ -13,7 +13,9 @@ from .motif import MotifSet
 from .seqlets import call_seqlets, cluster_seqlets
 
 
-def score_matrix(seqs: list[str], scores: Scores | np.ndarray | Sequence, name: str = "pos_scores") -> np.ndarray:
+def score_matrix(
+    seqs: list[str], scores: Scores | np.ndarray | Sequence, name: str = "pos_scores"
+) -> np.ndarray:
     """Check scores against their sequences and return them as (N, longest length), NaN-padded.
 
     Parameters
@@ -34,7 +36,9 @@ def score_matrix(seqs: list[str], scores: Scores | np.ndarray | Sequence, name: 
     """
     if isinstance(scores, Scores):
         scores.check_sequences(seqs, name)
-        rows = (row for block in scores.blocks() for row in block)  # a store is read a chunk at a time
+        rows = (
+            row for block in scores.blocks() for row in block
+        )  # a store is read a chunk at a time
     else:
         rows = list(scores)
         if len(rows) != len(seqs):
@@ -51,7 +55,12 @@ def score_matrix(seqs: list[str], scores: Scores | np.ndarray | Sequence, name: 
     return out
 
 
-DNABERT_VIZ_OPTIONS = {"window_size": 24, "min_len": 5, "pval_cutoff": 0.005, "align_all_ties": True}
+DNABERT_VIZ_OPTIONS = {
+    "window_size": 24,
+    "min_len": 5,
+    "pval_cutoff": 0.005,
+    "align_all_ties": True,
+}
 
 
 def find_motifs(
@@ -128,32 +137,61 @@ def find_motifs(
     values = score_matrix(pos, pos_scores)
     scores = pos_scores if isinstance(pos_scores, Scores) else Scores(pos, values, "scores")
     identity = scores.identity.to_meta()
-    viz = {"window_size": window_size, "min_len": min_len, "pval_cutoff": pval_cutoff, "align_all_ties": align_all_ties}
+    viz = {
+        "window_size": window_size,
+        "min_len": min_len,
+        "pval_cutoff": pval_cutoff,
+        "align_all_ties": align_all_ties,
+    }
     if method in ("seqlets", "modisco"):
-        unused = [k for k, v in viz.items() if v is not None] + (["neg_seqs"] if neg_seqs is not None else [])
+        unused = [k for k, v in viz.items() if v is not None] + (
+            ["neg_seqs"] if neg_seqs is not None else []
+        )
         if unused:
-            own = ("those of find_seqlet_motifs (width, flank, alpha, ...)" if method == "seqlets"
-                   else "tfmodisco-lite's (sliding_window_size, flank_size, ...)")
-            raise ValueError(f"method {method!r} does not use {', '.join(unused)} (DNABERT-viz options); "
-                             f"its options are {own}")
+            own = (
+                "those of find_seqlet_motifs (width, flank, alpha, ...)"
+                if method == "seqlets"
+                else "tfmodisco-lite's (sliding_window_size, flank_size, ...)"
+            )
+            raise ValueError(
+                f"method {method!r} does not use {', '.join(unused)} (DNABERT-viz options); "
+                f"its options are {own}"
+            )
         if method == "modisco":
-            from .modisco import modisco_motifs  # tfmodisco-lite (numba, igraph) loads only when asked for
+            from .modisco import (
+                modisco_motifs,
+            )  # tfmodisco-lite (numba, igraph) loads only when asked for
 
-            return _identified(modisco_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity)
-        return _identified(find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity)
+            return _identified(
+                modisco_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity
+            )
+        return _identified(
+            find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity
+        )
     if method != "dnabert_viz":
         raise ValueError(f"method must be 'dnabert_viz', 'seqlets' or 'modisco', not {method!r}")
     if options:
-        raise ValueError(f"method 'dnabert_viz' does not take {', '.join(sorted(options))} "
-                         f"(its options: {', '.join(DNABERT_VIZ_OPTIONS)}, min_n_motif)")
+        raise ValueError(
+            f"method 'dnabert_viz' does not take {', '.join(sorted(options))} "
+            f"(its options: {', '.join(DNABERT_VIZ_OPTIONS)}, min_n_motif)"
+        )
     if neg_seqs is None:
-        raise ValueError("neg_seqs is required by the DNABERT-viz method (the enrichment test needs negatives)")
+        raise ValueError(
+            "neg_seqs is required by the DNABERT-viz method (the enrichment test needs negatives)"
+        )
     neg = check_sequences(neg_seqs, "neg_seqs")
     settings = {k: DNABERT_VIZ_OPTIONS[k] if v is None else v for k, v in viz.items()}
     if settings["window_size"] < 1 or settings["min_len"] < 1 or min_n_motif < 1:
         raise ValueError("window_size, min_len and min_n_motif must be at least 1")
-    motifs = dnabert_viz_motifs(pos, neg, values, settings["window_size"], settings["min_len"],
-                                settings["pval_cutoff"], min_n_motif)
+    motifs = dnabert_viz_motifs(
+        pos,
+        neg,
+        values,
+        settings["window_size"],
+        settings["min_len"],
+        settings["pval_cutoff"],
+        min_n_motif,
+    )
     return _identified(MotifSet(motifs, pos, scores), identity)
 
 
@@ -216,7 +254,9 @@ def find_seqlet_motifs(
     seqlets, threshold = call_seqlets(values, width, flank, alpha, max_per_sequence, sign)
     if len(seqlets) > max_seqlets:
         seqlets = seqlets.nlargest(max_seqlets, "score").sort_index()
-    motifs = cluster_seqlets(seqs, values, seqlets, flank, min_similarity, min_n_motif, trim_fraction, sign)
+    motifs = cluster_seqlets(
+        seqs, values, seqlets, flank, min_similarity, min_n_motif, trim_fraction, sign
+    )
     for motif in motifs:
         motif.meta.update(threshold=threshold, width=width, flank=flank)
     return MotifSet(motifs, seqs, scores)

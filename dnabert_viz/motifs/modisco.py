@@ -51,8 +51,13 @@ MODISCO_OPTIONS = {
 PSEUDOCOUNT = 1e-3  # per base and column of a PWM: modisco's own ppm_pseudocount (no empty column)
 
 
-def modisco_motifs(seqs, scores: Scores | np.ndarray, min_n_motif: int = 3, report: str | Path | None = None,
-                   **options) -> MotifSet:
+def modisco_motifs(
+    seqs,
+    scores: Scores | np.ndarray,
+    min_n_motif: int = 3,
+    report: str | Path | None = None,
+    **options,
+) -> MotifSet:
     """Run tfmodisco-lite on hypothetical contributions and return its patterns as Motifs.
 
     Parameters
@@ -91,7 +96,9 @@ def modisco_motifs(seqs, scores: Scores | np.ndarray, min_n_motif: int = 3, repo
     else:
         hypothetical = np.asarray(scores, dtype=np.float32)
     x = one_hot(seqs)
-    hypothetical = np.nan_to_num(check_contributions(x, hypothetical[:, : x.shape[1]]))  # 0 past each end
+    hypothetical = np.nan_to_num(
+        check_contributions(x, hypothetical[:, : x.shape[1]])
+    )  # 0 past each end
     settings = {**MODISCO_OPTIONS, **options}
     positive, negative = TFMoDISco(one_hot=x, hypothetical_contribs=hypothetical, **settings)
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,7 +109,9 @@ def modisco_motifs(seqs, scores: Scores | np.ndarray, min_n_motif: int = 3, repo
     return MotifSet([m for m in motifs if m.n_instances >= min_n_motif], seqs, given)
 
 
-def read_modisco(path: str | Path, sequences: list[str] | None = None, offset: int = 0) -> MotifSet:
+def read_modisco(
+    path: str | Path, sequences: list[str] | None = None, offset: int = 0
+) -> MotifSet:
     """Read a tfmodisco-lite ``.h5`` report into Motifs.
 
     Parameters
@@ -138,7 +147,9 @@ def read_modisco(path: str | Path, sequences: list[str] | None = None, offset: i
             names = sorted(report[group], key=lambda n: int(n.split("_")[-1]))
             for name in names:
                 pattern = report[group][name]
-                motifs.append(_motif(pattern, f"modisco_{sign[:3]}_{name.split('_')[-1]}", sign, offset))
+                motifs.append(
+                    _motif(pattern, f"modisco_{sign[:3]}_{name.split('_')[-1]}", sign, offset)
+                )
     return MotifSet(motifs, sequences)
 
 
@@ -147,13 +158,21 @@ def _motif(pattern, name: str, sign: str, offset: int) -> Motif:
     seqlets = pattern["seqlets"]
     onehot = np.asarray(seqlets["sequence"], dtype=float)
     letters = np.where(onehot.sum(-1) > 0, onehot.argmax(-1), 4)
-    instances = pd.DataFrame({
-        "sequence_index": np.asarray(seqlets["example_idx"], dtype=int),
-        "start": np.asarray(seqlets["start"], dtype=int) + offset,
-        "end": np.asarray(seqlets["end"], dtype=int) + offset,
-        "strand": np.where(np.asarray(seqlets["is_revcomp"], dtype=bool), "-", "+"),
-        "sequence": ["".join("ACGTN"[c] for c in row) for row in letters],
-    })[INSTANCE_COLUMNS]
+    instances = pd.DataFrame(
+        {
+            "sequence_index": np.asarray(seqlets["example_idx"], dtype=int),
+            "start": np.asarray(seqlets["start"], dtype=int) + offset,
+            "end": np.asarray(seqlets["end"], dtype=int) + offset,
+            "strand": np.where(np.asarray(seqlets["is_revcomp"], dtype=bool), "-", "+"),
+            "sequence": ["".join("ACGTN"[c] for c in row) for row in letters],
+        }
+    )[INSTANCE_COLUMNS]
     meta = {"sign": sign, "n_seqlets": len(instances), "pattern": pattern.name}
-    return Motif(name, onehot.sum(axis=0) + PSEUDOCOUNT, instances, method="modisco",
-                 contribution=np.asarray(pattern["contrib_scores"], dtype=float), meta=meta)
+    return Motif(
+        name,
+        onehot.sum(axis=0) + PSEUDOCOUNT,
+        instances,
+        method="modisco",
+        contribution=np.asarray(pattern["contrib_scores"], dtype=float),
+        meta=meta,
+    )

@@ -146,8 +146,10 @@ class Motif:
             values = self.pwm * self.information_content[:, None]
         elif kind == "contribution":
             if self.contribution is None:
-                raise ValueError(f"motif {self.name!r} has no contribution matrix "
-                                 "(only seqlet and modisco motifs do)")
+                raise ValueError(
+                    f"motif {self.name!r} has no contribution matrix "
+                    "(only seqlet and modisco motifs do)"
+                )
             values = self.contribution
         else:
             raise ValueError(

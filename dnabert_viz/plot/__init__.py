@@ -1,9 +1,21 @@
 """Static and interactive figures: motif and attribution logos, score tracks, mutation maps, attention heatmaps."""
 
-from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
 from .export import save_figure
+from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
 from .tracks import attention_heatmap, head_view, layer_head_summary, mutation_map, track
 from .training import training_curves
 
-__all__ = ["attention_heatmap", "attribution_logo", "contribution_logo", "figure_png", "head_view",
-           "layer_head_summary", "logo", "logo_png", "mutation_map", "save_figure", "track", "training_curves"]
+__all__ = [
+    "attention_heatmap",
+    "attribution_logo",
+    "contribution_logo",
+    "figure_png",
+    "head_view",
+    "layer_head_summary",
+    "logo",
+    "logo_png",
+    "mutation_map",
+    "save_figure",
+    "track",
+    "training_curves",
+]

@@ -19,9 +19,18 @@ import pandas as pd
 from ..motifs.motif import Motif
 from ..sequences import ALPHABET
 
-COLORS = {"A": "#109648", "C": "#255C99", "G": "#F7B32B", "T": "#D62839"}  # the classic nucleotide scheme
-_YLABEL = {"information": "information (bits)", "probability": "probability", "counts": "count",
-           "contribution": "contribution"}
+COLORS = {
+    "A": "#109648",
+    "C": "#255C99",
+    "G": "#F7B32B",
+    "T": "#D62839",
+}  # the classic nucleotide scheme
+_YLABEL = {
+    "information": "information (bits)",
+    "probability": "probability",
+    "counts": "count",
+    "contribution": "contribution",
+}
 _PNG_CACHE: dict[tuple, bytes] = {}
 
 
@@ -68,7 +77,9 @@ def p_value_text(p: float) -> str:
     return "" if np.isnan(p) else ", p < 1e-300" if p < 1e-300 else f", p = {p:.2g}"
 
 
-def logo(motif: Motif, kind: str = "information", title: str | None = None, width_per_nt: float = 0.28):
+def logo(
+    motif: Motif, kind: str = "information", title: str | None = None, width_per_nt: float = 0.28
+):
     """A motif logo.
 
     Parameters
@@ -98,8 +109,14 @@ def logo(motif: Motif, kind: str = "information", title: str | None = None, widt
     return fig
 
 
-def attribution_logo(sequence: str, values: np.ndarray, start: int = 0, end: int | None = None,
-                     title: str | None = None, width_per_nt: float = 0.18):
+def attribution_logo(
+    sequence: str,
+    values: np.ndarray,
+    start: int = 0,
+    end: int | None = None,
+    title: str | None = None,
+    width_per_nt: float = 0.18,
+):
     """The sequence's letters scaled by their per-nucleotide score: positive up, negative down.
 
     Parameters
@@ -120,12 +137,24 @@ def attribution_logo(sequence: str, values: np.ndarray, start: int = 0, end: int
         raise ValueError(f"values has {len(values)} entries for a sequence of {len(sequence)} nt")
     codes = np.frombuffer(sequence.encode(), dtype=np.uint8)
     letters = codes[:, None] == np.frombuffer(ALPHABET.encode(), np.uint8)[None]
-    return contribution_logo(letters * np.nan_to_num(values[: len(sequence)])[:, None], start, end, title,
-                             width_per_nt, "score")
+    return contribution_logo(
+        letters * np.nan_to_num(values[: len(sequence)])[:, None],
+        start,
+        end,
+        title,
+        width_per_nt,
+        "score",
+    )
 
 
-def contribution_logo(values: np.ndarray, start: int = 0, end: int | None = None, title: str | None = None,
-                      width_per_nt: float = 0.18, ylabel: str = "contribution"):
+def contribution_logo(
+    values: np.ndarray,
+    start: int = 0,
+    end: int | None = None,
+    title: str | None = None,
+    width_per_nt: float = 0.18,
+    ylabel: str = "contribution",
+):
     """Any (L, 4) matrix over A C G T as a logo: hypothetical contributions of a sequence, a CWM.
 
     Each base's letter is as tall as its value, positive up, negative down;
@@ -150,9 +179,14 @@ def contribution_logo(values: np.ndarray, start: int = 0, end: int | None = None
         raise ValueError(f"values must be (L, 4) over A C G T, got shape {values.shape}")
     end = len(values) if end is None else end
     if not 0 <= start < end <= len(values):
-        raise ValueError(f"start={start}, end={end} is not a stretch of a {len(values)}-position matrix")
-    frame = pd.DataFrame(np.nan_to_num(values[start:end]), columns=list(ALPHABET),
-                         index=pd.RangeIndex(start, end, name="pos"))
+        raise ValueError(
+            f"start={start}, end={end} is not a stretch of a {len(values)}-position matrix"
+        )
+    frame = pd.DataFrame(
+        np.nan_to_num(values[start:end]),
+        columns=list(ALPHABET),
+        index=pd.RangeIndex(start, end, name="pos"),
+    )
     fig, ax = _figure(max(3.0, width_per_nt * (end - start) + 1.0), 1.8)
     _draw(frame, ax, ylabel, title)
     ax.axhline(0, color="#555555", linewidth=0.6)

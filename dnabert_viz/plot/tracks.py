@@ -24,16 +24,27 @@ from .logos import COLORS
 
 HEAD_VIEW_LETTERS = 90  # most letters a head view's row writes (about 10 px each at 900 px)
 _SPAN_COLORS = ["#8E44AD", "#16A085", "#D35400", "#2C3E50", "#C0392B"]
-_LAYOUT = dict(template="simple_white", font=dict(family="Arial, sans-serif", size=12), margin=dict(l=70, r=20, t=50, b=40))
+_LAYOUT = dict(
+    template="simple_white",
+    font=dict(family="Arial, sans-serif", size=12),
+    margin=dict(l=70, r=20, t=50, b=40),
+)
 
 
 def _instances_of(instances: pd.DataFrame | None, i: int) -> pd.DataFrame:
     if instances is None or len(instances) == 0:
         return pd.DataFrame(columns=["start", "end", "label"])
-    table = instances[instances["sequence_index"] == i] if "sequence_index" in instances else instances
+    table = (
+        instances[instances["sequence_index"] == i] if "sequence_index" in instances else instances
+    )
     label = next((c for c in ("name", "motif", "motif_id", "label") if c in table), None)
-    return pd.DataFrame({"start": table["start"].to_numpy(), "end": table["end"].to_numpy(),
-                         "label": table[label].astype(str).to_numpy() if label else ["instance"] * len(table)})
+    return pd.DataFrame(
+        {
+            "start": table["start"].to_numpy(),
+            "end": table["end"].to_numpy(),
+            "label": table[label].astype(str).to_numpy() if label else ["instance"] * len(table),
+        }
+    )
 
 
 def span_decorations(instances: pd.DataFrame | None, i: int) -> tuple[list[dict], list[dict]]:
@@ -46,17 +57,46 @@ def span_decorations(instances: pd.DataFrame | None, i: int) -> tuple[list[dict]
     shapes, notes = [], []
     for span in spans.itertuples():
         color = _SPAN_COLORS[labels.index(span.label) % len(_SPAN_COLORS)]
-        shapes.append(dict(type="rect", xref="x", yref="paper", x0=span.start - 0.5, x1=span.end - 0.5, y0=0, y1=1,
-                           fillcolor=color, opacity=0.15, line_width=0, layer="below"))
-        notes.append(dict(xref="x", yref="paper", x=span.start - 0.5, y=1, xanchor="left", yanchor="bottom",
-                          text=span.label, showarrow=False, font=dict(color=color, size=11)))
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=span.start - 0.5,
+                x1=span.end - 0.5,
+                y0=0,
+                y1=1,
+                fillcolor=color,
+                opacity=0.15,
+                line_width=0,
+                layer="below",
+            )
+        )
+        notes.append(
+            dict(
+                xref="x",
+                yref="paper",
+                x=span.start - 0.5,
+                y=1,
+                xanchor="left",
+                yanchor="bottom",
+                text=span.label,
+                showarrow=False,
+                font=dict(color=color, size=11),
+            )
+        )
     return shapes, notes
 
 
-def hover_texts(sequence: str, kind: str, values: np.ndarray, tokens: Sequence[str] | None = None) -> list[str]:
+def hover_texts(
+    sequence: str, kind: str, values: np.ndarray, tokens: Sequence[str] | None = None
+) -> list[str]:
     """Hover text of each position: position, base, value and (when given) the covering tokens."""
     covering = [f"<br>tokens: {t}" for t in tokens] if tokens is not None else [""] * len(sequence)
-    return [f"position {p}<br>base {b}<br>{kind}: {v:.4g}{c}" for p, (b, v, c) in enumerate(zip(sequence, values, covering))]
+    return [
+        f"position {p}<br>base {b}<br>{kind}: {v:.4g}{c}"
+        for p, (b, v, c) in enumerate(zip(sequence, values, covering))
+    ]
 
 
 def logo_heights(values: np.ndarray) -> np.ndarray:
@@ -66,8 +106,14 @@ def logo_heights(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else values
 
 
-def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | None = None,
-          tokens: Sequence[str] | None = None, title: str | None = None, width: int | None = None) -> go.Figure:
+def track(
+    scores: Scores | Sequence[Scores],
+    i: int,
+    instances: pd.DataFrame | None = None,
+    tokens: Sequence[str] | None = None,
+    title: str | None = None,
+    width: int | None = None,
+) -> go.Figure:
     """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind, over a letter logo.
 
     Parameters
@@ -106,28 +152,63 @@ def track(scores: Scores | Sequence[Scores], i: int, instances: pd.DataFrame | N
             raise ValueError(f"the score sets hold different sequences at index {i}")
     n = len(seq)
     x = np.arange(n)
-    fig = make_subplots(rows=len(sets) + 1, cols=1, shared_xaxes=True, vertical_spacing=0.03,
-                        row_heights=[1.0] * len(sets) + [0.45])
+    fig = make_subplots(
+        rows=len(sets) + 1,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.03,
+        row_heights=[1.0] * len(sets) + [0.45],
+    )
     colors = [COLORS.get(b, "#999999") for b in seq]
     for row, s in enumerate(sets, start=1):
-        fig.add_trace(go.Bar(x=x, y=s[i], name=s.kind, marker_color=colors, hovertext=hover_texts(seq, s.kind, s[i], tokens),
-                             hoverinfo="text", showlegend=False), row=row, col=1)
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=s[i],
+                name=s.kind,
+                marker_color=colors,
+                hovertext=hover_texts(seq, s.kind, s[i], tokens),
+                hoverinfo="text",
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
         fig.update_yaxes(title_text=s.kind.replace("_", " "), row=row, col=1)
     logo_row = len(sets) + 1
     heights = logo_heights(sets[0][i])
     fig.add_traces(logo_traces(seq, heights), rows=logo_row, cols=1)
     low, high = -1.05 * (heights.min(initial=0) < 0), 1.05 * (heights.max(initial=0) > 0)
-    fig.update_yaxes(title_text="logo", range=[low, high] if high > low else [-1, 1], showticklabels=False,
-                     zeroline=True, row=logo_row, col=1)
+    fig.update_yaxes(
+        title_text="logo",
+        range=[low, high] if high > low else [-1, 1],
+        showticklabels=False,
+        zeroline=True,
+        row=logo_row,
+        col=1,
+    )
     fig.update_xaxes(title_text="position (nt)", range=[-0.5, n - 0.5], row=logo_row, col=1)
     shapes, notes = span_decorations(instances, i)
-    fig.update_layout(title=title or f"sequence {i} ({n} nt)", height=170 + 160 * len(sets), width=width, bargap=0.05,
-                      hovermode="x", shapes=shapes, annotations=notes, **_LAYOUT)
+    fig.update_layout(
+        title=title or f"sequence {i} ({n} nt)",
+        height=170 + 160 * len(sets),
+        width=width,
+        bargap=0.05,
+        hovermode="x",
+        shapes=shapes,
+        annotations=notes,
+        **_LAYOUT,
+    )
     return fig
 
 
-def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, width: int | None = None,
-                 label: str = "Δ p(target)") -> go.Figure:
+def mutation_map(
+    effects: np.ndarray,
+    sequence: str,
+    title: str | None = None,
+    width: int | None = None,
+    label: str = "Δ p(target)",
+) -> go.Figure:
     """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap, references marked.
 
     Parameters
@@ -155,18 +236,56 @@ def mutation_map(effects: np.ndarray, sequence: str, title: str | None = None, w
     n = len(sequence)
     z = effects[:n].T
     limit = float(np.nanmax(np.abs(z))) or 1.0
-    text = [[f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}" for p in range(n)] for b in range(4)]
-    fig = go.Figure(go.Heatmap(z=z, x=np.arange(n), y=list(ALPHABET), colorscale="RdBu_r", zmin=-limit, zmax=limit,
-                               hovertext=text, hoverinfo="text",
-                               colorbar=dict(title=dict(text=label, side="top"), exponentformat="e",
-                                             orientation="h", x=1, xanchor="right", y=1.02, yanchor="bottom",
-                                             len=0.35, thickness=10)))
+    text = [
+        [
+            f"position {p}<br>{sequence[p]} → {ALPHABET[b]}<br>effect {z[b, p]:+.4g}"
+            for p in range(n)
+        ]
+        for b in range(4)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=np.arange(n),
+            y=list(ALPHABET),
+            colorscale="RdBu_r",
+            zmin=-limit,
+            zmax=limit,
+            hovertext=text,
+            hoverinfo="text",
+            colorbar=dict(
+                title=dict(text=label, side="top"),
+                exponentformat="e",
+                orientation="h",
+                x=1,
+                xanchor="right",
+                y=1.02,
+                yanchor="bottom",
+                len=0.35,
+                thickness=10,
+            ),
+        )
+    )
     ref = [(p, ALPHABET.index(b)) for p, b in enumerate(sequence) if b in ALPHABET]
-    fig.add_trace(go.Scatter(x=[p for p, _ in ref], y=[ALPHABET[b] for _, b in ref], mode="markers", name="reference",
-                             marker=dict(symbol="circle-open", size=7, color="black"), hoverinfo="skip"))
-    fig.update_layout(title=title or f"in-silico mutagenesis ({n} nt)", xaxis=dict(title="position (nt)", range=[-0.5, n - 0.5]),
-                      yaxis_title="substituted base", height=280, width=width,
-                      legend=dict(orientation="h", y=1.15, x=0), **_LAYOUT)
+    fig.add_trace(
+        go.Scatter(
+            x=[p for p, _ in ref],
+            y=[ALPHABET[b] for _, b in ref],
+            mode="markers",
+            name="reference",
+            marker=dict(symbol="circle-open", size=7, color="black"),
+            hoverinfo="skip",
+        )
+    )
+    fig.update_layout(
+        title=title or f"in-silico mutagenesis ({n} nt)",
+        xaxis=dict(title="position (nt)", range=[-0.5, n - 0.5]),
+        yaxis_title="substituted base",
+        height=280,
+        width=width,
+        legend=dict(orientation="h", y=1.15, x=0),
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -177,12 +296,28 @@ def attention_heatmap(maps: AttentionMaps, layer: int = -1, head: int | None = N
     """
     matrix = maps.nucleotide(layer, head)
     n = len(maps.sequence)
-    label = f"layer {layer if layer >= 0 else maps.attentions.shape[0] + layer}, " + ("mean of heads" if head is None else f"head {head}")
-    fig = go.Figure(go.Heatmap(z=matrix, x=np.arange(n), y=np.arange(n), colorscale="Viridis",
-                               colorbar=dict(title="attention"),
-                               hovertemplate="from %{y} to %{x}<br>attention %{z:.4f}<extra></extra>"))
-    fig.update_layout(title=f"nucleotide attention, {label}", xaxis_title="attended position (nt)",
-                      yaxis_title="query position (nt)", yaxis_autorange="reversed", height=520, width=580, **_LAYOUT)
+    label = f"layer {layer if layer >= 0 else maps.attentions.shape[0] + layer}, " + (
+        "mean of heads" if head is None else f"head {head}"
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=np.arange(n),
+            y=np.arange(n),
+            colorscale="Viridis",
+            colorbar=dict(title="attention"),
+            hovertemplate="from %{y} to %{x}<br>attention %{z:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"nucleotide attention, {label}",
+        xaxis_title="attended position (nt)",
+        yaxis_title="query position (nt)",
+        yaxis_autorange="reversed",
+        height=520,
+        width=580,
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -201,18 +336,41 @@ def layer_head_summary(maps: AttentionMaps) -> go.Figure:
     p = np.clip(cls_rows[..., real] / np.maximum(on_real[..., None], 1e-12), 1e-12, 1)
     entropy = -(p * np.log2(p)).sum(axis=-1)
     layers, heads = on_real.shape
-    text = [[f"layer {a}, head {h}<br>entropy {entropy[a, h]:.2f} bits (uniform: {np.log2(real.sum()):.2f})"
-             f"<br>on sequence tokens {on_real[a, h]:.2f}" for h in range(heads)] for a in range(layers)]
-    fig = go.Figure(go.Heatmap(z=entropy, x=[f"head {h}" for h in range(heads)], y=[f"layer {a}" for a in range(layers)],
-                               colorscale="Blues_r", hovertext=text, hoverinfo="text",
-                               colorbar=dict(title=dict(text="bits", side="top"), thickness=12)))
-    fig.update_layout(title="[CLS] attention entropy<br><sup>dark: focused heads; click one</sup>",
-                      height=150 + 50 * layers, width=260 + 70 * heads, **_LAYOUT)
+    text = [
+        [
+            f"layer {a}, head {h}<br>entropy {entropy[a, h]:.2f} bits (uniform: {np.log2(real.sum()):.2f})"
+            f"<br>on sequence tokens {on_real[a, h]:.2f}"
+            for h in range(heads)
+        ]
+        for a in range(layers)
+    ]
+    fig = go.Figure(
+        go.Heatmap(
+            z=entropy,
+            x=[f"head {h}" for h in range(heads)],
+            y=[f"layer {a}" for a in range(layers)],
+            colorscale="Blues_r",
+            hovertext=text,
+            hoverinfo="text",
+            colorbar=dict(title=dict(text="bits", side="top"), thickness=12),
+        )
+    )
+    fig.update_layout(
+        title="[CLS] attention entropy<br><sup>dark: focused heads; click one</sup>",
+        height=150 + 50 * layers,
+        width=260 + 70 * heads,
+        **_LAYOUT,
+    )
     return fig
 
 
-def head_view(maps: AttentionMaps, layer: int = -1, head: int | None = None, position: int | None = None,
-              top_k: int = 3) -> go.Figure:
+def head_view(
+    maps: AttentionMaps,
+    layer: int = -1,
+    head: int | None = None,
+    position: int | None = None,
+    top_k: int = 3,
+) -> go.Figure:
     """A bertviz-style head view in nucleotide coordinates.
 
     The sequence is written twice, querying nucleotides on the top row and
@@ -256,18 +414,45 @@ def head_view(maps: AttentionMaps, layer: int = -1, head: int | None = None, pos
         q, k = np.nonzero(band == level)
         x = np.column_stack([queries[q], targets[q, k], np.full(len(q), np.nan)]).ravel()
         y = np.tile([1.0, 0.0, np.nan], len(q))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip", showlegend=False, name=f"band {level}",
-                                 line=dict(color="#1F4E79", width=0.4 + 0.6 * level), opacity=0.12 + 0.2 * level))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                name=f"band {level}",
+                line=dict(color="#1F4E79", width=0.4 + 0.6 * level),
+                opacity=0.12 + 0.2 * level,
+            )
+        )
     colors = [COLORS.get(b, "#999999") for b in maps.sequence]
-    step = -(-n // HEAD_VIEW_LETTERS)  # thin the letters out to about HEAD_VIEW_LETTERS a row; zoom in for all
+    step = -(
+        -n // HEAD_VIEW_LETTERS
+    )  # thin the letters out to about HEAD_VIEW_LETTERS a row; zoom in for all
     letters = [b if p % step == 0 or p == position else "" for p, b in enumerate(maps.sequence)]
     for y, role in ((1.06, "query"), (-0.06, "attended")):
-        fig.add_trace(go.Scatter(x=np.arange(n), y=np.full(n, y), mode="text", text=letters, name=role,
-                                 textfont=dict(color=colors, family="monospace", size=11), showlegend=False,
-                                 customdata=list(maps.sequence),
-                                 hovertemplate=f"{role} position %{{x}} (%{{customdata}})<extra></extra>"))
-    label = f"layer {layer % maps.attentions.shape[0]}, " + ("mean of heads" if head is None else f"head {head}")
-    fig.update_layout(title=f"head view, {label}" + ("" if position is None else f", from position {position}"),
-                      xaxis=dict(title="position (nt)", range=[-1, n]), height=300,
-                      yaxis=dict(range=[-0.2, 1.2], tickvals=[1.06, -0.06], ticktext=["query", "attended"]), **_LAYOUT)
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(n),
+                y=np.full(n, y),
+                mode="text",
+                text=letters,
+                name=role,
+                textfont=dict(color=colors, family="monospace", size=11),
+                showlegend=False,
+                customdata=list(maps.sequence),
+                hovertemplate=f"{role} position %{{x}} (%{{customdata}})<extra></extra>",
+            )
+        )
+    label = f"layer {layer % maps.attentions.shape[0]}, " + (
+        "mean of heads" if head is None else f"head {head}"
+    )
+    fig.update_layout(
+        title=f"head view, {label}" + ("" if position is None else f", from position {position}"),
+        xaxis=dict(title="position (nt)", range=[-1, n]),
+        height=300,
+        yaxis=dict(range=[-0.2, 1.2], tickvals=[1.06, -0.06], ticktext=["query", "attended"]),
+        **_LAYOUT,
+    )
     return fig

@@ -21,8 +21,13 @@ from ..sequences import ALPHABET
 from .common import LABELS, refresh
 
 ALL = -1  # the head control's "all heads"
-TRACK_WIDTH = 780  # px: the track and the ISM map line up; with the context beside them the view fits
-CONTEXT_WIDTH = 400  # a 1,440 px JupyterLab with the side bar closed (else the context wraps under the track)
+TRACK_WIDTH = (
+    780  # px: the track and the ISM map line up; with the context beside them the view fits
+)
+CONTEXT_WIDTH = (
+    400  # a 1,440 px JupyterLab with the side bar closed (else the context wraps under the track)
+)
+
 
 @dataclass
 class PositionContext:
@@ -65,16 +70,24 @@ class PositionContext:
         if self.ism is not None:
             alternatives = self.ism.drop(self.base, errors="ignore")
             low, high = alternatives.idxmin(), alternatives.idxmax()
-            drop = f"{self.base}→{low} {alternatives[low]:+.3g}" if alternatives[low] < 0 else "none"
-            gain = f"{self.base}→{high} {alternatives[high]:+.3g}" if alternatives[high] > 0 else "none"
+            drop = (
+                f"{self.base}→{low} {alternatives[low]:+.3g}" if alternatives[low] < 0 else "none"
+            )
+            gain = (
+                f"{self.base}→{high} {alternatives[high]:+.3g}"
+                if alternatives[high] > 0
+                else "none"
+            )
             facts.append(f"largest drop: {drop}; largest gain: {gain}")
         parts = [element("h3", head), *(element("p", f, class_="note") for f in facts)]
         for title, frame in (("attends to", self.attends_to), ("attended by", self.attended_by)):
             if len(frame):
                 parts += [element("p", title, class_="note"), table(frame)]
         if self.ism is not None:
-            parts += [element("p", "ISM: change in p(target) per substitution", class_="note"),
-                      table(self.ism.to_frame("effect").T)]
+            parts += [
+                element("p", "ISM: change in p(target) per substitution", class_="note"),
+                table(self.ism.to_frame("effect").T),
+            ]
         parts += [element("p", f"motif instances here: {len(self.instances)}", class_="note")]
         if len(self.instances):
             parts.append(table(self.instances))
@@ -135,10 +148,19 @@ class SequenceExplorer:
     >>> ex                                                     # shows the widget
     """
 
-    def __init__(self, m: DnaModel | None, seqs=None, scores: Scores | list[Scores] | None = None,
-                 instances: pd.DataFrame | list[Motif] | None = None, target: int = 1, index: int = 0,
-                 kind: str | None = None, n_steps: int | None = None, top_k: int = 5,
-                 cache: ScoreCache | None = None):
+    def __init__(
+        self,
+        m: DnaModel | None,
+        seqs=None,
+        scores: Scores | list[Scores] | None = None,
+        instances: pd.DataFrame | list[Motif] | None = None,
+        target: int = 1,
+        index: int = 0,
+        kind: str | None = None,
+        n_steps: int | None = None,
+        top_k: int = 5,
+        cache: ScoreCache | None = None,
+    ):
         self.cache = cache if cache is not None else ScoreCache(m, seqs, scores, target)
         self.sequences = self.cache.sequences
         if isinstance(instances, list):
@@ -153,21 +175,56 @@ class SequenceExplorer:
         n_layers = 1 if config is None else config.num_hidden_layers
         n_heads = 1 if config is None else config.num_attention_heads
         small = W.Layout(width="150px")
-        self.index_control = W.BoundedIntText(value=index, min=0, max=len(self.sequences) - 1, description="sequence",
-                                              layout=small, style=LABELS)
-        self.kind_control = W.Dropdown(options=options, value=kind or options[0][1], description="score",
-                                       layout=W.Layout(width="300px"), style=LABELS)
-        self.layer_control = W.Dropdown(options=list(range(n_layers)), value=n_layers - 1, description="layer",
-                                        layout=W.Layout(width="110px"), style=LABELS)
+        self.index_control = W.BoundedIntText(
+            value=index,
+            min=0,
+            max=len(self.sequences) - 1,
+            description="sequence",
+            layout=small,
+            style=LABELS,
+        )
+        self.kind_control = W.Dropdown(
+            options=options,
+            value=kind or options[0][1],
+            description="score",
+            layout=W.Layout(width="300px"),
+            style=LABELS,
+        )
+        self.layer_control = W.Dropdown(
+            options=list(range(n_layers)),
+            value=n_layers - 1,
+            description="layer",
+            layout=W.Layout(width="110px"),
+            style=LABELS,
+        )
         # -1 stands for "all heads": a Dropdown whose value is None shows nothing selected
-        self.head_control = W.Dropdown(options=[("sum", ALL)] + [(str(h), h) for h in range(n_heads)], value=ALL,
-                                       description="heads", layout=W.Layout(width="120px"), style=LABELS)
-        self.position_control = W.IntSlider(value=0, min=0, max=len(self.sequences[index]) - 1, description="position",
-                                            continuous_update=False, layout=W.Layout(width="420px"), style=LABELS)
-        for control in (small, self.kind_control.layout, self.layer_control.layout, self.head_control.layout):
+        self.head_control = W.Dropdown(
+            options=[("sum", ALL)] + [(str(h), h) for h in range(n_heads)],
+            value=ALL,
+            description="heads",
+            layout=W.Layout(width="120px"),
+            style=LABELS,
+        )
+        self.position_control = W.IntSlider(
+            value=0,
+            min=0,
+            max=len(self.sequences[index]) - 1,
+            description="position",
+            continuous_update=False,
+            layout=W.Layout(width="420px"),
+            style=LABELS,
+        )
+        for control in (
+            small,
+            self.kind_control.layout,
+            self.layer_control.layout,
+            self.head_control.layout,
+        ):
             control.flex = "0 0 auto"
         self.status = W.HTML()
-        self._computed = self._moving = False  # did this redraw compute anything; is the slider following a click
+        self._computed = self._moving = (
+            False  # did this redraw compute anything; is the slider following a click
+        )
         self.progress_area = W.Output(layout=W.Layout(min_height="0px"))
         self.cache.listeners.append(self._show_status)
         self.cache.progress_context = self._progress
@@ -177,21 +234,40 @@ class SequenceExplorer:
         self.mutations_box = W.Box([self.mutations], layout=W.Layout(display="none"))
         self.hypothetical = go.FigureWidget()
         self.hypothetical_box = W.Box([self.hypothetical], layout=W.Layout(display="none"))
-        self.context_panel = W.HTML("<p class='note'>Click a position (anywhere in its column), type it in the "
-                                    "position box or use the arrow keys on the slider to see its context.</p>",
-                                    layout=W.Layout(width=f"{CONTEXT_WIDTH}px", max_height="640px",
-                                                    overflow="auto", flex="0 0 auto"))
-        for control in (self.index_control, self.kind_control, self.layer_control, self.head_control):
+        self.context_panel = W.HTML(
+            "<p class='note'>Click a position (anywhere in its column), type it in the "
+            "position box or use the arrow keys on the slider to see its context.</p>",
+            layout=W.Layout(
+                width=f"{CONTEXT_WIDTH}px", max_height="640px", overflow="auto", flex="0 0 auto"
+            ),
+        )
+        for control in (
+            self.index_control,
+            self.kind_control,
+            self.layer_control,
+            self.head_control,
+        ):
             control.observe(lambda _change: self.update(), names="value")
-        self.position_control.observe(lambda change: self.select(int(change["new"])), names="value")
-        self.widget = W.VBox([
-            W.HBox([self.index_control, self.kind_control, self.layer_control, self.head_control],
-                   layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([self.position_control, self.status]),
-            self.progress_area,
-            W.HBox([W.VBox([self.figure, self.hypothetical_box, self.mutations_box]), self.context_panel],
-                   layout=W.Layout(flex_flow="row wrap")),
-        ])
+        self.position_control.observe(
+            lambda change: self.select(int(change["new"])), names="value"
+        )
+        self.widget = W.VBox(
+            [
+                W.HBox(
+                    [self.index_control, self.kind_control, self.layer_control, self.head_control],
+                    layout=W.Layout(flex_flow="row wrap"),
+                ),
+                W.HBox([self.position_control, self.status]),
+                self.progress_area,
+                W.HBox(
+                    [
+                        W.VBox([self.figure, self.hypothetical_box, self.mutations_box]),
+                        self.context_panel,
+                    ],
+                    layout=W.Layout(flex_flow="row wrap"),
+                ),
+            ]
+        )
         self.update()
 
     # ------------------------------------------------------------------ state
@@ -222,7 +298,11 @@ class SequenceExplorer:
         return {"layer": self.layer_control.value, "heads": heads, **steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
-        self.status.value = f"<i>computing {what} ...</i>" if seconds is None else f"computed {what} in {seconds:.1f} s"
+        self.status.value = (
+            f"<i>computing {what} ...</i>"
+            if seconds is None
+            else f"computed {what} in {seconds:.1f} s"
+        )
         self._computed = True
 
     @contextlib.contextmanager
@@ -251,14 +331,29 @@ class SequenceExplorer:
         label = self.label()
         scores = Scores([seq], self.values(kind, i)[None], label)
         prediction = self.cache.prediction(i)
-        title = f"sequence {i} ({len(seq)} nt)" + ("" if prediction is None else f" · p(class {self.cache.target}) = {prediction:.3f}")
+        title = f"sequence {i} ({len(seq)} nt)" + (
+            "" if prediction is None else f" · p(class {self.cache.target}) = {prediction:.3f}"
+        )
         covering = self.cache.covering_tokens(i)
         hover_tokens = None if covering is None else [" ".join(c) for c in covering]
-        fig = track(scores, 0, instances=self._instances_here(), tokens=hover_tokens, title=title, width=TRACK_WIDTH)
-        fig.update_yaxes(title_text=label.replace("_", " ").replace(" (", "<br>("), row=1, col=1)  # fits the row
+        fig = track(
+            scores,
+            0,
+            instances=self._instances_here(),
+            tokens=hover_tokens,
+            title=title,
+            width=TRACK_WIDTH,
+        )
+        fig.update_yaxes(
+            title_text=label.replace("_", " ").replace(" (", "<br>("), row=1, col=1
+        )  # fits the row
         if self.position is not None:
-            fig.add_vrect(x0=self.position - 0.5, x1=self.position + 0.5, line=dict(color="black", width=1.5),
-                          fillcolor="rgba(0,0,0,0)")
+            fig.add_vrect(
+                x0=self.position - 0.5,
+                x1=self.position + 0.5,
+                line=dict(color="black", width=1.5),
+                fillcolor="rgba(0,0,0,0)",
+            )
         return fig
 
     def label(self) -> str:
@@ -279,14 +374,25 @@ class SequenceExplorer:
         refresh(self.figure, self._track_figure())
         has_effects = self.cache.has_effects(self.index)
         if has_effects:
-            refresh(self.mutations, mutation_map(self.cache.effects(self.index), self.sequences[self.index],
-                                                 width=TRACK_WIDTH))
+            refresh(
+                self.mutations,
+                mutation_map(
+                    self.cache.effects(self.index), self.sequences[self.index], width=TRACK_WIDTH
+                ),
+            )
         self.mutations_box.layout.display = None if has_effects else "none"
         hypothetical = self.cache.hypothetical(self.kind, self.index, **self.options())
         if hypothetical is not None:
-            refresh(self.hypothetical, mutation_map(
-                hypothetical, self.sequences[self.index], label="contribution", width=TRACK_WIDTH,
-                title=f"hypothetical contributions ({self.kind}): what each base would contribute here"))
+            refresh(
+                self.hypothetical,
+                mutation_map(
+                    hypothetical,
+                    self.sequences[self.index],
+                    label="contribution",
+                    width=TRACK_WIDTH,
+                    title=f"hypothetical contributions ({self.kind}): what each base would contribute here",
+                ),
+            )
         self.hypothetical_box.layout.display = None if hypothetical is not None else "none"
         with self.position_control.hold_trait_notifications():
             self.position_control.max = n - 1
@@ -302,7 +408,9 @@ class SequenceExplorer:
                 self._moving = False
         context = self.context(self.position)
         # widget HTML inherits a 28 px line height (one control's): the tables read better at text spacing
-        self.context_panel.value = f"<div style='line-height: 1.4'>{to_string(context.to_element())}</div>"
+        self.context_panel.value = (
+            f"<div style='line-height: 1.4'>{to_string(context.to_element())}</div>"
+        )
         return context
 
     def _on_click(self, _trace, points, _state) -> None:
@@ -333,18 +441,30 @@ class SequenceExplorer:
         effects = self.cache.effects(i) if self.cache.has_effects(i) else None
         here = pd.DataFrame(columns=["start", "end"])
         if self.instances is not None:
-            rows = self.instances[(self.instances["sequence_index"] == i) & (self.instances["start"] <= position)
-                                  & (self.instances["end"] > position)]
+            rows = self.instances[
+                (self.instances["sequence_index"] == i)
+                & (self.instances["start"] <= position)
+                & (self.instances["end"] > position)
+            ]
             here = rows.reset_index(drop=True)
-        return PositionContext(i, position, seq[position], [] if covering is None else covering[position],
-                               attends_to, attended_by,
-                               None if effects is None else pd.Series(effects[position], index=list(ALPHABET)),
-                               here, self.cache.prediction(i))
+        return PositionContext(
+            i,
+            position,
+            seq[position],
+            [] if covering is None else covering[position],
+            attends_to,
+            attended_by,
+            None if effects is None else pd.Series(effects[position], index=list(ALPHABET)),
+            here,
+            self.cache.prediction(i),
+        )
 
     def _top(self, weights: np.ndarray) -> pd.DataFrame:
         seq = self.sequences[self.index]
         order = np.argsort(-weights, kind="stable")[: self.top_k]
-        return pd.DataFrame({"position": order, "base": [seq[p] for p in order], "weight": weights[order]})
+        return pd.DataFrame(
+            {"position": order, "base": [seq[p] for p in order], "weight": weights[order]}
+        )
 
     # ------------------------------------------------------------------ output
     def save_html(self, path: str | Path) -> Path:
