@@ -38,6 +38,8 @@ lab: install
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: install $(CHROMIUM) $(GENOME)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 clean:

@@ -1,4 +1,5 @@
-"""The one-hot bridge against ISM on the demo model: per-sequence correlation of estimated and exact effects.
+"""The one-hot bridge against ISM on the demo model: per-sequence correlation of estimated and
+exact effects.
 
 For every substitution (position p, base b != reference) the bridge's
 hypothetical contributions estimate the ISM effect as hyp[p, b] - hyp[p, ref];
@@ -19,7 +20,9 @@ import dnabert_viz as dv
 
 
 def correlations(hyp: np.ndarray, effects: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Per-sequence Pearson r between hyp[p, b] - hyp[p, ref] and the ISM effect, over substitutions."""
+    """Per-sequence Pearson r between hyp[p, b] - hyp[p, ref] and the ISM effect, over
+    substitutions.
+    """
     estimate = hyp - (hyp * x).sum(2, keepdims=True)
     out = []
     for i in range(len(x)):
@@ -38,7 +41,8 @@ def main() -> None:
     x = dv.one_hot(seqs)
     print(os.popen("uptime").read().strip())
     print(
-        f"{n} positives + {n} negatives, {sum(map(len, seqs))} nt; p(target) median {np.median(p):.3f}; "
+        f"{n} positives + {n} negatives, {sum(map(len, seqs))} nt; p(target) median "
+        f"{np.median(p):.3f}; "
         f"ISM {t_ism:.1f} s"
     )
     runs = {
@@ -51,12 +55,15 @@ def main() -> None:
         r = correlations(s.extra["hypothetical"], effects, x)
         saturated = (p > 0.99) | (p < 0.01)
         print(
-            f"{label}: {seconds:.1f} s; per-sequence r median {np.median(r):.2f} (range {r.min():.2f} .. "
+            f"{label}: {seconds:.1f} s; per-sequence r median {np.median(r):.2f} (range "
+            f"{r.min():.2f} .. "
             f"{r.max():.2f}); positives {np.median(r[:n]):.2f}, negatives {np.median(r[n:]):.2f}; "
-            f"p in (0.01, 0.99): {np.median(r[~saturated]) if (~saturated).any() else float('nan'):.2f} "
+            "p in (0.01, 0.99): "
+            f"{np.median(r[~saturated]) if (~saturated).any() else float('nan'):.2f} "
             f"({int((~saturated).sum())} sequences)"
         )
-    # the same on the log-odds, which does not saturate: gradient of logit1 - logit0 vs ISM's change of log-odds
+    # the same on the log-odds, which does not saturate: gradient of logit1 - logit0 vs ISM's
+    # change of log-odds
     lo = (
         dv.onehot_gradients(m, seqs, 1, output="logit").extra["hypothetical"]
         - dv.onehot_gradients(m, seqs, 0, output="logit").extra["hypothetical"]
@@ -65,7 +72,8 @@ def main() -> None:
     after = np.clip(p64 + effects, 1e-12, 1 - 1e-7)
     r = correlations(lo, np.log(after / (1 - after)) - np.log(p64 / (1 - p64)), x)
     print(
-        f"onehot_gradients on the log-odds vs ISM's change of log-odds: r median {np.median(r):.2f} "
+        "onehot_gradients on the log-odds vs ISM's change of log-odds: r median "
+        f"{np.median(r):.2f} "
         f"(range {r.min():.2f} .. {r.max():.2f}); positives {np.median(r[:n]):.2f}, "
         f"negatives {np.median(r[n:]):.2f}"
     )

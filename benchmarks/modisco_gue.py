@@ -6,7 +6,8 @@ hypothetical gradients of the logit on the one-hot bridge, runs
 ``find_motifs(method="modisco")`` and matches the motifs to JASPAR.
 Reads ``../../shared/data/gue_tfbs/mouse_tf_3`` (the benchmark, not the library, needs it).
 
-Usage: python benchmarks/modisco_gue.py [N_TRAIN] [EPOCHS]  (nice, OMP_NUM_THREADS=1 NUMBA_NUM_THREADS=1)
+Usage: python benchmarks/modisco_gue.py [N_TRAIN] [EPOCHS]  (nice, OMP_NUM_THREADS=1
+NUMBA_NUM_THREADS=1)
 """
 
 import os

@@ -1,8 +1,10 @@
-"""TF-MoDISco on the demo model's hypothetical contributions: planted motifs recovered, spurious ones, time.
+"""TF-MoDISco on the demo model's hypothetical contributions: planted motifs recovered, spurious
+ones, time.
 
 Usage: python benchmarks/modisco_recall.py [N] [METHOD]
   N held-out positives (default 300); METHOD a registered method giving extra["hypothetical"]
-  (default onehot_gradients, on the logit). Run with nice and NUMBA_NUM_THREADS=1 OMP_NUM_THREADS=1.
+  (default onehot_gradients, on the logit). Run with nice and NUMBA_NUM_THREADS=1
+  OMP_NUM_THREADS=1.
 """
 
 import os
@@ -31,7 +33,8 @@ def main() -> None:
     for motif, row in zip(motifs, recovery.itertuples()):
         print(
             f"  {motif.name} ({motif.n_instances} seqlets, {motif.trimmed().consensus}): "
-            f"{row.jaspar_name} q={row.q_value:.2g} -> {row.planted if not row.spurious else 'spurious'}"
+            f"{row.jaspar_name} q={row.q_value:.2g} -> "
+            f"{row.planted if not row.spurious else 'spurious'}"
         )
     found = sorted(set(recovery["planted"].dropna()))
     print(

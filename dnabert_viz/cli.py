@@ -1,6 +1,7 @@
 """The ``dnabert-viz`` command line: the workbench's steps in batch.
 
-``train`` (labelled sequences -> model folder), ``score`` (sequences -> Scores file, by any method of the registry
+``train`` (labelled sequences -> model folder), ``score`` (sequences -> Scores file, by any method
+of the registry
 :mod:`dnabert_viz.methods`), ``motifs`` (Scores -> motif folder with
 JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
 ``demo`` (all of it on the embedded model and data). Each command is a thin
@@ -206,7 +207,8 @@ def _demo(args: argparse.Namespace) -> None:
         page.save(tmp / "report.html")
     found = sorted(set(recovery["planted"].dropna()))
     print(
-        f"DNABERT-viz motifs from [CLS] attention of {len(pos)} positives vs {len(neg)} negatives: {len(motifs)}"
+        f"DNABERT-viz motifs from [CLS] attention of {len(pos)} positives vs {len(neg)} "
+        f"negatives: {len(motifs)}"
     )
     print(
         f"planted motifs recovered: {len(found)}/{len(data.motifs)} ({', '.join(found)}); "
@@ -467,7 +469,8 @@ def _check_output(args: argparse.Namespace) -> None:
     from .io import check_output
 
     if args.command == "score":
-        # a .zarr store is a folder whose root file is zarr.json; the store refuses to overwrite (--resume)
+        # a .zarr store is a folder whose root file is zarr.json; the store refuses to overwrite
+        # (--resume)
         check_output(Path(args.out) / "zarr.json" if str(args.out).endswith(".zarr") else args.out)
     elif args.command == "report":
         check_output(Path(args.out) / "report.html")

@@ -1,4 +1,5 @@
-"""The views' compute layer: what a widget shows, computed on demand for one sequence at a time and cached.
+"""The views' compute layer: what a widget shows, computed on demand for one sequence at a time and
+cached.
 
 Widgets draw and hold UI state; they never call the model. Everything they
 show that needs it comes from a :class:`ScoreCache`: per-nucleotide scores
@@ -77,7 +78,10 @@ class ScoreCache:
         self._prediction: dict[int, float] = {}
 
     def kinds(self) -> list[tuple[str, str]]:
-        """(label, kind) for a menu: the given kinds first, then every registered method not given."""
+        """(label, kind) for a menu: the given kinds first, then every registered method not given.
+
+        The label is the method's description up to its first colon or parenthesis.
+        """
         out = [(f"{k} (given)", k) for k in self.given]
         if self.model is not None:
             out += [
@@ -88,7 +92,9 @@ class ScoreCache:
         return out
 
     def _compute(self, what: str, compute: Callable[[bool], object]):
-        """Run ``compute(progress)`` once, telling the listeners, inside :attr:`progress_context` when set."""
+        """Run ``compute(progress)`` once, telling the listeners, inside :attr:`progress_context`
+        when set.
+        """
         for listener in self.listeners:
             listener(what, None)
         start = time.perf_counter()
@@ -100,7 +106,8 @@ class ScoreCache:
         return out
 
     def scores(self, kind: str, i: int, **options) -> Scores:
-        """Scores of sequence ``i`` by ``kind`` (given, or a registered method run with ``options``), one row.
+        """Scores of sequence ``i`` by ``kind`` (given, or a registered method run with
+        ``options``), one row.
 
         Options a method does not take are dropped, so one dict of the
         views' settings (layer, heads, n_steps) serves every method.
@@ -149,7 +156,9 @@ class ScoreCache:
         return "ism" in self.given or ("ism", i, ()) in self._scores
 
     def effects(self, i: int) -> np.ndarray | None:
-        """(L, 4) ISM effects of sequence ``i`` on p(target), A C G T; None without a model or given ISM."""
+        """(L, 4) ISM effects of sequence ``i`` on p(target), A C G T; None without a model or
+        given ISM.
+        """
         if "ism" not in self.given and self.model is None:
             return None
         extra = self.scores("ism", i).extra
@@ -158,7 +167,9 @@ class ScoreCache:
         return extra["effects"][0, : len(self.sequences[i])]
 
     def hypothetical(self, kind: str, i: int, **options) -> np.ndarray | None:
-        """(L, 4) hypothetical contributions of sequence ``i`` if ``kind``'s Scores carry them, else None."""
+        """(L, 4) hypothetical contributions of sequence ``i`` if ``kind``'s Scores carry them,
+        else None.
+        """
         extra = self.scores(kind, i, **options).extra
         if "hypothetical" not in extra:
             return None
@@ -189,7 +200,9 @@ class ScoreCache:
         return self._prediction[i]
 
     def covering_tokens(self, i: int) -> list[list[str]] | None:
-        """For each nucleotide of sequence ``i``, the distinct tokens covering it (all windows); None without a model."""
+        """For each nucleotide of sequence ``i``, the distinct tokens covering it (all windows);
+        None without a model.
+        """
         if self.model is None:
             return None
         seq = self.sequences[i]

@@ -1,4 +1,5 @@
-"""Hypothetical contributions (N, L, 4) of token models: the one-hot bridge, and ISM where there is none.
+"""Hypothetical contributions (N, L, 4) of token models: the one-hot bridge, and ISM where there is
+none.
 
 The one-hot bridge (overlapping k-mers, DNABERT-1)
 --------------------------------------------------
@@ -107,9 +108,11 @@ class OneHotBridge(torch.nn.Module):
         tok = m.tokenizer
         if not (isinstance(tok, KmerTokenizer) and tok.overlapping):
             raise ValueError(
-                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1); this model's "
+                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1); this "
+                "model's "
                 f"{tok.scheme} tokens are no differentiable function of the sequence. Use "
-                "method='hypothetical_ism' (exact hypothetical contributions by in-silico mutagenesis)"
+                "method='hypothetical_ism' (exact hypothetical contributions by in-silico "
+                "mutagenesis)"
             )
         if output not in ("probability", "logit"):
             raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
@@ -122,7 +125,8 @@ class OneHotBridge(torch.nn.Module):
     def embeddings(
         self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> torch.Tensor:
-        """Input embeddings (B, T, H) of one-hot sequences x (B, L, 4) whose tokens are ``input_ids`` (B, T).
+        """Input embeddings (B, T, H) of one-hot sequences x (B, L, 4) whose tokens are
+        ``input_ids`` (B, T).
 
         Real tokens get the bridge's embedding (see the module docstring);
         [CLS], [SEP] and padding their own rows. T = L - k + 3.
@@ -147,7 +151,9 @@ class OneHotBridge(torch.nn.Module):
     def forward(
         self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> torch.Tensor:
-        """(B, n_classes) probabilities or logits at x (B, L, 4): one-hot sequences or any point between."""
+        """(B, n_classes) probabilities or logits at x (B, L, 4): one-hot sequences or any point
+        between.
+        """
         logits = self.m.model(
             inputs_embeds=self.embeddings(x, input_ids, attention_mask),
             attention_mask=attention_mask,
@@ -156,7 +162,9 @@ class OneHotBridge(torch.nn.Module):
 
 
 def _batches(bridge: OneHotBridge, seqs: list[str], batch_size: int, progress: bool, desc: str):
-    """(rows, one-hot (B, L, 4), input_ids, attention_mask) on the model's device, a batch at a time."""
+    """(rows, one-hot (B, L, 4), input_ids, attention_mask) on the model's device, a batch at a
+    time.
+    """
     m = bridge.m
     fit = m.tokenizer.max_nucleotides(m.max_tokens - m.tokenizer.n_special)
     for i, seq in enumerate(seqs):
@@ -174,7 +182,9 @@ def _batches(bridge: OneHotBridge, seqs: list[str], batch_size: int, progress: b
 def _reference(
     x: torch.Tensor, seqs: list[str], baseline: str, rng: np.random.Generator
 ) -> torch.Tensor:
-    """Reference one-hot points (B, L, 4): uniform 1/4 rows, or a dinucleotide shuffle of each sequence."""
+    """Reference one-hot points (B, L, 4): uniform 1/4 rows, or a dinucleotide shuffle of each
+    sequence.
+    """
     if baseline == "uniform":
         return torch.where(x.sum(-1, keepdim=True) > 0, torch.full_like(x, 0.25), x)
     shuffled = [dinucleotide_shuffle(s, rng) for s in seqs]
@@ -196,7 +206,8 @@ def onehot_gradients(
     batch_size: int = 16,
     progress: bool = False,
 ) -> Scores:
-    """Hypothetical contributions from the gradient at the one-hot sequence (one backward pass per batch).
+    """Hypothetical contributions from the gradient at the one-hot sequence (one backward pass per
+    batch).
 
     Parameters
     ----------
@@ -256,7 +267,8 @@ def onehot_integrated_gradients(
     random_state: int = 0,
     progress: bool = False,
 ) -> Scores:
-    """Integrated gradients along the straight path in one-hot space, with hypothetical contributions.
+    """Integrated gradients along the straight path in one-hot space, with hypothetical
+    contributions.
 
     Captum's IntegratedGradients on the bridge gives the mean gradient along
     the path from the baseline x' to the sequence x; hypothetical
@@ -331,7 +343,8 @@ def onehot_integrated_gradients(
 def hypothetical_ism(
     m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False
 ) -> Scores:
-    """Exact hypothetical contributions of any model (BPE, non-overlapping k-mers, k-mers) from batched ISM.
+    """Exact hypothetical contributions of any model (BPE, non-overlapping k-mers, k-mers) from
+    batched ISM.
 
     ``hyp[p, b] = effect[p, b] - mean_c effect[p, c]``, with ``effect`` the
     change of p(target) when base b is put at p (0 for the reference), so

@@ -258,7 +258,8 @@ def _ism(m, sequences, *, target, batch_size, progress) -> Scores:
     )
 
 
-# the one-hot bridge and ISM: (N, L, 4) hypothetical contributions in extra["hypothetical"] (contributions.py)
+# the one-hot bridge and ISM: (N, L, 4) hypothetical contributions in extra["hypothetical"]
+# (contributions.py)
 @register(
     "onehot_gradients",
     "hypothetical gradients on the one-hot bridge (k-mer models): gradient centred "

@@ -1,4 +1,5 @@
-"""One-hot sequences and (N, L, 4) hypothetical contributions: checks, and the files CNN tools exchange.
+"""One-hot sequences and (N, L, 4) hypothetical contributions: checks, and the files CNN tools
+exchange.
 
 Genomics tools for convolutional models speak in one-hot arrays: a sequence
 is (L, 4) over A C G T, and an attribution method gives *hypothetical
@@ -76,7 +77,8 @@ def check_one_hot(x: np.ndarray, name: str = "one_hot") -> np.ndarray:
 def check_contributions(
     x: np.ndarray, hypothetical: np.ndarray, name: str = "hypothetical"
 ) -> np.ndarray:
-    """Check hypothetical contributions (N, L, 4) against one-hot sequences (N, L, 4); returns float32.
+    """Check hypothetical contributions (N, L, 4) against one-hot sequences (N, L, 4); returns
+    float32.
 
     Raises
     ------
@@ -97,7 +99,9 @@ def check_contributions(
 
 
 def sequences_from_one_hot(x: np.ndarray, name: str = "one_hot") -> list[str]:
-    """The sequences a one-hot array (N, L, 4) spells; all-zero rows are ``N``, trailing ones padding."""
+    """The sequences a one-hot array (N, L, 4) spells; all-zero rows are ``N``, trailing ones
+    padding.
+    """
     x = check_one_hot(x, name)
     filled = x.sum(axis=2) > 0
     letters = np.where(filled, x.argmax(axis=2), 4)
@@ -111,7 +115,8 @@ def sequences_from_one_hot(x: np.ndarray, name: str = "one_hot") -> list[str]:
 
 
 def hypothetical_of(scores: Scores) -> np.ndarray:
-    """The (N, L, 4) hypothetical contributions a Scores carries in ``extra["hypothetical"]`` (NaN past ends).
+    """The (N, L, 4) hypothetical contributions a Scores carries in ``extra["hypothetical"]`` (NaN
+    past ends).
 
     Raises
     ------
@@ -120,9 +125,11 @@ def hypothetical_of(scores: Scores) -> np.ndarray:
     """
     if "hypothetical" not in scores.extra:
         raise ValueError(
-            f"scores {scores.kind!r} carry no hypothetical contributions (extra['hypothetical']); compute "
+            f"scores {scores.kind!r} carry no hypothetical contributions (extra['hypothetical']); "
+            "compute "
             "them with a one-hot method (dv.score(m, seqs, 'onehot_gradients'), "
-            "'onehot_integrated_gradients', ...) or 'hypothetical_ism', or read a CNN's with dv.load_ohe"
+            "'onehot_integrated_gradients', ...) or 'hypothetical_ism', or read a CNN's with "
+            "dv.load_ohe"
         )
     return np.asarray(scores.extra["hypothetical"], dtype=np.float32)
 
@@ -140,7 +147,8 @@ def to_numpy_ohe(scores: Scores) -> tuple[np.ndarray, np.ndarray]:
 
 
 def save_ohe(scores: Scores, folder: str | Path) -> tuple[Path, Path]:
-    """Write ``ohe.npz`` and ``shap.npz`` (each ``arr_0``, (N, 4, L)) for ``modisco motifs -s ... -a ...``.
+    """Write ``ohe.npz`` and ``shap.npz`` (each ``arr_0``, (N, 4, L)) for ``modisco motifs -s ...
+    -a ...``.
 
     Returns
     -------
@@ -218,7 +226,8 @@ def contribution_scores(
     meta: dict,
     extra: dict | None = None,
 ) -> Scores:
-    """Scores whose values are the actual contributions of hypothetical ones (N, >= L, 4), kept in extra.
+    """Scores whose values are the actual contributions of hypothetical ones (N, >= L, 4), kept in
+    extra.
 
     Past each sequence's end values and hypothetical contributions are NaN.
     """

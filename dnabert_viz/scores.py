@@ -121,7 +121,8 @@ class Scores:
     def to_numpy_ohe(self) -> tuple[np.ndarray, np.ndarray]:
         """(one-hot, hypothetical contributions), each (N, 4, L), zero-padded.
 
-        The layout of tangermeme and tfmodisco-lite (:func:`dnabert_viz.onehot.to_numpy_ohe`); needs
+        The layout of tangermeme and tfmodisco-lite (:func:`dnabert_viz.onehot.to_numpy_ohe`);
+        needs
         ``extra["hypothetical"]``.
         """
         from .onehot import to_numpy_ohe

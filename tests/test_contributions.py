@@ -1,4 +1,6 @@
-"""The one-hot bridge and hypothetical contributions: exact logits, the analytic gradient, ISM, files."""
+"""The one-hot bridge and hypothetical contributions: exact logits, the analytic gradient, ISM,
+files.
+"""
 
 import numpy as np
 import pytest

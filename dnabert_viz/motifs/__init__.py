@@ -1,4 +1,6 @@
-"""Motifs: discovery (DNABERT-viz, attribution seqlets, TF-MoDISco), Motif objects, files, JASPAR matching."""
+"""Motifs: discovery (DNABERT-viz, attribution seqlets, TF-MoDISco), Motif objects, files, JASPAR
+matching.
+"""
 
 from .discovery import find_motifs, find_seqlet_motifs
 from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jaspar, write_meme

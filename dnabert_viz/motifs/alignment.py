@@ -16,7 +16,9 @@ _QUERY_PAD = 254
 
 
 def encode(seqs: list[str], width: int | None = None) -> np.ndarray:
-    """Byte codes of strings padded to ``width`` with a filler that matches nothing, (N, width) uint8."""
+    """Byte codes of strings padded to ``width`` with a filler that matches nothing, (N, width)
+    uint8.
+    """
     width = max((len(s) for s in seqs), default=0) if width is None else width
     out = np.full((len(seqs), width), _KEY_PAD, dtype=np.uint8)
     for i, s in enumerate(seqs):

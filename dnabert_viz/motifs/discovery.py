@@ -1,4 +1,4 @@
-"""Motif discovery entry points: input checks, then the DNABERT-viz method or attribution seqlets."""
+"""Motif discovery entry points: input checks, then DNABERT-viz, seqlets or TF-MoDISco."""
 
 from __future__ import annotations
 

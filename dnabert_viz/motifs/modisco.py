@@ -1,4 +1,5 @@
-"""TF-MoDISco (tfmodisco-lite) on a language model's hypothetical contributions, and its .h5 reports.
+"""TF-MoDISco (tfmodisco-lite) on a language model's hypothetical contributions, and its .h5
+reports.
 
 tfmodisco-lite takes one-hot sequences and hypothetical contributions, both
 (N, L, 4); the workbench gets those from the one-hot bridge or ISM

@@ -1,4 +1,6 @@
-"""Static and interactive figures: motif and attribution logos, score tracks, mutation maps, attention heatmaps."""
+"""Static and interactive figures: motif and attribution logos, score tracks, mutation maps,
+attention heatmaps.
+"""
 
 from .export import save_figure
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png

@@ -73,7 +73,9 @@ def _draw(frame: pd.DataFrame, ax, ylabel: str, title: str | None) -> None:
 
 
 def p_value_text(p: float) -> str:
-    """``", p = 3.2e-08"``; ``", p < 1e-300"`` below the smallest double (where it reads 0); empty for NaN."""
+    """``", p = 3.2e-08"``; ``", p < 1e-300"`` below the smallest double (where it reads 0); empty
+    for NaN.
+    """
     return "" if np.isnan(p) else ", p < 1e-300" if p < 1e-300 else f", p = {p:.2g}"
 
 
@@ -201,7 +203,8 @@ def figure_png(fig, dpi: int = 100) -> bytes:
 
 
 def logo_png(motif: Motif, kind: str = "information") -> bytes:
-    """PNG of :func:`logo` without a title (the cards that show it print name and statistics legibly beside it),
+    """PNG of :func:`logo` without a title (the cards that show it print name and statistics
+    legibly beside it),
     cached by the motif's matrix, name and kind."""
     key = (motif.name, kind, motif.n_instances, motif.counts.tobytes())
     if key not in _PNG_CACHE:

@@ -48,7 +48,8 @@ def _instances_of(instances: pd.DataFrame | None, i: int) -> pd.DataFrame:
 
 
 def span_decorations(instances: pd.DataFrame | None, i: int) -> tuple[list[dict], list[dict]]:
-    """Layout shapes and annotations that shade sequence ``i``'s motif instances over the whole figure height.
+    """Layout shapes and annotations that shade sequence ``i``'s motif instances over the whole
+    figure height.
 
     One colour per label; see :func:`track` for the table's columns.
     """
@@ -100,7 +101,9 @@ def hover_texts(
 
 
 def logo_heights(values: np.ndarray) -> np.ndarray:
-    """Letter heights of a track's logo row: the scores scaled to a largest magnitude of 1 (NaN -> 0)."""
+    """Letter heights of a track's logo row: the scores scaled to a largest magnitude of 1 (NaN ->
+    0).
+    """
     values = np.nan_to_num(np.asarray(values, dtype=float))
     top = np.abs(values).max(initial=0.0)
     return values / top if top > 0 else values
@@ -114,7 +117,8 @@ def track(
     title: str | None = None,
     width: int | None = None,
 ) -> go.Figure:
-    """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind, over a letter logo.
+    """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind, over a
+    letter logo.
 
     Parameters
     ----------
@@ -209,7 +213,8 @@ def mutation_map(
     width: int | None = None,
     label: str = "Δ p(target)",
 ) -> go.Figure:
-    """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap, references marked.
+    """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap,
+    references marked.
 
     Parameters
     ----------
@@ -338,7 +343,8 @@ def layer_head_summary(maps: AttentionMaps) -> go.Figure:
     layers, heads = on_real.shape
     text = [
         [
-            f"layer {a}, head {h}<br>entropy {entropy[a, h]:.2f} bits (uniform: {np.log2(real.sum()):.2f})"
+            f"layer {a}, head {h}<br>entropy {entropy[a, h]:.2f} bits (uniform: "
+            f"{np.log2(real.sum()):.2f})"
             f"<br>on sequence tokens {on_real[a, h]:.2f}"
             for h in range(heads)
         ]

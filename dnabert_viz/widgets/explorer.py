@@ -1,4 +1,6 @@
-"""SequenceExplorer: one sequence at a time, a score track over an attribution logo, and any position's context."""
+"""SequenceExplorer: one sequence at a time, a score track over an attribution logo, and any
+position's context.
+"""
 
 from __future__ import annotations
 
@@ -313,7 +315,9 @@ class SequenceExplorer:
         self.progress_area.clear_output()
 
     def values(self, kind: str | None = None, i: int | None = None) -> np.ndarray:
-        """Per-nucleotide scores shown for ``kind`` and sequence ``i`` (defaults: the current ones), (L,)."""
+        """Per-nucleotide scores shown for ``kind`` and sequence ``i`` (defaults: the current
+        ones), (L,).
+        """
         kind = self.kind if kind is None else kind
         i = self.index if i is None else i
         return self.cache.values(kind, i, **self.options())
@@ -364,8 +368,11 @@ class SequenceExplorer:
         return self.kind
 
     def update(self) -> PositionContext | None:
-        """Redraw for the current controls (the model runs only for what is not cached); returns the context shown."""
-        # layer and head choose the attention of the track and of the context's tables: live whenever there is a model
+        """Redraw for the current controls (the model runs only for what is not cached); returns
+        the context shown.
+        """
+        # layer and head choose the attention of the track and of the context's tables: live
+        # whenever there is a model
         self.layer_control.disabled = self.head_control.disabled = self.cache.model is None
         n = len(self.sequences[self.index])
         if self.position is not None and self.position >= n:
@@ -390,7 +397,8 @@ class SequenceExplorer:
                     self.sequences[self.index],
                     label="contribution",
                     width=TRACK_WIDTH,
-                    title=f"hypothetical contributions ({self.kind}): what each base would contribute here",
+                    title=f"hypothetical contributions ({self.kind}): what each base would "
+                    "contribute here",
                 ),
             )
         self.hypothetical_box.layout.display = None if hypothetical is not None else "none"
@@ -407,7 +415,8 @@ class SequenceExplorer:
             finally:
                 self._moving = False
         context = self.context(self.position)
-        # widget HTML inherits a 28 px line height (one control's): the tables read better at text spacing
+        # widget HTML inherits a 28 px line height (one control's): the tables read better at text
+        # spacing
         self.context_panel.value = (
             f"<div style='line-height: 1.4'>{to_string(context.to_element())}</div>"
         )
@@ -418,7 +427,9 @@ class SequenceExplorer:
             self.select(int(points.point_inds[0]))
 
     def select(self, position: int) -> PositionContext | None:
-        """Open the context of ``position`` in the current sequence (a click in its column, the position box)."""
+        """Open the context of ``position`` in the current sequence (a click in its column, the
+        position box).
+        """
         n = len(self.sequences[self.index])
         if not 0 <= position < n:
             raise ValueError(f"position {position} is outside sequence {self.index} ({n} nt)")
@@ -468,7 +479,9 @@ class SequenceExplorer:
 
     # ------------------------------------------------------------------ output
     def save_html(self, path: str | Path) -> Path:
-        """The current view as a standalone HTML file (opens offline): track, mutation map, context."""
+        """The current view as a standalone HTML file (opens offline): track, mutation map,
+        context.
+        """
         page = Page(f"dnabert_viz: sequence {self.index}")
         page.add(page.figure(go.Figure(self.figure)))
         if self.hypothetical_box.layout.display is None:
