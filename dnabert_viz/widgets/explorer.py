@@ -224,9 +224,10 @@ class SequenceExplorer:
         ):
             control.flex = "0 0 auto"
         self.status = W.HTML()
-        self._computed = self._moving = (
-            False  # did this redraw compute anything; is the slider following a click
-        )
+        # did this redraw compute anything; is the slider following a click
+        self._computed = self._moving = False
+        self._drawn: dict[int, tuple] = {}  # what each map beside the track shows now
+        self._track_key: tuple | None = None  # what the track shows now
         self.progress_area = W.Output(layout=W.Layout(min_height="0px"))
         self.cache.listeners.append(self._show_status)
         self.cache.progress_context = self._progress
@@ -351,14 +352,22 @@ class SequenceExplorer:
         fig.update_yaxes(
             title_text=label.replace("_", " ").replace(" (", "<br>("), row=1, col=1
         )  # fits the row
-        if self.position is not None:
-            fig.add_vrect(
-                x0=self.position - 0.5,
-                x1=self.position + 0.5,
-                line=dict(color="black", width=1.5),
-                fillcolor="rgba(0,0,0,0)",
-            )
+        n = len(fig.layout.shapes)
+        # the selection frame, one rectangle per row: kept as templates so a click moves only it
+        fig.add_vrect(
+            x0=-0.5, x1=0.5, line=dict(color="black", width=1.5), fillcolor="rgba(0,0,0,0)"
+        )
+        self._base_shapes = [s.to_plotly_json() for s in fig.layout.shapes[:n]]
+        self._frame_shapes = [s.to_plotly_json() for s in fig.layout.shapes[n:]]
+        fig.layout.shapes = self._shapes()
         return fig
+
+    def _shapes(self) -> list[dict]:
+        """The track's shapes: motif shading, and the selection frame at the selected position."""
+        if self.position is None:
+            return list(self._base_shapes)
+        at = {"x0": self.position - 0.5, "x1": self.position + 0.5}
+        return self._base_shapes + [{**frame, **at} for frame in self._frame_shapes]
 
     def label(self) -> str:
         """What the track shows, e.g. ``cls_attention (layer 1, head 2)``."""
@@ -366,6 +375,12 @@ class SequenceExplorer:
             head = "sum of heads" if self.head is None else f"head {self.head}"
             return f"cls_attention (layer {self.layer_control.value}, {head})"
         return self.kind
+
+    def _redraw(self, widget: go.FigureWidget, key: tuple, build) -> None:
+        """Refresh a map beside the track only when what it shows changed (a click does not)."""
+        if self._drawn.get(id(widget)) != key:
+            refresh(widget, build())
+            self._drawn[id(widget)] = key
 
     def update(self) -> PositionContext | None:
         """Redraw for the current controls (the model runs only for what is not cached); returns
@@ -378,21 +393,28 @@ class SequenceExplorer:
         if self.position is not None and self.position >= n:
             self.position = None
         self._computed = False
-        refresh(self.figure, self._track_figure())
+        track_key = (self.index, self.kind, repr(self.options()))
+        if track_key != self._track_key:
+            refresh(self.figure, self._track_figure())
+            self._track_key = track_key
+        else:  # the same track: only the selection frame moves
+            self.figure.layout.shapes = self._shapes()
         has_effects = self.cache.has_effects(self.index)
         if has_effects:
-            refresh(
+            self._redraw(
                 self.mutations,
-                mutation_map(
+                (self.index,),
+                lambda: mutation_map(
                     self.cache.effects(self.index), self.sequences[self.index], width=TRACK_WIDTH
                 ),
             )
         self.mutations_box.layout.display = None if has_effects else "none"
         hypothetical = self.cache.hypothetical(self.kind, self.index, **self.options())
         if hypothetical is not None:
-            refresh(
+            self._redraw(
                 self.hypothetical,
-                mutation_map(
+                (self.kind, self.index, repr(self.options())),
+                lambda: mutation_map(
                     hypothetical,
                     self.sequences[self.index],
                     label="contribution",
