@@ -1,5 +1,6 @@
 """The command line on demo data: each command's outputs checked by content."""
 
+import dataclasses
 import gzip
 import subprocess
 import sys
@@ -93,7 +94,8 @@ def test_motifs_and_report_commands(tmp_path, demo_model, demo_data):
     pos, neg = demo_data.sequences("train", 1)[:1000], demo_data.sequences("train", 0)[:1000]
     write_fasta(tmp_path / "pos.fa", pos)
     write_fasta(tmp_path / "neg.fa", neg)
-    dv.cls_attention(demo_model, pos).save(tmp_path / "s.npz")
+    scores = dv.cls_attention(demo_model, pos)
+    dataclasses.replace(scores, names=[f"s{i}" for i in range(len(pos))]).save(tmp_path / "s.npz")
     assert (
         main(
             [
@@ -116,6 +118,10 @@ def test_motifs_and_report_commands(tmp_path, demo_model, demo_data):
     assert all(np.array_equal(a.counts, b.counts) for a, b in zip(motifs, expected))
     matches = pd.read_csv(tmp_path / "motifs" / "matches.tsv", sep="\t")
     assert demo_data.recovery(matches)["planted"].dropna().nunique() == 3
+    tidy = pd.read_csv(
+        tmp_path / "motifs" / "motifs.tsv", sep="\t"
+    )  # instances name their records
+    assert (tidy["sequence_name"] == "s" + tidy["sequence_index"].astype(str)).all() and len(tidy)
 
     assert (
         main(

@@ -161,7 +161,8 @@ def save_motifs(
     """Write a motif folder.
 
     Files: ``motifs.meme``, ``motifs.jaspar``, ``motifs.tsv`` (tidy: one row
-    per instance with the motif's name, method and p-value),
+    per instance with the motif's name, method and p-value, and the record
+    name of its sequence when the motifs' scores carry names),
     ``motif_<name>_<n>.txt`` per motif (its aligned instance sequences, one a
     line, as DNABERT-viz writes them), ``contributions.npz`` (seqlet motifs'
     contribution matrices), ``motifs.json`` (order and metadata) and, when
@@ -189,10 +190,12 @@ def save_motifs(
         if tables
         else pd.DataFrame(columns=["motif", "method", "p_value", *INSTANCE_COLUMNS])
     )
-    atomic_write(
-        folder / "motifs.tsv",
-        tidy[["motif", "method", "p_value", *INSTANCE_COLUMNS]].to_csv(sep="\t", index=False),
-    )
+    columns = ["motif", "method", "p_value", *INSTANCE_COLUMNS]
+    record_names = getattr(getattr(motifs, "scores", None), "names", None)
+    if record_names is not None:
+        tidy = tidy.assign(sequence_name=[record_names[i] for i in tidy["sequence_index"]])
+        columns.append("sequence_name")
+    atomic_write(folder / "motifs.tsv", tidy[columns].to_csv(sep="\t", index=False))
     for m in motifs:
         if len(m.instances):
             atomic_write(folder / instance_file_name(m), "".join(s + "\n" for s in m.sequences))

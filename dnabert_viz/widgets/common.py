@@ -47,7 +47,19 @@ def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
     # item
     widget.layout.shapes = shapes
     widget.layout.annotations = annotations
-    # the synced state a reloaded page draws from (plotly updates it only when the widget itself is
-    # displayed)
+    sync_state(widget)
+
+
+def set_shapes(widget: go.FigureWidget, shapes: list[dict]) -> None:
+    """Replace only the shapes of ``widget`` (a moved selection frame); its synced state too."""
+    widget.layout.shapes = shapes
+    sync_state(widget)
+
+
+def sync_state(widget: go.FigureWidget) -> None:
+    """Make the synced state a reloaded page draws from equal the figure shown.
+
+    plotly updates that state only when the widget itself is displayed.
+    """
     state = widget.to_dict()
     widget._widget_data, widget._widget_layout = state["data"], state["layout"]

@@ -20,7 +20,7 @@ from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
-from .common import LABELS, refresh
+from .common import LABELS, refresh, set_shapes
 
 ALL = -1  # the head control's "all heads"
 TRACK_WIDTH = (
@@ -398,7 +398,7 @@ class SequenceExplorer:
             refresh(self.figure, self._track_figure())
             self._track_key = track_key
         else:  # the same track: only the selection frame moves
-            self.figure.layout.shapes = self._shapes()
+            set_shapes(self.figure, self._shapes())
         has_effects = self.cache.has_effects(self.index)
         if has_effects:
             self._redraw(
