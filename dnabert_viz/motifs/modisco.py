@@ -101,7 +101,10 @@ def modisco_motifs(
         check_contributions(x, hypothetical[:, : x.shape[1]])
     )  # 0 past each end
     settings = {**MODISCO_OPTIONS, **options}
-    positive, negative = TFMoDISco(one_hot=x, hypothetical_contribs=hypothetical, **settings)
+    # tfmodisco-lite divides by column sums that are 0 for seqlet columns past a short
+    # sequence's end (util.py: ppm / ppm.sum); numpy's warning about it is noise to a user
+    with np.errstate(invalid="ignore", divide="ignore"):
+        positive, negative = TFMoDISco(one_hot=x, hypothetical_contribs=hypothetical, **settings)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(report) if report is not None else Path(tmp, "modisco.h5")
         save_hdf5(path, positive, negative, x.shape[1])
