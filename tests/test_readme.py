@@ -1,19 +1,21 @@
 """The README's tour: its variant-effect lines run as written (they build the mutation file they
 read)."""
 
+import ast
 from pathlib import Path
 
 README = Path(__file__).parents[1] / "README.md"
 
 
-def tour_lines() -> list[str]:
+def tour_statements() -> list[str]:
+    """The tour's code block, one top-level statement a string (a statement may span lines)."""
     text = README.read_text()
     block = text.split("## A tour", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    return block.splitlines()
+    return [ast.get_source_segment(block, node) for node in ast.parse(block).body]
 
 
 def test_tour_variant_effects_lines_run(tmp_path, monkeypatch):
-    lines = tour_lines()
+    lines = tour_statements()
     setup = [ln for ln in lines if ln.startswith(("import ", "m = ", "data = ", "seqs = "))]
     variants = [ln for ln in lines if "mutations.txt" in ln]
     assert len(setup) == 4 and len(variants) == 2
