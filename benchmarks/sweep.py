@@ -1,17 +1,22 @@
-"""A small measured sweep of train_classifier's settings on subsampled recovery data sets (held-out
-accuracy, AUROC).
+"""A measured sweep of train_classifier's settings across the recovery data sets (held-out
+accuracy, AUROC), beside the CNN baseline.
 
-Each run: the same split as recovery.py, one thread, a fixed time budget;
-settings are changes from the defaults (``base``).
+Each run: the same split as recovery.py, a fixed schedule (``epochs`` and
+``patience`` of the defaults, no time budget), so a figure does not depend on
+the machine's load; settings are changes from the defaults (``base``). Rows
+are appended to ``--out`` as they finish and a rerun skips the ones done.
 
-    OMP_NUM_THREADS=1 nice -n 10 python sweep.py --minutes 1 > sweep.txt
+    OMP_NUM_THREADS=1 nice -n 10 python sweep.py --out sweep.tsv
 """
 
 import argparse
+import os
 import time
+from pathlib import Path
 
 import pandas as pd
 import torch
+from cnn import train_cnn
 from recovery import REAL, planted_set, real_set
 
 import dnabert_viz as dv
@@ -19,66 +24,79 @@ from dnabert_viz.finetune import auroc
 
 SETTINGS = {
     "base": {},
-    "warmup 0.1": {"warmup_fraction": 0.1},
-    "warmup 0.02": {"warmup_fraction": 0.02},
-    "k 4": {"k": 4},
+    "warm-up 0.01": {"warmup_fraction": 0.01},
+    "warm-up 0.03": {"warmup_fraction": 0.03},
     "k 3": {"k": 3},
+    "k 4": {"k": 4},
+    "k 5": {"k": 5},
+    "hidden 128": {"hidden_size": 128},
+    "hidden 32": {"hidden_size": 32},
+    "1 layer": {"num_layers": 1},
+    "4 layers": {"num_layers": 4},
     "lr 3e-4": {"learning_rate": 3e-4},
     "lr 3e-3": {"learning_rate": 3e-3},
-    "reverse complement": {"reverse_complement": True},
-    "label smoothing 0.1": {"label_smoothing": 0.1},
-    "hidden 128": {"hidden_size": 128},
-    "1 layer": {"num_layers": 1},
-    "dropout 0.2": {"dropout": 0.2},
+    "dropout 0.3": {"dropout": 0.3},
+    "batch 16": {"batch_size": 16},
     "batch 64": {"batch_size": 64},
+    "label smoothing 0.1": {"label_smoothing": 0.1},
+    "reverse complement": {"reverse_complement": True},
 }
+SETS = [*REAL, "planted seed 1", "planted seed 2", "planted seed 3"]
+
+
+def load(name: str, n_train: int):
+    if name.startswith("planted seed "):
+        return planted_set(int(name.split()[-1]), n_train)[1:]
+    return real_set(REAL[name][0], n_train, seed=0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=1.0)
-    parser.add_argument("--n-train", type=int, default=1500)
-    parser.add_argument(
-        "--sets",
-        nargs="*",
-        default=["mouse_tf_3 (MAFK)", "prom_core_tata (TATA)", "planted seed 1"],
-    )
-    parser.add_argument("--settings", nargs="*", default=list(SETTINGS))
+    parser.add_argument("--n-train", type=int, default=2000)
+    parser.add_argument("--sets", nargs="*", default=SETS)
+    parser.add_argument("--settings", nargs="*", default=["CNN", *SETTINGS])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--out", default="sweep.tsv")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    rows = []
-    for name in args.sets:
-        if name.startswith("planted seed "):
-            _, train, test = planted_set(int(name.split()[-1]), args.n_train)
-        else:
-            train, test = real_set(REAL[name][0], args.n_train, seed=0)
-        for label in args.settings:
-            start = time.perf_counter()
-            m = dv.train_classifier(
-                *train,
-                max_minutes=args.minutes,
-                seed=0,
-                progress=False,
-                device="cpu",
-                **SETTINGS[label],
-            )
-            p = m.predict(test[0])
-            rows.append(
-                {
-                    "data set": name,
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    out = Path(args.out)
+    done = pd.read_csv(out, sep="\t") if out.exists() else pd.DataFrame(columns=["key"])
+    for label in args.settings:
+        for name in args.sets:
+            train, test = load(name, args.n_train)
+            for seed in args.seeds:
+                key = f"{label}|{name}|{seed}"
+                if key in set(done["key"]):
+                    continue
+                start = time.perf_counter()
+                if label == "CNN":
+                    m, epochs = train_cnn(*train, max_minutes=60, seed=seed), None
+                    p = m.predict(test[0])
+                    epochs = f"?/{m.epochs_run}"
+                else:
+                    m = dv.train_classifier(
+                        *train, max_minutes=None, seed=seed, progress=False, device="cpu",
+                        **SETTINGS[label],
+                    )
+                    p = m.predict(test[0])
+                    epochs = f"{m.history.attrs['best_epoch']}/{len(m.history)}"
+                row = {
+                    "key": key,
                     "setting": label,
+                    "data set": name,
+                    "seed": seed,
                     "accuracy": (p.argmax(1) == test[1]).mean(),
                     "AUROC": auroc(p, test[1]),
-                    "epochs": f"{m.history.attrs['best_epoch']}/{len(m.history)}",
+                    "epochs": epochs,
                     "seconds": time.perf_counter() - start,
+                    "load": os.getloadavg()[0],
                 }
-            )
-            print(
-                pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1),
-                flush=True,
-            )
-    table = pd.DataFrame(rows)
-    print(table.pivot(index="setting", columns="data set", values="accuracy").round(3).to_string())
+                pd.DataFrame([row]).to_csv(out, sep="\t", index=False, mode="a", header=not out.exists())
+                print(pd.DataFrame([row]).round(3).to_string(index=False, header=False), flush=True)
+    table = pd.read_csv(out, sep="\t")
+    wide = table.pivot_table(index="setting", columns="data set", values="accuracy")
+    wide["mean"] = wide.mean(1)
+    print(wide.round(3).to_string())
 
 
 if __name__ == "__main__":

@@ -201,8 +201,10 @@ def train_classifier(
 
     A stratified validation split (``validation_fraction`` of each class,
     seeded) is held out; after every epoch the loop records validation loss,
-    accuracy and AUROC, keeps the weights of the best AUROC and stops after
-    ``patience`` epochs without improvement, after ``epochs`` epochs or when
+    accuracy and AUROC, keeps the weights of the best AUROC (among epochs whose
+    validation accuracy beats predicting the majority class: the first epochs
+    can rank well while still putting every sequence in one class) and stops after
+    ``patience`` epochs without a better AUROC, after ``epochs`` epochs or when
     ``max_minutes`` have passed (checked after every batch), whichever comes
     first. The best weights are restored. AdamW with linear warm-up and linear
     decay to zero at ``epochs``, cross-entropy loss (optionally label
@@ -293,6 +295,7 @@ def train_classifier(
     )
     val_enc = _encode(dm, val_seqs, "validation") if len(val_seqs) else None
     target = torch.as_tensor(labels, device=dm.device)
+    majority = np.bincount(val_labels).max() / len(val_labels) if len(val_labels) else 1.0
     model = dm.model.train()
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     optim = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
@@ -308,6 +311,7 @@ def train_classifier(
     torch.set_flush_denormal(True)
     bar = tqdm(total=steps, desc="training", disable=not show_progress(progress))
     started, history, best, stopped = time.perf_counter(), [], None, "epochs"
+    peak = (0, -np.inf)
     for epoch in range(1, epochs + 1):
         order = train_rows[rng.permutation(len(train_rows))]
         losses = []
@@ -337,13 +341,20 @@ def train_classifier(
         if val_enc is not None:
             row.update(_evaluate(dm, val_enc, val_labels, loss_fn, batch_size))
             bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auroc=f"{row['val_auroc']:.3f}")
-            if best is None or row["val_auroc"] > best[1]:
+            # Patience counts from the best AUROC of any epoch; the weights kept are those of the
+            # best epoch whose accuracy beats the majority class. A model that puts every
+            # validation sequence in one class has not left the loss plateau of the first epochs:
+            # its AUROC can be high (the logits rank, the threshold does not), but it is no model
+            # to restore.
+            if row["val_auroc"] > peak[1]:
+                peak = (epoch, row["val_auroc"])
+            if row["val_accuracy"] > majority and (best is None or row["val_auroc"] > best[1]):
                 best = (
                     epoch,
                     row["val_auroc"],
                     {n: v.detach().clone() for n, v in model.state_dict().items()},
                 )
-            elif epoch - best[0] >= patience and stopped == "epochs":
+            if epoch - peak[0] >= patience and stopped == "epochs":
                 stopped = "patience"
         history.append(row)
         if stopped != "epochs":
