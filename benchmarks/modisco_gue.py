@@ -44,7 +44,7 @@ def main() -> None:
     pos = held.sequence[held.label == 1].tolist()
     scores, t_score = timed(dv.score, m, pos, "onehot_gradients", output="logit")
     motifs, t_modisco = timed(dv.find_motifs, pos, None, scores, method="modisco")
-    matches = dv.match_jaspar(motifs)
+    matches = dv.match_jaspar(motifs, max_q=0.05)  # every significant match, paralogs too
     print(os.popen("uptime").read().strip())
     print(
         f"trained on {len(train)} sequences, {epochs} epochs: {t_train:.0f} s; "
@@ -54,14 +54,26 @@ def main() -> None:
         f"hypothetical gradients of {len(pos)} held-out positives {t_score:.1f} s; "
         f"modisco {t_modisco:.1f} s"
     )
-    best = matches.sort_values("q_value").groupby("motif", sort=False).head(3)
     for motif in motifs:
-        rows = best[best.motif == motif.name]
-        names = (
-            ", ".join(f"{r.jaspar_name} (q={r.q_value:.1g})" for r in rows.itertuples())
-            or "no match"
+        rows = matches[(matches.motif == motif.name) & (matches.q_value < 0.05)]
+        print(
+            f"  {motif.name}: {motif.n_instances} seqlets, {motif.trimmed().consensus}: "
+            f"{len(rows)} matches with q < 0.05"
         )
-        print(f"  {motif.name}: {motif.n_instances} seqlets, {motif.trimmed().consensus}: {names}")
+        for family, group in rows.groupby("tf_family", sort=False):
+            names = ", ".join(
+                f"{r.jaspar_name} #{r.rank} (q={r.q_value:.1g})" for r in group.itertuples()
+            )
+            print(f"    {family} ({group.tf_class.iloc[0]}): {names}")
+        mafk = rows[rows.jaspar_name.str.upper() == "MAFK"]
+        print(
+            "    MAFK: "
+            + (
+                f"rank {mafk['rank'].iloc[0]}, q = {mafk.q_value.iloc[0]:.2g}"
+                if len(mafk)
+                else "not among the significant matches"
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from .compute import ScoreCache
 from .contributions import (
     OneHotBridge,
     hypothetical_ism,
+    onehot_gradient_shap,
     onehot_gradients,
     onehot_integrated_gradients,
 )
@@ -90,6 +91,7 @@ __all__ = [
     "method_names",
     "one_hot",
     "onehot_gradients",
+    "onehot_gradient_shap",
     "onehot_integrated_gradients",
     "plot",
     "read_fasta",

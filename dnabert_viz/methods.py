@@ -29,7 +29,12 @@ from pathlib import Path
 from . import engines
 from .attention import cls_attention
 from .attribution import attribute, ism
-from .contributions import hypothetical_ism, onehot_gradients, onehot_integrated_gradients
+from .contributions import (
+    hypothetical_ism,
+    onehot_gradient_shap,
+    onehot_gradients,
+    onehot_integrated_gradients,
+)
 from .intervals import split_input
 from .model import DnaModel
 from .scores import Scores
@@ -295,6 +300,26 @@ def _onehot_gradient_x_input(m, sequences, *, target, batch_size, progress, outp
 )
 def _onehot_ig(m, sequences, *, target, batch_size, progress, **options) -> Scores:
     return onehot_integrated_gradients(
+        m, sequences, target, batch_size=batch_size, progress=progress, **options
+    )
+
+
+@register(
+    "onehot_gradient_shap",
+    "GradientSHAP (expected gradients) in one-hot space (k-mer models; shuffled or "
+    "uniform baselines); (N, L, 4) in extra['hypothetical']",
+    options={
+        "n_samples": 128,
+        "n_baselines": 20,
+        "baseline": "shuffle",
+        "output": "probability",
+        "internal_batch_size": 64,
+        "random_state": 0,
+    },
+    aliases=("onehot_shap",),
+)
+def _onehot_shap(m, sequences, *, target, batch_size, progress, **options) -> Scores:
+    return onehot_gradient_shap(
         m, sequences, target, batch_size=batch_size, progress=progress, **options
     )
 

@@ -36,6 +36,7 @@ MATCH_COLUMNS = [
     "jaspar_id",
     "jaspar_name",
     "tf_family",
+    "tf_class",
     "p_value",
     "q_value",
     "orientation",
@@ -53,12 +54,14 @@ def jaspar_pwm(record) -> np.ndarray:
 
 @dataclass(frozen=True)
 class JasparMatrix:
-    """One JASPAR matrix: id, TF name, TF family (;-joined) and (L, 4) probabilities."""
+    """One JASPAR matrix: id, TF name, TF family and class (JASPAR's annotation, ;-joined for
+    dimers) and (L, 4) probabilities."""
 
     matrix_id: str
     name: str
     family: str
     pwm: np.ndarray
+    tf_class: str = ""
 
 
 @lru_cache(maxsize=8)
@@ -82,7 +85,13 @@ def jaspar_matrices(
     except Exception as err:
         raise ValueError(f"pyjaspar cannot read release {release!r}: {err}") from None
     out = [
-        JasparMatrix(m.matrix_id, m.name, ";".join(m.tf_family or []), jaspar_pwm(m))
+        JasparMatrix(
+            m.matrix_id,
+            m.name,
+            ";".join(m.tf_family or []),
+            jaspar_pwm(m),
+            ";".join(m.tf_class or []),
+        )
         for m in found
     ]
     if not out:
@@ -98,6 +107,7 @@ def match_jaspar(
     tax_group: str = "vertebrates",
     release: str = "JASPAR2026",
     n_matches: int = 1,
+    max_q: float | None = None,
     min_information: float = 4.0,
     trim_information: float = 0.25,
     pseudocount: float = 0.1,
@@ -112,6 +122,11 @@ def match_jaspar(
         The JASPAR selection (pyjaspar's names).
     n_matches : int
         Rows per query, best first.
+    max_q : float, optional
+        Also list every further target with q below this (e.g. 0.05): the
+        paralogs of one family that bind the same site (MAFK, MAFA, MAFF and
+        Mafg all read the MARE) are then all in the table, not only the one
+        TOMTOM happens to rank first.
     min_information : float
         Queries with less total information (bits, after trimming) get one
         row with no match and a note.
@@ -126,7 +141,9 @@ def match_jaspar(
     pandas.DataFrame
         Columns ``motif``, ``information`` (bits of the trimmed query),
         ``n_instances``, ``rank``, ``jaspar_id``, ``jaspar_name``,
-        ``tf_family``, ``p_value``, ``q_value`` (Benjamini-Hochberg over all
+        ``tf_family`` and ``tf_class`` (JASPAR's annotation of the target:
+        e.g. ``Maf-related`` in ``Basic leucine zipper factors (bZIP)``),
+        ``p_value``, ``q_value`` (Benjamini-Hochberg over all
         targets of that query), ``orientation`` (``+`` or ``-``, the target's
         strand), ``offset`` and ``overlap`` (as memelite's TOMTOM reports
         them), ``note``.
@@ -155,6 +172,7 @@ def match_jaspar(
                     None,
                     None,
                     None,
+                    None,
                     np.nan,
                     np.nan,
                     None,
@@ -166,7 +184,9 @@ def match_jaspar(
             continue
         k = row_of_query[i]
         q = benjamini_hochberg(p[k])
-        for rank, t in enumerate(np.argsort(p[k], kind="stable")[:n_matches], start=1):
+        order = np.argsort(p[k], kind="stable")
+        listed = max(n_matches, int((q < max_q).sum())) if max_q is not None else n_matches
+        for rank, t in enumerate(order[:listed], start=1):
             target = targets[t]
             rows.append(
                 (
@@ -177,6 +197,7 @@ def match_jaspar(
                     target.matrix_id,
                     target.name,
                     target.family,
+                    target.tf_class,
                     p[k, t],
                     q[t],
                     "-" if strands[k, t] else "+",

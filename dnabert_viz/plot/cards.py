@@ -22,7 +22,8 @@ def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
 
 def caption(motif: Motif, match: pd.Series | None) -> list[str]:
     """The lines under a motif's logo: instances, p-value, consensus (and the seed it grew from)
-    and its best JASPAR match.
+    and its best JASPAR match with the match's TF family and class (paralogs of a family bind the
+    same site: the family says more than which member ranks first).
 
     A DNABERT-viz motif is named after the enriched seed its windows grew
     from, which need not read like the consensus of the windows; the caption
@@ -40,6 +41,12 @@ def caption(motif: Motif, match: pd.Series | None) -> list[str]:
         lines.append(
             f"JASPAR: {match['jaspar_name']} ({match['jaspar_id']}), q = {match['q_value']:.2g}"
         )
+        family, tf_class = (match.get(c) for c in ("tf_family", "tf_class"))
+        if isinstance(family, str) and family:
+            lines.append(
+                f"family {family}"
+                + (f" ({tf_class})" if isinstance(tf_class, str) and tf_class else "")
+            )
     return lines
 
 
