@@ -49,6 +49,8 @@ def main() -> None:
         "onehot_gradients": {},
         "onehot_integrated_gradients": {"baseline": "shuffle"},
         "onehot_integrated_gradients (uniform)": {"baseline": "uniform"},
+        "onehot_gradient_shap": {"baseline": "shuffle"},
+        "onehot_gradient_shap (uniform)": {"baseline": "uniform"},
     }
     for label, options in runs.items():
         s, seconds = timed(dv.score, m, seqs, label.split(" ")[0], **options)

@@ -44,6 +44,35 @@ def test_modisco_report_reads_back(found):
         assert a.instances.equals(b.instances)
 
 
+def test_motifs_carry_hypothetical_cwms_whose_top_letter_is_the_consensus(found, tmp_path):
+    """modisco's own hypothetical CWM equals the instances' mean hypothetical windows, read on
+    their strand; seqlet motifs of the same Scores get theirs that way; the letter with the largest
+    hypothetical contribution is the consensus at the informative columns; a folder keeps them."""
+    from dnabert_viz.motifs.motif import hypothetical_cwm
+
+    pos, scores, motifs, _ = found
+    hyp = scores.extra["hypothetical"]
+    for motif in motifs:
+        assert np.allclose(hypothetical_cwm(motif.instances, hyp), motif.hypothetical, atol=1e-6)
+        flipped = motif.reverse_complement()  # every instance on the other strand
+        assert np.allclose(hypothetical_cwm(flipped.instances, hyp), flipped.hypothetical)
+    seqlets = dv.find_motifs(pos, None, scores, method="seqlets")
+    for found_by in (
+        [m for m in motifs if m.meta["sign"] == "positive"],
+        [m for m in seqlets if m.n_instances >= 8],
+    ):
+        agree = [
+            (m.hypothetical.argmax(1) == m.pwm.argmax(1))[m.information_content > 1]
+            for m in found_by
+        ]
+        # recorded: modisco 45 of 48 columns above 1 bit, seqlets 30 of 32
+        assert sum(map(len, agree)) > 30 and np.concatenate(agree).mean() > 0.9
+    back = dv.load_motifs(dv.save_motifs(motifs, tmp_path / "folder"))
+    assert all(np.array_equal(a.hypothetical, b.hypothetical) for a, b in zip(back, motifs))
+    plain = dv.load_motifs(dv.save_motifs([dv.Motif("flat", np.ones((3, 4)))], tmp_path / "p"))
+    assert plain[0].hypothetical is None
+
+
 def test_modisco_bad_input_is_named(demo_model, demo_data):
     pos = demo_data.sequences("heldout", 1)[:4]
     attention = dv.score(demo_model, pos, "cls_attention")

@@ -419,6 +419,22 @@ def test_jaspar_matrices_match_themselves_and_uniform_motifs_are_not_matched(dem
     assert np.isnan(table["p_value"][3])
 
 
+def test_significant_matches_list_a_familys_paralogs_with_family_and_class():
+    """A MARE query (JASPAR's MAFA matrix): MAFK, its paralog binding the same site, is among
+    the matches with q < 0.05, and every row names JASPAR's family and class."""
+    from dnabert_viz.motifs.jaspar import jaspar_matrices
+
+    mafa = next(t for t in jaspar_matrices() if t.name == "MAFA")
+    table = dv.match_jaspar([dv.Motif("mare", mafa.pwm * 100)], max_q=0.05)
+    assert len(table) > 1 and (table["q_value"] < 0.05).all()
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    best = table.iloc[0]
+    assert (best.jaspar_name, best.tf_family) == ("MAFA", "Maf-related")
+    assert best.tf_class == "Basic leucine zipper factors (bZIP)"
+    assert "MAFK" in set(table.loc[table.tf_family == "Maf-related", "jaspar_name"])
+    assert len(dv.match_jaspar([dv.Motif("mare", mafa.pwm * 100)])) == 1  # n_matches alone
+
+
 def test_demo_motifs_are_found_and_matched(demo_model, demo_data):
     table = demo_data.table
     pos = table.loc[table["label"] == 1, "sequence"].tolist()

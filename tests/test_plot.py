@@ -111,6 +111,26 @@ def test_contribution_logo_draws_every_base_of_every_position():
         dv.plot.contribution_logo(hyp[:, :3])
 
 
+def test_motif_logo_kinds_pwm_cwm_and_hypothetical():
+    m = motif()
+    m.hypothetical = np.array(
+        [[-0.1, 0.0, 0.0, 0.8], [0.6, -0.2, 0.0, 0.0], [0.0, 0.0, 0.0, 0.9], [0.5, 0.0, -0.3, 0.0]]
+    )
+    ax = dv.plot.logo(m, kind="hypothetical").axes[0]
+    assert ax.get_ylabel() == "hypothetical contribution" and len(ax.patches) == 7
+    tallest = {}
+    for x, h in glyph_heights(ax):
+        tallest[x] = max(tallest.get(x, 0), h)
+    assert [tallest[x] for x in range(4)] == pytest.approx([0.8, 0.6, 0.9, 0.5], abs=0.06)
+    assert dv.plot.logo(m, kind="pwm").axes[0].get_ylabel() == "probability"
+    with pytest.raises(ValueError, match="motif 'tata' has no contribution matrix"):
+        dv.plot.logo(m, kind="cwm")
+    with pytest.raises(ValueError, match="kind must be one of .*hypothetical, pwm, cwm"):
+        dv.plot.logo(m, kind="hyp")
+    with pytest.raises(ValueError, match=r"hypothetical has shape \(3, 4\), counts \(4, 4\)"):
+        dv.Motif("x", m.counts, hypothetical=m.hypothetical[:3])
+
+
 def test_logo_png_is_cached():
     m = motif()
     first = dv.plot.logo_png(m)

@@ -9,7 +9,7 @@ import numpy as np
 from ..scores import Scores
 from ..sequences import check_sequences
 from .dnabertviz import dnabert_viz_motifs
-from .motif import MotifSet
+from .motif import MotifSet, hypothetical_cwm
 from .seqlets import call_seqlets, cluster_seqlets
 
 
@@ -166,7 +166,10 @@ def find_motifs(
                 modisco_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity
             )
         return _identified(
-            find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options), identity
+            _with_hypothetical(
+                find_seqlet_motifs(pos, scores, min_n_motif=min_n_motif, **options)
+            ),
+            identity,
         )
     if method != "dnabert_viz":
         raise ValueError(f"method must be 'dnabert_viz', 'seqlets' or 'modisco', not {method!r}")
@@ -192,7 +195,17 @@ def find_motifs(
         settings["pval_cutoff"],
         min_n_motif,
     )
-    return _identified(MotifSet(motifs, pos, scores), identity)
+    return _identified(_with_hypothetical(MotifSet(motifs, pos, scores)), identity)
+
+
+def _with_hypothetical(motifs: MotifSet) -> MotifSet:
+    """Give each motif its instances' mean hypothetical contributions (:func:`hypothetical_cwm`)
+    when the motifs' scores carry ``extra["hypothetical"]`` (modisco's motifs bring their own)."""
+    extra = motifs.scores.extra if motifs.scores is not None else {}
+    if "hypothetical" in extra:
+        for motif in (m for m in motifs if len(m.instances)):
+            motif.hypothetical = hypothetical_cwm(motif.instances, extra["hypothetical"])
+    return motifs
 
 
 def _identified(motifs: MotifSet, identity: dict) -> MotifSet:

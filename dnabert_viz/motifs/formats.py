@@ -164,8 +164,9 @@ def save_motifs(
     per instance with the motif's name, method and p-value, and the record
     name of its sequence when the motifs' scores carry names),
     ``motif_<name>_<n>.txt`` per motif (its aligned instance sequences, one a
-    line, as DNABERT-viz writes them), ``contributions.npz`` (seqlet motifs'
-    contribution matrices), ``motifs.json`` (order and metadata) and, when
+    line, as DNABERT-viz writes them), ``contributions.npz`` (seqlet and modisco
+    motifs' contribution matrices), ``hypothetical.npz`` (hypothetical CWMs, where
+    motifs have them), ``motifs.json`` (order and metadata) and, when
     ``matches`` (:func:`dnabert_viz.match_jaspar`'s table) is given, ``matches.tsv``.
 
     Returns
@@ -201,12 +202,16 @@ def save_motifs(
             atomic_write(folder / instance_file_name(m), "".join(s + "\n" for s in m.sequences))
     contributions = {m.name: m.contribution for m in motifs if m.contribution is not None}
     atomic_write(folder / "contributions.npz", lambda handle: np.savez(handle, **contributions))
+    hypothetical = {m.name: m.hypothetical for m in motifs if m.hypothetical is not None}
+    if hypothetical:
+        atomic_write(folder / "hypothetical.npz", lambda handle: np.savez(handle, **hypothetical))
     info = [
         {
             "name": m.name,
             "method": m.method,
             "p_value": None if np.isnan(m.p_value) else m.p_value,
             "meta": json.loads(json.dumps(m.meta, default=_jsonable)),
+            "hypothetical": m.hypothetical is not None,
         }
         for m in motifs
     ]
@@ -236,6 +241,15 @@ def load_motifs(folder: str | Path) -> list[Motif]:
     columns = {"strand": str, "sequence": str}
     tidy = _read(folder / "motifs.tsv", lambda f: pd.read_csv(f, sep="\t", dtype=columns))
     contributions = _read(folder / "contributions.npz", _read_arrays)
+    # folders written before hypothetical CWMs were kept have no "hypothetical" entries
+    wanted = [e["name"] for e in info if e.get("hypothetical")]
+    hypothetical = _read(folder / "hypothetical.npz", _read_arrays) if wanted else {}
+    missing = [name for name in wanted if name not in hypothetical]
+    if missing:
+        raise ValueError(
+            f"{folder / 'hypothetical.npz'}: has no matrix for {', '.join(missing)}, which "
+            "motifs.json says it has"
+        )
     motifs = []
     for entry in info:
         name = entry["name"]
@@ -246,6 +260,7 @@ def load_motifs(folder: str | Path) -> list[Motif]:
             method=entry["method"],
             contribution=contributions.get(name),
             meta=entry["meta"],
+            hypothetical=hypothetical.get(name),
         )
         if len(rows):
             motifs.append(Motif.from_sites(name, rows[INSTANCE_COLUMNS], **common))

@@ -7,8 +7,9 @@ tfmodisco-lite takes one-hot sequences and hypothetical contributions, both
 (:func:`dnabert_viz.load_ohe`). A run writes modisco's own ``.h5`` report;
 :func:`read_modisco` turns a report (ours, or one written by ``modisco
 motifs``) into the workbench's :class:`Motif` objects: the PWM from the
-aligned seqlets' bases, the contribution-weighted matrix (CWM) from the
-pattern, and one instance per seqlet (sequence index, start, end, strand).
+aligned seqlets' bases, the contribution-weighted matrix (CWM) and the
+hypothetical CWM from the pattern, and one instance per seqlet (sequence
+index, start, end, strand).
 
 Settings for 70-200 nt inputs (:data:`MODISCO_OPTIONS`). tfmodisco-lite's
 defaults are made for 1-2 kb ChIP-seq windows holding thousands of
@@ -133,7 +134,8 @@ def read_modisco(
     MotifSet
         One Motif per pattern (``pos_patterns`` then ``neg_patterns``),
         named ``modisco_pos_0``, ...: counts from the seqlets' bases (plus
-        :data:`PSEUDOCOUNT`), ``contribution`` the CWM, instances from the
+        :data:`PSEUDOCOUNT`), ``contribution`` the CWM, ``hypothetical`` the
+        pattern's hypothetical contributions, instances from the
         seqlets (reverse-complemented ones on ``-``). A seqlet of a shorter
         sequence may run into the padding: its ``end`` then passes the
         sequence's end and those columns of its site read ``N``.
@@ -179,4 +181,5 @@ def _motif(pattern, name: str, sign: str, offset: int) -> Motif:
         method="modisco",
         contribution=np.asarray(pattern["contrib_scores"], dtype=float),
         meta=meta,
+        hypothetical=np.asarray(pattern["hypothetical_contribs"], dtype=float),
     )

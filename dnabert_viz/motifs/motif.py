@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -68,6 +68,11 @@ class Motif:
         (seqlets), for contribution-weighted logos.
     meta : dict
         Anything else (merged candidates, thresholds).
+    hypothetical : numpy.ndarray or None
+        (L, 4) mean hypothetical contributions of the aligned instances
+        (modisco's ``hypothetical_contribs``; :func:`hypothetical_cwm` for
+        motifs found from Scores that carry ``extra["hypothetical"]``): what
+        every base would contribute at each column, for hypothetical logos.
     """
 
     name: str
@@ -77,6 +82,7 @@ class Motif:
     method: str = ""
     contribution: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    hypothetical: np.ndarray | None = None
 
     def __post_init__(self):
         self.counts = np.asarray(self.counts, dtype=float)
@@ -86,6 +92,13 @@ class Motif:
             )
         if (self.counts.sum(axis=1) <= 0).any():
             raise ValueError(f"motif {self.name!r}: a column has no counts")
+        for what in ("contribution", "hypothetical"):
+            matrix = getattr(self, what)
+            if matrix is not None and np.shape(matrix) != self.counts.shape:
+                raise ValueError(
+                    f"motif {self.name!r}: {what} has shape {np.shape(matrix)}, counts "
+                    f"{self.counts.shape}"
+                )
 
     @classmethod
     def from_sites(cls, name: str, instances: pd.DataFrame, **kwargs) -> Motif:
@@ -134,28 +147,31 @@ class Motif:
 
         Parameters
         ----------
-        kind : {"probability", "counts", "information", "contribution"}
+        kind : {"probability", "counts", "information", "contribution", "hypothetical"}
             ``information`` scales each column's probabilities by its bits;
-            ``contribution`` is the mean contribution of the aligned instances.
+            ``contribution`` is the mean contribution of the aligned instances
+            (the CWM), ``hypothetical`` their mean hypothetical contributions;
+            ``pwm`` and ``cwm`` are other names for ``probability`` and ``contribution``.
         """
-        if kind == "probability":
-            values = self.pwm
-        elif kind == "counts":
-            values = self.counts
-        elif kind == "information":
-            values = self.pwm * self.information_content[:, None]
-        elif kind == "contribution":
-            if self.contribution is None:
-                raise ValueError(
-                    f"motif {self.name!r} has no contribution matrix "
-                    "(only seqlet and modisco motifs do)"
-                )
-            values = self.contribution
-        else:
+        kind = KIND_NAMES.get(kind, kind)
+        if kind in ("contribution", "hypothetical") and getattr(self, kind) is None:
             raise ValueError(
-                f"kind must be probability, counts, information or contribution, not {kind!r}"
+                f"motif {self.name!r} has no {kind} matrix (modisco motifs have both; seqlet "
+                "and DNABERT-viz motifs have the hypothetical one when their scores carry "
+                "extra['hypothetical'], seqlet motifs always a contribution matrix)"
             )
-        frame = pd.DataFrame(values, columns=list(ALPHABET))
+        matrices = {
+            "probability": self.pwm,
+            "counts": self.counts,
+            "information": self.pwm * self.information_content[:, None],
+            "contribution": self.contribution,
+            "hypothetical": self.hypothetical,
+        }
+        if kind not in matrices:
+            raise ValueError(
+                f"kind must be one of {', '.join([*matrices, *KIND_NAMES])}, not {kind!r}"
+            )
+        frame = pd.DataFrame(matrices[kind], columns=list(ALPHABET))
         frame.index.name = "pos"
         return frame
 
@@ -175,16 +191,9 @@ class Motif:
             inst["start"] = inst["start"] + np.where(plus, left, right)
             inst["end"] = inst["end"] - np.where(plus, right, left)
             inst["sequence"] = [s[left : len(s) - right] for s in inst["sequence"]]
-        contribution = (
-            None if self.contribution is None else self.contribution[left : len(self) - right]
-        )
-        return Motif(
-            self.name,
-            self.counts[left : len(self) - right],
+        return self._with_columns(
+            lambda matrix: matrix[left : len(self) - right],
             inst,
-            self.p_value,
-            self.method,
-            contribution,
             {**self.meta, "trimmed": [left, right]},
         )
 
@@ -194,16 +203,59 @@ class Motif:
         if len(inst):
             inst["strand"] = inst["strand"].map({"+": "-", "-": "+"})
             inst["sequence"] = [reverse_complement(s) for s in inst["sequence"]]
-        contribution = None if self.contribution is None else self.contribution[::-1, ::-1].copy()
-        return Motif(
-            self.name,
-            self.counts[::-1, ::-1].copy(),
-            inst,
-            self.p_value,
-            self.method,
-            contribution,
-            dict(self.meta),
+        return self._with_columns(lambda matrix: matrix[::-1, ::-1].copy(), inst, dict(self.meta))
+
+    def _with_columns(self, columns, instances: pd.DataFrame, meta: dict) -> Motif:
+        """A copy whose (L, 4) matrices (counts, contribution, hypothetical) are
+        ``columns(matrix)``."""
+        return replace(
+            self,
+            counts=columns(self.counts),
+            instances=instances,
+            contribution=None if self.contribution is None else columns(self.contribution),
+            hypothetical=None if self.hypothetical is None else columns(self.hypothetical),
+            meta=meta,
         )
+
+
+KIND_NAMES = {"pwm": "probability", "cwm": "contribution"}
+
+
+def hypothetical_cwm(instances: pd.DataFrame, hypothetical) -> np.ndarray:
+    """Mean hypothetical contributions of a motif's instances, (width, 4), read on each one's
+    strand.
+
+    Parameters
+    ----------
+    instances : pandas.DataFrame
+        ``sequence_index``, ``start``, ``end``, ``strand`` (equal widths, as a
+        :class:`Motif`'s); a ``-`` instance's window is reverse-complemented
+        (positions and bases reversed), as its aligned site is.
+    hypothetical : array-like
+        (N, L, 4) hypothetical contributions (``Scores.extra["hypothetical"]``),
+        NaN past each sequence's end; columns past an end, or before its start,
+        count as 0 (no base, no contribution), as for modisco's padding.
+
+    Returns
+    -------
+    numpy.ndarray
+        (width, 4); modisco computes its patterns' ``hypothetical_contribs``
+        the same way from its seqlets.
+    """
+    widths = (instances["end"] - instances["start"]).unique()
+    if len(widths) != 1:
+        raise ValueError(f"instances must be equally wide, got widths {sorted(widths)}")
+    width = int(widths[0])
+    total = np.zeros((width, 4))
+    for row, start, end, strand in instances[
+        ["sequence_index", "start", "end", "strand"]
+    ].itertuples(index=False):
+        seq = np.asarray(hypothetical[int(row)], dtype=float)
+        window = np.zeros((width, 4))
+        lo, hi = max(0, start), min(end, len(seq))
+        window[lo - start : hi - start] = np.nan_to_num(seq[lo:hi])
+        total += window[::-1, ::-1] if strand == "-" else window
+    return total / max(len(instances), 1)
 
 
 def instance_table(motifs: list[Motif]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ..motifs.motif import Motif
+from ..motifs.motif import KIND_NAMES, Motif
 from ..sequences import ALPHABET
 
 COLORS = {
@@ -30,6 +30,7 @@ _YLABEL = {
     "probability": "probability",
     "counts": "count",
     "contribution": "contribution",
+    "hypothetical": "hypothetical contribution",
 }
 _PNG_CACHE: dict[tuple, bytes] = {}
 
@@ -88,10 +89,12 @@ def logo(
     ----------
     motif : Motif
         The motif.
-    kind : {"information", "probability", "counts", "contribution"}
-        Letter heights: bits (y from 0 to 2), probabilities, counts, or the
-        mean contribution of the aligned instances (the CWM of seqlet and
-        modisco motifs; negative letters point down).
+    kind : {"information", "probability", "counts", "contribution", "hypothetical"}
+        Letter heights: bits (y from 0 to 2), probabilities (``"pwm"``),
+        counts, the mean contribution of the aligned instances (``"cwm"``: the
+        CWM of seqlet and modisco motifs; negative letters point down), or
+        their mean hypothetical contributions (every base at every column:
+        what it would contribute there; :attr:`Motif.hypothetical`).
     title : str, optional
         Defaults to the name, instance count and p-value.
     width_per_nt : float
@@ -101,6 +104,7 @@ def logo(
     -------
     matplotlib.figure.Figure
     """
+    kind = KIND_NAMES.get(kind, kind)
     frame = motif.to_dataframe(kind)
     if title is None:
         title = f"{motif.name} ({motif.n_instances} instances{p_value_text(motif.p_value)})"
@@ -108,6 +112,8 @@ def logo(
     _draw(frame, ax, _YLABEL[kind], title)
     if kind == "information":
         ax.set_ylim(0, 2)
+    elif kind in ("contribution", "hypothetical"):
+        ax.axhline(0, color="#555555", linewidth=0.6)
     return fig
 
 
