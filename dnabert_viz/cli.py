@@ -36,6 +36,7 @@ def _score(args: argparse.Namespace) -> None:
     given = {
         "layer": args.layer,
         "n_steps": args.n_steps,
+        "n_samples": args.n_samples,
         "baseline": args.baseline,
         "output": args.output,
     }
@@ -352,11 +353,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)"
     )
     score.add_argument(
+        "--n-samples",
+        type=int,
+        default=None,
+        help="onehot_gradient_shap's gradients (default 128)",
+    )
+    score.add_argument(
         "--baseline",
         choices=["pad", "mask", "shuffle", "uniform"],
         default=None,
         help="reference input of integrated gradients and deeplift (default pad; "
-        "onehot_integrated_gradients: shuffle or uniform, default shuffle)",
+        "onehot_integrated_gradients, onehot_gradient_shap: shuffle or uniform, default shuffle)",
     )
     score.add_argument(
         "--output",

@@ -74,6 +74,19 @@ def test_options_reach_the_method_and_bad_ones_are_named(demo_model, short):
         dv.score(demo_model, short, "gradcam")
 
 
+def test_command_line_options_reach_gradient_shap(demo_model, short, tmp_path, device):
+    fasta = str(write_fasta(tmp_path / "in.fa", short))
+    argv = ["score", "--device", device, "--input", fasta, "--method", "onehot_shap"]
+    options = ["--n-samples", "8", "--baseline", "uniform", "--output", "logit"]
+    assert main([*argv, *options, "--out", str(tmp_path / "s.npz")]) == 0
+    s = dv.Scores.load(tmp_path / "s.npz")
+    assert (s.meta["n_samples"], s.meta["baseline"], s.meta["output"]) == (8, "uniform", "logit")
+    given = dv.onehot_gradient_shap(
+        demo_model, short, n_samples=8, baseline="uniform", output="logit"
+    )
+    assert np.allclose(s.values, given.values, atol=1e-5)
+
+
 def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, monkeypatch, device):
     # registrations vanish after the test
     monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))
