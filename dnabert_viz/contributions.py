@@ -58,9 +58,11 @@ rescale rule covers elementwise nonlinearities only; the bridge's products
 of one-hot entries, attention's softmax and layer norm get plain gradients,
 and on two demo sequences (80 nt, shuffled baseline, logit) its
 attributions added up to -0.16 and 0.05 where f(x) - f(x') was 7.4 logits
-(convergence deltas -7.6 and -7.4). Integrated
-gradients, whose completeness holds for any differentiable model, is the
-reference-based method here.
+(convergence deltas -7.6 and -7.4). The reference-based methods here need
+nothing but gradients, so their completeness holds for any differentiable
+model: integrated gradients (exact up to the path integral's error) and
+GradientSHAP, i.e. expected gradients over random references and points on
+the path (exact in expectation; :func:`onehot_gradient_shap`).
 
 Other tokenizers
 ----------------
@@ -311,7 +313,8 @@ def onehot_integrated_gradients(
     """
     from captum.attr import IntegratedGradients
 
-    rng = _check_baseline(baseline, random_state)
+    _check_baseline(baseline)
+    rng = np.random.default_rng(random_state)
 
     def explain(bridge, x, ids, mask, batch):
         ref = _references(x, batch, baseline, rng, 1)
@@ -371,7 +374,7 @@ def onehot_gradient_shap(
     bridge's products of one-hot entries, attention's softmax and layer
     norm get plain gradients: on two demo sequences (80 nt, shuffled
     baseline, logit) its attributions added up to -0.16 and 0.05 where
-    f(x) - f(x') was 7.4 logits (the notebook 07 measures it again).
+    f(x) - f(x') was 7.4 logits (notebook 07 measures it again).
 
     Parameters
     ----------
@@ -402,7 +405,7 @@ def onehot_gradient_shap(
     """
     from captum.attr import GradientShap
 
-    _check_baseline(baseline, random_state)
+    _check_baseline(baseline)
     if n_baselines < 1 or n_samples < 1 or internal_batch_size < 1:
         raise ValueError("n_baselines, n_samples and internal_batch_size must be at least 1")
 
@@ -438,10 +441,9 @@ def onehot_gradient_shap(
     )
 
 
-def _check_baseline(baseline: str, random_state: int) -> np.random.Generator:
+def _check_baseline(baseline: str) -> None:
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
-    return np.random.default_rng(random_state)
 
 
 @contextmanager
