@@ -75,7 +75,11 @@ def main() -> None:
                     epochs = f"?/{m.epochs_run}"
                 else:
                     m = dv.train_classifier(
-                        *train, max_minutes=None, seed=seed, progress=False, device="cpu",
+                        *train,
+                        max_minutes=None,
+                        seed=seed,
+                        progress=False,
+                        device="cpu",
                         **SETTINGS[label],
                     )
                     p = m.predict(test[0])
@@ -91,8 +95,12 @@ def main() -> None:
                     "seconds": time.perf_counter() - start,
                     "load": os.getloadavg()[0],
                 }
-                pd.DataFrame([row]).to_csv(out, sep="\t", index=False, mode="a", header=not out.exists())
-                print(pd.DataFrame([row]).round(3).to_string(index=False, header=False), flush=True)
+                pd.DataFrame([row]).to_csv(
+                    out, sep="\t", index=False, mode="a", header=not out.exists()
+                )
+                print(
+                    pd.DataFrame([row]).round(3).to_string(index=False, header=False), flush=True
+                )
     table = pd.read_csv(out, sep="\t")
     wide = table.pivot_table(index="setting", columns="data set", values="accuracy")
     wide["mean"] = wide.mean(1)

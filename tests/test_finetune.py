@@ -68,9 +68,9 @@ def test_early_stopping_restores_the_best_epoch(demo_data, device):
 
 
 def test_a_plateau_epoch_is_never_restored(demo_data):
-    """300 sequences and a warm-up of half the schedule keep the loss at ln 2 for most epochs: epoch
-    6 ranks best (AUROC 0.821) but still puts every validation sequence in one class, epoch 5 is the
-    one that separates them (accuracy 0.66, AUROC 0.819; measured)."""
+    """300 sequences and a warm-up of half the schedule keep the loss at ln 2 for most epochs:
+    epoch 6 ranks best (AUROC 0.821) but still puts every validation sequence in one class,
+    epoch 5 is the one that separates them (accuracy 0.66, AUROC 0.819; measured)."""
     seqs, labels = demo_data.sequences("train")[:300], demo_data.labels("train")[:300]
     val = demo_data.sequences("heldout")[:200], demo_data.labels("heldout")[:200]
     m = dv.train_classifier(
