@@ -40,6 +40,8 @@ SETTINGS = {
     "batch 64": {"batch_size": 64},
     "label smoothing 0.1": {"label_smoothing": 0.1},
     "reverse complement": {"reverse_complement": True},
+    "warm-up 0.01 + dropout 0.3": {"warmup_fraction": 0.01, "dropout": 0.3},
+    "warm-up 0.01 + dropout 0.2": {"warmup_fraction": 0.01, "dropout": 0.2},
 }
 SETS = [*REAL, "planted seed 1", "planted seed 2", "planted seed 3"]
 

@@ -243,6 +243,32 @@ def test_planted_motif_is_recovered_at_its_places():
     assert top.to_dataframe().shape == (13, 4)
 
 
+def test_flat_scores_take_the_spread_rule():
+    """Scores on a high floor (minimum 0.4 x the mean, like a small model's [CLS] attention): the
+    published rule (above 10 x the minimum) finds no region, "auto" takes mean + 2 SD and recovers
+    the planted site at its places."""
+    pos, neg, scores, starts = planted_set()
+    rng = np.random.default_rng(3)
+    flat = 1.0 + 0.2 * rng.random(scores.shape) + scores  # site 2.0-2.2, floor 1.0-1.2
+    assert dv.find_motifs(pos, neg, flat, regions="published") == []
+    regions = high_score_regions(flat, 5, 2.0)
+    exact = (regions["start"].to_numpy() == starts[regions["sequence_index"]]) & (
+        regions["end"] - regions["start"]
+    ).eq(9)
+    assert exact.sum() >= 0.95 * len(pos) and len(regions) <= len(pos)  # 58 of 60 measured
+    motifs = dv.find_motifs(pos, neg, flat, window_size=13)
+    top = motifs[0]
+    # the one partial region (TACAGG, shortest first) became the key the full sites merged into
+    assert top.name in "GATTACAGG" and top.meta["regions"] == "mean + 2 SD"
+    assert top.n_instances >= 55 and "GATTACAGG" in top.consensus
+    shift = top.instances["start"].to_numpy() - starts[top.instances["sequence_index"]]
+    assert np.abs(shift).max() <= 2
+    peaked = dv.find_motifs(pos, neg, scores, window_size=13)
+    assert peaked[0].meta["regions"] == "published"
+    with pytest.raises(ValueError, match="regions must be"):
+        dv.find_motifs(pos, neg, flat, regions="loose")
+
+
 def test_scores_object_and_list_inputs_agree():
     pos, neg, scores, _ = planted_set(1)
     as_scores = dv.Scores(pos, scores.astype(np.float32), "test")

@@ -60,6 +60,7 @@ DNABERT_VIZ_OPTIONS = {
     "min_len": 5,
     "pval_cutoff": 0.005,
     "align_all_ties": True,
+    "regions": "auto",
 }
 
 
@@ -73,6 +74,7 @@ def find_motifs(
     min_n_motif: int = 3,
     align_all_ties: bool | None = None,
     method: str = "dnabert_viz",
+    regions: str | float | None = None,
     **options,
 ) -> MotifSet:
     """Discover motifs from per-nucleotide scores of positive sequences.
@@ -114,6 +116,16 @@ def find_motifs(
         so here too.
     method : {"dnabert_viz", "seqlets", "modisco"}
         Discovery method.
+    regions : "auto", "published" or float, optional
+        DNABERT-viz: which nucleotides are "high". ``"published"``: above the
+        sequence's mean and above 10 x its minimum, as ``motif_utils.py``;
+        a number z: above the sequence's mean + z standard deviations;
+        ``"auto"`` (default): the published rule when most sequences' minimum
+        is below a tenth of their mean (DNABERT's attention), mean + 2 SD
+        otherwise (flat attention of small models, where the published rule
+        finds regions in about 1% of sequences; see
+        :func:`dnabert_viz.motifs.dnabertviz.region_rule`). Each motif's
+        ``meta["regions"]`` names the rule used.
     **options
         Seqlets: :func:`find_seqlet_motifs`' options (``width``, ``flank``,
         ``alpha``, ...); modisco: tfmodisco-lite's (``sliding_window_size``,
@@ -142,6 +154,7 @@ def find_motifs(
         "min_len": min_len,
         "pval_cutoff": pval_cutoff,
         "align_all_ties": align_all_ties,
+        "regions": regions,
     }
     if method in ("seqlets", "modisco"):
         unused = [k for k, v in viz.items() if v is not None] + (
@@ -194,6 +207,7 @@ def find_motifs(
         settings["min_len"],
         settings["pval_cutoff"],
         min_n_motif,
+        settings["regions"],
     )
     return _identified(_with_hypothetical(MotifSet(motifs, pos, scores)), identity)
 
