@@ -132,9 +132,11 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
     # the whole column takes clicks, and the context sits beside the track
     assert ex.figure.layout.hovermode == "x"
     assert ex.context_panel in ex.widget.children[-1].children
-    assert (
-        ex.mutations.layout.width == ex.figure.layout.width
-    )  # the ISM map lines up with the track
+    # the ISM map lines up with the track: same width, same fixed margins (no automargin)
+    for fig in (ex.figure, ex.mutations):
+        assert fig.layout.width == 780
+        assert (fig.layout.margin.l, fig.layout.margin.r) == (100, 20)
+        assert all(axis.automargin is False for axis in fig.select_yaxes())
 
 
 def test_explorer_keeps_only_the_shown_sequences_overlays(demo_model, seqs):

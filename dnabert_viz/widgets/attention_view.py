@@ -13,6 +13,7 @@ from ..model import DnaModel
 from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
 from .common import LABELS, refresh
+from .figure import Figure
 
 ALL = -1  # the head control's "mean of heads" and the position control's "all positions"
 
@@ -68,9 +69,9 @@ class AttentionView:
             style=LABELS,
         )
         self._holding = False
-        self.summary = go.FigureWidget(layer_head_summary(self.maps))
+        self.summary = Figure(layer_head_summary(self.maps))
         self.summary.data[0].on_click(self._on_summary_click)
-        self.figure = go.FigureWidget(self._figure())
+        self.figure = Figure(self._figure())
         for control in (
             self.layer_control,
             self.head_control,
