@@ -351,9 +351,16 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
     return {"index": index, "position": low, "title": graph_state(track)["title"]}
 
 
-def plots(lab: Lab) -> int:
-    """How many plotly graphs the page draws."""
-    return lab.page.locator(".js-plotly-plot").count()
+WIDGET_PLOT = ".jupyter-widgets .js-plotly-plot"  # a FigureWidget's graph, inside a view
+
+
+def plots(lab: Lab) -> dict[str, int]:
+    """How many plotly graphs each cell's widgets draw (cells with none left out)."""
+    return lab.page.evaluate(
+        "plot => Object.fromEntries(Array.from(document.querySelectorAll('[data-cell]'))"
+        ".map(c => [c.dataset.cell, c.querySelectorAll(plot).length]).filter(([_, n]) => n))",
+        WIDGET_PLOT,
+    )
 
 
 def reload(lab: Lab) -> None:
@@ -364,21 +371,24 @@ def reload(lab: Lab) -> None:
     code: with four or five FigureWidgets on a page some did not come back. The views'
     figures (:mod:`dnabert_viz.widgets.figure`) send that code once per page.
     """
+    lab.show_all_outputs()
     before = plots(lab)
+    assert before, f"{lab.name}: no widget drew a plot before the reload"
+    print(f"{lab.name}: widget plots by cell before the reload {before}")
     lab.errors.clear()
     lab.reload()
     lab.show_all_outputs()
-    try:
-        lab.page.wait_for_function(
-            "n => document.querySelectorAll('.js-plotly-plot').length >= n",
-            arg=before,
-            timeout=MINUTE,
-        )
-    except PlaywrightTimeout:
-        raise AssertionError(
-            f"{lab.name}: {plots(lab)} of {before} plots came back after the reload; "
-            f"widgets that failed: {lab.broken_widgets()}; the page logged {lab.errors}"
-        ) from None
+    for cell, n in before.items():
+        scope = lab.cell(int(cell))
+        scope.scroll_into_view_if_needed()
+        try:
+            scope.locator(WIDGET_PLOT).nth(n - 1).wait_for(timeout=MINUTE)
+        except PlaywrightTimeout:
+            raise AssertionError(
+                f"{lab.name}: cell {cell} drew {scope.locator(WIDGET_PLOT).count()} of its "
+                f"{n} plots after the reload; widgets that failed: {lab.broken_widgets()}; "
+                f"the page logged {lab.errors}"
+            ) from None
     lab.page.wait_for_timeout(2000)
     lab.assert_clean()
 
