@@ -200,7 +200,10 @@ class Lab:
         returns how many."""
         outputs = self.page.locator(".jp-OutputArea-output")
         for k in range(outputs.count()):
-            outputs.nth(k).scroll_into_view_if_needed()
+            try:
+                outputs.nth(k).scroll_into_view_if_needed(timeout=10_000)
+            except PlaywrightTimeout:  # gone meanwhile, or hidden (a cleared progress area)
+                continue
             self.page.wait_for_timeout(150)
         return outputs.count()
 
