@@ -132,9 +132,11 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
     # the whole column takes clicks, and the context sits beside the track
     assert ex.figure.layout.hovermode == "x"
     assert ex.context_panel in ex.widget.children[-1].children
-    assert (
-        ex.mutations.layout.width == ex.figure.layout.width
-    )  # the ISM map lines up with the track
+    # the ISM map lines up with the track: same width, same fixed margins (no automargin)
+    for fig in (ex.figure, ex.mutations):
+        assert fig.layout.width == 780
+        assert (fig.layout.margin.l, fig.layout.margin.r) == (100, 20)
+        assert all(axis.automargin is False for axis in fig.select_yaxes())
 
 
 def test_explorer_keeps_only_the_shown_sequences_overlays(demo_model, seqs):
@@ -320,3 +322,52 @@ def test_figures_export_to_png_and_svg(tmp_path):
     assert svg.startswith("<svg") and svg.count('class="point"') >= 8
     with pytest.raises(ValueError, match="saved as png or svg"):
         dv.plot.save_figure(fig, tmp_path / "logo.pdf")
+
+
+def test_head_view_writes_the_letters_it_has_room_for_and_zooms_into_a_region(demo_model, seqs):
+    seq = seqs[0]
+    n = len(seq)
+    maps = dv.attention_maps(demo_model, seq)
+
+    def letters(fig):
+        row = next(t for t in fig.data if t.name == "query")
+        return {int(p): b for p, b in zip(row.x, row.text) if b}
+
+    whole = letters(dv.plot.head_view(maps, width=900))
+    room = (900 - 100) // 9  # 9 px a letter beside the axis labels: 88 letters
+    step = -(-n // room)
+    assert n > room and list(whole) == list(range(0, n, step)) and len(whole) <= room
+    assert all(whole[p] == seq[p] for p in whole)
+    # the selected position is written, and no letter within a step of it
+    chosen = letters(dv.plot.head_view(maps, position=41))
+    assert 41 in chosen and not {p for p in chosen if 0 < abs(p - 41) < step}
+    # zoomed to 60 positions: every letter, only their lines, the axis on the region
+    fig = dv.plot.head_view(maps, window=(30, 90))
+    assert letters(fig) == {p: seq[p] for p in range(30, 90)}
+    starts = [x for t in fig.data if t.name.startswith("band") for x in t.x[0::3]]
+    assert len(starts) == 60 * 3 and all(30 <= x < 90 for x in starts)
+    assert tuple(fig.layout.xaxis.range) == (29, 90)
+    with pytest.raises(ValueError, match=r"window \(50, 10\) is not a region"):
+        dv.plot.head_view(maps, window=(50, 10))
+    with pytest.raises(ValueError, match="position 5 is outside positions 30-89"):
+        dv.plot.head_view(maps, window=(30, 90), position=5)
+
+
+def test_attention_view_switches_figures_whole_and_zooms_the_head_view(demo_model, seqs):
+    view = AttentionView(demo_model, seqs[0])
+    assert view.region_control.disabled  # a heatmap shows every position
+    view.mode_control.value = "head view"
+    layout = view.figure.layout
+    # nothing of the heatmap's layout is left over (it named the y axis and reversed it)
+    assert layout.yaxis.title.text is None and layout.yaxis.autorange is None
+    assert layout.width == 900 and layout.yaxis.ticktext == ("query", "attended")
+    view.region_control.value = (100, 139)
+    row = next(t for t in view.figure.data if t.name == "query")
+    assert list(row.x) == list(range(100, 140)) and "".join(row.text) == seqs[0][100:140]
+    view.position_control.value = 20  # outside the region: the region grows to hold it
+    assert view.figure.layout.xaxis.range == (19, 140)
+    assert view.figure._widget_layout["xaxis"]["range"] == [19, 140]  # what a reload draws
+    view.mode_control.value = "heatmap"
+    assert layout.yaxis.title.text == "query position (nt)"
+    assert layout.yaxis.autorange == "reversed"
+    assert layout.width == 580 and layout.yaxis.ticktext is None

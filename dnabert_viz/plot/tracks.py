@@ -22,7 +22,8 @@ from ..tokenization import real_tokens
 from .glyphs import logo_traces
 from .logos import COLORS
 
-HEAD_VIEW_LETTERS = 90  # most letters a head view's row writes (about 10 px each at 900 px)
+HEAD_VIEW_LETTER_PX = 9  # room a head view gives each letter it writes (11 px monospace: 6.6 px)
+HEAD_VIEW_AXIS_PX = 100  # of a head view's width, what its margins and row labels take
 _SPAN_COLORS = ["#8E44AD", "#16A085", "#D35400", "#2C3E50", "#C0392B"]
 _LAYOUT = dict(
     template="simple_white",
@@ -376,6 +377,8 @@ def head_view(
     head: int | None = None,
     position: int | None = None,
     top_k: int = 3,
+    window: tuple[int, int] | None = None,
+    width: int = 900,
 ) -> go.Figure:
     """A bertviz-style head view in nucleotide coordinates.
 
@@ -396,22 +399,32 @@ def head_view(
         Show only this query position's lines; all positions by default.
     top_k : int
         Lines per query position.
+    window : (int, int), optional
+        Zoom to positions ``start`` to ``end - 1``: only their lines (to
+        wherever they point; lines leaving the window are cut at its edge)
+        and their letters. The whole sequence by default.
+    width : int
+        Width in pixels.
 
     Returns
     -------
     plotly.graph_objects.Figure
         Four line traces (weight bands, lightest first) and two letter rows.
-        Rows longer than ``HEAD_VIEW_LETTERS`` write every n-th letter (and
-        the selected position's), so they stay readable; hover names every
-        position's base.
+        Rows with more letters than the width has room for
+        (``HEAD_VIEW_LETTER_PX`` each) write every n-th letter (and the
+        selected position's), so letters never overlap; zoom with ``window``
+        to read them all. Hover names every position's base.
     """
     matrix = maps.nucleotide(layer, head)
     n = len(maps.sequence)
-    if position is not None and not 0 <= position < n:
-        raise ValueError(f"position {position} is outside the {n}-nt sequence")
+    start, end = (0, n) if window is None else window
+    if not 0 <= start < end <= n:
+        raise ValueError(f"window {window} is not a region of the {n}-nt sequence")
+    if position is not None and not start <= position < end:
+        raise ValueError(f"position {position} is outside positions {start}-{end - 1} shown")
     if top_k < 1:
         raise ValueError(f"top_k must be at least 1, got {top_k}")
-    queries = np.arange(n) if position is None else np.array([position])
+    queries = np.arange(start, end) if position is None else np.array([position])
     targets = np.argsort(-matrix[queries], axis=1, kind="stable")[:, :top_k]
     weights = np.take_along_axis(matrix[queries], targets, axis=1)
     band = np.minimum((4 * weights / max(float(weights.max()), 1e-12)).astype(int), 3)
@@ -432,22 +445,28 @@ def head_view(
                 opacity=0.12 + 0.2 * level,
             )
         )
-    colors = [COLORS.get(b, "#999999") for b in maps.sequence]
-    step = -(
-        -n // HEAD_VIEW_LETTERS
-    )  # thin the letters out to about HEAD_VIEW_LETTERS a row; zoom in for all
-    letters = [b if p % step == 0 or p == position else "" for p, b in enumerate(maps.sequence)]
+    shown = maps.sequence[start:end]
+    colors = [COLORS.get(b, "#999999") for b in shown]
+    room = max((width - HEAD_VIEW_AXIS_PX) // HEAD_VIEW_LETTER_PX, 1)
+    step = -(-len(shown) // room)  # every step-th letter: as many as there is room for
+
+    def written(p: int) -> bool:  # the selected position's letter, and every step-th clear of it
+        if position is not None and abs(p - position) < step:
+            return p == position
+        return p % step == 0
+
+    letters = [b if written(p) else "" for p, b in zip(range(start, end), shown)]
     for y, role in ((1.06, "query"), (-0.06, "attended")):
         fig.add_trace(
             go.Scatter(
-                x=np.arange(n),
-                y=np.full(n, y),
+                x=np.arange(start, end),
+                y=np.full(end - start, y),
                 mode="text",
                 text=letters,
                 name=role,
                 textfont=dict(color=colors, family="monospace", size=11),
                 showlegend=False,
-                customdata=list(maps.sequence),
+                customdata=list(shown),
                 hovertemplate=f"{role} position %{{x}} (%{{customdata}})<extra></extra>",
             )
         )
@@ -456,8 +475,9 @@ def head_view(
     )
     fig.update_layout(
         title=f"head view, {label}" + ("" if position is None else f", from position {position}"),
-        xaxis=dict(title="position (nt)", range=[-1, n]),
+        xaxis=dict(title="position (nt)", range=[start - 1, end]),
         height=300,
+        width=width,
         yaxis=dict(range=[-0.2, 1.2], tickvals=[1.06, -0.06], ticktext=["query", "attended"]),
         **_LAYOUT,
     )

@@ -13,6 +13,7 @@ from ..model import DnaModel
 from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
 from .common import LABELS, refresh
+from .figure import Figure
 
 ALL = -1  # the head control's "mean of heads" and the position control's "all positions"
 
@@ -22,8 +23,9 @@ class AttentionView:
 
     The model runs once (all layers and heads come from one forward pass,
     through the compute layer); every control redraws from those maps. Clicking a cell of the layer
-    x
-    head summary selects that layer and head.
+    x head summary selects that layer and head. The head view shows the positions of the *region*
+    slider (zoom into a long sequence to read every letter) and, under *from*, one position's
+    lines.
 
     Parameters
     ----------
@@ -67,15 +69,27 @@ class AttentionView:
             layout=W.Layout(width="150px"),
             style=LABELS,
         )
+        n = len(self.maps.sequence)
+        self.region_control = W.IntRangeSlider(
+            value=(0, n - 1),
+            min=0,
+            max=n - 1,
+            description="region",
+            continuous_update=False,
+            layout=W.Layout(width="360px"),
+            style=LABELS,
+        )
         self._holding = False
-        self.summary = go.FigureWidget(layer_head_summary(self.maps))
+        self.summary = Figure(layer_head_summary(self.maps))
         self.summary.data[0].on_click(self._on_summary_click)
-        self.figure = go.FigureWidget(self._figure())
+        self.figure = Figure(self._figure())
+        self._enable()
         for control in (
             self.layer_control,
             self.head_control,
             self.mode_control,
             self.position_control,
+            self.region_control,
         ):
             control.observe(lambda _change: self.update(), names="value")
         self.widget = W.VBox(
@@ -86,9 +100,12 @@ class AttentionView:
                         self.head_control,
                         self.mode_control,
                         self.position_control,
-                    ]
+                        self.region_control,
+                    ],
+                    layout=W.Layout(flex_flow="row wrap"),
                 ),
-                W.HBox([self.figure, self.summary]),
+                # the summary goes under the map where the two do not fit side by side
+                W.HBox([self.figure, self.summary], layout=W.Layout(flex_flow="row wrap")),
             ]
         )
 
@@ -98,13 +115,21 @@ class AttentionView:
         if self.mode_control.value == "heatmap":
             return attention_heatmap(self.maps, layer, head)
         position = None if self.position_control.value == ALL else self.position_control.value
-        return head_view(self.maps, layer, head, position=position)
+        start, last = self.region_control.value
+        if position is not None and not start <= position <= last:  # the region holds its position
+            start, last = min(start, position), max(last, position)
+        return head_view(self.maps, layer, head, position=position, window=(start, last + 1))
+
+    def _enable(self) -> None:
+        """Position and region choose what the head view shows: live only there."""
+        heatmap = self.mode_control.value == "heatmap"
+        self.position_control.disabled = self.region_control.disabled = heatmap
 
     def update(self) -> None:
         """Redraw for the current controls."""
         if self._holding:
             return
-        self.position_control.disabled = self.mode_control.value == "heatmap"
+        self._enable()
         refresh(self.figure, self._figure())
 
     def _on_summary_click(self, _trace, points, _state) -> None:

@@ -37,12 +37,15 @@ def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:
         if same:
             for live, new in zip(widget.data, fig.data):
                 live.update(new.to_plotly_json(), overwrite=True)
-        else:  # a new kind of figure: its traces, and its template the first time
+        else:  # a new kind of figure: its traces, its layout (nothing of the old one kept)
             widget.data = []
             widget.add_traces(list(fig.data))
             if widget.layout.template != fig.layout.template:
                 widget.layout.template = fig.layout.template
-        widget.layout.update(layout)
+            old = widget.layout.to_plotly_json()
+            widget.layout.update({k: None for k in old if k not in layout and k != "template"})
+        # a new kind of figure replaces each layout entry (axes, colour bars) whole
+        widget.layout.update(layout, overwrite=not same)
     # whole lists, in their own updates: the frontend replaces them instead of merging them item by
     # item
     widget.layout.shapes = shapes

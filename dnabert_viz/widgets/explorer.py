@@ -21,11 +21,15 @@ from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
 from .common import LABELS, refresh, set_shapes
+from .figure import Figure
 
 ALL = -1  # the head control's "all heads"
 TRACK_WIDTH = (
     780  # px: the track and the ISM map line up; with the context beside them the view fits
 )
+# px: the plot areas' left and right margins, fixed (no automargin) in the track and the maps under
+# it, so their columns line up whatever their tick labels and the two-line y-axis titles take
+MARGINS = dict(l=100, r=20)
 CONTEXT_WIDTH = (
     400  # a 1,440 px JupyterLab with the side bar closed (else the context wraps under the track)
 )
@@ -231,12 +235,11 @@ class SequenceExplorer:
         self.progress_area = W.Output(layout=W.Layout(min_height="0px"))
         self.cache.listeners.append(self._show_status)
         self.cache.progress_context = self._progress
-        self.figure = go.FigureWidget(self._track_figure())
+        self.figure = Figure(self._track_figure())
         self.figure.data[0].on_click(self._on_click)
-        self.mutations = go.FigureWidget()
-        self.mutations_box = W.Box([self.mutations], layout=W.Layout(display="none"))
-        self.hypothetical = go.FigureWidget()
-        self.hypothetical_box = W.Box([self.hypothetical], layout=W.Layout(display="none"))
+        # the maps under the track get their figure the first time they show something
+        self.mutations_box = W.Box(layout=W.Layout(display="none"))
+        self.hypothetical_box = W.Box(layout=W.Layout(display="none"))
         self.context_panel = W.HTML(
             "<p class='note'>Click a position (anywhere in its column), type it in the "
             "position box or use the arrow keys on the slider to see its context.</p>",
@@ -283,6 +286,16 @@ class SequenceExplorer:
     def kind(self) -> str:
         """The score kind shown."""
         return self.kind_control.value
+
+    @property
+    def mutations(self) -> Figure | None:
+        """The ISM map under the track (None until there are ISM effects to show)."""
+        return self.mutations_box.children[0] if self.mutations_box.children else None
+
+    @property
+    def hypothetical(self) -> Figure | None:
+        """The hypothetical-contribution map (None until a score kind with one is shown)."""
+        return self.hypothetical_box.children[0] if self.hypothetical_box.children else None
 
     @property
     def n_model_calls(self) -> int:
@@ -352,6 +365,7 @@ class SequenceExplorer:
         fig.update_yaxes(
             title_text=label.replace("_", " ").replace(" (", "<br>("), row=1, col=1
         )  # fits the row
+        aligned(fig)
         n = len(fig.layout.shapes)
         # the selection frame, one rectangle per row: kept as templates so a click moves only it
         fig.add_vrect(
@@ -376,11 +390,14 @@ class SequenceExplorer:
             return f"cls_attention (layer {self.layer_control.value}, {head})"
         return self.kind
 
-    def _redraw(self, widget: go.FigureWidget, key: tuple, build) -> None:
-        """Refresh a map beside the track only when what it shows changed (a click does not)."""
-        if self._drawn.get(id(widget)) != key:
-            refresh(widget, build())
-            self._drawn[id(widget)] = key
+    def _redraw(self, box: W.Box, key: tuple, build) -> None:
+        """Show a map under the track in ``box``; redrawn only when what it shows changed (a click
+        does not)."""
+        if not box.children:  # every figure is one more model for a page to restore on reload
+            box.children = (Figure(),)
+        if self._drawn.get(id(box)) != key:
+            refresh(box.children[0], aligned(build()))
+            self._drawn[id(box)] = key
 
     def update(self) -> PositionContext | None:
         """Redraw for the current controls (the model runs only for what is not cached); returns
@@ -402,7 +419,7 @@ class SequenceExplorer:
         has_effects = self.cache.has_effects(self.index)
         if has_effects:
             self._redraw(
-                self.mutations,
+                self.mutations_box,
                 (self.index,),
                 lambda: mutation_map(
                     self.cache.effects(self.index), self.sequences[self.index], width=TRACK_WIDTH
@@ -412,7 +429,7 @@ class SequenceExplorer:
         hypothetical = self.cache.hypothetical(self.kind, self.index, **self.options())
         if hypothetical is not None:
             self._redraw(
-                self.hypothetical,
+                self.hypothetical_box,
                 (self.kind, self.index, repr(self.options())),
                 lambda: mutation_map(
                     hypothetical,
@@ -517,3 +534,10 @@ class SequenceExplorer:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def aligned(fig: go.Figure) -> go.Figure:
+    """``fig`` with the explorer's fixed margins: its columns line up with the track's."""
+    fig.update_layout(margin=MARGINS)
+    fig.update_yaxes(automargin=False)
+    return fig

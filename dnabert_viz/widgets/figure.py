@@ -1,0 +1,117 @@
+"""A plotly FigureWidget whose 5 MB of browser code goes to a page and loads there only once.
+
+plotly 7's ``FigureWidget`` is an anywidget whose synced state carries
+plotly's whole widget bundle (``widgetbundle.js``, about 5 MB) as its
+``_esm``. Every figure then sends those 5 MB to the browser, and the
+browser imports every copy as a module of its own. On a page reload
+ipywidgets asks the kernel for all widget states in one reply (it waits
+4 s for it) and anywidget gives each model 2 s to import and initialize its
+code: with four or five figures on a page (an explorer and an
+AttentionView) on a loaded machine, some of them run out ("[anywidget]
+Failed to initialize model") and their views never come back.
+
+:class:`Figure` is a ``FigureWidget`` whose ``_esm`` is a few lines that
+take plotly's bundle from one shared, invisible widget (:class:`PlotlyCode`,
+one per kernel) and import it once per page (the module is kept on
+``globalThis`` under the bundle's digest); each figure's model is ready as
+soon as it exists, and its view waits for the shared module before it
+draws. Everything else (traces, layout, click callbacks, batch updates) is
+plotly's own FigureWidget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import ipywidgets as W
+import plotly.graph_objects as go
+import traitlets
+
+# The figure's browser code: plotly's own widget (the bundle's default export, one per model),
+# created and initialized as soon as the shared module has been imported; views wait for it.
+SHIM = """
+async function plotlyModule(model) {
+  const digest = model.get("_plotly_digest");
+  const cache = (globalThis.__dnabert_viz_plotly ??= new Map());
+  if (!cache.has(digest)) {
+    cache.set(digest, (async () => {
+      const id = model.get("_plotly_code").replace(/^IPY_MODEL_/, "");
+      let holder;
+      // a reload restores it alongside the figures: wait until the manager knows it
+      for (let waited = 0; !holder; waited += 50) {
+        try {
+          holder = await model.widget_manager.get_model(id);
+        } catch (error) {
+          if (waited > 60000) throw error;
+          await new Promise(resolve => setTimeout(resolve, 50));
+        }
+      }
+      const code = new Blob([holder.get("code")], {type: "text/javascript"});
+      const url = URL.createObjectURL(code);
+      try {
+        return await import(/* webpackIgnore: true */ url);
+      } finally {
+        URL.revokeObjectURL(url);
+      }
+    })().catch(error => {
+      cache.delete(digest);  // the next figure tries again
+      throw error;
+    }));
+  }
+  return cache.get(digest);
+}
+
+export default () => {
+  let widget;
+  return {
+    initialize({ model }) {
+      widget = plotlyModule(model).then(module => {
+        const plotly = module.default();
+        plotly.initialize({ model });
+        return plotly;
+      });
+      widget.catch(error => console.error("dnabert_viz: plotly's code did not load", error));
+    },
+    async render(view) {
+      return (await widget).render(view);
+    },
+  };
+};
+"""
+
+
+class PlotlyCode(W.Widget):
+    """plotly's widget bundle, sent to the browser once per kernel (no view of its own)."""
+
+    code = traitlets.Unicode().tag(sync=True)
+
+
+_holder: PlotlyCode | None = None
+
+
+def plotly_code() -> PlotlyCode:
+    """The kernel's one :class:`PlotlyCode` (made again if it was closed)."""
+    global _holder
+    if _holder is None or _holder.comm is None:
+        _holder = PlotlyCode(code=str(go.FigureWidget._esm))
+    return _holder
+
+
+class Figure(go.FigureWidget):
+    """A plotly ``FigureWidget`` sharing plotly's browser code with every other one on the page.
+
+    Takes what ``plotly.graph_objects.FigureWidget`` takes.
+    """
+
+    _esm = SHIM
+    # in the state the figure's model is created with (the browser code reads them at once)
+    _plotly_code = traitlets.Instance(PlotlyCode).tag(sync=True, **W.widget_serialization)
+    _plotly_digest = traitlets.Unicode().tag(sync=True)
+
+    @traitlets.default("_plotly_code")
+    def _default_code(self) -> PlotlyCode:
+        return plotly_code()
+
+    @traitlets.default("_plotly_digest")
+    def _default_digest(self) -> str:
+        return hashlib.sha256(self._plotly_code.code.encode()).hexdigest()[:16]
