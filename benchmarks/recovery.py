@@ -225,6 +225,9 @@ def main() -> None:
     parser.add_argument("--n-score", type=int, default=300, help="held-out positives scored")
     parser.add_argument("--planted-seeds", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--only", nargs="*", help="run only these data sets (names as printed)")
+    parser.add_argument(
+        "--regions", default="auto", help="DNABERT-viz regions rule: auto, published or a number"
+    )
     parser.add_argument("--out", default="recovery.tsv")
     parser.add_argument(
         "--cache", default="recovery_cache", help="trained models and scores, reused when present"
@@ -251,7 +254,10 @@ def main() -> None:
         cache = Path(args.cache) / name.split(":")[0].split(" (")[0].replace(" ", "_")
         figures = train_and_score(train, test, args.minutes, args.n_score, cache)
         common = {"data set": name, **figures, "scan ceiling": ceiling}
-        rows += [{**common, **row} for row in discover(train, test, targets, cache)]
+        regions = args.regions if args.regions in ("auto", "published") else float(args.regions)
+        rows += [
+            {**common, **row} for row in discover(train, test, targets, cache, regions=regions)
+        ]
         print(pd.DataFrame(rows[-2:]).round(3).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     table.to_csv(args.out, sep="\t", index=False)

@@ -121,7 +121,7 @@ def find_motifs(
         sequence's mean and above 10 x its minimum, as ``motif_utils.py``;
         a number z: above the sequence's mean + z standard deviations;
         ``"auto"`` (default): the published rule when most sequences' minimum
-        is below a tenth of their mean (DNABERT's attention), mean + 2 SD
+        is below a tenth of their mean (DNABERT's attention), mean + 2.5 SD
         otherwise (flat attention of small models, where the published rule
         finds regions in about 1% of sequences; see
         :func:`dnabert_viz.motifs.dnabertviz.region_rule`). Each motif's
