@@ -146,6 +146,7 @@ def _motifs(args: argparse.Namespace) -> None:
         not args.no_jaspar,
         method=args.method,
         min_n_motif=args.min_n_motif,
+        merge_similar=args.merge_similar,
         **options,
     )
     print(
@@ -420,6 +421,12 @@ def build_parser() -> argparse.ArgumentParser:
     motifs.add_argument("--min-len", type=int, default=5)
     motifs.add_argument("--pval-cutoff", type=float, default=0.005)
     motifs.add_argument("--min-n-motif", type=int, default=3)
+    motifs.add_argument(
+        "--merge-similar",
+        action="store_true",
+        help="merge motifs that are the same motif (TOMTOM, either strand): DNABERT-viz lists "
+        "one site as several (its two strands, fragments of a long site)",
+    )
     motifs.add_argument("--no-jaspar", action="store_true", help="skip JASPAR matching")
     motifs.add_argument("--out", required=True, help="output folder (replaced when it exists)")
     motifs.set_defaults(run=_motifs)

@@ -122,6 +122,13 @@ def test_motifs_and_report_commands(tmp_path, demo_model, demo_data):
         tmp_path / "motifs" / "motifs.tsv", sep="\t"
     )  # instances name their records
     assert (tidy["sequence_name"] == "s" + tidy["sequence_index"].astype(str)).all() and len(tidy)
+    merged_args = ["--scores", str(tmp_path / "s.npz"), "--no-jaspar", "--merge-similar"]
+    main(["motifs", "--neg", str(tmp_path / "neg.fa"), *merged_args, "--out", str(tmp_path / "m")])
+    merged = dv.load_motifs(tmp_path / "m")
+    assert len(merged) == 3 < len(motifs)
+    again = dv.merge_similar(expected)
+    assert [m.name for m in merged] == [m.name for m in again]
+    assert [m.meta["merged"] for m in merged] == [m.meta["merged"] for m in again]
 
     assert (
         main(

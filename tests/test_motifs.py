@@ -473,6 +473,12 @@ def test_demo_motifs_are_found_and_matched(demo_model, demo_data):
     # the published merge (one key per candidate) leaves one 3-instance GGCGC motif, matched to
     # E2F2
     assert recovery["spurious"].sum() <= 1
+    # DNABERT-viz lists each factor several times (both strands, fragments): merged, one each
+    merged = dv.merge_similar(motifs)
+    assert len(motifs) > 6 and len(merged) == 3
+    assert sum(m.n_instances for m in merged) > 0.9 * sum(m.n_instances for m in motifs[:6])
+    recovery = demo_data.recovery(dv.match_jaspar(merged))
+    assert sorted(recovery["planted"]) == ["MA0106.3", "MA0108.3", "MA0139.2"]
 
 
 def test_demo_seqlets_from_integrated_gradients(demo_model, demo_data):

@@ -7,6 +7,7 @@ from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jas
 from .jaspar import jaspar_matrices, match_jaspar
 from .modisco import read_modisco
 from .motif import Motif, MotifSet, instance_table
+from .redundancy import merge_similar
 
 __all__ = [
     "Motif",
@@ -17,6 +18,7 @@ __all__ = [
     "jaspar_matrices",
     "load_motifs",
     "match_jaspar",
+    "merge_similar",
     "read_jaspar",
     "read_meme",
     "read_modisco",
