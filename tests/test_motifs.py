@@ -353,6 +353,20 @@ def test_seqlets_recover_a_planted_motif_on_both_strands():
     assert np.isnan(m.p_value)
 
 
+def test_seqlets_on_single_bases_are_no_motif():
+    """Contribution on one base per sequence clusters into a 1-nt "motif"; it is dropped unless
+    min_width allows it."""
+    rng = np.random.default_rng(5)
+    seqs = random_dna(rng, 80, 60)
+    scores = rng.normal(0, 0.02, size=(80, 60))
+    for i, s in enumerate(seqs):
+        at = [j for j, b in enumerate(s) if b == "C"][:1]
+        scores[i, at] += 1.0
+    narrow = dv.find_seqlet_motifs(seqs, scores, min_width=1)
+    assert narrow and max(len(m) for m in narrow) <= 2 and narrow[0].n_instances > 40
+    assert dv.find_seqlet_motifs(seqs, scores) == []
+
+
 def test_seqlets_on_noise_find_nothing():
     rng = np.random.default_rng(4)
     seqs = random_dna(rng, 60, 80)

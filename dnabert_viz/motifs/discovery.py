@@ -252,6 +252,7 @@ def find_seqlet_motifs(
     trim_fraction: float = 0.3,
     sign: str = "positive",
     max_seqlets: int = 2000,
+    min_width: int = 5,
 ) -> MotifSet:
     """Motifs from attribution seqlets (see :mod:`dnabert_viz.motifs.seqlets`).
 
@@ -280,6 +281,8 @@ def find_seqlet_motifs(
     max_seqlets : int
         Cluster at most this many seqlets, the highest-scoring ones
         (similarity costs memory and time quadratic in their number).
+    min_width : int
+        Narrowest motif kept, in nucleotides after trimming.
 
     Returns
     -------
@@ -293,7 +296,7 @@ def find_seqlet_motifs(
     if len(seqlets) > max_seqlets:
         seqlets = seqlets.nlargest(max_seqlets, "score").sort_index()
     motifs = cluster_seqlets(
-        seqs, values, seqlets, flank, min_similarity, min_n_motif, trim_fraction, sign
+        seqs, values, seqlets, flank, min_similarity, min_n_motif, trim_fraction, sign, min_width
     )
     for motif in motifs:
         motif.meta.update(threshold=threshold, width=width, flank=flank)
