@@ -11,8 +11,9 @@ similar motifs merged: ``dv.merge_similar``) and seqlets on the gradients; match
 every motif to JASPAR 2026 CORE vertebrates. Prints, per data set and method:
 held-out accuracy and AUROC of both models, training time, motifs found, the
 best match of the expected family (else the best overall) with its q,
-whether the known factor's family was recovered (q < 0.05) and how many
-motifs are spurious (best match not of an expected family, or no significant
+whether the known factor's family was recovered (a motif's best match of
+that family, q < 0.05; and, looser, that family among any motif's
+significant matches) and how many motifs are spurious (best match not of an expected family, or no significant
 match). Models and scores are kept under ``--cache`` and reused, so a change
 to discovery reruns in seconds.
 
@@ -132,7 +133,9 @@ def scan_ceiling(motifs, train, test) -> float:
 
 def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
     """Recovered targets (label -> JASPAR families) and spurious motifs, from each motif's best
-    JASPAR match."""
+    JASPAR match; and the targets whose family is among any motif's significant matches
+    (``recovered, any match``: JASPAR holds near-identical matrices of related families, and
+    which one TOMTOM ranks first can flip)."""
     family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
     if not motifs:
         return {
@@ -140,9 +143,14 @@ def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
             "best match": "-",
             "q": np.nan,
             "recovered": f"0/{len(targets)}",
+            "recovered, any match": f"0/{len(targets)}",
             "spurious": 0,
         }
-    best = best_matches(dv.match_jaspar(motifs))
+    matches = dv.match_jaspar(motifs, max_q=0.05)
+    significant = set().union(
+        *(family.get(j, set()) for j in matches.loc[matches["q_value"] < 0.05, "jaspar_id"])
+    )
+    best = best_matches(matches)
     fams = [family.get(j, set()) for j in best["jaspar_id"]]
     wanted = set().union(*targets.values())
     hit = np.array([bool(ok and f & wanted) for ok, f in zip(best["q_value"].lt(0.05), fams)])
@@ -154,6 +162,8 @@ def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
         "best match": f"{row.jaspar_name} ({row.jaspar_id})" if row.jaspar_id else "-",
         "q": float(row.q_value),
         "recovered": f"{len(recovered)}/{len(targets)} {' '.join(recovered)}".strip(),
+        "recovered, any match": f"{sum(bool(tf & significant) for tf in targets.values())}"
+        f"/{len(targets)}",
         "spurious": int((~hit).sum()),
     }
 

@@ -57,6 +57,8 @@ SETTINGS = {
     "dropout 0.2": {"dropout": 0.2},
     "warm-up 0.1 + dropout 0.3": {"warmup_fraction": 0.1, "dropout": 0.3},
     "warm-up 0.1 + reverse complement": {"warmup_fraction": 0.1, "reverse_complement": True},
+    "lr 3e-4 + reverse complement": {"learning_rate": 3e-4, "reverse_complement": True},
+    "lr 3e-4 + weight decay 0.1": {"learning_rate": 3e-4, "weight_decay": 0.1},
 }
 SETS = [*REAL, "planted seed 1", "planted seed 2", "planted seed 3"]
 
