@@ -65,6 +65,8 @@ def test_a_site_listed_on_both_strands_and_shifted_becomes_one_motif():
         "already_listed": 1,
     }
     assert all(s[4:17] == SITE for s in m.sequences)
+    swapped = dv.merge_similar(dv.MotifSet([other, founder], seqs))  # more instances keep first
+    assert [x.name for x in swapped] == ["A"] and swapped[0].instances.equals(m.instances)
 
 
 def test_the_founder_read_on_minus_takes_plus_sites_onto_its_strand():

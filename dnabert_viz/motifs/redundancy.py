@@ -19,6 +19,10 @@ listed at the same place are not listed twice, and the kept motif's counts
 are rebuilt from all its sites (its contribution and hypothetical matrices,
 where it has them, from the motifs' scores).
 
+TOMTOM comes from memelite; the grouping and the re-alignment of instances
+are written here because the libraries at hand merge only their own
+motifs (tfmodisco-lite its seqlet patterns).
+
 Off by default in :func:`dnabert_viz.find_motifs` (``merge_similar=True``
 turns it on): the default output stays the published analysis's, instance
 for instance, which the parity test checks.
@@ -45,8 +49,8 @@ def merge_similar(
     Parameters
     ----------
     motifs : MotifSet
-        Discovered motifs, most instances first, with their instances and the
-        sequences they index.
+        Discovered motifs with their instances and the sequences they index;
+        those with more instances are kept first.
     max_p : float
         TOMTOM p-value (JASPAR's columns as background) below which a motif
         joins the kept motif it matches best.
@@ -85,7 +89,8 @@ def merge_similar(
         queries, queries + [t.pwm.T for t in jaspar_matrices()], reverse_complement=True
     )
     groups: dict[int, list[tuple[Motif, int, bool]]] = {}
-    for i, motif in enumerate(motifs):
+    for i in sorted(range(len(motifs)), key=lambda i: -motifs[i].n_instances):
+        motif = motifs[i]
         best = min(groups, key=lambda f: p[i, f], default=None)
         if best is None or p[i, best] >= max_p:
             groups[i] = []
