@@ -13,9 +13,9 @@ held-out accuracy and AUROC of both models, training time, motifs found, the
 best match of the expected family (else the best overall) with its q,
 whether the known factor's family was recovered (a motif's best match of
 that family, q < 0.05; and, looser, that family among any motif's
-significant matches) and how many motifs are spurious (best match not of an expected family, or no significant
-match). Models and scores are kept under ``--cache`` and reused, so a change
-to discovery reruns in seconds.
+significant matches) and how many motifs are spurious (best match not of
+an expected family, or no significant match). Models and scores are kept
+under ``--cache`` and reused, so a change to discovery reruns in seconds.
 
 Data (read from ../shared at run time; big sets subsampled so the table runs
 in bounded time: training pool <= --n-train sequences, held-out <= 1,000,
