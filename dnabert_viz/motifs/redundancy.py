@@ -91,8 +91,8 @@ def merge_similar(
     groups: dict[int, list[tuple[Motif, int, bool]]] = {}
     for i in sorted(range(len(motifs)), key=lambda i: -motifs[i].n_instances):
         motif = motifs[i]
-        best = min(groups, key=lambda f: p[i, f], default=None)
-        if best is None or p[i, best] >= max_p:
+        best = min(groups, key=lambda f: np.nan_to_num(p[i, f], nan=1.0), default=None)
+        if best is None or not p[i, best] < max_p:  # NaN: no alignment, no merge
             groups[i] = []
             continue
         flip = bool(strands[i, best])
