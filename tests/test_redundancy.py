@@ -7,11 +7,9 @@ import pytest
 import dnabert_viz as dv
 from dnabert_viz.sequences import reverse_complement
 
+from .test_motifs import random_dna
+
 SITE = "GATTACAGGCTTG"
-
-
-def random_dna(rng, n, length):
-    return ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(n)]
 
 
 def sites_motif(name, seqs, rows, starts, left, width, strand, p_value):
@@ -125,6 +123,39 @@ def test_find_motifs_merges_dnabert_viz_motifs_of_both_strands():
         centre = row.start + column if row.strand == "+" else row.end - column - len(SITE)
         assert centre == truth[row.sequence_index]
     assert m.meta["sequences"] == raw[0].meta["sequences"]
+
+
+def test_merged_seqlet_motifs_rebuild_their_contribution_from_the_scores():
+    """The largest seqlet motif split in two, one half read on the other strand, merges back into
+    the motif the seqlet code built: same instances, same contribution matrix (computed there
+    from its own padded windows)."""
+    rng = np.random.default_rng(3)
+    n, length = 80, 70
+    seqs = random_dna(rng, n, length)
+    scores = rng.normal(0, 0.02, size=(n, length))
+    for i in range(n):
+        s = int(rng.integers(5, length - len(SITE) - 5))
+        site = SITE if i % 2 else reverse_complement(SITE)
+        seqs[i] = seqs[i][:s] + site + seqs[i][s + len(SITE) :]
+        scores[i, s : s + len(SITE)] += 0.5 + 0.1 * rng.random(len(SITE))
+    whole = dv.find_seqlet_motifs(seqs, scores, width=10, flank=3)
+    m = whole[0]
+    assert m.n_instances > 40
+    half = m.n_instances // 2
+    a = dv.Motif.from_sites(
+        "a", m.instances[:half], method="seqlets", contribution=np.zeros((len(m), 4))
+    )
+    b = dv.Motif.from_sites(
+        "b", m.instances[half:], method="seqlets", contribution=np.zeros((len(m), 4))
+    ).reverse_complement()
+    merged = dv.merge_similar(dv.MotifSet([a, b], seqs, whole.scores))
+    assert len(merged) == 1
+    key = ["sequence_index", "start", "end", "strand"]
+    assert sorted(merged[0].instances[key].itertuples(index=False)) == sorted(
+        m.instances[key].itertuples(index=False)
+    )
+    assert np.allclose(merged[0].contribution, m.contribution, atol=1e-6)
+    assert np.abs(m.contribution).sum() > 1
 
 
 def test_matrices_without_instances_are_refused():

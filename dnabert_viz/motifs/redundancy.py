@@ -33,7 +33,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..sequences import ALPHABET, reverse_complement
+from ..onehot import one_hot
+from ..sequences import reverse_complement
 from .motif import INSTANCE_COLUMNS, Motif, MotifSet, hypothetical_cwm
 
 #: TOMTOM p-value below which two discovered motifs are one (``benchmarks/README.md``,
@@ -147,7 +148,7 @@ def _absorb(founder: Motif, members: list[tuple[Motif, int, bool]], motifs: Moti
         contribution=(
             None
             if founder.contribution is None or values is None
-            else _contribution(unique, values)
+            else _contribution(unique, motifs.sequences, values)
         ),
         hypothetical=(
             None
@@ -198,13 +199,11 @@ def _moved(
     return rows[INSTANCE_COLUMNS]
 
 
-def _contribution(instances: pd.DataFrame, values: np.ndarray) -> np.ndarray:
-    """Mean contribution of aligned instances, (width, 4): each site's one-hot times the scores
-    under it (read backwards on ``-``)."""
-    letters = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
-    total = 0.0
-    for i, a, b, strand, site in instances[INSTANCE_COLUMNS].itertuples(index=False):
-        under = np.nan_to_num(values[i, a:b])
-        onehot = np.frombuffer(site.encode(), dtype=np.uint8)[:, None] == letters[None, :]
-        total = total + onehot * (under[::-1] if strand == "-" else under)[:, None]
-    return total / len(instances)
+def _contribution(instances: pd.DataFrame, sequences: list[str], values: np.ndarray) -> np.ndarray:
+    """Mean contribution of aligned instances, (width, 4): :func:`hypothetical_cwm` of each
+    instance's sequence, one-hot, times its scores (only the sequences the instances are in)."""
+    weighted = {
+        i: one_hot(sequences[i])[0] * np.nan_to_num(values[i, : len(sequences[i])])[:, None]
+        for i in instances["sequence_index"].unique().tolist()
+    }
+    return hypothetical_cwm(instances, weighted)
