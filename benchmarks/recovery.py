@@ -16,6 +16,8 @@ that family, q < 0.05; and, looser, that family among any motif's
 significant matches) and how many motifs are spurious (best match not of
 an expected family, or no significant match). Models and scores are kept
 under ``--cache`` and reused, so a change to discovery reruns in seconds.
+``--architecture dnabert2`` trains DNABERT-2's architecture (BPE, ALiBi)
+instead of the 6-mer DNABERT, with the same defaults otherwise.
 
 Data (read from ../shared at run time; big sets subsampled so the table runs
 in bounded time: training pool <= --n-train sequences, held-out <= 1,000,
@@ -189,7 +191,7 @@ def train_cnn_baseline(train, test, minutes: float | None, cache: Path, seed: in
 
 
 def train_and_score(
-    train, test, minutes: float | None, n_score: int, cache: Path, seed: int
+    train, test, minutes: float | None, n_score: int, cache: Path, seed: int, architecture: str
 ) -> dict:
     """Train the transformer, score, and keep what discovery needs in ``cache`` (model folder,
     [CLS] attention of every positive, IG of the held-out positives, the figures); a finished
@@ -199,7 +201,9 @@ def train_and_score(
         return json.loads(done.read_text())
     options = {} if minutes is None else {"max_minutes": minutes}
     start = time.perf_counter()
-    m = dv.train_classifier(*train, seed=seed, progress=False, device="cpu", **options)
+    m = dv.train_classifier(
+        *train, seed=seed, architecture=architecture, progress=False, device="cpu", **options
+    )
     seconds = time.perf_counter() - start
     p = m.predict(test[0])
     m.save_pretrained(cache / "model")
@@ -254,6 +258,12 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="training seed of both models (the data stay the same)"
     )
+    parser.add_argument(
+        "--architecture",
+        default="dnabert",
+        choices=["dnabert", "dnabert2"],
+        help="the transformer: DNABERT (6-mers) or DNABERT-2 (BPE, ALiBi), as train_classifier",
+    )
     parser.add_argument("--only", nargs="*", help="run only these data sets (names as printed)")
     parser.add_argument(
         "--regions", default="auto", help="DNABERT-viz regions rule: auto, published or a number"
@@ -282,7 +292,9 @@ def main() -> None:
             train, test = real_set(source, args.n_train, seed=0)
             targets = {names[0]: families(names)}
         cache = Path(args.cache) / name.split(":")[0].split(" (")[0].replace(" ", "_")
-        figures = train_and_score(train, test, args.minutes, args.n_score, cache, args.seed)
+        figures = train_and_score(
+            train, test, args.minutes, args.n_score, cache, args.seed, args.architecture
+        )
         figures |= train_cnn_baseline(train, test, args.minutes, cache, args.seed)
         common = {"data set": name, **figures, "scan ceiling": ceiling}
         regions = args.regions if args.regions in ("auto", "published") else float(args.regions)

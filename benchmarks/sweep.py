@@ -59,6 +59,10 @@ SETTINGS = {
     "warm-up 0.1 + reverse complement": {"warmup_fraction": 0.1, "reverse_complement": True},
     "lr 3e-4 + reverse complement": {"learning_rate": 3e-4, "reverse_complement": True},
     "lr 3e-4 + weight decay 0.1": {"learning_rate": 3e-4, "weight_decay": 0.1},
+    "DNABERT-2, lr 3e-4": {"architecture": "dnabert2", "learning_rate": 3e-4},
+    "DNABERT-2, lr 1e-3": {"architecture": "dnabert2"},
+    "DNABERT-2, lr 3e-3": {"architecture": "dnabert2", "learning_rate": 3e-3},
+    "DNABERT-2, lr 1e-4": {"architecture": "dnabert2", "learning_rate": 1e-4},
 }
 SETS = [*REAL, "planted seed 1", "planted seed 2", "planted seed 3"]
 
