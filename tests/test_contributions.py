@@ -136,7 +136,8 @@ def test_gradient_shap_gives_each_reference_no_contribution_and_is_seeded(demo_m
     uniform = dv.onehot_gradient_shap(demo_model, seq, baseline="uniform", n_samples=16)
     assert np.abs(uniform.extra["hypothetical"].sum(2)).max() < 1e-6  # x' = 1/4 everywhere
     alone = dv.score(demo_model, seq, "onehot_shap", output="logit", n_baselines=1, n_samples=16)
-    assert np.array_equal(alone.extra["hypothetical"][0], hyp)
+    # the same draws in any batch; only float32 rounding may differ (padding changes the kernels)
+    np.testing.assert_allclose(alone.extra["hypothetical"][0], hyp, rtol=1e-5, atol=1e-6)
     seed1 = dv.onehot_gradient_shap(
         demo_model, seq, output="logit", n_baselines=1, n_samples=16, random_state=1
     )
