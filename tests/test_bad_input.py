@@ -252,7 +252,17 @@ def test_ctrl_c_prints_one_line_and_exits_130(work, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "dnabert_viz.cli", "demo", "--device", "cpu", "--out", "demo"]
     pipe = subprocess.PIPE
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=pipe, stderr=pipe, text=True)
+    # Ctrl-C as in a terminal: a shell's background job (``pytest &``, nohup) starts with SIGINT
+    # ignored, which Python then keeps, so the child gets the default disposition back
+    process = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stdout=pipe,
+        stderr=pipe,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     first = process.stdout.readline()  # printed inside main, after the model is loaded
     assert first.startswith("DnaModel(")
     process.send_signal(signal.SIGINT)

@@ -63,7 +63,7 @@ def lab(tmp_path_factory):
     shutil.copytree(
         REPO / "notebooks",
         root,
-        ignore=shutil.ignore_patterns("conftest.py", "__pycache__", ".ipynb_checkpoints"),
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
     )
     for name, values in SETTINGS.items():
         (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """The notebooks as files: committed without outputs; the workshop run as a class runs it,
 solutions checked.
 
-(Running the other notebooks top to bottom is nbmake's job: ``pytest`` collects ``notebooks/``.)
+(Every notebook is run top to bottom, and its widgets used, in a live JupyterLab by
+``tests/test_lab.py``.)
 """
 
 import re
