@@ -24,8 +24,7 @@ from recovery import REAL, planted_set, real_set
 import dnabert_viz as dv
 from dnabert_viz.finetune import auroc
 
-REFERENCE = {
-    "k": 6,
+REFERENCE = {  # k: train_classifier's 6 (DNABERT-2 takes no k)
     "hidden_size": 64,
     "num_layers": 2,
     "num_heads": 4,

@@ -42,7 +42,7 @@ def dnabert_vocab(k: int) -> dict[str, int]:
 
 
 def build_classifier(
-    k: int = 6,
+    k: int | None = None,
     hidden_size: int = 64,
     num_layers: int = 2,
     num_heads: int = 4,
@@ -57,8 +57,9 @@ def build_classifier(
 
     Parameters
     ----------
-    k : int
-        k-mer length (3 to 6, as published); DNABERT only.
+    k : int, optional
+        k-mer length (3 to 6, as published; default 6); DNABERT only: DNABERT-2 reads BPE
+        tokens, and a ``k`` given with it is an error.
     hidden_size, num_layers, num_heads : int
         Transformer size (DNABERT: 768, 12, 12).
     num_labels : int
@@ -68,10 +69,11 @@ def build_classifier(
     seed : int
         Seed of the random initialisation.
     architecture : {"dnabert", "dnabert2"}
-        DNABERT (k-mers, absolute positions) or DNABERT-2 (BPE, ALiBi; ``k`` and
+        DNABERT (k-mers, absolute positions) or DNABERT-2 (BPE, ALiBi;
         ``max_position_embeddings`` unused: 512 positions as published).
     dropout : float
-        Hidden and attention dropout (DNABERT: 0.1); DNABERT only.
+        Hidden and attention dropout (DNABERT: 0.1). DNABERT-2: hidden dropout only, its
+        attention dropout stays the published 0.0.
     """
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -87,8 +89,17 @@ def build_classifier(
             published_tokenizer,
         )
 
-        model = build_dnabert2_classifier(hidden_size, num_layers, num_heads, num_labels, seed)
+        if k is not None:
+            raise ValueError(
+                f"k={k} is DNABERT's k-mer length; DNABERT-2 reads BPE tokens: leave k unset"
+            )
+        model = build_dnabert2_classifier(
+            hidden_size, num_layers, num_heads, num_labels, seed, dropout
+        )
         return DnaModel(model, published_tokenizer(), name="dnabert2-small", device=device)
+    k = 6 if k is None else k
+    if k not in range(3, 7):
+        raise ValueError(f"k must be 3, 4, 5 or 6 (DNABERT's published vocabularies), got {k}")
     vocab = dnabert_vocab(k)
     config = BertConfig(
         architectures=["BertForSequenceClassification"],
@@ -175,7 +186,7 @@ def auroc(probabilities: np.ndarray, labels: np.ndarray) -> float:
 def train_classifier(
     sequences,
     labels,
-    k: int = 6,
+    k: int | None = None,
     hidden_size: int = 64,
     num_layers: int = 2,
     num_heads: int = 4,
@@ -258,7 +269,8 @@ def train_classifier(
     max_minutes : float or None
         Time budget of the training loop.
     dropout : float
-        Hidden and attention dropout.
+        Hidden and attention dropout (DNABERT-2: hidden only, see
+        :func:`build_classifier`).
     label_smoothing : float
         Cross-entropy label smoothing.
     reverse_complement : bool

@@ -196,6 +196,18 @@ def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data, device):
         dv.build_classifier(architecture="dnabert3")
 
 
+def test_dnabert2_classifier_takes_the_dropout_given_and_refuses_a_k():
+    m = dv.build_classifier(architecture="dnabert2", dropout=0.3)
+    assert m.model.config.hidden_dropout_prob == 0.3
+    assert m.model.config.attention_probs_dropout_prob == 0.0  # as published
+    dropouts = {x.p for x in m.model.modules() if isinstance(x, torch.nn.Dropout)}
+    assert 0.3 in dropouts and 0.1 not in dropouts
+    with pytest.raises(ValueError, match="k=4 is DNABERT's k-mer length"):
+        dv.build_classifier(k=4, architecture="dnabert2")
+    with pytest.raises(ValueError, match="k must be 3, 4, 5 or 6"):
+        dv.build_classifier(k=7)
+
+
 def test_embedded_dnabert2_model(demo_data, device):
     m = dv.load_model("dnabert2-demo", device=device)
     assert (

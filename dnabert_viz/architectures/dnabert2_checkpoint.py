@@ -185,6 +185,7 @@ def build_dnabert2_classifier(
     num_heads: int = 4,
     num_labels: int = 2,
     seed: int = 0,
+    dropout: float = 0.1,
 ) -> DnaBert2ForSequenceClassification:
     """An untrained DNABERT-2 classifier: the published config keys, sizes reduced, random weights.
 
@@ -197,6 +198,8 @@ def build_dnabert2_classifier(
         Classes.
     seed : int
         Seed of the random initialisation.
+    dropout : float
+        Hidden dropout (published: 0.1; the attention dropout stays the published 0.0).
     """
     keys = json.loads((PUBLISHED_FILES / "config.json").read_text())
     keys = {k: v for k, v in keys.items() if k not in ("_name_or_path", "torch_dtype")}
@@ -206,6 +209,7 @@ def build_dnabert2_classifier(
         num_attention_heads=num_heads,
         intermediate_size=4 * hidden_size,
         num_labels=num_labels,
+        hidden_dropout_prob=dropout,
         pad_token_id=published_tokenizer().pad_id,
     )
     torch.manual_seed(seed)
