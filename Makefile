@@ -4,7 +4,11 @@
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PIP := $(PY) -m pip -q
+# uv installs the packages (pip only installs uv): 3.4 minutes against pip's 4.5, measured on this
+# 2-core machine at load 3. It does not read pip's configuration, so the folder of local wheels
+# that pip is set up with (where this machine keeps the CPU torch wheel) is passed on to it.
+UV := $(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode \
+	$(foreach d,$(wildcard /opt/wheels),--find-links $(d))
 
 # Browser tests and figure export (kaleido) use Debian's chromium; it is installed here when missing.
 CHROMIUM := /usr/bin/chromium
@@ -18,9 +22,9 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
-	$(PIP) install --upgrade pip
-	$(PIP) install torch==2.13.0
-	$(PIP) install -c constraints.txt -e ".[test]"
+	$(PY) -m pip -q install uv==0.13.9
+	$(UV) torch==2.13.0
+	$(UV) -c constraints.txt -e ".[test]"
 	touch $@
 
 demo: install
