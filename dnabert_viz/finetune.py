@@ -33,8 +33,11 @@ def dnabert_vocab(k: int) -> dict[str, int]:
     """DNABERT-1's vocabulary for k: the five special tokens, then all k-mers in
     ``product("ATCG")`` order.
 
-    For k = 6 this is read from the published ``vocab.txt`` shipped in the package.
+    For k = 6 this is read from the published ``vocab.txt`` shipped in the package; DNABERT
+    published k = 3 to 6 only, and any other k is an error.
     """
+    if k not in range(3, 7):
+        raise ValueError(f"k must be 3, 4, 5 or 6 (DNABERT's published vocabularies), got {k}")
     if k == 6:
         return read_vocab(DNABERT6_FILES / "vocab.txt")
     kmers = ("".join(p) for p in itertools.product("ATCG", repeat=k))
@@ -98,8 +101,6 @@ def build_classifier(
         )
         return DnaModel(model, published_tokenizer(), name="dnabert2-small", device=device)
     k = 6 if k is None else k
-    if k not in range(3, 7):
-        raise ValueError(f"k must be 3, 4, 5 or 6 (DNABERT's published vocabularies), got {k}")
     vocab = dnabert_vocab(k)
     config = BertConfig(
         architectures=["BertForSequenceClassification"],
