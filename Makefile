@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 # uv installs the packages (pip only installs uv): 3.4 minutes against pip's 4.5, measured on this
 # 2-core machine at load 3. It does not read pip's configuration, so the folder of local wheels
 # that pip is set up with (where this machine keeps the CPU torch wheel) is passed on to it.
-UV := $(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode \
+UV_INSTALL := $(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode \
 	$(foreach d,$(wildcard /opt/wheels),--find-links $(d))
 
 # Browser tests and figure export (kaleido) use Debian's chromium; it is installed here when missing.
@@ -23,8 +23,8 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip -q install uv==0.13.9
-	$(UV) torch==2.13.0
-	$(UV) -c constraints.txt -e ".[test]"
+	$(UV_INSTALL) torch==2.13.0
+	$(UV_INSTALL) -c constraints.txt -e ".[test]"
 	touch $@
 
 demo: install
