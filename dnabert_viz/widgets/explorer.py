@@ -393,11 +393,15 @@ class SequenceExplorer:
     def _redraw(self, box: W.Box, key: tuple, build) -> None:
         """Show a map under the track in ``box``; redrawn only when what it shows changed (a click
         does not)."""
-        if not box.children:  # every figure is one more model for a page to restore on reload
-            box.children = (Figure(),)
-        if self._drawn.get(id(box)) != key:
+        if self._drawn.get(id(box)) == key:
+            return
+        if box.children:
             refresh(box.children[0], aligned(build()))
-            self._drawn[id(box)] = key
+        else:  # every figure is one more model for a page to restore on reload
+            # Made with its content, like the track: an empty figure updated before the page had
+            # drawn it sometimes stayed empty (its axes, no map: twice in five CI runs).
+            box.children = (Figure(aligned(build())),)
+        self._drawn[id(box)] = key
 
     def update(self) -> PositionContext | None:
         """Redraw for the current controls (the model runs only for what is not cached); returns
