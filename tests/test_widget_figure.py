@@ -2,6 +2,7 @@
 
 import json
 
+import comm
 import plotly.graph_objects as go
 from ipywidgets import Widget
 from ipywidgets.widgets.widget import _remove_buffers
@@ -68,3 +69,21 @@ def test_views_make_figures_only_for_what_they_show(demo_model, demo_data):
     assert all(isinstance(f, Figure) for f in figure_widgets(ex))
     view = AttentionView(demo_model, seqs[0])
     assert {id(f) for f in figure_widgets(view)} == {id(view.figure), id(view.summary)}
+
+
+def test_a_figure_reaches_the_browser_with_its_content(monkeypatch):
+    """The model a page creates already holds the traces and layout: a view rendered at once (a
+    figure put into a box) must not draw an empty plot, which later edits could not fix."""
+    sent = []
+
+    class Recording(comm.DummyComm):
+        def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+            sent.append((self.comm_id, msg_type, data))
+
+    monkeypatch.setattr(comm, "create_comm", Recording)
+    fig = Figure(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]), layout_title_text="a map"))
+    mine = [(kind, data) for comm_id, kind, data in sent if comm_id == fig.comm.comm_id]
+    assert [kind for kind, _ in mine] == ["comm_open"]  # no update follows
+    state = mine[0][1]["state"]
+    assert state["_widget_data"][0]["type"] == "heatmap"
+    assert state["_widget_layout"]["title"]["text"] == "a map"

@@ -397,9 +397,7 @@ class SequenceExplorer:
             return
         if box.children:
             refresh(box.children[0], aligned(build()))
-        else:  # every figure is one more model for a page to restore on reload
-            # Made with its content, like the track: an empty figure updated before the page had
-            # drawn it sometimes stayed empty (its axes, no map: twice in five CI runs).
+        else:  # made on first show: every figure is one more model for a page to restore
             box.children = (Figure(aligned(build())),)
         self._drawn[id(box)] = key
 

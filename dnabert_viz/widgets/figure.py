@@ -15,7 +15,9 @@ take plotly's bundle from one shared, invisible widget (:class:`PlotlyCode`,
 one per kernel) and import it once per page (the module is kept on
 ``globalThis`` under the bundle's digest); each figure's model is ready as
 soon as it exists, and its view waits for the shared module before it
-draws. Everything else (traces, layout, click callbacks, batch updates) is
+draws. Its comm opens only once plotly has set the traces and layout (the
+base class opens it before, and a view rendered in between stays empty).
+Everything else (traces, layout, click callbacks, batch updates) is
 plotly's own FigureWidget.
 """
 
@@ -107,6 +109,22 @@ class Figure(go.FigureWidget):
     # in the state the figure's model is created with (the browser code reads them at once)
     _plotly_code = traitlets.Instance(PlotlyCode).tag(sync=True, **W.widget_serialization)
     _plotly_digest = traitlets.Unicode().tag(sync=True)
+
+    def __init__(self, *args, **kwargs):
+        # ipywidgets opens the comm (the browser's model) inside the base class's __init__, and
+        # plotly sets the figure's traces and layout only after it, in a state update. A view
+        # rendered between the two (a figure put into a box at once) drew an empty plot, which
+        # never changes: the view listens to edits, not to that state. So the comm opens once the
+        # figure is complete, with its content in the model's first state.
+        self._complete = False
+        super().__init__(*args, **kwargs)
+        self._complete = True
+        self.open()
+
+    def open(self) -> None:
+        """Open the comm, not before the figure's traces and layout are set."""
+        if self._complete:
+            super().open()
 
     @traitlets.default("_plotly_code")
     def _default_code(self) -> PlotlyCode:
