@@ -112,6 +112,11 @@ def planted_set(seed: int, n_train: int):
     )
 
 
+def cache_folder(root: Path, name: str) -> Path:
+    """Where a data set's models and scores are kept, e.g. ``root/planted_seed_1``."""
+    return root / name.split(":")[0].split(" (")[0].replace(" ", "_")
+
+
 def scan_ceiling(motifs, train, test) -> float:
     """Held-out accuracy of the best-threshold scan with the true PWMs (threshold fitted on
     training data)."""
@@ -291,7 +296,7 @@ def main() -> None:
         else:
             train, test = real_set(source, args.n_train, seed=0)
             targets = {names[0]: families(names)}
-        cache = Path(args.cache) / name.split(":")[0].split(" (")[0].replace(" ", "_")
+        cache = cache_folder(Path(args.cache), name)
         figures = train_and_score(
             train, test, args.minutes, args.n_score, cache, args.seed, args.architecture
         )
