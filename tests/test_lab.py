@@ -486,15 +486,20 @@ SOLVED = {  # what each workshop check prints once its exercise holds the soluti
 }
 
 
+def first_code_cell(name: str, text: str) -> int:
+    """Index of the first code cell of notebook ``name`` whose source holds ``text``."""
+    cells = json.loads((REPO / "notebooks" / name).read_text())["cells"]
+    return next(
+        i for i, c in enumerate(cells) if c["cell_type"] == "code" and text in "".join(c["source"])
+    )
+
+
 def reveal_solution(lab: Lab, exercise: int) -> str:
     """Do what the workshop says: replace the exercise cell's text with ``%load``, run it twice,
     then run the check under it; returns what the check printed (it must match
     :data:`SOLVED`)."""
-    cells = json.loads((REPO / "notebooks" / lab.name).read_text())["cells"]
     load = f"%load solutions/exercise_{exercise}.py"
-    cell = next(
-        i for i, c in enumerate(cells) if c["cell_type"] == "code" and load in "".join(c["source"])
-    )
+    cell = first_code_cell(lab.name, load)
     editor = lab.cell(cell).locator(".cm-content")
     editor.scroll_into_view_if_needed()
     editor.click()
@@ -568,15 +573,7 @@ WIDGETS = {  # notebook -> the views the test drives, by the call that shows the
 
 def widget_cells(name: str) -> dict[str, int]:
     """Index of the first cell of notebook ``name`` that calls each view of :data:`WIDGETS`."""
-    cells = json.loads((REPO / "notebooks" / name).read_text())["cells"]
-    return {
-        view: next(
-            i
-            for i, c in enumerate(cells)
-            if c["cell_type"] == "code" and call in "".join(c["source"])
-        )
-        for view, call in WIDGETS.get(name, {}).items()
-    }
+    return {view: first_code_cell(name, call) for view, call in WIDGETS.get(name, {}).items()}
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
