@@ -81,8 +81,9 @@ def main() -> None:
             "bag AUROC": auroc(p, y_test),
             **errors("bag", p, y_test),
         }
-        kept = [cache_folder(Path(c), name) / "model" for c in args.cache]
-        for folder in [f for f in kept if f.exists()][:1]:
+        kept = (cache_folder(Path(c), name) / "model" for c in args.cache)
+        folder = next((f for f in kept if f.exists()), None)  # the first cache that has it
+        if folder is not None:
             row |= errors("transformer", dv.load_model(folder).predict(test), y_test)
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False, header=False), flush=True)
