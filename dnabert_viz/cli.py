@@ -106,12 +106,12 @@ def _engine(args: argparse.Namespace):
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
     """find_motifs, match_jaspar and save_motifs, into a folder written atomically."""
     from .intervals import COORDINATES, genome_instances, write_bed
-    from .io import atomic_folder
     from .motifs import find_motifs, match_jaspar, save_motifs
+    from .outputs import atomic_folder
 
     motifs = find_motifs(pos, neg, scores, **options)
     matches = match_jaspar(motifs) if jaspar and motifs else None
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, kind="motifs") as tmp:
         save_motifs(motifs, tmp, matches)
         if all(c in scores.extra for c in COORDINATES):
             write_bed(genome_instances(motifs), tmp / "instances.bed")
@@ -178,8 +178,8 @@ def _demo(args: argparse.Namespace) -> None:
     import numpy as np
 
     from .demo import load_demo
-    from .io import atomic_folder
     from .methods import score
+    from .outputs import atomic_folder
     from .report import build_report
 
     model = _model(args)
@@ -193,7 +193,7 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"held-out accuracy: {accuracy:.4f}")
     pos, neg = data.sequences(label=1), data.sequences(label=0)
     out = Path(args.out)
-    with atomic_folder(out) as tmp:
+    with atomic_folder(out, kind="demo") as tmp:
         scores = score(
             model, pos, "cls_attention", batch_size=args.batch_size, out=tmp / "scores.npz"
         )
@@ -236,7 +236,8 @@ def _train(args: argparse.Namespace) -> None:
     import json
 
     from .finetune import train_classifier
-    from .io import atomic_folder, read_sequences
+    from .io import read_sequences
+    from .outputs import atomic_folder
 
     table = read_sequences(args.input)
     if args.labels:
@@ -260,7 +261,7 @@ def _train(args: argparse.Namespace) -> None:
     }
     settings = {key: value for key, value in given.items() if value is not None}
     m = train_classifier(table["sequence"].tolist(), labels, device=args.device, **settings)
-    with atomic_folder(Path(args.out)) as tmp:
+    with atomic_folder(args.out, kind="model") as tmp:
         m.save_pretrained(tmp)
         m.history.to_csv(tmp / "history.tsv", sep="\t", index=False)
         summary = {
@@ -428,7 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
         "one site as several (its two strands, fragments of a long site)",
     )
     motifs.add_argument("--no-jaspar", action="store_true", help="skip JASPAR matching")
-    motifs.add_argument("--out", required=True, help="output folder (replaced when it exists)")
+    motifs.add_argument(
+        "--out",
+        required=True,
+        help="output folder (an earlier motif folder is replaced; nothing else is)",
+    )
     motifs.set_defaults(run=_motifs)
 
     report = sub.add_parser(
@@ -463,7 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
     )
     train.add_argument(
-        "--out", required=True, help="output model folder (replaced when it exists)"
+        "--out",
+        required=True,
+        help="output model folder (an earlier model folder is replaced; nothing else is)",
     )
     train.set_defaults(run=_train)
 
@@ -479,17 +486,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_output(args: argparse.Namespace) -> None:
-    """Check that the command's output can be written, before any input is read or model loaded."""
-    from .io import check_output
+    """Check that the command's output can be written and replaces none of its inputs, before any
+    input is read or model loaded."""
+    from .outputs import check_output
 
+    model = None if getattr(args, "model", "demo") == "demo" else args.model
     if args.command == "score":
         # a .zarr store is a folder whose root file is zarr.json; the store refuses to overwrite
         # (--resume)
-        check_output(Path(args.out) / "zarr.json" if str(args.out).endswith(".zarr") else args.out)
+        store = str(args.out).rstrip("/").endswith(".zarr")
+        check_output(
+            Path(args.out) / "zarr.json" if store else args.out,
+            kind="store" if store else "scores",
+            inputs=[args.input, args.bed, args.genome, model],
+        )
     elif args.command == "report":
-        check_output(Path(args.out) / "report.html")
+        check_output(
+            Path(args.out) / "report.html", kind="page", inputs=[args.motifs, args.scores]
+        )
+    elif args.command == "motifs":
+        check_output(args.out, kind="motifs", inputs=[args.pos, args.neg, args.scores])
+    elif args.command == "train":
+        check_output(args.out, kind="model", inputs=[args.input, args.labels])
     else:
-        check_output(args.out, folder=True)
+        check_output(args.out, kind="demo", inputs=[model])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -436,7 +436,7 @@ def genome_instances(motifs) -> pd.DataFrame:
 def write_bed(instances: pd.DataFrame, path: str | Path) -> Path:
     """Write :func:`genome_instances`' table as BED6, sorted by chrom and start, atomically; the
     path."""
-    from .io import atomic_write
+    from .outputs import atomic_write
 
     path = Path(path)
     bed = instances.sort_values(["chrom", "start", "end"], kind="stable")[

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write
+from .outputs import atomic_write
 from .scores import Scores
 from .sequences import ALPHABET, check_sequences
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import atomic_write, check_input_file
+from .io import check_input_file
+from .outputs import atomic_write
 
 FORMAT_VERSION = 1
 

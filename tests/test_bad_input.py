@@ -21,7 +21,7 @@ import pytest
 
 import dnabert_viz as dv
 from dnabert_viz.cli import main
-from dnabert_viz.io import atomic_folder, check_output, remove_stale_temporaries
+from dnabert_viz.outputs import atomic_folder, check_output, remove_stale_temporaries
 from dnabert_viz.report import build_report
 from dnabert_viz.scores import SequenceIdentity
 
@@ -41,7 +41,7 @@ def read_only_folder(base: Path) -> Path:
     folder.mkdir(exist_ok=True)
     folder.chmod(0o555)
     try:
-        check_output(folder / "probe")
+        check_output(folder / "probe", kind="scores")
     except ValueError:
         return folder
     folder.chmod(0o755)
@@ -273,7 +273,7 @@ def test_ctrl_c_prints_one_line_and_exits_130(work, tmp_path):
 
 
 def test_interrupted_folder_leaves_no_temporary(tmp_path):
-    with pytest.raises(KeyboardInterrupt), atomic_folder(tmp_path / "out") as tmp:
+    with pytest.raises(KeyboardInterrupt), atomic_folder(tmp_path / "out", kind="demo") as tmp:
         (tmp / "half.txt").write_text("half")
         raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
@@ -379,7 +379,7 @@ LIBRARY_CASES = {
         "the motifs: 300 sequences of pos.fa",
     ),
     "check_output under a file": (
-        lambda m, w: check_output(w / "a_file" / "x"),
+        lambda m, w: check_output(w / "a_file" / "x", kind="scores"),
         ValueError,
         "a_file is a file",
     ),

@@ -1,12 +1,10 @@
-"""Readers of FASTA and DNABERT tables on real published files, and atomic outputs."""
+"""Readers of FASTA and DNABERT tables on real published files."""
 
 import gzip
 
 import pytest
 
 import dnabert_viz as dv
-from dnabert_viz.cli import main
-from dnabert_viz.io import atomic_folder
 from dnabert_viz.sequences import kmers_to_sequence
 
 from .conftest import FIXTURES
@@ -75,55 +73,3 @@ def test_table_errors_name_the_line(tmp_path):
         dv.read_sequences(tmp_path / "v.tsv")
     with pytest.raises(FileNotFoundError, match="missing.fa: no such file"):
         dv.read_sequences(tmp_path / "missing.fa")
-
-
-def test_atomic_folder_keeps_the_old_folder_on_error(tmp_path):
-    out = tmp_path / "out"
-    with atomic_folder(out) as tmp:
-        (tmp / "a.txt").write_text("one")
-    assert (out / "a.txt").read_text() == "one"
-    with pytest.raises(RuntimeError), atomic_folder(out) as tmp:
-        (tmp / "a.txt").write_text("half")
-        raise RuntimeError("interrupted")
-    assert (out / "a.txt").read_text() == "one" and sorted(p.name for p in tmp_path.iterdir()) == [
-        "out"
-    ]
-
-
-def test_output_folders_replace_only_their_own_kind(tmp_path, monkeypatch, capsys):
-    theirs = tmp_path / "data"
-    theirs.mkdir()
-    (theirs / "precious.fa").write_text(">a\nACGT\n")
-    with pytest.raises(
-        ValueError,
-        match="data is a folder with other files in it, not an earlier dnabert-viz output",
-    ):
-        with atomic_folder(theirs) as tmp:
-            (tmp / "x.txt").write_text("x")
-    assert (theirs / "precious.fa").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
-        "data"
-    ]
-    monkeypatch.chdir(theirs)  # `--out .` is refused before any work, and nothing is deleted
-    assert (
-        main(
-            [
-                "motifs",
-                "--pos",
-                "precious.fa",
-                "--scores",
-                "s.npz",
-                "--method",
-                "seqlets",
-                "--out",
-                ".",
-            ]
-        )
-        == 2
-    )
-    assert "is a folder with other files in it" in capsys.readouterr().err
-    assert (theirs / "precious.fa").exists()
-    ours = tmp_path / "ours"
-    for text in ("one", "two"):  # an earlier output is replaced
-        with atomic_folder(ours) as tmp:
-            (tmp / "a.txt").write_text(text)
-    assert (ours / "a.txt").read_text() == "two"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_write
+from ..outputs import atomic_write
 from ..sequences import ALPHABET
 from .motif import INSTANCE_COLUMNS, Motif
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import atomic_write
+from ..outputs import atomic_write
 
 FORMATS = ("png", "svg")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import atomic_write
+from ..outputs import GENERATOR, atomic_write
 
 _STYLE = """
 body { font-family: Arial, Helvetica, sans-serif; color: #222; margin: 24px auto; max-width: 1180px; }
@@ -130,6 +130,7 @@ class Page:
             "head",
             children=[
                 element("meta", charset="utf-8"),
+                element("meta", name="generator", content=GENERATOR),
                 element("title", self.title),
                 element("style", _STYLE),
             ],
