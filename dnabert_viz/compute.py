@@ -78,7 +78,8 @@ class ScoreCache:
         self._prediction: dict[int, float] = {}
 
     def kinds(self) -> list[tuple[str, str]]:
-        """(label, kind) for a menu: the given kinds first, then every registered method not given.
+        """(label, kind) for a menu: the given kinds first, then every registered method not given
+        that can run on the model (a classifier's attributions, a masked LM's LM scores).
 
         The label is the method's description up to its first colon or parenthesis.
         """
@@ -87,7 +88,7 @@ class ScoreCache:
             out += [
                 (get_method(k).description.split(":")[0].split(" (")[0], k)
                 for k in method_names()
-                if k not in self.given
+                if k not in self.given and get_method(k).unavailable(self.model) is None
             ]
         return out
 
@@ -187,8 +188,8 @@ class ScoreCache:
         return self._maps[i]
 
     def prediction(self, i: int) -> float | None:
-        """p(target) of sequence ``i``; None without a model."""
-        if self.model is None:
+        """p(target) of sequence ``i``; None without a model or a classifier head."""
+        if self.model is None or not self.model.is_classifier:
             return None
         if i not in self._prediction:
             self._prediction[i] = float(

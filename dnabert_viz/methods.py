@@ -36,6 +36,7 @@ from .contributions import (
     onehot_integrated_gradients,
 )
 from .intervals import split_input
+from .language_model import is_masked_lm, lm_scores
 from .model import DnaModel
 from .scores import Scores
 from .sequences import check_sequences
@@ -57,8 +58,10 @@ class Method:
         Option name -> default, beyond the common keywords.
     batch_size : int
         Default rows per forward pass (what was fastest on 2 CPU cores for the demo model).
-    uses_target : bool
-        Whether the method explains a class output (needs a classifier head).
+    needs : {"classifier", "attention", "masked_lm"} or None
+        What the model must have: a classifier head (the method explains a
+        class output, ``target``), attention weights, a masked-LM head, or
+        nothing in particular.
     aliases : tuple of str
         Short names accepted too (the command line's ``cls``, ``ig``).
     """
@@ -68,8 +71,23 @@ class Method:
     description: str
     options: dict = field(default_factory=dict)
     batch_size: int = 16
-    uses_target: bool = True
+    needs: str | None = "classifier"
     aliases: tuple[str, ...] = ()
+
+    @property
+    def uses_target(self) -> bool:
+        """Whether the method explains a class output (``target``)."""
+        return self.needs == "classifier"
+
+    def unavailable(self, m: DnaModel) -> str | None:
+        """Why the method cannot run on ``m`` (one line), or None when it can."""
+        if self.needs == "classifier" and not m.is_classifier:
+            return f"{self.name} explains a class output and {m.name} has no classifier head"
+        if self.needs == "masked_lm" and not is_masked_lm(m):
+            return f"{self.name} reads a masked-LM head and {m.name} has none"
+        if self.needs == "attention" and not m.returns_attention:
+            return f"{self.name} reads attention weights and {m.name} returns none"
+        return None
 
 
 _REGISTRY: dict[str, Method] = {}
@@ -80,7 +98,7 @@ def register(
     description: str,
     options: dict | None = None,
     batch_size: int = 16,
-    uses_target: bool = True,
+    needs: str | None = "classifier",
     aliases: tuple[str, ...] = (),
 ) -> Callable:
     """Decorator that registers a scoring function under ``name`` (see the module docstring)."""
@@ -91,7 +109,7 @@ def register(
         if clash:
             raise ValueError(f"scoring method name(s) {clash} already registered")
         _REGISTRY[name] = Method(
-            name, function, description, dict(options or {}), batch_size, uses_target, aliases
+            name, function, description, dict(options or {}), batch_size, needs, aliases
         )
         return function
 
@@ -176,8 +194,9 @@ def score(
     Raises
     ------
     ValueError
-        An unknown method, or an option the method does not take (named,
-        with the ones it does take).
+        An unknown method, an option the method does not take (named, with
+        the ones it does take), or a method that cannot run on ``m`` (why,
+        and the methods that can).
     """
     spec = get_method(method)
     unknown = sorted(set(options) - set(spec.options))
@@ -186,6 +205,10 @@ def score(
         raise ValueError(
             f"scoring method {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})"
         )
+    reason = spec.unavailable(m)
+    if reason is not None:
+        usable = [n for n in method_names() if get_method(n).unavailable(m) is None]
+        raise ValueError(f"{reason}; on this model use {', '.join(usable) or 'no method'}")
     sequences, coordinates = split_input(sequences)
     sequences = check_sequences(sequences)
     kwargs = {
@@ -213,7 +236,7 @@ _WINDOWS = {"window_size": None, "stride": None}
     "[CLS] attention (DNABERT-viz recipe; layer, heads)",
     options={"layer": -1, "heads": None, **_WINDOWS},
     batch_size=32,
-    uses_target=False,
+    needs="attention",
     aliases=("cls",),
 )
 def _cls_attention(m, sequences, *, target, batch_size, progress, **options) -> Scores:
@@ -331,3 +354,26 @@ def _onehot_shap(m, sequences, *, target, batch_size, progress, **options) -> Sc
 )
 def _hypothetical_ism(m, sequences, *, target, batch_size, progress) -> Scores:
     return hypothetical_ism(m, sequences, target, batch_size, progress)
+
+
+# a pretrained masked language model as it is: no labels, no classifier (language_model.py)
+def _language_model(name: str, description: str) -> None:
+    """Register one language-model score of :func:`dnabert_viz.language_model.lm_scores`."""
+
+    def run(m, sequences, *, target, batch_size, progress, **options) -> Scores:
+        return lm_scores(m, sequences, name, batch_size=batch_size, progress=progress, **options)
+
+    options = {"strands": "forward", **_WINDOWS}
+    register(name, description, options=options, batch_size=32, needs="masked_lm")(run)
+
+
+_language_model(
+    "lm_surprise",
+    "masked-LM surprise: -log p(reference base), nats; (N, L, 4) log p in extra['log_probs']",
+)
+_language_model("lm_entropy", "masked-LM entropy of the four-base distribution, nats")
+_language_model(
+    "lm_mutation_map",
+    "masked-LM zero-shot mutation map: log p(alt) - log p(ref) in extra['effects'], centred "
+    "(N, L, 4) in extra['hypothetical'] (seqlets, TF-MoDISco)",
+)

@@ -211,10 +211,12 @@ class DnaModel:
 
     def _require_classifier(self) -> None:
         if not self.is_classifier:
+            lm = "MaskedLM" in type(self.model).__name__
             raise ValueError(
                 f"{self.name} has no classifier head ({type(self.model).__name__}): it gives "
-                "attention and "
-                "embeddings but no predictions; fine-tune one with dv.train_classifier"
+                "attention and embeddings"
+                + (", and language-model scores (dv.score(m, seqs, 'lm_mutation_map'))" * lm)
+                + ", but no predictions and nothing that explains a class"
             )
 
     def _require_target(self, target: int) -> None:

@@ -9,6 +9,7 @@ from dnabert_viz import methods
 from dnabert_viz.cli import main
 from dnabert_viz.widgets import SequenceExplorer
 
+from . import checkpoints
 from .test_cli import write_fasta
 
 
@@ -18,10 +19,24 @@ def short(demo_data):
     return [s[:60] for s in demo_data.sequences("heldout", 1)[:2]]
 
 
+@pytest.fixture(scope="module")
+def masked_lm(tmp_path_factory, device):
+    """A tiny DNABERT-6 masked LM in the published layout, for the language-model methods."""
+    folder = checkpoints.dnabert1(tmp_path_factory.mktemp("mlm") / "k6", k=6, head="mlm")
+    return dv.load_model(folder, device=device)
+
+
 @pytest.mark.parametrize("name", methods.method_names())
-def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp_path, device):
+def test_every_method_from_library_cli_and_explorer(
+    name, demo_model, masked_lm, short, tmp_path, device
+):
     spec = dv.get_method(name)
-    s = dv.score(demo_model, short, name)
+    model = masked_lm if spec.needs == "masked_lm" else demo_model
+    assert spec.unavailable(model) is None
+    other = demo_model if model is masked_lm else masked_lm
+    # attention runs on both; a class explanation needs the classifier, LM scores the LM head
+    assert (spec.unavailable(other) is None) == (spec.needs == "attention")
+    s = dv.score(model, short, name)
     assert s.kind == name and s.values.shape == (2, 60) and np.isfinite(s.values).all()
     assert s.values.std() > 0  # a real signal, not a constant
     # the summary is the mean over the three substitutions; the full effects come along
@@ -29,6 +44,7 @@ def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp
         assert s.extra["effects"].shape == (2, 60, 4)
         assert np.allclose(s.values, s.extra["effects"].sum(-1) / 3)
         assert np.allclose(s.extra["effects"], dv.ism(demo_model, short))
+    model_option = [] if model is demo_model else ["--model", masked_lm.name]
 
     out = tmp_path / "s.npz"
     argv = [
@@ -37,6 +53,7 @@ def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp
         device,
         "--input",
         str(write_fasta(tmp_path / "in.fa", short)),
+        *model_option,
         "--method",
         name,
         "--out",
@@ -48,7 +65,7 @@ def test_every_method_from_library_cli_and_explorer(name, demo_model, short, tmp
         assert main([*argv[:-3], alias, "--out", str(tmp_path / "alias.npz")]) == 0
         assert dv.Scores.load(tmp_path / "alias.npz").kind == name
 
-    ex = SequenceExplorer(demo_model, short)
+    ex = SequenceExplorer(model, short)
     assert name in [k for _, k in ex.kind_control.options]
     ex.kind_control.value = name
     assert np.allclose(ex.figure.data[0].y, s[0], atol=1e-5)
@@ -91,7 +108,7 @@ def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, mon
     # registrations vanish after the test
     monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))
 
-    @dv.register("gc_content", "G or C: 1, else 0", options={"weight": 1.0}, uses_target=False)
+    @dv.register("gc_content", "G or C: 1, else 0", options={"weight": 1.0}, needs=None)
     def _gc(m, sequences, *, target, batch_size, progress, weight):
         values = np.array([[weight * (b in "GC") for b in s] for s in sequences], dtype=np.float32)
         return dv.Scores(sequences, values, "gc_content", {"weight": weight})

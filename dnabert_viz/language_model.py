@@ -1,0 +1,373 @@
+"""Language-model scores: what a pretrained masked language model expects at each nucleotide.
+
+A DNA language model downloaded as it was pretrained (DNABERT-1 and
+DNABERT-2 as masked LMs, Nucleotide Transformer as ``EsmForMaskedLM``) has
+no classifier head, but its language-model head says, at every masked
+token, which tokens it expects there. :func:`base_log_probs` turns that
+into a distribution over the four bases at every nucleotide, exactly for
+each tokenizer:
+
+* **overlapping k-mers (DNABERT-1)**: nucleotide i is hidden by masking the
+  (up to) k tokens that cover it, DNABERT's own contiguous span masking (its
+  unmasked neighbours then reveal every other nucleotide, so i alone is
+  hidden). Each masked token's distribution over the 4^k k-mers (special
+  tokens left out, renormalised) is marginalised to the base at i's offset
+  in that k-mer; the k marginals are combined by their **geometric mean**,
+  renormalised (a product of experts divided by k): they are k readings of
+  one context, so their plain product would count that context k times and
+  be k times too sharp, while the arithmetic mean would let one flat
+  reading hide a sharp one.
+* **non-overlapping k-mers (Nucleotide Transformer)**: the token holding i
+  is masked, and the four single-base variants of it (the reference k-mer
+  with each base at i's offset; a single-nucleotide token's four bases) are
+  scored among its logits, normalised over the four. One forward pass gives
+  every nucleotide of the token.
+* **BPE (DNABERT-2 and any ``tokenizer.json``)**, an approximation: the
+  token covering i is masked and each alternative is the token's string with
+  base b at i, **re-tokenised on its own** (the whole sequence re-tokenised
+  might cut differently beyond that token). An alternative that is one token
+  is scored by its log-probability at the mask; one of m > 1 tokens by the
+  sum of its tokens' log-probabilities at m masks put in the covering
+  token's place (a pseudo-likelihood). The four are normalised.
+
+An ``N`` has no reference base: its scores are NaN (its neighbours are
+scored as usual, with the N in their context). Windows (sequences longer
+than the model's positions) are scored each on their own; a nucleotide in
+several windows gets the mean of their log-probabilities, renormalised.
+``strands="both"`` averages the log-probabilities of the sequence and of
+its reverse complement (mapped back), renormalised, so the result does not
+depend on the strand given.
+
+Causal language models (HyenaDNA and the like) need a family that loads
+them first; they are refused with a one-line error until then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from .model import DnaModel
+from .runtime import show_progress
+from .scores import Scores
+from .sequences import ALPHABET, check_sequences, reverse_complement
+from .tokenization import BpeTokenizer, KmerTokenizer, real_tokens
+
+STRANDS = ("forward", "both")
+
+
+def is_masked_lm(m: DnaModel) -> bool:
+    """Whether ``m`` has a masked-language-model head (``*ForMaskedLM``)."""
+    return "MaskedLM" in type(m.model).__name__
+
+
+def require_masked_lm(m: DnaModel) -> None:
+    """Raise, in one line, unless ``m`` has a masked-language-model head.
+
+    Raises
+    ------
+    ValueError
+        Naming the model's class and what would work.
+    """
+    kind = type(m.model).__name__
+    if not is_masked_lm(m):
+        raise ValueError(
+            f"{m.name} has no masked-language-model head ({kind}): language-model scores need "
+            "the pretrained checkpoint as published (BertForMaskedLM, EsmForMaskedLM, "
+            "DNABERT-2's MLM); a fine-tuned classifier is explained with attention, "
+            "attribution or ISM"
+        )
+
+
+def base_log_probs(
+    m: DnaModel,
+    sequences,
+    *,
+    strands: str = "forward",
+    batch_size: int = 32,
+    window_size: int | None = None,
+    stride: int | None = None,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """The model's log-probability of each base at every nucleotide, the rest of the sequence
+    given.
+
+    Parameters
+    ----------
+    m : DnaModel
+        A masked language model (:func:`require_masked_lm`).
+    sequences : str or list of str
+        N sequences.
+    strands : {"forward", "both"}
+        Score the sequence as given, or average with its reverse complement.
+    batch_size : int
+        Masked copies per forward pass.
+    window_size, stride : int, optional
+        Windows for sequences longer than the model's positions (nucleotides).
+    progress : bool or None
+        Show a progress bar; None: when someone watches.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, longest length, 4) float32 natural-log probabilities of A, C, G,
+        T; each position's four sum to 1 in probability; NaN at N and past
+        each sequence's end.
+    """
+    require_masked_lm(m)
+    if strands not in STRANDS:
+        raise ValueError(f"strands must be one of {STRANDS}, not {strands!r}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    sequences = check_sequences(sequences)
+    options = {"batch_size": batch_size, "window_size": window_size, "stride": stride}
+    forward = _one_strand(m, sequences, progress=progress, **options)
+    if strands == "forward":
+        return forward
+    reverse = _one_strand(m, [reverse_complement(s) for s in sequences], progress=False, **options)
+    for i, seq in enumerate(sequences):
+        # position p of the reverse complement is L - 1 - p here, its base the complement
+        # (ACGT reversed is its complement TGCA)
+        reverse[i, : len(seq)] = reverse[i, : len(seq)][::-1, ::-1]
+    return _normalise((forward + reverse) / 2)
+
+
+def _normalise(log_probs: np.ndarray) -> np.ndarray:
+    """Log-probabilities renormalised over the last axis (NaN rows stay NaN)."""
+    return (log_probs - np.logaddexp.reduce(log_probs, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def _one_strand(m, sequences, *, batch_size, window_size, stride, progress) -> np.ndarray:
+    tok = m.tokenizer
+    if isinstance(tok, KmerTokenizer):
+        rows = _kmer_queries if tok.overlapping else _token_queries
+        enc = m.encode(sequences, window_size, stride)
+    elif isinstance(tok, BpeTokenizer):
+        rows = _bpe_queries
+        # an alternative of m tokens in a token's place makes the row m - 1 tokens longer
+        longest = max(len(t) for t in tok.vocab if set(t) <= set(ALPHABET))
+        enc = tok.encode(sequences, m.max_tokens - longest + 1, window_size, stride)
+    else:
+        raise ValueError(f"{m.name}: no language-model scores for {type(tok).__name__} tokens")
+    sums = np.zeros((len(sequences), int(enc.lengths.max()), 4))
+    counts = np.zeros(sums.shape[:2])
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=len(enc.input_ids), desc="language model", disable=not show_progress(progress)
+    )
+    for r in range(len(enc.input_ids)):
+        width = int(enc.attention_mask[r].sum())
+        ids, spans = enc.input_ids[r, :width], enc.spans[r, :width]
+        seq = enc.sequences[enc.sequence_index[r]]
+        copies, combine = rows(tok, ids, spans, seq)
+        positions, log_probs = combine(list(_masked_log_softmax(m, copies, batch_size)))
+        s = enc.sequence_index[r]
+        sums[s, positions] += log_probs
+        counts[s, positions] += 1
+        bar.update(1)
+    bar.close()
+    out = np.full(sums.shape, np.nan, dtype=np.float32)
+    seen = counts > 0
+    out[seen] = _normalise(sums[seen] / counts[seen][:, None])
+    for i, seq in enumerate(sequences):
+        out[i, np.flatnonzero(np.frombuffer(seq.encode(), np.uint8) == ord("N"))] = np.nan
+    return out
+
+
+Copies = list[tuple[np.ndarray, np.ndarray]]
+"""Masked copies of one row: (token ids (T',), token positions to read (R,))."""
+
+
+@torch.no_grad()
+def _masked_log_softmax(m: DnaModel, copies: Copies, batch_size: int) -> Iterator[torch.Tensor]:
+    """Each copy's log-softmax over the vocabulary at its read positions, (R, V) float32 on the
+    CPU, in the order of ``copies``; copies of different lengths are padded in a batch."""
+    pad = m.tokenizer.pad_id
+    for start in range(0, len(copies), batch_size):
+        chunk = copies[start : start + batch_size]
+        width = max(len(ids) for ids, _ in chunk)
+        ids = np.full((len(chunk), width), pad, dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for j, (row, _) in enumerate(chunk):
+            ids[j, : len(row)], mask[j, : len(row)] = row, 1
+        logits = m.model(
+            input_ids=torch.as_tensor(ids, device=m.device),
+            attention_mask=torch.as_tensor(mask, device=m.device),
+        ).logits
+        for j, (_, reads) in enumerate(chunk):
+            yield torch.log_softmax(logits[j, torch.as_tensor(reads)].float(), dim=-1).cpu()
+
+
+def _kmer_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str):
+    """Overlapping k-mers: one copy per nucleotide with the tokens covering it masked."""
+    k, tokens = tok.k, np.flatnonzero(real_tokens(spans))
+    first, last = int(spans[tokens, 0].min()), int(spans[tokens, 1].max())
+    copies, offsets = [], []
+    for p in range(first, last):
+        cover = tokens[(spans[tokens, 0] <= p) & (p < spans[tokens, 1])]
+        masked = ids.copy()
+        masked[cover] = tok.mask_id
+        copies.append((masked, cover))
+        offsets.append(p - spans[cover, 0])
+    # base_at[o] is (4^k, 4): which base each k-mer (ACGT order, first base most significant) has
+    # at offset o
+    codes = np.arange(4**k)
+    base_at = torch.stack(
+        [
+            torch.nn.functional.one_hot(torch.as_tensor((codes // 4 ** (k - 1 - o)) % 4), 4)
+            for o in range(k)
+        ]
+    ).double()
+    table = torch.as_tensor(tok._table)
+
+    def combine(log_softmaxes: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+        out = np.zeros((len(copies), 4))
+        for c, (lp, offs) in enumerate(zip(log_softmaxes, offsets)):
+            kmers = torch.softmax(lp[:, table].double(), dim=-1)  # renormalised over k-mers
+            marginals = torch.stack([kmers[r] @ base_at[o] for r, o in enumerate(offs)])
+            out[c] = torch.log(marginals).mean(dim=0).numpy()  # geometric mean (renormalised)
+        return np.arange(first, last), out
+
+    return copies, combine
+
+
+def _token_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str):
+    """Non-overlapping k-mers: one copy per token, its single-base variants scored."""
+    k, tokens = tok.k, np.flatnonzero(real_tokens(spans))
+    copies = []
+    for t in tokens:
+        masked = ids.copy()
+        masked[t] = tok.mask_id
+        copies.append((masked, np.array([t])))
+    singles = np.array([tok.vocab[b] for b in ALPHABET])
+    place = 4 ** np.arange(k - 1, -1, -1)
+
+    def combine(log_softmaxes: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+        positions, out = [], []
+        for t, lp in zip(tokens, log_softmaxes):
+            start, end = spans[t]
+            text = seq[start:end]
+            if "N" in text:
+                continue
+            if end - start == 1:
+                candidates = singles[None, :]
+            else:
+                digits = np.array([ALPHABET.index(c) for c in text])
+                code = int(digits @ place)
+                candidates = tok._table[
+                    code + (np.arange(4)[None, :] - digits[:, None]) * place[:, None]
+                ]
+            scores = lp[0, torch.as_tensor(candidates)].double()
+            out.append(torch.log_softmax(scores, dim=-1).numpy())
+            positions.append(np.arange(start, end))
+        if not positions:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 4))
+        return np.concatenate(positions), np.concatenate(out)
+
+    return copies, combine
+
+
+def _bpe_queries(tok: BpeTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str):
+    """BPE: per token, one copy with it masked, and one per length m > 1 of its re-tokenised
+    alternatives, with m masks in its place."""
+    tokens = np.flatnonzero(real_tokens(spans))
+    copies: Copies = []
+    plans = []  # per token: its span and, per (offset, base), (copy index, token ids)
+    for t in tokens:
+        start, end = (int(x) for x in spans[t])
+        text = seq[start:end]
+        single = len(copies)
+        masked = ids.copy()
+        masked[t] = tok.mask_id
+        copies.append((masked, np.array([t])))
+        if "N" in text:
+            plans.append((start, end, None))
+            continue
+        alternatives, by_length = {}, {1: single}
+        for o in range(end - start):
+            for b in ALPHABET:
+                alt_ids = tuple(int(i) for i in tok.tokenize(text[:o] + b + text[o + 1 :])[0])
+                n = len(alt_ids)
+                if n not in by_length:
+                    by_length[n] = len(copies)
+                    row = np.concatenate([ids[:t], np.full(n, tok.mask_id), ids[t + 1 :]])
+                    copies.append((row, t + np.arange(n)))
+                alternatives[o, b] = (by_length[n], alt_ids)
+        plans.append((start, end, alternatives))
+
+    def combine(log_softmaxes: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+        positions, out = [], []
+        for start, end, alternatives in plans:
+            if alternatives is None:
+                continue
+            for o in range(end - start):
+                scores = torch.zeros(4, dtype=torch.float64)
+                for j, b in enumerate(ALPHABET):
+                    copy, alt_ids = alternatives[o, b]
+                    lp = log_softmaxes[copy]
+                    scores[j] = sum(float(lp[r, i]) for r, i in enumerate(alt_ids))
+                out.append(torch.log_softmax(scores, dim=-1).numpy())
+                positions.append(start + o)
+        if not positions:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 4))
+        return np.array(positions), np.stack(out)
+
+    return copies, combine
+
+
+def _reference(sequences: list[str], log_probs: np.ndarray) -> np.ndarray:
+    """(N, L) log-probability of each sequence's own base; NaN at N and past the end."""
+    out = np.full(log_probs.shape[:2], np.nan, dtype=np.float32)
+    for i, seq in enumerate(sequences):
+        codes = np.frombuffer(seq.encode(), np.uint8)
+        known = np.flatnonzero(codes != ord("N"))
+        out[i, known] = log_probs[i, known, [ALPHABET.index(chr(c)) for c in codes[known]]]
+    return out
+
+
+def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
+    """One of the language-model scores of ``sequences`` (see :mod:`dnabert_viz.methods`).
+
+    Parameters
+    ----------
+    m : DnaModel
+        A masked language model.
+    sequences : str or list of str
+        N sequences.
+    kind : {"lm_surprise", "lm_entropy", "lm_mutation_map"}
+        ``lm_surprise``: -log p(reference base), nats. ``lm_entropy``: the
+        entropy of the four-base distribution, nats. ``lm_mutation_map``:
+        log p(reference) - mean log p(base), nats (how much the model prefers
+        what is there), with ``extra["effects"]`` (N, L, 4) log p(alt) -
+        log p(ref) (0 at the reference: the ISM convention) and
+        ``extra["hypothetical"]`` (N, L, 4) log p(base) - mean log p(base),
+        the same map centred over the four bases so that a base's
+        contribution (the hypothetical at the reference) is not 0: what
+        seqlets and TF-MoDISco read.
+    **options
+        :func:`base_log_probs`'s keywords.
+
+    Returns
+    -------
+    Scores
+        values (N, L); every kind keeps ``extra["log_probs"]`` (N, L, 4).
+    """
+    sequences = check_sequences(sequences)
+    log_probs = base_log_probs(m, sequences, **options)
+    reference = _reference(sequences, log_probs)
+    extra = {"log_probs": log_probs}
+    if kind == "lm_surprise":
+        values = -reference
+    elif kind == "lm_entropy":
+        values = -np.sum(np.exp(log_probs) * log_probs, axis=-1)
+    elif kind == "lm_mutation_map":
+        centred = log_probs - log_probs.mean(axis=-1, keepdims=True)
+        values = _reference(sequences, centred)
+        extra.update(effects=log_probs - reference[..., None], hypothetical=centred)
+    else:
+        raise ValueError(f"unknown language-model score {kind!r}")
+    meta = {"model": m.name, **{k: v for k, v in options.items() if k != "progress"}}
+    return Scores(sequences, values.astype(np.float32), kind, meta, extra)

@@ -1,0 +1,201 @@
+"""Language-model scores on tiny masked LMs in the published layouts: each tokenizer's recipe
+against brute force, the laws the scores obey, and bad input."""
+
+import numpy as np
+import pytest
+import torch
+
+import dnabert_viz as dv
+from dnabert_viz.cli import main
+from dnabert_viz.language_model import base_log_probs
+from dnabert_viz.sequences import reverse_complement
+
+from . import checkpoints
+
+SEQS = ["ACGTTGCAAGGCTTACGATCGATCCGTAN", "TTGACGGCATCGAAGCTAGCTAGGCTTACCAGTACG"]
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, device):
+    """Tiny masked LMs (random weights, seeded) of the three tokenizer kinds."""
+    root = tmp_path_factory.mktemp("lm")
+    folders = {
+        "kmer3": checkpoints.dnabert1(root / "k3", k=3, head="mlm", seed=1),
+        "kmer6": checkpoints.dnabert1(root / "k6", k=6, head="mlm", seed=2),
+        "nt": checkpoints.nucleotide_transformer(root / "nt", head="mlm", seed=3),
+        "bpe": checkpoints.dnabert2(root / "bpe", head="mlm", seed=4),
+    }
+    models = {name: dv.load_model(folder, device=device) for name, folder in folders.items()}
+    for name in ("kmer3", "kmer6"):
+        # a random head spreads its mass over 4^k k-mers almost evenly, so every base marginal
+        # would be near 1/4 and any way of combining them would pass; sharpen it (the decoder is
+        # tied to the input embeddings, which the embedding layer norm rescales)
+        with torch.no_grad():
+            models[name].model.get_input_embeddings().weight.mul_(20)
+            models[name].model.get_output_embeddings().bias.normal_(0, 2)
+    return models
+
+
+def log_softmax_at(m, ids: list[int], reads: list[int]) -> torch.Tensor:
+    """One unpadded forward pass: log-softmax over the vocabulary at token positions ``reads``."""
+    with torch.no_grad():
+        logits = m.model(input_ids=torch.tensor([ids], device=m.device)).logits[0]
+    return torch.log_softmax(logits[reads].double(), dim=-1).cpu()
+
+
+def brute_force_kmer(m, seq: str, p: int) -> np.ndarray:
+    """DNABERT-1: mask the tokens covering nucleotide p, marginalise each masked k-mer
+    distribution to the base at p by summing over the vocabulary's k-mer strings, geometric
+    mean."""
+    k, tok = m.k, m.tokenizer
+    enc = m.encode(seq)
+    ids, spans = list(enc.input_ids[0]), enc.spans[0]
+    cover = [t for t in range(len(ids)) if spans[t, 0] <= p < spans[t, 1]]
+    masked = [tok.mask_id if t in cover else i for t, i in enumerate(ids)]
+    lp = log_softmax_at(m, masked, cover)
+    kmers = {s: i for s, i in tok.vocab.items() if len(s) == k and set(s) <= set("ACGT")}
+    logs = []
+    for r, t in enumerate(cover):
+        probs = {s: float(torch.exp(lp[r, i])) for s, i in kmers.items()}
+        total = sum(probs.values())
+        offset = p - spans[t, 0]
+        logs.append(
+            [np.log(sum(v for s, v in probs.items() if s[offset] == b) / total) for b in "ACGT"]
+        )
+    mean = np.mean(logs, axis=0)
+    return mean - np.logaddexp.reduce(mean)
+
+
+def brute_force_token(m, seq: str, p: int) -> np.ndarray:
+    """Nucleotide Transformer: mask the token holding p, the logits of its four variants."""
+    tok = m.tokenizer
+    enc = m.encode(seq)
+    ids, spans = list(enc.input_ids[0]), enc.spans[0]
+    t = next(t for t in range(len(ids)) if spans[t, 0] <= p < spans[t, 1])
+    lp = log_softmax_at(m, [tok.mask_id if u == t else i for u, i in enumerate(ids)], [t])[0]
+    text, o = seq[spans[t, 0] : spans[t, 1]], p - spans[t, 0]
+    scores = np.array([float(lp[tok.vocab[text[:o] + b + text[o + 1 :]]]) for b in "ACGT"])
+    return scores - np.logaddexp.reduce(scores)
+
+
+def brute_force_bpe(m, seq: str, p: int) -> np.ndarray:
+    """BPE: the covering token's string with each base, re-tokenised alone, scored at as many
+    masks."""
+    tok = m.tokenizer
+    enc = m.encode(seq)
+    ids, spans = list(enc.input_ids[0]), enc.spans[0]
+    t = next(t for t in range(len(ids)) if spans[t, 0] <= p < spans[t, 1])
+    text, o = seq[spans[t, 0] : spans[t, 1]], p - spans[t, 0]
+    scores = []
+    for b in "ACGT":
+        alt = tok._tok.encode(text[:o] + b + text[o + 1 :], add_special_tokens=False).ids
+        row = ids[:t] + [tok.mask_id] * len(alt) + ids[t + 1 :]
+        lp = log_softmax_at(m, row, list(range(t, t + len(alt))))
+        scores.append(sum(float(lp[j, a]) for j, a in enumerate(alt)))
+    scores = np.array(scores)
+    return scores - np.logaddexp.reduce(scores)
+
+
+BRUTE = {"kmer3": brute_force_kmer, "kmer6": brute_force_kmer, "nt": brute_force_token}
+BRUTE["bpe"] = brute_force_bpe
+
+
+@pytest.mark.parametrize("kind", BRUTE)
+def test_each_tokenizer_equals_brute_force_masking_one_nucleotide_at_a_time(models, kind):
+    m = models[kind]
+    # batches of 7 masked copies: copies of different lengths (BPE) padded together
+    got = base_log_probs(m, SEQS, batch_size=7)
+    for i, seq in enumerate(SEQS):
+        for p in range(len(seq)):
+            if seq[p] == "N":
+                assert np.isnan(got[i, p]).all()
+                continue
+            expected = BRUTE[kind](m, seq, p)
+            np.testing.assert_allclose(got[i, p], expected, atol=2e-5, err_msg=f"{kind} {i} {p}")
+        assert np.isnan(got[i, len(seq) :]).all()
+    # the four bases' probabilities sum to 1 everywhere
+    total = np.exp(got).sum(axis=-1)
+    np.testing.assert_allclose(total[~np.isnan(total)], 1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["kmer6", "nt"])
+def test_the_mutation_map_is_antisymmetric(models, kind):
+    """LLR(ref -> alt) at p is minus LLR(alt -> ref) on the mutated sequence: the context of p is
+    the same (exact for k-mers; BPE re-tokenises the site, an approximation)."""
+    m, seq = models[kind], SEQS[1]
+    forward = dv.score(m, seq, "lm_mutation_map").extra["effects"][0]
+    for p, alt in [(3, "G"), (17, "A"), (30, "C")]:
+        mutated = seq[:p] + alt + seq[p + 1 :]
+        back = dv.score(m, mutated, "lm_mutation_map").extra["effects"][0]
+        ref = "ACGT".index(seq[p])
+        assert forward[p, ref] == 0
+        np.testing.assert_allclose(forward[p, "ACGT".index(alt)], -back[p, ref], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["kmer3", "nt", "bpe"])
+def test_both_strands_do_not_depend_on_the_strand_given(models, kind):
+    m, seq = models[kind], SEQS[1]
+    plus = base_log_probs(m, seq, strands="both")[0]
+    minus = base_log_probs(m, reverse_complement(seq), strands="both")[0]
+    np.testing.assert_allclose(plus, minus[::-1, ::-1], atol=1e-5)
+    assert not np.allclose(plus, base_log_probs(m, seq)[0], atol=1e-4)
+
+
+def test_the_three_scores_are_read_from_one_distribution(models):
+    m = models["kmer6"]
+    seqs = SEQS
+    surprise, entropy, mutation = (
+        dv.score(m, seqs, kind) for kind in ("lm_surprise", "lm_entropy", "lm_mutation_map")
+    )
+    lp = surprise.extra["log_probs"]
+    ref = np.array(["ACGT".index(c) for c in seqs[0][:-1]])  # its last base is N
+    rows = np.arange(len(ref))
+    np.testing.assert_allclose(surprise.values[0, rows], -lp[0, rows, ref], rtol=1e-6)
+    assert np.isnan(surprise.values[0, len(ref)])
+    np.testing.assert_allclose(
+        entropy.values[0, rows], -(np.exp(lp[0, rows]) * lp[0, rows]).sum(-1), rtol=1e-5
+    )
+    assert (entropy.values[0, rows] <= np.log(4) + 1e-6).all()
+    hyp = mutation.extra["hypothetical"]
+    np.testing.assert_allclose(hyp.sum(-1)[0, rows], 0, atol=1e-5)
+    np.testing.assert_allclose(mutation.values[0, rows], hyp[0, rows, ref], rtol=1e-5)
+    np.testing.assert_allclose(
+        mutation.extra["effects"][0, rows], lp[0, rows] - lp[0, rows, ref][:, None], atol=1e-6
+    )
+
+
+def test_windows_cover_long_sequences(tmp_path, device):
+    """A sequence longer than the model's positions: every nucleotide scored, each window's
+    result matching the window scored alone where only one window holds it."""
+    folder = checkpoints.dnabert1(tmp_path / "short", k=3, head="mlm", max_positions=24)
+    m = dv.load_model(folder, device=device)
+    seq = SEQS[1] * 2
+    lp = base_log_probs(m, seq)[0]
+    assert not np.isnan(lp).any()
+    alone = base_log_probs(m, seq[:24])[0]
+    np.testing.assert_allclose(lp[:5], alone[:5], atol=1e-5)
+
+
+def test_a_model_without_a_language_model_head_says_so(demo_model, tmp_path, capsys):
+    with pytest.raises(ValueError, match="has no masked-language-model head") as err:
+        dv.lm_scores(demo_model, SEQS, "lm_surprise")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError) as err:
+        dv.score(demo_model, SEQS, "lm_surprise")
+    assert str(err.value).startswith(
+        "lm_surprise reads a masked-LM head and demo has none; on this model use cls_attention, "
+        "integrated_gradients"
+    )
+    (tmp_path / "s.fa").write_text(">a\nACGTACGTAC\n")
+    argv = ["score", "--input", str(tmp_path / "s.fa"), "--method", "lm_surprise"]
+    assert main([*argv, "--out", str(tmp_path / "s.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lm_surprise reads a masked-LM head and demo has none" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.fa"]
+
+
+def test_a_sequence_shorter_than_k_is_named(models):
+    with pytest.raises(ValueError, match="shorter than k = 6"):
+        dv.score(models["kmer6"], ["ACGTACGTAC", "ACG"], "lm_surprise")
+    with pytest.raises(ValueError, match="strands must be one of"):
+        dv.score(models["kmer6"], SEQS, "lm_surprise", strands="minus")
