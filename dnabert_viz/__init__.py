@@ -43,6 +43,7 @@ from .motifs import (
     write_meme,
 )
 from .onehot import load_ohe, one_hot, save_ohe
+from .pretraining import build_masked_lm, train_masked_lm
 from .scores import Scores
 from .sequences import check_sequences
 from .tokenization import Encoding, load_tokenizer
@@ -112,6 +113,8 @@ __all__ = [
     "save_ohe",
     "score",
     "train_classifier",
+    "train_masked_lm",
+    "build_masked_lm",
     "variant_effects",
     "widgets",
     "write_bed",
