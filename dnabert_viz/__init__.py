@@ -24,7 +24,7 @@ from .demo import DemoData, load_demo
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
-from .language_model import base_log_probs, lm_scores
+from .language_model import base_log_probs, lm_scores, lm_variant_effects
 from .methods import get_method, method_names, register, score
 from .model import DnaModel, load_model
 from .motifs import (
@@ -86,6 +86,7 @@ __all__ = [
     "hypothetical_ism",
     "base_log_probs",
     "lm_scores",
+    "lm_variant_effects",
     "ism",
     "load_demo",
     "load_model",

@@ -47,6 +47,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .model import DnaModel
@@ -371,3 +372,114 @@ def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
         raise ValueError(f"unknown language-model score {kind!r}")
     meta = {"model": m.name, **{k: v for k, v in options.items() if k != "progress"}}
     return Scores(sequences, values.astype(np.float32), kind, meta, extra)
+
+
+def lm_variant_effects(
+    m: DnaModel,
+    table,
+    sequences=None,
+    *,
+    strands: str = "forward",
+    batch_size: int = 32,
+    progress: bool | None = None,
+) -> pd.DataFrame:
+    """Zero-shot variant effects from a masked language model: no labels, no classifier.
+
+    Parameters
+    ----------
+    m : DnaModel
+        A masked language model.
+    table : pandas.DataFrame or path
+        Variants in any form :func:`dnabert_viz.variant_effects` reads
+        (``position``/``ref``/``alt``, DNABERT's mutation file, ...).
+    sequences : list of str, optional
+        The sequences that the table's ``sequence_index`` refers to.
+    strands : {"forward", "both"}
+        Score each sequence as given, or average with its reverse complement
+        (every score then does not depend on the strand given).
+    batch_size : int
+        Masked copies per forward pass.
+    progress : bool or None
+        Show progress bars; None: when someone watches.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variant: ``sequence_index``, ``start``, ``end``,
+        ``ref``, ``alt``, then
+
+        - ``llr``: the masked-marginal log-likelihood ratio log p(alt) -
+          log p(ref) at the site, the site hidden and the rest of the
+          reference given (single-nucleotide variants; NaN otherwise);
+        - ``pll_ref``, ``pll_alt``, ``pll_diff``: pseudo-log-likelihoods
+          (the sum over the sequence of log p(base | the rest)) of the
+          reference and the variant sequence, and alt - ref (any variant,
+          indels included);
+        - ``embedding_distance``: cosine distance between the mean-pooled
+          last hidden states of the two sequences.
+
+        All in nats where they are log-probabilities. The wild-type marginal
+        (reading the site without masking it) is not given: these models
+        learn to predict masked tokens only, and an unmasked token mostly
+        predicts itself.
+    """
+    from .attribution import normalise_variants
+
+    require_masked_lm(m)
+    if not isinstance(table, pd.DataFrame):
+        from .io import read_mutation_file
+
+        table = read_mutation_file(table)
+    variants, seqs = normalise_variants(table, sequences)
+    if variants.empty:
+        raise ValueError("the variant table is empty")
+    mutated = [
+        seqs[i][:s] + alt + seqs[i][e:]
+        for i, s, e, alt in variants[["sequence_index", "start", "end", "alt"]].itertuples(
+            index=False
+        )
+    ]
+    mutated = check_sequences(mutated, "mutated sequences")
+    used = sorted(set(variants.sequence_index))
+    options = {"strands": strands, "batch_size": batch_size, "progress": progress}
+    reference = dict(zip(used, _pll_and_log_probs(m, [seqs[i] for i in used], **options)))
+    out = variants.copy()
+    llr = np.full(len(out), np.nan)
+    for r, (i, start, end, ref, alt) in enumerate(
+        out[["sequence_index", "start", "end", "ref", "alt"]].itertuples(index=False)
+    ):
+        if end - start == 1 and len(alt) == 1 and "N" not in ref + alt:
+            site = reference[i][1][start]
+            llr[r] = site[ALPHABET.index(alt)] - site[ALPHABET.index(ref)]
+    out["llr"] = llr
+    out["pll_ref"] = [reference[i][0] for i in out.sequence_index]
+    out["pll_alt"] = [pll for pll, _ in _pll_and_log_probs(m, mutated, **options)]
+    out["pll_diff"] = out.pll_alt - out.pll_ref
+    out["embedding_distance"] = _embedding_distance(
+        m, [seqs[i] for i in out.sequence_index], mutated, strands, batch_size
+    )
+    return out
+
+
+def _pll_and_log_probs(m, sequences, **options) -> list[tuple[float, np.ndarray]]:
+    """Each sequence's pseudo-log-likelihood and its (L, 4) base log-probabilities."""
+    log_probs = base_log_probs(m, sequences, **options)
+    reference = _reference(sequences, log_probs)
+    return [
+        (float(np.nansum(reference[i, : len(s)])), log_probs[i, : len(s)])
+        for i, s in enumerate(sequences)
+    ]
+
+
+def _embedding_distance(m, first, second, strands: str, batch_size: int) -> np.ndarray:
+    """Cosine distance between the embeddings of paired sequences, (N,); with both strands the
+    mean of the two strands' distances."""
+    pairs = [(first, second)]
+    if strands == "both":
+        pairs.append(tuple([reverse_complement(s) for s in group] for group in (first, second)))
+    distances = []
+    for a, b in pairs:
+        x, y = m.embed(a, batch_size=batch_size), m.embed(b, batch_size=batch_size)
+        cosine = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
+        distances.append(1 - cosine)
+    return np.mean(distances, axis=0)

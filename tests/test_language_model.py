@@ -2,6 +2,7 @@
 against brute force, the laws the scores obey, and bad input."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -199,3 +200,36 @@ def test_a_sequence_shorter_than_k_is_named(models):
         dv.score(models["kmer6"], ["ACGTACGTAC", "ACG"], "lm_surprise")
     with pytest.raises(ValueError, match="strands must be one of"):
         dv.score(models["kmer6"], SEQS, "lm_surprise", strands="minus")
+
+
+@pytest.mark.parametrize("kind", ["kmer6", "nt"])
+def test_zero_shot_variant_effects(models, kind):
+    m, seq = models[kind], SEQS[1]
+    p, alt = 17, "A"
+    mutated = seq[:p] + alt + seq[p + 1 :]
+    table = pd.DataFrame(
+        {
+            "sequence": [seq, seq, mutated, seq],
+            "position": [p, p, p, 4],
+            "ref": [seq[p], seq[p], alt, seq[4:7]],
+            "alt": [alt, seq[p], seq[p], ""],  # a substitution, REF->REF, its reverse, a deletion
+        }
+    )
+    v = dv.lm_variant_effects(m, table)
+    lp = base_log_probs(m, seq)[0]
+    expected = lp[p, "ACGT".index(alt)] - lp[p, "ACGT".index(seq[p])]
+    np.testing.assert_allclose(v.llr[0], expected, atol=1e-6)
+    assert v.llr[1] == 0 and v.pll_diff[1] == 0 and abs(v.embedding_distance[1]) < 1e-6
+    np.testing.assert_allclose(v.llr[2], -v.llr[0], atol=1e-5)
+    np.testing.assert_allclose(v.pll_diff[2], -v.pll_diff[0], atol=1e-4)
+    assert np.isnan(v.llr[3]) and np.isfinite(v.pll_diff[3]) and v.embedding_distance[3] > 0
+    pll = -dv.score(m, seq, "lm_surprise").values[0]
+    np.testing.assert_allclose(v.pll_ref[0], pll.sum(), rtol=1e-5)
+
+    # both strands: the same variant given on the other strand scores the same
+    rc, q = reverse_complement(seq), len(seq) - 1 - p
+    other = pd.DataFrame({"sequence": [rc], "position": [q], "ref": [rc[q]], "alt": ["T"]})
+    both = dv.lm_variant_effects(m, table.iloc[:1], strands="both")
+    flipped = dv.lm_variant_effects(m, other, strands="both")
+    for column in ("llr", "pll_diff", "embedding_distance"):
+        np.testing.assert_allclose(both[column][0], flipped[column][0], atol=1e-4)
