@@ -24,7 +24,13 @@ from .demo import DemoData, load_demo
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
-from .language_model import base_log_probs, lm_scores, lm_variant_effects
+from .language_model import (
+    DependencyMap,
+    base_log_probs,
+    dependency_map,
+    lm_scores,
+    lm_variant_effects,
+)
 from .methods import get_method, method_names, register, score
 from .model import DnaModel, load_model
 from .motifs import (
@@ -87,6 +93,8 @@ __all__ = [
     "base_log_probs",
     "lm_scores",
     "lm_variant_effects",
+    "dependency_map",
+    "DependencyMap",
     "ism",
     "load_demo",
     "load_model",

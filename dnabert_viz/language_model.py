@@ -45,6 +45,7 @@ them first; they are refused with a one-line error until then.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -90,6 +91,7 @@ def base_log_probs(
     batch_size: int = 32,
     window_size: int | None = None,
     stride: int | None = None,
+    region: tuple[int, int] | None = None,
     progress: bool | None = None,
 ) -> np.ndarray:
     """The model's log-probability of each base at every nucleotide, the rest of the sequence
@@ -107,6 +109,9 @@ def base_log_probs(
         Masked copies per forward pass.
     window_size, stride : int, optional
         Windows for sequences longer than the model's positions (nucleotides).
+    region : (int, int), optional
+        Score only nucleotides ``start <= p < end`` (the whole sequence is
+        still the context); NaN elsewhere.
     progress : bool or None
         Show a progress bar; None: when someone watches.
 
@@ -114,8 +119,8 @@ def base_log_probs(
     -------
     numpy.ndarray
         (N, longest length, 4) float32 natural-log probabilities of A, C, G,
-        T; each position's four sum to 1 in probability; NaN at N and past
-        each sequence's end.
+        T; each position's four sum to 1 in probability; NaN at N, outside
+        ``region`` and past each sequence's end.
     """
     require_masked_lm(m)
     if strands not in STRANDS:
@@ -124,10 +129,16 @@ def base_log_probs(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     sequences = check_sequences(sequences)
     options = {"batch_size": batch_size, "window_size": window_size, "stride": stride}
-    forward = _one_strand(m, sequences, progress=progress, **options)
+    start, end = (0, max(map(len, sequences))) if region is None else region
+    if not 0 <= start < end:
+        raise ValueError(f"region must be (start, end) with 0 <= start < end, not {region}")
+    regions = [(start, min(end, len(s))) for s in sequences]
+    forward = _one_strand(m, sequences, regions, progress=progress, **options)
     if strands == "forward":
         return forward
-    reverse = _one_strand(m, [reverse_complement(s) for s in sequences], progress=False, **options)
+    rc_regions = [(len(s) - b, len(s) - a) for s, (a, b) in zip(sequences, regions)]
+    rc = [reverse_complement(s) for s in sequences]
+    reverse = _one_strand(m, rc, rc_regions, progress=False, **options)
     for i, seq in enumerate(sequences):
         # position p of the reverse complement is L - 1 - p here, its base the complement
         # (ACGT reversed is its complement TGCA)
@@ -140,7 +151,7 @@ def _normalise(log_probs: np.ndarray) -> np.ndarray:
     return (log_probs - np.logaddexp.reduce(log_probs, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def _one_strand(m, sequences, *, batch_size, window_size, stride, progress) -> np.ndarray:
+def _one_strand(m, sequences, regions, *, batch_size, window_size, stride, progress) -> np.ndarray:
     tok = m.tokenizer
     if isinstance(tok, KmerTokenizer):
         rows = _kmer_queries if tok.overlapping else _token_queries
@@ -163,7 +174,7 @@ def _one_strand(m, sequences, *, batch_size, window_size, stride, progress) -> n
         width = int(enc.attention_mask[r].sum())
         ids, spans = enc.input_ids[r, :width], enc.spans[r, :width]
         seq = enc.sequences[enc.sequence_index[r]]
-        copies, combine = rows(tok, ids, spans, seq)
+        copies, combine = rows(tok, ids, spans, seq, regions[enc.sequence_index[r]])
         positions, log_probs = combine(list(_masked_log_softmax(m, copies, batch_size)))
         s = enc.sequence_index[r]
         sums[s, positions] += log_probs
@@ -173,9 +184,16 @@ def _one_strand(m, sequences, *, batch_size, window_size, stride, progress) -> n
     out = np.full(sums.shape, np.nan, dtype=np.float32)
     seen = counts > 0
     out[seen] = _normalise(sums[seen] / counts[seen][:, None])
-    for i, seq in enumerate(sequences):
+    for i, (seq, (a, b)) in enumerate(zip(sequences, regions)):
         out[i, np.flatnonzero(np.frombuffer(seq.encode(), np.uint8) == ord("N"))] = np.nan
+        out[i, :a] = out[i, b:] = np.nan
     return out
+
+
+def _tokens_in(spans: np.ndarray, region: tuple[int, int]) -> np.ndarray:
+    """Positions of the real tokens whose span meets ``region``."""
+    tokens = np.flatnonzero(real_tokens(spans))
+    return tokens[(spans[tokens, 1] > region[0]) & (spans[tokens, 0] < region[1])]
 
 
 Copies = list[tuple[np.ndarray, np.ndarray]]
@@ -202,10 +220,11 @@ def _masked_log_softmax(m: DnaModel, copies: Copies, batch_size: int) -> Iterato
             yield torch.log_softmax(logits[j, torch.as_tensor(reads)].float(), dim=-1).cpu()
 
 
-def _kmer_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str):
+def _kmer_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str, region):
     """Overlapping k-mers: one copy per nucleotide with the tokens covering it masked."""
     k, tokens = tok.k, np.flatnonzero(real_tokens(spans))
     first, last = int(spans[tokens, 0].min()), int(spans[tokens, 1].max())
+    first, last = max(first, region[0]), min(last, region[1])  # an empty range outside it
     copies, offsets = [], []
     for p in range(first, last):
         cover = tokens[(spans[tokens, 0] <= p) & (p < spans[tokens, 1])]
@@ -235,9 +254,9 @@ def _kmer_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: s
     return copies, combine
 
 
-def _token_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str):
+def _token_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str, region):
     """Non-overlapping k-mers: one copy per token, its single-base variants scored."""
-    k, tokens = tok.k, np.flatnonzero(real_tokens(spans))
+    k, tokens = tok.k, _tokens_in(spans, region)
     copies = []
     for t in tokens:
         masked = ids.copy()
@@ -271,10 +290,10 @@ def _token_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: 
     return copies, combine
 
 
-def _bpe_queries(tok: BpeTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str):
+def _bpe_queries(tok: BpeTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str, region):
     """BPE: per token, one copy with it masked, and one per length m > 1 of its re-tokenised
     alternatives, with m masks in its place."""
-    tokens = np.flatnonzero(real_tokens(spans))
+    tokens = _tokens_in(spans, region)
     copies: Copies = []
     plans = []  # per token: its span and, per (offset, base), (copy index, token ids)
     for t in tokens:
@@ -483,3 +502,99 @@ def _embedding_distance(m, first, second, strands: str, batch_size: int) -> np.n
         cosine = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
         distances.append(1 - cosine)
     return np.mean(distances, axis=0)
+
+
+@dataclass
+class DependencyMap:
+    """How substituting one nucleotide changes what the model expects at another.
+
+    Attributes
+    ----------
+    values : numpy.ndarray
+        (R, R) float32: ``values[i, j]`` is the largest absolute change in
+        the log-odds of any base at target j over the three substitutions at
+        query i (Tomaz da Silva et al., Nat. Genet. 2025), with j masked as
+        in :func:`base_log_probs`; NaN on the band ``|i - j| < band``.
+    start : int
+        Sequence position of row and column 0 (the region's start).
+    sequence : str
+        The whole sequence (the context).
+    band : int
+        Pairs closer than this are left out (NaN): a k-mer model reads a
+        neighbour within k - 1 nucleotides through the very tokens the
+        substitution changes, so that band says little about the sequence.
+    """
+
+    values: np.ndarray
+    start: int
+    sequence: str
+    band: int
+
+    @property
+    def region(self) -> str:
+        """The region's nucleotides."""
+        return self.sequence[self.start : self.start + len(self.values)]
+
+
+def dependency_map(
+    m: DnaModel,
+    sequence: str,
+    *,
+    region: tuple[int, int] | None = None,
+    strands: str = "forward",
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> DependencyMap:
+    """Nucleotide dependency map of one sequence: every substitution in ``region`` against every
+    target in it, the whole sequence as context.
+
+    Costs 3R + 1 calls of :func:`base_log_probs` restricted to the region (R
+    masked copies each for DNABERT-1, about R/6 for Nucleotide
+    Transformer): keep the region to the stretch of interest (a few dozen
+    to a few hundred nucleotides).
+
+    Parameters
+    ----------
+    m : DnaModel
+        A masked language model.
+    sequence : str
+        One sequence.
+    region : (int, int), optional
+        ``[start, end)`` of the queries and targets; the whole sequence by default.
+    strands, batch_size, progress
+        See :func:`base_log_probs`.
+
+    Returns
+    -------
+    DependencyMap
+    """
+    (sequence,) = check_sequences([sequence])
+    start, end = (0, len(sequence)) if region is None else region
+    if not 0 <= start < end <= len(sequence):
+        raise ValueError(
+            f"region ({start}, {end}) is not inside the sequence's {len(sequence)} nt"
+        )
+    mutants, owner = [], []
+    for i in range(start, end):
+        for b in ALPHABET:
+            if b != sequence[i] and sequence[i] != "N":
+                mutants.append(sequence[:i] + b + sequence[i + 1 :])
+                owner.append(i - start)
+    options = {"strands": strands, "batch_size": batch_size, "region": (start, end)}
+    ref = base_log_probs(m, sequence, progress=progress, **options)[0, start:end]
+    alt = base_log_probs(m, mutants, progress=progress, **options)[:, start:end]
+    change = np.abs(_log_odds(alt) - _log_odds(ref)[None]).max(axis=-1)  # (3R, R)
+    values = np.full((end - start, end - start), np.nan, dtype=np.float32)
+    for i in range(end - start):
+        rows = change[np.asarray(owner) == i]
+        if len(rows):
+            values[i] = rows.max(axis=0)
+    band = m.k if isinstance(m.tokenizer, KmerTokenizer) else 1
+    offsets = np.abs(np.subtract.outer(np.arange(end - start), np.arange(end - start)))
+    values[offsets < band] = np.nan
+    return DependencyMap(values, start, sequence, band)
+
+
+def _log_odds(log_probs: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)) from log p, elementwise."""
+    return log_probs - np.log1p(-np.exp(np.minimum(log_probs, -1e-7)))

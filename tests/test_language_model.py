@@ -233,3 +233,23 @@ def test_zero_shot_variant_effects(models, kind):
     flipped = dv.lm_variant_effects(m, other, strands="both")
     for column in ("llr", "pll_diff", "embedding_distance"):
         np.testing.assert_allclose(both[column][0], flipped[column][0], atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["kmer3", "nt"])
+def test_dependency_map_reads_substitutions_against_masked_targets(models, kind):
+    m, seq = models[kind], SEQS[1]
+    dep = dv.dependency_map(m, seq, region=(8, 20), batch_size=11)
+    assert dep.values.shape == (12, 12) and dep.start == 8 and dep.region == seq[8:20]
+    assert dep.band == m.k
+    near = np.abs(np.subtract.outer(np.arange(12), np.arange(12))) < m.k
+    assert np.isnan(dep.values[near]).all() and not np.isnan(dep.values[~near]).any()
+    # one pair by hand: the three substitutions at query 9, the four bases at target 19
+    ref = base_log_probs(m, seq)[0, 19]
+    changes = []
+    for b in "ACGT".replace(seq[9], ""):
+        alt = base_log_probs(m, seq[:9] + b + seq[10:])[0, 19]
+        odds = [np.log(np.exp(x) / (1 - np.exp(x))) for x in (alt, ref)]
+        changes.append(np.abs(odds[0] - odds[1]).max())
+    np.testing.assert_allclose(dep.values[1, 11], max(changes), rtol=1e-3, atol=1e-6)
+    with pytest.raises(ValueError, match="region \\(30, 40\\) is not inside the sequence's 36 nt"):
+        dv.dependency_map(m, seq, region=(30, 40))
