@@ -25,14 +25,17 @@ out, counted in a warning and listed in ``table.attrs["skipped"]``.
 
 from __future__ import annotations
 
-import gzip
+import shutil
+import tempfile
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .io import read_lines
 from .sequences import check_sequences, reverse_complement
 
 COORDINATES = ("chrom", "start", "end", "strand")
@@ -61,47 +64,41 @@ def _int(value: str, what: str, where: str, first: bool) -> int:
 
 def _parse_bed(path: Path, narrowpeak: bool) -> list[_Row]:
     """Rows of a BED (3 to 12 columns, the same on every line) or narrowPeak (10 columns) file."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
     rows, n_fields = [], None
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-    with gzip.open(path, "rt") if gzipped else open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            where = f"{path}, line {number}"
-            fields = line.rstrip("\r\n").split("\t")
-            if narrowpeak and len(fields) != NARROWPEAK_FIELDS:
-                raise ValueError(
-                    f"{where}: {len(fields)} tab-separated fields; narrowPeak has "
-                    f"{NARROWPEAK_FIELDS}"
-                )
-            if not 3 <= len(fields) <= BED_MAX_FIELDS:
-                raise ValueError(
-                    f"{where}: {len(fields)} tab-separated fields; BED has 3 to {BED_MAX_FIELDS} "
-                    "(chrom, start, end, name, score, strand, ...)"
-                )
-            if n_fields is not None and len(fields) != n_fields:
-                raise ValueError(
-                    f"{where}: {len(fields)} fields where the lines above have {n_fields}"
-                )
-            start = _int(fields[1], "start", where, not rows)
-            end = _int(fields[2], "end", where, not rows)
-            strand = fields[5] if len(fields) > 5 else "."
-            summit = _int(fields[9], "summit offset", where, False) if narrowpeak else -1
-            if start < 0 or end <= start:
-                raise ValueError(f"{where}: start {start} and end {end}: need 0 <= start < end")
-            if strand not in ("+", "-", "."):
-                raise ValueError(f"{where}: strand {strand!r} (column 6) must be +, - or .")
-            if summit < -1 or summit >= end - start:
-                raise ValueError(
-                    f"{where}: summit offset {summit} (column 10) is outside the peak's "
-                    f"{end - start} nt (-1 means no summit)"
-                )
-            name = fields[3] if len(fields) > 3 else ""
-            rows.append(_Row(where, fields[0], start, end, name, strand, summit))
-            n_fields = len(fields)
+    for number, line in enumerate(read_lines(path), start=1):
+        if not line.strip() or line.startswith(("#", "track", "browser")):
+            continue
+        where = f"{path}, line {number}"
+        fields = line.split("\t")
+        if narrowpeak and len(fields) != NARROWPEAK_FIELDS:
+            raise ValueError(
+                f"{where}: {len(fields)} tab-separated fields; narrowPeak has {NARROWPEAK_FIELDS}"
+            )
+        if not 3 <= len(fields) <= BED_MAX_FIELDS:
+            raise ValueError(
+                f"{where}: {len(fields)} tab-separated fields; BED has 3 to {BED_MAX_FIELDS} "
+                "(chrom, start, end, name, score, strand, ...)"
+            )
+        if n_fields is not None and len(fields) != n_fields:
+            raise ValueError(
+                f"{where}: {len(fields)} fields where the lines above have {n_fields}"
+            )
+        start = _int(fields[1], "start", where, not rows)
+        end = _int(fields[2], "end", where, not rows)
+        strand = fields[5] if len(fields) > 5 else "."
+        summit = _int(fields[9], "summit offset", where, False) if narrowpeak else -1
+        if start < 0 or end <= start:
+            raise ValueError(f"{where}: start {start} and end {end}: need 0 <= start < end")
+        if strand not in ("+", "-", "."):
+            raise ValueError(f"{where}: strand {strand!r} (column 6) must be +, - or .")
+        if summit < -1 or summit >= end - start:
+            raise ValueError(
+                f"{where}: summit offset {summit} (column 10) is outside the peak's "
+                f"{end - start} nt (-1 means no summit)"
+            )
+        name = fields[3] if len(fields) > 3 else ""
+        rows.append(_Row(where, fields[0], start, end, name, strand, summit))
+        n_fields = len(fields)
     if not rows:
         raise ValueError(f"{path}: no intervals (every line is empty or a comment)")
     return rows
@@ -147,35 +144,105 @@ def _frame_rows(frame: pd.DataFrame) -> list[_Row]:
 
 def open_genome(path: str | Path):
     """Open an indexed FASTA (plain or bgzip) with pyfaidx, building the ``.fai`` (and ``.gzi``)
-    when missing.
+    when missing or older than the genome.
+
+    The index is written beside the genome; where its folder is not writable,
+    it is built in a temporary folder instead (removed when the genome is
+    closed), again on every run, with a warning saying how to avoid that. An
+    index made here for a genome that then fails to open is removed.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Plain gzip (not bgzip), a file that cannot be indexed, or an index that
-        cannot be written next to it; each message says what to do.
+        A folder, pipe or device (random access needs a file), plain gzip (not
+        bgzip), a file that cannot be indexed, a sequence name used twice;
+        each message says what to do.
     """
     import pyfaidx
 
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a genome FASTA")
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such genome file")
-    try:
-        return pyfaidx.Fasta(str(path), as_raw=True, sequence_always_upper=True)
-    except pyfaidx.UnsupportedCompressionFormat:
+    if not path.is_file():
         raise ValueError(
+            f"{path} is a pipe or device: the genome is read at random places, so give it as a "
+            "file (plain or bgzip)"
+        )
+    beside = [p for p in (Path(f"{path}.fai"), Path(f"{path}.gzi")) if not p.exists()]
+    elsewhere = None
+    if _needs_index(path) and not _writable(path.parent):
+        elsewhere = Path(tempfile.mkdtemp(prefix="dnabert_viz_index."))
+        warnings.warn(
+            f"{path}: its folder is not writable, so its index is built in a temporary folder, "
+            "again on every run; copy the genome to a folder you can write to index it once",
+            stacklevel=2,
+        )
+    names = (
+        {}
+        if elsewhere is None
+        else {
+            "indexname": str(elsewhere / f"{path.name}.fai"),
+            "gzi_indexname": str(elsewhere / f"{path.name}.gzi"),
+        }
+    )
+    try:
+        fasta = pyfaidx.Fasta(str(path), as_raw=True, sequence_always_upper=True, **names)
+    except (ValueError, OSError, pyfaidx.FastaIndexingError) as err:
+        for made in beside:
+            made.unlink(missing_ok=True)
+        if elsewhere is not None:
+            shutil.rmtree(elsewhere, ignore_errors=True)
+        raise _genome_error(path, err) from None
+    if elsewhere is not None:
+        weakref.finalize(fasta, shutil.rmtree, elsewhere, True)
+    return fasta
+
+
+def _needs_index(path: Path) -> bool:
+    """Whether pyfaidx would (re)build the genome's index: no ``.fai`` or one older than the
+    genome, or a bgzip genome without its ``.gzi``."""
+    fai, gzi = Path(f"{path}.fai"), Path(f"{path}.gzi")
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    return (
+        not fai.exists()
+        or fai.stat().st_mtime < path.stat().st_mtime
+        or (compressed and not gzi.exists())
+    )
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be made in ``folder`` (tried: permissions alone do not say it for root
+    or read-only file systems)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _genome_error(path: Path, err: Exception) -> ValueError:
+    """One line, naming the genome and what to do, for what pyfaidx raised opening it."""
+    import pyfaidx
+
+    text = " ".join(str(err).splitlines())
+    if isinstance(err, pyfaidx.UnsupportedCompressionFormat):
+        return ValueError(
             f"{path}: compressed with gzip, not bgzip; random access needs bgzip "
             f"(gunzip {path.name}; bgzip {path.name.removesuffix('.gz')})"
-        ) from None
-    except PermissionError:
-        raise ValueError(
-            f"{path}: has no index and its folder is not writable; index it where you can write "
-            f"(samtools faidx {path.name}) or copy it"
-        ) from None
-    except pyfaidx.FastaIndexingError as err:
-        raise ValueError(f"{path}: cannot be indexed as FASTA ({err})") from None
+        )
+    if text.startswith("Duplicate key"):
+        return ValueError(
+            f"{path}: the sequence name {text.split(chr(34))[1]!r} is used by more than one "
+            "record; a genome's names must be unique (rename or remove the others)"
+        )
+    if isinstance(err, UnicodeDecodeError):
+        return ValueError(f"{path}: not a FASTA text file (byte {err.start} is not UTF-8)")
+    return ValueError(f"{path}: cannot be indexed as FASTA ({text})")
 
 
 def _window(row: _Row, width: int | None, center: str) -> tuple[int, int]:

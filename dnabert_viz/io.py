@@ -1,6 +1,9 @@
 """Files in: FASTA (plain or gzipped), DNABERT's sequence tables and mutation files.
 
-Files out are written by :mod:`dnabert_viz.outputs`."""
+Every reader reads its file once, start to end, so named pipes (``<(zcat x.fa.gz)``) and
+character devices (``/dev/stdin``) work as files; what a file is, FASTA or a table, is told by its
+content (a FASTQ file is refused with what to do). Files out are written by
+:mod:`dnabert_viz.outputs`."""
 
 from __future__ import annotations
 
@@ -18,26 +21,55 @@ FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 
 
 def check_input_file(path: str | Path) -> Path:
-    """``path`` as a Path, checked to be a file: a clear error for a missing path or a folder."""
+    """``path`` as a Path, checked to be readable as a file: a regular file, a named pipe or a
+    character device; a clear error for a missing path, a folder or anything else."""
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a file")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    return path
+    if path.is_file() or path.is_fifo() or path.is_char_device():
+        return path
+    if path.exists():
+        raise ValueError(f"{path} is not a file (a socket or block device)")
+    raise FileNotFoundError(f"{path}: no such file")
 
 
-def _lines(path: Path) -> list[str]:
-    """The file's lines, gunzipped when it starts with gzip's magic bytes."""
-    with open(check_input_file(path), "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
+def read_lines(path: str | Path) -> list[str]:
+    """The lines of a text file, gunzipped when it starts with gzip's magic bytes.
+
+    The file is read once, so a named pipe works as well as a file.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, for a truncated or corrupt gzip file and for one that is not text
+        (UTF-8).
+    """
+    data = check_input_file(path).read_bytes()
     try:
-        with gzip.open(path, "rt") if gzipped else open(path) as handle:
-            return handle.read().splitlines()
-    except (EOFError, zlib.error) as err:
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        return data.decode().splitlines()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise ValueError(f"{path}: truncated or corrupt gzip file ({err})") from None
-    except (UnicodeDecodeError, OSError) as err:
-        raise ValueError(f"{path}: not a text file ({err})") from None
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not a text file (byte {err.start} is not UTF-8)") from None
+
+
+def _sequence_lines(path: Path) -> list[str]:
+    """:func:`read_lines`, refusing FASTQ (an '@' header with a '+' line two below) by name."""
+    lines = read_lines(path)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if (
+        first is not None
+        and lines[first].startswith("@")
+        and first + 2 < len(lines)
+        and lines[first + 2].startswith("+")
+    ):
+        raise ValueError(
+            f"{path}: FASTQ (reads with base qualities), which is not read here; convert it to "
+            f"FASTA (seqtk seq -A {path.name} > reads.fa) or to a table with a 'sequence' column"
+        )
+    return lines
 
 
 def _warn_duplicates(path: Path, names: list[str], where: list[int | str]) -> None:
@@ -61,8 +93,9 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``name`` (the header's first word) and ``sequence``
-        (normalised by :func:`dnabert_viz.check_sequences`), in file order.
+        Columns ``name`` (the header's first word), ``sequence``
+        (normalised by :func:`dnabert_viz.check_sequences`) and ``source``
+        (file, record and line, as errors name them), in file order.
 
     Raises
     ------
@@ -78,8 +111,13 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
         apart by their position, names only label them.
     """
     path = Path(path)
+    return _fasta(path, _sequence_lines(path))
+
+
+def _fasta(path: Path, lines: list[str]) -> pd.DataFrame:
+    """:func:`read_fasta` of the file's lines."""
     names, starts, chunks = [], [], []
-    for number, line in enumerate(_lines(path), start=1):
+    for number, line in enumerate(lines, start=1):
         if line.startswith(">"):
             names.append(line[1:].split()[0] if line[1:].split() else f"record{len(names) + 1}")
             starts.append(number)
@@ -94,9 +132,8 @@ def read_fasta(path: str | Path) -> pd.DataFrame:
         raise ValueError(f"{path}: no FASTA records (no line starts with '>')")
     _warn_duplicates(path, names, starts)
     labels = [f"{path}, record {n!r} (line {line})" for n, line in zip(names, starts)]
-    return pd.DataFrame(
-        {"name": names, "sequence": check_sequences(["".join(c) for c in chunks], labels=labels)}
-    )
+    sequences = check_sequences(["".join(c) for c in chunks], labels=labels)
+    return pd.DataFrame({"name": names, "sequence": sequences, "source": labels})
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -110,10 +147,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``name`` (from the file or ``line<N>``), ``sequence`` (k-mer text
-        turned back into raw sequence) and ``label`` when the file has one.
+        turned back into raw sequence), ``source`` (file and line) and
+        ``label`` when the file has one.
     """
     path = Path(path)
-    lines = _lines(path)
+    return _table(path, _sequence_lines(path))
+
+
+def _table(path: Path, lines: list[str]) -> pd.DataFrame:
+    """:func:`read_table` of the file's lines."""
     delimiter = "," if path.name.lower().removesuffix(".gz").endswith(".csv") else "\t"
     # CRLF files exist (prom-core)
     rows = [[field.strip() for field in row] for row in csv.reader(lines, delimiter=delimiter)]
@@ -144,9 +186,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
     out = pd.DataFrame(
         {"name": table["name"] if "name" in table else [f"line{n}" for n in numbers]}
     )
-    out["sequence"] = check_sequences(
-        table["sequence"].tolist(), labels=[f"{path}, line {n}" for n in numbers]
-    )
+    sources = [f"{path}, line {n}" for n in numbers]
+    out["sequence"] = check_sequences(table["sequence"].tolist(), labels=sources)
+    out["source"] = sources
     if "label" in table:
         bad = [n for n, v in zip(numbers, table["label"]) if not v.strip().lstrip("-").isdigit()]
         if bad:
@@ -156,14 +198,30 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def read_sequences(path: str | Path) -> pd.DataFrame:
-    """Read sequences from FASTA (``.fa``, ``.fasta``, ``.fna``, ``.fas``, optionally ``.gz``) or a
-    sequence table.
+    """Read sequences from FASTA or a sequence table, plain or gzipped, told apart by content.
 
-    See :func:`read_fasta` and :func:`read_table` for the columns.
+    A file whose first line starts with '>' is FASTA whatever its name; so is
+    one named ``.fa``, ``.fasta``, ``.fna`` or ``.fas`` (optionally ``.gz``),
+    whose errors then say so; anything else is a table. See
+    :func:`read_fasta` and :func:`read_table` for the columns.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: an empty file, FASTQ (with how to convert it), and
+        the readers' errors.
     """
     path = Path(path)
-    name = path.name.lower().removesuffix(".gz")
-    return read_fasta(path) if name.endswith(FASTA_SUFFIXES) else read_table(path)
+    lines = _sequence_lines(path)
+    first = next((line for line in lines if line.strip()), "")
+    if first.startswith(">") or path.name.lower().removesuffix(".gz").endswith(FASTA_SUFFIXES):
+        return _fasta(path, lines)
+    if not first:
+        raise ValueError(
+            f"{path} is empty: expected FASTA ('>' headers) or a table whose header names a "
+            "'sequence' column"
+        )
+    return _table(path, lines)
 
 
 def read_mutation_file(path: str | Path) -> pd.DataFrame:
@@ -184,7 +242,7 @@ def read_mutation_file(path: str | Path) -> pd.DataFrame:
         Naming the file and line of a malformed row.
     """
     rows = []
-    for number, line in enumerate(check_input_file(path).read_text().splitlines(), start=1):
+    for number, line in enumerate(read_lines(path), start=1):
         if not line.strip():
             continue
         fields = line.rstrip("\n").split("\t")

@@ -9,6 +9,7 @@ then a rename), with a format version.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import zipfile
 from collections.abc import Iterator
@@ -150,7 +151,8 @@ class Scores:
 
     @classmethod
     def load(cls, path: str | Path) -> Scores:
-        """Read a file written by :meth:`save`, or open a ``.zarr`` store lazily (:meth:`open`).
+        """Read a file written by :meth:`save` (or a named pipe giving one), or open a Zarr store
+        lazily (:meth:`open`): a ``.zarr`` name, or any folder holding ``zarr.json``.
 
         Raises
         ------
@@ -160,11 +162,23 @@ class Scores:
             Naming ``path``, for a folder, a truncated or corrupt file, or a
             file that is not a Scores file (or one of a newer format).
         """
-        if str(path).rstrip("/").endswith(".zarr"):
+        if str(path).rstrip("/").endswith(".zarr") or Path(path, "zarr.json").is_file():
             return cls.open(path)
         path = check_input_file(path)
+        if path.is_file():
+            source = path
+            with open(path, "rb") as handle:
+                magic = handle.read(6)
+        else:  # a pipe: np.load seeks, so it is read into memory
+            source = io.BytesIO(path.read_bytes())
+            magic = source.getvalue()[:6]
+        if magic[:4] != b"PK\x03\x04" and magic != b"\x93NUMPY":
+            raise ValueError(
+                f"{path}: not a readable Scores file (not an .npz archive: it starts with "
+                f"{magic!r}); Scores files are written by dv.score and dnabert-viz score"
+            )
         try:
-            archive = np.load(path, allow_pickle=False)
+            archive = np.load(source, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
                 raise ValueError(
                     f"{path}: not a dnabert_viz Scores file (one array, not an .npz archive)"

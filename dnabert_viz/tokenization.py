@@ -224,6 +224,7 @@ class DnaTokenizer:
     """
 
     scheme: str = ""
+    min_nucleotides: int = 1  # the shortest sequence that gives a token (overlapping k-mers: k)
     cls_token: str
     sep_token: str | None
     pad_token: str
@@ -256,6 +257,25 @@ class DnaTokenizer:
         """Longest stretch of sequence whose tokens always fit in ``max_tokens``."""
         raise NotImplementedError
 
+    def check_lengths(self, seqs: list[str], labels: list[str] | None = None) -> None:
+        """Raise ValueError naming the first sequence too short to give a token.
+
+        Parameters
+        ----------
+        seqs : list of str
+            Normalised sequences.
+        labels : list of str, optional
+            What to call each sequence (a file, record and line) instead of ``sequences[i]``.
+        """
+        short = next((i for i, s in enumerate(seqs) if len(s) < self.min_nucleotides), None)
+        if short is not None:
+            where = f"sequences[{short}]" if labels is None else labels[short]
+            raise ValueError(
+                f"{where} is {len(seqs[short])} nt, shorter than k = {self.min_nucleotides}: "
+                f"it has no {self.min_nucleotides}-mer for the model's {self.scheme} tokens; "
+                "leave it out or give a longer sequence"
+            )
+
     def convert_ids_to_tokens(self, ids) -> list[str]:
         """Token strings of ids."""
         return [self.id_to_token[int(i)] for i in ids]
@@ -286,6 +306,7 @@ class DnaTokenizer:
         Encoding
         """
         seqs = check_sequences(seqs)
+        self.check_lengths(seqs)
         rows, owner = [], []
         for i, seq in enumerate(seqs):
             for row in self._rows(i, seq, max_tokens, window_size, stride):
@@ -352,7 +373,7 @@ class KmerTokenizer(DnaTokenizer):
         self.k = k
         self.overlapping = overlapping
         if overlapping:
-            self.scheme = f"kmer{k}"
+            self.scheme, self.min_nucleotides = f"kmer{k}", k
             self.cls_token, self.sep_token, self.pad_token = "[CLS]", "[SEP]", "[PAD]"
             self.unk_token, self.mask_token = "[UNK]", "[MASK]"
         else:

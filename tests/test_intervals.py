@@ -3,8 +3,11 @@ python-pyfaidx-examples ships them (pyfaidx's own test data; ``make test`` insta
 package)."""
 
 import gzip
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -294,3 +297,41 @@ def test_cli_names_the_bad_line_or_counts_the_skip(genome, tmp_path, capsys):
     )
     scores = dv.Scores.load(tmp_path / "a.npz")
     assert scores.extra["start"].tolist() == [1020] and scores.source == "peaks.bed"
+
+
+def test_a_genome_in_a_read_only_folder_is_indexed_elsewhere(genome, tmp_path):
+    """No .fai beside the genome and no right to write one: the index is built in a temporary
+    folder (removed after), with a one-line warning; the genome's folder is left as it was. Root
+    writes anywhere, so the command runs without that right (setpriv)."""
+    folder = tmp_path / "read_only"
+    folder.mkdir()
+    shutil.copy(genome, folder / "g.fa")
+    bed = write(tmp_path / "p.bed", ["chr17\t1000\t1300"])
+    folder.chmod(0o555)
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("root writes in any folder and setpriv (util-linux) is missing")
+        prefix = ["setpriv", "--bounding-set", "-dac_override"]
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    before = sorted(p.name for p in folder.iterdir())
+    command = [sys.executable, "-m", "dnabert_viz.cli", "score", "--device", "cpu"]
+    r = subprocess.run(
+        [*prefix, *command, "--bed", str(bed), "--genome", str(folder / "g.fa"), "--out", "s.npz"],
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+    )
+    folder.chmod(0o755)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == (
+        f"dnabert-viz score: {folder / 'g.fa'}: its folder is not writable, so its index is built "
+        "in a temporary folder, again on every run; copy the genome to a folder you can write to "
+        "index it once\n"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == before == ["g.fa"]
+    assert not list(temporary.glob("dnabert_viz_index.*"))
+    scores = dv.Scores.load(tmp_path / "s.npz")
+    assert scores.sequences == [chr17(genome)[1050:1250]]

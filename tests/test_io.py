@@ -1,7 +1,11 @@
 """Readers of FASTA and DNABERT tables on real published files."""
 
 import gzip
+import os
+import threading
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dnabert_viz as dv
@@ -73,3 +77,43 @@ def test_table_errors_name_the_line(tmp_path):
         dv.read_sequences(tmp_path / "v.tsv")
     with pytest.raises(FileNotFoundError, match="missing.fa: no such file"):
         dv.read_sequences(tmp_path / "missing.fa")
+
+
+def test_content_decides_fasta_or_table_and_fastq_is_refused(tmp_path):
+    (tmp_path / "seqs.txt").write_text(">a\nACGTAC\n>b\nGGCCTA\n")
+    table = dv.read_sequences(tmp_path / "seqs.txt")
+    assert table["sequence"].tolist() == ["ACGTAC", "GGCCTA"]
+    assert table["source"].tolist() == [
+        f"{tmp_path / 'seqs.txt'}, record 'a' (line 1)",
+        f"{tmp_path / 'seqs.txt'}, record 'b' (line 3)",
+    ]
+    (tmp_path / "reads.fa").write_text("@r1\nACGT\n+\nIIII\n")  # FASTQ whatever its name
+    with pytest.raises(ValueError, match=r"reads.fa: FASTQ \(reads with base qualities\)"):
+        dv.read_sequences(tmp_path / "reads.fa")
+    (tmp_path / "empty.tsv").write_text("\n\n")
+    with pytest.raises(ValueError, match="empty.tsv is empty: expected FASTA"):
+        dv.read_sequences(tmp_path / "empty.tsv")
+
+
+def test_named_pipes_read_like_files(tmp_path):
+    """A FIFO (what ``<(zcat x.fa.gz)`` gives) is read once, gzipped or not."""
+    text = ">a\nACGTAC\n>b\nGGCCTA\n"
+    for name, data in [("plain", text.encode()), ("gzipped", gzip.compress(text.encode()))]:
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+        writer.start()
+        table = dv.read_sequences(fifo)
+        writer.join()
+        assert table["sequence"].tolist() == ["ACGTAC", "GGCCTA"]
+    assert dv.io.check_input_file("/dev/null") == Path("/dev/null")
+    scores = dv.Scores(["ACGTAC"], np.arange(6.0)[None], "test")
+    scores.save(tmp_path / "s.npz")
+    os.mkfifo(tmp_path / "scores_pipe")
+    writer = threading.Thread(
+        target=(tmp_path / "scores_pipe").write_bytes, args=((tmp_path / "s.npz").read_bytes(),)
+    )
+    writer.start()
+    loaded = dv.Scores.load(tmp_path / "scores_pipe")  # np.load seeks: read into memory first
+    writer.join()
+    np.testing.assert_array_equal(loaded.values, scores.values)

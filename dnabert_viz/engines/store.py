@@ -40,6 +40,17 @@ FORMAT_VERSION = 1
 CATEGORICAL = ("chrom", "strand")
 
 
+def _check_store(path: Path) -> Path:
+    """``path``, checked to be a Zarr store: a ValueError naming it otherwise (Zarr's own error
+    names no file)."""
+    if not (path / "zarr.json").is_file():
+        raise ValueError(
+            f"{path}: not a Zarr store (no zarr.json in it); scores stores are written by "
+            "dv.score(..., out='scores.zarr') and dnabert-viz score --out scores.zarr"
+        )
+    return path
+
+
 def is_store(path) -> bool:
     """Whether ``path`` names a Zarr store (a ``.zarr`` name)."""
     return path is not None and str(path).rstrip("/").endswith(".zarr")
@@ -156,7 +167,7 @@ class ScoreStore:
     def resume(cls, path: Path, run_key: str) -> ScoreStore:
         import zarr
 
-        group = zarr.open_group(str(path), mode="r+")
+        group = zarr.open_group(str(_check_store(path)), mode="r+")
         if group.attrs.get("format") != FORMAT:
             raise ValueError(f"{path}: not a dnabert_viz scores store")
         if group.attrs["fingerprint"] != run_key:
@@ -342,7 +353,7 @@ class StoredScores(Scores):
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such scores store")
-        group = zarr.open_group(str(path), mode="r")
+        group = zarr.open_group(str(_check_store(path)), mode="r")
         attrs = group.attrs
         if attrs.get("format") != FORMAT:
             raise ValueError(f"{path}: not a dnabert_viz scores store")
