@@ -442,7 +442,7 @@ def lm_variant_effects(
         learn to predict masked tokens only, and an unmasked token mostly
         predicts itself.
     """
-    from .attribution import normalise_variants
+    from .attribution import apply_variants, normalise_variants
 
     require_masked_lm(m)
     if not isinstance(table, pd.DataFrame):
@@ -450,15 +450,7 @@ def lm_variant_effects(
 
         table = read_mutation_file(table)
     variants, seqs = normalise_variants(table, sequences)
-    if variants.empty:
-        raise ValueError("the variant table is empty")
-    mutated = [
-        seqs[i][:s] + alt + seqs[i][e:]
-        for i, s, e, alt in variants[["sequence_index", "start", "end", "alt"]].itertuples(
-            index=False
-        )
-    ]
-    mutated = check_sequences(mutated, "mutated sequences")
+    mutated = apply_variants(variants, seqs)
     used = sorted(set(variants.sequence_index))
     options = {"strands": strands, "batch_size": batch_size, "progress": progress}
     reference = dict(zip(used, _pll_and_log_probs(m, [seqs[i] for i in used], **options)))

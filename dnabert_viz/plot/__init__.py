@@ -4,13 +4,21 @@ attention heatmaps.
 
 from .export import save_figure
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
-from .tracks import attention_heatmap, head_view, layer_head_summary, mutation_map, track
+from .tracks import (
+    attention_heatmap,
+    dependency_heatmap,
+    head_view,
+    layer_head_summary,
+    mutation_map,
+    track,
+)
 from .training import training_curves
 
 __all__ = [
     "attention_heatmap",
     "attribution_logo",
     "contribution_logo",
+    "dependency_heatmap",
     "figure_png",
     "head_view",
     "layer_head_summary",

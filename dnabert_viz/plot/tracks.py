@@ -482,3 +482,43 @@ def head_view(
         **_LAYOUT,
     )
     return fig
+
+
+def dependency_heatmap(dep) -> go.Figure:
+    """A nucleotide dependency map (:func:`dnabert_viz.dependency_map`) as an R x R heatmap, the
+    region's bases on both axes; the left-out band is blank and the title says so.
+
+    Parameters
+    ----------
+    dep : dnabert_viz.DependencyMap
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    n = len(dep.values)
+    positions = np.arange(dep.start, dep.start + n)
+    ticks = [f"{p} {b}" for p, b in zip(positions, dep.region)]
+    fig = go.Figure(
+        go.Heatmap(
+            z=dep.values,
+            x=ticks,
+            y=ticks,
+            colorscale="Viridis",
+            colorbar=dict(title="max |Δ log-odds|"),
+            hovertemplate="substituted %{y}<br>target %{x}<br>dependency %{z:.3f}<extra></extra>",
+        )
+    )
+    band = (
+        f"pairs under {dep.band} nt apart left out (blank)" if dep.band > 1 else "diagonal blank"
+    )
+    fig.update_layout(
+        title=f"nucleotide dependencies, {dep.start}-{dep.start + n} ({band})",
+        xaxis_title="target nucleotide (masked)",
+        yaxis_title="substituted nucleotide",
+        yaxis_autorange="reversed",
+        height=560,
+        width=620,
+        **_LAYOUT,
+    )
+    return fig
