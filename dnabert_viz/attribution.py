@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .checks import check_counts
 from .model import DnaModel
 from .runtime import show_progress
 from .scores import Scores
@@ -124,6 +125,7 @@ def attribute(
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
     if output not in ("probability", "logit"):
         raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
+    check_counts(n_steps=n_steps, internal_batch_size=internal_batch_size)
     m._require_target(target)
     forward = _TargetOutput(m.model, output)
     layer = m.model.get_input_embeddings()

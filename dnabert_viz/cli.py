@@ -8,7 +8,9 @@ JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
 wrapper over library functions; outputs are checked to be writable before
 any work and written atomically (a file or folder is complete or absent,
 missing parent folders are created, temporaries of killed runs removed), and
-bad input exits with status 2 and one line naming the problem (Ctrl-C: 130).
+bad input exits with status 2 and one line naming the problem (Ctrl-C: 130):
+numbers out of their range, options given where they would be ignored, and
+training that cannot learn are refused before anything is read or computed.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-
-import pandas as pd
+from typing import NoReturn
 
 
 def _model(args: argparse.Namespace):
@@ -33,28 +35,30 @@ def _score(args: argparse.Namespace) -> None:
     from .methods import get_method, score
 
     spec = get_method(args.method)
-    given = {
-        "layer": args.layer,
-        "n_steps": args.n_steps,
-        "n_samples": args.n_samples,
-        "baseline": args.baseline,
-        "output": args.output,
-    }
-    options = {k: v for k, v in given.items() if k in spec.options and v is not None}
-    if args.genome and not args.bed:
-        raise ValueError("--genome goes with --bed (the intervals to read from it)")
+    # a store is written as it is computed; an .npz at the end, with names
+    streaming = is_store(args.out)
+    ray = args.engine == "ray"
+    _refuse_unused(
+        args,
+        genome=(args.bed, "--bed (the intervals to read from it)"),
+        width=(args.bed, "--bed"),
+        center=(args.bed, "--bed"),
+        skip_bad=(args.bed, "--bed"),
+        chunk_rows=(streaming, "a .zarr --out (rows per chunk of the store)"),
+        workers=(ray, "--engine ray"),
+        gpus_per_worker=(ray, "--engine ray"),
+        address=(ray, "--engine ray"),
+    )
+    options = _method_options(args, spec)
     table = _intervals(args) if args.bed else read_sequences(args.input)
-    streaming = is_store(
-        args.out
-    )  # a store is written as it is computed; an .npz at the end, with names
-    seqs = (
-        table if args.bed else table["sequence"].tolist()
-    )  # a table of intervals carries their coordinates
+    # a table of intervals carries their coordinates
+    seqs = table if args.bed else table["sequence"].tolist()
+    model = _model(args)
+    model.tokenizer.check_lengths(table["sequence"].tolist(), table["source"].tolist())
     scores = score(
-        _model(args),
+        model,
         seqs,
         spec.name,
-        target=args.target,
         batch_size=args.batch_size,
         out=args.out if streaming else None,
         engine=_engine(args),
@@ -67,22 +71,55 @@ def _score(args: argparse.Namespace) -> None:
     print(f"{args.out}: {scores.kind} of {len(table)} sequences from {args.bed or args.input}")
 
 
+def _refuse_unused(args: argparse.Namespace, **rules: tuple[object, str]) -> None:
+    """Raise ValueError for an option given where it would be ignored.
+
+    ``rules``: option (its ``args`` name) -> (whether it is used here, what it goes with). An
+    option is given when it is not None or False (such options default to None).
+    """
+    for name, (used, goes_with) in rules.items():
+        if getattr(args, name) not in (None, False) and not used:
+            raise ValueError(
+                f"--{name.replace('_', '-')} goes with {goes_with}; here it would be ignored"
+            )
+
+
+def _method_options(args: argparse.Namespace, spec) -> dict:
+    """The scoring options given on the command line (--layer, --n-steps, ..., --target), refused
+    for a method that does not take them (naming the methods that do)."""
+    from .methods import get_method, method_names
+
+    def takes(method, name: str) -> bool:
+        return method.uses_target if name == "target" else name in method.options
+
+    given = {
+        name: getattr(args, name)
+        for name in ("layer", "n_steps", "n_samples", "baseline", "output", "target")
+        if getattr(args, name) is not None
+    }
+    for name in given:
+        if not takes(spec, name):
+            takers = [m.name for m in map(get_method, method_names()) if takes(m, name)]
+            raise ValueError(
+                f"--{name.replace('_', '-')} is not an option of {spec.name}; the methods that "
+                f"take it: {', '.join(takers)}"
+            )
+    return given
+
+
 def _intervals(args: argparse.Namespace):
     """--bed/--genome/--width/--center: the windows; skipped intervals are counted on stderr."""
-    import warnings
-
     from .intervals import read_intervals
 
     if not args.genome:
         raise ValueError("--bed needs --genome (the FASTA the intervals are on)")
+    given = {"center": args.center} if args.center else {}
+    if args.width is not None:
+        given["width"] = args.width or None  # 0: the intervals as they are
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         table = read_intervals(
-            args.bed,
-            args.genome,
-            width=args.width or None,
-            center=args.center,
-            errors="skip" if args.skip_bad else "raise",
+            args.bed, args.genome, errors="skip" if args.skip_bad else "raise", **given
         )
     for warning in caught:
         print(f"dnabert-viz score: {warning.message}", file=sys.stderr)
@@ -90,17 +127,14 @@ def _intervals(args: argparse.Namespace):
 
 
 def _engine(args: argparse.Namespace):
-    """--engine and its options as a dnabert_viz.engines engine."""
+    """--engine and its options as a dnabert_viz.engines engine (their defaults where not
+    given)."""
     from .engines import Local, Ray
 
-    if args.engine == "local":
-        return Local(chunk_rows=args.chunk_rows)
-    return Ray(
-        workers=args.workers,
-        gpus_per_worker=args.gpus_per_worker,
-        address=args.address,
-        chunk_rows=args.chunk_rows,
-    )
+    local = args.engine == "local"
+    names = ["chunk_rows"] + ([] if local else ["workers", "gpus_per_worker", "address"])
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    return (Local if local else Ray)(**given)
 
 
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
@@ -120,24 +154,37 @@ def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
 
 def _motifs(args: argparse.Namespace) -> None:
     from .io import read_sequences
+    from .motifs import check_background
     from .scores import Scores, SequenceIdentity
 
-    scores = Scores.load(args.scores)
-    pos = read_sequences(args.pos)["sequence"].tolist() if args.pos else list(scores.sequences)
-    neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
-    if neg is None and args.method == "dnabert_viz":
+    viz = args.method == "dnabert_viz"
+    _refuse_unused(
+        args,
+        neg=(viz, "--method dnabert_viz (seqlets and modisco use no negatives)"),
+        window_size=(viz, "--method dnabert_viz"),
+        min_len=(viz, "--method dnabert_viz"),
+        pval_cutoff=(viz, "--method dnabert_viz"),
+    )
+    if viz and not args.neg:
         raise ValueError(
             "--neg is required for the dnabert_viz method (enrichment against negatives)"
         )
+    scores = Scores.load(args.scores)
+    pos = read_sequences(args.pos)["sequence"].tolist() if args.pos else list(scores.sequences)
+    neg = read_sequences(args.neg)["sequence"].tolist() if args.neg else None
     if args.pos:
         SequenceIdentity.of(pos).check(
             scores.identity, f"--pos {args.pos}", f"--scores {args.scores}"
         )
-    options = (
-        {"window_size": args.window_size, "min_len": args.min_len, "pval_cutoff": args.pval_cutoff}
-        if args.method == "dnabert_viz"
-        else {}
-    )
+    if viz:
+        scored = f"--pos {args.pos}" if args.pos else f"the sequences of --scores {args.scores}"
+        check_background(pos, neg, scored, f"--neg {args.neg}")
+    given = {
+        "window_size": args.window_size,
+        "min_len": args.min_len,
+        "pval_cutoff": args.pval_cutoff,
+    }
+    options = {name: value for name, value in given.items() if value is not None}
     motifs, matches = _find_and_save(
         pos,
         neg,
@@ -151,6 +198,7 @@ def _motifs(args: argparse.Namespace) -> None:
     )
     print(
         f"{args.out}: {len(motifs)} motifs"
+        + (f" ({motifs.why_none})" if not motifs else "")
         + ("" if matches is None else ", JASPAR matches in matches.tsv")
         + (
             ", instances on the genome in instances.bed"
@@ -161,7 +209,7 @@ def _motifs(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from .motifs import load_motifs
+    from .motifs import load_motifs, read_matches
     from .report import build_report, check_motifs_match
     from .scores import Scores
 
@@ -169,7 +217,7 @@ def _report(args: argparse.Namespace) -> None:
     motifs, scores = load_motifs(folder), Scores.load(args.scores)
     check_motifs_match(motifs, scores, f"--motifs {args.motifs}", f"--scores {args.scores}")
     matches_file = folder / "matches.tsv"
-    matches = pd.read_csv(matches_file, sep="\t") if matches_file.exists() else None
+    matches = read_matches(matches_file) if matches_file.exists() else None
     page = build_report(motifs, scores, matches, n_examples=args.examples)
     print(f"report: {page.save(Path(args.out) / 'report.html')}")
 
@@ -221,8 +269,10 @@ def _demo(args: argparse.Namespace) -> None:
 
 def _labels(path: str) -> list[int]:
     """One integer label per non-empty line of a text file."""
+    from .io import read_lines
+
     labels = []
-    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+    for number, line in enumerate(read_lines(path), start=1):
         if line.strip():
             if not line.strip().isdigit():
                 raise ValueError(
@@ -235,7 +285,7 @@ def _labels(path: str) -> list[int]:
 def _train(args: argparse.Namespace) -> None:
     import json
 
-    from .finetune import train_classifier
+    from .finetune import VALIDATION_FRACTION, check_labels, train_classifier, training_summary
     from .io import read_sequences
     from .outputs import atomic_folder
 
@@ -260,7 +310,19 @@ def _train(args: argparse.Namespace) -> None:
         "validation_fraction": args.validation_fraction,
     }
     settings = {key: value for key, value in given.items() if value is not None}
-    m = train_classifier(table["sequence"].tolist(), labels, device=args.device, **settings)
+    check_labels(
+        labels,
+        settings.get("validation_fraction", VALIDATION_FRACTION),
+        args.labels or f"{args.input}, column 'label'",
+    )
+    m = train_classifier(
+        table,  # its sources name the file and record of a sequence too short to read
+        labels,
+        device=args.device,
+        on_epoch=_print_epoch,
+        **settings,
+    )
+    summary_line = training_summary(m.history)
     with atomic_folder(args.out, kind="model") as tmp:
         m.save_pretrained(tmp)
         m.history.to_csv(tmp / "history.tsv", sep="\t", index=False)
@@ -271,20 +333,73 @@ def _train(args: argparse.Namespace) -> None:
             "n_sequences": len(labels),
         }
         (tmp / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
-    best = m.history.set_index("epoch").loc[m.history.attrs["best_epoch"]]
-    quality = f", validation AUROC {best.val_auroc:.4f}" if "val_auroc" in best else ""
     print(
-        f"{args.out}: epoch {m.history.attrs['best_epoch']} of {len(m.history)}{quality}; "
+        f"{args.out}: {summary_line}; curves in {Path(args.out) / 'history.tsv'}; "
         f"load it with dv.load_model({str(args.out)!r})"
     )
 
 
+def _print_epoch(row: dict) -> None:
+    """One line on stderr per training epoch, whether or not stderr is a terminal (above the
+    progress bar when one is shown)."""
+    from tqdm.auto import tqdm
+
+    validation = (
+        f", validation AUROC {row['val_auroc']:.3f}, accuracy {row['val_accuracy']:.3f}"
+        if "val_auroc" in row
+        else ""
+    )
+    tqdm.write(
+        f"dnabert-viz train: epoch {row['epoch']}: training loss {row['train_loss']:.4f}"
+        f"{validation} ({row['seconds']:.0f} s)",
+        file=sys.stderr,
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line, like every other error of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _ranged(
+    kind: type,
+    low: float,
+    high: float | None = None,
+    *,
+    open_low: bool = False,
+    open_high: bool = False,
+) -> Callable[[str], float]:
+    """An argparse type: a ``kind`` (int or float) from ``low`` to ``high`` (None: no limit), each
+    included unless open, else argparse's one-line error saying the range."""
+    if high is not None:
+        bounds = f"in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+    else:
+        bounds = f"{'above' if open_low else 'at least'} {low:g}"
+
+    def parse(text: str) -> float:
+        value = kind(text)
+        above_low = value > low if open_low else value >= low  # NaN is neither
+        below_high = high is None or (value < high if open_high else value <= high)
+        if not (above_low and below_high):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, not {text}")
+        return value
+
+    parse.__name__ = "whole number" if kind is int else "number"  # argparse: invalid <name> value
+    return parse
+
+
+COUNT, SIZE = _ranged(int, 1), _ranged(int, 0)  # at least 1; 0 or more
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``dnabert-viz``."""
+    """The argument parser of ``dnabert-viz``: numbers are checked against their ranges, and
+    every error is one line."""
     from .methods import get_method, method_names
 
     method_choices = [n for m in map(get_method, method_names()) for n in (m.name, *m.aliases)]
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="dnabert-viz", description="Interpretability workbench for DNA language models."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -298,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
         )
-        p.add_argument("--batch-size", type=int, default=32, help="sequences per forward pass")
+        p.add_argument("--batch-size", type=COUNT, default=32, help="sequences per forward pass")
 
     score = sub.add_parser(
         "score",
@@ -317,15 +432,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument(
         "--width",
-        type=int,
-        default=200,
-        help="window around each interval (0: the interval as is)",
+        type=SIZE,
+        help="window around each interval (default 200; 0: the interval as is)",
     )
     score.add_argument(
         "--center",
         choices=["summit", "middle"],
-        default="summit",
-        help="centre windows on the narrowPeak summit (else the middle) or the middle",
+        help="centre windows on the narrowPeak summit (else the middle; the default) or the "
+        "middle",
     )
     score.add_argument(
         "--skip-bad",
@@ -349,14 +463,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="attention layer for cls_attention (default: the last)",
     )
     score.add_argument(
-        "--target", type=int, default=1, help="class explained by attribution methods and ism"
+        "--target", type=int, help="class explained by attribution methods and ism (default 1)"
     )
     score.add_argument(
-        "--n-steps", type=int, default=None, help="integrated-gradients steps (default 50)"
+        "--n-steps", type=COUNT, default=None, help="integrated-gradients steps (default 50)"
     )
     score.add_argument(
         "--n-samples",
-        type=int,
+        type=COUNT,
         default=None,
         help="onehot_gradient_shap's gradients (default 128)",
     )
@@ -380,7 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
     score.add_argument(
-        "--chunk-rows", type=int, default=256, help="rows per chunk of a .zarr store"
+        "--chunk-rows", type=COUNT, help="rows per chunk of a .zarr store (default 256)"
     )
     score.add_argument(
         "--engine",
@@ -392,10 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--address", default=None, help="Ray cluster to join (auto: the one started here)"
     )
     score.add_argument(
-        "--workers", type=int, default=1, help="Ray actors, each holding a copy of the model"
+        "--workers", type=COUNT, help="Ray actors, each holding a copy of the model (default 1)"
     )
     score.add_argument(
-        "--gpus-per-worker", type=float, default=0, help="GPUs Ray gives each actor"
+        "--gpus-per-worker", type=_ranged(float, 0), help="GPUs Ray gives each actor (default 0)"
     )
     score.set_defaults(run=_score)
 
@@ -418,10 +532,20 @@ def build_parser() -> argparse.ArgumentParser:
         default="dnabert_viz",
         help="modisco needs scores with hypothetical contributions (onehot_*, hypothetical_ism)",
     )
-    motifs.add_argument("--window-size", type=int, default=24)
-    motifs.add_argument("--min-len", type=int, default=5)
-    motifs.add_argument("--pval-cutoff", type=float, default=0.005)
-    motifs.add_argument("--min-n-motif", type=int, default=3)
+    motifs.add_argument(
+        "--window-size", type=COUNT, help="dnabert_viz: nucleotides per instance (default 24)"
+    )
+    motifs.add_argument(
+        "--min-len", type=COUNT, help="dnabert_viz: shortest high-score region (default 5)"
+    )
+    motifs.add_argument(
+        "--pval-cutoff",
+        type=_ranged(float, 0, 1, open_low=True),
+        help="dnabert_viz: adjusted p-value below which a candidate is enriched (default 0.005)",
+    )
+    motifs.add_argument(
+        "--min-n-motif", type=COUNT, default=3, help="fewest instances of a motif (default 3)"
+    )
     motifs.add_argument(
         "--merge-similar",
         action="store_true",
@@ -441,7 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--motifs", required=True, help="motif folder (from 'motifs')")
     report.add_argument("--scores", required=True, help="the Scores .npz the motifs came from")
-    report.add_argument("--examples", type=int, default=3, help="example tracks")
+    report.add_argument("--examples", type=SIZE, default=3, help="example tracks (default 3)")
     report.add_argument("--out", required=True, help="output folder; the page is OUT/report.html")
     report.set_defaults(run=_report)
 
@@ -457,11 +581,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--labels", help="class indices, one per line in input order (needed for FASTA)"
     )
     for option, kind, text in [
-        ("--k", int, "k-mer length, 3 to 6"),
-        ("--epochs", int, "most epochs"),
-        ("--max-minutes", float, "time budget"),
+        ("--k", _ranged(int, 3, 6), "k-mer length, 3 to 6"),
+        ("--epochs", COUNT, "most epochs"),
+        ("--max-minutes", _ranged(float, 0, open_low=True), "time budget"),
         ("--seed", int, "seed"),
-        ("--validation-fraction", float, "stratified validation share"),
+        ("--validation-fraction", _ranged(float, 0, 1, open_high=True), "validation share"),
     ]:
         train.add_argument(option, type=kind, help=f"{text} (default: dv.train_classifier's)")
     train.add_argument(
@@ -515,11 +639,15 @@ def _check_output(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status.
 
-    Bad input or an output that cannot be written: 2, with one line naming
+    Bad input (an option out of its range or given where it would be
+    ignored too) or an output that cannot be written: 2, with one line naming
     the problem on stderr. Ctrl-C: 130, with one line. Warnings (such as a
-    repeated record name) are one line each.
+    repeated record name) are one line each. ``--help``: 0.
     """
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # argparse: --help, or a one-line error
+        return int(done.code or 0)
     say = f"dnabert-viz {args.command}:"
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *_, **__: print(

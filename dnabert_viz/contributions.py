@@ -83,6 +83,7 @@ import numpy as np
 import torch
 
 from .attribution import ism
+from .checks import check_counts
 from .model import DnaModel
 from .onehot import contribution_scores, one_hot
 from .scores import Scores
@@ -314,6 +315,7 @@ def onehot_integrated_gradients(
     from captum.attr import IntegratedGradients
 
     _check_baseline(baseline)
+    check_counts(n_steps=n_steps, internal_batch_size=internal_batch_size)
     rng = np.random.default_rng(random_state)
 
     def explain(bridge, x, ids, mask, batch):
@@ -406,8 +408,9 @@ def onehot_gradient_shap(
     from captum.attr import GradientShap
 
     _check_baseline(baseline)
-    if n_baselines < 1 or n_samples < 1 or internal_batch_size < 1:
-        raise ValueError("n_baselines, n_samples and internal_batch_size must be at least 1")
+    check_counts(
+        n_baselines=n_baselines, n_samples=n_samples, internal_batch_size=internal_batch_size
+    )
 
     def explain_one(bridge, x, ids, mask, seq):
         shap = GradientShap(lambda x, u, ids, mask: bridge(x + (u - u.detach()), ids, mask))

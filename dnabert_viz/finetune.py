@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .checks import check_counts
+from .intervals import split_input
 from .model import DnaModel, resolve_device
 from .runtime import show_progress
 from .sequences import check_sequences
@@ -26,6 +29,7 @@ from .sequences import (
 from .tokenization import KmerTokenizer, read_vocab
 
 DNABERT6_FILES = Path(__file__).parent / "data" / "dnabert6"
+VALIDATION_FRACTION = 0.1  # train_classifier's default share of each class held out
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
@@ -131,8 +135,9 @@ def stratified_split(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row indices of a seeded, stratified train/validation split.
 
-    Each class gives ``round(fraction * n_class)`` rows to validation (at
-    least one when ``fraction > 0`` and the class has two or more rows).
+    Each class gives ``round(fraction * n_class)`` rows to validation, at
+    least one and at most ``n_class - 1`` when ``fraction > 0`` and the class
+    has two or more rows (so that it keeps a training row).
 
     Returns
     -------
@@ -145,8 +150,8 @@ def stratified_split(
     held = []
     for c in np.unique(labels):
         rows = rng.permutation(np.flatnonzero(labels == c))
-        n = round(fraction * len(rows))
-        held.append(rows[: max(n, 1 if fraction > 0 and len(rows) > 1 else 0)])
+        n = min(max(round(fraction * len(rows)), 1), len(rows) - 1) if fraction > 0 else 0
+        held.append(rows[:n])
     validation = np.sort(np.concatenate(held)) if held else np.zeros(0, int)
     return np.setdiff1d(np.arange(len(labels)), validation), validation
 
@@ -201,13 +206,14 @@ def train_classifier(
     progress: bool | None = None,
     architecture: str = "dnabert",
     *,
-    validation_fraction: float = 0.1,
+    validation_fraction: float = VALIDATION_FRACTION,
     validation: tuple | None = None,
     patience: int = 5,
     max_minutes: float | None = 10.0,
     dropout: float = 0.1,
     label_smoothing: float = 0.0,
     reverse_complement: bool = False,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> DnaModel:
     """Train a DNABERT-style classifier from scratch, stopping early on validation AUROC.
 
@@ -224,14 +230,20 @@ def train_classifier(
     give the same model on the same machine, unless ``max_minutes`` cuts the
     run. Denormal floats are flushed to zero (process wide,
     ``torch.set_flush_denormal``): without it CPU training slows about
-    fourfold once the loss is small.
+    fourfold once the loss is small. Everything is checked before the model
+    is built: two or more classes, numbered 0 .. C - 1 and each with
+    sequences, every class in validation and (with a split) in training,
+    ``epochs``, ``batch_size`` and ``patience`` at least 1, ``max_minutes``
+    above 0.
 
     Parameters
     ----------
-    sequences : list of str
-        Training sequences.
+    sequences : list of str or pandas.DataFrame
+        Training sequences, or a table with a ``sequence`` column
+        (:func:`dnabert_viz.read_sequences`'s: its ``source`` column names
+        the file and record of a sequence too short for the tokenizer).
     labels : array-like of int
-        Class of each sequence, 0 .. n_classes - 1.
+        Class of each sequence, 0 .. C - 1, every class used (two or more).
     k, hidden_size, num_layers, num_heads
         Model shape (see :func:`build_classifier`).
     epochs : int
@@ -261,10 +273,11 @@ def train_classifier(
     architecture : {"dnabert", "dnabert2"}
         See :func:`build_classifier`.
     validation_fraction : float
-        Share of each class held out for validation; 0 trains on everything
-        for ``epochs`` epochs without early stopping.
+        Share of each class held out for validation (each class needs two
+        sequences, one to validate on and one to train on); 0 trains on
+        everything for ``epochs`` epochs without early stopping.
     validation : (sequences, labels), optional
-        An explicit validation set instead of the split.
+        An explicit validation set instead of the split, holding every class.
     patience : int
         Epochs without a better validation AUROC before stopping.
     max_minutes : float or None
@@ -277,6 +290,9 @@ def train_classifier(
     reverse_complement : bool
         Augment: each training sequence is reverse-complemented with
         probability 1/2 in every epoch.
+    on_epoch : callable, optional
+        Called with each epoch's row of the history (a dict) as soon as the
+        epoch ends (the command line prints a line per epoch with it).
 
     Returns
     -------
@@ -284,23 +300,36 @@ def train_classifier(
         The trained model, in evaluation mode, with ``history``: a
         DataFrame, one row per epoch (``epoch``, ``seconds``,
         ``learning_rate``, ``train_loss``, ``val_loss``, ``val_accuracy``,
-        ``val_auroc``), ``history.attrs["best_epoch"]`` and
-        ``history.attrs["stopped"]`` (``"patience"``, ``"epochs"`` or
-        ``"max_minutes"``).
+        ``val_auroc``) whose ``attrs`` hold ``best_epoch``, ``stopped``
+        (``"patience"``, ``"epochs"`` or ``"max_minutes"``),
+        ``beat_majority`` (whether any epoch's validation accuracy beat the
+        majority class), ``validation_sizes`` (validation sequences per
+        class), ``epochs``, ``patience`` and ``max_minutes``;
+        :func:`training_summary` says in one line what they mean.
+
+    Raises
+    ------
+    ValueError
+        For the checks above, naming the class or setting and what would work.
     """
     import time
 
     import pandas as pd
     from tqdm.auto import tqdm
 
+    check_counts(epochs=epochs, batch_size=batch_size, patience=patience)
+    if max_minutes is not None and not max_minutes > 0:
+        raise ValueError(f"max_minutes must be above 0 (None: no time budget), not {max_minutes}")
+    sequences, sources = _sequences_and_sources(sequences)
     sequences, labels = _checked(sequences, labels, "sequences", "labels")
+    n_labels = check_labels(labels, 0 if validation is not None else validation_fraction)
     if validation is not None:
         val_seqs, val_labels = _checked(*validation, "validation sequences", "validation labels")
+        _check_validation_classes(val_labels, n_labels)
         train_rows = np.arange(len(sequences))
     else:
         train_rows, val_rows = stratified_split(labels, validation_fraction, seed)
         val_seqs, val_labels = [sequences[i] for i in val_rows], labels[val_rows]
-    n_labels = max(2, int(max(labels.max(), val_labels.max(initial=0))) + 1)
     dm = build_classifier(
         k,
         hidden_size,
@@ -312,6 +341,7 @@ def train_classifier(
         architecture=architecture,
         dropout=dropout,
     )
+    dm.tokenizer.check_lengths(sequences, sources)
     enc = _encode(dm, sequences, "training")
     flipped = (
         _encode(dm, [_reverse_complement(s) for s in sequences], "training")
@@ -382,6 +412,8 @@ def train_classifier(
             if epoch - peak[0] >= patience and stopped == "epochs":
                 stopped = "patience"
         history.append(row)
+        if on_epoch is not None:
+            on_epoch(dict(row))
         if stopped != "epochs":
             break
     bar.close()
@@ -389,20 +421,183 @@ def train_classifier(
         model.load_state_dict(best[2])
     model.eval()
     dm.history = pd.DataFrame(history)
-    dm.history.attrs.update(best_epoch=best[0] if best else len(history), stopped=stopped)
+    dm.history.attrs.update(
+        best_epoch=best[0] if best else len(history),
+        stopped=stopped,
+        beat_majority=best is not None,
+        validation_sizes=np.bincount(val_labels, minlength=n_labels).tolist(),
+        epochs=epochs,
+        patience=patience,
+        max_minutes=max_minutes,
+    )
     return dm
+
+
+def training_summary(history) -> str:
+    """One line on a training run: the epoch kept, whether it beat chance on validation, and
+    whether the time budget cut the run.
+
+    Beating chance: the kept epoch's validation AUROC is above 0.5 with a one-sided p-value
+    below 0.05 against a model that ranks the validation sequences at random
+    (:func:`chance_p_value`).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        ``DnaModel.history`` from :func:`train_classifier`.
+    """
+    attrs = history.attrs
+    kept = history.set_index("epoch").loc[attrs["best_epoch"]]
+    parts = [f"epoch {attrs['best_epoch']} of {len(history)} kept"]
+    if "val_auroc" not in kept:
+        parts.append("no validation (validation_fraction 0): whether it beats chance is unknown")
+    else:
+        sizes = attrs["validation_sizes"]
+        p = chance_p_value(kept["val_auroc"], sizes)
+        verdict = (
+            "better than chance"
+            if p < 0.05
+            else "NOT better than chance: the model has not learned to tell the classes apart"
+        )
+        parts.append(
+            f"validation AUROC {kept['val_auroc']:.3f} (chance 0.5; p = {p:.2g} on "
+            f"{sum(sizes)} sequences): {verdict}"
+        )
+        if not attrs["beat_majority"]:
+            parts.append("no epoch's validation accuracy beat predicting the majority class")
+    if attrs["stopped"] == "max_minutes":
+        parts.append(
+            f"the time budget (max_minutes {attrs['max_minutes']:g}) cut training in epoch "
+            f"{len(history)} of {attrs['epochs']}: more time may give a better model"
+        )
+    elif attrs["stopped"] == "patience":
+        parts.append(
+            f"stopped early, {attrs['patience']} epochs without a better validation AUROC "
+            "(not by the time budget)"
+        )
+    else:
+        parts.append(f"all {attrs['epochs']} epochs ran (not cut by the time budget)")
+    return "; ".join(parts)
+
+
+def chance_p_value(area: float, sizes: list[int]) -> float:
+    """One-sided p-value of an AUROC of at least ``area`` from a model that ranks at random.
+
+    The normal approximation of the Mann-Whitney statistic: mean 0.5, variance
+    (n1 + n2 + 1) / (12 n1 n2) for n1 sequences of a class and n2 of the rest.
+    Two classes: class 1 against class 0; more (a macro average of one
+    against the rest): the largest variance among the classes, which is
+    conservative.
+
+    Parameters
+    ----------
+    area : float
+        The AUROC.
+    sizes : list of int
+        Sequences per class (each at least one).
+    """
+    n = sum(sizes)
+    classes = [sizes[1]] if len(sizes) == 2 else sizes
+    variance = max((n + 1) / (12 * c * (n - c)) for c in classes)
+    return 0.5 * math.erfc((area - 0.5) / math.sqrt(2 * variance))
+
+
+def check_labels(
+    labels, validation_fraction: float = VALIDATION_FRACTION, name: str = "labels"
+) -> int:
+    """The number of classes C of training labels, after checking that they can be learned.
+
+    Labels must be class indices 0 .. C - 1, two classes or more, each with
+    sequences; with a validation split (``validation_fraction`` above 0) each
+    class needs two, one to validate on and one to train on.
+    :func:`train_classifier` runs this check; the command line runs it first to
+    name the labels' file.
+
+    Parameters
+    ----------
+    labels : array-like of int
+        The training labels.
+    validation_fraction : float
+        As given to :func:`train_classifier` (0 with an explicit validation set).
+    name : str
+        What to call the labels in errors (a file, a column).
+
+    Raises
+    ------
+    ValueError
+        Starting with ``name``, saying what is wrong and what would work.
+    """
+    labels = _class_indices(labels, name)
+    present, counts = np.unique(labels, return_counts=True)
+    if len(present) < 2:
+        raise ValueError(
+            f"{name}: one class ({present[0] if len(present) else 'none'}) in all {len(labels)} "
+            "sequences; a classifier needs two or more: add sequences of another class (such "
+            "as negatives)"
+        )
+    missing = sorted(set(range(int(present[-1]) + 1)) - set(present.tolist()))
+    if missing:
+        raise ValueError(
+            f"{name}: classes {', '.join(map(str, present))}, so class {missing[0]} has no "
+            f"sequence; classes must be 0 .. C - 1, each with sequences (renumber them 0 .. "
+            f"{len(present) - 1})"
+        )
+    if validation_fraction > 0 and counts.min() < 2:
+        c = int(counts.argmin())
+        raise ValueError(
+            f"{name}: class {c} has {counts[c]} sequence, and a validation split "
+            f"(validation_fraction {validation_fraction:g}) needs two of each class, one to "
+            "validate on and one to train on; add sequences, or train without validation "
+            "(validation_fraction=0, on the command line --validation-fraction 0)"
+        )
+    return len(present)
+
+
+def _class_indices(labels, name: str) -> np.ndarray:
+    """``labels`` as a new (writable: torch wants one) array, checked to hold non-negative
+    integers."""
+    labels = np.array(labels)
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0):
+        raise ValueError(f"{name} must be non-negative integers (class indices)")
+    return labels
+
+
+def _check_validation_classes(labels: np.ndarray, n_classes: int) -> None:
+    """Raise ValueError unless explicit validation labels hold every training class and no
+    other."""
+    present = set(np.unique(labels).tolist())
+    extra, missing = present - set(range(n_classes)), set(range(n_classes)) - present
+    if extra:
+        raise ValueError(
+            f"validation label {min(extra)} is not a class of the training labels "
+            f"(0 .. {n_classes - 1})"
+        )
+    if missing:
+        raise ValueError(
+            f"validation labels lack class {min(missing)}: validation AUROC needs sequences of "
+            "every class"
+        )
+
+
+def _sequences_and_sources(sequences) -> tuple[object, list[str] | None]:
+    """The sequences of a table (or ``sequences`` as given) and, when the table has them, their
+    sources (file, record and line)."""
+    import pandas as pd
+
+    if not isinstance(sequences, pd.DataFrame):
+        return sequences, None
+    seqs, _ = split_input(sequences)  # checks that there is a 'sequence' column
+    return seqs, sequences["source"].tolist() if "source" in sequences else None
 
 
 def _checked(sequences, labels, name: str, label_name: str) -> tuple[list[str], np.ndarray]:
     sequences = check_sequences(sequences, name)
-    labels = np.array(labels)  # a copy: torch wants a writable array
+    labels = _class_indices(labels, label_name)
     if labels.shape != (len(sequences),):
         raise ValueError(
             f"{label_name} has shape {labels.shape}, expected ({len(sequences)},): "
             "one label per sequence"
         )
-    if len(labels) and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0):
-        raise ValueError(f"{label_name} must be non-negative integers (class indices)")
     return sequences, labels
 
 

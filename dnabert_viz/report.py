@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .checks import check_counts
+from .motifs.jaspar import check_matches
 from .motifs.motif import Motif, instance_table
 from .plot.cards import motif_cards
 from .plot.html import Page, element, table
@@ -33,7 +35,7 @@ def build_report(
     recovery : pandas.DataFrame, optional
         Comparison with planted truth (the demo's ``DemoData.recovery``).
     n_examples : int
-        Example tracks: the sequences holding the most motif instances.
+        Example tracks: the sequences holding the most motif instances (0 or more).
     title : str
         Page title.
 
@@ -47,9 +49,14 @@ def build_report(
     ------
     ValueError
         When the motifs were found on other sequences than ``scores``'
-        (see :func:`check_motifs_match`).
+        (see :func:`check_motifs_match`), ``matches`` lack a column the cards
+        read (:func:`dnabert_viz.motifs.jaspar.check_matches`) or
+        ``n_examples`` is negative.
     """
+    check_counts(0, n_examples=n_examples)
     check_motifs_match(motifs, scores)
+    if matches is not None:
+        check_matches(matches)
     page = Page(title)
     meta = ", ".join(f"{k} {v}" for k, v in scores.meta.items() if v is not None)
     page.add(

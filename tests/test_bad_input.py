@@ -8,6 +8,7 @@ its message is one line naming the file, and the same for the folder.
 """
 
 import gzip
+import hashlib
 import os
 import shutil
 import signal
@@ -94,11 +95,53 @@ def work(tmp_path_factory, demo_model, demo_data):
     text = (root / "motifs" / "motifs.json").read_text()
     (root / "broken_motifs" / "motifs.json").write_text(text[: len(text) // 2])
     (root / "a_file").write_text("x")
+    _training_inputs(root, pos, neg)
+    _foreign_inputs(root, neg)
     return root
 
 
-def listing(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+def _training_inputs(root: Path, pos: list[str], neg: list[str]) -> None:
+    """Tables of labelled sequences that cannot be learned, and one that can."""
+    seqs, labels = pos[:20] + neg[:20], [1] * 20 + [0] * 20
+
+    def table(name: str, rows: list[tuple[str, int]]) -> None:
+        (root / name).write_text("sequence\tlabel\n" + "".join(f"{s}\t{y}\n" for s, y in rows))
+
+    table("train.tsv", list(zip(seqs, labels)))
+    table("one_class.tsv", [(s, 1) for s in seqs])
+    table("zero_two.tsv", [(s, 2 * y) for s, y in zip(seqs, labels)])
+    table("three.tsv", list(zip(seqs[18:21], [1, 1, 0])))
+    table("with_short.tsv", [*zip(seqs, labels), ("ACG", 0)])
+    (root / "ones.txt").write_text("1\n" * len(pos))
+
+
+def _foreign_inputs(root: Path, neg: list[str]) -> None:
+    """Files of the wrong kind, truncated or odd, and a genome with a name used twice."""
+    intervals = gzip.compress(b"chr1\t10\t50\n" * 500)
+    (root / "truncated.bed.gz").write_bytes(intervals[: len(intervals) // 2])
+    (root / "binary.bed").write_bytes(bytes(range(256)) * 4)
+    (root / "intervals.bed").write_text("chr1\t10\t50\n")
+    write_fasta(root / "dup_genome.fa", ["ACGT" * 30, "TTGCA" * 20], ["chr1", "chr1"])
+    (root / "reads.fastq").write_text("@r1\nACGTACGTAC\n+\nIIIIIIIIII\n")
+    write_fasta(root / "short.fa", ["ACGTACGTACGT", "ACG"], ["long", "short"])
+    write_fasta(root / "neg8.fa", [s[:8] for s in neg])
+    (root / "notastore.zarr").mkdir()
+    (root / "notastore.zarr" / "readme.txt").write_text("my notes, not a store\n")
+    shutil.copytree(root / "motifs", root / "rankless_motifs")
+    (root / "rankless_motifs" / "matches.tsv").write_text(
+        "motif\tjaspar_id\tjaspar_name\tq_value\n"
+        + "".join(f"{m.name}\tMA0139.2\tCTCF\t0.01\n" for m in dv.load_motifs(root / "motifs"))
+    )
+
+
+def listing(folder: Path) -> dict[str, str]:
+    """Every path under ``folder``, relative: a file with its SHA-256, a folder with '/'."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        if p.is_file()
+        else "/"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 MOTIFS = "motifs --pos pos.fa --neg neg.fa --out m --scores"
@@ -176,6 +219,139 @@ CLI_CASES = {
         "score --out x.npz --input pos.fa --device cpu",
         ["DNABERT_VIZ_THREADS='many'"],
     ),
+    # issue 34: training that cannot learn is refused before any training or writing
+    "train, one class": (
+        "train --input one_class.tsv --out model",
+        ["one_class.tsv, column 'label': one class (1) in all 40 sequences", "two or more"],
+    ),
+    "train, --labels of one class": (
+        "train --input pos.fa --labels ones.txt --out model",
+        ["ones.txt: one class (1) in all 300 sequences"],
+    ),
+    "train, labels 0 and 2": (
+        "train --input zero_two.tsv --out model",
+        ["zero_two.tsv, column 'label': classes 0, 2, so class 1 has no sequence", "0 .. 1"],
+    ),
+    "train, --epochs 0": (
+        "train --input train.tsv --epochs 0 --out model",
+        ["argument --epochs: must be at least 1, not 0"],
+    ),
+    "train, too few for the validation split": (
+        "train --input three.tsv --out model",
+        ["three.tsv, column 'label': class 0 has 1 sequence", "--validation-fraction 0"],
+    ),
+    "train, a 3-nt record": (
+        "train --input with_short.tsv --out model",
+        ["with_short.tsv, line 42 is 3 nt, shorter than k = 6"],
+    ),
+    "train, --validation-fraction 1": (
+        "train --input train.tsv --validation-fraction 1 --out model",
+        ["argument --validation-fraction: must be in [0, 1), not 1"],
+    ),
+    "train, --max-minutes 0": (
+        "train --input train.tsv --max-minutes 0 --out model",
+        ["argument --max-minutes: must be above 0, not 0"],
+    ),
+    # readers and options
+    "truncated .bed.gz": (
+        "score --bed truncated.bed.gz --genome dup_genome.fa --out x.npz",
+        ["truncated.bed.gz: truncated or corrupt gzip file"],
+    ),
+    "binary file as BED": (
+        "score --bed binary.bed --genome dup_genome.fa --out x.npz",
+        ["binary.bed: not a text file (byte 128 is not UTF-8)"],
+    ),
+    "matches.tsv without rank": (
+        f"{REPORT} rankless_motifs --scores pos.npz",
+        ["rankless_motifs/matches.tsv: no rank column", "match again"],
+    ),
+    "ig --n-steps 0": (
+        "score --out x.npz --input pos.fa --method ig --n-steps 0",
+        ["argument --n-steps: must be at least 1, not 0"],
+    ),
+    "--n-steps for cls_attention": (
+        "score --out x.npz --input pos.fa --method cls_attention --n-steps 8",
+        [
+            "--n-steps is not an option of cls_attention",
+            "the methods that take it: integrated_gradients, onehot_integrated_gradients",
+        ],
+    ),
+    "--target for cls_attention": (
+        "score --out x.npz --input pos.fa --target 0",
+        ["--target is not an option of cls_attention", "integrated_gradients, saliency"],
+    ),
+    "--layer for ism": (
+        "score --out x.npz --input pos.fa --method ism --layer 0",
+        ["--layer is not an option of ism; the methods that take it: cls_attention"],
+    ),
+    "--width without --bed": (
+        "score --out x.npz --input pos.fa --width 100",
+        ["--width goes with --bed; here it would be ignored"],
+    ),
+    "--workers without --engine ray": (
+        "score --out x.npz --input pos.fa --workers 4",
+        ["--workers goes with --engine ray"],
+    ),
+    "--chunk-rows for an .npz": (
+        "score --out x.npz --input pos.fa --chunk-rows 64",
+        ["--chunk-rows goes with a .zarr --out"],
+    ),
+    "--chunk-rows 0": (
+        "score --out x.zarr --input pos.fa --chunk-rows 0",
+        ["argument --chunk-rows: must be at least 1, not 0"],
+    ),
+    "--batch-size 0": (
+        "score --out x.npz --input pos.fa --batch-size 0",
+        ["argument --batch-size: must be at least 1, not 0"],
+    ),
+    "--width -1": (
+        "score --bed intervals.bed --genome dup_genome.fa --out x.npz --width -1",
+        ["argument --width: must be at least 0, not -1"],
+    ),
+    "--window-size for seqlets": (
+        "motifs --method seqlets --scores pos.npz --window-size 12 --out m",
+        ["--window-size goes with --method dnabert_viz; here it would be ignored"],
+    ),
+    "--neg for seqlets": (
+        "motifs --method seqlets --scores pos.npz --neg neg.fa --out m",
+        ["--neg goes with --method dnabert_viz (seqlets and modisco use no negatives)"],
+    ),
+    "--pval-cutoff 2": (f"{MOTIFS} pos.npz --pval-cutoff 2", ["must be in (0, 1], not 2"]),
+    "--pval-cutoff 0": (f"{MOTIFS} pos.npz --pval-cutoff 0", ["must be in (0, 1], not 0"]),
+    "--min-n-motif 0": (f"{MOTIFS} pos.npz --min-n-motif 0", ["must be at least 1, not 0"]),
+    "report --examples -1": (
+        f"{REPORT} motifs --scores pos.npz --examples -1",
+        ["argument --examples: must be at least 0, not -1"],
+    ),
+    "8-nt negatives for 150-nt positives": (
+        "motifs --pos pos.fa --neg neg8.fa --scores pos.npz --out m",
+        ["--neg neg8.fa: 8 nt on average against 1", "nt in --pos pos.fa", "about as long"],
+    ),
+    # foreign messages, now naming the file
+    "a folder that is not a store as --scores": (
+        f"{MOTIFS} notastore.zarr",
+        ["notastore.zarr: not a Zarr store (no zarr.json in it)"],
+    ),
+    "genome with a name used twice": (
+        "score --bed intervals.bed --genome dup_genome.fa --out x.npz",
+        ["dup_genome.fa: the sequence name 'chr1' is used by more than one record"],
+    ),
+    "FASTQ as --input": (
+        "score --out x.npz --input reads.fastq",
+        ["reads.fastq: FASTQ (reads with base qualities), which is not read", "seqtk seq -A"],
+    ),
+    "/dev/null as --input": (
+        "score --out x.npz --input /dev/null",
+        ["/dev/null is empty: expected FASTA"],
+    ),
+    "a 3-nt record": (
+        "score --out x.npz --input short.fa",
+        ["short.fa, record 'short' (line 3) is 3 nt, shorter than k = 6"],
+    ),
+    "FASTA as --scores": (
+        f"{MOTIFS} pos.fa",
+        ["pos.fa: not a readable Scores file (not an .npz archive: it starts with b'>s0"],
+    ),
 }
 
 
@@ -248,6 +424,7 @@ def test_outputs_create_parents_store_names_and_clean_stale_temporaries(
     assert not Path(f".demo.{dead}-xyz.tmp").exists()
 
 
+@pytest.mark.slow  # a fresh Python loads the model
 def test_ctrl_c_prints_one_line_and_exits_130(work, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "dnabert_viz.cli", "demo", "--device", "cpu", "--out", "demo"]
@@ -383,6 +560,78 @@ LIBRARY_CASES = {
         ValueError,
         "a_file is a file",
     ),
+    # issue 34
+    "read_intervals truncated .bed.gz": (
+        lambda m, w: dv.read_intervals(w / "truncated.bed.gz", w / "dup_genome.fa"),
+        ValueError,
+        "truncated.bed.gz: truncated or corrupt gzip file",
+    ),
+    "read_intervals genome with a name used twice": (
+        lambda m, w: dv.read_intervals(w / "intervals.bed", w / "dup_genome.fa"),
+        ValueError,
+        "dup_genome.fa: the sequence name 'chr1' is used by more than one record",
+    ),
+    "read_sequences FASTQ": (
+        lambda m, w: dv.read_sequences(w / "reads.fastq"),
+        ValueError,
+        "reads.fastq: FASTQ (reads with base qualities)",
+    ),
+    "read_sequences /dev/null": (
+        lambda m, w: dv.read_sequences("/dev/null"),
+        ValueError,
+        "/dev/null is empty",
+    ),
+    "Scores.open of a folder": (
+        lambda m, w: dv.Scores.open(w / "a_folder"),
+        ValueError,
+        "a_folder: not a Zarr store (no zarr.json in it)",
+    ),
+    "Scores.load of a folder named .zarr": (
+        lambda m, w: dv.Scores.load(w / "notastore.zarr"),
+        ValueError,
+        "notastore.zarr: not a Zarr store",
+    ),
+    "integrated gradients n_steps 0": (
+        lambda m, w: dv.score(m, SEQ, "ig", n_steps=0),
+        ValueError,
+        "n_steps must be a whole number of at least 1, not 0",
+    ),
+    "one-hot integrated gradients n_steps 0": (
+        lambda m, w: dv.onehot_integrated_gradients(m, SEQ, n_steps=0),
+        ValueError,
+        "n_steps must be a whole number of at least 1, not 0",
+    ),
+    "a 3-nt sequence": (
+        lambda m, w: m.encode(["ACGTACGT", "ACG"]),
+        ValueError,
+        "sequences[1] is 3 nt, shorter than k = 6",
+    ),
+    "find_motifs on 8-nt negatives": (
+        lambda m, w: dv.find_motifs(
+            dv.read_sequences(w / "pos.fa")["sequence"].tolist(),
+            dv.read_sequences(w / "neg8.fa")["sequence"].tolist(),
+            _scores_of(w / "pos.npz"),
+        ),
+        ValueError,
+        "neg_seqs: 8 nt on average against 1",
+    ),
+    "find_motifs pval_cutoff 2": (
+        lambda m, w: dv.find_motifs(["ACGTACGTAC"], ["ACGTACGTAC"], [np.ones(10)], pval_cutoff=2),
+        ValueError,
+        "pval_cutoff must be in (0, 1], not 2",
+    ),
+    "build_report n_examples -1": (
+        lambda m, w: build_report(
+            dv.load_motifs(w / "motifs"), _scores_of(w / "pos.npz"), None, n_examples=-1
+        ),
+        ValueError,
+        "n_examples must be a whole number of at least 0, not -1",
+    ),
+    "read_matches without rank": (
+        lambda m, w: dv.motifs.read_matches(w / "rankless_motifs" / "matches.tsv"),
+        ValueError,
+        "rankless_motifs/matches.tsv: no rank column",
+    ),
 }
 
 
@@ -396,6 +645,7 @@ def test_library_bad_input(case, work, demo_model):
     assert listing(work) == before
 
 
+@pytest.mark.slow  # a report of every motif
 def test_motifs_and_reports_carry_their_sequences(work):
     scores = dv.Scores.load(work / "pos.npz")
     motifs = dv.load_motifs(work / "motifs")
@@ -403,3 +653,78 @@ def test_motifs_and_reports_carry_their_sequences(work):
     assert all(m.meta["sequences"] == recorded for m in motifs)
     page = build_report(motifs, scores).to_html()
     assert f"Sequences: 300 sequences of pos.fa (digest {scores.identity.digest})." in page
+
+
+def _pos_neg(work: Path) -> tuple[list[str], list[str]]:
+    return tuple(dv.read_sequences(work / f)["sequence"].tolist() for f in ("pos.fa", "neg.fa"))
+
+
+# case: (find_motifs call on the work folder's sequences, why no motif was found; measured)
+NO_MOTIF_CASES = {
+    "too few sequences": (
+        lambda w, pos, neg: dv.find_motifs(
+            pos[:3], neg[:3], dv.cls_attention(dv.load_model(), pos[:3])
+        ),
+        # the smallest p-value of 3 positives and 3 negatives: 1 / C(6, 3)
+        "too few sequences: with 3 positives and 3 negatives no candidate can reach p < 0.005 "
+        "(the smallest possible is 0.05); give more",
+    ),
+    "no high-score region": (
+        lambda w, pos, neg: dv.find_motifs(pos, neg, [np.ones(len(s)) for s in pos]),
+        "no high-score region of 5 nt or more in the 300 positives (mean + 2.5 SD rule); a lower "
+        "min_len finds shorter ones",
+    ),
+    "negatives as the positives": (
+        lambda w, pos, neg: dv.find_motifs(pos, pos, _scores_of(w / "pos.npz")),
+        "none of the 70 candidate regions is enriched in the positives at adjusted p < 0.005 "
+        "(the best: 0.6); a higher pval_cutoff admits weaker ones",
+    ),
+    "too few instances": (
+        lambda w, pos, neg: dv.find_motifs(pos, neg, _scores_of(w / "pos.npz"), min_n_motif=10**6),
+        "the 66 enriched candidates merge into 11 motifs, none with 1000000 instances whose 24-nt "
+        "windows lie inside their sequences (the most: 49); a lower min_n_motif or window_size "
+        "keeps more",
+    ),
+    "no seqlet": (
+        lambda w, pos, neg: dv.find_motifs(
+            pos, None, _scores_of(w / "pos.npz"), method="seqlets", alpha=1e-300
+        ),
+        "no 10-nt window of the 300 sequences scores above the seqlet threshold 104 (Laplace "
+        "tail alpha 1e-300); a larger alpha admits weaker ones",
+    ),
+    "no seqlets alike": (
+        lambda w, pos, neg: dv.find_motifs(
+            pos, None, _scores_of(w / "pos.npz"), method="seqlets", min_similarity=1.01
+        ),
+        "179 seqlets, but no 3 of them alike enough (similarity 1.01) to make a motif of 5 nt or "
+        "more; more sequences, or a lower min_n_motif or min_similarity, may give some",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NO_MOTIF_CASES)
+def test_no_motif_says_why(case, work):
+    call, why = NO_MOTIF_CASES[case]
+    motifs = call(work, *_pos_neg(work))
+    assert len(motifs) == 0 and motifs.why_none == why
+
+
+def test_the_most_instances_named_are_the_largest_motifs(work):
+    """'the most: 49' above is the largest motif's instances when no motif is dropped."""
+    every = dv.find_motifs(*_pos_neg(work), _scores_of(work / "pos.npz"), min_n_motif=1)
+    assert max(m.n_instances for m in every) == 49
+
+
+def test_motifs_command_prints_why_none(work, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(work)
+    pos = dv.read_sequences("pos.fa")["sequence"].tolist()
+    write_fasta(tmp_path / "few.fa", pos[:3])
+    write_fasta(tmp_path / "few_neg.fa", dv.read_sequences("neg.fa")["sequence"].tolist()[:3])
+    dv.cls_attention(dv.load_model(), pos[:3]).save(tmp_path / "few.npz")
+    out = tmp_path / "m"
+    argv = ["motifs", "--pos", str(tmp_path / "few.fa"), "--neg", str(tmp_path / "few_neg.fa")]
+    assert main([*argv, "--scores", str(tmp_path / "few.npz"), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == (
+        f"{out}: 0 motifs (too few sequences: with 3 positives and 3 negatives no candidate can "
+        "reach p < 0.005 (the smallest possible is 0.05); give more)\n"
+    )

@@ -23,6 +23,7 @@ def write_fasta(path, seqs):
     return path
 
 
+@pytest.mark.slow  # the demo pipeline, 5,500 + 5,500
 def test_demo_runs_the_pipeline_and_writes_the_report(tmp_path, capsys, demo_model, demo_data):
     out = tmp_path / "demo"
     assert main(["demo", "--device", "cpu", "--out", str(out)]) == 0
@@ -90,6 +91,7 @@ def test_score_reads_fasta_gz_and_dnabert_tsv(tmp_path, demo_model, demo_data):
     assert np.allclose(ism[0], effects[0, : len(seqs[0])].sum(axis=1) / 3, atol=1e-6)
 
 
+@pytest.mark.slow  # JASPAR matching (memelite's JIT) and a report
 def test_motifs_and_report_commands(tmp_path, demo_model, demo_data):
     pos, neg = demo_data.sequences("train", 1)[:1000], demo_data.sequences("train", 0)[:1000]
     write_fasta(tmp_path / "pos.fa", pos)
@@ -215,6 +217,7 @@ def test_bad_input_exits_2_and_leaves_no_output(tmp_path, capsys, demo_model, de
         (["score", "--input", "missing.fa", "--out", "x.npz"], "missing.fa: no such file"),
     ],
 )
+@pytest.mark.slow  # a fresh Python per case
 def test_console_script_reports_bad_input(tmp_path, argv, message):
     r = subprocess.run(
         [sys.executable, "-m", "dnabert_viz.cli", *argv],
@@ -253,4 +256,21 @@ def test_score_output_option_reaches_one_hot_methods(tmp_path, demo_model):
         dv.onehot_gradients(demo_model, seqs, output="logit").extra["hypothetical"],
         atol=1e-6,
         equal_nan=True,
+    )
+
+
+def test_score_reads_a_process_substitution(tmp_path, demo_model, demo_data):
+    """``--input <(zcat seqs.fa.gz)``: a pipe, read like a file (it was 'no such file')."""
+    seqs = demo_data.sequences("heldout")[:3]
+    write_fasta(tmp_path / "in.fa.gz", seqs)
+    command = (
+        f"{sys.executable} -m dnabert_viz.cli score --device cpu --input <(gzip -dc in.fa.gz) "
+        "--out s.npz"
+    )
+    r = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    scores = dv.Scores.load(tmp_path / "s.npz")
+    assert scores.sequences == seqs and scores.names == ["s0", "s1", "s2"]
+    np.testing.assert_allclose(
+        scores.values, dv.cls_attention(demo_model, seqs).values, atol=1e-6, equal_nan=True
     )

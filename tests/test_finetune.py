@@ -12,6 +12,7 @@ import dnabert_viz as dv
 from .checkpoints import assert_same_weights
 
 
+@pytest.mark.slow  # two trainings
 def test_training_is_reproducible_and_learns(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:1000], demo_data.labels("train")[:1000]
     settings = dict(
@@ -53,6 +54,7 @@ def _overfitting_run(demo_data, device, **options):
     return dv.train_classifier(seqs, labels, validation=val, **{**settings, **options}), val
 
 
+@pytest.mark.slow  # a training
 def test_early_stopping_restores_the_best_epoch(demo_data, device):
     m, (val, y) = _overfitting_run(demo_data, device, patience=12)
     h = m.history.set_index("epoch")
@@ -64,16 +66,23 @@ def test_early_stopping_restores_the_best_epoch(demo_data, device):
         dv.finetune.auroc(m.predict(val), y), h.loc[best, "val_auroc"], rtol=1e-6
     )
     stopped, _ = _overfitting_run(demo_data, device, patience=2)
-    assert (
-        stopped.history.attrs == {"best_epoch": 3, "stopped": "patience"}
-        and len(stopped.history) == 5
-    )
+    assert stopped.history.attrs == {
+        "best_epoch": 3,
+        "stopped": "patience",
+        "beat_majority": True,
+        "validation_sizes": np.bincount(y).tolist(),  # the 200 held-out sequences: 105, 95
+        "epochs": 12,
+        "patience": 2,
+        "max_minutes": 10.0,
+    }
+    assert len(stopped.history) == 5
     assert_same_weights(m, stopped)
     fig = dv.plot.training_curves(m)
     assert [t.name for t in fig.data] == ["training loss", "validation loss", "accuracy", "AUROC"]
     np.testing.assert_allclose(fig.data[3].y, h["val_auroc"])
 
 
+@pytest.mark.slow  # a training
 def test_a_plateau_epoch_is_never_restored(demo_data):
     """300 sequences and a warm-up of half the schedule keep the loss at ln 2 for most epochs:
     epoch 6 ranks best (AUROC 0.821) but still puts every validation sequence in one class,
@@ -114,8 +123,20 @@ def test_stratified_split_and_auroc():
     assert dv.finetune.auroc(three, np.array([0, 1, 2, 0])) == 1.0
     with pytest.raises(ValueError, match=r"validation_fraction must be in \[0, 1\)"):
         dv.finetune.stratified_split(labels, 1.0)
+    # a class of two keeps a training row even when rounding would hold both out
+    train, val = dv.finetune.stratified_split(np.array([0, 0, 1, 1]), 0.9)
+    assert len(train) == len(val) == 2 and sorted(np.array([0, 0, 1, 1])[val]) == [0, 1]
 
 
+def test_chance_p_value():
+    # Mann-Whitney under the null: mean 0.5, variance (n1 + n2 + 1) / (12 n1 n2)
+    assert dv.finetune.chance_p_value(0.5, [10, 10]) == 0.5
+    np.testing.assert_allclose(dv.finetune.chance_p_value(0.8, [10, 10]), 0.011670, rtol=1e-4)
+    # three classes: the largest variance, that of a class of 5 against 15
+    np.testing.assert_allclose(dv.finetune.chance_p_value(0.8, [5, 5, 10]), 0.024767, rtol=1e-4)
+
+
+@pytest.mark.slow  # a training
 def test_train_command_writes_a_loadable_model(tmp_path, demo_data, capsys):
     from dnabert_viz.cli import main
 
@@ -139,11 +160,32 @@ def test_train_command_writes_a_loadable_model(tmp_path, demo_data, capsys):
         str(tmp_path / "model"),
     ]
     assert main(args) == 0
-    assert "load it with dv.load_model" in capsys.readouterr().out
+    out, err = capsys.readouterr()
     m = dv.load_model(tmp_path / "model", device="cpu")
     assert m.k == 3 and m.predict(seqs[:4]).shape == (4, 2)
     history = pd.read_csv(tmp_path / "model" / "history.tsv", sep="\t")
     assert list(history["epoch"]) == [1, 2]
+    # a line per epoch on stderr, though it is no terminal here
+    assert err == "".join(
+        f"dnabert-viz train: epoch {r.epoch}: training loss {r.train_loss:.4f}, validation AUROC "
+        f"{r.val_auroc:.3f}, accuracy {r.val_accuracy:.3f} ({r.seconds:.0f} s)\n"
+        for r in history.itertuples()
+    )
+    # one line at the end: the epoch kept, chance, the time budget, the curves
+    kept = history.set_index("epoch").loc[
+        json.loads((tmp_path / "model" / "training.json").read_text())["best_epoch"]
+    ]
+    p = dv.finetune.chance_p_value(kept["val_auroc"], [10, 10])  # 200 sequences, half positive
+    verdict = "better than chance" if p < 0.05 else "NOT better than chance"
+    assert out.startswith(
+        f"{tmp_path / 'model'}: epoch {kept.name} of 2 kept; validation AUROC "
+        f"{kept['val_auroc']:.3f} (chance 0.5; p = {p:.2g} on 20 sequences): {verdict}"
+    ), out
+    assert out.endswith(
+        f"all 2 epochs ran (not cut by the time budget); curves in "
+        f"{tmp_path / 'model' / 'history.tsv'}; load it with "
+        f"dv.load_model({str(tmp_path / 'model')!r})\n"
+    ), out
     assert json.loads((tmp_path / "model" / "training.json").read_text())["k"] == 3
     (tmp_path / "short.txt").write_text("0\n1\n")
     assert (
@@ -188,6 +230,89 @@ def test_label_errors():
         dv.train_classifier(["ACGTACGT", "ACGTACGA"], [0.5, 1.0], progress=False)
 
 
+SEQS = ["ACGTACGTACGG", "TTGACCATGCAG", "GGCATTACGATC", "CATGCATGCATT"] * 3
+# case: (labels, train_classifier keywords, what its one-line error says)
+TRAINING_CASES = {
+    "one class": (
+        [1] * 12,
+        {},
+        "labels: one class (1) in all 12 sequences; a classifier needs two",
+    ),
+    "labels 0 and 2": (
+        [0, 2] * 6,
+        {},
+        "labels: classes 0, 2, so class 1 has no sequence; classes must be 0 .. C - 1, each with "
+        "sequences (renumber them 0 .. 1)",
+    ),
+    "a class too small to split": (
+        [0] * 11 + [1],
+        {},
+        "labels: class 1 has 1 sequence, and a validation split (validation_fraction 0.1) needs "
+        "two of each class",
+    ),
+    "zero epochs": (
+        [0, 1] * 6,
+        {"epochs": 0},
+        "epochs must be a whole number of at least 1, not 0",
+    ),
+    "negative epochs": ([0, 1] * 6, {"epochs": -2}, "epochs must be a whole number of at least 1"),
+    "batch size 0": ([0, 1] * 6, {"batch_size": 0}, "batch_size must be a whole number"),
+    "no time": ([0, 1] * 6, {"max_minutes": 0}, "max_minutes must be above 0 (None: no time"),
+    "validation without class 1": (
+        [0, 1] * 6,
+        {"validation": (SEQS[:2], [0, 0])},
+        "validation labels lack class 1: validation AUROC needs sequences of every class",
+    ),
+    "validation with a class of its own": (
+        [0, 1] * 6,
+        {"validation": (SEQS[:3], [0, 1, 2])},
+        "validation label 2 is not a class of the training labels (0 .. 1)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TRAINING_CASES)
+def test_what_cannot_be_learned_is_refused_before_training(case):
+    labels, settings, message = TRAINING_CASES[case]
+    epochs_run = []
+    with pytest.raises(ValueError) as info:
+        dv.train_classifier(SEQS, labels, progress=False, on_epoch=epochs_run.append, **settings)
+    assert str(info.value).startswith(message) and "\n" not in str(info.value), str(info.value)
+    assert epochs_run == []
+
+
+def test_a_run_cut_by_the_time_budget_says_so(demo_data):
+    seqs, labels = demo_data.sequences("train")[:200], demo_data.labels("train")[:200]
+    m = dv.train_classifier(
+        seqs, labels, k=3, hidden_size=16, num_layers=1, num_heads=2, max_minutes=1e-6,
+        progress=False, device="cpu",
+    )  # fmt: skip
+    h = m.history
+    assert len(h) == 1 and h.attrs["stopped"] == "max_minutes"
+    assert h.attrs["validation_sizes"] == np.bincount(labels[stratify_rows(labels)]).tolist()
+    p = dv.finetune.chance_p_value(h["val_auroc"][0], h.attrs["validation_sizes"])
+    verdict = (
+        "better than chance"
+        if p < 0.05
+        else "NOT better than chance: the model has not learned to tell the classes apart"
+    )
+    summary = dv.finetune.training_summary(h)
+    assert summary.startswith(
+        f"epoch 1 of 1 kept; validation AUROC {h['val_auroc'][0]:.3f} (chance 0.5; p = {p:.2g} "
+        f"on 20 sequences): {verdict}"
+    ), summary
+    assert summary.endswith(
+        "the time budget (max_minutes 1e-06) cut training in epoch 1 of 30: more time may give "
+        "a better model"
+    ), summary
+
+
+def stratify_rows(labels):
+    """The validation rows train_classifier holds out by default (seed 0, 10%)."""
+    return dv.finetune.stratified_split(labels, 0.1, 0)[1]
+
+
+@pytest.mark.slow  # builds a model by training it
 def test_build_script_reproduces_a_model(tmp_path, device):
     """A short run of scripts/build_demo_model.py (the full run is offline: about 4 minutes)."""
     script = Path(__file__).parents[1] / "scripts" / "build_demo_model.py"

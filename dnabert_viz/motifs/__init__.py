@@ -2,8 +2,16 @@
 matching.
 """
 
-from .discovery import find_motifs, find_seqlet_motifs
-from .formats import load_motifs, read_jaspar, read_meme, save_motifs, write_jaspar, write_meme
+from .discovery import check_background, find_motifs, find_seqlet_motifs
+from .formats import (
+    load_motifs,
+    read_jaspar,
+    read_matches,
+    read_meme,
+    save_motifs,
+    write_jaspar,
+    write_meme,
+)
 from .jaspar import jaspar_matrices, match_jaspar
 from .modisco import read_modisco
 from .motif import Motif, MotifSet, instance_table
@@ -12,6 +20,7 @@ from .redundancy import merge_similar
 __all__ = [
     "Motif",
     "MotifSet",
+    "check_background",
     "find_motifs",
     "find_seqlet_motifs",
     "instance_table",
@@ -20,6 +29,7 @@ __all__ = [
     "match_jaspar",
     "merge_similar",
     "read_jaspar",
+    "read_matches",
     "read_meme",
     "read_modisco",
     "save_motifs",

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ..checks import check_counts
 from ..scores import Scores
 from ..sequences import check_sequences
 from .dnabertviz import dnabert_viz_motifs
@@ -147,13 +148,19 @@ def find_motifs(
         Most instances first, carrying ``pos_seqs`` and their scores. Each
         motif's ``meta["sequences"]`` identifies those sequences (digest, count
         and source file: :class:`dnabert_viz.scores.SequenceIdentity`), so that
-        a saved motif folder can refuse scores of other sequences.
+        a saved motif folder can refuse scores of other sequences. Without
+        motifs, ``why_none`` says in one phrase where the candidates fell out
+        (no high-score region, too few sequences for any p-value to pass, none
+        enriched, too few instances; seqlets: none above the threshold, none
+        alike; modisco: no pattern) and what would help.
 
     Raises
     ------
     ValueError
         Empty sets, characters other than ACGTN (naming sequence and position),
-        scores that do not fit the sequences, unknown method.
+        scores that do not fit the sequences, unknown method; DNABERT-viz:
+        negatives much shorter or longer than the positives
+        (:func:`check_background`), counts below 1, ``pval_cutoff`` outside (0, 1].
     """
     pos = check_sequences(pos_seqs, "pos_seqs")
     values = score_matrix(pos, pos_scores)
@@ -201,10 +208,14 @@ def find_motifs(
             "neg_seqs is required by the DNABERT-viz method (the enrichment test needs negatives)"
         )
     neg = check_sequences(neg_seqs, "neg_seqs")
+    check_background(pos, neg)
     settings = {k: DNABERT_VIZ_OPTIONS[k] if v is None else v for k, v in viz.items()}
-    if settings["window_size"] < 1 or settings["min_len"] < 1 or min_n_motif < 1:
-        raise ValueError("window_size, min_len and min_n_motif must be at least 1")
-    motifs = dnabert_viz_motifs(
+    check_counts(
+        window_size=settings["window_size"], min_len=settings["min_len"], min_n_motif=min_n_motif
+    )
+    if not 0 < settings["pval_cutoff"] <= 1:
+        raise ValueError(f"pval_cutoff must be in (0, 1], not {settings['pval_cutoff']}")
+    motifs, why_none = dnabert_viz_motifs(
         pos,
         neg,
         values,
@@ -214,13 +225,55 @@ def find_motifs(
         min_n_motif,
         settings["regions"],
     )
-    found = _merged(MotifSet(motifs, pos, scores), merge_similar)
-    return _identified(_with_hypothetical(found), identity)
+    found = MotifSet(motifs, pos, scores)
+    found.why_none = why_none
+    return _identified(_with_hypothetical(_merged(found, merge_similar)), identity)
+
+
+# Negatives whose mean length differs from the positives' by more than this factor are refused.
+LENGTH_RATIO = 2.0
+
+
+def check_background(
+    pos_seqs: list[str],
+    neg_seqs: list[str],
+    pos_name: str = "pos_seqs",
+    neg_name: str = "neg_seqs",
+) -> None:
+    """Refuse negatives that the DNABERT-viz enrichment test cannot compare with the positives.
+
+    The test counts the sequences that hold each candidate, so it assumes
+    positives and negatives of about one length: a negative half as long
+    holds a candidate about half as often, and every frequent region of the
+    positives then looks enriched (8-nt negatives against 200-nt positives:
+    ten "enriched" motifs from nothing). This is an error, not a warning:
+    the motifs would be written as found. Mean lengths must be within
+    :data:`LENGTH_RATIO` of each other.
+
+    Raises
+    ------
+    ValueError
+        Naming both sets (``pos_name``, ``neg_name``: files on the command line), their mean
+        lengths and what would work.
+    """
+    pos_mean, neg_mean = (float(np.mean([len(s) for s in seqs])) for seqs in (pos_seqs, neg_seqs))
+    if not 1 / LENGTH_RATIO <= neg_mean / pos_mean <= LENGTH_RATIO:
+        raise ValueError(
+            f"{neg_name}: {neg_mean:.0f} nt on average against {pos_mean:.0f} nt in {pos_name}; "
+            "the enrichment test counts sequences holding each candidate, so negatives must be "
+            f"about as long as positives (within a factor of {LENGTH_RATIO:g}): take them at the "
+            "positives' length (dinucleotide shuffles of the positives, or genome windows of the "
+            "same width)"
+        )
 
 
 def _merged(motifs: MotifSet, merge: bool) -> MotifSet:
-    """The motifs, similar ones merged when asked."""
-    return merge_similar(motifs) if merge else motifs
+    """The motifs, similar ones merged when asked (keeping ``why_none``)."""
+    if not merge:
+        return motifs
+    merged = merge_similar(motifs)
+    merged.why_none = motifs.why_none
+    return merged
 
 
 def _with_hypothetical(motifs: MotifSet) -> MotifSet:
@@ -287,7 +340,8 @@ def find_seqlet_motifs(
     Returns
     -------
     MotifSet
-        With contribution matrices; ``p_value`` is NaN.
+        With contribution matrices; ``p_value`` is NaN; ``why_none`` says why when there are
+        none.
     """
     seqs = check_sequences(seqs, "seqs")
     values = score_matrix(seqs, scores, "scores")
@@ -300,4 +354,17 @@ def find_seqlet_motifs(
     )
     for motif in motifs:
         motif.meta.update(threshold=threshold, width=width, flank=flank)
-    return MotifSet(motifs, seqs, scores)
+    found = MotifSet(motifs, seqs, scores)
+    if not len(seqlets):
+        found.why_none = (
+            f"no {width}-nt window of the {len(seqs)} sequences scores above the seqlet "
+            f"threshold {threshold:.3g} (Laplace tail alpha {alpha:g}); a larger alpha admits "
+            "weaker ones"
+        )
+    elif not motifs:
+        found.why_none = (
+            f"{len(seqlets)} seqlets, but no {min_n_motif} of them alike enough (similarity "
+            f"{min_similarity:g}) to make a motif of {min_width} nt or more; more sequences, or "
+            "a lower min_n_motif or min_similarity, may give some"
+        )
+    return found

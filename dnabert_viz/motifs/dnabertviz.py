@@ -169,7 +169,8 @@ def enriched_candidates(
     -------
     pandas.DataFrame
         One row per kept candidate: ``candidate``, ``n_pos``, ``n_neg``
-        (sequences containing it), ``p_value``, ``p_adjusted``, in first-seen order.
+        (sequences containing it), ``p_value``, ``p_adjusted``, in first-seen order;
+        ``attrs["best_p_adjusted"]``: the smallest adjusted p-value of all candidates.
     """
     groups = np.r_[np.zeros(len(pos_seqs), np.int64), np.ones(len(neg_seqs), np.int64)]
     counts = count_containing(pos_seqs + neg_seqs, candidates, groups)
@@ -185,7 +186,9 @@ def enriched_candidates(
             "p_adjusted": benjamini_hochberg(p),
         }
     )
-    return table[table["p_adjusted"] < pval_cutoff].reset_index(drop=True)
+    kept = table[table["p_adjusted"] < pval_cutoff].reset_index(drop=True)
+    kept.attrs["best_p_adjusted"] = float(table["p_adjusted"].min()) if len(table) else np.nan
+    return kept
 
 
 def candidate_instances(
@@ -269,22 +272,37 @@ def dnabert_viz_motifs(
     pval_cutoff: float = 0.005,
     min_n_motif: int = 3,
     regions: str | float = "published",
-) -> list[Motif]:
+) -> tuple[list[Motif], str | None]:
     """The four steps on validated input; see :func:`dnabert_viz.find_motifs` for the
-    parameters."""
+    parameters.
+
+    Returns
+    -------
+    motifs : list of Motif
+    why_none : str or None
+        Without motifs, why: the step where the candidates fell out, and what would help.
+    """
     rule = region_rule(values, regions)
     region_array = high_score_regions(values, min_len, rule).to_numpy(np.int64)
+    rule_text = "published" if rule == "published" else f"mean + {rule:g} SD"
+    if not len(region_array):
+        return [], (
+            f"no high-score region of {min_len} nt or more in the {len(pos_seqs)} positives "
+            f"({rule_text} rule); a lower min_len finds shorter ones"
+        )
     sites = [pos_seqs[i][s:e] for i, s, e in region_array]
-    kept = enriched_candidates(pos_seqs, neg_seqs, list(dict.fromkeys(sites)), pval_cutoff)
+    candidates = list(dict.fromkeys(sites))
+    kept = enriched_candidates(pos_seqs, neg_seqs, candidates, pval_cutoff)
     if kept.empty:
-        return []
+        return [], _why_not_enriched(len(pos_seqs), len(neg_seqs), candidates, kept, pval_cutoff)
     instances = candidate_instances(sites, region_array, set(kept["candidate"]))
     merged = merge_candidates(kept["candidate"].tolist(), instances, min_len)
     adjusted = dict(zip(kept["candidate"], kept["p_adjusted"]))
     lengths = np.array([len(s) for s in pos_seqs])
-    motifs = []
+    motifs, most = [], 0
     for key, group in merged.items():
         windows = centre_windows(group["instances"], lengths, window_size)
+        most = max(most, len(windows))
         if len(windows) < min_n_motif:
             continue
         table = pd.DataFrame(windows, columns=["sequence_index", "start", "end"])
@@ -296,10 +314,33 @@ def dnabert_viz_motifs(
                 table[INSTANCE_COLUMNS],
                 p_value=float(min(adjusted[m] for m in group["members"])),
                 method="dnabert_viz",
-                meta={
-                    "members": group["members"],
-                    "regions": rule if rule == "published" else f"mean + {rule:g} SD",
-                },
+                meta={"members": group["members"], "regions": rule_text},
             )
         )
-    return sorted(motifs, key=lambda m: -m.n_instances)
+    why_none = (
+        f"the {len(kept)} enriched candidates merge into {len(merged)} motifs, none with "
+        f"{min_n_motif} instances whose {window_size}-nt windows lie inside their sequences "
+        f"(the most: {most}); a lower min_n_motif or window_size keeps more"
+    )
+    return sorted(motifs, key=lambda m: -m.n_instances), None if motifs else why_none
+
+
+def _why_not_enriched(
+    n_pos: int, n_neg: int, candidates: list[str], kept: pd.DataFrame, pval_cutoff: float
+) -> str:
+    """Why no candidate passed the enrichment test: too few sequences for any to pass, or none
+    enriched enough."""
+    # the smallest p-value there is: a candidate in every positive and in no negative
+    smallest = float(
+        hypergeometric_pvalues(np.array([n_pos]), np.array([n_pos]), n_pos, n_pos + n_neg)[0]
+    )
+    if smallest >= pval_cutoff:
+        return (
+            f"too few sequences: with {n_pos} positives and {n_neg} negatives no candidate can "
+            f"reach p < {pval_cutoff:g} (the smallest possible is {smallest:.2g}); give more"
+        )
+    return (
+        f"none of the {len(candidates)} candidate regions is enriched in the positives at "
+        f"adjusted p < {pval_cutoff:g} (the best: {kept.attrs['best_p_adjusted']:.2g}); a "
+        "higher pval_cutoff admits weaker ones"
+    )

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..outputs import atomic_write
 from ..sequences import ALPHABET
+from .jaspar import check_matches
 from .motif import INSTANCE_COLUMNS, Motif
 
 _MEME_HEADER = (
@@ -271,6 +272,23 @@ def load_motifs(folder: str | Path) -> list[Motif]:
                 f"{folder / 'motifs.meme'}: has no motif {name!r}, which motifs.json lists"
             )
     return motifs
+
+
+def read_matches(path: str | Path) -> pd.DataFrame:
+    """Read a motif folder's ``matches.tsv`` (:func:`dnabert_viz.match_jaspar`'s table).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Naming the file: unreadable, or without a column the report reads
+        (:func:`dnabert_viz.motifs.jaspar.check_matches`).
+    """
+    path = Path(path)
+    matches = _read(path, lambda f: pd.read_csv(f, sep="\t"))
+    check_matches(matches, str(path))
+    return matches
 
 
 def _read(path: Path, reader):

@@ -209,6 +209,22 @@ def match_jaspar(
     return pd.DataFrame(rows, columns=MATCH_COLUMNS)
 
 
+# what the report and the motif cards read of a match table
+READ_COLUMNS = ["motif", "rank", "jaspar_id", "jaspar_name", "q_value"]
+
+
+def check_matches(matches: pd.DataFrame, name: str = "matches") -> None:
+    """Raise ValueError, naming ``name`` (a file), when a match table lacks a column that the
+    report and the motif cards read (:data:`READ_COLUMNS` of :func:`match_jaspar`'s table)."""
+    missing = [c for c in READ_COLUMNS if c not in matches]
+    if missing:
+        raise ValueError(
+            f"{name}: no {', '.join(missing)} column: not a table of match_jaspar's (it has "
+            f"{', '.join(MATCH_COLUMNS)}); match again (dnabert-viz motifs, dv.match_jaspar) or "
+            "remove it"
+        )
+
+
 def best_matches(matches: pd.DataFrame) -> pd.DataFrame:
     """Each motif's best row of a :func:`match_jaspar` table, in the table's order.
 

@@ -81,7 +81,7 @@ def modisco_motifs(
     -------
     MotifSet
         Positive patterns first, then negative ones (``meta["sign"]``), each
-        with its seqlets as instances.
+        with its seqlets as instances; ``why_none`` says why when there are none.
 
     Raises
     ------
@@ -111,7 +111,15 @@ def modisco_motifs(
         save_hdf5(path, positive, negative, x.shape[1])
         motifs = read_modisco(path)
     given = scores if isinstance(scores, Scores) else None
-    return MotifSet([m for m in motifs if m.n_instances >= min_n_motif], seqs, given)
+    found = MotifSet([m for m in motifs if m.n_instances >= min_n_motif], seqs, given)
+    if not found:
+        found.why_none = (
+            f"tfmodisco-lite's {len(motifs)} patterns all have fewer than {min_n_motif} seqlets"
+            if motifs
+            else f"tfmodisco-lite found no pattern in the {len(seqs)} sequences (each needs "
+            f"{settings['final_min_cluster_size']} alike seqlets); more sequences may give some"
+        )
+    return found
 
 
 def read_modisco(

@@ -281,6 +281,12 @@ class MotifSet(list):
         The sequences the instances' ``sequence_index`` refers to.
     scores : Scores, optional
         The per-nucleotide scores of those sequences the motifs were found from.
+
+    Attributes
+    ----------
+    why_none : str or None
+        When :func:`dnabert_viz.find_motifs` found no motif: why, in one
+        phrase (the step where the candidates fell out, with what would help).
     """
 
     def __init__(
@@ -293,6 +299,7 @@ class MotifSet(list):
         if scores is not None and sequences is not None:
             scores.check_sequences(sequences, "the motifs' scores")
         self.sequences, self.scores = sequences, scores
+        self.why_none: str | None = None
 
     def __repr__(self) -> str:
         where = "" if self.sequences is None else f" in {len(self.sequences)} sequences"
