@@ -94,7 +94,7 @@ def _method_options(args: argparse.Namespace, spec) -> dict:
 
     given = {
         name: getattr(args, name)
-        for name in ("layer", "n_steps", "n_samples", "baseline", "output", "target")
+        for name in ("layer", "n_steps", "n_samples", "baseline", "output", "strands", "target")
         if getattr(args, name) is not None
     }
     for name in given:
@@ -339,20 +339,64 @@ def _train(args: argparse.Namespace) -> None:
     )
 
 
-def _print_epoch(row: dict) -> None:
+def _print_epoch(row: dict, command: str = "train") -> None:
     """One line on stderr per training epoch, whether or not stderr is a terminal (above the
     progress bar when one is shown)."""
     from tqdm.auto import tqdm
 
-    validation = (
-        f", validation AUROC {row['val_auroc']:.3f}, accuracy {row['val_accuracy']:.3f}"
-        if "val_auroc" in row
-        else ""
-    )
+    if "val_auroc" in row:
+        validation = (
+            f", validation AUROC {row['val_auroc']:.3f}, accuracy {row['val_accuracy']:.3f}"
+        )
+    elif "val_loss" in row:
+        validation = f", validation loss {row['val_loss']:.4f}, accuracy {row['val_accuracy']:.3f}"
+    else:
+        validation = ""
     tqdm.write(
-        f"dnabert-viz train: epoch {row['epoch']}: training loss {row['train_loss']:.4f}"
+        f"dnabert-viz {command}: epoch {row['epoch']}: training loss {row['train_loss']:.4f}"
         f"{validation} ({row['seconds']:.0f} s)",
         file=sys.stderr,
+    )
+
+
+def _pretrain(args: argparse.Namespace) -> None:
+    import json
+
+    from .io import read_sequences
+    from .outputs import atomic_folder
+    from .pretraining import train_masked_lm
+
+    _refuse_unused(args, k=(args.architecture == "dnabert", "--architecture dnabert"))
+    table = read_sequences(args.input)
+    given = {
+        "k": args.k,
+        "epochs": args.epochs,
+        "max_minutes": args.max_minutes,
+        "seed": args.seed,
+        "validation_fraction": args.validation_fraction,
+    }
+    settings = {key: value for key, value in given.items() if value is not None}
+    m = train_masked_lm(
+        table["sequence"].tolist(),
+        architecture=args.architecture,
+        device=args.device,
+        on_epoch=lambda row: _print_epoch(row, "pretrain"),
+        **settings,
+    )
+    h = m.history
+    with atomic_folder(args.out, kind="model") as tmp:
+        m.save_pretrained(tmp)
+        h.to_csv(tmp / "history.tsv", sep="\t", index=False)
+        summary = {**settings, "architecture": args.architecture, **h.attrs}
+        summary.update(input=str(args.input), n_sequences=len(table))
+        (tmp / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    best = h.set_index("epoch").loc[h.attrs["best_epoch"]]
+    cut = "; the time budget cut it" if h.attrs["stopped"] == "max_minutes" else ""
+    print(
+        f"{args.out}: epoch {h.attrs['best_epoch']} of {len(h)} kept, validation loss "
+        f"{best.val_loss:.4f} against {h.attrs['chance_loss']:.4f} for a uniform guess{cut}; "
+        f"curves in {Path(args.out) / 'history.tsv'}; "
+        f"load it with dv.load_model({str(args.out)!r})"
     )
 
 
@@ -488,6 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what gradient methods explain (default probability; logit for confident models)",
     )
     score.add_argument(
+        "--strands",
+        choices=["forward", "both"],
+        default=None,
+        help="language-model scores (lm_*): the sequence as given, or averaged with its reverse "
+        "complement (default forward)",
+    )
+    score.add_argument(
         "--out",
         required=True,
         help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)",
@@ -598,6 +649,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=_train)
 
+    pretrain = sub.add_parser(
+        "pretrain", help="pretrain a small masked language model (no labels) in a published layout"
+    )
+    pretrain.add_argument(
+        "--input", required=True, help="sequences: FASTA or a tsv/csv with a 'sequence' column"
+    )
+    pretrain.add_argument(
+        "--architecture",
+        choices=["dnabert", "dnabert2", "nt"],
+        default="dnabert",
+        help="DNABERT-1 (k-mers, span masking), DNABERT-2 (BPE) or Nucleotide Transformer v1",
+    )
+    for option, kind, text in [
+        ("--k", _ranged(int, 3, 6), "DNABERT-1's k-mer length, 3 to 6"),
+        ("--epochs", COUNT, "most epochs"),
+        ("--max-minutes", _ranged(float, 0, open_low=True), "time budget"),
+        ("--seed", int, "seed"),
+        ("--validation-fraction", _ranged(float, 0, 1, open_low=True, open_high=True), "share"),
+    ]:
+        pretrain.add_argument(option, type=kind, help=f"{text} (default: dv.train_masked_lm's)")
+    pretrain.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
+    )
+    pretrain.add_argument(
+        "--out", required=True, help="output model folder (an earlier one is replaced)"
+    )
+    pretrain.set_defaults(run=_pretrain)
+
     demo = sub.add_parser(
         "demo", help="the whole pipeline on the embedded demo model and data, with a report"
     )
@@ -632,6 +711,8 @@ def _check_output(args: argparse.Namespace) -> None:
         check_output(args.out, kind="motifs", inputs=[args.pos, args.neg, args.scores])
     elif args.command == "train":
         check_output(args.out, kind="model", inputs=[args.input, args.labels])
+    elif args.command == "pretrain":
+        check_output(args.out, kind="model", inputs=[args.input])
     else:
         check_output(args.out, kind="demo", inputs=[model])
 

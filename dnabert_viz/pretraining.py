@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -202,6 +203,7 @@ def train_masked_lm(
     seed: int = 0,
     device=None,
     progress: bool | None = None,
+    on_epoch: Callable[[dict], None] | None = None,
 ) -> DnaModel:
     """Pretrain a small masked LM on ``sequences``, stopping early on the validation loss.
 
@@ -234,6 +236,8 @@ def train_masked_lm(
     device : str or torch.device, optional
     progress : bool or None
         Show a progress bar; None: when someone watches.
+    on_epoch : callable, optional
+        Called with each epoch's history row (a dict) as it ends.
 
     Returns
     -------
@@ -328,6 +332,8 @@ def train_masked_lm(
         }
         bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_loss=f"{row['val_loss']:.3f}")
         history.append(row)
+        if on_epoch is not None:
+            on_epoch(dict(row))
         if best is None or row["val_loss"] < best[1]:
             state = {n: v.detach().clone() for n, v in model.state_dict().items()}
             best = (epoch, row["val_loss"], state)

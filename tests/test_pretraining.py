@@ -94,3 +94,44 @@ def test_bad_settings_are_named():
         build_masked_lm(architecture="hyena")
     with pytest.raises(ValueError, match="k=4 is DNABERT-1's k-mer length; nt takes no k"):
         build_masked_lm(architecture="nt", k=4)
+
+
+def test_the_command_line_pretrains_a_folder_that_loads(tmp_path, capsys):
+    from dnabert_viz.cli import main
+
+    rng = np.random.default_rng(2)
+    fasta = tmp_path / "seqs.fa"
+    fasta.write_text(
+        "".join(f">s{i}\n{''.join(rng.choice(list('ACGT'), 48))}\n" for i in range(40))
+    )
+    argv = ["pretrain", "--input", str(fasta), "--architecture", "nt", "--epochs", "2"]
+    assert main([*argv, "--out", str(tmp_path / "mlm")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("dnabert-viz pretrain: epoch") == 2
+    assert "for a uniform guess; curves in" in captured.out
+    m = dv.load_model(tmp_path / "mlm")
+    assert dv.get_method("lm_surprise").unavailable(m) is None
+    # --k is DNABERT-1's; --strands reaches the language-model methods
+    assert main([*argv, "--k", "4", "--out", str(tmp_path / "other")]) == 2
+    assert "--k goes with --architecture dnabert" in capsys.readouterr().err
+    score = ["score", "--model", str(tmp_path / "mlm"), "--input", str(fasta)]
+    assert (
+        main(
+            [
+                *score,
+                "--method",
+                "lm_surprise",
+                "--strands",
+                "both",
+                "--out",
+                str(tmp_path / "s.npz"),
+            ]
+        )
+        == 0
+    )
+    assert dv.Scores.load(tmp_path / "s.npz").meta["strands"] == "both"
+    assert (
+        main([*score, "--method", "cls", "--strands", "both", "--out", str(tmp_path / "t.npz")])
+        == 2
+    )
+    assert "--strands is not an option of cls_attention" in capsys.readouterr().err
