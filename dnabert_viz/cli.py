@@ -302,14 +302,7 @@ def _train(args: argparse.Namespace) -> None:
         raise ValueError(
             f"{args.input} has no 'label' column: give --labels (one class index per line)"
         )
-    given = {
-        "k": args.k,
-        "epochs": args.epochs,
-        "max_minutes": args.max_minutes,
-        "seed": args.seed,
-        "validation_fraction": args.validation_fraction,
-    }
-    settings = {key: value for key, value in given.items() if value is not None}
+    settings = _training_settings(args)
     check_labels(
         labels,
         settings.get("validation_fraction", VALIDATION_FRACTION),
@@ -337,6 +330,13 @@ def _train(args: argparse.Namespace) -> None:
         f"{args.out}: {summary_line}; curves in {Path(args.out) / 'history.tsv'}; "
         f"load it with dv.load_model({str(args.out)!r})"
     )
+
+
+def _training_settings(args: argparse.Namespace) -> dict:
+    """The training options given to ``train`` or ``pretrain`` (the others keep the library's
+    defaults)."""
+    names = ("k", "epochs", "max_minutes", "seed", "validation_fraction")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 def _print_epoch(row: dict, command: str = "train") -> None:
@@ -368,14 +368,7 @@ def _pretrain(args: argparse.Namespace) -> None:
 
     _refuse_unused(args, k=(args.architecture == "dnabert", "--architecture dnabert"))
     table = read_sequences(args.input)
-    given = {
-        "k": args.k,
-        "epochs": args.epochs,
-        "max_minutes": args.max_minutes,
-        "seed": args.seed,
-        "validation_fraction": args.validation_fraction,
-    }
-    settings = {key: value for key, value in given.items() if value is not None}
+    settings = _training_settings(args)
     m = train_masked_lm(
         table["sequence"].tolist(),
         architecture=args.architecture,

@@ -376,14 +376,9 @@ def train_classifier(
             if flipped is not None and flips.random() < 0.5:
                 source = flipped
             logits = model(**dm.inputs(source, rows)).logits
-            loss = loss_fn(logits.view(-1, n_labels), target[rows])
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            sched.step()
-            losses.append(loss.item())
-            bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            losses.append(
+                step(loss_fn(logits.view(-1, n_labels), target[rows]), optim, sched, bar)
+            )
             if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
                 stopped = "max_minutes"
                 break
@@ -588,6 +583,18 @@ def _sequences_and_sources(sequences) -> tuple[object, list[str] | None]:
         return sequences, None
     seqs, _ = split_input(sequences)  # checks that there is a 'sequence' column
     return seqs, sequences["source"].tolist() if "source" in sequences else None
+
+
+def step(loss: torch.Tensor, optim, sched, bar) -> float:
+    """One optimisation step on a batch's loss (the learning-rate schedule and progress bar move
+    on); returns the loss."""
+    optim.zero_grad()
+    loss.backward()
+    optim.step()
+    sched.step()
+    bar.update()
+    bar.set_postfix(loss=f"{loss.item():.3f}")
+    return loss.item()
 
 
 def _checked(sequences, labels, name: str, label_name: str) -> tuple[list[str], np.ndarray]:

@@ -252,6 +252,8 @@ def train_masked_lm(
     import pandas as pd
     from tqdm.auto import tqdm
 
+    from .finetune import step
+
     sequences = check_sequences(sequences, "sequences")
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, not {epochs}")
@@ -312,14 +314,9 @@ def train_masked_lm(
                 mask_id=mask_id,
                 rng=rng,
             )
-            loss = _loss(dm, ids, enc.attention_mask[rows], labels)[0]
-            optim.zero_grad()
-            loss.backward()
-            optim.step()
-            sched.step()
-            losses.append(loss.item())
-            bar.update()
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            losses.append(
+                step(_loss(dm, ids, enc.attention_mask[rows], labels)[0], optim, sched, bar)
+            )
             if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
                 stopped = "max_minutes"
                 break
