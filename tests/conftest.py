@@ -9,7 +9,10 @@ import torch
 import dnabert_viz as dv
 
 FIXTURES = Path(__file__).parent / "fixtures"
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+# the CUDA runs carry the gpu marker: -m "not gpu" leaves them out on a machine that has CUDA
+DEVICES = ["cpu"] + (
+    [pytest.param("cuda", marks=pytest.mark.gpu)] if torch.cuda.is_available() else []
+)
 
 torch.set_num_threads(2)
 

@@ -106,6 +106,7 @@ def _auroc(score, truth):
     return (ranks[t].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * (len(t) - n_pos))
 
 
+@pytest.mark.slow  # IG on 150 sequences
 def test_demo_attention_and_ig_point_at_planted_motifs(demo_model, demo_data):
     rows = demo_data.indices("heldout", label=1)[:150]
     seqs = demo_data.table.sequence[rows].tolist()

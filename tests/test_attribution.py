@@ -26,6 +26,7 @@ def _prob(m, ids, mask, target=1):
         return torch.softmax(m.model(input_ids=ids, attention_mask=mask).logits, -1)[:, target]
 
 
+@pytest.mark.slow  # 300 steps
 @pytest.mark.parametrize("baseline", ["pad", "mask", "shuffle"])
 def test_integrated_gradients_completeness(k3, baseline):
     s = dv.attribute(k3, SEQS, baseline=baseline, n_steps=300, random_state=1)

@@ -14,10 +14,13 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 import dnabert_viz as dv
 from dnabert_viz.widgets import MotifGallery, SequenceExplorer
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+pytestmark = pytest.mark.browser
 
 
 @contextmanager

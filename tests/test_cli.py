@@ -52,6 +52,7 @@ def test_demo_runs_the_pipeline_and_writes_the_report(tmp_path, capsys, demo_mod
     }
 
 
+@pytest.mark.slow  # ISM of two whole sequences, twice
 def test_score_reads_fasta_gz_and_dnabert_tsv(tmp_path, demo_model, demo_data):
     seqs = demo_data.sequences("heldout")[:5]
     fasta = write_fasta(tmp_path / "in.fa.gz", seqs)
@@ -259,6 +260,7 @@ def test_score_output_option_reaches_one_hot_methods(tmp_path, demo_model):
     )
 
 
+@pytest.mark.slow  # a fresh Python scores
 def test_score_reads_a_process_substitution(tmp_path, demo_model, demo_data):
     """``--input <(zcat seqs.fa.gz)``: a pipe, read like a file (it was 'no such file')."""
     seqs = demo_data.sequences("heldout")[:3]

@@ -75,6 +75,7 @@ def test_bridge_gradient_is_the_analytic_formula(k3):
     assert np.allclose(centred, expected - expected.mean(1, keepdims=True), atol=1e-5)
 
 
+@pytest.mark.slow  # ISM
 def test_hypothetical_contributions_agree_in_sign_with_ism_on_planted_sites(demo_model, planted):
     seqs, truth = planted
     hyp = dv.onehot_gradients(demo_model, seqs).extra["hypothetical"]
@@ -86,6 +87,7 @@ def test_hypothetical_contributions_agree_in_sign_with_ism_on_planted_sites(demo
     assert strong.sum() > 80 and agree.mean() > 0.8  # recorded: 93 substitutions, 86% agree
 
 
+@pytest.mark.slow  # integrated gradients, many steps
 def test_integrated_gradients_on_the_bridge_are_complete(demo_model, planted):
     seqs = [planted[0][0][:60], planted[0][1][:45]]
     for baseline in ("shuffle", "uniform"):
@@ -102,6 +104,7 @@ def test_integrated_gradients_on_the_bridge_are_complete(demo_model, planted):
         )
 
 
+@pytest.mark.slow  # many samples
 def test_gradient_shap_on_the_bridge_is_complete_in_expectation(demo_model, planted):
     """Expected gradients: sum of actual contributions vs f(x) - mean f(x') over the baselines.
 
@@ -144,6 +147,7 @@ def test_gradient_shap_gives_each_reference_no_contribution_and_is_seeded(demo_m
     assert not np.allclose(seed1.extra["hypothetical"][0], hyp, atol=1e-3)
 
 
+@pytest.mark.slow  # GradientSHAP and ISM
 def test_gradient_shap_agrees_in_sign_with_ism_on_planted_sites(demo_model, planted):
     seqs, truth = planted
     hyp = dv.onehot_gradient_shap(demo_model, seqs, output="logit", n_samples=32)

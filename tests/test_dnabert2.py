@@ -180,6 +180,7 @@ def _restore(folder, good: bytes):
     return path
 
 
+@pytest.mark.slow  # a training
 def test_train_classifier_dnabert2_learns_the_demo_motifs(demo_data, device):
     seqs, labels = demo_data.sequences("train")[:2000], demo_data.labels("train")[:2000]
     m = dv.train_classifier(
@@ -221,6 +222,7 @@ def test_embedded_dnabert2_model(demo_data, device):
     )
 
 
+@pytest.mark.slow  # JASPAR matching
 def test_dnabert_viz_motifs_on_the_embedded_dnabert2_recover_the_planted_ones(demo_data, device):
     """[CLS] attention of BPE tokens, projected to nucleotides by spans, feeds DNABERT-viz motif
     discovery."""

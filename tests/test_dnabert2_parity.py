@@ -33,9 +33,12 @@ SIZES = dict(
     alibi_starting_size=16,
 )
 
-pytestmark = pytest.mark.skipif(
-    not REFERENCE.is_dir(), reason=f"{REFERENCE} (the published DNABERT-2 code) is absent"
-)
+pytestmark = [
+    pytest.mark.parity,
+    pytest.mark.skipif(
+        not REFERENCE.is_dir(), reason=f"{REFERENCE} (the published DNABERT-2 code) is absent"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

@@ -94,6 +94,7 @@ def test_existing_store_needs_resume_and_the_same_input(demo_model, positives, t
         dv.score(demo_model, positives[:4], out=tmp_path / "s.npz", engine="ray")
 
 
+@pytest.mark.slow  # a fresh Python scores, killed, then resumed
 def test_killed_run_resumes_to_the_same_result(genome, tmp_path):  # noqa: F811 - the genome fixture
     bed = tmp_path / "peaks.bed"
     bed.write_text("".join(f"chr17\t{1000 + 2000 * i}\t{1200 + 2000 * i}\n" for i in range(12)))

@@ -299,6 +299,7 @@ def test_cli_names_the_bad_line_or_counts_the_skip(genome, tmp_path, capsys):
     assert scores.extra["start"].tolist() == [1020] and scores.source == "peaks.bed"
 
 
+@pytest.mark.slow  # a fresh Python scores
 def test_a_genome_in_a_read_only_folder_is_indexed_elsewhere(genome, tmp_path):
     """No .fai beside the genome and no right to write one: the index is built in a temporary
     folder (removed after), with a one-line warning; the genome's folder is left as it was. Root

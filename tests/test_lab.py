@@ -40,6 +40,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).parent.parent
 ARTIFACTS = Path(__file__).parent / "artifacts" / "lab"
+pytestmark = [pytest.mark.lab, pytest.mark.slow]  # JupyterLab, chromium, every notebook
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 MINUTE = 60_000  # ms
 # JupyterLab's settings for the test: no news, no update check (both would go online)

@@ -101,7 +101,12 @@ BRUTE = {"kmer3": brute_force_kmer, "kmer6": brute_force_kmer, "nt": brute_force
 BRUTE["bpe"] = brute_force_bpe
 
 
-@pytest.mark.parametrize("kind", BRUTE)
+# k = 6: the brute force sums 4,096 k-mer probabilities in Python for every covering token of every
+# position (slow: make test runs it, make check leaves it out)
+@pytest.mark.parametrize(
+    "kind",
+    [pytest.param(k, marks=pytest.mark.slow) if k == "kmer6" else k for k in BRUTE],
+)
 def test_each_tokenizer_equals_brute_force_masking_one_nucleotide_at_a_time(models, kind):
     m = models[kind]
     # batches of 7 masked copies: copies of different lengths (BPE) padded together

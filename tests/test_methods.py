@@ -26,7 +26,15 @@ def masked_lm(tmp_path_factory, device):
     return dv.load_model(folder, device=device)
 
 
-@pytest.mark.parametrize("name", methods.method_names())
+# the one-hot methods that integrate along a path or sample baselines take the longest (make test
+# runs them, make check leaves them out)
+SLOW = {"onehot_gradient_shap", "onehot_integrated_gradients"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in methods.method_names()],
+)
 def test_every_method_from_library_cli_and_explorer(
     name, demo_model, masked_lm, short, tmp_path, device
 ):

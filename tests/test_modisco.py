@@ -7,6 +7,8 @@ import dnabert_viz as dv
 from dnabert_viz.motifs.modisco import modisco_motifs, read_modisco
 from dnabert_viz.sequences import reverse_complement
 
+pytestmark = pytest.mark.slow  # tfmodisco-lite on 300 sequences (and its numba JIT)
+
 
 @pytest.fixture(scope="module")
 def found(demo_data, tmp_path_factory):

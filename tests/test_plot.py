@@ -11,6 +11,7 @@ import dnabert_viz as dv
 from dnabert_viz.plot.logos import COLORS
 
 
+@pytest.mark.slow  # two fresh Pythons
 def test_importing_the_package_leaves_views_and_their_libraries_for_first_use():
     heavy = [
         "matplotlib",

@@ -88,6 +88,7 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     assert np.nanmax(np.abs(np.array(logo.y, dtype=float))) == pytest.approx(1.0)
 
 
+@pytest.mark.slow  # ISM and attention maps
 def test_explorer_click_opens_the_position_context(demo_model, seqs):
     inst = pd.DataFrame(
         {
@@ -313,6 +314,7 @@ def test_saved_pages_are_standalone(tmp_path, demo_model, seqs):
     assert view.count("Plotly.newPlot(") == 2
 
 
+@pytest.mark.slow  # kaleido starts chromium
 def test_figures_export_to_png_and_svg(tmp_path):
     fig = dv.plot.logo(planted_motifs(1)[0])
     assert dv.plot.save_figure(fig, tmp_path / "logo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
