@@ -221,7 +221,7 @@ def test_bridge_refuses_what_it_cannot_do(k3, tmp_path, device):
         dv.onehot_integrated_gradients(k3, "ACGTACGT", baseline="pad")
     with pytest.raises(ValueError, match="baseline must be one of"):
         dv.onehot_gradient_shap(k3, "ACGTACGT", baseline="zero")
-    with pytest.raises(ValueError, match="n_baselines, n_samples and internal_batch_size must be"):
+    with pytest.raises(ValueError, match="n_samples must be a whole number of at least 1, not 0"):
         dv.onehot_gradient_shap(k3, "ACGTACGT", n_samples=0)
     mlm = dv.load_model(checkpoints.dnabert1(tmp_path / "mlm", k=3, head="mlm"), device=device)
     with pytest.raises(ValueError, match="no classifier head"):
