@@ -266,21 +266,12 @@ def variant_effects(
     m._require_target(target)
     if not isinstance(table, pd.DataFrame):
         table = read_mutation_file(table)
-    variants, seqs = _normalise_variants(table, sequences)
-    if variants.empty:
-        raise ValueError("the variant table is empty")
-    mutated = [
-        seqs[i][:s] + alt + seqs[i][e:]
-        for i, s, e, alt in variants[["sequence_index", "start", "end", "alt"]].itertuples(
-            index=False
-        )
-    ]
+    variants, seqs = normalise_variants(table, sequences)
+    mutated = apply_variants(variants, seqs)
     used = sorted(set(variants.sequence_index))
     p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size)[:, target]))
     p_ref = variants.sequence_index.map(p_seq).to_numpy(dtype=float)
-    p_alt = m.predict(check_sequences(mutated, "mutated sequences"), batch_size)[:, target].astype(
-        float
-    )
+    p_alt = m.predict(mutated, batch_size)[:, target].astype(float)
     out = variants.copy()
     out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
     out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
@@ -293,7 +284,22 @@ def _log2_odds(p: np.ndarray) -> np.ndarray:
     return np.log2(p / (1 - p))
 
 
-def _normalise_variants(table: pd.DataFrame, sequences) -> tuple[pd.DataFrame, list[str]]:
+def apply_variants(variants: pd.DataFrame, seqs: list[str]) -> list[str]:
+    """The sequence of each variant (a row of :func:`normalise_variants`' table), checked.
+
+    Raises
+    ------
+    ValueError
+        For an empty table.
+    """
+    if variants.empty:
+        raise ValueError("the variant table is empty")
+    columns = variants[["sequence_index", "start", "end", "alt"]].itertuples(index=False)
+    mutated = [seqs[i][:s] + alt + seqs[i][e:] for i, s, e, alt in columns]
+    return check_sequences(mutated, "mutated sequences")
+
+
+def normalise_variants(table: pd.DataFrame, sequences) -> tuple[pd.DataFrame, list[str]]:
     """Variants as (sequence_index, start, end, ref, alt) over a list of normalised sequences."""
     cols = set(table.columns)
     if "sequence" in cols:
