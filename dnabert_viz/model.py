@@ -24,7 +24,11 @@ from .runtime import configure_threads, show_progress
 from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer, per_sequence_mean
 
 DEMO_MODEL = Path(__file__).parent / "data" / "demo_model"
-EMBEDDED = {"demo": DEMO_MODEL, "dnabert2-demo": Path(__file__).parent / "data" / "dnabert2_demo"}
+EMBEDDED = {
+    "demo": DEMO_MODEL,
+    "dnabert2-demo": Path(__file__).parent / "data" / "dnabert2_demo",
+    "demo-mlm": Path(__file__).parent / "data" / "demo_mlm",  # scripts/build_demo_mlm.py
+}
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
