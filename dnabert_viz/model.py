@@ -29,18 +29,22 @@ EMBEDDED = {
     "dnabert2-demo": Path(__file__).parent / "data" / "dnabert2_demo",
     "demo-mlm": Path(__file__).parent / "data" / "demo_mlm",  # scripts/build_demo_mlm.py
 }
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 
 @contextlib.contextmanager
 def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' progress bars (weight loading, shard writing) inside the block."""
+    """Silence transformers inside the block: its progress bars (weight loading, shard writing)
+    and its log below errors (the multi-line load report of ``from_pretrained``: what it says
+    that matters, load_model has checked and says itself)."""
     from transformers.utils import logging as hf_logging
 
+    verbosity = hf_logging.get_verbosity()
     hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     try:
         yield
     finally:
+        hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
 
 
@@ -335,35 +339,6 @@ def _config_class(config: dict, auto_config):
     return auto_config
 
 
-def _check_weights(folder: Path) -> Path:
-    """The weights file of a folder, checked to be readable (safetensors preferred)."""
-    for name in WEIGHT_FILES:
-        path = folder / name
-        if not path.exists():
-            continue
-        try:
-            if name.endswith(".safetensors"):
-                from safetensors import safe_open
-
-                with safe_open(str(path), framework="pt") as f:
-                    f.keys()
-            else:
-                torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except Exception as err:  # safetensors and torch raise several types for broken files
-            raise ValueError(
-                f"{path}: weights file is unreadable or corrupt ({type(err).__name__}: "
-                f"{str(err)[:200]})"
-            ) from None
-        return path
-    for index in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
-        if (folder / index).exists():
-            return folder / index
-    present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
-    raise FileNotFoundError(
-        f"{folder} has no weights file (looked for {', '.join(WEIGHT_FILES)}; found {present})"
-    )
-
-
 def _check_vocab_size(folder: Path, config: dict, tokenizer: DnaTokenizer) -> None:
     size = config.get("vocab_size")
     if size is None:
@@ -414,10 +389,13 @@ def load_model(
     FileNotFoundError
         A missing folder, ``config.json``, weights or tokenizer file (named).
     ValueError
-        A corrupt weights file, a vocabulary that does not match the config,
-        weights that lack the model's parameters (or, for DNABERT-2, have
-        names it does not have), custom code without
-        ``trust_remote_code=True``, or an architecture transformers cannot load.
+        A config.json that is no JSON object, a corrupt weights file, a
+        vocabulary that does not match the config, weights that do not fit
+        the model config.json builds (tensors it lacks, tensors it does not
+        have, other shapes: checked for every family before any weights load,
+        :func:`dnabert_viz.architectures.weights.check_weights`), custom code
+        without ``trust_remote_code=True``, or an architecture transformers
+        cannot load.
     """
     from transformers import (
         AutoConfig,
@@ -427,6 +405,7 @@ def load_model(
     )
 
     from .architectures.dnabert2_checkpoint import is_dnabert2, load_dnabert2
+    from .architectures.weights import check_weights, find_weights, on_meta, weight_shapes
 
     folder = Path(EMBEDDED.get(str(path), path) if path is not None else DEMO_MODEL)
     if not folder.is_dir():
@@ -436,22 +415,15 @@ def load_model(
                 f"{path} is not a checkpoint folder: {why} (hub ids: 'owner/name')"
             )
         folder = _download(path)
-    config_file = folder / "config.json"
-    if not config_file.exists():
-        raise FileNotFoundError(
-            f"{config_file} is missing: a checkpoint folder needs its config.json"
-        )
-    try:
-        config = json.loads(config_file.read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{config_file}: not valid JSON ({err})") from None
+    config = _read_config(folder / "config.json")
     tokenizer = load_tokenizer(folder)
     _check_vocab_size(folder, config, tokenizer)
-    weights = _check_weights(folder)
+    weights = find_weights(folder)
+    found = weight_shapes(weights)
     name = str(path) if path else "demo"
     # the one dispatch to a native architecture; the checkpoint's own code never runs
     if is_dnabert2(config):
-        model = load_dnabert2(folder, config, tokenizer, weights)
+        model = load_dnabert2(folder, config, tokenizer, weights, found)
         return _ready(model, tokenizer, name, device, max_tokens=max_tokens)
     remote = _remote_code_kind(config)
     if remote and not trust_remote_code:
@@ -468,31 +440,48 @@ def load_model(
         if "MaskedLM" in arch or "PreTraining" in arch
         else AutoModel
     )
-    try:
-        with quiet_transformers():
+
+    def build(keys: dict):
+        return auto.from_config(type(cfg).from_dict(keys), trust_remote_code=trust_remote_code)
+
+    with quiet_transformers():
+        try:
             cfg = _config_class(config, AutoConfig).from_pretrained(
                 folder, trust_remote_code=trust_remote_code
             )
-            model, info = auto.from_pretrained(
-                folder, config=cfg, trust_remote_code=trust_remote_code, output_loading_info=True
-            )
-    except (ValueError, KeyError, OSError, ImportError, AttributeError) as err:
-        raise ValueError(
-            f"{folder}: transformers cannot load this checkpoint "
-            f"({config.get('model_type', 'no model_type')}, "
-            f"architectures {config.get('architectures')}): {str(err)[:300]}"
-        ) from None
-    missing = sorted(k for k in info["missing_keys"] if not k.endswith("position_ids"))
-    if missing or info["mismatched_keys"]:
-        problem = (
-            f"lacks {len(missing)} parameters, e.g. {missing[:3]}"
-            if missing
-            else f"has mismatched shapes {sorted(info['mismatched_keys'])[:3]}"
-        )
-        raise ValueError(f"{weights}: {problem}; the weights do not belong to config.json's model")
+            skeleton = on_meta(build, config)
+        except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
+            raise ValueError(
+                f"{folder}: transformers cannot load this checkpoint "
+                f"({config.get('model_type', 'no model_type')}, architectures "
+                f"{config.get('architectures')}): {' '.join(str(err).split())[:300]}"
+            ) from None
+        what = type(skeleton).__name__
+        check_weights(weights, found, skeleton, what=what, config=config, build=build)
+        model = auto.from_pretrained(folder, config=cfg, trust_remote_code=trust_remote_code)
     return _ready(
         model, tokenizer, name, device, returns_attention=remote is None, max_tokens=max_tokens
     )
+
+
+def _read_config(config_file: Path) -> dict:
+    """A checkpoint's config.json, checked to be a JSON object."""
+    if not config_file.exists():
+        raise FileNotFoundError(
+            f"{config_file} is missing: a checkpoint folder needs its config.json"
+        )
+    try:
+        config = json.loads(config_file.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{config_file}: not valid JSON ({err})") from None
+    if not isinstance(config, dict):
+        kinds = {list: "an array", str: "a string", type(None): "null"}
+        kind = kinds.get(type(config), "a number")
+        raise ValueError(
+            f"{config_file}: holds {kind}, not a JSON object of the model's settings "
+            '({"model_type": ..., "hidden_size": ..., ...})'
+        )
+    return config
 
 
 def _ready(model, tokenizer: DnaTokenizer, name: str, device, **options) -> DnaModel:

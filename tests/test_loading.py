@@ -1,12 +1,15 @@
 """dv.load_model on checkpoints in every published layout, and on broken ones."""
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import dnabert_viz as dv
+from dnabert_viz.cli import main
 from dnabert_viz.tokenization import NucleotideAccumulator
 
 from . import checkpoints
@@ -133,13 +136,159 @@ def test_vocab_of_another_k_is_a_mismatch(tmp_path):
         dv.load_model(folder)
 
 
-def test_weights_of_another_model_are_refused(tmp_path):
-    folder = checkpoints.dnabert1(tmp_path / "ck", k=3)
+def _edited(folder: Path, **keys) -> Path:
+    """The checkpoint folder with keys of its config.json changed."""
     config = json.loads((folder / "config.json").read_text())
-    config["num_hidden_layers"] = 3
-    (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match=r"model.safetensors: lacks \d+ parameters"):
-        dv.load_model(folder)
+    (folder / "config.json").write_text(json.dumps({**config, **keys}))
+    return folder
+
+
+def _dnabert2_weights_in_dnabert(folder: Path) -> Path:
+    dnabert = checkpoints.dnabert1(folder, k=3)
+    dnabert2 = checkpoints.dnabert2(folder.with_name("dnabert2"))
+    shutil.copy(dnabert2 / "model.safetensors", dnabert / "model.safetensors")
+    return dnabert
+
+
+def _weights_of_another_k(folder: Path) -> Path:
+    dnabert = checkpoints.dnabert1(folder, k=3)
+    other = checkpoints.dnabert1(folder.with_name("k6"), k=6)
+    shutil.copy(other / "model.safetensors", dnabert / "model.safetensors")
+    return dnabert
+
+
+WEIGHTS = "model.safetensors"
+# case: (make the broken checkpoint in a folder, the file named, what the one line must say)
+BROKEN_CHECKPOINTS = {
+    "DNABERT, num_hidden_layers lowered": (
+        lambda d: _edited(checkpoints.dnabert1(d, k=3), num_hidden_layers=1),
+        WEIGHTS,
+        [
+            "16 weights BertForSequenceClassification does not have, e.g. ['bert.encoder.layer.1.",
+            "config.json's num_hidden_layers is 1, the weights' 2",
+        ],
+    ),
+    "DNABERT, num_hidden_layers raised": (
+        lambda d: _edited(checkpoints.dnabert1(d, k=3), num_hidden_layers=3),
+        WEIGHTS,
+        [
+            "lacks 16 BertForSequenceClassification parameters (they would run with random "
+            "weights), e.g. ['bert.encoder.layer.2.",
+            "config.json's num_hidden_layers is 3, the weights' 2",
+        ],
+    ),
+    "DNABERT, hidden_size changed": (
+        lambda d: _edited(checkpoints.dnabert1(d, k=3), hidden_size=64),
+        WEIGHTS,
+        [
+            "shapes disagree with config.json: bert.embeddings.word_embeddings.weight (69, 32) "
+            "(config.json: (69, 64))",
+            "config.json's hidden_size is 64, the weights' 32",
+        ],
+    ),
+    "DNABERT, weights of another k": (
+        _weights_of_another_k,
+        WEIGHTS,
+        [
+            "bert.embeddings.word_embeddings.weight (4101, 32) (config.json: (69, 32))",
+            "config.json's vocab_size is 69, the weights' 4101",
+        ],
+    ),
+    "DNABERT, DNABERT-2 weights": (
+        _dnabert2_weights_in_dnabert,
+        WEIGHTS,
+        [
+            "weights BertForSequenceClassification does not have, e.g. "
+            "['bert.encoder.layer.0.attention.self.Wqkv.bias'",
+            "lacks 25 BertForSequenceClassification parameters",
+        ],
+    ),
+    "DNABERT, pretrained weights under a classifier's config": (
+        lambda d: _edited(
+            checkpoints.dnabert1(d, k=3, head="mlm"),
+            architectures=["BertForSequenceClassification"],
+        ),
+        WEIGHTS,
+        [
+            "lacks 4 BertForSequenceClassification parameters (they would run with random "
+            "weights), e.g. ['bert.pooler.dense.weight', 'bert.pooler.dense.bias', "
+            "'classifier.weight']",
+        ],
+    ),
+    "DNABERT, config.json an array": (
+        lambda d: (checkpoints.dnabert1(d, k=3) / "config.json").write_text("[]") and d,
+        "config.json",
+        ["holds an array, not a JSON object of the model's settings"],
+    ),
+    "Nucleotide Transformer, num_hidden_layers lowered": (
+        lambda d: _edited(checkpoints.nucleotide_transformer(d), num_hidden_layers=1),
+        WEIGHTS,
+        [
+            "16 weights EsmForMaskedLM does not have, e.g. ['esm.encoder.layer.1.",
+            "config.json's num_hidden_layers is 1, the weights' 2",
+        ],
+    ),
+    "Nucleotide Transformer, hidden_size changed": (
+        lambda d: _edited(checkpoints.nucleotide_transformer(d), hidden_size=64),
+        WEIGHTS,
+        [
+            "shapes disagree with config.json: esm.embeddings.word_embeddings.weight "
+            "(4107, 32) (config.json: (4107, 64))",
+            "config.json's hidden_size is 64, the weights' 32",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_CHECKPOINTS)
+def test_weights_that_do_not_fit_config_are_one_line(case, tmp_path, capfd, monkeypatch):
+    make, named, expected = BROKEN_CHECKPOINTS[case]
+    folder = make(tmp_path / "ck")
+    with pytest.raises(ValueError) as info:
+        dv.load_model(folder, device="cpu")
+    message = str(info.value)
+    assert message.startswith(f"{folder / named}: ") and "\n" not in message, message
+    for text in expected:
+        assert text in message, message
+    assert capfd.readouterr().err == ""  # transformers' load report is not printed
+
+    # the command line: exit status 2, that line on stderr, nothing written
+    monkeypatch.chdir(tmp_path)
+    Path("x.fa").write_text(">s0\nACGTACGTTGCAAGCTTCGAGGTA\n")
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["score", "--model", str(folder), "--input", "x.fa", "--out", "x.npz"]) == 2
+    err = capfd.readouterr().err
+    assert err == f"dnabert-viz score: error: {message}\n"
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_what_transformers_leaves_out_on_purpose_loads(tmp_path, capfd):
+    # pretrained BERT weights as transformers 2 and torch < 1.6 wrote them (DNABERT-1's): a
+    # pooler BertForMaskedLM no longer builds, the next-sentence head, the position_ids buffer,
+    # no zip archive
+    folder = checkpoints.dnabert1(tmp_path / "ck", k=3, head="mlm", weights="bin")
+    state = torch.load(folder / "pytorch_model.bin", weights_only=True)
+    old = {
+        **state,
+        "bert.pooler.dense.weight": torch.zeros(32, 32),
+        "bert.pooler.dense.bias": torch.zeros(32),
+        "cls.seq_relationship.weight": torch.zeros(2, 32),
+        "cls.seq_relationship.bias": torch.zeros(2),
+        "bert.embeddings.position_ids": torch.arange(512)[None],
+    }
+    del old["cls.predictions.decoder.weight"]  # tied to the word embeddings
+    torch.save(old, folder / "pytorch_model.bin", _use_new_zipfile_serialization=False)
+    m = dv.load_model(folder, device="cpu")
+    decoder = m.model.cls.predictions.decoder.weight
+    assert torch.equal(decoder, state["bert.embeddings.word_embeddings.weight"])
+    # a head-less load (no architectures: the bare encoder) leaves the checkpoint's head out
+    encoder = dv.load_model(_edited(folder, architectures=None, model_type="bert"), device="cpu")
+    assert type(encoder.model).__name__ == "BertModel"
+    assert torch.equal(
+        encoder.model.encoder.layer[1].output.dense.weight,
+        state["bert.encoder.layer.1.output.dense.weight"],
+    )
+    assert capfd.readouterr().err == ""
 
 
 def test_long_sequences_are_windowed_and_stitched_exactly(tmp_path, device):

@@ -24,9 +24,9 @@ from .dnabert2 import (
     DnaBert2Model,
     DnaBert2PreTrainedModel,
 )
+from .weights import Shapes, check_weights, on_meta
 
 PUBLISHED_FILES = Path(__file__).parents[1] / "data" / "dnabert2"
-TIED = "cls.predictions.decoder.weight"
 
 
 def is_dnabert2(config: dict) -> bool:
@@ -41,8 +41,9 @@ def is_dnabert2(config: dict) -> bool:
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a ``.safetensors`` or ``.bin`` file, on the CPU.
 
-    ``load_model`` has already checked that the file reads (a corrupt one is
-    named there); here a file that holds something else than a state dict is.
+    ``load_model`` has already read the file's names and shapes
+    (:func:`dnabert_viz.architectures.weights.weight_shapes`: a corrupt file
+    or one that holds no state dict is named there).
     """
     if path.suffix == ".json":
         raise ValueError(
@@ -52,10 +53,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         from safetensors.torch import load_file
 
         return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f"{path}: not a state dict (a mapping of parameter names to tensors)")
-    return state
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _head(config: dict, names: set[str]) -> str:
@@ -86,31 +84,26 @@ def _check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
     return pad
 
 
-def _model_config(
-    config: dict, weights: Path, head: str, state: dict, pad_id: int
-) -> DnaBert2Config:
+def _model_config(config: dict, weights: Path, head: str, found: Shapes, pad_id: int) -> dict:
+    """The keys of the DnaBert2Config to build: config.json's, with the tokenizer's [PAD] and
+    the classes of the classifier the weights hold."""
     keys = {
         k: v
         for k, v in config.items()
         if k not in ("_name_or_path", "architectures", "torch_dtype", "dtype")
     }
     keys["pad_token_id"] = pad_id
-    if head == "classifier" and "classifier.weight" in state:
-        n = state["classifier.weight"].shape[0]
+    if head == "classifier" and "classifier.weight" in found:
+        n = found["classifier.weight"][0]
         said = len(config["id2label"]) if "id2label" in config else config.get("num_labels", n)
         if said != n:
             raise ValueError(f"{weights}: classifier has {n} classes but config.json says {said}")
         keys["num_labels"] = n
-    try:
-        return DnaBert2Config(**keys)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"{weights.parent / 'config.json'}: not a DNABERT-2 config ({err})"
-        ) from None
+    return keys
 
 
 def load_dnabert2(
-    folder: Path, config: dict, tokenizer: DnaTokenizer, weights: Path
+    folder: Path, config: dict, tokenizer: DnaTokenizer, weights: Path, found: Shapes
 ) -> DnaBert2PreTrainedModel:
     """Build the native DNABERT-2 model of a published-layout folder and load its weights.
 
@@ -124,52 +117,40 @@ def load_dnabert2(
         Its tokenizer (``tokenizer.json``).
     weights : Path
         Its weights file.
+    found : dict
+        The names and shapes of the file's tensors
+        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
 
     Raises
     ------
     ValueError
         Naming the file: vocabulary size or [PAD] that disagree with the
-        tokenizer, an unreadable weights file, weights with names the
-        architecture does not have (or lacking ones it has), or shapes that
-        disagree with config.json.
+        tokenizer, a config DNABERT-2 does not take, or weights that do not
+        fit the model config.json builds (:func:`~.weights.check_weights`:
+        names it does not have, parameters it lacks, shapes).
     """
     pad_id = _check_vocab(folder, config, tokenizer)
-    state = read_state_dict(weights)
-    head = _head(config, set(state))
-    if head == "encoder" and state and all(k.startswith("bert.") for k in state):
-        # a head model's encoder, loaded bare
-        state = {k.removeprefix("bert."): v for k, v in state.items()}
-    cfg = _model_config(config, weights, head, state, pad_id)
-    pooler = any(".pooler." in f".{k}" for k in state)
+    head = _head(config, set(found))
+    keys = _model_config(config, weights, head, found, pad_id)
+    pooler = any(".pooler." in f".{k}" for k in found)
 
-    def build():
+    def build(keys: dict) -> DnaBert2PreTrainedModel:
+        cfg = DnaBert2Config(**keys)
         if head == "classifier":
             return DnaBert2ForSequenceClassification(cfg)
         return DnaBert2ForMaskedLM(cfg, pooler) if head == "mlm" else DnaBert2Model(cfg, pooler)
 
-    with torch.device("meta"):
-        expected = {k: tuple(v.shape) for k, v in build().state_dict().items()}
-    unexpected = sorted(set(state) - set(expected))
-    missing = sorted(set(expected) - set(state) - {TIED})
-    if unexpected:
-        raise ValueError(
-            f"{weights}: {len(unexpected)} weights DNABERT-2 ({head}) does not have, e.g. "
-            f"{unexpected[:3]}; "
-            f"expected the published names (bert_layers.py), e.g. {sorted(expected)[:2]}"
-        )
-    if missing:
-        raise ValueError(
-            f"{weights}: lacks {len(missing)} DNABERT-2 ({head}) parameters, e.g. {missing[:3]}"
-        )
-    wrong = [
-        f"{k} {tuple(state[k].shape)} (config.json: {expected[k]})"
-        for k in expected
-        if k in state and tuple(state[k].shape) != expected[k]
-    ]
-    if wrong:
-        raise ValueError(f"{weights}: shapes disagree with config.json: {', '.join(wrong[:3])}")
-    model = build()
-    # names and shapes checked above; the tied decoder may be absent
+    try:
+        skeleton = on_meta(build, keys)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{folder / 'config.json'}: not a DNABERT-2 config ({err})") from None
+    names = check_weights(
+        weights, found, skeleton, what=f"DNABERT-2 ({head})", config=keys, build=build
+    )
+    model = build(keys)
+    expected = model.state_dict()
+    state = {names[k]: v for k, v in read_state_dict(weights).items() if names[k] in expected}
+    # names and shapes checked above; tied weights may be absent
     model.load_state_dict(state, strict=False)
     return model.eval()
 

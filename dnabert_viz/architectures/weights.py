@@ -1,0 +1,306 @@
+"""A checkpoint's weights against the model its config.json builds: every tensor, name and shape.
+
+One check for every family (DNABERT-1 and other BERTs, Nucleotide
+Transformer v1's ESM, DNABERT-2), made before any weights are loaded: the
+names and shapes of the weights file's tensors, read from its header (a
+``.bin`` is unpickled onto the meta device: no data is read), against the
+state dict of the model that the config builds on the meta device (no
+memory, no computation). What may differ, and nothing else:
+
+* buffers the model does not save (``position_ids``, ``token_type_ids``:
+  older transformers versions saved them);
+* tied weights left out of the file (the masked-LM decoder, one parameter
+  with the word embeddings) while what they are tied to is there;
+* names transformers renames when it loads: ``LayerNorm.gamma`` /
+  ``.beta`` (the legacy names, which transformers also writes for ESM) and
+  the base-model prefix (``bert.``, ``esm.``), added or removed so that an
+  encoder's weights load under a head and the other way round;
+* tensors of parts the model leaves out on purpose: heads other than its
+  own (BERT checkpoints carry the next-sentence head; a head-less load, a
+  bare encoder, takes none), and parts of the encoder its configuration
+  leaves out (DNABERT-1's published masked-LM weights carry a pooler,
+  which ``BertForMaskedLM`` does not build). Its own head must be there;
+* the model class's own ignore patterns (``_keys_to_ignore_on_load_*``).
+
+Anything else is one error naming the weights file and the first tensors:
+tensors the model lacks (they would run with random weights), tensors it
+does not have (the weights of extra layers) and shapes that disagree. When
+changing one integer of config.json to a value the weights show (a
+dimension, a number of layers) makes them fit, rebuilt on the meta device,
+the error names that key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
+LEGACY_NAMES = (("LayerNorm.gamma", "LayerNorm.weight"), ("LayerNorm.beta", "LayerNorm.bias"))
+SHOWN = 3  # tensor names an error shows
+
+Shapes = dict[str, tuple[int, ...]]
+
+
+def find_weights(folder: Path) -> Path:
+    """The weights file of a checkpoint folder: one file (safetensors preferred), else a shard
+    index.
+
+    Raises
+    ------
+    FileNotFoundError
+        None there; the message lists what the folder holds.
+    """
+    for name in (*WEIGHT_FILES, *INDEX_FILES):
+        if (folder / name).exists():
+            return folder / name
+    present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+    raise FileNotFoundError(
+        f"{folder} has no weights file (looked for {', '.join(WEIGHT_FILES)}; found {present})"
+    )
+
+
+def weight_shapes(path: Path) -> Shapes:
+    """Name -> shape of every tensor of a weights file (or of the shards an index names).
+
+    Read from the safetensors header, or by unpickling a ``.bin`` onto the
+    meta device with ``weights_only`` (code in the file is refused; no data
+    is read).
+
+    Raises
+    ------
+    ValueError
+        An unreadable or corrupt file, or one that holds no state dict (named).
+    FileNotFoundError
+        A shard the index names is missing.
+    """
+    if path.name in INDEX_FILES:
+        return {
+            name: shape for shard in _shards(path) for name, shape in weight_shapes(shard).items()
+        }
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                return {name: tuple(f.get_slice(name).get_shape()) for name in f.keys()}
+        # files of torch < 1.6 (DNABERT-1's era) are no zip archives and cannot be memory-mapped
+        state = torch.load(
+            path, map_location="meta", weights_only=True, mmap=zipfile.is_zipfile(path)
+        )
+    except Exception as err:  # safetensors and torch raise several types for broken files
+        raise ValueError(
+            f"{path}: weights file is unreadable or corrupt ({type(err).__name__}: "
+            f"{' '.join(str(err).split())[:200]})"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path}: not a state dict (a mapping of parameter names to tensors)")
+    return {name: tuple(tensor.shape) for name, tensor in state.items()}
+
+
+def _shards(index: Path) -> list[Path]:
+    """The files a shard index names, each checked to exist."""
+    try:
+        shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(
+            f"{index}: not a shard index (a JSON object whose weight_map maps tensor names to "
+            f"files; {type(err).__name__})"
+        ) from None
+    for shard in shards:
+        if not (index.parent / shard).exists():
+            raise FileNotFoundError(f"{index} names the shard {shard}, which is missing")
+    return [index.parent / shard for shard in shards]
+
+
+def on_meta(build: Callable[[dict], torch.nn.Module], config: dict) -> torch.nn.Module:
+    """``build(config)`` on the meta device: the model's parameters as shapes only."""
+    with torch.device("meta"):
+        return build(config)
+
+
+def check_weights(
+    weights: Path,
+    found: Shapes,
+    model: torch.nn.Module,
+    *,
+    what: str,
+    config: dict,
+    build: Callable[[dict], torch.nn.Module],
+) -> dict[str, str]:
+    """Check a weights file's tensors against a model built from config.json (module docstring).
+
+    Parameters
+    ----------
+    weights : Path
+        The weights file, for the message.
+    found : dict
+        Its tensors' names and shapes (:func:`weight_shapes`).
+    model : torch.nn.Module
+        The model config.json builds (on the meta device: :func:`on_meta`).
+    what : str
+        The model's name in messages (``BertForSequenceClassification``).
+    config : dict
+        config.json as a dict: its integer keys are tried when the weights
+        do not fit.
+    build : callable
+        ``build(config) -> model``; it rebuilds the model, on the meta
+        device, with one key changed.
+
+    Returns
+    -------
+    dict
+        The model's name of each tensor of the file (transformers' renamings).
+
+    Raises
+    ------
+    ValueError
+        One line: the file, what disagrees (first tensors named) and, when
+        one key explains it, config.json's key, its value and the weights'.
+    """
+    names, problems = _compare(model, found, what)
+    if not problems:
+        return names
+    message = f"{weights}: " + "; ".join(problems)
+    fix = _disagreeing_key(model, found, config, build)
+    raise ValueError(message + (f"; {fix}" if fix else ""))
+
+
+def _compare(
+    model: torch.nn.Module, found: Shapes, what: str = "the model"
+) -> tuple[dict[str, str], list[str]]:
+    """(file name -> model name, the differences that matter, described)."""
+    expected, names, got = _named(model, found)
+    missing = [
+        name
+        for name in expected
+        if name not in got
+        and not _tied(model, name) & got.keys()
+        and not _matches(name, model, "_keys_to_ignore_on_load_missing")
+    ]
+    unsaved = {name for name, _ in model.named_buffers()} - set(expected)
+    unexpected = [
+        name
+        for name in found
+        if names[name] not in expected
+        and names[name] not in unsaved
+        and not _matches(names[name], model, "_keys_to_ignore_on_load_unexpected")
+        and not _left_out(model, names[name])
+    ]
+    wrong = [name for name in expected if name in got and got[name] != expected[name]]
+    problems = []
+    if unexpected:
+        problems.append(
+            f"{len(unexpected)} weights {what} does not have, e.g. {unexpected[:SHOWN]}"
+        )
+    if missing:
+        problems.append(
+            f"lacks {len(missing)} {what} parameters (they would run with random weights), "
+            f"e.g. {missing[:SHOWN]}"
+        )
+    if wrong:
+        shapes = ", ".join(f"{n} {got[n]} (config.json: {expected[n]})" for n in wrong[:SHOWN])
+        more = f" and {len(wrong) - SHOWN} more" if len(wrong) > SHOWN else ""
+        problems.append(f"shapes disagree with config.json: {shapes}{more}")
+    return names, problems
+
+
+def _named(model: torch.nn.Module, found: Shapes) -> tuple[Shapes, dict[str, str], Shapes]:
+    """The model's shapes, the model's name of each tensor of the file, and the file's shapes
+    under those names."""
+    expected = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    names = {name: _model_name(name, model, expected) for name in found}
+    return expected, names, {names[name]: shape for name, shape in found.items()}
+
+
+def _model_name(name: str, model: torch.nn.Module, expected: Shapes) -> str:
+    """A file's tensor name as transformers loads it: legacy LayerNorm names, base-model prefix."""
+    for old, new in LEGACY_NAMES:
+        name = name.replace(old, new)
+    prefix = f"{getattr(model, 'base_model_prefix', '')}."
+    if prefix == ".":
+        return name
+    if name.startswith(prefix) and name.removeprefix(prefix) in expected:
+        return name.removeprefix(prefix)
+    return prefix + name if prefix + name in expected else name
+
+
+def _tied(model: torch.nn.Module, name: str) -> set[str]:
+    """The other names of a parameter the model shares under several names (the masked-LM
+    decoder tied to the word embeddings)."""
+    shared: dict[int, set[str]] = {}
+    for other, parameter in model.named_parameters(remove_duplicate=False):
+        shared.setdefault(id(parameter), set()).add(other)
+    return next((names - {name} for names in shared.values() if name in names), set())
+
+
+def _matches(name: str, model: torch.nn.Module, patterns: str) -> bool:
+    """Whether one of the model class's ignore patterns (regular expressions) finds ``name``."""
+    return any(re.search(p, name) for p in getattr(model, patterns, None) or ())
+
+
+def _left_out(model: torch.nn.Module, name: str) -> bool:
+    """Whether a tensor belongs to a part the model leaves out on purpose: another head than its
+    own (anything outside the encoder: BERT's next-sentence head; every head, for a bare
+    encoder) or a part of the encoder its config leaves out (set to None: BertForMaskedLM's
+    pooler)."""
+    parts = name.split(".")
+    bare = getattr(model, "base_model", model) is model
+    if not bare and parts[0] != model.base_model_prefix:
+        return True
+    module = model
+    for depth, part in enumerate(parts[:-1]):
+        if module._modules.get(part) is None:
+            return getattr(module, part, False) is None or (bare and depth == 0)
+        module = module._modules[part]
+    return False
+
+
+def _disagreeing_key(
+    model: torch.nn.Module, found: Shapes, config: dict, build: Callable[[dict], torch.nn.Module]
+) -> str:
+    """``config.json's KEY is A, the weights' B`` when setting that integer key to B (a
+    dimension or a number of layers the weights show) makes the weights fit; else ''."""
+    expected, _, got = _named(model, found)
+    # (the config's value, a value the weights show instead): dimensions that differ ...
+    pairs = {
+        (e, g)
+        for name in expected.keys() & got.keys()
+        for e, g in zip(expected[name], got[name])
+        if e != g
+    }
+    # ... and numbers of layers
+    have, built = _layer_counts(got), _layer_counts(expected)
+    pairs |= {(n, have[path]) for path, n in built.items() if have.get(path, n) != n}
+    for key, value in config.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            continue
+        for old, new in sorted(pairs):
+            if old == value and _fits({**config, key: new}, found, build):
+                return f"config.json's {key} is {value}, the weights' {new}"
+    return ""
+
+
+def _layer_counts(names) -> dict[str, int]:
+    """Path of each numbered list of modules (``bert.encoder.layer``) -> how many it holds."""
+    indices: dict[str, set[str]] = {}
+    for name in names:
+        match = re.match(r"(.+?)\.(\d+)\.", name)
+        if match:
+            indices.setdefault(match[1], set()).add(match[2])
+    return {path: len(numbers) for path, numbers in indices.items()}
+
+
+def _fits(config: dict, found: Shapes, build: Callable[[dict], torch.nn.Module]) -> bool:
+    """Whether the weights fit the model ``config`` builds."""
+    try:
+        model = on_meta(build, config)
+    except Exception:  # a config its class refuses (hidden size not a multiple of the heads ...)
+        return False
+    return not _compare(model, found)[1]
