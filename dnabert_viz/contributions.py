@@ -29,8 +29,10 @@ k letters of every token form a feature vector of 4^k scalars: the outer
 product of the k one-hot rows, built with k - 1 broadcasts. One matrix
 product with the k-mer block of the embedding table (4^k, H), ordered like
 the features (A C G T, first letter most significant, as the tokenizer
-numbers k-mers), gives all token embeddings at once; autograd gives the
-gradient. No 4^k embedding rows are formed per position, only 4^k scalars
+numbers k-mers), gives all token embeddings at once; the gradient is
+written out (``_KmerEmbedding``: one 4^k vector per token in the backward
+pass, not autograd's copies of every product). No 4^k embedding rows are
+formed per position, only 4^k scalars
 (16 KB a token for k = 6; at a one-hot input the vector is one-hot): the
 matrix product is what ``nn.Embedding`` computes as a lookup, and costs
 4^k x H per token, about 4% of one DNABERT-6 layer stack's work per token.
@@ -91,6 +93,8 @@ from .sequences import check_sequences, dinucleotide_shuffle
 from .tokenization import KmerTokenizer
 
 BASELINES = ("uniform", "shuffle")
+# letter products the bridge forms at once (32 MB of float32: 10 rows of 200 nt at k = 6)
+PRODUCTS_PER_PASS = 2**23
 
 
 class OneHotBridge(torch.nn.Module):
@@ -137,14 +141,16 @@ class OneHotBridge(torch.nn.Module):
         Real tokens get the bridge's embedding (see the module docstring);
         [CLS], [SEP] and padding their own rows. T = L - k + 3.
         """
-        weight = self.m.model.get_input_embeddings().weight
+        # the model's parameters are constants here: gradients are taken with respect to x
+        weight = self.m.model.get_input_embeddings().weight.detach()
         n = x.shape[1] - self.k + 1
-        features = x[:, :n]
+        present = x.sum(-1)  # 1 where a base is, 0 at N
+        covered = present[:, :n]  # the sum of all 4^k letter products: 0 for a k-mer with an N
         for i in range(1, self.k):
-            features = (features[..., :, None] * x[:, i : i + n, None, :]).flatten(2)
-        covered = features.sum(-1, keepdim=True)
+            covered = covered * present[:, i : i + n]
         bridged = (
-            features @ weight[self.kmer_ids] + (1 - covered) * weight[self.m.tokenizer.unk_id]
+            _KmerEmbedding.apply(x, weight[self.kmer_ids], self.k)
+            + (1 - covered[..., None]) * weight[self.m.tokenizer.unk_id]
         )
         bridged = torch.nn.functional.pad(bridged, (0, 0, 1, input_ids.shape[1] - n - 1))
         real = (
@@ -165,6 +171,74 @@ class OneHotBridge(torch.nn.Module):
             attention_mask=attention_mask,
         ).logits
         return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
+
+
+def _letter_products(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The 4^k products of the k letters of every k-mer of x (B, L, 4): (B, L - k + 1, 4^k),
+    first letter most significant (the tokenizer's order of k-mers)."""
+    n = x.shape[1] - k + 1
+    products = x[:, :n]
+    for i in range(1, k):
+        products = (products[..., :, None] * x[:, i : i + n, None, :]).flatten(2)
+    return products
+
+
+class _KmerEmbedding(torch.autograd.Function):
+    """e_j = sum over k-mers a of table[a] prod_i x[j + i, a_i], (B, n, H), for x (B, L, 4) and a
+    constant k-mer embedding table (4^k, H).
+
+    Autograd would keep every letter product of the forward pass and make
+    several (B, n, 4^k) tensors at once in the backward one. Here the
+    forward keeps x only, and both passes take a few rows of x at a time
+    (``PRODUCTS_PER_PASS`` letter products), so the bridge's memory does
+    not grow with the rows captum expands a batch into. The backward pass
+    forms s = de / d(products), sums out the letters after each position
+    (s reduced to 4^(i+1) values for i = k - 1 .. 0), then the letters
+    before it: de_j / dx[j + i, b] = sum over k-mers with b at i of
+    s[a] prod_(i' != i) x[j + i', a_i'].
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, table: torch.Tensor, k: int) -> torch.Tensor:
+        ctx.save_for_backward(x, table)
+        ctx.k = k
+        return torch.cat([_letter_products(part, k) @ table for part in _parts(x, k)])
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, table = ctx.saved_tensors
+        parts = _parts(x, ctx.k)
+        grads = grad.split([len(part) for part in parts])
+        return (
+            torch.cat([_letter_gradient(p, g, table, ctx.k) for p, g in zip(parts, grads)]),
+            None,
+            None,
+        )
+
+
+def _parts(x: torch.Tensor, k: int) -> tuple[torch.Tensor, ...]:
+    """x (B, L, 4) cut into rows whose k-mers have at most PRODUCTS_PER_PASS letter products."""
+    return x.split(max(1, PRODUCTS_PER_PASS // ((x.shape[1] - k + 1) * 4**k)))
+
+
+def _letter_gradient(x: torch.Tensor, grad: torch.Tensor, table: torch.Tensor, k: int):
+    """d(sum of grad . e) / dx (B, L, 4) for the k-mer embeddings e of x (``_KmerEmbedding``)."""
+    batch, n, _ = grad.shape
+    rows = batch * n
+    letters = [x[:, i : i + n].reshape(rows, 4) for i in range(k)]
+    # after[i]: s with the letters after position i summed out, (rows, 4^(i + 1))
+    after = [grad.reshape(rows, -1) @ table.T]
+    for i in range(k - 1, 0, -1):
+        after.insert(
+            0, torch.bmm(after[0].view(rows, -1, 4), letters[i][:, :, None]).view(rows, -1)
+        )
+    grad_x = torch.zeros_like(x)
+    for i in range(k):
+        t = after[i]
+        for before in letters[:i]:
+            t = torch.bmm(before[:, None, :], t.view(rows, 4, -1)).view(rows, -1)
+        grad_x[:, i : i + n] += t.view(batch, n, 4)
+    return grad_x
 
 
 def _batches(bridge: OneHotBridge, seqs: list[str], batch_size: int, progress: bool, desc: str):
@@ -299,11 +373,13 @@ def onehot_integrated_gradients(
         up to 5% of f(x) - f(x') unexplained, 128 steps 0.3%, 256 steps 0.01%.
     internal_batch_size : int, optional
         Rows per forward pass within captum's batch_size x n_steps expansion
-        (memory vs speed). Each row holds its tokens' 4^k letter products and
-        their autograd intermediates, about 5 x 4^k floats a token: 64 rows
-        of 200 nt at k = 6 raised peak memory by 0.94 GB (measured on the
-        demo model); None (all 16 x 128 rows at once) was killed for memory
-        on a 24 GB machine.
+        (memory vs speed). The bridge forms at most ``PRODUCTS_PER_PASS``
+        letter products at a time whatever this is, so what grows with it is
+        the model's own activations: with 64 the demo model peaked at
+        0.84 / 0.88 GB on 100 / 600 sequences of 200 nt (1.39 / 1.41 GB when
+        the bridge formed all rows' products at once;
+        ``benchmarks/attribution_memory.py``). None passes all
+        batch_size x n_steps rows at once (2,048 at the defaults).
     (other parameters as in :func:`onehot_gradients`)
 
     Returns

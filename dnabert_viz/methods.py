@@ -265,7 +265,7 @@ _REFERENCE = {"baseline": "pad", "random_state": 0}
 _captum(
     "integrated_gradients",
     "integrated gradients (captum, on token embeddings)",
-    {"n_steps": 50, "internal_batch_size": None, "output": "probability", **_REFERENCE},
+    {"n_steps": 50, "internal_batch_size": 64, "output": "probability", **_REFERENCE},
     aliases=("ig",),
 )
 _captum("saliency", "saliency: gradient norm per token (captum)", {"output": "probability"})

@@ -45,6 +45,22 @@ def test_integrated_gradients_completeness(k3, baseline):
     assert s.kind == "integrated_gradients" and s.meta["baseline"] == baseline
 
 
+@pytest.mark.parametrize("method", ["integrated_gradients", "onehot_integrated_gradients"])
+def test_integrated_gradients_do_not_depend_on_rows_per_pass(demo_model, demo_data, method):
+    # what bounds memory changes no number: 3 sequences x 8 steps in one pass of 24 rows, in
+    # passes of 2 steps (6 rows) and of 1 step (3 rows)
+    seqs = [s[: 60 + 10 * i] for i, s in enumerate(demo_data.sequences("heldout", 1)[:3])]
+    runs = [
+        dv.score(demo_model, seqs, method, n_steps=8, internal_batch_size=rows, output="logit")
+        for rows in (None, 6, 3)
+    ]
+    for run in runs[1:]:
+        scale = np.nanmax(np.abs(runs[0].values))
+        np.testing.assert_allclose(run.values, runs[0].values, rtol=1e-5, atol=1e-6 * scale)
+        for name, extra in runs[0].extra.items():
+            np.testing.assert_allclose(run.extra[name], extra, rtol=1e-5, atol=1e-6 * scale)
+
+
 def test_gradient_methods_match_autograd(k3):
     seq = SEQS[0]
     enc = k3.encode([seq])
