@@ -6,8 +6,9 @@ sequences into B x n_steps rows unless ``internal_batch_size`` cuts them
 into chunks. Each configuration runs in a fresh interpreter (this script
 with ``--one``), so one run's allocator state does not carry into the
 next; its peak resident memory is the child's ``ru_maxrss`` from
-``os.wait4``. The child also reports its memory before scoring (torch,
-the demo model, the sequences).
+``os.wait4``, with its CPU time (user + system: on shared cores a fairer
+comparison than wall time). The child also reports its memory before
+scoring (torch, the demo model, the sequences) and its scoring time.
 
 Usage: python benchmarks/attribution_memory.py [--n 100 600] [--length 200]
        [--methods integrated_gradients onehot_gradient_shap] [--option NAME=VALUE ...]
@@ -40,8 +41,8 @@ def one(method: str, n: int, length: int, options: dict) -> None:
 
 
 def measure(method: str, n: int, length: int, options: list[str]) -> dict:
-    """Peak RSS (MB), memory before scoring and seconds of one configuration in a fresh
-    interpreter."""
+    """Peak RSS (MB), memory before scoring, seconds of scoring and CPU seconds of one
+    configuration in a fresh interpreter."""
     command = [sys.executable, __file__, "--one", method, str(n), str(length), *options]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     out = child.stdout.read()
@@ -49,7 +50,8 @@ def measure(method: str, n: int, length: int, options: list[str]) -> dict:
     code = os.waitstatus_to_exitcode(status)
     if code:
         raise SystemExit(f"{method} N={n}: exit status {code}")
-    return {**json.loads(out.splitlines()[-1]), "peak_mb": usage.ru_maxrss / 1024}
+    cpu = usage.ru_utime + usage.ru_stime  # of the whole child, loading included
+    return {**json.loads(out.splitlines()[-1]), "peak_mb": usage.ru_maxrss / 1024, "cpu": cpu}
 
 
 def parse_options(pairs: list[str]) -> dict:
@@ -82,7 +84,7 @@ def main() -> None:
             print(
                 f"{method} {' '.join(args.option)} N={n} x {args.length} nt: peak RSS "
                 f"{run['peak_mb']:.0f} MB (before scoring {run['before_mb']:.0f} MB), "
-                f"{run['seconds']:.1f} s (load average after: {load})",
+                f"{run['seconds']:.1f} s, CPU {run['cpu']:.1f} s (load average after: {load})",
                 flush=True,
             )
 
