@@ -88,18 +88,14 @@ def build_masked_lm(
     }
     torch.manual_seed(seed)
     if architecture == "dnabert2":
-        import json
+        from .architectures.dnabert2 import DnaBert2ForMaskedLM
+        from .architectures.dnabert2_checkpoint import published_config, published_tokenizer
 
-        from .architectures.dnabert2 import DnaBert2Config, DnaBert2ForMaskedLM
-        from .architectures.dnabert2_checkpoint import PUBLISHED_FILES, published_tokenizer
-
-        tokenizer = published_tokenizer()
-        keys = json.loads((PUBLISHED_FILES / "config.json").read_text())
-        keys = {k: v for k, v in keys.items() if k not in ("_name_or_path", "torch_dtype")}
-        keys.update(sizes, architectures=["BertForMaskedLM"], pad_token_id=tokenizer.pad_id)
-        config = DnaBert2Config(**keys)
+        config = published_config(
+            hidden_size, num_layers, num_heads, architectures=["BertForMaskedLM"]
+        )
         model = DnaBert2ForMaskedLM(config)
-        return DnaModel(model, tokenizer, name="dnabert2-mlm-small", device=device)
+        return DnaModel(model, published_tokenizer(), name="dnabert2-mlm-small", device=device)
     if architecture == "nt":
         from transformers import EsmConfig, EsmForMaskedLM
 

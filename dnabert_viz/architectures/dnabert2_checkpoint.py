@@ -182,16 +182,24 @@ def build_dnabert2_classifier(
     dropout : float
         Hidden dropout (published: 0.1; the attention dropout stays the published 0.0).
     """
-    keys = json.loads((PUBLISHED_FILES / "config.json").read_text())
-    keys = {k: v for k, v in keys.items() if k not in ("_name_or_path", "torch_dtype")}
-    keys.update(
+    config = published_config(
+        hidden_size, num_layers, num_heads, num_labels=num_labels, hidden_dropout_prob=dropout
+    )
+    torch.manual_seed(seed)
+    return DnaBert2ForSequenceClassification(config)
+
+
+def published_config(hidden_size: int, num_layers: int, num_heads: int, **keys) -> DnaBert2Config:
+    """DNABERT-2's published config keys at a reduced size (MLM width 4 x ``hidden_size``, as
+    published), the shipped tokenizer's [PAD]; ``keys`` override or add keys."""
+    published = json.loads((PUBLISHED_FILES / "config.json").read_text())
+    published = {k: v for k, v in published.items() if k not in ("_name_or_path", "torch_dtype")}
+    published.update(
         hidden_size=hidden_size,
         num_hidden_layers=num_layers,
         num_attention_heads=num_heads,
         intermediate_size=4 * hidden_size,
-        num_labels=num_labels,
-        hidden_dropout_prob=dropout,
         pad_token_id=published_tokenizer().pad_id,
+        **keys,
     )
-    torch.manual_seed(seed)
-    return DnaBert2ForSequenceClassification(DnaBert2Config(**keys))
+    return DnaBert2Config(**published)
