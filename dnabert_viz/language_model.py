@@ -60,11 +60,6 @@ from .tokenization import BpeTokenizer, KmerTokenizer, real_tokens
 STRANDS = ("forward", "both")
 
 
-def is_masked_lm(m: DnaModel) -> bool:
-    """Whether ``m`` has a masked-language-model head (``*ForMaskedLM``)."""
-    return "MaskedLM" in type(m.model).__name__
-
-
 def require_masked_lm(m: DnaModel) -> None:
     """Raise, in one line, unless ``m`` has a masked-language-model head.
 
@@ -74,7 +69,7 @@ def require_masked_lm(m: DnaModel) -> None:
         Naming the model's class and what would work.
     """
     kind = type(m.model).__name__
-    if not is_masked_lm(m):
+    if not m.is_masked_lm:
         raise ValueError(
             f"{m.name} has no masked-language-model head ({kind}): language-model scores need "
             "the pretrained checkpoint as published (BertForMaskedLM, EsmForMaskedLM, "

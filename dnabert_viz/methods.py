@@ -36,7 +36,7 @@ from .contributions import (
     onehot_integrated_gradients,
 )
 from .intervals import split_input
-from .language_model import is_masked_lm, lm_scores
+from .language_model import lm_scores
 from .model import DnaModel
 from .scores import Scores
 from .sequences import check_sequences
@@ -83,7 +83,7 @@ class Method:
         """Why the method cannot run on ``m`` (one line), or None when it can."""
         if self.needs == "classifier" and not m.is_classifier:
             return f"{self.name} explains a class output and {m.name} has no classifier head"
-        if self.needs == "masked_lm" and not is_masked_lm(m):
+        if self.needs == "masked_lm" and not m.is_masked_lm:
             return f"{self.name} reads a masked-LM head and {m.name} has none"
         if self.needs == "attention" and not m.returns_attention:
             return f"{self.name} reads attention weights and {m.name} returns none"

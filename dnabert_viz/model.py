@@ -89,6 +89,8 @@ class DnaModel:
     ----------
     n_classes : int or None
         Number of classes of the classifier head; None without one.
+    is_masked_lm : bool
+        Whether it has a masked-language-model head (what the ``lm_*`` scores read).
     max_tokens : int
         Positions the model takes, special tokens included.
     """
@@ -111,6 +113,8 @@ class DnaModel:
             "SequenceClassification" in a for a in (cfg.architectures or [])
         ) or hasattr(model, "classifier")
         self.n_classes = int(cfg.num_labels) if self.is_classifier else None
+        # BertForMaskedLM, EsmForMaskedLM, DNABERT-2's MLM: the head the lm_* scores read
+        self.is_masked_lm = "MaskedLM" in type(model).__name__
         # ESM counts positions from padding_idx + 1, so two of its position embeddings are never
         # used.
         offset = int(cfg.pad_token_id) + 1 if getattr(cfg, "model_type", "") == "esm" else 0
@@ -219,11 +223,13 @@ class DnaModel:
 
     def _require_classifier(self) -> None:
         if not self.is_classifier:
-            lm = "MaskedLM" in type(self.model).__name__
             raise ValueError(
                 f"{self.name} has no classifier head ({type(self.model).__name__}): it gives "
                 "attention and embeddings"
-                + (", and language-model scores (dv.score(m, seqs, 'lm_mutation_map'))" * lm)
+                + (
+                    ", and language-model scores (dv.score(m, seqs, 'lm_mutation_map'))"
+                    * self.is_masked_lm
+                )
                 + ", but no predictions and nothing that explains a class"
             )
 
