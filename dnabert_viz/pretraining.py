@@ -348,9 +348,11 @@ def train_masked_lm(
 def _loss(dm: DnaModel, ids: np.ndarray, attention_mask: np.ndarray, labels: np.ndarray):
     """Masked-token cross-entropy and the number of correct top-1 predictions of one batch."""
     width = int(attention_mask.sum(axis=1).max())
-    as_tensor = lambda a: torch.as_tensor(np.ascontiguousarray(a[:, :width]), device=dm.device)  # noqa: E731
-    logits = dm.model(input_ids=as_tensor(ids), attention_mask=as_tensor(attention_mask)).logits
-    target = as_tensor(labels)
+    ids, attention_mask, target = (
+        torch.as_tensor(np.ascontiguousarray(a[:, :width]), device=dm.device)
+        for a in (ids, attention_mask, labels)
+    )
+    logits = dm.model(input_ids=ids, attention_mask=attention_mask).logits
     chosen = target != -100
     loss = torch.nn.functional.cross_entropy(logits[chosen].float(), target[chosen])
     correct = int((logits[chosen].argmax(-1) == target[chosen]).sum())
