@@ -43,9 +43,9 @@ lab: install
 
 # The edit loop: lint and every test but the slow tiers (markers in pyproject.toml): trainings,
 # modisco and the demo pipeline (slow), chromium (browser), the notebooks in JupyterLab (lab) and
-# a Ray cluster (ray); so it needs the test genome, not chromium. 3:27 wall and 134 s of CPU
-# (432 tests) on this 2-core machine at load 6-7, measured 2026-12-02 with no idle machine to be
-# had: idle, the wall time is at most about the CPU time. make test took 20:51.
+# a Ray cluster (ray); so it needs the test genome, not chromium. 1:44 wall and 103 s of CPU
+# (432 tests, ruff included) on this 2-core machine at load 1.0-1.3, 2026-12-02 03:55 UTC
+# (3:27 at load 6-7).
 check: install $(GENOME)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
