@@ -21,16 +21,11 @@ from .contributions import (
     onehot_integrated_gradients,
 )
 from .demo import DemoData, load_demo
+from .dependency import DependencyMap, dependency_map
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
-from .language_model import (
-    DependencyMap,
-    base_log_probs,
-    dependency_map,
-    lm_scores,
-    lm_variant_effects,
-)
+from .language_model import base_log_probs, lm_scores, lm_variant_effects
 from .methods import get_method, method_names, register, score
 from .model import DnaModel, load_model
 from .motifs import (

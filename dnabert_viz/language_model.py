@@ -45,7 +45,6 @@ them first; they are refused with a one-line error until then.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -87,6 +86,7 @@ def base_log_probs(
     window_size: int | None = None,
     stride: int | None = None,
     region: tuple[int, int] | None = None,
+    masked: bool = True,
     progress: bool | None = None,
 ) -> np.ndarray:
     """The model's log-probability of each base at every nucleotide, the rest of the sequence
@@ -107,6 +107,17 @@ def base_log_probs(
     region : (int, int), optional
         Score only nucleotides ``start <= p < end`` (the whole sequence is
         still the context); NaN elsewhere.
+    masked : bool
+        Hide each nucleotide as described above (the default). False reads
+        the same tokens in the unmasked sequence instead, one forward pass
+        per window: the "wild-type marginal" of ESM-1v (Meier et al. 2021).
+        A model pretrained with BERT's rule (some selected tokens left
+        unchanged, with the loss on them) learns to predict an unmasked
+        token as itself, which pulls these towards the base that is there;
+        one pretrained on masks only (:func:`dnabert_viz.train_masked_lm`)
+        reads an unmasked token like a masked one. Overlapping and
+        non-overlapping k-mers only: a BPE alternative re-tokenised into
+        several tokens has no unmasked reading.
     progress : bool or None
         Show a progress bar; None: when someone watches.
 
@@ -123,7 +134,18 @@ def base_log_probs(
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     sequences = check_sequences(sequences)
-    options = {"batch_size": batch_size, "window_size": window_size, "stride": stride}
+    if not masked and isinstance(m.tokenizer, BpeTokenizer):
+        raise ValueError(
+            f"{m.name}: a BPE model has no unmasked reading of one nucleotide (an alternative "
+            "base re-tokenises its token into other, often several, tokens); use the masked "
+            "scores (masked=True: llr, pll_diff)"
+        )
+    options = {
+        "batch_size": batch_size,
+        "window_size": window_size,
+        "stride": stride,
+        "masked": masked,
+    }
     start, end = (0, max(map(len, sequences))) if region is None else region
     if not 0 <= start < end:
         raise ValueError(f"region must be (start, end) with 0 <= start < end, not {region}")
@@ -146,7 +168,9 @@ def _normalise(log_probs: np.ndarray) -> np.ndarray:
     return (log_probs - np.logaddexp.reduce(log_probs, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def _one_strand(m, sequences, regions, *, batch_size, window_size, stride, progress) -> np.ndarray:
+def _one_strand(
+    m, sequences, regions, *, batch_size, window_size, stride, masked, progress
+) -> np.ndarray:
     tok = m.tokenizer
     if isinstance(tok, KmerTokenizer):
         rows = _kmer_queries if tok.overlapping else _token_queries
@@ -170,7 +194,11 @@ def _one_strand(m, sequences, regions, *, batch_size, window_size, stride, progr
         ids, spans = enc.input_ids[r, :width], enc.spans[r, :width]
         seq = enc.sequences[enc.sequence_index[r]]
         copies, combine = rows(tok, ids, spans, seq, regions[enc.sequence_index[r]])
-        positions, log_probs = combine(list(_masked_log_softmax(m, copies, batch_size)))
+        if masked:
+            log_softmaxes = list(_masked_log_softmax(m, copies, batch_size))
+        else:
+            log_softmaxes = _unmasked_log_softmax(m, ids, [reads for _, reads in copies])
+        positions, log_probs = combine(log_softmaxes)
         s = enc.sequence_index[r]
         sums[s, positions] += log_probs
         counts[s, positions] += 1
@@ -213,6 +241,15 @@ def _masked_log_softmax(m: DnaModel, copies: Copies, batch_size: int) -> Iterato
         ).logits
         for j, (_, reads) in enumerate(chunk):
             yield torch.log_softmax(logits[j, torch.as_tensor(reads)].float(), dim=-1).cpu()
+
+
+@torch.no_grad()
+def _unmasked_log_softmax(m: DnaModel, ids: np.ndarray, reads: list[np.ndarray]):
+    """The log-softmax over the vocabulary of one unmasked row (T',) of token ids, read at each
+    copy's positions: a list of (R, V) float32 tensors on the CPU."""
+    logits = m.model(input_ids=torch.as_tensor(ids[None], device=m.device)).logits[0]
+    log_softmax = torch.log_softmax(logits.float(), dim=-1).cpu()
+    return [log_softmax[torch.as_tensor(r)] for r in reads]
 
 
 def _kmer_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str, region):
@@ -394,6 +431,7 @@ def lm_variant_effects(
     sequences=None,
     *,
     strands: str = "forward",
+    wt_marginal: bool = False,
     batch_size: int = 32,
     progress: bool | None = None,
 ) -> pd.DataFrame:
@@ -411,6 +449,9 @@ def lm_variant_effects(
     strands : {"forward", "both"}
         Score each sequence as given, or average with its reverse complement
         (every score then does not depend on the strand given).
+    wt_marginal : bool
+        Add the ``wt_marginal`` column (k-mer models; a BPE model refuses it,
+        see :func:`base_log_probs`'s ``masked``).
     batch_size : int
         Masked copies per forward pass.
     progress : bool or None
@@ -430,12 +471,15 @@ def lm_variant_effects(
           reference and the variant sequence, and alt - ref (any variant,
           indels included);
         - ``embedding_distance``: cosine distance between the mean-pooled
-          last hidden states of the two sequences.
+          last hidden states of the two sequences;
+        - with ``wt_marginal``, ``wt_marginal``: log p(alt) - log p(ref) at
+          the site read from the unmasked reference (one forward pass per
+          sequence instead of one per nucleotide or token; single-nucleotide
+          variants). It may be pulled towards the reference (see
+          :func:`base_log_probs`'s ``masked``): rank variants by it, don't
+          mix it with ``llr``.
 
-        All in nats where they are log-probabilities. The wild-type marginal
-        (reading the site without masking it) is not given: these models
-        learn to predict masked tokens only, and an unmasked token mostly
-        predicts itself.
+        All in nats where they are log-probabilities.
     """
     from .attribution import apply_variants, normalise_variants
 
@@ -448,6 +492,10 @@ def lm_variant_effects(
     mutated = apply_variants(variants, seqs)
     used = sorted(set(variants.sequence_index))
     options = {"strands": strands, "batch_size": batch_size, "progress": progress}
+    if wt_marginal:  # first: one pass per sequence, and a BPE model refuses it before any work
+        unmasked = dict(
+            zip(used, base_log_probs(m, [seqs[i] for i in used], masked=False, **options))
+        )
     reference = dict(zip(used, _pll_and_log_probs(m, [seqs[i] for i in used], **options)))
     out = variants.copy()
     llr = np.full(len(out), np.nan)
@@ -458,6 +506,15 @@ def lm_variant_effects(
             site = reference[i][1][start]
             llr[r] = site[ALPHABET.index(alt)] - site[ALPHABET.index(ref)]
     out["llr"] = llr
+    if wt_marginal:
+        snv = ~np.isnan(llr)
+        out["wt_marginal"] = np.nan
+        out.loc[snv, "wt_marginal"] = [
+            unmasked[i][start, ALPHABET.index(alt)] - unmasked[i][start, ALPHABET.index(ref)]
+            for i, start, ref, alt in out.loc[
+                snv, ["sequence_index", "start", "ref", "alt"]
+            ].itertuples(index=False)
+        ]
     out["pll_ref"] = [reference[i][0] for i in out.sequence_index]
     out["pll_alt"] = [pll for pll, _ in _pll_and_log_probs(m, mutated, **options)]
     out["pll_diff"] = out.pll_alt - out.pll_ref
@@ -489,99 +546,3 @@ def _embedding_distance(m, first, second, strands: str, batch_size: int) -> np.n
         cosine = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
         distances.append(1 - cosine)
     return np.mean(distances, axis=0)
-
-
-@dataclass
-class DependencyMap:
-    """How substituting one nucleotide changes what the model expects at another.
-
-    Attributes
-    ----------
-    values : numpy.ndarray
-        (R, R) float32: ``values[i, j]`` is the largest absolute change in
-        the log-odds of any base at target j over the three substitutions at
-        query i (Tomaz da Silva et al., Nat. Genet. 2025), with j masked as
-        in :func:`base_log_probs`; NaN on the band ``|i - j| < band``.
-    start : int
-        Sequence position of row and column 0 (the region's start).
-    sequence : str
-        The whole sequence (the context).
-    band : int
-        Pairs closer than this are left out (NaN): a k-mer model reads a
-        neighbour within k - 1 nucleotides through the very tokens the
-        substitution changes, so that band says little about the sequence.
-    """
-
-    values: np.ndarray
-    start: int
-    sequence: str
-    band: int
-
-    @property
-    def region(self) -> str:
-        """The region's nucleotides."""
-        return self.sequence[self.start : self.start + len(self.values)]
-
-
-def dependency_map(
-    m: DnaModel,
-    sequence: str,
-    *,
-    region: tuple[int, int] | None = None,
-    strands: str = "forward",
-    batch_size: int = 64,
-    progress: bool | None = None,
-) -> DependencyMap:
-    """Nucleotide dependency map of one sequence: every substitution in ``region`` against every
-    target in it, the whole sequence as context.
-
-    Costs 3R + 1 calls of :func:`base_log_probs` restricted to the region (R
-    masked copies each for DNABERT-1, about R/6 for Nucleotide
-    Transformer): keep the region to the stretch of interest (a few dozen
-    to a few hundred nucleotides).
-
-    Parameters
-    ----------
-    m : DnaModel
-        A masked language model.
-    sequence : str
-        One sequence.
-    region : (int, int), optional
-        ``[start, end)`` of the queries and targets; the whole sequence by default.
-    strands, batch_size, progress
-        See :func:`base_log_probs`.
-
-    Returns
-    -------
-    DependencyMap
-    """
-    (sequence,) = check_sequences([sequence])
-    start, end = (0, len(sequence)) if region is None else region
-    if not 0 <= start < end <= len(sequence):
-        raise ValueError(
-            f"region ({start}, {end}) is not inside the sequence's {len(sequence)} nt"
-        )
-    mutants, owner = [], []
-    for i in range(start, end):
-        for b in ALPHABET:
-            if b != sequence[i] and sequence[i] != "N":
-                mutants.append(sequence[:i] + b + sequence[i + 1 :])
-                owner.append(i - start)
-    options = {"strands": strands, "batch_size": batch_size, "region": (start, end)}
-    ref = base_log_probs(m, sequence, progress=progress, **options)[0, start:end]
-    alt = base_log_probs(m, mutants, progress=progress, **options)[:, start:end]
-    change = np.abs(_log_odds(alt) - _log_odds(ref)[None]).max(axis=-1)  # (3R, R)
-    values = np.full((end - start, end - start), np.nan, dtype=np.float32)
-    for i in range(end - start):
-        rows = change[np.asarray(owner) == i]
-        if len(rows):
-            values[i] = rows.max(axis=0)
-    band = m.k if isinstance(m.tokenizer, KmerTokenizer) else 1
-    offsets = np.abs(np.subtract.outer(np.arange(end - start), np.arange(end - start)))
-    values[offsets < band] = np.nan
-    return DependencyMap(values, start, sequence, band)
-
-
-def _log_odds(log_probs: np.ndarray) -> np.ndarray:
-    """log(p / (1 - p)) from log p, elementwise."""
-    return log_probs - np.log1p(-np.exp(np.minimum(log_probs, -1e-7)))

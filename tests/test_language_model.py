@@ -45,16 +45,16 @@ def log_softmax_at(m, ids: list[int], reads: list[int]) -> torch.Tensor:
     return torch.log_softmax(logits[reads].double(), dim=-1).cpu()
 
 
-def brute_force_kmer(m, seq: str, p: int) -> np.ndarray:
-    """DNABERT-1: mask the tokens covering nucleotide p, marginalise each masked k-mer
-    distribution to the base at p by summing over the vocabulary's k-mer strings, geometric
-    mean."""
+def brute_force_kmer(m, seq: str, p: int, masked: bool = True) -> np.ndarray:
+    """DNABERT-1: mask the tokens covering nucleotide p (or not), marginalise each k-mer
+    distribution there to the base at p by summing over the vocabulary's k-mer strings,
+    geometric mean."""
     k, tok = m.k, m.tokenizer
     enc = m.encode(seq)
     ids, spans = list(enc.input_ids[0]), enc.spans[0]
     cover = [t for t in range(len(ids)) if spans[t, 0] <= p < spans[t, 1]]
-    masked = [tok.mask_id if t in cover else i for t, i in enumerate(ids)]
-    lp = log_softmax_at(m, masked, cover)
+    row = [tok.mask_id if t in cover and masked else i for t, i in enumerate(ids)]
+    lp = log_softmax_at(m, row, cover)
     kmers = {s: i for s, i in tok.vocab.items() if len(s) == k and set(s) <= set("ACGT")}
     logs = []
     for r, t in enumerate(cover):
@@ -68,13 +68,15 @@ def brute_force_kmer(m, seq: str, p: int) -> np.ndarray:
     return mean - np.logaddexp.reduce(mean)
 
 
-def brute_force_token(m, seq: str, p: int) -> np.ndarray:
-    """Nucleotide Transformer: mask the token holding p, the logits of its four variants."""
+def brute_force_token(m, seq: str, p: int, masked: bool = True) -> np.ndarray:
+    """Nucleotide Transformer: mask the token holding p (or not), the logits of its four
+    variants."""
     tok = m.tokenizer
     enc = m.encode(seq)
     ids, spans = list(enc.input_ids[0]), enc.spans[0]
     t = next(t for t in range(len(ids)) if spans[t, 0] <= p < spans[t, 1])
-    lp = log_softmax_at(m, [tok.mask_id if u == t else i for u, i in enumerate(ids)], [t])[0]
+    row = [tok.mask_id if u == t and masked else i for u, i in enumerate(ids)]
+    lp = log_softmax_at(m, row, [t])[0]
     text, o = seq[spans[t, 0] : spans[t, 1]], p - spans[t, 0]
     scores = np.array([float(lp[tok.vocab[text[:o] + b + text[o + 1 :]]]) for b in "ACGT"])
     return scores - np.logaddexp.reduce(scores)
@@ -239,6 +241,35 @@ def test_zero_shot_variant_effects(models, kind):
     flipped = dv.lm_variant_effects(m, other, strands="both")
     for column in ("llr", "pll_diff", "embedding_distance"):
         np.testing.assert_allclose(both[column][0], flipped[column][0], atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["kmer3", "nt"])
+def test_the_wild_type_marginal_reads_the_unmasked_sequence(models, kind):
+    m, seq = models[kind], SEQS[1]
+    unmasked = base_log_probs(m, seq, masked=False)[0]
+    for p in (0, 17, len(seq) - 1):
+        np.testing.assert_allclose(unmasked[p], BRUTE[kind](m, seq, p, masked=False), atol=1e-5)
+    assert not np.allclose(unmasked, base_log_probs(m, seq)[0], atol=1e-3)
+    p, alt = 17, "A" if seq[17] != "A" else "C"
+    table = pd.DataFrame(
+        {"sequence": [seq, seq, seq], "position": [p, p, 4], "ref": [seq[p], seq[p], seq[4:7]]}
+    ).assign(alt=[alt, seq[p], ""])  # a substitution, REF->REF, a deletion
+    v = dv.lm_variant_effects(m, table, wt_marginal=True)
+    assert list(v.columns).index("wt_marginal") == list(v.columns).index("llr") + 1
+    expected = unmasked[p, "ACGT".index(alt)] - unmasked[p, "ACGT".index(seq[p])]
+    np.testing.assert_allclose(v.wt_marginal[0], expected, atol=1e-6)
+    assert v.wt_marginal[1] == 0 and np.isnan(v.wt_marginal[2])
+    assert "wt_marginal" not in dv.lm_variant_effects(m, table).columns
+
+
+def test_a_bpe_model_has_no_unmasked_reading(models):
+    m, seq = models["bpe"], SEQS[1]
+    table = pd.DataFrame({"sequence": [seq], "position": [5], "ref": [seq[5]], "alt": ["A"]})
+    message = "a BPE model has no unmasked reading of one nucleotide .* use the masked scores"
+    with pytest.raises(ValueError, match=message):
+        dv.lm_variant_effects(m, table, wt_marginal=True)
+    with pytest.raises(ValueError, match=message):
+        base_log_probs(m, seq, masked=False)
 
 
 @pytest.mark.parametrize("kind", ["kmer3", "nt"])

@@ -484,13 +484,16 @@ def head_view(
     return fig
 
 
-def dependency_heatmap(dep) -> go.Figure:
+def dependency_heatmap(dep, *, blocks=None) -> go.Figure:
     """A nucleotide dependency map (:func:`dnabert_viz.dependency_map`) as an R x R heatmap, the
-    region's bases on both axes; the left-out band is blank and the title says so.
+    region's bases on both axes; the left-out band is blank and the title says so; each block
+    (:meth:`dnabert_viz.DependencyMap.blocks`) is outlined on both sides of the diagonal.
 
     Parameters
     ----------
     dep : dnabert_viz.DependencyMap
+    blocks : pandas.DataFrame, optional
+        Blocks to outline; ``dep.blocks()`` by default (an empty table outlines none).
 
     Returns
     -------
@@ -512,8 +515,23 @@ def dependency_heatmap(dep) -> go.Figure:
     band = (
         f"pairs under {dep.band} nt apart left out (blank)" if dep.band > 1 else "diagonal blank"
     )
+    blocks = dep.blocks() if blocks is None else blocks
+    for b in blocks.itertuples():
+        # categorical axes: cell c spans c - 0.5 to c + 0.5
+        first = (b.first_start - dep.start - 0.5, b.first_end - dep.start - 0.5)
+        second = (b.second_start - dep.start - 0.5, b.second_end - dep.start - 0.5)
+        for rows, columns in ((first, second), (second, first)):
+            fig.add_shape(
+                type="rect",
+                x0=columns[0],
+                x1=columns[1],
+                y0=rows[0],
+                y1=rows[1],
+                line=dict(color="#d62728", width=2),
+            )
+    found = f", {len(blocks)} block{'s' * (len(blocks) != 1)} outlined" if len(blocks) else ""
     fig.update_layout(
-        title=f"nucleotide dependencies, {dep.start}-{dep.start + n} ({band})",
+        title=f"nucleotide dependencies, {dep.start}-{dep.start + n} ({band}{found})",
         xaxis_title="target nucleotide (masked)",
         yaxis_title="substituted nucleotide",
         yaxis_autorange="reversed",
