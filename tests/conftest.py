@@ -1,6 +1,8 @@
 """Shared fixtures: paths, the device every model test runs on, the demo model and data,
 chromium."""
 
+import contextlib
+import io
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,20 @@ def demo_model(device):
 @pytest.fixture(scope="session")
 def demo_data():
     return dv.load_demo()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, str]:
+    """The demo pipeline, run once for the session from the command line (5,500 + 5,500
+    sequences: [CLS] attention, DNABERT-viz motifs, JASPAR, the report): its output folder and
+    what it printed."""
+    from dnabert_viz.cli import main
+
+    out = tmp_path_factory.mktemp("demo_run") / "demo"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--device", "cpu", "--out", str(out)]) == 0
+    return out, printed.getvalue()
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; playwright drives it (never ``playwright install``)

@@ -23,11 +23,9 @@ def write_fasta(path, seqs):
     return path
 
 
-@pytest.mark.slow  # the demo pipeline, 5,500 + 5,500
-def test_demo_runs_the_pipeline_and_writes_the_report(tmp_path, capsys, demo_model, demo_data):
-    out = tmp_path / "demo"
-    assert main(["demo", "--device", "cpu", "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
+@pytest.mark.slow  # the demo pipeline, 5,500 + 5,500 (run once a session: conftest.demo_run)
+def test_demo_runs_the_pipeline_and_writes_the_report(demo_run, demo_model, demo_data):
+    out, printed = demo_run
     assert float(printed.split("held-out accuracy: ")[1].split()[0]) >= 0.95
     assert (
         "planted motifs recovered: 3/3 (MA0106.3, MA0108.3, MA0139.2); spurious motifs: 0"

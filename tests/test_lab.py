@@ -484,6 +484,8 @@ SOLVED = {  # what each workshop check prints once its exercise holds the soluti
     1: r"held-out accuracy 0\.\d{3}: correct",
     2: r"\d+% of the top positions are in sites, which cover \d+% of the sequence",
     3: r"[ACGT]\d+[ACGT] lowers p\(motif\) by \d\.\d{3}; inside a planted site: (True|False)",
+    4: r"\d+% of the model's favourite nucleotides are in sites, which cover \d+% of the sequence"
+    r" \(no label used\)",
 }
 
 

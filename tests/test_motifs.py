@@ -479,12 +479,13 @@ def test_significant_matches_list_a_familys_paralogs_with_family_and_class():
     assert len(dv.match_jaspar([dv.Motif("mare", mafa.pwm * 100)])) == 1  # n_matches alone
 
 
-@pytest.mark.slow  # the demo pipeline, 5,500 + 5,500
-def test_demo_motifs_are_found_and_matched(demo_model, demo_data):
+@pytest.mark.slow  # the demo pipeline's attention, 5,500 + 5,500 (conftest.demo_run)
+def test_demo_motifs_are_found_and_matched(demo_run, demo_data):
     table = demo_data.table
     pos = table.loc[table["label"] == 1, "sequence"].tolist()
     neg = table.loc[table["label"] == 0, "sequence"].tolist()
-    motifs = dv.find_motifs(pos, neg, dv.cls_attention(demo_model, pos, progress=False))
+    attention = dv.Scores.load(demo_run[0] / "scores.npz")  # test_cli checks it against the model
+    motifs = dv.find_motifs(pos, neg, attention)
     recovery = demo_data.recovery(dv.match_jaspar(motifs))
     assert set(recovery["planted"].dropna()) == {"MA0139.2", "MA0108.3", "MA0106.3"}
     # the published merge (one key per candidate) leaves one 3-instance GGCGC motif, matched to
