@@ -64,7 +64,7 @@ def main(n: int = 2048) -> None:
             out=tmp / f"ray{workers}.zarr",
             engine=Ray(workers=workers),
         )
-        run = stored.runs[-1]
+        run = stored.store.runs[-1]
         print(
             f"ray, {workers} worker(s):   {n / seconds:7.1f} seq/s ({seconds:.1f} s, actor start "
             f"included); worker peak MB {json.dumps(run['worker_peak_mb'])}"

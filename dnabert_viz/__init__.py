@@ -43,10 +43,10 @@ from .motifs import (
     write_jaspar,
     write_meme,
 )
-from .onehot import load_ohe, one_hot, save_ohe
+from .onehot import load_ohe, save_ohe
 from .pretraining import build_masked_lm, train_masked_lm
 from .scores import Scores
-from .sequences import check_sequences
+from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
 
 __version__ = "0.1.0"

@@ -87,9 +87,9 @@ import torch
 from .attribution import ism
 from .checks import check_counts
 from .model import DnaModel
-from .onehot import contribution_scores, one_hot
+from .onehot import contribution_scores
 from .scores import Scores
-from .sequences import check_sequences, dinucleotide_shuffle
+from .sequences import check_sequences, dinucleotide_shuffle, one_hot
 from .tokenization import KmerTokenizer
 
 BASELINES = ("uniform", "shuffle")

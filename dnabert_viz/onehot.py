@@ -1,4 +1,4 @@
-"""One-hot sequences and (N, L, 4) hypothetical contributions: checks, and the files CNN tools
+"""One-hot arrays and (N, L, 4) hypothetical contributions: checks, and the files CNN tools
 exchange.
 
 Genomics tools for convolutional models speak in one-hot arrays: a sequence
@@ -26,30 +26,7 @@ import numpy as np
 
 from .outputs import atomic_write
 from .scores import Scores
-from .sequences import ALPHABET, check_sequences
-
-_LETTERS = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
-
-
-def one_hot(sequences, length: int | None = None) -> np.ndarray:
-    """One-hot encode sequences, (N, L, 4) float32 over A C G T.
-
-    ``N`` and the padding past each sequence's end are all-zero rows.
-
-    Parameters
-    ----------
-    sequences : str or list of str
-        Sequences (normalised by :func:`~dnabert_viz.sequences.check_sequences`).
-    length : int, optional
-        Width L; the longest sequence by default.
-    """
-    seqs = check_sequences(sequences)
-    width = max(map(len, seqs)) if length is None else length
-    out = np.zeros((len(seqs), width, 4), dtype=np.float32)
-    for i, seq in enumerate(seqs):
-        codes = np.frombuffer(seq[:width].encode(), dtype=np.uint8)
-        out[i, : len(codes)] = codes[:, None] == _LETTERS[None, :]
-    return out
+from .sequences import one_hot
 
 
 def check_one_hot(x: np.ndarray, name: str = "one_hot") -> np.ndarray:
@@ -114,38 +91,6 @@ def sequences_from_one_hot(x: np.ndarray, name: str = "one_hot") -> list[str]:
     return seqs
 
 
-def hypothetical_of(scores: Scores) -> np.ndarray:
-    """The (N, L, 4) hypothetical contributions a Scores carries in ``extra["hypothetical"]`` (NaN
-    past ends).
-
-    Raises
-    ------
-    ValueError
-        When it carries none (naming its kind and the methods that give them).
-    """
-    if "hypothetical" not in scores.extra:
-        raise ValueError(
-            f"scores {scores.kind!r} carry no hypothetical contributions (extra['hypothetical']); "
-            "compute "
-            "them with a one-hot method (dv.score(m, seqs, 'onehot_gradients'), "
-            "'onehot_integrated_gradients', ...) or 'hypothetical_ism', or read a CNN's with "
-            "dv.load_ohe"
-        )
-    return np.asarray(scores.extra["hypothetical"], dtype=np.float32)
-
-
-def to_numpy_ohe(scores: Scores) -> tuple[np.ndarray, np.ndarray]:
-    """(one-hot, hypothetical contributions) of Scores, each (N, 4, L) float32, zero past each end.
-
-    An ``N`` is an all-zero one-hot column and keeps its hypothetical contributions.
-
-    The channels-first layout of tangermeme and tfmodisco-lite's command line.
-    """
-    x = one_hot(scores.sequences)
-    hypothetical = np.nan_to_num(hypothetical_of(scores))  # NaN past each end becomes 0
-    return x.transpose(0, 2, 1).copy(), hypothetical.transpose(0, 2, 1).copy()
-
-
 def save_ohe(scores: Scores, folder: str | Path) -> tuple[Path, Path]:
     """Write ``ohe.npz`` and ``shap.npz`` (each ``arr_0``, (N, 4, L)) for ``modisco motifs -s ...
     -a ...``.
@@ -157,7 +102,7 @@ def save_ohe(scores: Scores, folder: str | Path) -> tuple[Path, Path]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    x, hypothetical = to_numpy_ohe(scores)
+    x, hypothetical = scores.to_numpy_ohe()
     paths = folder / "ohe.npz", folder / "shap.npz"
     for path, array in zip(paths, (x, hypothetical)):
         atomic_write(path, lambda handle, a=array: np.savez(handle, a))

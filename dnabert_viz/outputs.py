@@ -63,7 +63,7 @@ def _is_store_root(path: Path) -> bool:
 FILE_KINDS: dict[str, tuple[str, Callable[[Path], bool]]] = {
     "scores": ("dnabert_viz Scores file", _is_scores_file),
     "page": ("dnabert_viz page", _is_page),
-    # X.zarr/zarr.json: a store is resumed, never replaced (engines.store)
+    # X.zarr/zarr.json: a store is resumed, never replaced (zarr_store)
     "store": ("Zarr store's root", _is_store_root),
 }
 """Kinds of output file: the words errors use, and how an earlier output of the kind is known."""

@@ -1,68 +1,87 @@
-"""Scores: one value per nucleotide for a set of sequences, with save and load.
+"""Scores: one value per nucleotide for a set of sequences, in memory or read lazily from a store.
 
 Every score function (attention, attribution, ISM summaries) returns one;
-motif discovery and the views read it. Files are ``.npz`` archives without
+motif discovery and the views read it. One type, two backends for its
+arrays (as xarray's): numpy arrays in memory, or a Zarr store written by
+``dv.score(..., out="scores.zarr")`` read a block of rows at a time
+(:meth:`Scores.open`, :mod:`dnabert_viz.zarr_store`). Selecting sequences
+(``scores[:10]``, an index array, a boolean mask) gives Scores again, on the
+same backend. ``.npz`` files (:meth:`Scores.save`) are archives without
 pickled objects, written atomically (a temporary file in the same folder,
 then a rename), with a format version.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .io import check_input_file
+from .markup import summary
 from .outputs import atomic_write
+from .sequences import one_hot, sequence_digest
+from .zarr_store import Store, StoredArray, StoredSequences, is_store, read_store
 
 FORMAT_VERSION = 1
 
 
-@dataclass
+@dataclass(repr=False)
 class Scores:
     """Per-nucleotide scores.
 
     Attributes
     ----------
     sequences : list of str
-        The scored sequences (normalised).
-    values : numpy.ndarray
-        (N, longest length) float32; NaN past each sequence's end.
+        The scored sequences (normalised); a store's are decoded on access.
+    values : numpy.ndarray or StoredArray
+        (N, longest length) float32; NaN past each sequence's end. Read from
+        the store on indexing (``np.asarray`` reads it whole) when ``store`` is set.
     kind : str
         What the values are: ``cls_attention``, ``integrated_gradients``, ...
     meta : dict
         JSON-serialisable settings (model, layer, heads, target, ...).
     extra : dict of str to numpy.ndarray
         Per-sequence arrays that come with the scores (e.g. IG's
-        ``convergence_delta``, (N,)).
+        ``convergence_delta``, (N,); ISM's ``effects``, (N, L, 4)).
     names : list of str, optional
         The sequences' record names (the command line stores those of its
         input file); names may repeat, positions tell sequences apart.
     source : str, optional
         The file the sequences were read from.
+    store : Store, optional
+        The Zarr store the arrays are read from (path, chunking, runs); None in memory.
+    lengths : numpy.ndarray
+        (N,) int, each sequence's length (set from ``sequences``).
     """
 
-    sequences: list[str]
-    values: np.ndarray
+    sequences: Sequence[str]
+    values: np.ndarray | StoredArray
     kind: str
     meta: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     names: list[str] | None = None
     source: str | None = None
+    store: Store | None = None
+    lengths: np.ndarray = field(init=False, compare=False)
 
     def __post_init__(self):
         if not len(self.sequences):
             raise ValueError("Scores need at least one sequence (sequences is empty)")
         if self.names is not None and len(self.names) != len(self.sequences):
             raise ValueError(f"{len(self.names)} names for {len(self.sequences)} sequences")
-        self.values = np.asarray(self.values, dtype=np.float32)
-        longest = max(len(s) for s in self.sequences)
+        if isinstance(self.sequences, StoredSequences):
+            self.lengths = self.sequences.lengths
+        else:
+            self.lengths = np.array([len(s) for s in self.sequences], dtype=np.int64)
+        if not isinstance(self.values, StoredArray):
+            self.values = np.asarray(self.values, dtype=np.float32)
+        longest = int(self.lengths.max())
         if self.values.shape != (len(self.sequences), longest):
             raise ValueError(
                 f"values has shape {self.values.shape}, expected ({len(self.sequences)}, "
@@ -72,12 +91,97 @@ class Scores:
     def __len__(self) -> int:
         return len(self.sequences)
 
-    def __getitem__(self, i: int) -> np.ndarray:
-        """Scores of sequence ``i``, (len(sequences[i]),)."""
-        return self.values[i, : len(self.sequences[i])]
+    def __getitem__(self, key) -> np.ndarray | Scores:
+        """Scores of sequence ``key`` (an int), (its length,); or Scores of the sequences a slice,
+        an index array or a boolean mask selects.
+
+        A selection keeps kind, meta, names, source and backend (a store's
+        stays unread); its values and per-position extras are cut to its
+        longest sequence, and every extra with one row per sequence is
+        selected with them.
+
+        Raises
+        ------
+        IndexError
+            An index out of range, or a mask of another length.
+        TypeError
+            Any other key (a tuple: index ``scores.values`` for positions).
+        ValueError
+            A selection of no sequence.
+        """
+        if isinstance(key, (int, np.integer)):
+            i = range(len(self))[key]
+            return self.values[i, : int(self.lengths[i])]
+        if isinstance(key, slice) or (isinstance(key, (list, np.ndarray)) and np.ndim(key) == 1):
+            rows = np.arange(len(self))[np.asarray(key) if isinstance(key, list) else key]
+            if not len(rows):
+                raise ValueError(f"scores[{key!r}] selects no sequence; Scores hold at least one")
+            return self._take(rows)
+        raise TypeError(
+            f"Scores are indexed by one int (a sequence's scores), a slice, an index array or a "
+            f"boolean mask, not {type(key).__name__} {key!r}; positions: scores.values[i, j]"
+        )
+
+    def _take(self, rows: np.ndarray) -> Scores:
+        """The Scores of sequences ``rows`` (positions), on the same backend."""
+        width, full = int(self.lengths[rows].max()), self.values.shape[1]
+
+        def select(a):
+            a = a if isinstance(a, StoredArray) else np.asarray(a)
+            per_position = a.ndim > 1 and a.shape[1] == full
+            if isinstance(a, StoredArray):
+                return a.take(rows, width if per_position else None)
+            if a.ndim == 0 or len(a) != len(self):  # not one row per sequence
+                return a
+            return a[rows, :width] if per_position else a[rows]
+
+        sequences = (
+            self.sequences.take(rows)
+            if isinstance(self.sequences, StoredSequences)
+            else [self.sequences[i] for i in rows]
+        )
+        return Scores(
+            sequences,
+            select(self.values),
+            self.kind,
+            dict(self.meta),
+            {name: select(a) for name, a in self.extra.items()},
+            None if self.names is None else [self.names[i] for i in rows],
+            self.source,
+            self.store,
+        )
 
     def __repr__(self) -> str:
-        return f"Scores({self.kind!r}, {len(self)} sequences, longest {self.values.shape[1]} nt)"
+        span, backend = self._span(), self._backend()
+        return f"Scores({self.kind!r}, {len(self)} sequences, {span} nt, {backend})"
+
+    def _span(self) -> str:
+        lo, hi = int(self.lengths.min()), int(self.lengths.max())
+        return str(hi) if lo == hi else f"{lo}-{hi}"
+
+    def _backend(self) -> str:
+        if self.store is None:
+            return "in memory"
+        where = f"zarr {self.store.path}, chunks of {self.store.chunk_rows} rows"
+        selected = isinstance(self.values, StoredArray) and self.values.rows is not None
+        return f"{where}, {len(self)} rows selected" if selected else where
+
+    def _repr_html_(self) -> str:
+        """A compact summary for notebooks: kind, settings, sequences, values, extras, backend."""
+        if isinstance(self.values, StoredArray):
+            values = f"{self.values.dtype} {self.values.shape}, not read (lazy)"
+        else:
+            values = f"{self.values.dtype} {self.values.shape}, {_value_range(self.values)}"
+        sequences = f"{len(self)}, {self._span()} nt"
+        if self.source:
+            sequences += f", from {self.source}"
+        rows = [("sequences", sequences), ("values", values)]
+        rows += [(f"meta.{k}", _short(v)) for k, v in self.meta.items()]
+        for name, a in self.extra.items():
+            a = a if isinstance(a, StoredArray) else np.asarray(a)
+            rows.append((f"extra.{name}", f"{a.dtype} {a.shape}"))
+        rows.append(("backend", self._backend()))
+        return summary(f"Scores {self.kind!r}", rows)
 
     def check_sequences(self, sequences: list[str], name: str = "scores") -> None:
         """Raise unless these scores were computed for exactly ``sequences`` (normalised), in that
@@ -101,35 +205,63 @@ class Scores:
 
     @property
     def identity(self) -> SequenceIdentity:
-        """What identifies the scored sequences: their digest, count, source file and names."""
-        return SequenceIdentity.of(self.sequences, self.source, self.names)
+        """What identifies the scored sequences: their digest, count, source file and names (a
+        whole store's digest is read from it, nothing decoded)."""
+        stored = isinstance(self.sequences, StoredSequences) and self.sequences.digest
+        digest = self.sequences.digest if stored else sequence_digest(self.sequences)
+        return SequenceIdentity(
+            digest, len(self), self.source, None if self.names is None else list(self.names)
+        )
 
     def blocks(self) -> Iterator[np.ndarray]:
-        """The values a block of rows at a time, (rows, L) each: one block here, a chunk each for a
-        store."""
-        yield self.values
+        """The values a block of rows at a time, (rows, L) each: one block in memory, a chunk's
+        worth of rows each from a store."""
+        step = self.values.chunk_rows if isinstance(self.values, StoredArray) else len(self)
+        for lo in range(0, len(self), step):
+            yield self.values[lo : lo + step]
 
     @classmethod
     def open(cls, path: str | Path) -> Scores:
-        """Open a Zarr store written by ``dv.score(..., out="scores.zarr")`` lazily (values stay on
-        disk).
+        """Open a Zarr store written by ``dv.score(..., out="scores.zarr")`` lazily: values stay on
+        disk (:func:`dnabert_viz.zarr_store.read_store` says what is loaded).
 
-        See :class:`dnabert_viz.engines.store.StoredScores` for what is loaded.
+        Raises
+        ------
+        FileNotFoundError
+            No such path.
+        ValueError
+            Naming ``path``: not a scores store, a newer format, or unfinished.
         """
-        from .engines.store import StoredScores
+        return cls(**read_store(path))
 
-        return StoredScores(path)
+    def hypothetical(self) -> np.ndarray:
+        """The (N, L, 4) hypothetical contributions carried in ``extra["hypothetical"]`` (NaN past
+        each end), float32.
+
+        Raises
+        ------
+        ValueError
+            When it carries none (naming its kind and the methods that give them).
+        """
+        if "hypothetical" not in self.extra:
+            raise ValueError(
+                f"scores {self.kind!r} carry no hypothetical contributions "
+                "(extra['hypothetical']); compute them with a one-hot method (dv.score(m, seqs, "
+                "'onehot_gradients'), 'onehot_integrated_gradients', ...) or 'hypothetical_ism', "
+                "or read a CNN's with dv.load_ohe"
+            )
+        return np.asarray(self.extra["hypothetical"], dtype=np.float32)
 
     def to_numpy_ohe(self) -> tuple[np.ndarray, np.ndarray]:
-        """(one-hot, hypothetical contributions), each (N, 4, L), zero-padded.
+        """(one-hot, hypothetical contributions), each (N, 4, L) float32, zero past each end.
 
-        The layout of tangermeme and tfmodisco-lite (:func:`dnabert_viz.onehot.to_numpy_ohe`);
-        needs
-        ``extra["hypothetical"]``.
+        The channels-first layout of tangermeme and tfmodisco-lite's command
+        line; an ``N`` is an all-zero one-hot column and keeps its
+        hypothetical contributions. Needs ``extra["hypothetical"]``.
         """
-        from .onehot import to_numpy_ohe
-
-        return to_numpy_ohe(self)
+        hypothetical = np.nan_to_num(self.hypothetical())  # NaN past each end becomes 0
+        x = one_hot(list(self.sequences))
+        return x.transpose(0, 2, 1).copy(), hypothetical.transpose(0, 2, 1).copy()
 
     def save(self, path: str | Path) -> None:
         """Write to ``path`` (``.npz``) atomically: the file is complete or absent, never
@@ -162,7 +294,7 @@ class Scores:
             Naming ``path``, for a folder, a truncated or corrupt file, or a
             file that is not a Scores file (or one of a newer format).
         """
-        if str(path).rstrip("/").endswith(".zarr") or Path(path, "zarr.json").is_file():
+        if is_store(path) or Path(path, "zarr.json").is_file():
             return cls.open(path)
         path = check_input_file(path)
         if path.is_file():
@@ -241,8 +373,8 @@ class SequenceIdentity:
         cls, sequences: list[str], source: str | None = None, names: list[str] | None = None
     ) -> SequenceIdentity:
         """The identity of (normalised) ``sequences``."""
-        digest = hashlib.sha256("\n".join(sequences).encode()).hexdigest()[:16]
-        return cls(digest, len(sequences), source, None if names is None else list(names))
+        names = None if names is None else list(names)
+        return cls(sequence_digest(sequences), len(sequences), source, names)
 
     def to_meta(self) -> dict:
         """Digest, count and source as a JSON-ready dict (what a motif's ``meta["sequences"]``
@@ -269,3 +401,15 @@ class SequenceIdentity:
                 f"{mine}: {self.describe()}; {theirs}: {other.describe()}: "
                 "not the same sequences, so they do not go together"
             )
+
+
+def _value_range(values: np.ndarray) -> str:
+    """``min … max`` of the finite values, or that there are none."""
+    finite = values[np.isfinite(values)]
+    return f"{finite.min():.4g} … {finite.max():.4g}" if finite.size else "no finite value"
+
+
+def _short(value, limit: int = 80) -> str:
+    """A meta value as compact JSON, cut to ``limit`` characters."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

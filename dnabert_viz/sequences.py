@@ -1,4 +1,5 @@
-"""One validator for every sequence that enters the workbench.
+"""One validator for every sequence that enters the workbench, and what is computed from
+sequences alone: reverse complements, dinucleotide shuffles, one-hot arrays, digests.
 
 Normalisation rules (the same for every model and every public function):
 
@@ -20,7 +21,8 @@ Normalisation rules (the same for every model and every public function):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -163,6 +165,35 @@ def check_sequences(
     if not out:
         raise ValueError(f"{name} is empty: give at least one sequence")
     return out
+
+
+_LETTERS = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+
+
+def one_hot(sequences, length: int | None = None) -> np.ndarray:
+    """One-hot encode sequences, (N, L, 4) float32 over A C G T.
+
+    ``N`` and the padding past each sequence's end are all-zero rows.
+
+    Parameters
+    ----------
+    sequences : str or list of str
+        Sequences (normalised by :func:`check_sequences`).
+    length : int, optional
+        Width L; the longest sequence by default.
+    """
+    seqs = check_sequences(sequences)
+    width = max(map(len, seqs)) if length is None else length
+    out = np.zeros((len(seqs), width, 4), dtype=np.float32)
+    for i, seq in enumerate(seqs):
+        codes = np.frombuffer(seq[:width].encode(), dtype=np.uint8)
+        out[i, : len(codes)] = codes[:, None] == _LETTERS[None, :]
+    return out
+
+
+def sequence_digest(sequences: Sequence[str]) -> str:
+    """The first 16 hex digits of SHA-256 over (normalised) sequences, one a line."""
+    return hashlib.sha256("\n".join(sequences).encode()).hexdigest()[:16]
 
 
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")

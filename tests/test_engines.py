@@ -15,7 +15,7 @@ import dnabert_viz as dv
 from dnabert_viz.cli import main
 from dnabert_viz.compute import ScoreCache
 from dnabert_viz.engines import Local
-from dnabert_viz.engines.store import StoredScores
+from dnabert_viz.zarr_store import StoredArray
 
 from .test_intervals import EXAMPLES, genome  # noqa: F401 - the genome fixture
 
@@ -33,7 +33,7 @@ def test_store_holds_what_score_returns_and_reads_lazily(demo_model, positives, 
     stored = dv.score(
         demo_model, seqs, "cls_attention", out=tmp_path / "s.zarr", engine=Local(chunk_rows=32)
     )
-    assert isinstance(stored, StoredScores) and isinstance(stored.values, dv.engines.store.Rows)
+    assert type(stored) is dv.Scores and isinstance(stored.values, StoredArray)
     assert (
         stored.values.shape == here.values.shape
         and stored.kind == "cls_attention"
@@ -48,7 +48,8 @@ def test_store_holds_what_score_returns_and_reads_lazily(demo_model, positives, 
     assert [b.shape[0] for b in stored.blocks()] == [32, 8]
     again = dv.Scores.load(tmp_path / "s.zarr")  # load of a .zarr opens it lazily too
     assert np.array_equal(again[5], here[5])
-    assert stored.runs[0]["engine"] == "local" and stored.runs[0]["chunks_written"] == 2
+    run = stored.store.runs[0]
+    assert run["engine"] == "local" and run["chunks_written"] == 2
 
 
 def test_ism_effects_stream_alongside_padded_to_the_longest(demo_model, positives, tmp_path):
@@ -85,7 +86,7 @@ def test_existing_store_needs_resume_and_the_same_input(demo_model, positives, t
     ):
         dv.score(demo_model, positives[:4], out=out)
     again = dv.score(demo_model, positives[:4], out=out, engine=Local(chunk_rows=2), resume=True)
-    assert again.runs[-1]["chunks_written"] == 0  # nothing recomputed
+    assert again.store.runs[-1]["chunks_written"] == 0  # nothing recomputed
     with pytest.raises(
         ValueError, match="started for another model, method, options, chunking or other sequences"
     ):
@@ -142,7 +143,7 @@ def test_killed_run_resumes_to_the_same_result(genome, tmp_path):  # noqa: F811 
     assert main([*argv, "--resume"]) == 0
     resumed = dv.Scores.open(out)
     # the killed run logged nothing
-    assert [r["chunks_written"] for r in resumed.runs] == [6 - finished]
+    assert [r["chunks_written"] for r in resumed.store.runs] == [6 - finished]
     m = dv.load_model(None, device="cpu")
     peaks = dv.read_intervals(bed, genome, width=40)
     whole = dv.score(m, peaks, "ism", out=tmp_path / "whole.zarr", engine=Local(chunk_rows=2))

@@ -281,6 +281,18 @@ def test_scores_object_and_list_inputs_agree():
     assert all(x.instances.equals(y.instances) for x, y in zip(a, b))
 
 
+def test_a_slice_of_motifs_is_motifs_of_the_same_sequences_and_scores():
+    pos, neg, scores, _ = planted_set(1)
+    as_scores = dv.Scores(pos, scores.astype(np.float32), "test")
+    motifs = dv.find_motifs(pos, neg, as_scores)
+    first, rest = motifs[:1], motifs[1:]
+    assert type(first) is dv.MotifSet and first[0] is motifs[0] and first[-1].name == "GATTACAGG"
+    assert first.scores is as_scores and first.sequences is motifs.sequences
+    assert type(rest) is dv.MotifSet and len(rest) == 0 and rest.scores is as_scores
+    with pytest.raises(TypeError, match="list indices must be integers or slices"):
+        motifs[[0]]
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

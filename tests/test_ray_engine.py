@@ -11,7 +11,7 @@ import pytest
 import dnabert_viz as dv
 from dnabert_viz.cli import main
 from dnabert_viz.engines import Local
-from dnabert_viz.engines.store import ScoreStore
+from dnabert_viz.zarr_store import ScoreStore
 
 ray = pytest.importorskip(
     "ray", reason="the ray extra: pip install 'dnabert_viz[ray]' (the test extra has it)"
@@ -93,7 +93,7 @@ def test_cli_ray_store_equals_local_and_survives_a_killed_actor(
     )
     stored = dv.Scores.open(out)
     assert killed.get("done_before") == 1, "no actor was killed after the first chunk"
-    run = stored.runs[-1]
+    run = stored.store.runs[-1]
     assert run["engine"] == "ray" and run["workers"] == 2
     # every row written exactly once
     assert run["chunks_written"] == 8 and run["duplicates_skipped"] == 0

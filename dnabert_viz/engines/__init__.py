@@ -5,7 +5,7 @@ store.
 engine (a loop over chunks of rows in this process); ``engine="ray"`` or
 ``engine=Ray(workers=8, gpus_per_worker=1, address="auto")`` runs the same
 chunks on Ray Data (:mod:`dnabert_viz.engines.ray`). Both write the same
-store (:mod:`dnabert_viz.engines.store`) and return it opened lazily, so
+store (:mod:`dnabert_viz.zarr_store`) and return it opened lazily, so
 the values are the same whichever engine computed them, and either engine
 can resume a run the other started.
 """
@@ -13,11 +13,14 @@ can resume a run the other started.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 
 from ..runtime import show_progress
-from .store import StoredScores, fingerprint, is_store, open_for_writing, pad_rows
+from ..scores import Scores
+from ..zarr_store import is_store, open_for_writing, pad_rows
 
 CHUNK_ROWS = 256
 
@@ -79,7 +82,7 @@ def run(
     out,
     resume: bool,
     progress: bool | None,
-) -> StoredScores:
+) -> Scores:
     """Run ``spec`` over ``sequences`` with ``engine`` into the store ``out``; the store, opened
     lazily.
 
@@ -115,7 +118,7 @@ def run(
             _score_chunks_here(store, spec.function, m, sequences, kwargs, progress)
     finally:
         store.finish(type(engine).__name__.lower(), started, **details)
-    return StoredScores(out)
+    return Scores.open(out)
 
 
 def _score_chunks_here(
@@ -127,8 +130,23 @@ def _score_chunks_here(
     for chunk in tqdm(store.pending(), desc="chunks", disable=not progress):
         lo, hi = store.bounds(chunk)
         scores = function(m, sequences[lo:hi], **kwargs)
-        values, extras = pad_rows(scores, store.width)
+        values, extras = pad_rows(scores.values, scores.extra, store.width)
         store.write_chunk(chunk, values, extras, scores.meta)
+
+
+def fingerprint(m, method: str, options: dict, sequences: list[str], chunk_rows: int) -> str:
+    """sha256 of what a run computes: model name and size, method, options, chunking and the
+    sequences."""
+    digest = hashlib.sha256()
+    n_parameters = sum(p.numel() for p in m.model.parameters())
+    digest.update(
+        json.dumps(
+            [m.name, n_parameters, method, options, chunk_rows], sort_keys=True, default=str
+        ).encode()
+    )
+    for seq in sequences:
+        digest.update(seq.encode() + b"\n")
+    return digest.hexdigest()
 
 
 def _on_cpu(m):
@@ -144,4 +162,4 @@ def _on_cpu(m):
     return moved
 
 
-__all__ = ["Local", "Ray", "StoredScores", "resolve", "run"]
+__all__ = ["Local", "Ray", "is_store", "resolve", "run"]

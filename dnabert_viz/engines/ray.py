@@ -22,7 +22,7 @@ import resource
 
 import numpy as np
 
-from .store import ScoreStore, pad_rows
+from ..zarr_store import ScoreStore, pad_rows
 
 
 class _Scorer:
@@ -42,7 +42,7 @@ class _Scorer:
     def __call__(self, batch: dict) -> dict:
         (chunk,), (lo,), (sequences,) = batch["chunk"], batch["lo"], batch["sequences"]
         scores = self.function(self.m, [str(s) for s in sequences], **self.kwargs)
-        values, extras = pad_rows(scores, self.width)
+        values, extras = pad_rows(scores.values, scores.extra, self.width)
         n = len(values)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return {

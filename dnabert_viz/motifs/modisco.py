@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..onehot import check_contributions, hypothetical_of, one_hot
+from ..onehot import check_contributions
 from ..scores import Scores
-from ..sequences import check_sequences
+from ..sequences import check_sequences, one_hot
 from .motif import INSTANCE_COLUMNS, Motif, MotifSet
 
 MODISCO_OPTIONS = {
@@ -94,7 +94,7 @@ def modisco_motifs(
     seqs = check_sequences(seqs, "seqs")
     if isinstance(scores, Scores):
         scores.check_sequences(seqs)
-        hypothetical = hypothetical_of(scores)
+        hypothetical = scores.hypothetical()
     else:
         hypothetical = np.asarray(scores, dtype=np.float32)
     x = one_hot(seqs)

@@ -272,7 +272,9 @@ class MotifSet(list):
     instances index.
 
     It is a plain list of motifs (iterate, index, ``len``) with two more
-    attributes, so a view or a report takes one object.
+    attributes, so a view or a report takes one object. A slice is a
+    MotifSet of the same sequences and scores (``motifs[:3]`` keeps its
+    gallery's explorer); an index array or a mask raises, as for a list.
 
     Parameters
     ----------
@@ -300,6 +302,15 @@ class MotifSet(list):
             scores.check_sequences(sequences, "the motifs' scores")
         self.sequences, self.scores = sequences, scores
         self.why_none: str | None = None
+
+    def __getitem__(self, key):
+        """Motif ``key`` (an int), or a MotifSet of the slice ``key`` with the same sequences,
+        scores and ``why_none``."""
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        part = MotifSet(super().__getitem__(key))  # no check: these sequences and scores agree
+        part.sequences, part.scores, part.why_none = self.sequences, self.scores, self.why_none
+        return part
 
     def __repr__(self) -> str:
         where = "" if self.sequences is None else f" in {len(self.sequences)} sequences"

@@ -33,8 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..onehot import one_hot
-from ..sequences import reverse_complement
+from ..sequences import one_hot, reverse_complement
 from .motif import INSTANCE_COLUMNS, Motif, MotifSet, hypothetical_cwm
 
 #: TOMTOM p-value below which two discovered motifs are one (``benchmarks/README.md``,

@@ -1,6 +1,6 @@
 """Standalone HTML pages that open offline: views' ``save_html`` and the command line's report.
 
-Pages are built as element trees (``xml.etree.ElementTree``), so every text
+Pages are built as element trees (:mod:`dnabert_viz.markup`), so every text
 and attribute is escaped by the serialiser, never pasted into a template.
 plotly.js comes from the installed plotly package and is embedded once per
 page; logos are PNG data URIs. Nothing is fetched from a CDN: a page works
@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..markup import element, to_string
 from ..outputs import GENERATOR, atomic_write
 
 _STYLE = """
@@ -30,16 +31,6 @@ th { background: #f4f4f4; }
 .note { color: #555; font-size: 13px; }
 .mono { font-family: monospace; }
 """  # noqa: E501 - CSS rules, one a line
-
-
-def element(tag: str, text: str | None = None, children=(), **attributes) -> ET.Element:
-    """An element with escaped text, child elements and attributes (``class_`` for ``class``)."""
-    node = ET.Element(
-        tag, {k.rstrip("_").replace("_", "-"): str(v) for k, v in attributes.items()}
-    )
-    node.text = text
-    node.extend(children)
-    return node
 
 
 def plotly_figure(fig, div_id: str) -> ET.Element:
@@ -86,11 +77,6 @@ def table(frame: pd.DataFrame, max_rows: int | None = None) -> ET.Element:
             children=[out, element("p", f"... {len(frame) - max_rows} more rows", class_="note")],
         )
     return out
-
-
-def to_string(node: ET.Element) -> str:
-    """Serialise an element (HTML method: script text is written as is)."""
-    return ET.tostring(node, encoding="unicode", method="html")
 
 
 class Page:

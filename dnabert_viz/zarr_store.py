@@ -1,4 +1,5 @@
-"""The Zarr v3 store that streamed scores are written to, chunk by chunk, and read back lazily.
+"""The Zarr store: the file format of :class:`~dnabert_viz.Scores` written a chunk of rows at a
+time (by the engines, resumably) and read back lazily (:meth:`dnabert_viz.Scores.open`).
 
 Layout of ``scores.zarr`` (one Zarr v3 group)::
 
@@ -19,21 +20,25 @@ Resuming: a chunk's ``done`` flag is written after all of its rows (Zarr's
 local store writes each chunk file through a temporary file and a rename,
 so a killed process leaves whole files or none); a chunk without the flag
 is recomputed and never read, a chunk with it is never recomputed.
+
+Reading: :func:`read_store` loads the attributes, the lengths and the 1-D
+extras; values, sequences and per-position extras become a
+:class:`StoredArray` and :class:`StoredSequences`, read a row or a block of
+rows at a time, so a store of any size opens in the memory of its lengths.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..scores import Scores, SequenceIdentity
+from .sequences import sequence_digest
 
 FORMAT = "dnabert_viz.scores"
 FORMAT_VERSION = 1
@@ -56,28 +61,16 @@ def is_store(path) -> bool:
     return path is not None and str(path).rstrip("/").endswith(".zarr")
 
 
-def fingerprint(m, method: str, options: dict, sequences: list[str], chunk_rows: int) -> str:
-    """sha256 of what a run computes: model name and size, method, options, chunking and the
-    sequences."""
-    digest = hashlib.sha256()
-    n_parameters = sum(p.numel() for p in m.model.parameters())
-    digest.update(
-        json.dumps(
-            [m.name, n_parameters, method, options, chunk_rows], sort_keys=True, default=str
-        ).encode()
-    )
-    for seq in sequences:
-        digest.update(seq.encode() + b"\n")
-    return digest.hexdigest()
-
-
-def pad_rows(scores: Scores, width: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """A chunk's values and extras padded to the store's ``width`` (NaN past the end).
+def pad_rows(
+    values: np.ndarray, extra: dict[str, np.ndarray], width: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A chunk's values (rows, own width) and extras padded to the store's ``width`` (NaN past the
+    end).
 
     An extra is per-position when its second axis is as long as the chunk's
     values; it is padded like the values. Others are returned as they are.
     """
-    rows, own = scores.values.shape
+    rows, own = values.shape
 
     def pad(a: np.ndarray) -> np.ndarray:
         out = np.full((rows, width, *a.shape[2:]), np.nan, dtype=np.float32)
@@ -85,14 +78,14 @@ def pad_rows(scores: Scores, width: int) -> tuple[np.ndarray, dict[str, np.ndarr
         return out
 
     extras = {}
-    for name, a in scores.extra.items():
+    for name, a in extra.items():
         a = np.asarray(a)
         if len(a) != rows:
             raise ValueError(
                 f"extra {name!r} has {len(a)} rows for a chunk of {rows}: it cannot be streamed"
             )
         extras[name] = pad(a) if a.ndim >= 2 and a.shape[1] == own else a
-    return pad(scores.values), extras
+    return pad(values), extras
 
 
 class ScoreStore:
@@ -136,7 +129,7 @@ class ScoreStore:
                 "fingerprint": run_key,
                 "complete": False,
                 "runs": [],
-                "digest": SequenceIdentity.of(sequences).digest,
+                "digest": sequence_digest(sequences),
             }
         )
         group.create_array(
@@ -292,114 +285,190 @@ def open_for_writing(
     return ScoreStore.resume(path, run_key)
 
 
-class Rows:
-    """Rows of a Zarr array read on demand: ``len``, ``shape``, ``dtype``, numpy indexing,
-    ``np.asarray``."""
+@dataclass(frozen=True)
+class Store:
+    """Where lazy Scores read their values: a finished store.
 
-    def __init__(self, array):
-        self.array = array
-        self.shape, self.dtype, self.ndim = array.shape, np.dtype(array.dtype), len(array.shape)
+    Attributes
+    ----------
+    path : Path
+        The store's folder.
+    chunk_rows : int
+        Rows per chunk of every array.
+    runs : list of dict
+        The runs that wrote it: engine, chunks written, duplicates skipped, seconds, ...
+    """
+
+    path: Path
+    chunk_rows: int
+    runs: list
+
+
+def _expand(key, ndim: int) -> tuple:
+    """A numpy index as one entry per axis (``...`` and missing trailing axes become ``:``)."""
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:at] + (slice(None),) * (ndim - len(key) + 1) + key[at + 1 :]
+    return key + (slice(None),) * (ndim - len(key))
+
+
+class StoredArray:
+    """An array of a store read on demand: ``len``, ``shape``, ``dtype``, indexing, ``np.asarray``.
+
+    A view of some of its rows (``rows``, positions in the store) and of its
+    first ``width`` columns, made by :meth:`take`, reads only those. Indexing
+    is numpy's for ints and slices; index arrays select along each axis on
+    its own (Zarr's orthogonal indexing).
+
+    Parameters
+    ----------
+    array : zarr.Array
+        (n, ...) the stored array.
+    rows : numpy.ndarray, optional
+        (N,) int the store rows this array shows; all by default.
+    width : int, optional
+        Columns shown of a 2-D or wider array; all by default.
+    """
+
+    def __init__(self, array, rows: np.ndarray | None = None, width: int | None = None):
+        self.array, self.rows = array, rows
+        shape = list(array.shape)
+        if rows is not None:
+            shape[0] = len(rows)
+        if width is not None:
+            shape[1] = width
+        self.shape, self.dtype, self.ndim = tuple(shape), np.dtype(array.dtype), len(shape)
+        self.chunk_rows = int(array.chunks[0])
 
     def __len__(self) -> int:
         return self.shape[0]
 
+    def take(self, rows: np.ndarray, width: int | None = None) -> StoredArray:
+        """The rows ``rows`` (positions in this array) and the first ``width`` columns, unread."""
+        rows = np.asarray(rows, dtype=np.int64)
+        stored = rows if self.rows is None else self.rows[rows]
+        return StoredArray(self.array, stored, self.shape[1] if width is None else width)
+
     def __getitem__(self, key) -> np.ndarray:
-        return np.asarray(self.array[key])
+        if self.rows is None and self.shape == tuple(self.array.shape):
+            return np.asarray(self.array[key])
+        key = _expand(key, self.ndim)
+        first = key[0] if self.rows is None else self.rows[key[0]]
+        rest = key[1:]
+        if self.ndim > 1 and self.shape[1] != self.array.shape[1]:
+            rest = (np.arange(self.shape[1])[rest[0]], *rest[1:])
+        return np.asarray(self.array.oindex[(first, *rest)])
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        out = self.array[...]
+        out = self[...]
         return out if dtype is None else out.astype(dtype)
 
 
 class StoredSequences(Sequence):
-    """The store's sequences, decoded a chunk at a time (the last chunk read is kept)."""
+    """A store's sequences, decoded a chunk at a time (the last chunk read is kept).
 
-    def __init__(self, codes, lengths: np.ndarray, chunk_rows: int):
-        self.codes, self.lengths, self.chunk_rows = codes, lengths, chunk_rows
+    Parameters
+    ----------
+    codes : zarr.Array
+        (n, width) uint8 ASCII codes.
+    lengths : numpy.ndarray
+        (n,) int32 every stored sequence's length.
+    rows : numpy.ndarray, optional
+        (N,) int the store rows shown; all by default.
+    digest : str, optional
+        The shown sequences' digest (:func:`~dnabert_viz.sequences.sequence_digest`), when known.
+    """
+
+    def __init__(
+        self,
+        codes,
+        lengths: np.ndarray,
+        rows: np.ndarray | None = None,
+        digest: str | None = None,
+    ):
+        self.codes, self.all_lengths, self.rows, self.digest = codes, lengths, rows, digest
+        self.lengths = lengths if rows is None else lengths[rows]
+        self.chunk_rows = int(codes.chunks[0])
         self._chunk, self._block = -1, []
 
     def __len__(self) -> int:
         return len(self.lengths)
 
+    def take(self, rows: np.ndarray) -> StoredSequences:
+        """The sequences at ``rows`` (positions in this one), undecoded."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return StoredSequences(
+            self.codes, self.all_lengths, rows if self.rows is None else self.rows[rows]
+        )
+
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         i = range(len(self))[i]
-        chunk = i // self.chunk_rows
+        row = i if self.rows is None else int(self.rows[i])
+        chunk = row // self.chunk_rows
         if chunk != self._chunk:
             lo = chunk * self.chunk_rows
             block = self.codes[lo : lo + self.chunk_rows]
             self._block = [
-                row[:n].tobytes().decode()
-                for row, n in zip(block, self.lengths[lo : lo + self.chunk_rows])
+                codes[:n].tobytes().decode()
+                for codes, n in zip(block, self.all_lengths[lo : lo + self.chunk_rows])
             ]
             self._chunk = chunk
-        return self._block[i - chunk * self.chunk_rows]
+        return self._block[row - chunk * self.chunk_rows]
 
 
-class StoredScores(Scores):
-    """Scores read lazily from a finished store (:meth:`dnabert_viz.Scores.open`).
+def read_store(path: str | Path) -> dict:
+    """The fields of lazy :class:`~dnabert_viz.Scores` over the finished store at ``path``.
 
-    What is loaded on opening: the attributes, the lengths (N int32) and the
-    coordinates (N each) and 1-D extras. Values, sequences and per-position
-    extras stay in the store and are read a row (``scores[i]``) or a block
-    of rows (``scores.values[lo:hi]``) at a time; ``np.asarray(scores.values)``
-    loads them whole.
+    Loaded: the attributes, the lengths (N int32), the coordinates and the
+    other 1-D extras (N each). Values, sequences and per-position extras stay
+    in the store (:class:`StoredArray`, :class:`StoredSequences`).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such path.
+    ValueError
+        Naming ``path``: not a scores store, a newer format, or unfinished
+        (with how many chunks are missing and how to finish it).
     """
+    import zarr
 
-    def __init__(self, path: str | Path):
-        import zarr
-
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such scores store")
-        group = zarr.open_group(str(_check_store(path)), mode="r")
-        attrs = group.attrs
-        if attrs.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a dnabert_viz scores store")
-        if attrs["format_version"] > FORMAT_VERSION:
-            raise ValueError(
-                f"{path}: store format {attrs['format_version']} is newer than this "
-                "dnabert_viz reads"
-            )
-        if not attrs["complete"]:
-            done = group["done"][:]
-            raise ValueError(
-                f"{path}: unfinished ({int((done == 0).sum())} of {len(done)} chunks missing); "
-                "finish it with resume=True (--resume)"
-            )
-        self.path, self.chunk_rows, self.runs = path, attrs["chunk_rows"], attrs["runs"]
-        self.kind, self.meta = attrs["kind"], dict(attrs["meta"] or {})
-        self.names, self.source, self._digest = None, path.name, attrs["digest"]
-        self.values = Rows(group["values"])
-        self.sequences = StoredSequences(group["sequences"], group["lengths"][:], self.chunk_rows)
-        self.extra = {}
-        for name, array in group["extra"].arrays() if "extra" in group else ():
-            if "categories" in array.attrs:
-                self.extra[name] = np.asarray(array.attrs["categories"])[array[:]]
-            elif len(array.shape) == 1:
-                self.extra[name] = array[:]
-            else:
-                self.extra[name] = Rows(array)
-
-    @property
-    def identity(self) -> SequenceIdentity:
-        """The sequences' identity, from the digest stored when the store was made (nothing
-        decoded)."""
-        return SequenceIdentity(self._digest, len(self), self.source, None)
-
-    def __getitem__(self, i: int) -> np.ndarray:
-        """Scores of sequence ``i``, (its length,), read from the store."""
-        return self.values[i, : int(self.sequences.lengths[i])]
-
-    def blocks(self) -> Iterator[np.ndarray]:
-        """The values a chunk of rows at a time, (chunk_rows, L) each (the last may be shorter)."""
-        for lo in range(0, len(self), self.chunk_rows):
-            yield self.values[lo : lo + self.chunk_rows]
-
-    def __repr__(self) -> str:
-        longest = self.values.shape[1]
-        return (
-            f"StoredScores({self.kind!r}, {len(self)} sequences, longest {longest} nt, "
-            f"{self.path})"
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such scores store")
+    group = zarr.open_group(str(_check_store(path)), mode="r")
+    attrs = group.attrs
+    if attrs.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a dnabert_viz scores store")
+    if attrs["format_version"] > FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: store format {attrs['format_version']} is newer than this dnabert_viz reads"
         )
+    if not attrs["complete"]:
+        done = group["done"][:]
+        raise ValueError(
+            f"{path}: unfinished ({int((done == 0).sum())} of {len(done)} chunks missing); "
+            "finish it with resume=True (--resume)"
+        )
+    extra = {}
+    for name, array in group["extra"].arrays() if "extra" in group else ():
+        if "categories" in array.attrs:
+            extra[name] = np.asarray(array.attrs["categories"])[array[:]]
+        elif len(array.shape) == 1:
+            extra[name] = array[:]
+        else:
+            extra[name] = StoredArray(array)
+    return {
+        "sequences": StoredSequences(
+            group["sequences"], group["lengths"][:], digest=attrs["digest"]
+        ),
+        "values": StoredArray(group["values"]),
+        "kind": attrs["kind"],
+        "meta": dict(attrs["meta"] or {}),
+        "extra": extra,
+        "source": path.name,
+        "store": Store(path, int(attrs["chunk_rows"]), list(attrs["runs"])),
+    }
