@@ -1,11 +1,12 @@
-"""Language-model scores: what a pretrained masked language model expects at each nucleotide.
+"""Language-model scores: what a pretrained language model expects at each nucleotide.
 
 A DNA language model downloaded as it was pretrained (DNABERT-1 and
-DNABERT-2 as masked LMs, Nucleotide Transformer as ``EsmForMaskedLM``) has
-no classifier head, but its language-model head says, at every masked
-token, which tokens it expects there. :func:`base_log_probs` turns that
-into a distribution over the four bases at every nucleotide, exactly for
-each tokenizer:
+DNABERT-2 as masked LMs, Nucleotide Transformer as ``EsmForMaskedLM``,
+HyenaDNA as a causal LM) has no classifier head, but its language-model
+head says which tokens it expects: at every masked token (masked LMs), or
+at the next one (causal LMs). :func:`base_log_probs` turns that into a
+distribution over the four bases at every nucleotide, exactly for each
+tokenizer of a masked LM:
 
 * **overlapping k-mers (DNABERT-1)**: nucleotide i is hidden by masking the
   (up to) k tokens that cover it, DNABERT's own contiguous span masking (its
@@ -38,8 +39,23 @@ several windows gets the mean of their log-probabilities, renormalised.
 its reverse complement (mapped back), renormalised, so the result does not
 depend on the strand given.
 
-Causal language models (HyenaDNA and the like) need a family that loads
-them first; they are refused with a one-line error until then.
+**Causal LMs** (HyenaDNA: one token per nucleotide) are read in one of
+two contexts (``context``):
+
+* ``"left"`` (their default): log p(base at i | the bases before i), exact
+  from one forward pass (the logits at token i - 1), normalised over the
+  four bases. The first nucleotide of a sequence has no left context: NaN.
+  The sum of these over a sequence is its log-likelihood (the first base
+  left out).
+* ``"both"``: log p(base at i | every other base), exact: the
+  log-likelihood above of the sequence with each of the four bases at i,
+  normalised over the four (the first base's own term taken as uniform).
+  It costs 3 forward passes per nucleotide (batched), and it is what
+  ``lm_mutation_map`` reads on a causal LM: there ``log p(alt) - log
+  p(ref)`` is the change in the whole sequence's log-likelihood that the
+  substitution makes, which sees what follows the site (the left-context
+  ratio at i would ignore everything after i, the motif a base starts
+  included).
 """
 
 from __future__ import annotations
@@ -54,13 +70,16 @@ from .model import DnaModel
 from .runtime import show_progress
 from .scores import Scores
 from .sequences import ALPHABET, check_sequences, reverse_complement
-from .tokenization import BpeTokenizer, KmerTokenizer, real_tokens
+from .tokenization import BpeTokenizer, CharTokenizer, KmerTokenizer, real_tokens
 
 STRANDS = ("forward", "both")
 
 
-def require_masked_lm(m: DnaModel) -> None:
-    """Raise, in one line, unless ``m`` has a masked-language-model head.
+CONTEXTS = ("left", "both")
+
+
+def require_lm(m: DnaModel) -> None:
+    """Raise, in one line, unless ``m`` has a language-model head (masked or causal).
 
     Raises
     ------
@@ -68,19 +87,34 @@ def require_masked_lm(m: DnaModel) -> None:
         Naming the model's class and what would work.
     """
     kind = type(m.model).__name__
-    if not m.is_masked_lm:
+    if not m.is_lm:
         raise ValueError(
-            f"{m.name} has no masked-language-model head ({kind}): language-model scores need "
+            f"{m.name} has no language-model head ({kind}): language-model scores need "
             "the pretrained checkpoint as published (BertForMaskedLM, EsmForMaskedLM, "
-            "DNABERT-2's MLM); a fine-tuned classifier is explained with attention, "
-            "attribution or ISM"
+            "DNABERT-2's MLM, HyenaDNA's causal LM); a fine-tuned classifier is explained with "
+            "attention, attribution or ISM"
         )
+
+
+def _context(m: DnaModel, context: str | None) -> str:
+    """The context a model is read in: a masked LM always both sides; a causal LM the left
+    unless told."""
+    if context is not None and context not in CONTEXTS:
+        raise ValueError(f"context must be one of {CONTEXTS} or None, not {context!r}")
+    if m.is_masked_lm:
+        if context == "left":
+            raise ValueError(
+                f"{m.name} is a masked LM: it reads both sides of a nucleotide (context='both')"
+            )
+        return "both"
+    return context or "left"
 
 
 def base_log_probs(
     m: DnaModel,
     sequences,
     *,
+    context: str | None = None,
     strands: str = "forward",
     batch_size: int = 32,
     window_size: int | None = None,
@@ -90,18 +124,23 @@ def base_log_probs(
     progress: bool | None = None,
 ) -> np.ndarray:
     """The model's log-probability of each base at every nucleotide, the rest of the sequence
-    given.
+    (a causal LM: by default the bases before it) given.
 
     Parameters
     ----------
     m : DnaModel
-        A masked language model (:func:`require_masked_lm`).
+        A language model (:func:`require_lm`).
     sequences : str or list of str
         N sequences.
+    context : {"left", "both"} or None
+        What a causal LM is given (module docstring): the bases before the
+        nucleotide (None's choice for a causal LM; one forward pass) or all
+        the others (exact, 3 forward passes per nucleotide). A masked LM
+        reads both sides (None or "both").
     strands : {"forward", "both"}
         Score the sequence as given, or average with its reverse complement.
     batch_size : int
-        Masked copies per forward pass.
+        Masked (or substituted) copies per forward pass.
     window_size, stride : int, optional
         Windows for sequences longer than the model's positions (nucleotides).
     region : (int, int), optional
@@ -126,14 +165,21 @@ def base_log_probs(
     numpy.ndarray
         (N, longest length, 4) float32 natural-log probabilities of A, C, G,
         T; each position's four sum to 1 in probability; NaN at N, outside
-        ``region`` and past each sequence's end.
+        ``region`` and past each sequence's end; a causal LM read from the
+        left also at each sequence's (and window's) first nucleotide.
     """
-    require_masked_lm(m)
+    require_lm(m)
+    context = _context(m, context)
     if strands not in STRANDS:
         raise ValueError(f"strands must be one of {STRANDS}, not {strands!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     sequences = check_sequences(sequences)
+    if not masked and m.is_causal_lm:
+        raise ValueError(
+            f"{m.name} is a causal LM: it hides nothing, so masked=False does not apply (its "
+            "reading from the bases before a nucleotide is context='left')"
+        )
     if not masked and isinstance(m.tokenizer, BpeTokenizer):
         raise ValueError(
             f"{m.name}: a BPE model has no unmasked reading of one nucleotide (an alternative "
@@ -145,6 +191,7 @@ def base_log_probs(
         "window_size": window_size,
         "stride": stride,
         "masked": masked,
+        "context": context,
     }
     start, end = (0, max(map(len, sequences))) if region is None else region
     if not 0 <= start < end:
@@ -169,10 +216,15 @@ def _normalise(log_probs: np.ndarray) -> np.ndarray:
 
 
 def _one_strand(
-    m, sequences, regions, *, batch_size, window_size, stride, masked, progress
+    m, sequences, regions, *, context, batch_size, window_size, stride, masked, progress
 ) -> np.ndarray:
     tok = m.tokenizer
-    if isinstance(tok, KmerTokenizer):
+    if m.is_causal_lm:
+        if not isinstance(tok, CharTokenizer):
+            raise ValueError(f"{m.name}: causal-LM scores need one token per nucleotide")
+        rows = _causal_queries(m, context)
+        enc = m.encode(sequences, window_size, stride)
+    elif isinstance(tok, KmerTokenizer):
         rows = _kmer_queries if tok.overlapping else _token_queries
         enc = m.encode(sequences, window_size, stride)
     elif isinstance(tok, BpeTokenizer):
@@ -211,6 +263,55 @@ def _one_strand(
         out[i, np.flatnonzero(np.frombuffer(seq.encode(), np.uint8) == ord("N"))] = np.nan
         out[i, :a] = out[i, b:] = np.nan
     return out
+
+
+def _causal_queries(m: DnaModel, context: str):
+    """A causal LM with one token per nucleotide: the row itself, and with ``context="both"``
+    one copy per substitution in the region; each copy read at every position."""
+    bases = np.array([m.tokenizer.vocab[b] for b in ALPHABET])
+
+    def queries(tok, ids: np.ndarray, spans: np.ndarray, seq: str, region):
+        tokens = _tokens_in(spans, region)
+        if context == "both":
+            tokens = tokens[np.isin(ids[tokens], bases)]  # an N has no reference to replace
+        reads = np.arange(len(ids))
+        copies: Copies = [(ids, reads)]
+        for t in tokens if context == "both" else ():
+            for b in bases[bases != ids[t]]:
+                copy = ids.copy()
+                copy[t] = b
+                copies.append((copy, reads))
+
+        def combine(log_softmaxes: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
+            # next-base log-probabilities over the four bases: row t - 1 predicts token t
+            nexts = [torch.log_softmax(lp[:, bases].double(), dim=-1) for lp in log_softmaxes]
+            if context == "left":
+                ahead = tokens[tokens > 0]
+                return spans[ahead, 0], nexts[0][ahead - 1].numpy()
+            likelihoods = [
+                _log_likelihood(copy, lp, spans, bases) for (copy, _), lp in zip(copies, nexts)
+            ]
+            # the reference, then 3 copies per token in copy order: put the reference back in
+            # its base's place among the four
+            out = np.empty((len(tokens), 4))
+            for j, t in enumerate(tokens):
+                alts = iter(likelihoods[1 + 3 * j : 4 + 3 * j])
+                out[j] = [likelihoods[0] if b == ids[t] else next(alts) for b in bases]
+            return spans[tokens, 0], _normalise(out)
+
+        return copies, combine
+
+    return queries
+
+
+def _log_likelihood(
+    ids: np.ndarray, next_log_probs: torch.Tensor, spans: np.ndarray, bases: np.ndarray
+) -> float:
+    """A row's log-likelihood under a causal LM: the sum of its next-base log-probabilities (T, 4)
+    at its real tokens after the first; N (no base) left out."""
+    real = np.flatnonzero(real_tokens(spans))
+    later = real[(real > 0) & np.isin(ids[real], bases)]
+    return float(next_log_probs[later - 1, np.searchsorted(bases, ids[later])].sum())
 
 
 def _tokens_in(spans: np.ndarray, region: tuple[int, int]) -> np.ndarray:
@@ -386,7 +487,7 @@ def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
     Parameters
     ----------
     m : DnaModel
-        A masked language model.
+        A language model, masked or causal.
     sequences : str or list of str
         N sequences.
     kind : {"lm_surprise", "lm_entropy", "lm_mutation_map"}
@@ -400,7 +501,11 @@ def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
         contribution (the hypothetical at the reference) is not 0: what
         seqlets and TF-MoDISco read.
     **options
-        :func:`base_log_probs`'s keywords.
+        :func:`base_log_probs`'s keywords. On a causal LM, ``context`` is
+        ``"left"`` for ``lm_surprise`` and ``lm_entropy`` (one forward pass;
+        the first nucleotide NaN) and ``"both"`` for ``lm_mutation_map``
+        (effects are the whole sequence's log-likelihood change; 3 forward
+        passes per nucleotide), unless given.
 
     Returns
     -------
@@ -408,6 +513,8 @@ def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
         values (N, L); every kind keeps ``extra["log_probs"]`` (N, L, 4).
     """
     sequences = check_sequences(sequences)
+    if kind == "lm_mutation_map" and m.is_causal_lm and options.get("context") is None:
+        options["context"] = "both"
     log_probs = base_log_probs(m, sequences, **options)
     reference = _reference(sequences, log_probs)
     extra = {"log_probs": log_probs}
@@ -435,12 +542,13 @@ def lm_variant_effects(
     batch_size: int = 32,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """Zero-shot variant effects from a masked language model: no labels, no classifier.
+    """Zero-shot variant effects from a language model (masked or causal): no labels, no
+    classifier.
 
     Parameters
     ----------
     m : DnaModel
-        A masked language model.
+        A language model, masked or causal.
     table : pandas.DataFrame or path
         Variants in any form :func:`dnabert_viz.variant_effects` reads
         (``position``/``ref``/``alt``, DNABERT's mutation file, ...).
@@ -479,11 +587,14 @@ def lm_variant_effects(
           :func:`base_log_probs`'s ``masked``): rank variants by it, don't
           mix it with ``llr``.
 
-        All in nats where they are log-probabilities.
+        All in nats where they are log-probabilities. On a causal LM ``pll_*`` are the
+        sequences' exact log-likelihoods (each base from the bases before it;
+        the first left out) and ``llr`` is the exact whole-sequence ratio,
+        ``pll_diff``.
     """
     from .attribution import apply_variants, normalise_variants
 
-    require_masked_lm(m)
+    require_lm(m)
     if not isinstance(table, pd.DataFrame):
         from .io import read_mutation_file
 
@@ -492,6 +603,8 @@ def lm_variant_effects(
     mutated = apply_variants(variants, seqs)
     used = sorted(set(variants.sequence_index))
     options = {"strands": strands, "batch_size": batch_size, "progress": progress}
+    if m.is_causal_lm:
+        options["context"] = "left"
     if wt_marginal:  # first: one pass per sequence, and a BPE model refuses it before any work
         unmasked = dict(
             zip(used, base_log_probs(m, [seqs[i] for i in used], masked=False, **options))
@@ -518,6 +631,8 @@ def lm_variant_effects(
     out["pll_ref"] = [reference[i][0] for i in out.sequence_index]
     out["pll_alt"] = [pll for pll, _ in _pll_and_log_probs(m, mutated, **options)]
     out["pll_diff"] = out.pll_alt - out.pll_ref
+    if m.is_causal_lm:
+        out.loc[out.llr.notna(), "llr"] = out.pll_diff
     out["embedding_distance"] = _embedding_distance(
         m, [seqs[i] for i in out.sequence_index], mutated, strands, batch_size
     )

@@ -58,10 +58,10 @@ class Method:
         Option name -> default, beyond the common keywords.
     batch_size : int
         Default rows per forward pass (what was fastest on 2 CPU cores for the demo model).
-    needs : {"classifier", "attention", "masked_lm"} or None
+    needs : {"classifier", "attention", "lm"} or None
         What the model must have: a classifier head (the method explains a
-        class output, ``target``), attention weights, a masked-LM head, or
-        nothing in particular.
+        class output, ``target``), attention weights, a language-model head
+        (masked or causal), or nothing in particular.
     aliases : tuple of str
         Short names accepted too (the command line's ``cls``, ``ig``).
     """
@@ -83,10 +83,12 @@ class Method:
         """Why the method cannot run on ``m`` (one line), or None when it can."""
         if self.needs == "classifier" and not m.is_classifier:
             return f"{self.name} explains a class output and {m.name} has no classifier head"
-        if self.needs == "masked_lm" and not m.is_masked_lm:
-            return f"{self.name} reads a masked-LM head and {m.name} has none"
+        if self.needs == "lm" and not m.is_lm:
+            return (
+                f"{self.name} reads a language-model head (masked or causal) and {m.name} has none"
+            )
         if self.needs == "attention" and not m.returns_attention:
-            return f"{self.name} reads attention weights and {m.name} returns none"
+            return f"{self.name} reads attention weights; {m.why_no_attention}"
         return None
 
 
@@ -356,7 +358,8 @@ def _hypothetical_ism(m, sequences, *, target, batch_size, progress) -> Scores:
     return hypothetical_ism(m, sequences, target, batch_size, progress)
 
 
-# a pretrained masked language model as it is: no labels, no classifier (language_model.py)
+# a pretrained language model (masked or causal) as it is: no labels, no classifier
+# (language_model.py)
 def _language_model(name: str, description: str) -> None:
     """Register one language-model score of :func:`dnabert_viz.language_model.lm_scores`."""
 
@@ -364,7 +367,7 @@ def _language_model(name: str, description: str) -> None:
         return lm_scores(m, sequences, name, batch_size=batch_size, progress=progress, **options)
 
     options = {"strands": "forward", **_WINDOWS}
-    register(name, description, options=options, batch_size=32, needs="masked_lm")(run)
+    register(name, description, options=options, batch_size=32, needs="lm")(run)
 
 
 _language_model(

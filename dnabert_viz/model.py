@@ -2,11 +2,12 @@
 
 ``load_model()`` with no argument loads the embedded demo model; with a
 folder it loads DNABERT-1 (k = 3..6), Nucleotide Transformer v1 (stock ESM),
-DNABERT-2 (the published layout, built natively by
-:mod:`dnabert_viz.architectures.dnabert2`: no remote code) or any other
-BERT-like checkpoint the transformers Auto classes know, with a classifier
-head or without one. ``load_model("dnabert2-demo")`` loads the embedded
-DNABERT-2-architecture model.
+DNABERT-2 and HyenaDNA (the published layouts, built natively by
+:mod:`dnabert_viz.architectures`: no remote code) or any other BERT-like
+checkpoint the transformers Auto classes know, with a classifier head or
+without one (HyenaDNA: its causal-LM head or none).
+``load_model("dnabert2-demo")`` loads the embedded DNABERT-2-architecture
+model.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ class DnaModel:
         Number of classes of the classifier head; None without one.
     is_masked_lm : bool
         Whether it has a masked-language-model head (what the ``lm_*`` scores read).
+    is_causal_lm : bool
+        Whether it has a causal (next-token) language-model head (HyenaDNA's),
+        which the ``lm_*`` scores read too.
+    is_lm : bool
+        Whether it has either language-model head.
     max_tokens : int
         Positions the model takes, special tokens included.
     """
@@ -115,6 +121,8 @@ class DnaModel:
         self.n_classes = int(cfg.num_labels) if self.is_classifier else None
         # BertForMaskedLM, EsmForMaskedLM, DNABERT-2's MLM: the head the lm_* scores read
         self.is_masked_lm = "MaskedLM" in type(model).__name__
+        self.is_causal_lm = "CausalLM" in type(model).__name__
+        self.is_lm = self.is_masked_lm or self.is_causal_lm
         # ESM counts positions from padding_idx + 1, so two of its position embeddings are never
         # used.
         offset = int(cfg.pad_token_id) + 1 if getattr(cfg, "model_type", "") == "esm" else 0
@@ -209,11 +217,7 @@ class DnaModel:
         """Run the model with eager attention (the only one that returns weights) inside the
         block."""
         if not self.returns_attention:
-            raise NotImplementedError(
-                f"{self.name}: this checkpoint's custom code (config auto_map) returns no "
-                "attention weights (they stay inside its attention modules); use attribution "
-                "(dv.attribute) or dv.ism instead"
-            )
+            raise NotImplementedError(self.why_no_attention)
         previous = self.model.config._attn_implementation
         self.model.set_attn_implementation("eager")
         try:
@@ -221,14 +225,33 @@ class DnaModel:
         finally:
             self.model.set_attn_implementation(previous)
 
+    @property
+    def why_no_attention(self) -> str | None:
+        """Why the model gives no attention weights, and what to use instead (one line); None
+        when it gives them."""
+        if self.returns_attention:
+            return None
+        if getattr(self.model.config, "model_type", "") == "hyenadna":
+            return (
+                f"{self.name}: HyenaDNA has no attention (it mixes positions with implicit long "
+                "convolutions); use attribution (dv.attribute), dv.ism or the lm_* scores "
+                "instead"
+            )
+        return (
+            f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention "
+            "weights (they stay inside its attention modules); use attribution (dv.attribute) "
+            "or dv.ism instead"
+        )
+
     def _require_classifier(self) -> None:
         if not self.is_classifier:
             raise ValueError(
                 f"{self.name} has no classifier head ({type(self.model).__name__}): it gives "
-                "attention and embeddings"
+                + "attention and " * self.returns_attention
+                + "embeddings"
                 + (
                     ", and language-model scores (dv.score(m, seqs, 'lm_mutation_map'))"
-                    * self.is_masked_lm
+                    * self.is_lm
                 )
                 + ", but no predictions and nothing that explains a class"
             )
@@ -379,7 +402,8 @@ def load_model(
     trust_remote_code : bool
         Allow checkpoints that need their own Python code (Nucleotide
         Transformer v2). Off by default: that code runs on your machine.
-        DNABERT-2 never needs it: its architecture is built natively.
+        DNABERT-2 and HyenaDNA never need it: their architectures are built
+        natively (:mod:`dnabert_viz.architectures.families`).
     max_tokens : int, optional
         Tokens per window (see :class:`DnaModel`). DNABERT-2 default: 512,
         its published positions, so long sequences are scored in stitched
@@ -410,7 +434,7 @@ def load_model(
         AutoModelForSequenceClassification,
     )
 
-    from .architectures.dnabert2_checkpoint import is_dnabert2, load_dnabert2
+    from .architectures.families import native_family
     from .architectures.weights import check_weights, find_weights, on_meta, weight_shapes
 
     folder = Path(EMBEDDED.get(str(path), path) if path is not None else DEMO_MODEL)
@@ -428,9 +452,17 @@ def load_model(
     found = weight_shapes(weights)
     name = str(path) if path else "demo"
     # the one dispatch to a native architecture; the checkpoint's own code never runs
-    if is_dnabert2(config):
-        model = load_dnabert2(folder, config, tokenizer, weights, found)
-        return _ready(model, tokenizer, name, device, max_tokens=max_tokens)
+    family = native_family(config)
+    if family is not None:
+        model = family.load(folder, config, tokenizer, weights, found)
+        return _ready(
+            model,
+            tokenizer,
+            name,
+            device,
+            returns_attention=family.attention,
+            max_tokens=max_tokens,
+        )
     remote = _remote_code_kind(config)
     if remote and not trust_remote_code:
         raise ValueError(

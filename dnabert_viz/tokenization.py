@@ -1,6 +1,6 @@
 """Tokenizers for DNA language models, with an exact token -> nucleotide map.
 
-Three schemes, each giving, for every token, the half-open nucleotide span
+Four schemes, each giving, for every token, the half-open nucleotide span
 ``[start, end)`` it stands for (``-1, -1`` for special tokens and padding):
 
 * ``KmerTokenizer(overlapping=True)``: DNABERT-1. A sequence of length L gives
@@ -16,6 +16,10 @@ Three schemes, each giving, for every token, the half-open nucleotide span
   before tokenizing (the published DNABERT-2 tokenizer has no normalizer: raw
   lowercase would become one ``[UNK]`` per character); N is one ``[UNK]`` per
   character with its own span.
+* ``CharTokenizer``: HyenaDNA. One token per nucleotide (``N`` included),
+  token t covers ``[t, t + 1)``; the published vocabulary (seven special
+  tokens, then A, C, G, T, N at ids 7..11) and layout: ``[SEP]`` after the
+  sequence, nothing before it.
 
 The vocabulary files are read directly: DNABERT's published
 ``tokenizer_config.json`` says ``do_lower_case: true``, which makes a stock
@@ -225,7 +229,7 @@ class DnaTokenizer:
 
     scheme: str = ""
     min_nucleotides: int = 1  # the shortest sequence that gives a token (overlapping k-mers: k)
-    cls_token: str
+    cls_token: str | None
     sep_token: str | None
     pad_token: str
     unk_token: str
@@ -237,7 +241,7 @@ class DnaTokenizer:
             tok = getattr(self, attr)
             if tok is not None and tok not in self.vocab:
                 raise ValueError(f"vocabulary has no {attr.replace('_', ' ')} {tok!r}")
-        self.cls_id = self.vocab[self.cls_token]
+        self.cls_id = None if self.cls_token is None else self.vocab[self.cls_token]
         self.sep_id = None if self.sep_token is None else self.vocab[self.sep_token]
         self.pad_id = self.vocab[self.pad_token]
         self.unk_id = self.vocab[self.unk_token]
@@ -247,7 +251,7 @@ class DnaTokenizer:
     @property
     def n_special(self) -> int:
         """Special tokens added around each sequence."""
-        return 1 if self.sep_id is None else 2
+        return (self.cls_id is not None) + (self.sep_id is not None)
 
     def tokenize(self, seq: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """Token ids (T,) and spans (T, 2) of one normalised sequence, no special tokens."""
@@ -345,13 +349,15 @@ class DnaTokenizer:
         input_ids = np.full((n, width), self.pad_id, dtype=np.int64)
         mask = np.zeros((n, width), dtype=np.int64)
         spans = np.full((n, width, 2), -1, dtype=np.int64)
+        lead = int(self.cls_id is not None)
         for r, (ids, sp) in enumerate(rows):
             t = len(ids)
-            input_ids[r, 0] = self.cls_id
-            input_ids[r, 1 : t + 1] = ids
-            spans[r, 1 : t + 1] = sp
+            if lead:
+                input_ids[r, 0] = self.cls_id
+            input_ids[r, lead : t + lead] = ids
+            spans[r, lead : t + lead] = sp
             if self.sep_id is not None:
-                input_ids[r, t + 1] = self.sep_id
+                input_ids[r, t + lead] = self.sep_id
             mask[r, : t + self.n_special] = 1
         return Encoding(input_ids, mask, spans, owner, np.array([len(s) for s in seqs]), seqs)
 
@@ -515,6 +521,64 @@ class BpeTokenizer(DnaTokenizer):
         self._tok.save(str(Path(folder, "tokenizer.json")))
 
 
+class CharTokenizer(DnaTokenizer):
+    """One token per nucleotide: HyenaDNA's character tokenizer, its vocabulary fixed in code.
+
+    Parameters
+    ----------
+    characters : str
+        The characters after the seven special tokens, ids 7, 8, ... (the
+        published HyenaDNA tokenizer: ``ACGTN``). Each must be one of ACGTN.
+    """
+
+    scheme = "char"
+    SPECIAL = ("[CLS]", "[SEP]", "[BOS]", "[MASK]", "[PAD]", "[RESERVED]", "[UNK]")
+    CLASSES = ("HyenaDNATokenizer", "CharacterTokenizer")  # tokenizer_config.json's class
+
+    def __init__(self, characters: str = "ACGTN"):
+        if not characters or set(characters) - set(ALPHABET + "N") or "N" not in characters:
+            raise ValueError(
+                f"characters {characters!r}: a character tokenizer here reads ACGT and N, each "
+                "once (the published HyenaDNA tokenizer: 'ACGTN')"
+            )
+        self.characters = characters
+        self.cls_token, self.sep_token, self.pad_token = None, "[SEP]", "[PAD]"
+        self.unk_token, self.mask_token = "[UNK]", "[MASK]"
+        tokens = (*self.SPECIAL, *characters)
+        super().__init__({t: i for i, t in enumerate(tokens)})
+        self._ids = np.full(256, self.unk_id, dtype=np.int64)
+        for c in characters:
+            self._ids[ord(c)] = self.vocab[c]
+
+    def max_nucleotides(self, max_tokens: int) -> int:
+        return max_tokens
+
+    def tokenize(self, seq: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        ids = self._ids[np.frombuffer(seq.encode(), dtype=np.uint8)]
+        starts = np.arange(len(seq), dtype=np.int64) + offset
+        return ids, np.stack([starts, starts + 1], axis=1)
+
+    def save(self, folder: str | Path) -> None:
+        """Write ``tokenizer_config.json`` (the published class name and the characters)."""
+        Path(folder, "tokenizer_config.json").write_text(
+            json.dumps({"tokenizer_class": self.CLASSES[0], "characters": list(self.characters)})
+        )
+
+
+def _character_tokenizer(config_file: Path) -> CharTokenizer | None:
+    """The character tokenizer a ``tokenizer_config.json`` names (HyenaDNA's), or None."""
+    try:
+        config = json.loads(config_file.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{config_file}: not valid JSON ({err})") from None
+    if not isinstance(config, dict) or config.get("tokenizer_class") not in CharTokenizer.CLASSES:
+        return None
+    try:
+        return CharTokenizer("".join(config.get("characters") or "ACGTN"))
+    except ValueError as err:
+        raise ValueError(f"{config_file}: {err}") from None
+
+
 def read_vocab(path: str | Path) -> dict[str, int]:
     """Read a ``vocab.txt`` (one token a line, line number = id; a missing final newline is
     fine)."""
@@ -536,12 +600,14 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
     ``vocab.txt`` of all 4^k k-mers of one length plus ``[CLS]`` is DNABERT-1
     (k from the vocabulary); 6-mers plus single nucleotides and ``<cls>`` is
     Nucleotide Transformer; otherwise ``tokenizer.json`` is read as a fast
-    tokenizer (DNABERT-2's BPE).
+    tokenizer (DNABERT-2's BPE); without either, a ``tokenizer_config.json``
+    naming HyenaDNA's character tokenizer gives :class:`CharTokenizer`.
 
     Raises
     ------
     FileNotFoundError
-        When the folder has neither ``vocab.txt`` nor ``tokenizer.json``.
+        When the folder has neither ``vocab.txt`` nor ``tokenizer.json`` nor a
+        character tokenizer's ``tokenizer_config.json``.
     ValueError
         When the vocabulary matches no supported scheme, naming the file.
     """
@@ -570,6 +636,11 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
             raise ValueError(f"{json_file}: {err}") from None
         except Exception as err:  # the tokenizers library raises its own exception type
             raise ValueError(f"{json_file}: cannot be read as a tokenizer ({err})") from None
+    char_config = folder / "tokenizer_config.json"
+    char = _character_tokenizer(char_config) if char_config.exists() else None
+    if char is not None:
+        return char
     raise FileNotFoundError(
-        f"{folder} has neither vocab.txt nor tokenizer.json: no tokenizer to load"
+        f"{folder} has neither vocab.txt nor tokenizer.json (nor a tokenizer_config.json naming "
+        "a character tokenizer): no tokenizer to load"
     )

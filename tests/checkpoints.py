@@ -164,3 +164,78 @@ def dnabert2(
         "encoder": DnaBert2Model,
     }[head]
     return _save(cls(DnaBert2Config(**config)), config, folder, weights)
+
+
+# HyenaDNA's published config.json keys (LongSafari/hyenadna-tiny-1k-seqlen-hf), sizes reduced
+HYENADNA_CONFIG = {
+    "activation_freq": 10,
+    "auto_map": {
+        "AutoConfig": "configuration_hyena.HyenaConfig",
+        "AutoModel": "modeling_hyena.HyenaDNAModel",
+        "AutoModelForCausalLM": "modeling_hyena.HyenaDNAForCausalLM",
+        "AutoModelForSequenceClassification": "modeling_hyena.HyenaDNAForSequenceClassification",
+    },
+    "d_inner": 64,
+    "d_model": 16,
+    "emb_dim": 5,
+    "embed_dropout": 0.1,
+    "filter_order": 16,
+    "hyena_dropout": 0.0,
+    "hyena_filter_dropout": 0.0,
+    "hyena_order": 2,
+    "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05,
+    "max_seq_len": 66,
+    "model_type": "hyenadna",
+    "n_layer": 2,
+    "num_inner_mlps": 2,
+    "pad_token_id": 4,
+    "pad_vocab_size_multiple": 8,
+    "short_filter_order": 3,
+    "tie_word_embeddings": False,
+    "train_freq": True,
+    "use_bias": True,
+    "vocab_size": 12,
+}
+HYENADNA_HEADS = {
+    "causal_lm": "HyenaDNAForCausalLM",
+    "classifier": "HyenaDNAForSequenceClassification",
+    "backbone": "HyenaDNAModel",
+}
+
+
+def hyenadna_files(folder: Path, head: str, **keys) -> dict:
+    """Write HyenaDNA's published config.json (sizes reduced; ``keys`` override) and
+    tokenizer_config.json (the character tokenizer: no vocabulary file); return the config."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {**HYENADNA_CONFIG, "architectures": [HYENADNA_HEADS[head]], **keys}
+    if head == "classifier":
+        config.setdefault("num_labels", 2)
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    tokenizer = {
+        "tokenizer_class": "HyenaDNATokenizer",
+        "model_max_length": config["max_seq_len"],
+        "padding_side": "left",
+        "auto_map": {"AutoTokenizer": ["tokenization_hyena.HyenaDNATokenizer", None]},
+    }
+    (folder / "tokenizer_config.json").write_text(json.dumps(tokenizer, indent=2))
+    return config
+
+
+def hyenadna(folder: Path, head: str = "causal_lm", seed: int = 0, scale: float = 0.5) -> Path:
+    """HyenaDNA layout (published config keys, sizes reduced), random weights with the published
+    names in ``pytorch_model.bin``; ``head``: "causal_lm", "classifier" or "backbone". The
+    weights are drawn with standard deviation ``scale`` (not the initialiser's 0.02), so that
+    the language model's four-base distributions are far from uniform."""
+    from dnabert_viz.architectures.hyenadna import HyenaDnaConfig
+    from dnabert_viz.architectures.hyenadna_checkpoint import HEADS
+
+    config = hyenadna_files(folder, head)
+    keys = {k: v for k, v in config.items() if k not in ("auto_map", "architectures")}
+    torch.manual_seed(seed)
+    model = HEADS[head](HyenaDnaConfig(**keys))
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, scale)
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    return folder

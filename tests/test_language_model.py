@@ -186,20 +186,23 @@ def test_windows_cover_long_sequences(tmp_path, device):
 
 
 def test_a_model_without_a_language_model_head_says_so(demo_model, tmp_path, capsys):
-    with pytest.raises(ValueError, match="has no masked-language-model head") as err:
+    with pytest.raises(ValueError, match="has no language-model head") as err:
         dv.lm_scores(demo_model, SEQS, "lm_surprise")
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError) as err:
         dv.score(demo_model, SEQS, "lm_surprise")
     assert str(err.value).startswith(
-        "lm_surprise reads a masked-LM head and demo has none; on this model use cls_attention, "
-        "integrated_gradients"
+        "lm_surprise reads a language-model head (masked or causal) and demo has none; on this "
+        "model use cls_attention, integrated_gradients"
     )
     (tmp_path / "s.fa").write_text(">a\nACGTACGTAC\n")
     argv = ["score", "--input", str(tmp_path / "s.fa"), "--method", "lm_surprise"]
     assert main([*argv, "--out", str(tmp_path / "s.npz")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "lm_surprise reads a masked-LM head and demo has none" in err
+    assert (
+        err.count("\n") == 1
+        and "lm_surprise reads a language-model head (masked or causal) and demo has none" in err
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.fa"]
 
 

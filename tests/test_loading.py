@@ -158,6 +158,7 @@ def _weights_of_another_k(folder: Path) -> Path:
 
 
 WEIGHTS = "model.safetensors"
+BIN = "pytorch_model.bin"
 # case: (make the broken checkpoint in a folder, the file named, what the one line must say)
 BROKEN_CHECKPOINTS = {
     "DNABERT, num_hidden_layers lowered": (
@@ -226,6 +227,34 @@ BROKEN_CHECKPOINTS = {
         [
             "16 weights EsmForMaskedLM does not have, e.g. ['esm.encoder.layer.1.",
             "config.json's num_hidden_layers is 1, the weights' 2",
+        ],
+    ),
+    "HyenaDNA, n_layer raised": (
+        lambda d: _edited(checkpoints.hyenadna(d), n_layer=3),
+        BIN,
+        [
+            "lacks 28 HyenaDNA (causal_lm) parameters (they would run with random weights), "
+            "e.g. ['hyena.backbone.layers.2.mixer.in_proj.weight'",
+            "config.json's n_layer is 3, the weights' 2",
+        ],
+    ),
+    "HyenaDNA, max_seq_len changed (the filters' positional encoding)": (
+        lambda d: _edited(checkpoints.hyenadna(d), max_seq_len=1026),
+        BIN,
+        [
+            "shapes disagree with config.json: hyena.backbone.layers.0.mixer.filter_fn.pos_emb.z "
+            "(1, 66, 5) (config.json: (1, 1026, 5))",
+            "config.json's max_seq_len is 1026, the weights' 66",
+        ],
+    ),
+    "HyenaDNA, backbone weights under a causal LM's config": (
+        lambda d: _edited(
+            checkpoints.hyenadna(d, head="backbone"), architectures=["HyenaDNAForCausalLM"]
+        ),
+        BIN,
+        [
+            "lacks 1 HyenaDNA (causal_lm) parameters (they would run with random weights), "
+            "e.g. ['lm_head.weight']"
         ],
     ),
     "Nucleotide Transformer, hidden_size changed": (

@@ -39,7 +39,7 @@ def test_every_method_from_library_cli_and_explorer(
     name, demo_model, masked_lm, short, tmp_path, device
 ):
     spec = dv.get_method(name)
-    model = masked_lm if spec.needs == "masked_lm" else demo_model
+    model = masked_lm if spec.needs == "lm" else demo_model
     assert spec.unavailable(model) is None
     other = demo_model if model is masked_lm else masked_lm
     # attention runs on both; a class explanation needs the classifier, LM scores the LM head

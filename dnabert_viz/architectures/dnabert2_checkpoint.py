@@ -24,7 +24,7 @@ from .dnabert2 import (
     DnaBert2Model,
     DnaBert2PreTrainedModel,
 )
-from .weights import Shapes, check_weights, on_meta
+from .weights import Shapes, check_loaded, check_weights, on_meta, read_state_dict
 
 PUBLISHED_FILES = Path(__file__).parents[1] / "data" / "dnabert2"
 
@@ -36,24 +36,6 @@ def is_dnabert2(config: dict) -> bool:
     return "alibi_starting_size" in config or any(
         "bert_layers" in str(v) for v in auto_map.values()
     )
-
-
-def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """Tensors of a ``.safetensors`` or ``.bin`` file, on the CPU.
-
-    ``load_model`` has already read the file's names and shapes
-    (:func:`dnabert_viz.architectures.weights.weight_shapes`: a corrupt file
-    or one that holds no state dict is named there).
-    """
-    if path.suffix == ".json":
-        raise ValueError(
-            f"{path}: sharded DNABERT-2 weights are not supported; merge the shards into one file"
-        )
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _head(config: dict, names: set[str]) -> str:
@@ -149,9 +131,12 @@ def load_dnabert2(
     )
     model = build(keys)
     expected = model.state_dict()
-    state = {names[k]: v for k, v in read_state_dict(weights).items() if names[k] in expected}
+    state = read_state_dict(weights)
     # names and shapes checked above; tied weights may be absent
-    model.load_state_dict(state, strict=False)
+    model.load_state_dict(
+        {names[k]: v for k, v in state.items() if names[k] in expected}, strict=False
+    )
+    check_loaded(weights, model, state, names)
     return model.eval()
 
 

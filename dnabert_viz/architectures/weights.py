@@ -104,6 +104,67 @@ def weight_shapes(path: Path) -> Shapes:
     return {name: tuple(tensor.shape) for name, tensor in state.items()}
 
 
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` or ``.bin`` file, on the CPU (a ``.bin`` saved on a GPU
+    included).
+
+    ``load_model`` has already read the file's names and shapes
+    (:func:`weight_shapes`: a corrupt file or one that holds no state dict
+    is named there).
+
+    Raises
+    ------
+    ValueError
+        A shard index: the native families read one file.
+    """
+    if path.suffix == ".json":
+        raise ValueError(
+            f"{path}: sharded weights are not supported for this family; merge the shards into "
+            "one file"
+        )
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def check_loaded(
+    weights: Path, model: torch.nn.Module, state: dict[str, torch.Tensor], names: dict[str, str]
+) -> None:
+    """Check that every tensor of the built model that the file holds equals the file's, after
+    loading (nothing, such as a weight initialisation, may have overwritten one).
+
+    Parameters
+    ----------
+    weights : Path
+        The weights file, for the message.
+    model : torch.nn.Module
+        The model, its weights loaded.
+    state : dict
+        The file's tensors (:func:`read_state_dict`).
+    names : dict
+        The model's name of each of the file's tensors (:func:`check_weights`).
+
+    Raises
+    ------
+    ValueError
+        Naming the first tensors that differ from the file's.
+    """
+    built = model.state_dict()
+    differ = [
+        name
+        for name, tensor in state.items()
+        if names[name] in built
+        and not torch.equal(built[names[name]].detach().cpu(), tensor.to(built[names[name]].dtype))
+    ]
+    if differ:
+        raise ValueError(
+            f"{weights}: {len(differ)} tensors of the built model differ from the file after "
+            f"loading (they would run with other weights than published), e.g. {differ[:SHOWN]}"
+        )
+
+
 def _shards(index: Path) -> list[Path]:
     """The files a shard index names, each checked to exist."""
     try:

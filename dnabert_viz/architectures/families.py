@@ -1,0 +1,49 @@
+"""The families built natively: how each is recognised in config.json and loaded.
+
+``load_model`` asks :func:`native_family` first; a checkpoint of one of
+these families loads without its own (remote) code ever running. Adding a
+family is one :class:`Family` line here, with its module pair in this
+folder (the network, and the reading of its published layout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .dnabert2_checkpoint import is_dnabert2, load_dnabert2
+from .hyenadna_checkpoint import is_hyenadna, load_hyenadna
+
+
+@dataclass(frozen=True)
+class Family:
+    """A natively built family.
+
+    Attributes
+    ----------
+    name : str
+        As users know it.
+    detect : callable
+        ``detect(config) -> bool`` on config.json as a dict.
+    load : callable
+        ``load(folder, config, tokenizer, weights, found) -> PreTrainedModel``,
+        every tensor checked against the file.
+    attention : bool
+        Whether the network has attention weights to read.
+    """
+
+    name: str
+    detect: Callable[[dict], bool]
+    load: Callable
+    attention: bool
+
+
+FAMILIES = (
+    Family("DNABERT-2", is_dnabert2, load_dnabert2, attention=True),
+    Family("HyenaDNA", is_hyenadna, load_hyenadna, attention=False),
+)
+
+
+def native_family(config: dict) -> Family | None:
+    """The native family of a config.json (as a dict), or None."""
+    return next((family for family in FAMILIES if family.detect(config)), None)

@@ -1,0 +1,131 @@
+"""HyenaDNA checkpoint folders (the published Hugging Face layout) read into the native
+architecture.
+
+The published layout (``LongSafari/hyenadna-*-hf`` and fine-tunes of it):
+``config.json`` with ``model_type: hyenadna`` and an ``auto_map`` into
+``modeling_hyena`` (never run here), ``tokenizer_config.json`` naming
+``HyenaDNATokenizer`` (the character tokenizer, no vocabulary file), weights
+in ``pytorch_model.bin`` or ``model.safetensors`` with the names of
+``modeling_hyena.py``. Which head to build comes from ``architectures`` when
+the config names one, else from the weight names (``lm_head.weight``:
+causal LM; ``score.weight``: classifier; neither: the backbone alone).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..tokenization import CharTokenizer, DnaTokenizer
+from .hyenadna import (
+    HyenaDnaConfig,
+    HyenaDnaForCausalLM,
+    HyenaDnaForSequenceClassification,
+    HyenaDnaModel,
+    HyenaDnaPreTrainedModel,
+)
+from .weights import Shapes, check_loaded, check_weights, on_meta, read_state_dict
+
+HEADS = {
+    "causal_lm": HyenaDnaForCausalLM,
+    "classifier": HyenaDnaForSequenceClassification,
+    "backbone": HyenaDnaModel,
+}
+
+
+def is_hyenadna(config: dict) -> bool:
+    """Whether a config.json (as a dict) is HyenaDNA's: ``model_type`` or ``auto_map`` into
+    ``modeling_hyena``."""
+    auto_map = config.get("auto_map") or {}
+    return config.get("model_type") == "hyenadna" or any(
+        "modeling_hyena." in str(v) for v in auto_map.values()
+    )
+
+
+def _head(config: dict, names: set[str]) -> str:
+    arch = " ".join(config.get("architectures") or [])
+    if "SequenceClassification" in arch or "score.weight" in names:
+        return "classifier"
+    if "CausalLM" in arch or "lm_head.weight" in names:
+        return "causal_lm"
+    return "backbone"
+
+
+def _model_config(folder: Path, config: dict, found: Shapes, head: str, pad_id: int) -> dict:
+    """The keys of the HyenaDnaConfig to build: config.json's, with the tokenizer's [PAD] and the
+    classes of the classifier the weights hold."""
+    keys = {
+        k: v
+        for k, v in config.items()
+        if k not in ("_name_or_path", "architectures", "auto_map", "torch_dtype", "dtype")
+    }
+    keys["architectures"] = [HEADS[head].__name__]
+    said = keys.setdefault("pad_token_id", pad_id)
+    if said != pad_id:
+        raise ValueError(
+            f"{folder / 'config.json'}: pad_token_id {said} but the tokenizer's [PAD] is {pad_id}"
+        )
+    if head == "classifier" and "score.weight" in found:
+        n = found["score.weight"][0]
+        said = len(config["id2label"]) if "id2label" in config else config.get("num_labels", n)
+        if said != n:
+            raise ValueError(f"{folder}: classifier has {n} classes but config.json says {said}")
+        keys["num_labels"] = n
+    return keys
+
+
+def load_hyenadna(
+    folder: Path, config: dict, tokenizer: DnaTokenizer, weights: Path, found: Shapes
+) -> HyenaDnaPreTrainedModel:
+    """Build the native HyenaDNA model of a published-layout folder and load its weights.
+
+    Parameters
+    ----------
+    folder : Path
+        The checkpoint folder.
+    config : dict
+        Its ``config.json``, parsed.
+    tokenizer : DnaTokenizer
+        Its tokenizer (the character tokenizer).
+    weights : Path
+        Its weights file.
+    found : dict
+        The names and shapes of the file's tensors
+        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
+
+    Returns
+    -------
+    HyenaDnaPreTrainedModel
+        In eval mode; every tensor equal to the file's.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: another tokenizer than the character one, a [PAD]
+        that disagrees, a config HyenaDNA does not take, weights that do not
+        fit the model config.json builds (:func:`~.weights.check_weights`),
+        or a tensor that differs from the file's after loading
+        (:func:`~.weights.check_loaded`).
+    """
+    if not isinstance(tokenizer, CharTokenizer):
+        raise ValueError(
+            f"{folder}: a HyenaDNA config.json with a {tokenizer.scheme} tokenizer; HyenaDNA "
+            "reads one token per nucleotide (tokenizer_config.json: HyenaDNATokenizer)"
+        )
+    head = _head(config, set(found))
+    keys = _model_config(folder, config, found, head, tokenizer.pad_id)
+
+    def build(keys: dict) -> HyenaDnaPreTrainedModel:
+        return HEADS[head](HyenaDnaConfig(**keys))
+
+    try:
+        skeleton = on_meta(build, keys)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{folder / 'config.json'}: not a HyenaDNA config ({err})") from None
+    names = check_weights(
+        weights, found, skeleton, what=f"HyenaDNA ({head})", config=keys, build=build
+    )
+    model = build(keys)
+    state = read_state_dict(weights)
+    model.load_state_dict({names[k]: v for k, v in state.items()}, strict=False)
+    check_loaded(weights, model, state, names)
+    return model.eval()
