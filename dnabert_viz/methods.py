@@ -366,17 +366,21 @@ def _language_model(name: str, description: str) -> None:
     def run(m, sequences, *, target, batch_size, progress, **options) -> Scores:
         return lm_scores(m, sequences, name, batch_size=batch_size, progress=progress, **options)
 
-    options = {"strands": "forward", **_WINDOWS}
+    # context: a causal LM's (None: the left for surprise and entropy, both sides for the
+    # mutation map; language_model.lm_scores)
+    options = {"strands": "forward", "context": None, **_WINDOWS}
     register(name, description, options=options, batch_size=32, needs="lm")(run)
 
 
 _language_model(
     "lm_surprise",
-    "masked-LM surprise: -log p(reference base), nats; (N, L, 4) log p in extra['log_probs']",
+    "language-model surprise: -log p(reference base), nats (a causal LM: from the left "
+    "context); (N, L, 4) log p in extra['log_probs']",
 )
-_language_model("lm_entropy", "masked-LM entropy of the four-base distribution, nats")
+_language_model("lm_entropy", "language-model entropy of the four-base distribution, nats")
 _language_model(
     "lm_mutation_map",
-    "masked-LM zero-shot mutation map: log p(alt) - log p(ref) in extra['effects'], centred "
+    "language-model zero-shot mutation map: log p(alt) - log p(ref) in extra['effects'] (a "
+    "causal LM: the whole sequence's log-likelihood change), centred "
     "(N, L, 4) in extra['hypothetical'] (seqlets, TF-MoDISco)",
 )

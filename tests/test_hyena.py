@@ -164,6 +164,11 @@ def test_the_mutation_map_is_the_whole_sequence_log_likelihood_change(causal):
     np.testing.assert_allclose(np.nansum(mm.extra["hypothetical"][0], axis=-1), 0, atol=1e-5)
     # a substitution at the start changes what follows: not the left-context ratio at i
     assert np.abs(effects[0]).max() > 0.1
+    # the front door's context option: the surprise given every other base reads the same
+    # distributions
+    both = dv.score(causal, seq, "lm_surprise", context="both")
+    np.testing.assert_allclose(both.extra["log_probs"], mm.extra["log_probs"])
+    assert both.meta["context"] == "both" and mm.meta["context"] == "both"
 
 
 def test_variant_effects_on_a_causal_lm_are_exact_log_likelihoods(causal):
