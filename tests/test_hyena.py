@@ -182,6 +182,15 @@ def test_variant_effects_on_a_causal_lm_are_exact_log_likelihoods(causal):
     np.testing.assert_allclose(out.llr, out.pll_diff)
     mm = dv.score(causal, SEQS[0], "lm_mutation_map").extra["effects"][0]
     assert out.llr[1] == pytest.approx(mm[9, BASES.index("G")], abs=1e-4)
+    with pytest.raises(ValueError, match="is a causal LM: it hides nothing"):
+        dv.lm_variant_effects(causal, pd.DataFrame(table), [SEQS[0]], wt_marginal=True)
+
+
+def test_a_causal_lm_s_dependency_map_looks_only_ahead(causal):
+    values = dv.dependency_map(causal, SEQS[0][:14]).values
+    # a substitution at i changes what the model expects at j > i only
+    assert np.nanmax(np.tril(values, -1)) < 1e-4
+    assert np.nanmax(np.triu(values, 1)) > 0.1
 
 
 def test_a_masked_lm_cannot_be_read_from_the_left(tmp_path):
