@@ -26,6 +26,10 @@ Every output at position t depends on tokens 0..t only: padding on the
 right never changes a real position, so padded batches need no mask
 (``attention_mask`` is taken and ignored; :class:`~dnabert_viz.tokenization.
 Encoding` pads on the right). There are no attention weights.
+
+As in the published port, ``embed_dropout`` and ``use_bias`` are read but
+change nothing (the port never applies them); ``hyena_dropout`` acts in
+training, on ``x1 * v``.
 """
 
 from __future__ import annotations
@@ -353,17 +357,13 @@ class HyenaDnaModel(HyenaDnaPreTrainedModel):
         """
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("give exactly one of input_ids and inputs_embeds")
-        backbone = self.backbone
-        hidden = (
-            backbone.embeddings.word_embeddings(input_ids)
-            if inputs_embeds is None
-            else (inputs_embeds)
-        )
-        states = [hidden]
-        for layer in backbone.layers:
+        if inputs_embeds is None:
+            inputs_embeds = self.get_input_embeddings()(input_ids)
+        hidden, states = inputs_embeds, [inputs_embeds]
+        for layer in self.backbone.layers:
             hidden = layer(hidden)
             states.append(hidden)
-        hidden = backbone.ln_f(hidden)
+        hidden = self.backbone.ln_f(hidden)
         states.append(hidden)
         return BaseModelOutputWithNoAttention(
             last_hidden_state=hidden, hidden_states=tuple(states) if output_hidden_states else None
