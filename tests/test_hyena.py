@@ -22,7 +22,8 @@ import torch
 
 import dnabert_viz as dv
 from dnabert_viz.architectures.weights import check_loaded, read_state_dict
-from tests.checkpoints import HYENADNA_CONFIG, hyenadna, hyenadna_files
+
+from .checkpoints import HYENADNA_CONFIG, dnabert1, hyenadna, hyenadna_files
 
 SEQS = ["ACGTTGCAACGGATTACA", "GGATCNATTA", "TTTACGCGCGATATAGCATCGACTTA"]
 BASES = "ACGT"
@@ -194,7 +195,6 @@ def test_a_causal_lm_s_dependency_map_looks_only_ahead(causal):
 
 
 def test_a_masked_lm_cannot_be_read_from_the_left(tmp_path):
-    from tests.checkpoints import dnabert1
 
     m = dv.load_model(dnabert1(tmp_path, k=3, head="mlm"), device="cpu")
     with pytest.raises(ValueError, match="is a masked LM: it reads both sides"):
