@@ -1,4 +1,4 @@
-"""Nucleotide dependency maps of a masked language model, and the blocks in them.
+"""Nucleotide dependency maps of a language model, and the blocks in them.
 
 A dependency map (Tomaz da Silva et al., Nat. Genet. 2025) asks, for every
 pair of nucleotides (i, j) in a region, how much substituting i changes what
@@ -183,7 +183,9 @@ def dependency_map(
     Parameters
     ----------
     m : DnaModel
-        A masked language model.
+        A masked or causal language model. A causal one reads each target
+        from its left context, so only substitutions before the target
+        count (the map's lower triangle is 0).
     sequence : str
         One sequence.
     region : (int, int), optional
