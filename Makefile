@@ -16,7 +16,7 @@ CHROMIUM := /usr/bin/chromium
 GENOME := /usr/share/doc/python-pyfaidx-examples/examples/chr17.hg19.part.fa
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install demo check test lab clean
+.PHONY: install demo check test lab docs clean
 
 install: $(VENV)/.installed
 
@@ -41,6 +41,11 @@ $(GENOME):
 lab: install
 	$(VENV)/bin/jupyter lab notebooks/
 
+# The docs site into site/ (mkdocs.yml). The notebooks run on the first build and again only when
+# one changes (pages cached in .cache/mkdocs-jupyter; DOCS_EXECUTE=false builds without running them).
+docs: install
+	$(VENV)/bin/mkdocs build --strict
+
 # The edit loop: lint and every test but the slow tiers (markers in pyproject.toml): trainings,
 # modisco and the demo pipeline (slow), chromium (browser), the notebooks in JupyterLab (lab) and
 # a Ray cluster (ray); so it needs the test genome, not chromium. 1:44 wall and 103 s of CPU
@@ -58,4 +63,4 @@ test: install $(CHROMIUM) $(GENOME)
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .cache site

@@ -361,6 +361,8 @@ def onehot_integrated_gradients(
     (module docstring), and the actual ones add up to f(x) - f(x') (the
     remainder is kept as ``extra["convergence_delta"]``).
 
+    Other parameters are as in :func:`onehot_gradients`.
+
     Parameters
     ----------
     baseline : {"shuffle", "uniform"}
@@ -380,7 +382,6 @@ def onehot_integrated_gradients(
         the bridge formed all rows' products at once;
         ``benchmarks/attribution_memory.py``). None passes all
         batch_size x n_steps rows at once (2,048 at the defaults).
-    (other parameters as in :func:`onehot_gradients`)
 
     Returns
     -------
@@ -454,6 +455,8 @@ def onehot_gradient_shap(
     baseline, logit) its attributions added up to -0.16 and 0.05 where
     f(x) - f(x') was 7.4 logits (notebook 07 measures it again).
 
+    Other parameters are as in :func:`onehot_gradients`.
+
     Parameters
     ----------
     baseline : {"shuffle", "uniform"}
@@ -472,7 +475,6 @@ def onehot_gradient_shap(
         generator: its state is restored afterwards) together with each
         sequence's own letters, so a sequence gets the same numbers again,
         alone or in any batch.
-    (other parameters as in :func:`onehot_gradients`)
 
     Returns
     -------

@@ -1,21 +1,27 @@
-"""The README's tour: its variant-effect lines run as written (they build the mutation file they
-read)."""
+"""The README's tour and the docs' variant-effects page: their variant-effect lines run as
+written (they build the mutation file they read)."""
 
 import ast
 from pathlib import Path
 
-README = Path(__file__).parents[1] / "README.md"
+import pytest
+
+ROOT = Path(__file__).parents[1]
 
 
-def tour_statements() -> list[str]:
-    """The tour's code block, one top-level statement a string (a statement may span lines)."""
-    text = README.read_text()
-    block = text.split("## A tour", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+def tour_statements(page: str, heading: str) -> list[str]:
+    """The first code block after heading, one top-level statement a string (a statement may span
+    lines)."""
+    text = (ROOT / page).read_text()
+    block = text.split(heading, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     return [ast.get_source_segment(block, node) for node in ast.parse(block).body]
 
 
-def test_tour_variant_effects_lines_run(tmp_path, monkeypatch):
-    lines = tour_statements()
+@pytest.mark.parametrize(
+    ("page", "heading"), [("README.md", "## A tour"), ("docs/variants.md", "# Variant effects")]
+)
+def test_tour_variant_effects_lines_run(page, heading, tmp_path, monkeypatch):
+    lines = tour_statements(page, heading)
     setup = [ln for ln in lines if ln.startswith(("import ", "m = ", "data = ", "seqs = "))]
     variants = [ln for ln in lines if "mutations.txt" in ln]
     assert len(setup) == 4 and len(variants) == 2
