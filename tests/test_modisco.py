@@ -5,7 +5,10 @@ import pytest
 
 import dnabert_viz as dv
 from dnabert_viz.motifs.modisco import modisco_motifs, read_modisco
+from dnabert_viz.motifs.numba_cache import cache_kernels
 from dnabert_viz.sequences import reverse_complement
+
+from .test_numba_cache import assert_cached_on_disk, compiled_kernels
 
 pytestmark = pytest.mark.slow  # tfmodisco-lite on 300 sequences (and its numba JIT)
 
@@ -88,3 +91,11 @@ def test_modisco_bad_input_is_named(demo_model, demo_data):
         ValueError, match=r"hypothetical has shape \(4, 10, 4\) but the one-hot sequences"
     ):
         modisco_motifs(pos, np.zeros((4, 10, 4)))
+
+
+def test_modisco_kernels_are_in_numbas_cache(found):
+    """tfmodisco-lite's kernels are plain @njit; modisco_motifs turns numba's on-disk cache on
+    for them, so a later process loads what this one compiled."""
+    kernels = set(compiled_kernels("modiscolite")) & set(cache_kernels("modiscolite"))
+    assert len(kernels) >= 5  # (those declared with a signature compile at import, uncached)
+    assert_cached_on_disk(kernels)

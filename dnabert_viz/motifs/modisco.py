@@ -36,6 +36,7 @@ from ..onehot import check_contributions
 from ..scores import Scores
 from ..sequences import check_sequences, one_hot
 from .motif import INSTANCE_COLUMNS, Motif, MotifSet
+from .numba_cache import cache_kernels
 
 MODISCO_OPTIONS = {
     "sliding_window_size": 15,
@@ -91,6 +92,7 @@ def modisco_motifs(
     from modiscolite.io import save_hdf5
     from modiscolite.tfmodisco import TFMoDISco
 
+    cache_kernels("modiscolite")
     seqs = check_sequences(seqs, "seqs")
     if isinstance(scores, Scores):
         scores.check_sequences(seqs)
