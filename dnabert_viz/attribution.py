@@ -105,10 +105,8 @@ def attribute(
     internal_batch_size : int, optional
         Rows per forward pass of integrated gradients, which expands a batch
         into ``batch_size x n_steps`` rows (memory vs speed; at least one
-        step of every sequence of a batch). With 64 the demo model peaked at
-        0.72 / 0.74 GB on 100 / 600 sequences of 200 nt, with None (all 800
-        rows of the defaults at once) at 2.06 / 2.07 GB, and one batch took
-        the same time both ways (``benchmarks/attribution_memory.py``).
+        step of every sequence of a batch; peak memory by setting:
+        ``benchmarks/attribution_memory.py``).
     output : {"probability", "logit"}
         Attribute the target's softmax probability or its logit.
     window_size, stride : int, optional
@@ -192,8 +190,8 @@ def ism(
     target : int
         Class whose probability is read.
     batch_size : int
-        Mutant sequences per forward pass (on 2 CPU cores 16 was fastest for
-        the demo model: cache-sized batches; raise it on a GPU).
+        Mutant sequences per forward pass (cache-sized batches suit a CPU,
+        ``benchmarks/ism_speed.py``; raise it on a GPU).
     progress : bool or None
         Show a progress bar; None (default): in Jupyter and terminals only.
 

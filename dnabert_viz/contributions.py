@@ -377,9 +377,7 @@ def onehot_integrated_gradients(
         Rows per forward pass within captum's batch_size x n_steps expansion
         (memory vs speed). The bridge forms at most ``PRODUCTS_PER_PASS``
         letter products at a time whatever this is, so what grows with it is
-        the model's own activations: with 64 the demo model peaked at
-        0.84 / 0.88 GB on 100 / 600 sequences of 200 nt (1.39 / 1.41 GB when
-        the bridge formed all rows' products at once;
+        the model's own activations (peak memory by setting:
         ``benchmarks/attribution_memory.py``). None passes all
         batch_size x n_steps rows at once (2,048 at the defaults).
 

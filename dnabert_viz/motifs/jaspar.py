@@ -12,8 +12,9 @@ soft JASPAR column, so each query column is mixed with ``pseudocount`` of
 the uniform distribution first (as MEME-suite tools do when turning sites
 into matrices).
 
-The first TOMTOM call in a fresh environment compiles memelite's numba
-kernels (about a minute); later processes reuse numba's on-disk cache.
+The first TOMTOM call after memelite is installed compiles its numba
+kernels; later processes load them from numba's on-disk cache
+(``benchmarks/jit_cache.py``).
 """
 
 from __future__ import annotations

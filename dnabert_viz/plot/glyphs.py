@@ -3,10 +3,9 @@
 Each letter's outline (DejaVu Sans Bold, from matplotlib's font machinery;
 no pyplot) is turned into polygons once and normalised to the unit square.
 A logo is then five scatter traces (one per base, plus the white counter of
-the letter A) whose coordinates are one numpy broadcast: a 500-nt
-attribution logo is built in about a millisecond and updates in place in a
-FigureWidget (setting 500 layout shapes instead costs about 100 ms of
-plotly validation).
+the letter A) whose coordinates are one numpy broadcast, and it updates in
+place in a FigureWidget (layout shapes, one per letter, would each go
+through plotly's validation; ``benchmarks/README.md``).
 """
 
 from __future__ import annotations

@@ -57,9 +57,9 @@ def _figure(width: float, height: float):
 def _draw(frame: pd.DataFrame, ax, ylabel: str, title: str | None) -> None:
     """Draw with logomaker, leaving out glyphs under 0.5% of the y range (below a pixel).
 
-    Each glyph is a font outline logomaker builds one by one (about 2 ms
-    each); a 24-nt motif's flanks hold dozens of invisible ones, so skipping
-    them makes a logo about twice as fast without changing how it looks.
+    Each glyph is a font outline logomaker builds one by one; a 24-nt
+    motif's flanks hold dozens of invisible ones, so skipping them makes a
+    logo faster without changing how it looks (``benchmarks/logo_speed.py``).
     """
     import logomaker
 
