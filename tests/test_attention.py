@@ -113,5 +113,5 @@ def test_demo_attention_and_ig_point_at_planted_motifs(demo_model, demo_data):
     truth = demo_data.truth_mask(rows)
     att = dv.cls_attention(demo_model, seqs)
     ig = dv.attribute(demo_model, seqs, n_steps=20)
-    assert _auroc(att.values.ravel(), truth.ravel()) >= 0.9  # 0.954 on 300 sequences (README)
-    assert _auroc(ig.values.ravel(), truth.ravel()) >= 0.9  # 0.960 on 300 sequences (README)
+    assert _auroc(att.values.ravel(), truth.ravel()) >= 0.9  # 0.954 on 300 sequences, docs/demo.md
+    assert _auroc(ig.values.ravel(), truth.ravel()) >= 0.9  # 0.960 on 300 sequences, docs/demo.md
