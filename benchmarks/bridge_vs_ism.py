@@ -38,6 +38,7 @@ def main() -> None:
     seqs = data.sequences("heldout", 1)[:n] + data.sequences("heldout", 0)[:n]
     p = m.predict(seqs)[:, 1]
     effects, t_ism = timed(dv.ism, m, seqs)
+    effects = effects.extra["effects"]
     x = dv.one_hot(seqs)
     print(os.popen("uptime").read().strip())
     print(
@@ -67,8 +68,8 @@ def main() -> None:
     # the same on the log-odds, which does not saturate: gradient of logit1 - logit0 vs ISM's
     # change of log-odds
     lo = (
-        dv.onehot_gradients(m, seqs, 1, output="logit").extra["hypothetical"]
-        - dv.onehot_gradients(m, seqs, 0, output="logit").extra["hypothetical"]
+        dv.onehot_gradients(m, seqs, target=1, output="logit").extra["hypothetical"]
+        - dv.onehot_gradients(m, seqs, target=0, output="logit").extra["hypothetical"]
     )
     p64 = p.astype(np.float64)[:, None, None]
     after = np.clip(p64 + effects, 1e-12, 1 - 1e-7)

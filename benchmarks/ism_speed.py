@@ -28,6 +28,7 @@ def main() -> None:
     seqs = dv.load_demo().sequences("heldout", label=1)[:n]
     variants = sum(3 * len(s) for s in seqs)
     batched, t_batched = timed(dv.ism, m, seqs)
+    batched = batched.extra["effects"]
     single, t_single = timed(one_by_one, m, seqs)
     agree = np.allclose(
         np.sort(batched[~np.isnan(batched) & (batched != 0)]),

@@ -106,7 +106,7 @@ def main() -> None:
     started = time.perf_counter()
     mutation = dv.score(mlm, seqs, "lm_mutation_map")
     lm_seconds = time.perf_counter() - started
-    surprise = -dv.lm_scores(mlm, seqs, "lm_surprise").values
+    surprise = -dv.lm_scores(mlm, seqs, kind="lm_surprise").values
     results.append(("AUROC at planted nt, -lm_surprise", auroc_at_planted(surprise, truth)))
     results.append(
         ("AUROC at planted nt, lm_mutation_map", auroc_at_planted(mutation.values, truth))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .intervals import scoring_function
 from .model import DnaModel
 from .scores import Scores
 from .tokenization import NucleotideAccumulator, covers
@@ -70,7 +71,7 @@ def _layers(n_layers: int, layer) -> list[int]:
 def _heads(n_heads: int, heads) -> list[int]:
     if heads is None:
         return list(range(n_heads))
-    heads = list(heads)
+    heads = [heads] if isinstance(heads, (int, np.integer)) else list(heads)
     bad = [h for h in heads if not 0 <= h < n_heads]
     if bad or not heads:
         raise ValueError(
@@ -79,11 +80,13 @@ def _heads(n_heads: int, heads) -> list[int]:
     return heads
 
 
+@scoring_function
 def cls_attention(
     m: DnaModel,
-    seqs,
+    sequences,
+    *,
     layer: int | Sequence[int] | str = -1,
-    heads: Sequence[int] | None = None,
+    heads: int | Sequence[int] | None = None,
     batch_size: int = 32,
     window_size: int | None = None,
     stride: int | None = None,
@@ -113,11 +116,11 @@ def cls_attention(
     ----------
     m : DnaModel
         The model (any tokenizer: k-mer, non-overlapping or BPE).
-    seqs : str or list of str
-        Sequences.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences, or a table with a ``sequence`` column (as :func:`dnabert_viz.score`).
     layer : int, list of int or "mean"
         Layer(s) to read; negative counts from the last.
-    heads : list of int, optional
+    heads : int or list of int, optional
         Heads to sum; all by default.
     batch_size : int
         Sequences (windows) per forward pass.
@@ -134,7 +137,7 @@ def cls_attention(
     cfg = m.model.config
     layers = _layers(cfg.num_hidden_layers, layer)
     head_idx = _heads(cfg.num_attention_heads, heads)
-    enc = m.encode(seqs, window_size, stride)
+    enc = m.encode(sequences, window_size, stride)
     acc = NucleotideAccumulator(enc, "mean")
     rows_cls: dict[int, torch.Tensor] = {}
 
@@ -153,12 +156,13 @@ def cls_attention(
     meta = {
         "model": m.name,
         "layer": layer if isinstance(layer, (int, str)) else list(layer),
-        "heads": heads and list(heads),
+        "heads": None if heads is None else _heads(cfg.num_attention_heads, heads),
     }
     return Scores(enc.sequences, values / np.where(norms > 0, norms, 1), "cls_attention", meta)
 
 
-def cls_attention_ensemble(models: Sequence[DnaModel], seqs, **kwargs) -> Scores:
+@scoring_function
+def cls_attention_ensemble(models: Sequence[DnaModel], sequences, **options) -> Scores:
     """DNABERT's multi-k ensemble: the per-model normalised [CLS] vectors summed (e.g. k = 3, 4, 5,
     6).
 
@@ -166,14 +170,14 @@ def cls_attention_ensemble(models: Sequence[DnaModel], seqs, **kwargs) -> Scores
     ----------
     models : list of DnaModel
         One model per k (any models over the same sequences).
-    seqs : str or list of str
-        Sequences.
-    **kwargs
-        Passed to :func:`cls_attention`.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences, or a table with a ``sequence`` column.
+    **options
+        :func:`cls_attention`'s keywords.
     """
     if not models:
         raise ValueError("models is empty: give one model per k")
-    parts = [cls_attention(mm, seqs, **kwargs) for mm in models]
+    parts = [cls_attention(mm, sequences, **options) for mm in models]
     meta = {
         "models": [mm.name for mm in models],
         **{k: v for k, v in parts[0].meta.items() if k != "model"},

@@ -14,6 +14,7 @@ import pandas as pd
 import torch
 
 from .checks import check_counts
+from .intervals import scoring_function
 from .model import DnaModel
 from .runtime import show_progress
 from .scores import Scores
@@ -62,9 +63,11 @@ def _baseline_ids(
     return out
 
 
+@scoring_function
 def attribute(
     m: DnaModel,
-    seqs,
+    sequences,
+    *,
     method: str = "integrated_gradients",
     target: int = 1,
     baseline: str = "pad",
@@ -83,8 +86,8 @@ def attribute(
     ----------
     m : DnaModel
         A model with a classifier head.
-    seqs : str or list of str
-        Sequences.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences, or a table with a ``sequence`` column (as :func:`dnabert_viz.score`).
     method : str
         ``integrated_gradients`` (LayerIntegratedGradients on the token
         embeddings; the convergence delta is kept in ``extra``),
@@ -133,7 +136,7 @@ def attribute(
     m._require_target(target)
     forward = _TargetOutput(m.model, output)
     layer = m.model.get_input_embeddings()
-    enc = m.encode(seqs, window_size, stride)
+    enc = m.encode(sequences, window_size, stride)
     acc = NucleotideAccumulator(enc, "spread")
     deltas = np.zeros(len(enc.input_ids), dtype=np.float32)
     rng = np.random.default_rng(random_state)
@@ -176,17 +179,23 @@ def attribute(
     return Scores(enc.sequences, acc.result(), method, meta, extra)
 
 
+@scoring_function
 def ism(
-    m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool | None = None
-) -> np.ndarray:
+    m: DnaModel,
+    sequences,
+    *,
+    target: int = 1,
+    batch_size: int = 16,
+    progress: bool | None = None,
+) -> Scores:
     """In-silico mutagenesis: every single-nucleotide substitution of every sequence.
 
     Parameters
     ----------
     m : DnaModel
         A model with a classifier head.
-    seqs : str or list of str
-        Sequences.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences, or a table with a ``sequence`` column (as :func:`dnabert_viz.score`).
     target : int
         Class whose probability is read.
     batch_size : int
@@ -197,24 +206,25 @@ def ism(
 
     Returns
     -------
-    numpy.ndarray
-        (N, L, 4) float32, columns A C G T: p(target | mutant) - p(target | sequence);
-        0 for the reference base, NaN past each sequence's end. At an N
-        every base is a substitution.
+    Scores
+        ``kind="ism"``; values (N, L): the mean effect of the three
+        substitutions at each position (the effects' sum over bases / 3);
+        ``extra["effects"]`` (N, L, 4) float32, columns A C G T:
+        p(target | mutant) - p(target | sequence), 0 for the reference base,
+        NaN past each sequence's end. At an N every base is a substitution.
     """
     from tqdm.auto import tqdm
 
     m._require_target(target)
-    seqs = check_sequences(seqs)
-    ref = m.predict(seqs, batch_size)[:, target]
-    out = np.full((len(seqs), max(map(len, seqs)), 4), np.nan, dtype=np.float32)
+    ref = m.predict(sequences, batch_size)[:, target]
+    out = np.full((len(sequences), max(map(len, sequences)), 4), np.nan, dtype=np.float32)
     bar = tqdm(
-        total=sum(3 * len(s) + s.count("N") for s in seqs),
+        total=sum(3 * len(s) + s.count("N") for s in sequences),
         desc="ISM",
         unit="mutant",
         disable=not show_progress(progress),
     )
-    for i, seq in enumerate(seqs):
+    for i, seq in enumerate(sequences):
         arr = np.frombuffer(seq.encode(), dtype=np.uint8)
         mutants = np.repeat(arr[None, :], 4 * len(seq), axis=0).reshape(len(seq), 4, len(seq))
         pos = np.arange(len(seq))
@@ -231,11 +241,13 @@ def ism(
         delta[~is_ref] = p_mutant - ref[i]
         out[i, : len(seq)] = delta
     bar.close()
-    return out
+    # the reference column is 0: the mean over the three substitutions
+    meta = {"model": m.name, "target": target}
+    return Scores(sequences, out.sum(axis=-1) / 3, "ism", meta, {"effects": out})
 
 
 def variant_effects(
-    m: DnaModel, table, sequences=None, target: int = 1, batch_size: int = 64
+    m: DnaModel, table, *, sequences=None, target: int = 1, batch_size: int = 64
 ) -> pd.DataFrame:
     """Effect of variants on the target probability, with DNABERT's two scores.
 

@@ -16,6 +16,7 @@ training that cannot learn are refused before anything is read or computed.
 from __future__ import annotations
 
 import argparse
+import ast
 import sys
 import warnings
 from collections.abc import Callable
@@ -87,24 +88,46 @@ def _refuse_unused(args: argparse.Namespace, **rules: tuple[object, str]) -> Non
 def _method_options(args: argparse.Namespace, spec) -> dict:
     """The scoring options given on the command line (--layer, --n-steps, ..., --target), refused
     for a method that does not take them (naming the methods that do)."""
-    from .methods import get_method, method_names
-
-    def takes(method, name: str) -> bool:
-        return method.uses_target if name == "target" else name in method.options
-
-    given = {
-        name: getattr(args, name)
-        for name in ("layer", "n_steps", "n_samples", "baseline", "output", "strands", "target")
-        if getattr(args, name) is not None
-    }
+    takers = _option_takers()
+    given = {name: getattr(args, name) for name in takers if hasattr(args, name)}
     for name in given:
-        if not takes(spec, name):
-            takers = [m.name for m in map(get_method, method_names()) if takes(m, name)]
+        if spec.name not in takers[name]:
             raise ValueError(
                 f"--{name.replace('_', '-')} is not an option of {spec.name}; the methods that "
-                f"take it: {', '.join(takers)}"
+                f"take it: {', '.join(takers[name])}"
             )
     return given
+
+
+def _option_takers() -> dict[str, dict[str, object]]:
+    """Every option of a registered method (and ``target``) -> {method: its default}, in
+    registration order: the command line's method flags."""
+    from .methods import get_method, method_names
+
+    takers: dict[str, dict[str, object]] = {}
+    for method in map(get_method, method_names()):
+        own = {"target": method.target} if method.uses_target else {}
+        for name, default in {**own, **method.options}.items():
+            takers.setdefault(name, {})[method.name] = default
+    return takers
+
+
+def _option_help(defaults: dict[str, object]) -> str:
+    """``default 50 (integrated_gradients); 128 (onehot_integrated_gradients)``."""
+    by_default: dict[str, list[str]] = {}
+    for method, default in defaults.items():
+        by_default.setdefault(str(default), []).append(method)
+    return "default " + "; ".join(f"{d} ({', '.join(ms)})" for d, ms in by_default.items())
+
+
+def _literal(text: str):
+    """A method option's value from the command line: a number, a comma-separated list of
+    numbers, None, or else the text itself (``--layer mean``)."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _intervals(args: argparse.Namespace):
@@ -233,18 +256,15 @@ def _demo(args: argparse.Namespace) -> None:
     model = _model(args)
     data = load_demo()
     seqs, labels = data.sequences("heldout"), data.labels("heldout")
-    accuracy = float(
-        np.mean(model.predict(seqs, batch_size=args.batch_size).argmax(axis=1) == labels)
-    )
+    sizes = {} if args.batch_size is None else {"batch_size": args.batch_size}
+    accuracy = float(np.mean(model.predict(seqs, **sizes).argmax(axis=1) == labels))
     print(model)
     print(f"held-out demo sequences: {len(seqs)} ({int(labels.sum())} with planted motifs)")
     print(f"held-out accuracy: {accuracy:.4f}")
     pos, neg = data.sequences(label=1), data.sequences(label=0)
     out = Path(args.out)
     with atomic_folder(out, kind="demo") as tmp:
-        scores = score(
-            model, pos, "cls_attention", batch_size=args.batch_size, out=tmp / "scores.npz"
-        )
+        scores = score(model, pos, "cls_attention", out=tmp / "scores.npz", **sizes)
         motifs, matches = _find_and_save(pos, neg, scores, tmp / "motifs")
         recovery = data.recovery(matches)
         page = build_report(
@@ -450,7 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
         )
-        p.add_argument("--batch-size", type=COUNT, default=32, help="sequences per forward pass")
+        p.add_argument(
+            "--batch-size",
+            type=COUNT,
+            default=None,
+            help="sequences per forward pass (default: each method's own)",
+        )
 
     score = sub.add_parser(
         "score",
@@ -493,44 +518,16 @@ def build_parser() -> argparse.ArgumentParser:
             for m in map(get_method, method_names())
         ),
     )
-    score.add_argument(
-        "--layer",
-        type=int,
-        default=None,
-        help="attention layer for cls_attention (default: the last)",
-    )
-    score.add_argument(
-        "--target", type=int, help="class explained by attribution methods and ism (default 1)"
-    )
-    score.add_argument(
-        "--n-steps", type=COUNT, default=None, help="integrated-gradients steps (default 50)"
-    )
-    score.add_argument(
-        "--n-samples",
-        type=COUNT,
-        default=None,
-        help="onehot_gradient_shap's gradients (default 128)",
-    )
-    score.add_argument(
-        "--baseline",
-        choices=["pad", "mask", "shuffle", "uniform"],
-        default=None,
-        help="reference input of integrated gradients and deeplift (default pad; "
-        "onehot_integrated_gradients, onehot_gradient_shap: shuffle or uniform, default shuffle)",
-    )
-    score.add_argument(
-        "--output",
-        choices=["probability", "logit"],
-        default=None,
-        help="what gradient methods explain (default probability; logit for confident models)",
-    )
-    score.add_argument(
-        "--strands",
-        choices=["forward", "both"],
-        default=None,
-        help="language-model scores (lm_*): the sequence as given, or averaged with its reverse "
-        "complement (default forward)",
-    )
+    # one flag per option of any registered method, its defaults read from the method's function
+    for name, defaults in _option_takers().items():
+        text = all(isinstance(d, str) for d in defaults.values())
+        score.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=str if text else COUNT if name.startswith("n_") else _literal,
+            default=argparse.SUPPRESS,
+            metavar=name.upper(),
+            help=_option_help(defaults),
+        )
     score.add_argument(
         "--out",
         required=True,

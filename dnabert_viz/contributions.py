@@ -86,10 +86,11 @@ import torch
 
 from .attribution import ism
 from .checks import check_counts
+from .intervals import scoring_function
 from .model import DnaModel
 from .onehot import contribution_scores
 from .scores import Scores
-from .sequences import check_sequences, dinucleotide_shuffle, one_hot
+from .sequences import dinucleotide_shuffle, one_hot
 from .tokenization import KmerTokenizer
 
 BASELINES = ("uniform", "shuffle")
@@ -282,14 +283,16 @@ def _hypothetical(multipliers: torch.Tensor, reference: torch.Tensor) -> torch.T
     return multipliers - (reference * multipliers).sum(-1, keepdim=True)
 
 
+@scoring_function
 def onehot_gradients(
     m: DnaModel,
-    seqs,
+    sequences,
+    *,
     target: int = 1,
-    reference: str = "uniform",
+    baseline: str = "uniform",
     output: str = "probability",
     batch_size: int = 16,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Scores:
     """Hypothetical contributions from the gradient at the one-hot sequence (one backward pass per
     batch).
@@ -298,14 +301,16 @@ def onehot_gradients(
     ----------
     m : DnaModel
         Overlapping k-mer model (DNABERT-1) with a classifier head.
-    seqs : str or list of str
-        Sequences that fit the model's positions.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences that fit the model's positions, or a table with a
+        ``sequence`` column (as :func:`dnabert_viz.score`).
     target : int
         Class explained.
-    reference : {"uniform", "zero"}
-        ``uniform``: the gradient mean-centred over the four bases at each
-        position (hypothetical gradients); ``zero``: the raw gradient, whose
-        actual contributions are gradient x input.
+    baseline : {"uniform", "zero"}
+        The reference point x': ``uniform`` (1/4 for every base) gives the
+        gradient mean-centred over the four bases at each position
+        (hypothetical gradients); ``zero`` the raw gradient, whose actual
+        contributions are gradient x input.
     output : {"probability", "logit"}
         Explain the target's probability or its logit. A confident model's
         probability is flat around its sequences (the demo model's positives
@@ -313,36 +318,39 @@ def onehot_gradients(
         e.g. for TF-MoDISco.
     batch_size : int
         Sequences per backward pass.
+    progress : bool or None
+        Show a progress bar; None (default): in Jupyter and terminals only.
 
     Returns
     -------
     Scores
         Values (N, L): actual contributions; ``extra["hypothetical"]`` (N, L, 4).
     """
-    if reference not in ("uniform", "zero"):
-        raise ValueError(f"reference must be 'uniform' or 'zero', got {reference!r}")
-    seqs = check_sequences(seqs)
+    if baseline not in ("uniform", "zero"):
+        raise ValueError(f"baseline must be 'uniform' or 'zero', got {baseline!r}")
     bridge = OneHotBridge(m, output)
     _check_target(m, target)
-    hyp = np.zeros((len(seqs), max(map(len, seqs)), 4), dtype=np.float32)
-    for rows, x, ids, mask in _batches(bridge, seqs, batch_size, progress, "gradients"):
+    hyp = np.zeros((len(sequences), max(map(len, sequences)), 4), dtype=np.float32)
+    for rows, x, ids, mask in _batches(bridge, sequences, batch_size, progress, "gradients"):
         with torch.enable_grad():
             x.requires_grad_(True)
             (grad,) = torch.autograd.grad(bridge(x, ids, mask)[:, target].sum(), x)
-        ref = _uniform(x) if reference == "uniform" else torch.zeros_like(x)
+        ref = _uniform(x) if baseline == "uniform" else torch.zeros_like(x)
         hyp[rows, : x.shape[1]] = _hypothetical(grad, ref).detach().float().cpu().numpy()
-    kind = "onehot_gradients" if reference == "uniform" else "onehot_gradient_x_input"
+    kind = "onehot_gradients" if baseline == "uniform" else "onehot_gradient_x_input"
     return contribution_scores(
-        seqs,
+        sequences,
         hyp,
         kind,
-        {"model": m.name, "target": target, "output": output, "reference": reference},
+        {"model": m.name, "target": target, "output": output, "baseline": baseline},
     )
 
 
+@scoring_function
 def onehot_integrated_gradients(
     m: DnaModel,
-    seqs,
+    sequences,
+    *,
     target: int = 1,
     baseline: str = "shuffle",
     n_steps: int = 128,
@@ -350,7 +358,7 @@ def onehot_integrated_gradients(
     batch_size: int = 16,
     internal_batch_size: int | None = 64,
     random_state: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Scores:
     """Integrated gradients along the straight path in one-hot space, with hypothetical
     contributions.
@@ -408,13 +416,23 @@ def onehot_integrated_gradients(
 
     meta = {"baseline": baseline, "n_steps": n_steps}
     return _reference_based(
-        m, seqs, target, output, batch_size, progress, "onehot_integrated_gradients", meta, explain
+        m,
+        sequences,
+        target,
+        output,
+        batch_size,
+        progress,
+        "onehot_integrated_gradients",
+        meta,
+        explain,
     )
 
 
+@scoring_function
 def onehot_gradient_shap(
     m: DnaModel,
-    seqs,
+    sequences,
+    *,
     target: int = 1,
     baseline: str = "shuffle",
     n_baselines: int = 20,
@@ -423,7 +441,7 @@ def onehot_gradient_shap(
     batch_size: int = 16,
     internal_batch_size: int = 64,
     random_state: int = 0,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> Scores:
     """GradientSHAP (expected gradients) on the one-hot bridge, with hypothetical contributions.
 
@@ -516,7 +534,7 @@ def onehot_gradient_shap(
 
     meta = {"baseline": baseline, "n_baselines": n_baselines, "n_samples": n_samples}
     return _reference_based(
-        m, seqs, target, output, batch_size, progress, "onehot_gradient_shap", meta, explain
+        m, sequences, target, output, batch_size, progress, "onehot_gradient_shap", meta, explain
     )
 
 
@@ -546,7 +564,6 @@ def _reference_based(m, seqs, target, output, batch_size, progress, kind, meta, 
     (B, R, L, 4); the convergence delta is the actual contributions' sum
     minus f(x) - mean_r f(x'_r).
     """
-    seqs = check_sequences(seqs)
     bridge = OneHotBridge(m, output)
     _check_target(m, target)
     hyp = np.zeros((len(seqs), max(map(len, seqs)), 4), dtype=np.float32)
@@ -563,8 +580,14 @@ def _reference_based(m, seqs, target, output, batch_size, progress, kind, meta, 
     return contribution_scores(seqs, hyp, kind, meta, {"convergence_delta": delta})
 
 
+@scoring_function
 def hypothetical_ism(
-    m: DnaModel, seqs, target: int = 1, batch_size: int = 16, progress: bool = False
+    m: DnaModel,
+    sequences,
+    *,
+    target: int = 1,
+    batch_size: int = 16,
+    progress: bool | None = None,
 ) -> Scores:
     """Exact hypothetical contributions of any model (BPE, non-overlapping k-mers, k-mers) from
     batched ISM.
@@ -580,11 +603,15 @@ def hypothetical_ism(
         Values (N, L): actual contributions (-3/4 of the mean substitution
         effect); ``extra["hypothetical"]`` and ``extra["effects"]`` (N, L, 4).
     """
-    seqs = check_sequences(seqs)
-    effects = ism(m, seqs, target=target, batch_size=batch_size, progress=progress)
+    effects = ism(m, sequences, target=target, batch_size=batch_size, progress=progress)
+    effects = effects.extra["effects"]
     hyp = effects - effects.mean(axis=2, keepdims=True)
     return contribution_scores(
-        seqs, hyp, "hypothetical_ism", {"model": m.name, "target": target}, {"effects": effects}
+        sequences,
+        hyp,
+        "hypothetical_ism",
+        {"model": m.name, "target": target},
+        {"effects": effects},
     )
 
 

@@ -25,10 +25,12 @@ out, counted in a warning and listed in ``table.attrs["skipped"]``.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import warnings
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -442,6 +444,27 @@ def split_input(sequences) -> tuple[object, dict[str, np.ndarray] | None]:
             "strand": sequences["strand"].astype(str).to_numpy(dtype=str),
         }
     return sequences["sequence"].tolist(), coords
+
+
+def scoring_function(function: Callable) -> Callable:
+    """Decorator of the public scoring functions ``(m, sequences, *, ...) -> Scores``: the one
+    reading of their input.
+
+    ``sequences`` may be anything :func:`dnabert_viz.score` takes: one str, a
+    list of str, or a table with a ``sequence`` column (:func:`read_intervals`,
+    :func:`dnabert_viz.read_sequences`). ``function`` gets the checked list
+    (:func:`dnabert_viz.check_sequences`); a table's coordinates go into the
+    returned Scores' ``extra`` (:func:`split_input`).
+    """
+
+    @functools.wraps(function)
+    def run(m, sequences, **options):
+        sequences, coordinates = split_input(sequences)
+        scores = function(m, check_sequences(sequences), **options)
+        scores.extra.update(coordinates or {})
+        return scores
+
+    return run
 
 
 def genome_instances(motifs) -> pd.DataFrame:

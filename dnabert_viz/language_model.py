@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .intervals import scoring_function, split_input
 from .model import DnaModel
 from .runtime import show_progress
 from .scores import Scores
@@ -73,6 +74,7 @@ from .sequences import ALPHABET, check_sequences, reverse_complement
 from .tokenization import BpeTokenizer, CharTokenizer, KmerTokenizer, real_tokens
 
 STRANDS = ("forward", "both")
+LM_SCORES = ("lm_surprise", "lm_entropy", "lm_mutation_map")
 
 
 CONTEXTS = ("left", "both")
@@ -130,8 +132,8 @@ def base_log_probs(
     ----------
     m : DnaModel
         A language model (:func:`require_lm`).
-    sequences : str or list of str
-        N sequences.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences, or a table with a ``sequence`` column.
     context : {"left", "both"} or None
         What a causal LM is given (module docstring): the bases before the
         nucleotide (None's choice for a causal LM; one forward pass) or all
@@ -174,7 +176,7 @@ def base_log_probs(
         raise ValueError(f"strands must be one of {STRANDS}, not {strands!r}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    sequences = check_sequences(sequences)
+    sequences = check_sequences(split_input(sequences)[0])
     if not masked and m.is_causal_lm:
         raise ValueError(
             f"{m.name} is a causal LM: it hides nothing, so masked=False does not apply (its "
@@ -481,15 +483,27 @@ def _reference(sequences: list[str], log_probs: np.ndarray) -> np.ndarray:
     return out
 
 
-def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
+@scoring_function
+def lm_scores(
+    m: DnaModel,
+    sequences,
+    *,
+    kind: str = "lm_surprise",
+    strands: str = "forward",
+    context: str | None = None,
+    batch_size: int = 32,
+    window_size: int | None = None,
+    stride: int | None = None,
+    progress: bool | None = None,
+) -> Scores:
     """One of the language-model scores of ``sequences`` (see :mod:`dnabert_viz.methods`).
 
     Parameters
     ----------
     m : DnaModel
         A language model, masked or causal.
-    sequences : str or list of str
-        N sequences.
+    sequences : str, list of str or pandas.DataFrame
+        N sequences, or a table with a ``sequence`` column (as :func:`dnabert_viz.score`).
     kind : {"lm_surprise", "lm_entropy", "lm_mutation_map"}
         ``lm_surprise``: -log p(reference base), nats. ``lm_entropy``: the
         entropy of the four-base distribution, nats. ``lm_mutation_map``:
@@ -500,43 +514,46 @@ def lm_scores(m: DnaModel, sequences, kind: str, **options) -> Scores:
         the same map centred over the four bases so that a base's
         contribution (the hypothetical at the reference) is not 0: what
         seqlets and TF-MoDISco read.
-    **options
-        :func:`base_log_probs`'s keywords. On a causal LM, ``context`` is
-        ``"left"`` for ``lm_surprise`` and ``lm_entropy`` (one forward pass;
-        the first nucleotide NaN) and ``"both"`` for ``lm_mutation_map``
-        (effects are the whole sequence's log-likelihood change; 3 forward
-        passes per nucleotide), unless given.
+    strands, batch_size, window_size, stride, progress
+        As in :func:`base_log_probs`.
+    context : {"left", "both"} or None
+        As in :func:`base_log_probs`; on a causal LM None is ``"left"`` for
+        ``lm_surprise`` and ``lm_entropy`` (one forward pass; the first
+        nucleotide NaN) and ``"both"`` for ``lm_mutation_map`` (effects are
+        the whole sequence's log-likelihood change; 3 forward passes per
+        nucleotide).
 
     Returns
     -------
     Scores
         values (N, L); every kind keeps ``extra["log_probs"]`` (N, L, 4).
     """
-    sequences = check_sequences(sequences)
-    if kind == "lm_mutation_map" and m.is_causal_lm and options.get("context") is None:
-        options["context"] = "both"
-    log_probs = base_log_probs(m, sequences, **options)
+    if kind not in LM_SCORES:
+        raise ValueError(f"kind must be one of {LM_SCORES}, not {kind!r}")
+    if kind == "lm_mutation_map" and m.is_causal_lm and context is None:
+        context = "both"
+    options = {"strands": strands, "context": context, "batch_size": batch_size}
+    options.update(window_size=window_size, stride=stride)
+    log_probs = base_log_probs(m, sequences, progress=progress, **options)
     reference = _reference(sequences, log_probs)
     extra = {"log_probs": log_probs}
     if kind == "lm_surprise":
         values = -reference
     elif kind == "lm_entropy":
         values = -np.sum(np.exp(log_probs) * log_probs, axis=-1)
-    elif kind == "lm_mutation_map":
+    else:
         centred = log_probs - log_probs.mean(axis=-1, keepdims=True)
         values = _reference(sequences, centred)
         extra.update(effects=log_probs - reference[..., None], hypothetical=centred)
-    else:
-        raise ValueError(f"unknown language-model score {kind!r}")
-    meta = {"model": m.name, **{k: v for k, v in options.items() if k != "progress"}}
+    meta = {"model": m.name, **options}
     return Scores(sequences, values.astype(np.float32), kind, meta, extra)
 
 
 def lm_variant_effects(
     m: DnaModel,
     table,
-    sequences=None,
     *,
+    sequences=None,
     strands: str = "forward",
     wt_marginal: bool = False,
     batch_size: int = 32,

@@ -1,27 +1,31 @@
 """The registry of scoring methods: one name, one signature, one place to add a method.
 
-Every per-nucleotide scoring method is registered here under its canonical
-name as a function
+Every per-nucleotide scoring method is a public function
 
-    ``(m, sequences, *, target, batch_size, progress, **options) -> Scores``
+    ``(m, sequences, *, target=..., batch_size=..., progress=None, **options) -> Scores``
 
-together with the options it takes (and their defaults). The library
-(:func:`score`), the command line (``dnabert-viz score --method``) and the
+(``target`` only for methods that explain a class output) registered here
+under its canonical name. The registry reads the method's options and their
+defaults, and its default ``batch_size``, from that signature: a default is
+written once, in the function. The library (:func:`score`), the command line
+(``dnabert-viz score --method``, one flag per option of any method) and the
 widgets' compute layer (:class:`dnabert_viz.compute.ScoreCache`) all
 dispatch through :func:`get_method`, so a method registered here is
 available everywhere at once.
 
-Adding a method is one ``@register`` function in this file; it may call
-into the module that does the work (attention, attribution, ...)::
+Adding a method is one function in the module that does the work and one
+``register`` here (or ``@register`` on a function of your own)::
 
-    @register("my_method", "what it shows", options={"strength": 1.0})
-    def _my_method(m, sequences, *, target, batch_size, progress, strength):
+    @register("my_method", "what it shows")
+    def my_method(m, sequences, *, target=1, batch_size=16, progress=None, strength=1.0):
         values = ...                             # (N, longest length), NaN past each end
         return Scores(sequences, values, "my_method", {"model": m.name, "strength": strength})
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +45,9 @@ from .model import DnaModel
 from .scores import Scores
 from .sequences import check_sequences
 
+# the keywords every method takes (target: those that explain a class output), not options
+COMMON = ("target", "batch_size", "progress")
+
 
 @dataclass(frozen=True)
 class Method:
@@ -51,19 +58,24 @@ class Method:
     name : str
         Canonical name (the ``kind`` of the Scores it returns).
     function : callable
-        ``(m, sequences, *, target, batch_size, progress, **options) -> Scores``.
+        ``(m, sequences, *, [target], batch_size, progress, **options) -> Scores``: the
+        implementing function with the keywords that make it this method bound.
     description : str
         One line for menus and ``--help``.
     options : dict
-        Option name -> default, beyond the common keywords.
+        Option name -> default, beyond the common keywords, read from the
+        implementing function's signature.
     batch_size : int
-        Default rows per forward pass (what was fastest on 2 CPU cores for the demo model).
+        Default rows per forward pass: the implementing function's.
     needs : {"classifier", "attention", "lm"} or None
         What the model must have: a classifier head (the method explains a
         class output, ``target``), attention weights, a language-model head
         (masked or causal), or nothing in particular.
     aliases : tuple of str
         Short names accepted too (the command line's ``cls``, ``ig``).
+    target : int or None
+        The class explained by default (the function's); None for a method
+        that explains no class output (its function takes no ``target``).
     """
 
     name: str
@@ -73,11 +85,12 @@ class Method:
     batch_size: int = 16
     needs: str | None = "classifier"
     aliases: tuple[str, ...] = ()
+    target: int | None = 1
 
     @property
     def uses_target(self) -> bool:
         """Whether the method explains a class output (``target``)."""
-        return self.needs == "classifier"
+        return self.target is not None
 
     def unavailable(self, m: DnaModel) -> str | None:
         """Why the method cannot run on ``m`` (one line), or None when it can."""
@@ -98,24 +111,77 @@ _REGISTRY: dict[str, Method] = {}
 def register(
     name: str,
     description: str,
-    options: dict | None = None,
-    batch_size: int = 16,
+    *,
+    options: tuple[str, ...] | None = None,
+    fixed: dict | None = None,
     needs: str | None = "classifier",
     aliases: tuple[str, ...] = (),
 ) -> Callable:
-    """Decorator that registers a scoring function under ``name`` (see the module docstring)."""
+    """Decorator that registers a scoring function under ``name`` (see the module docstring).
+
+    Parameters
+    ----------
+    name, description : str
+        Canonical name and one line for menus and ``--help``.
+    options : tuple of str, optional
+        Which of the function's keywords are this method's options; by
+        default all but ``target``, ``batch_size``, ``progress`` and ``fixed``.
+        Their defaults are the function's.
+    fixed : dict, optional
+        Keywords that make the function this method (``method="saliency"``
+        of :func:`dnabert_viz.attribute`).
+    needs : {"classifier", "attention", "lm"} or None
+        What the model must have (see :class:`Method`).
+    aliases : tuple of str
+        Short names accepted too.
+
+    Raises
+    ------
+    ValueError
+        A name already taken, or a function that is not ``(m, sequences, *,
+        batch_size=..., progress=..., option=default, ...)``.
+    """
+    fixed = dict(fixed or {})
 
     def decorate(function: Callable[..., Scores]) -> Callable[..., Scores]:
         taken = {n for method in _REGISTRY.values() for n in (method.name, *method.aliases)}
         clash = sorted(taken & {name, *aliases})
         if clash:
             raise ValueError(f"scoring method name(s) {clash} already registered")
+        defaults = _keyword_defaults(name, function)
+        missing = sorted({"batch_size", "progress", *(options or ()), *fixed} - set(defaults))
+        if missing:
+            raise ValueError(
+                f"scoring method {name!r}: its function takes no {', '.join(missing)}"
+            )
+        chosen = options if options is not None else [k for k in defaults if k not in fixed]
         _REGISTRY[name] = Method(
-            name, function, description, dict(options or {}), batch_size, needs, aliases
+            name,
+            functools.partial(function, **fixed) if fixed else function,
+            description,
+            {k: defaults[k] for k in chosen if k not in COMMON},
+            defaults["batch_size"],
+            needs,
+            aliases,
+            defaults.get("target"),
         )
         return function
 
     return decorate
+
+
+def _keyword_defaults(name: str, function: Callable) -> dict:
+    """The keyword-only parameters of a scoring function and their defaults, checking its shape."""
+    parameters = list(inspect.signature(function).parameters.values())
+    first = [p.name for p in parameters[:2]]
+    rest = [p for p in parameters[2:] if p.kind is not p.VAR_KEYWORD]
+    bad = [p.name for p in rest if p.kind is not p.KEYWORD_ONLY or p.default is p.empty]
+    if len(first) < 2 or bad:
+        raise ValueError(
+            f"scoring method {name!r}: the function must be (m, sequences, *, option=default, "
+            f"...); {', '.join(bad) or 'm, sequences'} is not"
+        )
+    return {p.name: p.default for p in rest}
 
 
 def method_names() -> list[str]:
@@ -146,7 +212,7 @@ def score(
     sequences,
     method: str = "cls_attention",
     *,
-    target: int = 1,
+    target: int | None = None,
     batch_size: int | None = None,
     progress: bool | None = None,
     out: str | Path | None = None,
@@ -166,8 +232,9 @@ def score(
         ``strand``) go into the Scores' ``extra``.
     method : str
         A registered method (:func:`method_names`) or alias.
-    target : int
-        Class explained by methods that use one (ignored by attention).
+    target : int, optional
+        Class explained by methods that explain a class output; the method's
+        own default (1) when None. An error for the others.
     batch_size : int, optional
         Rows per forward pass; the method's own default when None.
     progress : bool or None
@@ -201,11 +268,13 @@ def score(
         and the methods that can).
     """
     spec = get_method(method)
-    unknown = sorted(set(options) - set(spec.options))
+    given = {**options, **({} if target is None else {"target": target})}
+    takes = [*(["target"] if spec.uses_target else []), *spec.options]
+    unknown = sorted(set(given) - set(takes))
     if unknown:
-        takes = ", ".join(spec.options) or "no options"
         raise ValueError(
-            f"scoring method {spec.name!r} does not take {', '.join(unknown)} (it takes {takes})"
+            f"scoring method {spec.name!r} does not take {', '.join(unknown)} "
+            f"(it takes {', '.join(takes) or 'no options'})"
         )
     reason = spec.unavailable(m)
     if reason is not None:
@@ -214,10 +283,10 @@ def score(
     sequences, coordinates = split_input(sequences)
     sequences = check_sequences(sequences)
     kwargs = {
-        "target": target,
+        **({"target": spec.target} if spec.uses_target else {}),
         "batch_size": spec.batch_size if batch_size is None else batch_size,
         **spec.options,
-        **options,
+        **given,
     }
     engine = engines.resolve(engine)
     if engines.is_store(out) or resume or not isinstance(engine, engines.Local):
@@ -230,157 +299,86 @@ def score(
 
 
 # ------------------------------------------------------------------------------------- the methods
-_WINDOWS = {"window_size": None, "stride": None}
-
-
-@register(
+register(
     "cls_attention",
     "[CLS] attention (DNABERT-viz recipe; layer, heads)",
-    options={"layer": -1, "heads": None, **_WINDOWS},
-    batch_size=32,
     needs="attention",
     aliases=("cls",),
-)
-def _cls_attention(m, sequences, *, target, batch_size, progress, **options) -> Scores:
-    return cls_attention(m, sequences, batch_size=batch_size, progress=progress, **options)
+)(cls_attention)
 
-
-def _captum(name: str, description: str, options: dict, aliases: tuple[str, ...] = ()) -> None:
-    """Register one captum method of :func:`dnabert_viz.attribute` (they share everything but their
-    options)."""
-
-    def run(m, sequences, *, target, batch_size, progress, **opts) -> Scores:
-        return attribute(
-            m,
-            sequences,
-            method=name,
-            target=target,
-            batch_size=batch_size,
-            progress=progress,
-            **opts,
-        )
-
-    register(name, description, options={**options, **_WINDOWS}, aliases=aliases)(run)
-
-
-_REFERENCE = {"baseline": "pad", "random_state": 0}
-_captum(
+# captum's methods: dnabert_viz.attribute, each with the options it reads
+_WINDOWS = ("window_size", "stride")
+_REFERENCE = ("baseline", "random_state")
+register(
     "integrated_gradients",
     "integrated gradients (captum, on token embeddings)",
-    {"n_steps": 50, "internal_batch_size": 64, "output": "probability", **_REFERENCE},
+    options=("n_steps", "internal_batch_size", "output", *_REFERENCE, *_WINDOWS),
+    fixed={"method": "integrated_gradients"},
     aliases=("ig",),
-)
-_captum("saliency", "saliency: gradient norm per token (captum)", {"output": "probability"})
-_captum("input_x_gradient", "input x gradient (captum)", {"output": "probability"})
-_captum("deeplift", "DeepLift, rescale rule (captum)", {"output": "probability", **_REFERENCE})
-
-
-@register(
+)(attribute)
+register(
+    "saliency",
+    "saliency: gradient norm per token (captum)",
+    options=("output", *_WINDOWS),
+    fixed={"method": "saliency"},
+)(attribute)
+register(
+    "input_x_gradient",
+    "input x gradient (captum)",
+    options=("output", *_WINDOWS),
+    fixed={"method": "input_x_gradient"},
+)(attribute)
+register(
+    "deeplift",
+    "DeepLift, rescale rule (captum)",
+    options=("output", *_REFERENCE, *_WINDOWS),
+    fixed={"method": "deeplift"},
+)(attribute)
+register(
     "ism",
     "in-silico mutagenesis: mean effect of the 3 substitutions; (N, L, 4) in extra['effects']",
-)
-def _ism(m, sequences, *, target, batch_size, progress) -> Scores:
-    effects = ism(m, sequences, target=target, batch_size=batch_size, progress=progress)
-    # the reference column is 0: the mean over the three substitutions
-    summary = effects.sum(axis=-1) / 3
-    return Scores(
-        sequences, summary, "ism", {"model": m.name, "target": target}, {"effects": effects}
-    )
-
+)(ism)
 
 # the one-hot bridge and ISM: (N, L, 4) hypothetical contributions in extra["hypothetical"]
 # (contributions.py)
-@register(
+register(
     "onehot_gradients",
     "hypothetical gradients on the one-hot bridge (k-mer models): gradient centred "
     "over the 4 bases; (N, L, 4) in extra['hypothetical']",
-    options={"output": "probability"},
-)
-def _onehot_gradients(m, sequences, *, target, batch_size, progress, output) -> Scores:
-    return onehot_gradients(m, sequences, target, "uniform", output, batch_size, progress)
-
-
-@register(
+    fixed={"baseline": "uniform"},
+)(onehot_gradients)
+register(
     "onehot_gradient_x_input",
     "gradient x input on the one-hot bridge (k-mer models); raw gradient "
     "(N, L, 4) in extra['hypothetical']",
-    options={"output": "probability"},
-)
-def _onehot_gradient_x_input(m, sequences, *, target, batch_size, progress, output) -> Scores:
-    return onehot_gradients(m, sequences, target, "zero", output, batch_size, progress)
-
-
-@register(
+    fixed={"baseline": "zero"},
+)(onehot_gradients)
+register(
     "onehot_integrated_gradients",
     "integrated gradients in one-hot space (k-mer models; shuffled or "
     "uniform baseline); (N, L, 4) in extra['hypothetical']",
-    options={
-        "n_steps": 128,
-        "baseline": "shuffle",
-        "output": "probability",
-        "internal_batch_size": 64,
-        "random_state": 0,
-    },
     aliases=("onehot_ig",),
-)
-def _onehot_ig(m, sequences, *, target, batch_size, progress, **options) -> Scores:
-    return onehot_integrated_gradients(
-        m, sequences, target, batch_size=batch_size, progress=progress, **options
-    )
-
-
-@register(
+)(onehot_integrated_gradients)
+register(
     "onehot_gradient_shap",
     "GradientSHAP (expected gradients) in one-hot space (k-mer models; shuffled or "
     "uniform baselines); (N, L, 4) in extra['hypothetical']",
-    options={
-        "n_samples": 128,
-        "n_baselines": 20,
-        "baseline": "shuffle",
-        "output": "probability",
-        "internal_batch_size": 64,
-        "random_state": 0,
-    },
     aliases=("onehot_shap",),
-)
-def _onehot_shap(m, sequences, *, target, batch_size, progress, **options) -> Scores:
-    return onehot_gradient_shap(
-        m, sequences, target, batch_size=batch_size, progress=progress, **options
-    )
-
-
-@register(
+)(onehot_gradient_shap)
+register(
     "hypothetical_ism",
     "hypothetical contributions from ISM, exact, any tokenizer (BPE, 6-mers); "
     "(N, L, 4) in extra['hypothetical']",
-)
-def _hypothetical_ism(m, sequences, *, target, batch_size, progress) -> Scores:
-    return hypothetical_ism(m, sequences, target, batch_size, progress)
-
+)(hypothetical_ism)
 
 # a pretrained language model (masked or causal) as it is: no labels, no classifier
 # (language_model.py)
-def _language_model(name: str, description: str) -> None:
-    """Register one language-model score of :func:`dnabert_viz.language_model.lm_scores`."""
-
-    def run(m, sequences, *, target, batch_size, progress, **options) -> Scores:
-        return lm_scores(m, sequences, name, batch_size=batch_size, progress=progress, **options)
-
-    # context: a causal LM's (None: the left for surprise and entropy, both sides for the
-    # mutation map; language_model.lm_scores)
-    options = {"strands": "forward", "context": None, **_WINDOWS}
-    register(name, description, options=options, batch_size=32, needs="lm")(run)
-
-
-_language_model(
-    "lm_surprise",
-    "language-model surprise: -log p(reference base), nats (a causal LM: from the left "
-    "context); (N, L, 4) log p in extra['log_probs']",
-)
-_language_model("lm_entropy", "language-model entropy of the four-base distribution, nats")
-_language_model(
-    "lm_mutation_map",
-    "language-model zero-shot mutation map: log p(alt) - log p(ref) in extra['effects'] (a "
-    "causal LM: the whole sequence's log-likelihood change), centred "
+for _kind, _description in {
+    "lm_surprise": "language-model surprise: -log p(reference base), nats (a causal LM: from "
+    "the left context); (N, L, 4) log p in extra['log_probs']",
+    "lm_entropy": "language-model entropy of the four-base distribution, nats",
+    "lm_mutation_map": "language-model zero-shot mutation map: log p(alt) - log p(ref) in "
+    "extra['effects'] (a causal LM: the whole sequence's log-likelihood change), centred "
     "(N, L, 4) in extra['hypothetical'] (seqlets, TF-MoDISco)",
-)
+}.items():
+    register(_kind, _description, fixed={"kind": _kind}, needs="lm")(lm_scores)

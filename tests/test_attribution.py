@@ -102,7 +102,7 @@ def test_attribution_bad_arguments(k3, tmp_path, device):
 
 
 def test_ism_equals_explicit_forward_passes(k3):
-    x = dv.ism(k3, SEQS, batch_size=7)
+    x = dv.ism(k3, SEQS, batch_size=7).extra["effects"]
     assert x.shape == (2, len(SEQS[0]), 4) and np.isnan(x[1, len(SEQS[1]) :]).all()
     seq = SEQS[1]
     ref = k3.predict([seq])[0, 1]

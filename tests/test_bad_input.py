@@ -476,7 +476,7 @@ LIBRARY_CASES = {
     ),
     "attribute target": (lambda m, w: dv.attribute(m, SEQ, target=5), ValueError, "target 5"),
     "variant_effects target": (
-        lambda m, w: dv.variant_effects(m, w / "nowhere.txt", ["ACGT"], target=9),
+        lambda m, w: dv.variant_effects(m, w / "nowhere.txt", sequences=["ACGT"], target=9),
         ValueError,
         "target 9",
     ),

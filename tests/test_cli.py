@@ -84,7 +84,7 @@ def test_score_reads_fasta_gz_and_dnabert_tsv(tmp_path, demo_model, demo_data):
         == 0
     )
     ism = dv.Scores.load(tmp_path / "ism.npz")
-    effects = dv.ism(demo_model, seqs[:2])
+    effects = dv.ism(demo_model, seqs[:2]).extra["effects"]
     assert ism.sequences == seqs[:2] and ism.kind == "ism"
     assert np.allclose(ism.extra["effects"], effects, atol=1e-6, equal_nan=True)
     assert np.allclose(ism[0], effects[0, : len(seqs[0])].sum(axis=1) / 3, atol=1e-6)

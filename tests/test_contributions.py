@@ -64,7 +64,7 @@ def _analytic_gradient(m, seq: str, target: int) -> np.ndarray:
 
 def test_bridge_gradient_is_the_analytic_formula(k3):
     seq = "ACGTTGCAAGGCTTAC"
-    s = dv.onehot_gradients(k3, seq, target=1, reference="zero", output="logit")
+    s = dv.onehot_gradients(k3, seq, target=1, baseline="zero", output="logit")
     assert s.kind == "onehot_gradient_x_input"
     expected = _analytic_gradient(k3, seq, 1)
     assert np.abs(s.extra["hypothetical"][0] - expected).max() < 1e-5
@@ -79,7 +79,7 @@ def test_bridge_gradient_is_the_analytic_formula(k3):
 def test_hypothetical_contributions_agree_in_sign_with_ism_on_planted_sites(demo_model, planted):
     seqs, truth = planted
     hyp = dv.onehot_gradients(demo_model, seqs).extra["hypothetical"]
-    effects = dv.ism(demo_model, seqs)
+    effects = dv.ism(demo_model, seqs).extra["effects"]
     x = dv.one_hot(seqs)
     estimate = hyp - (hyp * x).sum(2, keepdims=True)  # hyp[p, b] - hyp[p, ref]: first-order ISM
     strong = truth[..., None] & (np.abs(np.nan_to_num(effects)) > 1e-3) & (x == 0)
@@ -152,7 +152,7 @@ def test_gradient_shap_agrees_in_sign_with_ism_on_planted_sites(demo_model, plan
     seqs, truth = planted
     hyp = dv.onehot_gradient_shap(demo_model, seqs, output="logit", n_samples=32)
     hyp = hyp.extra["hypothetical"]
-    effects = dv.ism(demo_model, seqs)  # on p(target): same sign as on the logit
+    effects = dv.ism(demo_model, seqs).extra["effects"]  # on p(target): same sign as on the logit
     x = dv.one_hot(seqs)
     estimate = hyp - (hyp * x).sum(2, keepdims=True)
     strong = truth[..., None] & (np.abs(np.nan_to_num(effects)) > 1e-3) & (x == 0)

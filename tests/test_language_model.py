@@ -187,7 +187,7 @@ def test_windows_cover_long_sequences(tmp_path, device):
 
 def test_a_model_without_a_language_model_head_says_so(demo_model, tmp_path, capsys):
     with pytest.raises(ValueError, match="has no language-model head") as err:
-        dv.lm_scores(demo_model, SEQS, "lm_surprise")
+        dv.lm_scores(demo_model, SEQS, kind="lm_surprise")
     assert "\n" not in str(err.value)
     with pytest.raises(ValueError) as err:
         dv.score(demo_model, SEQS, "lm_surprise")

@@ -51,7 +51,7 @@ def test_every_method_from_library_cli_and_explorer(
     if name == "ism":
         assert s.extra["effects"].shape == (2, 60, 4)
         assert np.allclose(s.values, s.extra["effects"].sum(-1) / 3)
-        assert np.allclose(s.extra["effects"], dv.ism(demo_model, short))
+        assert np.allclose(s.extra["effects"], dv.ism(demo_model, short).extra["effects"])
     model_option = [] if model is demo_model else ["--model", masked_lm.name]
 
     out = tmp_path / "s.npz"
@@ -90,7 +90,8 @@ def test_options_reach_the_method_and_bad_ones_are_named(demo_model, short):
     )
     with pytest.raises(
         ValueError,
-        match="'saliency' does not take n_steps \\(it takes output, window_size, stride\\)",
+        match="'saliency' does not take n_steps \\(it takes target, output, window_size, "
+        "stride\\)",
     ):
         dv.score(demo_model, short, "saliency", n_steps=5)
     with pytest.raises(
@@ -116,8 +117,8 @@ def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, mon
     # registrations vanish after the test
     monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))
 
-    @dv.register("gc_content", "G or C: 1, else 0", options={"weight": 1.0}, needs=None)
-    def _gc(m, sequences, *, target, batch_size, progress, weight):
+    @dv.register("gc_content", "G or C: 1, else 0", needs=None)
+    def _gc(m, sequences, *, batch_size=16, progress=None, weight=1.0):
         values = np.array([[weight * (b in "GC") for b in s] for s in sequences], dtype=np.float32)
         return dv.Scores(sequences, values, "gc_content", {"weight": weight})
 

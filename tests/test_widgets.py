@@ -111,7 +111,7 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
         ctx.attends_to["position"].tolist() == np.argsort(-matrix[35], kind="stable")[:5].tolist()
     )
     assert ctx.attended_by["weight"].iloc[0] == pytest.approx(matrix[:, 35].max())
-    effects = dv.ism(demo_model, seq)[0, 35]
+    effects = dv.ism(demo_model, seq).extra["effects"][0, 35]
     assert np.allclose(ctx.ism.to_numpy(), effects, atol=1e-6)
     assert ctx.instances["motif"].tolist() == ["CTCF"]
     assert ctx.prediction == pytest.approx(float(demo_model.predict([seq])[0, 1]), abs=1e-6)
