@@ -239,13 +239,13 @@ class AttentionMaps:
         return out.astype(np.float32)
 
 
-def attention_maps(m: DnaModel, seq: str) -> AttentionMaps:
+def attention_maps(m: DnaModel, sequence: str) -> AttentionMaps:
     """Attention of every layer and head for one sequence.
 
     Parameters
     ----------
     m : DnaModel
-    seq : str
+    sequence : str
         One sequence that fits the model's positions.
 
     Returns
@@ -253,9 +253,11 @@ def attention_maps(m: DnaModel, seq: str) -> AttentionMaps:
     AttentionMaps
         ``attentions`` (layers, heads, T, T), with token strings and spans.
     """
-    if not isinstance(seq, str):
-        raise TypeError(f"attention_maps takes one sequence (a str), got {type(seq).__name__}")
-    enc = m.encode(seq)
+    if not isinstance(sequence, str):
+        raise TypeError(
+            f"attention_maps takes one sequence (a str), got {type(sequence).__name__}"
+        )
+    enc = m.encode(sequence)
     if len(enc.input_ids) > 1:
         raise ValueError(
             f"sequence of {enc.lengths[0]} nt is longer than the model's positions; give a "

@@ -152,7 +152,7 @@ def register(
         missing = sorted({"batch_size", "progress", *(options or ()), *fixed} - set(defaults))
         if missing:
             raise ValueError(
-                f"scoring method {name!r}: its function takes no {', '.join(missing)}"
+                f"scoring method {name!r}: the function takes no {', '.join(missing)}"
             )
         chosen = options if options is not None else [k for k in defaults if k not in fixed]
         _REGISTRY[name] = Method(

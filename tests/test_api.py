@@ -46,7 +46,7 @@ OVER_THE_LIMIT = {
 }
 
 # one spelling per concept in public signatures: the word not to use -> the word to use
-FORBIDDEN = {"seqs": "sequences", "reference": "baseline"}
+FORBIDDEN = {"seqs": "sequences", "seq": "sequence", "reference": "baseline"}
 # where the old spelling is still used today, in modules other work owns (same rule as above)
 OLD_SPELLING = {
     "dv.DnaModel.encode",
@@ -54,6 +54,7 @@ OLD_SPELLING = {
     "dv.DnaModel.embed",
     "dv.check_sequences",
     "dv.find_seqlet_motifs",
+    "dv.widgets.AttentionView",
     "dv.widgets.SequenceExplorer",
 }
 

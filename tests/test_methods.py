@@ -145,3 +145,40 @@ def test_a_method_registered_once_is_everywhere(demo_model, short, tmp_path, mon
     assert ex.figure.data[0].y.tolist() == [float(b in "GC") for b in short[0]]
     with pytest.raises(ValueError, match="already registered"):
         dv.register("ig", "twice")(_gc)
+
+
+def test_every_option_of_every_method_reaches_the_command_line():
+    from dnabert_viz.cli import _method_options, build_parser
+
+    base = ["score", "--input", "in.fa", "--out", "s.npz"]
+    parser = build_parser()
+    assert parser.parse_args(base).batch_size is None  # each method's own default, not one for all
+    for name in dv.method_names():
+        spec = dv.get_method(name)
+        options = {**({"target": spec.target} if spec.uses_target else {}), **spec.options}
+        for option, default in options.items():
+            argv = [*base, "--method", name, f"--{option.replace('_', '-')}", str(default)]
+            assert _method_options(parser.parse_args(argv), spec) == {option: default}
+    # values that are not the default's type: a list of heads, a layer by name
+    argv = [*base, "--heads", "1,3", "--layer", "mean"]
+    given = _method_options(parser.parse_args(argv), dv.get_method("cls"))
+    assert given == {"heads": [1, 3], "layer": "mean"}
+
+
+def test_a_method_function_must_be_m_sequences_then_keywords_with_defaults(monkeypatch):
+    monkeypatch.setattr(methods, "_REGISTRY", dict(methods._REGISTRY))
+
+    def positional(m, sequences, batch_size=16, progress=None):
+        return None
+
+    def no_default(m, sequences, *, batch_size=16, progress=None, weight):
+        return None
+
+    for function, named in ((positional, "batch_size, progress"), (no_default, "weight")):
+        with pytest.raises(
+            ValueError, match=f"\\(m, sequences, \\*, option=default, ...\\); {named}"
+        ):
+            dv.register("bad", "bad")(function)
+    with pytest.raises(ValueError, match="'bad': the function takes no progress"):
+        dv.register("bad", "bad")(lambda m, sequences, *, batch_size=16: None)
+    assert "bad" not in dv.method_names()
