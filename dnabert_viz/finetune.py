@@ -49,6 +49,7 @@ def dnabert_vocab(k: int) -> dict[str, int]:
 
 
 def build_classifier(
+    *,
     k: int | None = None,
     hidden_size: int = 64,
     num_layers: int = 2,
@@ -192,6 +193,7 @@ def auroc(probabilities: np.ndarray, labels: np.ndarray) -> float:
 def train_classifier(
     sequences,
     labels,
+    *,
     k: int | None = None,
     hidden_size: int = 64,
     num_layers: int = 2,
@@ -205,7 +207,6 @@ def train_classifier(
     device=None,
     progress: bool | None = None,
     architecture: str = "dnabert",
-    *,
     validation_fraction: float = VALIDATION_FRACTION,
     validation: tuple | None = None,
     patience: int = 5,
@@ -331,11 +332,11 @@ def train_classifier(
         train_rows, val_rows = stratified_split(labels, validation_fraction, seed)
         val_seqs, val_labels = [sequences[i] for i in val_rows], labels[val_rows]
     dm = build_classifier(
-        k,
-        hidden_size,
-        num_layers,
-        num_heads,
-        n_labels,
+        k=k,
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        num_labels=n_labels,
         seed=seed,
         device=resolve_device(device),
         architecture=architecture,

@@ -261,6 +261,7 @@ def _window(row: _Row, width: int | None, center: str) -> tuple[int, int]:
 def read_intervals(
     source: str | Path | pd.DataFrame,
     genome: str | Path,
+    *,
     width: int | None = 200,
     center: str = "summit",
     max_n: float = 0.1,

@@ -70,6 +70,7 @@ def find_motifs(
     pos_seqs: str | Iterable[str],
     neg_seqs: str | Iterable[str] | None,
     pos_scores: Scores | np.ndarray | Sequence,
+    *,
     window_size: int | None = None,
     min_len: int | None = None,
     pval_cutoff: float | None = None,
@@ -294,8 +295,9 @@ def _identified(motifs: MotifSet, identity: dict) -> MotifSet:
 
 
 def find_seqlet_motifs(
-    seqs: str | Iterable[str],
+    sequences: str | Iterable[str],
     scores: Scores | np.ndarray | Sequence,
+    *,
     width: int = 10,
     flank: int = 5,
     alpha: float = 1e-3,
@@ -311,7 +313,7 @@ def find_seqlet_motifs(
 
     Parameters
     ----------
-    seqs : str or iterable of str
+    sequences : str or iterable of str
         The scored sequences.
     scores : Scores, numpy.ndarray or list of 1-D arrays
         Their per-nucleotide attribution (or ISM summary, or attention).
@@ -343,21 +345,29 @@ def find_seqlet_motifs(
         With contribution matrices; ``p_value`` is NaN; ``why_none`` says why when there are
         none.
     """
-    seqs = check_sequences(seqs, "seqs")
-    values = score_matrix(seqs, scores, "scores")
-    scores = scores if isinstance(scores, Scores) else Scores(seqs, values, "scores")
+    sequences = check_sequences(sequences)
+    values = score_matrix(sequences, scores, "scores")
+    scores = scores if isinstance(scores, Scores) else Scores(sequences, values, "scores")
     seqlets, threshold = call_seqlets(values, width, flank, alpha, max_per_sequence, sign)
     if len(seqlets) > max_seqlets:
         seqlets = seqlets.nlargest(max_seqlets, "score").sort_index()
     motifs = cluster_seqlets(
-        seqs, values, seqlets, flank, min_similarity, min_n_motif, trim_fraction, sign, min_width
+        sequences,
+        values,
+        seqlets,
+        flank,
+        min_similarity,
+        min_n_motif,
+        trim_fraction,
+        sign,
+        min_width,
     )
     for motif in motifs:
         motif.meta.update(threshold=threshold, width=width, flank=flank)
-    found = MotifSet(motifs, seqs, scores)
+    found = MotifSet(motifs, sequences, scores)
     if not len(seqlets):
         found.why_none = (
-            f"no {width}-nt window of the {len(seqs)} sequences scores above the seqlet "
+            f"no {width}-nt window of the {len(sequences)} sequences scores above the seqlet "
             f"threshold {threshold:.3g} (Laplace tail alpha {alpha:g}); a larger alpha admits "
             "weaker ones"
         )

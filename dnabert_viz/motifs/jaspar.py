@@ -104,6 +104,7 @@ def jaspar_matrices(
 
 def match_jaspar(
     motifs: list[Motif],
+    *,
     collection: str = "CORE",
     tax_group: str = "vertebrates",
     release: str = "JASPAR2026",
