@@ -309,31 +309,24 @@ register(
 # captum's methods: dnabert_viz.attribute, each with the options it reads
 _WINDOWS = ("window_size", "stride")
 _REFERENCE = ("baseline", "random_state")
-register(
-    "integrated_gradients",
-    "integrated gradients (captum, on token embeddings)",
-    options=("n_steps", "internal_batch_size", "output", *_REFERENCE, *_WINDOWS),
-    fixed={"method": "integrated_gradients"},
-    aliases=("ig",),
-)(attribute)
-register(
-    "saliency",
-    "saliency: gradient norm per token (captum)",
-    options=("output", *_WINDOWS),
-    fixed={"method": "saliency"},
-)(attribute)
-register(
-    "input_x_gradient",
-    "input x gradient (captum)",
-    options=("output", *_WINDOWS),
-    fixed={"method": "input_x_gradient"},
-)(attribute)
-register(
-    "deeplift",
-    "DeepLift, rescale rule (captum)",
-    options=("output", *_REFERENCE, *_WINDOWS),
-    fixed={"method": "deeplift"},
-)(attribute)
+for _method, _description, _options, _aliases in (
+    (
+        "integrated_gradients",
+        "integrated gradients (captum, on token embeddings)",
+        ("n_steps", "internal_batch_size", "output", *_REFERENCE),
+        ("ig",),
+    ),
+    ("saliency", "saliency: gradient norm per token (captum)", ("output",), ()),
+    ("input_x_gradient", "input x gradient (captum)", ("output",), ()),
+    ("deeplift", "DeepLift, rescale rule (captum)", ("output", *_REFERENCE), ()),
+):
+    register(
+        _method,
+        _description,
+        options=(*_options, *_WINDOWS),
+        fixed={"method": _method},
+        aliases=_aliases,
+    )(attribute)
 register(
     "ism",
     "in-silico mutagenesis: mean effect of the 3 substitutions; (N, L, 4) in extra['effects']",
