@@ -1,8 +1,8 @@
 """The ``dnabert-viz`` command line: the workbench's steps in batch.
 
 ``train`` (labelled sequences -> model folder), ``score`` (sequences -> Scores file, by any method
-of the registry
-:mod:`dnabert_viz.methods`), ``motifs`` (Scores -> motif folder with
+of the registry :mod:`dnabert_viz.methods`, each of whose options is a flag generated from the
+registry, with the method's own defaults), ``motifs`` (Scores -> motif folder with
 JASPAR matches), ``report`` (motif folder + Scores -> HTML page) and
 ``demo`` (all of it on the embedded model and data). Each command is a thin
 wrapper over library functions; outputs are checked to be writable before
