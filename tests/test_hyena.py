@@ -176,7 +176,7 @@ def test_variant_effects_on_a_causal_lm_are_exact_log_likelihoods(causal):
     table = {"sequence_index": [0, 0], "position": [4, 9], "ref": ["T", "C"], "alt": ["A", "G"]}
     import pandas as pd
 
-    out = dv.lm_variant_effects(causal, pd.DataFrame(table), [SEQS[0]])
+    out = dv.lm_variant_effects(causal, pd.DataFrame(table), sequences=[SEQS[0]])
     assert out.pll_ref[0] == pytest.approx(_log_likelihood(causal, SEQS[0]), 1e-5)
     mutant = SEQS[0][:4] + "A" + SEQS[0][5:]
     assert out.pll_alt[0] == pytest.approx(_log_likelihood(causal, mutant), 1e-5)
@@ -184,7 +184,7 @@ def test_variant_effects_on_a_causal_lm_are_exact_log_likelihoods(causal):
     mm = dv.score(causal, SEQS[0], "lm_mutation_map").extra["effects"][0]
     assert out.llr[1] == pytest.approx(mm[9, BASES.index("G")], abs=1e-4)
     with pytest.raises(ValueError, match="is a causal LM: it hides nothing"):
-        dv.lm_variant_effects(causal, pd.DataFrame(table), [SEQS[0]], wt_marginal=True)
+        dv.lm_variant_effects(causal, pd.DataFrame(table), sequences=[SEQS[0]], wt_marginal=True)
 
 
 def test_a_causal_lm_s_dependency_map_looks_only_ahead(causal):
@@ -210,7 +210,7 @@ def test_attribution_and_ism_run_on_a_hyena_classifier(classifier):
     # integrated gradients are complete: they add up to p(target) - p(baseline) (to a few %)
     delta = ig.extra["convergence_delta"]
     assert np.abs(delta).max() < 0.05 * np.abs(np.nansum(ig.values, axis=1)).max() + 1e-3
-    effects = dv.ism(classifier, SEQS[1], target=1)[0]
+    effects = dv.ism(classifier, SEQS[1], target=1).extra["effects"][0]
     mutant = SEQS[1][:2] + "C" + SEQS[1][3:]
     expected = classifier.predict(mutant)[0, 1] - probs[1, 1]
     assert effects[2, BASES.index("C")] == pytest.approx(expected, abs=1e-5)
