@@ -8,7 +8,9 @@ cache. Two runs in fresh interpreters for each of
   gradients (logit) of 200 held-out demo positives, computed once here.
 
 ``--cache-dir`` is passed to the children as ``NUMBA_CACHE_DIR``: an empty folder makes the first
-run a first-ever one; the second run shows what every later process pays.
+run a first-ever one; the second run shows what every later process pays. ``--jaspar-cache`` is
+passed as ``XDG_CACHE_HOME``, where ``jaspar_matrices`` keeps the matrices it read from pyjaspar's
+database: an empty folder makes the first run read the database and the second the cached file.
 
     ../.venv/bin/python jit_cache.py --cache-dir /tmp/numba-empty
 """
@@ -69,12 +71,15 @@ def run(code: str, env: dict, *args: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache-dir", help="NUMBA_CACHE_DIR for the children (default: unset)")
+    parser.add_argument("--jaspar-cache", help="XDG_CACHE_HOME for the children (default: unset)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--only", choices=["match_jaspar", "modisco"])
     args = parser.parse_args()
     env = dict(os.environ)
     if args.cache_dir:
         env["NUMBA_CACHE_DIR"] = args.cache_dir
+    if args.jaspar_cache:
+        env["XDG_CACHE_HOME"] = args.jaspar_cache
     with tempfile.TemporaryDirectory() as tmp:
         jobs = {"match_jaspar": (JASPAR,), "modisco": (MODISCO, str(Path(tmp, "h.npz")))}
         if args.only != "match_jaspar":

@@ -554,3 +554,31 @@ def test_a_planted_motif_the_demo_does_not_use_is_recovered_end_to_end(device):
         "ZNF418"
     }  # 6 motifs, all ZNF418 (measured)
     assert (best["q_value"] < 0.05).all()
+
+
+def test_jaspar_matrices_are_cached_on_disk_and_a_broken_cache_is_rebuilt(tmp_path, monkeypatch):
+    from dnabert_viz.motifs import jaspar
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    read = jaspar.jaspar_matrices.__wrapped__  # past the in-process cache
+    fresh = jaspar._read_database("CORE", "vertebrates", "JASPAR2026")
+    first = read()
+    path = jaspar._cache_file("CORE", "vertebrates", "JASPAR2026")
+    assert path.parent == tmp_path / "dnabert_viz" / "jaspar" and path.exists()
+    assert len(first) == len(fresh) > 500
+    for a, b in zip(jaspar._read_cache(path), fresh):
+        assert (a.matrix_id, a.name, a.family, a.tf_class) == (
+            b.matrix_id,
+            b.name,
+            b.family,
+            b.tf_class,
+        )
+        assert np.array_equal(a.pwm, b.pwm)
+    # a later call reads the file, not the database
+    planted = jaspar.JasparMatrix("X1.1", "X", "fam", np.full((3, 4), 0.25), "cls")
+    jaspar._write_cache(path, (planted,))
+    assert [m.matrix_id for m in read()] == ["X1.1"]
+    # a broken file is read past and written again
+    path.write_bytes(b"PK\x03\x04 cut short")
+    assert len(read()) == len(fresh) and len(jaspar._read_cache(path)) == len(fresh)
+    assert list(path.parent.iterdir()) == [path]  # no temporary file left

@@ -14,13 +14,22 @@ into matrices).
 
 The first TOMTOM call after memelite is installed compiles its numba
 kernels; later processes load them from numba's on-disk cache
-(``benchmarks/jit_cache.py``).
+(``benchmarks/jit_cache.py``). Reading pyjaspar's database is the other
+per-process cost, so the matrices of each selection are kept in the user's
+cache folder too (``$XDG_CACHE_HOME/dnabert_viz/jaspar``, else
+``~/.cache/dnabert_viz/jaspar``), one ``.npz`` per release, collection,
+group and pyjaspar version; a file that cannot be read or written is
+ignored and the database read instead.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,6 +86,21 @@ def jaspar_matrices(
     ValueError
         When the selection is empty (unknown collection, group or release).
     """
+    cached = _cache_file(collection, tax_group, release)
+    try:
+        return _read_cache(cached)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass  # no cache yet, or one that cannot be read: read the database
+    matrices = _read_database(collection, tax_group, release)
+    try:
+        _write_cache(cached, matrices)
+    except OSError:
+        pass  # a read-only home: the database is read again next time
+    return matrices
+
+
+def _read_database(collection: str, tax_group: str, release: str) -> tuple[JasparMatrix, ...]:
+    """A selection of matrices from pyjaspar's database."""
     from pyjaspar import jaspardb
 
     try:
@@ -100,6 +124,46 @@ def jaspar_matrices(
             f"JASPAR {release} has no {collection} matrices for tax_group={tax_group!r}"
         )
     return tuple(out)
+
+
+def _cache_file(collection: str, tax_group: str, release: str) -> Path:
+    """Where a selection's matrices are cached: named by the selection and pyjaspar's version."""
+    from importlib.metadata import version
+
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    name = f"{release}-{collection}-{tax_group}-pyjaspar{version('pyjaspar')}.npz"
+    return root / "dnabert_viz" / "jaspar" / name
+
+
+_TEXT_FIELDS = ("matrix_id", "name", "family", "tf_class")
+
+
+def _write_cache(path: Path, matrices: tuple[JasparMatrix, ...]) -> None:
+    """The matrices as one ``.npz``: text fields as string arrays, the (sum of L, 4) stacked
+    matrices and their lengths; written to a temporary file and moved into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {f: np.array([getattr(m, f) for m in matrices]) for f in _TEXT_FIELDS}
+    arrays["lengths"] = np.array([len(m.pwm) for m in matrices])
+    arrays["pwms"] = np.concatenate([m.pwm for m in matrices])
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, **arrays)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _read_cache(path: Path) -> tuple[JasparMatrix, ...]:
+    """The matrices :func:`_write_cache` wrote."""
+    with np.load(path, allow_pickle=False) as z:
+        pwms = np.split(z["pwms"], np.cumsum(z["lengths"])[:-1])
+        fields = zip(*(z[f].tolist() for f in _TEXT_FIELDS))
+        return tuple(
+            JasparMatrix(matrix_id, name, family, pwm, tf_class)
+            for (matrix_id, name, family, tf_class), pwm in zip(fields, pwms)
+        )
 
 
 def match_jaspar(
