@@ -24,7 +24,7 @@ from .dnabert2 import (
     DnaBert2Model,
     DnaBert2PreTrainedModel,
 )
-from .weights import Shapes, check_loaded, check_weights, on_meta, read_state_dict
+from .weights import Shapes, classifier_classes, load_native
 
 PUBLISHED_FILES = Path(__file__).parents[1] / "data" / "dnabert2"
 
@@ -75,11 +75,12 @@ def _model_config(config: dict, weights: Path, head: str, found: Shapes, pad_id:
         if k not in ("_name_or_path", "architectures", "torch_dtype", "dtype")
     }
     keys["pad_token_id"] = pad_id
-    if head == "classifier" and "classifier.weight" in found:
-        n = found["classifier.weight"][0]
-        said = len(config["id2label"]) if "id2label" in config else config.get("num_labels", n)
-        if said != n:
-            raise ValueError(f"{weights}: classifier has {n} classes but config.json says {said}")
+    n = (
+        classifier_classes(config, found, "classifier.weight", weights)
+        if head == "classifier"
+        else None
+    )
+    if n is not None:
         keys["num_labels"] = n
     return keys
 
@@ -122,22 +123,9 @@ def load_dnabert2(
             return DnaBert2ForSequenceClassification(cfg)
         return DnaBert2ForMaskedLM(cfg, pooler) if head == "mlm" else DnaBert2Model(cfg, pooler)
 
-    try:
-        skeleton = on_meta(build, keys)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{folder / 'config.json'}: not a DNABERT-2 config ({err})") from None
-    names = check_weights(
-        weights, found, skeleton, what=f"DNABERT-2 ({head})", config=keys, build=build
+    return load_native(
+        folder, weights, found, build, keys, family="DNABERT-2", what=f"DNABERT-2 ({head})"
     )
-    model = build(keys)
-    expected = model.state_dict()
-    state = read_state_dict(weights)
-    # names and shapes checked above; tied weights may be absent
-    model.load_state_dict(
-        {names[k]: v for k, v in state.items() if names[k] in expected}, strict=False
-    )
-    check_loaded(weights, model, state, names)
-    return model.eval()
 
 
 def published_tokenizer() -> BpeTokenizer:

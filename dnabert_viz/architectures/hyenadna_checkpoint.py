@@ -23,7 +23,7 @@ from .hyenadna import (
     HyenaDnaModel,
     HyenaDnaPreTrainedModel,
 )
-from .weights import Shapes, check_loaded, check_weights, on_meta, read_state_dict
+from .weights import Shapes, classifier_classes, load_native
 
 HEADS = {
     "causal_lm": HyenaDnaForCausalLM,
@@ -64,11 +64,8 @@ def _model_config(folder: Path, config: dict, found: Shapes, head: str, pad_id: 
         raise ValueError(
             f"{folder / 'config.json'}: pad_token_id {said} but the tokenizer's [PAD] is {pad_id}"
         )
-    if head == "classifier" and "score.weight" in found:
-        n = found["score.weight"][0]
-        said = len(config["id2label"]) if "id2label" in config else config.get("num_labels", n)
-        if said != n:
-            raise ValueError(f"{folder}: classifier has {n} classes but config.json says {said}")
+    n = classifier_classes(config, found, "score.weight", folder) if head == "classifier" else None
+    if n is not None:
         keys["num_labels"] = n
     return keys
 
@@ -117,15 +114,6 @@ def load_hyenadna(
     def build(keys: dict) -> HyenaDnaPreTrainedModel:
         return HEADS[head](HyenaDnaConfig(**keys))
 
-    try:
-        skeleton = on_meta(build, keys)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{folder / 'config.json'}: not a HyenaDNA config ({err})") from None
-    names = check_weights(
-        weights, found, skeleton, what=f"HyenaDNA ({head})", config=keys, build=build
+    return load_native(
+        folder, weights, found, build, keys, family="HyenaDNA", what=f"HyenaDNA ({head})"
     )
-    model = build(keys)
-    state = read_state_dict(weights)
-    model.load_state_dict({names[k]: v for k, v in state.items()}, strict=False)
-    check_loaded(weights, model, state, names)
-    return model.eval()

@@ -233,6 +233,75 @@ def check_weights(
     raise ValueError(message + (f"; {fix}" if fix else ""))
 
 
+def load_native(
+    folder: Path,
+    weights: Path,
+    found: Shapes,
+    build: Callable[[dict], torch.nn.Module],
+    keys: dict,
+    *,
+    family: str,
+    what: str,
+) -> torch.nn.Module:
+    """Build a natively implemented model from its config keys and load a published weights file
+    into it, every check on the way: the keys build a model (on the meta device first), the
+    file's tensors fit it (:func:`check_weights`), and after loading every tensor equals the
+    file's (:func:`check_loaded`).
+
+    Parameters
+    ----------
+    folder : Path
+        The checkpoint folder, for messages.
+    weights : Path
+        Its weights file.
+    found : dict
+        The file's tensors' names and shapes (:func:`weight_shapes`).
+    build : callable
+        ``build(keys) -> model``.
+    keys : dict
+        The model's config keys.
+    family, what : str
+        The family (``"DNABERT-2"``) and the model (``"DNABERT-2 (mlm)"``) in messages.
+
+    Returns
+    -------
+    torch.nn.Module
+        In eval mode.
+    """
+    try:
+        skeleton = on_meta(build, keys)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{folder / 'config.json'}: not a {family} config ({err})") from None
+    names = check_weights(weights, found, skeleton, what=what, config=keys, build=build)
+    model = build(keys)
+    expected = model.state_dict()
+    state = read_state_dict(weights)
+    # names and shapes checked above; tied weights may be absent
+    model.load_state_dict(
+        {names[k]: v for k, v in state.items() if names[k] in expected}, strict=False
+    )
+    check_loaded(weights, model, state, names)
+    return model.eval()
+
+
+def classifier_classes(config: dict, found: Shapes, tensor: str, where: Path) -> int | None:
+    """The classes of a classifier head, from its output tensor's rows, checked against
+    config.json's ``id2label`` or ``num_labels``; None when the file has no such tensor.
+
+    Raises
+    ------
+    ValueError
+        Naming ``where``: config.json says another number.
+    """
+    if tensor not in found:
+        return None
+    n = found[tensor][0]
+    said = len(config["id2label"]) if "id2label" in config else config.get("num_labels", n)
+    if said != n:
+        raise ValueError(f"{where}: classifier has {n} classes but config.json says {said}")
+    return n
+
+
 def _compare(
     model: torch.nn.Module, found: Shapes, what: str = "the model"
 ) -> tuple[dict[str, str], list[str]]:
