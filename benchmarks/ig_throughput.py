@@ -18,7 +18,7 @@ N_STEPS, BATCH = 50, 16
 
 def plain_loop(m, seqs):
     enc = m.encode(seqs)
-    for _rows, inputs in m.batches(enc, BATCH):
+    for _rows, inputs in m.batches(enc, batch_size=BATCH):
         for _ in range(N_STEPS):
             emb = m.model.get_input_embeddings()(inputs["input_ids"]).detach().requires_grad_(True)
             out = m.model(inputs_embeds=emb, attention_mask=inputs["attention_mask"]).logits

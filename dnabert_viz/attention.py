@@ -137,7 +137,7 @@ def cls_attention(
     cfg = m.model.config
     layers = _layers(cfg.num_hidden_layers, layer)
     head_idx = _heads(cfg.num_attention_heads, heads)
-    enc = m.encode(sequences, window_size, stride)
+    enc = m.encode(sequences, window_size=window_size, stride=stride)
     acc = NucleotideAccumulator(enc, "mean")
     rows_cls: dict[int, torch.Tensor] = {}
 
@@ -146,7 +146,9 @@ def cls_attention(
             rows_cls[i] = weights[:, head_idx, 0, :].sum(dim=1).float()
 
     with m.attention_readable(), _AttentionTap(m, keep), torch.no_grad():
-        for rows, inputs in m.batches(enc, batch_size, progress, "attention"):
+        for rows, inputs in m.batches(
+            enc, batch_size=batch_size, progress=progress, desc="attention"
+        ):
             m.model(**inputs)
             row = torch.stack([rows_cls[i] for i in layers]).mean(0)
             acc.add(rows, row.cpu().numpy())

@@ -136,11 +136,11 @@ def attribute(
     m._require_target(target)
     forward = _TargetOutput(m.model, output)
     layer = m.model.get_input_embeddings()
-    enc = m.encode(sequences, window_size, stride)
+    enc = m.encode(sequences, window_size=window_size, stride=stride)
     acc = NucleotideAccumulator(enc, "spread")
     deltas = np.zeros(len(enc.input_ids), dtype=np.float32)
     rng = np.random.default_rng(random_state)
-    for rows, inputs in m.batches(enc, batch_size, progress, method):
+    for rows, inputs in m.batches(enc, batch_size=batch_size, progress=progress, desc=method):
         ids, mask = inputs["input_ids"], inputs["attention_mask"]
         base = _baseline_ids(m, enc, rows, ids, baseline, rng)
         with torch.enable_grad():
@@ -216,7 +216,7 @@ def ism(
     from tqdm.auto import tqdm
 
     m._require_target(target)
-    ref = m.predict(sequences, batch_size)[:, target]
+    ref = m.predict(sequences, batch_size=batch_size)[:, target]
     out = np.full((len(sequences), max(map(len, sequences)), 4), np.nan, dtype=np.float32)
     bar = tqdm(
         total=sum(3 * len(s) + s.count("N") for s in sequences),
@@ -235,7 +235,9 @@ def ism(
         # a few batches at a time: the bar moves
         for start in range(0, len(texts), 4 * batch_size):
             chunk = texts[start : start + 4 * batch_size]
-            p_mutant[start : start + len(chunk)] = m.predict(chunk, batch_size)[:, target]
+            p_mutant[start : start + len(chunk)] = m.predict(chunk, batch_size=batch_size)[
+                :, target
+            ]
             bar.update(len(chunk))
         delta = np.zeros((len(seq), 4), dtype=np.float32)
         delta[~is_ref] = p_mutant - ref[i]
@@ -285,9 +287,9 @@ def variant_effects(
     variants, seqs = normalise_variants(table, sequences)
     mutated = apply_variants(variants, seqs)
     used = sorted(set(variants.sequence_index))
-    p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size)[:, target]))
+    p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size=batch_size)[:, target]))
     p_ref = variants.sequence_index.map(p_seq).to_numpy(dtype=float)
-    p_alt = m.predict(mutated, batch_size)[:, target].astype(float)
+    p_alt = m.predict(mutated, batch_size=batch_size)[:, target].astype(float)
     out = variants.copy()
     out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
     out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)

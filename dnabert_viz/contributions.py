@@ -254,7 +254,9 @@ def _batches(bridge: OneHotBridge, seqs: list[str], batch_size: int, progress: b
                 f"sequence {i} is {len(seq)} nt; the one-hot bridge takes at most {fit} nt "
                 "(the model's positions); use method='hypothetical_ism', which windows"
             )
-    for rows, inputs in m.batches(m.encode(seqs), batch_size, progress, desc):
+    for rows, inputs in m.batches(
+        m.encode(seqs), batch_size=batch_size, progress=progress, desc=desc
+    ):
         batch = [seqs[r] for r in rows]
         x = torch.as_tensor(one_hot(batch), device=m.device)
         yield rows, x, inputs["input_ids"], inputs["attention_mask"]

@@ -624,7 +624,7 @@ def _evaluate(dm: DnaModel, enc, labels: np.ndarray, loss_fn, batch_size: int) -
     after)."""
     dm.model.eval()
     logits = torch.cat(
-        [dm.model(**inputs).logits.float() for _, inputs in dm.batches(enc, batch_size)]
+        [dm.model(**inputs).logits.float() for _, inputs in dm.batches(enc, batch_size=batch_size)]
     )
     dm.model.train()
     target = torch.as_tensor(labels, device=logits.device)

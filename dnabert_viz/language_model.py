@@ -225,10 +225,10 @@ def _one_strand(
         if not isinstance(tok, CharTokenizer):
             raise ValueError(f"{m.name}: causal-LM scores need one token per nucleotide")
         rows = _causal_queries(m, context)
-        enc = m.encode(sequences, window_size, stride)
+        enc = m.encode(sequences, window_size=window_size, stride=stride)
     elif isinstance(tok, KmerTokenizer):
         rows = _kmer_queries if tok.overlapping else _token_queries
-        enc = m.encode(sequences, window_size, stride)
+        enc = m.encode(sequences, window_size=window_size, stride=stride)
     elif isinstance(tok, BpeTokenizer):
         rows = _bpe_queries
         # an alternative of m tokens in a token's place makes the row m - 1 tokens longer

@@ -105,6 +105,7 @@ class DnaModel:
         self,
         model,
         tokenizer: DnaTokenizer,
+        *,
         name: str = "",
         device=None,
         returns_attention: bool = True,
@@ -152,8 +153,10 @@ class DnaModel:
         """k-mer length for k-mer tokenizers, None otherwise."""
         return self.tokenizer.k if isinstance(self.tokenizer, KmerTokenizer) else None
 
-    def encode(self, seqs, window_size: int | None = None, stride: int | None = None) -> Encoding:
-        """Token ids, attention mask and nucleotide spans of ``seqs``.
+    def encode(
+        self, sequences, *, window_size: int | None = None, stride: int | None = None
+    ) -> Encoding:
+        """Token ids, attention mask and nucleotide spans of ``sequences``.
 
         Sequences longer than the model's positions are cut into overlapping
         windows (``window_size`` and ``stride`` in nucleotides; BPE without
@@ -166,10 +169,10 @@ class DnaModel:
         Encoding
             ``input_ids`` (W, T), ``attention_mask`` (W, T), ``spans`` (W, T, 2).
         """
-        return self.tokenizer.encode(seqs, self.max_tokens, window_size, stride)
+        return self.tokenizer.encode(sequences, self.max_tokens, window_size, stride)
 
     def batches(
-        self, enc: Encoding, batch_size: int, progress: bool | None = False, desc: str = ""
+        self, enc: Encoding, *, batch_size: int, progress: bool | None = False, desc: str = ""
     ) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor]]]:
         """Rows of an Encoding in batches, each cut to its own longest row, made one at a time.
 
@@ -267,13 +270,18 @@ class DnaModel:
 
     @torch.no_grad()
     def predict(
-        self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None
+        self,
+        sequences,
+        *,
+        batch_size: int = 64,
+        window_size: int | None = None,
+        stride: int | None = None,
     ) -> np.ndarray:
         """Class probabilities.
 
         Parameters
         ----------
-        seqs : str or list of str
+        sequences : str or list of str
             Sequences (normalised by :func:`dnabert_viz.sequences.check_sequences`).
         batch_size : int
             Rows per forward pass.
@@ -287,15 +295,20 @@ class DnaModel:
             windows' probabilities.
         """
         self._require_classifier()
-        enc = self.encode(seqs, window_size, stride)
+        enc = self.encode(sequences, window_size=window_size, stride=stride)
         out = np.zeros((len(enc.input_ids), self.n_classes), dtype=np.float32)
-        for rows, inputs in self.batches(enc, batch_size):
+        for rows, inputs in self.batches(enc, batch_size=batch_size):
             out[rows] = torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu().numpy()
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
     @torch.no_grad()
     def embed(
-        self, seqs, batch_size: int = 64, window_size: int | None = None, stride: int | None = None
+        self,
+        sequences,
+        *,
+        batch_size: int = 64,
+        window_size: int | None = None,
+        stride: int | None = None,
     ) -> np.ndarray:
         """Sequence embeddings: last hidden state averaged over real tokens (special tokens
         excluded).
@@ -305,9 +318,9 @@ class DnaModel:
         numpy.ndarray
             (N, hidden_size); a long sequence gets the mean of its windows.
         """
-        enc = self.encode(seqs, window_size, stride)
+        enc = self.encode(sequences, window_size=window_size, stride=stride)
         out = np.zeros((len(enc.input_ids), self.model.config.hidden_size), dtype=np.float32)
-        for rows, inputs in self.batches(enc, batch_size):
+        for rows, inputs in self.batches(enc, batch_size=batch_size):
             hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
             real = torch.as_tensor(enc.real[rows, : hidden.shape[1]], device=self.device)
             out[rows] = (
@@ -319,6 +332,7 @@ class DnaModel:
     def from_pretrained(
         cls,
         folder: str | Path | None = None,
+        *,
         device: str | torch.device | None = None,
         trust_remote_code: bool = False,
         max_tokens: int | None = None,
@@ -384,6 +398,7 @@ def _check_vocab_size(folder: Path, config: dict, tokenizer: DnaTokenizer) -> No
 
 def load_model(
     path: str | Path | None = None,
+    *,
     device: str | torch.device | None = None,
     trust_remote_code: bool = False,
     max_tokens: int | None = None,
@@ -525,7 +540,7 @@ def _read_config(config_file: Path) -> dict:
 def _ready(model, tokenizer: DnaTokenizer, name: str, device, **options) -> DnaModel:
     """The loaded model as a DnaModel; on CPU, torch's threads set to the machine
     (configure_threads)."""
-    loaded = DnaModel(model, tokenizer, name, device, **options)
+    loaded = DnaModel(model, tokenizer, name=name, device=device, **options)
     if loaded.device.type == "cpu":
         configure_threads()
     return loaded

@@ -124,6 +124,7 @@ def _read_array(path: str | Path) -> np.ndarray:
 def load_ohe(
     ohe_path: str | Path,
     attr_path: str | Path,
+    *,
     kind: str = "imported",
     channels_first: bool = True,
 ) -> Scores:

@@ -109,13 +109,13 @@ def spell_kmer_text(text: str, where: str = "sequence") -> str | None:
 
 
 def check_sequences(
-    seqs: str | Iterable[str], name: str = "sequences", labels: list[str] | None = None
+    sequences: str | Iterable[str], name: str = "sequences", *, labels: list[str] | None = None
 ) -> list[str]:
     """Validate and normalise sequences (see the module docstring for the rules).
 
     Parameters
     ----------
-    seqs : str or iterable of str
+    sequences : str or iterable of str
         One sequence or many.
     name : str
         The argument's name, used in error messages.
@@ -136,10 +136,10 @@ def check_sequences(
     TypeError
         When an element is not a string.
     """
-    if isinstance(seqs, str):
-        seqs = [seqs]
+    if isinstance(sequences, str):
+        sequences = [sequences]
     out = []
-    for i, seq in enumerate(seqs):
+    for i, seq in enumerate(sequences):
         where = labels[i] if labels is not None else f"{name}[{i}]"
         if not isinstance(seq, str):
             raise TypeError(f"{where} is a {type(seq).__name__}, expected a str")
