@@ -8,10 +8,12 @@ through playwright, run with *Run All* (JupyterLab's own command, through
 ``window.jupyterapp``), every output scrolled into view, and checked: no
 error output, no stderr, no "Error displaying widget", no page or console
 error, no request leaving the machine. Then the widgets are used with the
-mouse and keyboard: the explorer's sequence, score kind, layer and head, a
-click in the column of the position with the lowest bar (its context must
-name it), the gallery's pages and an instance opened in its explorer (only
-that sequence's instances shaded); in the workshop every check first says
+mouse and keyboard: the explorer's sequence (then set from code: the page
+follows the view's state), score kind, layer and head, a click in the
+column of the position with the lowest bar (its context must name it), the
+gallery's pages and an instance opened in its explorer (only that
+sequence's instances shaded; the gallery's state and its explorer's say
+which); in the workshop every check first says
 "not answered yet", then each solution is revealed with ``%load`` and run
 and its check must print its answer, and the AttentionView's entropy summary
 and head view are checked (heads differ, letters do not overlap); finally
@@ -320,6 +322,14 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
     box.fill(str(index))
     box.press("Enter")
     wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", index)
+    assert lab.kernel(f"print({name}.index)").strip() == str(index)  # the box set the state
+    # the state set from code: the box and the track in the page follow it
+    other = 0 if index else 1
+    lab.kernel(f"{name}.index = {other}")
+    wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", other)
+    assert box.input_value() == str(other)
+    lab.kernel(f"{name}.index = {index}")
+    wait_for_graph(lab, track, "gd.layout.title.text.startsWith(`sequence ${arg} `)", index)
     expected = json.loads(
         lab.kernel(
             f"import json; h = {name}._instances_here(); "
@@ -342,7 +352,7 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
         wait_for_graph(
             lab, track, "gd._fullLayout.yaxis.title.text === 'cls attention<br>(layer 0, head 2)'"
         )
-        assert lab.kernel(f"print({name}.layer_control.value, {name}.head)").split() == ["0", "2"]
+        assert lab.kernel(f"print({name}.layer, {name}.head)").split() == ["0", "2"]
     values = graph_state(track)["y"]
     low = min(
         range(len(values)), key=lambda p: abs(values[p])
@@ -468,6 +478,10 @@ def drive_gallery(lab: Lab, cell: int) -> None:
         )
         assert graph_state(track)["labels"] == expected, motif
         scope.locator("h3").filter(has_text=f"sequence {sequences[k]}, position").wait_for()
+        # the list set the gallery's state, and the gallery the explorer's
+        assert lab.kernel(
+            "print(gallery.motif, gallery.instance, gallery.explorer.index)"
+        ).split() == [motif, str(k), str(sequences[k])]
     scope.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     lab.screenshot("gallery-explorer")
 
