@@ -41,7 +41,8 @@ class MotifGallery(W.VBox):
         instances index and their scores, which opening an instance needs
         (a plain list shows logos only).
     matches : pandas.DataFrame, optional
-        :func:`dnabert_viz.match_jaspar`'s table; each card shows its best match.
+        :func:`dnabert_viz.match_jaspar`'s table; each card shows its best
+        match (without it, the one the motif recorded when it was matched).
     model : DnaModel, optional
         Model for the explorer that instances open in.
     kind : {"information", "probability", "counts", "contribution"}
@@ -167,7 +168,7 @@ class MotifGallery(W.VBox):
             layout=W.Layout(width="auto"),
         )
         button.on_click(lambda _b: setattr(self, "motif", motif.name))
-        match = self.best.get(motif.name)
+        match = self.best.get(motif.name, motif.best_match)
         text = W.HTML(
             to_string(
                 element("div", style="line-height: 1.4", children=[caption_element(motif, match)])
