@@ -121,7 +121,7 @@ class Motif:
         information, consensus and best JASPAR match."""
         from ..plot.cards import card  # the one import from above: the logo (ARCHITECTURE.md)
 
-        return to_string(card(self, self.best_match))
+        return to_string(card(self, self.best_match, width=None))
 
     @property
     def best_match(self) -> dict | None:
@@ -351,7 +351,7 @@ class MotifSet(list):
         if not len(self) and self.why_none:
             parts.append(element("div", f"none found: {self.why_none}"))
         if len(self):
-            parts.append(motif_cards(list(self)[:CARDS_SHOWN], width=220))
+            parts.append(motif_cards(list(self)[:CARDS_SHOWN], width=None))
         if len(self) > CARDS_SHOWN:
             parts.append(
                 element(

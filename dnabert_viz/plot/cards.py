@@ -10,7 +10,11 @@ from ..motifs.motif import Motif
 from .html import element, png_image
 from .logos import logo_png, p_value_text
 
-CARD_STYLE = "border: 1px solid #ddd; border-radius: 6px; padding: 8px; line-height: 1.4"
+THUMBNAIL_HEIGHT = 90  # px: half of a logo's PNG (1.8 in at 100 dpi)
+CARD_STYLE = (
+    "display: inline-block; vertical-align: top; max-width: 320px; border: 1px solid #ddd; "
+    "border-radius: 6px; padding: 8px; line-height: 1.4; font-size: 13px"
+)
 
 
 def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
@@ -63,16 +67,26 @@ def caption_element(motif: Motif, match: pd.Series | dict | None):
 
 
 def card(
-    motif: Motif, match: pd.Series | dict | None, kind: str = "information", width: int = 300
+    motif: Motif,
+    match: pd.Series | dict | None,
+    kind: str = "information",
+    width: int | None = 300,
 ):
-    """A motif's card: logo (an inline PNG, ``width`` px), name and :func:`caption`; styled inline,
-    so it reads the same on a page and in a notebook (``Motif._repr_html_``)."""
+    """A motif's card: logo (an inline PNG), name and :func:`caption`; styled inline, so it reads
+    the same on a page and in a notebook (``Motif._repr_html_``).
+
+    ``width`` is the logo's in px; None draws it :data:`THUMBNAIL_HEIGHT` px high, so that the
+    letters of every motif have one height (a notebook's thumbnails).
+    """
+    logo = png_image(logo_png(motif, kind), f"logo of {motif.name}", width=width)
+    if width is None:
+        logo.set("style", f"height: {THUMBNAIL_HEIGHT}px")
     return element(
         "div",
         class_="card",
         style=CARD_STYLE,
         children=[
-            png_image(logo_png(motif, kind), f"logo of {motif.name}", width=width),
+            logo,
             element("h3", motif.name, style="margin: 4px 0; font-size: 14px"),
             caption_element(motif, match),
         ],
@@ -83,7 +97,7 @@ def motif_cards(
     motifs: list[Motif],
     matches: pd.DataFrame | None = None,
     kind: str = "information",
-    width: int = 300,
+    width: int | None = 300,
 ):
     """A grid of :func:`card`; each motif's best match from ``matches``, else the one it
     recorded."""
