@@ -370,6 +370,10 @@ def test_gallery_pages_captions_and_instances(demo_model, seqs):
     g.motif = "m1"  # another motif: its instances listed, none open
     assert g.instance is None and g.instance_list.value is None
     assert [v for _, v in g.instance_list.options] == list(range(6))
+    seen = []  # what the explorer holds when it draws another sequence
+    ex.observe(lambda _change: seen.append((ex.index, ex.position)), names="index")
+    g.instance = 0  # sequence 0, start 11: drawn with its own position, never with the old 19
+    assert seen == [(0, 11)] and ex.position_control.value == 11
     with pytest.raises(traitlets.TraitError, match="no motif named 'm99'"):
         g.motif = "m99"
     with pytest.raises(traitlets.TraitError, match="instance 6 is outside m1's 6 instances"):

@@ -180,6 +180,8 @@ class SequenceExplorer(W.VBox):
     >>> ex = dv.widgets.SequenceExplorer(m, seqs, scores=s)   # doctest: +SKIP
     >>> ex.index, ex.kind = 3, "integrated_gradients"          # doctest: +SKIP
     >>> ex.position = 40; ex.context().tokens                  # doctest: +SKIP
+    >>> with ex.hold_trait_notifications():  # another sequence and a position in it, together
+    ...     ex.index, ex.position = 2, 17                      # doctest: +SKIP
     >>> ipywidgets.VBox([ex, other])                           # doctest: +SKIP
     """
 

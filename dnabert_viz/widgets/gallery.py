@@ -230,8 +230,9 @@ class MotifGallery(W.VBox):
                 None, cache=self.cache, instances=self.motifs, index=index
             )
             self.explorer_box.children = [self.explorer]
-        self.explorer.index = index
-        self.explorer.position = start
+        # both at once: the explorer never draws the new sequence with the old position
+        with self.explorer.hold_trait_notifications():
+            self.explorer.index, self.explorer.position = index, start
         self.instance_title.value = to_string(
             element("p", f"instances of {self.chosen.name}: sequence {index} is open below")
         )
