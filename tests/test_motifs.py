@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import dnabert_viz as dv
+from dnabert_viz.motifs import motif as motif_module
 from dnabert_viz.motifs.alignment import align_to_keys, encode
 from dnabert_viz.motifs.counting import count_containing
 from dnabert_viz.motifs.dnabertviz import centre_windows, high_score_regions, merge_candidates
@@ -513,7 +514,7 @@ class Tags(HTMLParser):
             self.texts.append(data)
 
 
-def test_motifs_show_their_card_in_notebooks(demo_data):
+def test_motifs_show_their_card_in_notebooks(demo_data, monkeypatch):
     p = demo_data.motifs[0]
     m = dv.Motif(p.motif_id, p.pwm * 100, p_value=2e-9)
     shown = Tags(m._repr_html_())
@@ -545,6 +546,11 @@ def test_motifs_show_their_card_in_notebooks(demo_data):
     assert shown.texts[-1].startswith("... 1 more: dv.widgets.MotifGallery(motifs)")
     assert len(shown.images) == 6 and shown.texts.count("JASPAR: no match given") == 5
     assert "JASPAR: X<Y (MA0000.1), q = 1.2e-07" in shown.texts
+    # the logos are drawn by dv.plot, which the public API hands the motifs layer: without it,
+    # a motif shows its text repr and a set its summary
+    monkeypatch.setattr(motif_module, "draw_cards", None)
+    assert m._repr_html_() is None
+    assert Tags(many._repr_html_()).texts == [shown.texts[0], shown.texts[-1]]
     empty = dv.MotifSet([], seqs)
     empty.why_none = "no candidate passed min_n_motif=3 (lower it)"
     assert Tags(empty._repr_html_()).texts == [

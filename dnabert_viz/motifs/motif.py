@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -116,12 +117,11 @@ class Motif:
             f"{self.information_content.sum():.1f} bits, p={self.p_value:.3g})"
         )
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
         """The motif's card for notebooks: its logo (an inline PNG), instances, p-value, width,
-        information, consensus and best JASPAR match."""
-        from ..plot.cards import card  # the one import from above: the logo (ARCHITECTURE.md)
-
-        return to_string(card(self, self.best_match, width=None))
+        information, consensus and best JASPAR match; None (the text repr) without
+        :data:`draw_cards`."""
+        return None if draw_cards is None else to_string(draw_cards([self]))
 
     @property
     def best_match(self) -> dict | None:
@@ -283,6 +283,10 @@ def instance_table(motifs: list[Motif]) -> pd.DataFrame:
 
 
 CARDS_SHOWN = 6  # motifs a MotifSet shows in a notebook (a gallery pages through the rest)
+# Motif cards (logo, name, caption) for notebooks, as one HTML element: ``draw_cards(motifs)``.
+# A logo is a figure, drawn a layer above this one, so the public API (dnabert_viz/__init__.py)
+# sets this to a function that imports plot/cards.py on first use; None leaves text only.
+draw_cards: Callable[[list[Motif]], ET.Element] | None = None
 
 
 class MotifSet(list):
@@ -340,8 +344,6 @@ class MotifSet(list):
     def _repr_html_(self) -> str:
         """A summary for notebooks: how many motifs, in which sequences, from which scores, and
         the cards (:meth:`Motif._repr_html_`) of the first :data:`CARDS_SHOWN`."""
-        from ..plot.cards import motif_cards  # the one import from above: the logos
-
         head = f"MotifSet: {len(self)} motif{'s' * (len(self) != 1)}"
         if self.sequences is not None:
             head += f" in {len(self.sequences)} sequences"
@@ -350,8 +352,8 @@ class MotifSet(list):
         parts = [element("b", head)]
         if not len(self) and self.why_none:
             parts.append(element("div", f"none found: {self.why_none}"))
-        if len(self):
-            parts.append(motif_cards(list(self)[:CARDS_SHOWN], width=None))
+        if len(self) and draw_cards is not None:
+            parts.append(draw_cards(list(self)[:CARDS_SHOWN]))
         if len(self) > CARDS_SHOWN:
             parts.append(
                 element(
