@@ -7,7 +7,9 @@ kernels import this checkout. Each notebook is opened in Debian's chromium
 through playwright, run with *Run All* (JupyterLab's own command, through
 ``window.jupyterapp``), every output scrolled into view, and checked: no
 error output, no stderr, no "Error displaying widget", no page or console
-error, no request leaving the machine. Then the widgets are used with the
+error, no request leaving the machine; results shown as a cell's last
+expression render as HTML (a model's summary, motif cards with their logos
+drawn). Then the widgets are used with the
 mouse and keyboard: the explorer's sequence (then set from code: the page
 follows the view's state), score kind, layer and head, a click in the
 column of the position with the lowest bar (its context must name it), the
@@ -581,6 +583,23 @@ def drive_attention(lab: Lab, cell: int) -> None:
     lab.screenshot(f"{lab.name[:2]}-attention", scope.locator(".jp-OutputArea-output").first)
 
 
+def check_reprs(lab: Lab) -> int:
+    """Results shown as a cell's last expression render as HTML: a model's summary table names its
+    architecture and parameters, and every motif card's logo (an inline PNG) is drawn. Returns how
+    many such outputs the notebook has."""
+    models = lab.page.locator(".jp-RenderedHTMLCommon", has_text="DnaModel '")
+    for k in range(models.count()):
+        text = models.nth(k).text_content()
+        assert "architecture" in text and "parameters" in text, text
+    if models.count():
+        models.first.scroll_into_view_if_needed()
+        lab.screenshot(f"{lab.name[:2]}-model", models.first)
+    logos = lab.page.locator(".jp-RenderedHTMLCommon img[alt^='logo of ']")
+    widths = logos.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert all(w > 0 for w in widths), widths
+    return models.count() + len(widths)
+
+
 # ---------------------------------------------------------------------- the test
 WIDGETS = {  # notebook -> the views the test drives, by the call that shows them
     "01_quickstart.ipynb": {"explorer": "SequenceExplorer("},
@@ -603,6 +622,7 @@ def test_notebook_in_jupyterlab(browser, lab, name):
         ran = time.perf_counter() - start
         lab_page.show_all_outputs()
         lab_page.assert_clean()
+        print(f"{name}: {check_reprs(lab_page)} rich reprs")
         cells = widget_cells(name)
         if "explorer" in cells:
             cell = cells["explorer"]
