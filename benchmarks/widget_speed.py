@@ -34,33 +34,25 @@ def explorer_figures() -> None:
     ex = SequenceExplorer(m, seqs)
     for kind in ("integrated_gradients", "ism", "cls_attention"):  # fill the caches
         for i in range(2):
-            ex.index_control.value = i
-            ex.kind_control.value = kind
+            ex.index, ex.kind = i, kind
     for i in range(2):  # each head's [CLS] scores are computed once, through the registry
-        ex.index_control.value = i
-        for head in (0, 1, 2, 3, -1):
-            ex.head_control.value = head
+        ex.index = i
+        for head in (0, 1, 2, 3, None):
+            ex.head = head
     calls = ex.n_model_calls
     kinds = iter(["integrated_gradients", "ism", "cls_attention"] * 5)
-    print(
-        "kind change (175 nt): "
-        f"{median_ms(lambda: setattr(ex.kind_control, 'value', next(kinds))):.0f} ms"
-    )
-    heads = iter([0, 1, 2, 3, -1] * 2)
-    print(
-        "head change (175 nt): "
-        f"{median_ms(lambda: setattr(ex.head_control, 'value', next(heads))):.0f} ms"
-    )
+    print(f"kind change (175 nt): {median_ms(lambda: setattr(ex, 'kind', next(kinds))):.0f} ms")
+    heads = iter([0, 1, 2, 3, None] * 2)
+    print(f"head change (175 nt): {median_ms(lambda: setattr(ex, 'head', next(heads))):.0f} ms")
     index = iter([0, 1] * 5)
     print(
-        "sequence change (175 nt): "
-        f"{median_ms(lambda: setattr(ex.index_control, 'value', next(index))):.0f} ms"
+        f"sequence change (175 nt): {median_ms(lambda: setattr(ex, 'index', next(index))):.0f} ms"
     )
-    ex.select(40)
+    ex.position = 40
     positions = iter(range(41, 51))
     print(
         "click on a position, context panel (175 nt): "
-        f"{median_ms(lambda: ex.select(next(positions))):.0f} ms"
+        f"{median_ms(lambda: setattr(ex, 'position', next(positions))):.0f} ms"
     )
     print(f"model calls during the timed changes: {ex.n_model_calls - calls}")
     long = random_sequences(2, 500)
@@ -72,7 +64,7 @@ def explorer_figures() -> None:
     kinds = iter(["a", "b"] * 5)
     print(
         "kind change (500 nt, given scores): "
-        f"{median_ms(lambda: setattr(big.kind_control, 'value', next(kinds))):.0f} ms"
+        f"{median_ms(lambda: setattr(big, 'kind', next(kinds))):.0f} ms"
     )
 
 
@@ -86,7 +78,7 @@ def gallery_figures() -> None:
     )
     for page in range(1, g.n_pages):
         start = time.perf_counter()
-        g.show_page(page)
+        g.page = page
         print(f"  page {page + 1}: {time.perf_counter() - start:.2f} s")
     start = time.perf_counter()
     MotifGallery(ms)

@@ -43,6 +43,7 @@ from .motifs import (
     write_jaspar,
     write_meme,
 )
+from .motifs import motif as _motif
 from .onehot import load_ohe, save_ohe
 from .pretraining import build_masked_lm, train_masked_lm
 from .scores import Scores
@@ -50,6 +51,16 @@ from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
 
 __version__ = "0.1.0"
+
+
+def _draw_cards(motifs):
+    """Motif cards with their logos for notebooks (``Motif._repr_html_``), by ``dv.plot``."""
+    from .plot.cards import motif_cards
+
+    return motif_cards(motifs, width=None)
+
+
+_motif.draw_cards = _draw_cards
 
 _LAZY = ("plot", "widgets")
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .markup import summary
 from .runtime import configure_threads, show_progress
 from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer, per_sequence_mean
 
@@ -147,6 +148,35 @@ class DnaModel:
             f"tokens, {cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads, {head}, "
             f"{self.device})"
         )
+
+    def _repr_html_(self) -> str:
+        """A compact summary for notebooks: architecture, tokens, size, head, positions, device."""
+        cfg = self.model.config
+        if self.is_classifier:
+            head = f"classifier, {self.n_classes} classes"
+        else:
+            head = "masked language model" if self.is_masked_lm else "none (encoder outputs)"
+        shape = ", ".join(
+            f"{getattr(cfg, key)} {what}"
+            for key, what in (
+                ("num_hidden_layers", "layers"),
+                ("num_attention_heads", "heads"),
+                ("hidden_size", "hidden units"),
+            )
+            if getattr(cfg, key, None) is not None
+        )
+        rows = [
+            ("architecture", f"{type(self.model).__name__} ({cfg.model_type})"),
+            ("size", f"{shape}; {sum(p.numel() for p in self.model.parameters()):,} parameters"),
+            (
+                "tokens",
+                f"{self.tokenizer.scheme}, {len(self.tokenizer.vocab):,} in the vocabulary",
+            ),
+            ("positions", f"{self.max_tokens} tokens, special tokens included"),
+            ("head", head),
+            ("device", str(self.device)),
+        ]
+        return summary(f"DnaModel {self.name!r}", rows)
 
     @property
     def k(self) -> int | None:

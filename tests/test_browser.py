@@ -50,8 +50,8 @@ def open_page(browser, url):
 def test_explorer_page_draws_track_logo_and_context(browser, tmp_path, demo_model, demo_data):
     seqs = demo_data.sequences("heldout", 1)[:3]
     ex = SequenceExplorer(demo_model, seqs)
-    ex.kind_control.value = "integrated_gradients"
-    ex.select(int(abs(ex.values()).argmax()))
+    ex.kind = "integrated_gradients"
+    ex.position = int(abs(ex.values()).argmax())
     ex.save_html(tmp_path / "explorer.html")
     with served(tmp_path) as root:
         page, requests, errors = open_page(browser, f"{root}/explorer.html")

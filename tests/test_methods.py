@@ -75,7 +75,7 @@ def test_every_method_from_library_cli_and_explorer(
 
     ex = SequenceExplorer(model, short)
     assert name in [k for _, k in ex.kind_control.options]
-    ex.kind_control.value = name
+    ex.kind = name
     assert np.allclose(ex.figure.data[0].y, s[0], atol=1e-5)
 
 

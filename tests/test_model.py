@@ -2,6 +2,7 @@
 
 import json
 import time
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 import dnabert_viz as dv
 from dnabert_viz.model import DEMO_MODEL
 
+from . import checkpoints
 from .conftest import FIXTURES
 
 RECORDED_ACCURACY = json.loads((DEMO_MODEL / "training.json").read_text())["heldout_accuracy"]
@@ -77,3 +79,41 @@ def test_lowercase_is_normalised_and_n_is_an_explicit_unk(demo_model):
     ]
     with pytest.raises(ValueError, match="shorter than k = 6"):
         demo_model.encode("ACGTA")
+
+
+def test_models_show_a_summary_in_notebooks(demo_model, tmp_path):
+    class Texts(HTMLParser):
+        def __init__(self, html):
+            super().__init__()
+            self.texts = []
+            self.feed(html)
+
+        def handle_data(self, data):
+            self.texts.append(data)
+
+    n_parameters = sum(p.numel() for p in demo_model.model.parameters())
+    assert Texts(demo_model._repr_html_()).texts == [
+        "DnaModel 'demo'",
+        "architecture",
+        "BertForSequenceClassification (bert)",
+        "size",
+        f"2 layers, 4 heads, 64 hidden units; {n_parameters:,} parameters",
+        "tokens",
+        "kmer6, 4,101 in the vocabulary",
+        "positions",
+        "512 tokens, special tokens included",
+        "head",
+        "classifier, 2 classes",
+        "device",
+        str(demo_model.device),
+    ]
+    lm = dv.load_model(checkpoints.dnabert1(tmp_path / "lm", k=3, head="mlm"), device="cpu")
+    texts = Texts(lm._repr_html_()).texts
+    assert texts[texts.index("head") + 1] == "masked language model"
+    assert (
+        texts[texts.index("tokens") + 1] == f"kmer3, {len(lm.tokenizer.vocab):,} in the vocabulary"
+    )
+    odd = dv.DnaModel(
+        demo_model.model, demo_model.tokenizer, name="<b>&", device=demo_model.device
+    )
+    assert "<b>&" not in odd._repr_html_() and "DnaModel '&lt;b&gt;&amp;'" in odd._repr_html_()

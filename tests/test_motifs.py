@@ -1,6 +1,8 @@
 """Motif discovery step by step (hand-built inputs), end to end (planted motifs), and on the
 demo."""
 
+import base64
+from html.parser import HTMLParser
 from math import comb
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pandas as pd
 import pytest
 
 import dnabert_viz as dv
+from dnabert_viz.motifs import motif as motif_module
 from dnabert_viz.motifs.alignment import align_to_keys, encode
 from dnabert_viz.motifs.counting import count_containing
 from dnabert_viz.motifs.dnabertviz import centre_windows, high_score_regions, merge_candidates
@@ -472,6 +475,88 @@ def test_jaspar_matrices_match_themselves_and_uniform_motifs_are_not_matched(dem
     assert (table["q_value"][:3] < 1e-6).all()
     assert table["note"][3].startswith("low information (0.0 bits")
     assert np.isnan(table["p_value"][3])
+    # each motif keeps its best match: its card shows it
+    best = table.iloc[0]
+    assert planted[0].best_match == {
+        c: best[c]
+        for c in ["jaspar_id", "jaspar_name", "tf_family", "tf_class", "p_value", "q_value"]
+    }
+    assert uniform.best_match is None
+    assert (
+        f"JASPAR: {best['jaspar_name']} ({best['jaspar_id']}), q = {best['q_value']:.2g}"
+        in planted[0]._repr_html_()
+    )
+
+
+class Tags(HTMLParser):
+    """The text nodes of an HTML fragment, and a check that every element it opens is closed."""
+
+    VOID = {"img", "br", "meta", "hr", "input"}
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.open, self.texts, self.images = [], [], []
+        self.feed(html)
+        self.close()
+        assert not self.open, f"unclosed {self.open}"
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+        elif tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open.pop() == tag, f"</{tag}> closes {self.open}"
+
+    def handle_data(self, data):
+        if data.strip():
+            self.texts.append(data)
+
+
+def test_motifs_show_their_card_in_notebooks(demo_data, monkeypatch):
+    p = demo_data.motifs[0]
+    m = dv.Motif(p.motif_id, p.pwm * 100, p_value=2e-9)
+    shown = Tags(m._repr_html_())
+    bits = m.information_content.sum()
+    assert shown.texts == [
+        m.name,
+        "100 instances, p = 2e-09",
+        f"{len(m)} nt, {bits:.1f} bits",
+        f"consensus {m.consensus}",
+        "JASPAR: no match given",
+    ]
+    (logo,) = shown.images  # the logo, inline: nothing fetched
+    assert logo["alt"] == f"logo of {m.name}"
+    png = base64.b64decode(logo["src"].removeprefix("data:image/png;base64,"))
+    assert png == dv.plot.logo_png(m)
+    m.meta["jaspar"] = {"jaspar_id": "MA0000.1", "jaspar_name": "X<Y", "q_value": 1.25e-7}
+    assert "JASPAR: X<Y (MA0000.1), q = 1.2e-07" in Tags(m._repr_html_()).texts  # match_jaspar's
+    # text is escaped, never markup
+    odd = dv.Motif('<i>"x" & y</i>', m.counts)
+    html = odd._repr_html_()
+    assert "<i>" not in html and "&lt;i&gt;" in html and Tags(html).texts[0] == odd.name
+    # a set: its size, sequences and scores, the first cards and how many more
+    seqs = demo_data.sequences("heldout")[:3]
+    scores = dv.Scores(seqs, np.zeros((3, len(seqs[0]))), "my_scores")
+    small = [dv.Motif(f"m{k}", np.eye(4)[[k % 4, 1, 2, 3]] * 10 + 1) for k in range(6)]
+    many = dv.MotifSet([m, *small], seqs, scores)
+    shown = Tags(many._repr_html_())
+    assert shown.texts[0] == "MotifSet: 7 motifs in 3 sequences, from scores 'my_scores'"
+    assert shown.texts[-1].startswith("... 1 more: dv.widgets.MotifGallery(motifs)")
+    assert len(shown.images) == 6 and shown.texts.count("JASPAR: no match given") == 5
+    assert "JASPAR: X<Y (MA0000.1), q = 1.2e-07" in shown.texts
+    # the logos are drawn by dv.plot, which the public API hands the motifs layer: without it,
+    # a motif shows its text repr and a set its summary
+    monkeypatch.setattr(motif_module, "draw_cards", None)
+    assert m._repr_html_() is None
+    assert Tags(many._repr_html_()).texts == [shown.texts[0], shown.texts[-1]]
+    empty = dv.MotifSet([], seqs)
+    empty.why_none = "no candidate passed min_n_motif=3 (lower it)"
+    assert Tags(empty._repr_html_()).texts == [
+        "MotifSet: 0 motifs in 3 sequences",
+        "none found: no candidate passed min_n_motif=3 (lower it)",
+    ]
 
 
 @pytest.mark.slow  # JASPAR matching, twice

@@ -51,7 +51,7 @@ def test_a_closed_holder_is_made_again():
 
 def figure_widgets(view) -> list[Figure]:
     """The figure widgets a view puts on the page (reached from its top widget)."""
-    found, todo = [], [view.widget]
+    found, todo = [], [view]
     while todo:
         w = todo.pop()
         if isinstance(w, go.FigureWidget):
@@ -64,7 +64,7 @@ def test_views_make_figures_only_for_what_they_show(demo_model, demo_data):
     seqs = demo_data.sequences("heldout", 1)[:2]
     ex = SequenceExplorer(demo_model, seqs)
     assert len(figure_widgets(ex)) == 1 and ex.mutations is None and ex.hypothetical is None
-    ex.select(10)  # ISM effects now exist: the map under the track appears
+    ex.position = 10  # ISM effects now exist: the map under the track appears
     assert {id(f) for f in figure_widgets(ex)} == {id(ex.figure), id(ex.mutations)}
     assert all(isinstance(f, Figure) for f in figure_widgets(ex))
     view = AttentionView(demo_model, seqs[0])

@@ -4,9 +4,11 @@ library's numbers."""
 import base64
 import re
 
+import ipywidgets as W
 import numpy as np
 import pandas as pd
 import pytest
+import traitlets
 from plotly.callbacks import InputDeviceState, Points
 from plotly.offline import get_plotlyjs
 
@@ -33,7 +35,7 @@ def test_a_reloaded_page_gets_the_figure_the_controls_show(demo_model, seqs):
     change that state must be the figure shown, not the one the widget was built with."""
     ex = SequenceExplorer(demo_model, seqs)
     ex.index_control.value = 2
-    ex.select(5)
+    ex.position = 5
     data, layout = (
         ex.figure._widget_data,
         ex.figure._widget_layout,
@@ -55,6 +57,7 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
 
     ex.head_control.value = 1
     ex.layer_control.value = 0
+    assert (ex.layer, ex.head) == (0, 1)  # the controls set the state
     assert (
         ex.n_model_calls == calls + 2
     )  # (last layer, head 1) and (layer 0, head 1), through the registry
@@ -75,17 +78,77 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
         ex.status.value == "sequence 0: integrated_gradients"
         or "computed integrated_gradients" in ex.status.value
     )
-    ex.kind_control.value = "cls_attention"
-    ex.kind_control.value = "integrated_gradients"
+    ex.kind = "cls_attention"
+    ex.kind = "integrated_gradients"
     assert ex.n_model_calls == calls + 1  # back and forth: nothing recomputed
 
-    ex.index_control.value = 2
+    ex.index = 2
+    assert ex.index_control.value == 2  # the state sets the controls
     assert len(bars.y) == len(seqs[2])
     assert np.allclose(bars.y, dv.attribute(demo_model, seqs[2])[0], atol=1e-6)
     # the logo row draws the same scores: the tallest letter is the base with the largest |score|
     tallest = int(np.argmax(np.abs(bars.y)))
     logo = next(t for t in ex.figure.data if t.name == f"logo {seqs[2][tallest]}")
     assert np.nanmax(np.abs(np.array(logo.y, dtype=float))) == pytest.approx(1.0)
+
+
+def test_explorer_state_is_set_observed_and_linked_from_code(demo_model, seqs):
+    a, b = SequenceExplorer(demo_model, seqs), SequenceExplorer(demo_model, seqs)
+    box = W.VBox([a, b])  # views are widgets: they go into boxes
+    assert box.children == (a, b) and "index" in a.keys and a.get_state()["index"] == 0
+    heard = []
+    a.observe(
+        lambda change: heard.append((change["name"], change["new"])), names=["index", "head"]
+    )
+    link = W.link((a, "index"), (b, "index"))
+    a.index = 3  # code moves a; the link moves b; each draws its new sequence
+    assert b.index == 3 and b.index_control.value == 3
+    for ex in (a, b):
+        assert ex.figure.layout.title.text.startswith(f"sequence 3 ({len(seqs[3])} nt)")
+        assert np.allclose(
+            ex.figure.data[0].y, dv.cls_attention(demo_model, seqs[3])[0], atol=1e-6
+        )
+    b.index_control.value = 1  # a person's change in b reaches a through the link
+    assert a.index == 1 and a.figure.layout.title.text.startswith("sequence 1 ")
+    a.head_control.value = 2
+    assert heard == [("index", 3), ("index", 1), ("head", 2)]
+    a.layer = -2  # the first of the demo model's 2 layers
+    assert a.layer == 0 and a.layer_control.value == 0
+    assert np.allclose(
+        a.figure.data[0].y, dv.cls_attention(demo_model, seqs[1], layer=0, heads=[2])[0], atol=1e-6
+    )
+    link.unlink()
+    a.index = 0
+    assert b.index == 1
+    # a selected position outside the next sequence is dropped, not clipped to its end
+    long, short = sorted(range(4), key=lambda i: -len(seqs[i]))[::3]
+    a.index, a.position = long, len(seqs[long]) - 1
+    a.index = short
+    assert a.position is None and "Click a position" in a.context_panel.value
+    for name, value, message in [
+        ("index", 4, "index 4 is outside the 4 sequences"),
+        ("kind", "nope", "kind 'nope' is not one this explorer shows"),
+        ("layer", 2, "layer 2 is outside the model's 2 layers"),
+        ("head", 12, "head 12 is outside the model's"),
+    ]:
+        with pytest.raises(traitlets.TraitError, match=message):
+            setattr(a, name, value)
+
+
+def test_attention_view_state_from_code(demo_model, seqs):
+    view = AttentionView(demo_model, seqs[0])
+    maps = view.maps
+    assert (view.layer, view.head, view.mode, view.position) == (1, None, "heatmap", None)
+    view.head = 3
+    assert view.head_control.value == 3
+    assert np.allclose(view.figure.data[0].z, maps.nucleotide(1, 3))
+    view.mode, view.region, view.position = "head view", (10, 49), 30
+    assert view.mode_control.value == "head view" and view.region_control.value == (10, 49)
+    row = next(t for t in view.figure.data if t.name == "query")
+    assert list(row.x) == list(range(10, 50))
+    assert view.figure.layout.title.text == "head view, layer 1, head 3, from position 30"
+    with pytest.raises(traitlets.TraitError, match="region \\(50, 10\\) is not a region"):
+        view.region = (50, 10)
 
 
 @pytest.mark.slow  # ISM and attention maps
@@ -124,15 +187,15 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
     assert frames
     shaded = {(s.x0, s.x1) for s in ex.figure.layout.shapes if s.fillcolor and s.opacity == 0.15}
     assert shaded == {(29.5, 41.5), (59.5, 69.5)}
-    with pytest.raises(ValueError, match="position 500 is outside sequence 0"):
-        ex.select(500)
+    with pytest.raises(traitlets.TraitError, match="position 500 is outside sequence 0"):
+        ex.position = 500
     # the position box / slider (arrow keys) selects too, and follows clicks
     assert ex.position_control.value == 35
     ex.position_control.value = 3
     assert ex.position == 3 and "position 3 (" in ex.context_panel.value
     # the whole column takes clicks, and the context sits beside the track
     assert ex.figure.layout.hovermode == "x"
-    assert ex.context_panel in ex.widget.children[-1].children
+    assert ex.context_panel in ex.children[-1].children
     # the ISM map lines up with the track: same width, same fixed margins (no automargin)
     for fig in (ex.figure, ex.mutations):
         assert fig.layout.width == 780
@@ -150,13 +213,13 @@ def test_explorer_keeps_only_the_shown_sequences_overlays(demo_model, seqs):
         }
     )
     ex = SequenceExplorer(demo_model, seqs, instances=inst)
-    ex.select(35)
-    ex.index_control.value = 3  # no instances: no shading and no labels from sequence 0
+    ex.position = 35
+    ex.index = 3  # no instances: no shading and no labels from sequence 0
     assert ex.figure.layout.annotations == ()
     assert {(s.x0, s.fillcolor) for s in ex.figure.layout.shapes} == {
         (34.5, "rgba(0,0,0,0)")
     }  # the selection only
-    ex.index_control.value = 2
+    ex.index = 2
     fresh = dv.plot.track(
         dv.Scores([seqs[2]], ex.values()[None], "x"),
         0,
@@ -200,7 +263,8 @@ def test_explorer_of_given_scores_needs_no_model(demo_data):
         ex.layer_control.disabled and ex.head_control.disabled
     )  # no model: no attention to choose
     assert np.array_equal(ex.figure.data[0].y, values[1, : len(seqs[1])])
-    ctx = ex.select(3)
+    ex.position = 3
+    ctx = ex.context()
     assert ctx.tokens == [] and ctx.ism is None and ctx.prediction is None
     with pytest.raises(ValueError, match="first difference at index 0"):
         SequenceExplorer(None, seqs[::-1], scores=s)
@@ -213,9 +277,9 @@ def test_explorer_shows_hypothetical_contributions_of_a_cnn_beside_the_model(
 ):
     ex = SequenceExplorer(demo_model, seqs[:2])
     assert ex.hypothetical_box.layout.display == "none"  # [CLS] attention has no (L, 4) view
-    ex.kind_control.value = "onehot_gradients"
+    ex.kind = "onehot_gradients"
     hyp = dv.score(demo_model, seqs[1], "onehot_gradients").extra["hypothetical"][0]
-    ex.index_control.value = 1
+    ex.index = 1
     assert ex.hypothetical_box.layout.display is None
     assert np.allclose(ex.hypothetical.data[0].z, hyp.T, atol=1e-6)
     # a CNN's (N, 4, L) files, as tangermeme writes them
@@ -236,10 +300,12 @@ def test_attention_view_selectors_and_summary_click(demo_model, seqs):
         view.head_control.label == "mean" and view.position_control.label == "all"
     )  # shown, not blank
     click(view.summary.data[0], [0, 2])
+    assert (view.layer, view.head) == (0, 2)
     assert (view.layer_control.value, view.head_control.value) == (0, 2)
     assert np.allclose(view.figure.data[0].z, maps.nucleotide(0, 2))
     view.mode_control.value = "head view"
     view.position_control.value = 40
+    assert (view.mode, view.position) == ("head view", 40)
     lines = [t for t in view.figure.data if t.name.startswith("band")]
     ends = sorted(int(x) for t in lines for x in np.array(t.x, dtype=float)[1::3])
     assert ends == sorted(np.argsort(-maps.nucleotide(0, 2)[40], kind="stable")[:3].tolist())
@@ -282,24 +348,45 @@ def test_gallery_pages_captions_and_instances(demo_model, seqs):
     assert first.children[0].value == dv.plot.logo_png(motifs[0])
     assert "JASPAR: CTCF (MA0139.2), q = 0.0001" in first.children[2].value  # the rank-1 match
     g.next_button.click()
-    assert len(g.grid.children) == 3 and g.next_button.disabled
-    inst = g.choose("m9")
-    assert len(g.instance_list.options) == 6 and inst["start"].tolist() == [19] * 6
+    assert g.page == 1 and len(g.grid.children) == 3 and g.next_button.disabled
+    g.page = 0  # code sets the page too
+    assert g.grid.children[0].children[1].description == "m0" and g.previous_button.disabled
+    g.page = 1
+    g.grid.children[1].children[1].click()  # the card of m9: its button lists its instances
+    assert g.motif == "m9" and g.chosen is motifs[9]
+    assert len(g.instance_list.options) == 6
+    assert [label.split(": ")[1].split(" ")[0] for label, _ in g.instance_list.options] == [
+        "19-27"
+    ] * 6
     g.instance_list.value = 4  # sequence 1, start 19
     ex = g.explorer
-    assert ex.index == 1 and ex.position == 19
-    assert g.explorer_box.children == (ex.widget,)
+    assert g.instance == 4 and ex.index == 1 and ex.position == 19
+    assert ex.index_control.value == 1 and ex.position_control.value == 19
+    assert g.explorer_box.children == (ex,)
     assert {(s.x0, s.x1) for s in ex.figure.layout.shapes if s.opacity == 0.15} >= {(18.5, 26.5)}
     assert ex.cache is g.cache  # the explorer draws from the gallery's compute layer
-    with pytest.raises(ValueError, match="carry no sequences"):
-        plain = MotifGallery(planted_motifs(2))
-        plain.choose("m1")
-        plain.open_instance(0)
+    g.instance = 2  # code opens an instance: the gallery moves its explorer through its state
+    assert (ex.index, ex.position, g.instance_list.value) == (2, 19, 2)
+    g.motif = "m1"  # another motif: its instances listed, none open
+    assert g.instance is None and g.instance_list.value is None
+    assert [v for _, v in g.instance_list.options] == list(range(6))
+    seen = []  # what the explorer holds when it draws another sequence
+    ex.observe(lambda _change: seen.append((ex.index, ex.position)), names="index")
+    g.instance = 0  # sequence 0, start 11: drawn with its own position, never with the old 19
+    assert seen == [(0, 11)] and ex.position_control.value == 11
+    with pytest.raises(traitlets.TraitError, match="no motif named 'm99'"):
+        g.motif = "m99"
+    with pytest.raises(traitlets.TraitError, match="instance 6 is outside m1's 6 instances"):
+        g.instance = 6
+    plain = MotifGallery(planted_motifs(2))
+    plain.motif = "m1"
+    with pytest.raises(traitlets.TraitError, match="carry no sequences"):
+        plain.instance = 0
 
 
 def test_saved_pages_are_standalone(tmp_path, demo_model, seqs):
     ex = SequenceExplorer(demo_model, seqs)
-    ex.select(12)
+    ex.position = 12
     text = ex.save_html(tmp_path / "explorer.html").read_text()
     assert text.count("Plotly.newPlot(") == 2  # the track and the mutation map
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?:", text)

@@ -212,7 +212,8 @@ def match_jaspar(
         ``p_value``, ``q_value`` (Benjamini-Hochberg over all
         targets of that query), ``orientation`` (``+`` or ``-``, the target's
         strand), ``offset`` and ``overlap`` (as memelite's TOMTOM reports
-        them), ``note``.
+        them), ``note``. Each motif also keeps its best row as
+        :attr:`Motif.best_match` (what its card and notebook summary show).
     """
     from memelite import tomtom
 
@@ -226,8 +227,9 @@ def match_jaspar(
             softened, [t.pwm.T for t in targets], reverse_complement=True
         )
     row_of_query = {i: k for k, i in enumerate(usable)}
-    rows = []
+    rows, first_rows = [], []
     for i, motif in enumerate(motifs):
+        first_rows.append(len(rows))
         if i not in row_of_query:
             rows.append(
                 (
@@ -272,7 +274,21 @@ def match_jaspar(
                     "",
                 )
             )
-    return pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    table = pd.DataFrame(rows, columns=MATCH_COLUMNS)
+    for motif, k in zip(motifs, first_rows):
+        best = table.iloc[k]
+        motif.meta.pop("jaspar", None)
+        if pd.notna(best["jaspar_id"]):  # an unmatched motif has no id (NaN in the table)
+            motif.meta["jaspar"] = {
+                c: v.item() if isinstance(v, np.generic) else v
+                for c, v in best.items()
+                if c in BEST_MATCH_COLUMNS
+            }
+    return table
+
+
+# what a motif keeps of its best match (``Motif.best_match``)
+BEST_MATCH_COLUMNS = ["jaspar_id", "jaspar_name", "tf_family", "tf_class", "p_value", "q_value"]
 
 
 # what the report and the motif cards read of a match table

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from ..markup import element, to_string
 from ..scores import Scores
 from ..sequences import ALPHABET, reverse_complement
 
@@ -114,6 +116,19 @@ class Motif:
             f"Motif({self.name!r}, {len(self)} nt, {self.n_instances} instances, "
             f"{self.information_content.sum():.1f} bits, p={self.p_value:.3g})"
         )
+
+    def _repr_html_(self) -> str | None:
+        """The motif's card for notebooks: its logo (an inline PNG), instances, p-value, width,
+        information, consensus and best JASPAR match; None (the text repr) without
+        :data:`draw_cards`."""
+        return None if draw_cards is None else to_string(draw_cards([self]))
+
+    @property
+    def best_match(self) -> dict | None:
+        """The best JASPAR match :func:`dnabert_viz.match_jaspar` found for this motif (its
+        table's row: ``jaspar_id``, ``jaspar_name``, ``q_value``, ...), kept in
+        ``meta["jaspar"]``; None before matching or when nothing matched."""
+        return self.meta.get("jaspar")
 
     @property
     def n_instances(self) -> int:
@@ -267,6 +282,13 @@ def instance_table(motifs: list[Motif]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[["motif", *INSTANCE_COLUMNS]]
 
 
+CARDS_SHOWN = 6  # motifs a MotifSet shows in a notebook (a gallery pages through the rest)
+# Motif cards (logo, name, caption) for notebooks, as one HTML element: ``draw_cards(motifs)``.
+# A logo is a figure, drawn a layer above this one, so the public API (dnabert_viz/__init__.py)
+# sets this to a function that imports plot/cards.py on first use; None leaves text only.
+draw_cards: Callable[[list[Motif]], ET.Element] | None = None
+
+
 class MotifSet(list):
     """Motifs found in one set of sequences: a list of :class:`Motif` that carries what its
     instances index.
@@ -318,3 +340,26 @@ class MotifSet(list):
             f"MotifSet({len(self)} motifs{where}: "
             f"{', '.join(m.name for m in self[:5])}{', ...' if len(self) > 5 else ''})"
         )
+
+    def _repr_html_(self) -> str:
+        """A summary for notebooks: how many motifs, in which sequences, from which scores, and
+        the cards (:meth:`Motif._repr_html_`) of the first :data:`CARDS_SHOWN`."""
+        head = f"MotifSet: {len(self)} motif{'s' * (len(self) != 1)}"
+        if self.sequences is not None:
+            head += f" in {len(self.sequences)} sequences"
+        if self.scores is not None:
+            head += f", from scores {self.scores.kind!r}"
+        parts = [element("b", head)]
+        if not len(self) and self.why_none:
+            parts.append(element("div", f"none found: {self.why_none}"))
+        if len(self) and draw_cards is not None:
+            parts.append(draw_cards(list(self)[:CARDS_SHOWN]))
+        if len(self) > CARDS_SHOWN:
+            parts.append(
+                element(
+                    "div",
+                    f"... {len(self) - CARDS_SHOWN} more: dv.widgets.MotifGallery(motifs) pages "
+                    "through them all",
+                )
+            )
+        return to_string(element("div", children=parts))

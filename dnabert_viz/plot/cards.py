@@ -10,6 +10,12 @@ from ..motifs.motif import Motif
 from .html import element, png_image
 from .logos import logo_png, p_value_text
 
+THUMBNAIL_HEIGHT = 90  # px: half of a logo's PNG (1.8 in at 100 dpi)
+CARD_STYLE = (
+    "display: inline-block; vertical-align: top; max-width: 320px; border: 1px solid #ddd; "
+    "border-radius: 6px; padding: 8px; line-height: 1.4; font-size: 13px"
+)
+
 
 def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
     """Each motif's best (rank-1) JASPAR match row of :func:`dnabert_viz.match_jaspar`'s table, by
@@ -20,10 +26,12 @@ def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
     return {str(row["motif"]): row for _, row in matched.iterrows()}
 
 
-def caption(motif: Motif, match: pd.Series | None) -> list[str]:
-    """The lines under a motif's logo: instances, p-value, consensus (and the seed it grew from)
-    and its best JASPAR match with the match's TF family and class (paralogs of a family bind the
-    same site: the family says more than which member ranks first).
+def caption(motif: Motif, match: pd.Series | dict | None) -> list[str]:
+    """The lines under a motif's logo: instances, p-value, width, information, consensus (and the
+    seed it grew from) and its best JASPAR match (a row of :func:`dnabert_viz.match_jaspar`'s
+    table, or what the motif recorded of it, :attr:`Motif.best_match`) with the match's TF family
+    and class (paralogs of a family bind the same site: the family says more than which member
+    ranks first).
 
     A DNABERT-viz motif is named after the enriched seed its windows grew
     from, which need not read like the consensus of the windows; the caption
@@ -31,6 +39,7 @@ def caption(motif: Motif, match: pd.Series | None) -> list[str]:
     """
     lines = [
         f"{motif.n_instances} instances{p_value_text(motif.p_value)}",
+        f"{len(motif)} nt, {motif.information_content.sum():.1f} bits",
         f"consensus {motif.consensus}",
     ]
     if motif.method == "dnabert_viz":
@@ -50,28 +59,52 @@ def caption(motif: Motif, match: pd.Series | None) -> list[str]:
     return lines
 
 
-def caption_element(motif: Motif, match: pd.Series | None):
+def caption_element(motif: Motif, match: pd.Series | dict | None):
     """:func:`caption` as an HTML element (one line per ``div``)."""
     return element(
         "div", children=[element("div", line, class_="note") for line in caption(motif, match)]
     )
 
 
-def motif_cards(
-    motifs: list[Motif], matches: pd.DataFrame | None = None, kind: str = "information"
+def card(
+    motif: Motif,
+    match: pd.Series | dict | None,
+    kind: str = "information",
+    width: int | None = 300,
 ):
-    """A grid of motif cards for a static page: logo (PNG), name and :func:`caption`."""
+    """A motif's card: logo (an inline PNG), name and :func:`caption`; styled inline, so it reads
+    the same on a page and in a notebook (``Motif._repr_html_``).
+
+    ``width`` is the logo's in px; None draws it :data:`THUMBNAIL_HEIGHT` px high, so that the
+    letters of every motif have one height (a notebook's thumbnails).
+    """
+    logo = png_image(logo_png(motif, kind), f"logo of {motif.name}", width=width)
+    if width is None:
+        logo.set("style", f"height: {THUMBNAIL_HEIGHT}px")
+    return element(
+        "div",
+        class_="card",
+        style=CARD_STYLE,
+        children=[
+            logo,
+            element("h3", motif.name, style="margin: 4px 0; font-size: 14px"),
+            caption_element(motif, match),
+        ],
+    )
+
+
+def motif_cards(
+    motifs: list[Motif],
+    matches: pd.DataFrame | None = None,
+    kind: str = "information",
+    width: int | None = 300,
+):
+    """A grid of :func:`card`; each motif's best match from ``matches``, else the one it
+    recorded."""
     best = best_match_by_motif(matches)
-    cards = [
-        element(
-            "div",
-            class_="card",
-            children=[
-                png_image(logo_png(m, kind), f"logo of {m.name}", width=300),
-                element("h3", m.name),
-                caption_element(m, best.get(m.name)),
-            ],
-        )
-        for m in motifs
-    ]
-    return element("div", class_="grid", children=cards)
+    return element(
+        "div",
+        class_="grid",
+        style="display: flex; flex-wrap: wrap; gap: 8px",
+        children=[card(m, best.get(m.name, m.best_match), kind, width) for m in motifs],
+    )

@@ -1,9 +1,10 @@
 """Interactive views for JupyterLab (ipywidgets 8 and plotly FigureWidgets): explorer, motif
 gallery, attention.
 
-Each view draws through :mod:`dnabert_viz.plot`, shows itself when it is
-the last expression of a cell, and writes a standalone offline page with
-``save_html(path)``.
+Each view is an ipywidgets box whose state is synced traits (set, observe
+and link them: ``ex.index = 3``), draws through :mod:`dnabert_viz.plot`,
+shows itself when it is the last expression of a cell, and writes a
+standalone offline page with ``save_html(path)``.
 """
 
 from .attention_view import AttentionView

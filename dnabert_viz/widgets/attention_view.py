@@ -6,26 +6,32 @@ from pathlib import Path
 
 import ipywidgets as W
 import plotly.graph_objects as go
+import traitlets
 
 from ..attention import AttentionMaps
 from ..compute import ScoreCache
 from ..model import DnaModel
 from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
-from .common import LABELS, refresh
+from .common import ALL, LABELS, NONE_IS_ALL, refresh
 from .figure import Figure
 
-ALL = -1  # the head control's "mean of heads" and the position control's "all positions"
+MODES = ("heatmap", "head view")
 
 
-class AttentionView:
+class AttentionView(W.VBox):
     """Layer and head selectors over a sequence's attention map, with a bertviz-style head view.
 
-    The model runs once (all layers and heads come from one forward pass,
-    through the compute layer); every control redraws from those maps. Clicking a cell of the layer
-    x head summary selects that layer and head. The head view shows the positions of the *region*
-    slider (zoom into a long sequence to read every letter) and, under *from*, one position's
-    lines.
+    A widget (an ``ipywidgets.VBox``) whose state is synced traits that the
+    controls follow and set: ``layer``, ``head`` (None: the mean of the
+    layer's heads), ``mode`` (``"heatmap"`` or ``"head view"``), ``position``
+    (the head view's *from* position; None: all) and ``region`` (the head
+    view's first and last positions). The model runs once (all layers and
+    heads come from one forward pass, through the compute layer); every
+    change redraws from those maps. Clicking a cell of the layer x head
+    summary selects that layer and head. The head view shows the positions
+    of the region (zoom into a long sequence to read every letter) and,
+    from a position, its lines; a position outside the region widens it.
 
     Parameters
     ----------
@@ -37,7 +43,26 @@ class AttentionView:
         First layer shown (negative counts from the last).
     head : int, optional
         First head shown; ``None`` is the mean of the layer's heads.
+
+    Attributes
+    ----------
+    layer : int
+        The layer shown (synced).
+    head : int or None
+        The head shown; None for the mean of the layer's heads (synced).
+    mode : str
+        ``"heatmap"`` or ``"head view"`` (synced).
+    position : int or None
+        The head view's position whose lines are drawn; None for all (synced).
+    region : tuple of int
+        The head view's first and last positions (synced).
     """
+
+    layer = traitlets.Int(0).tag(sync=True)
+    head = traitlets.Int(None, allow_none=True).tag(sync=True)
+    mode = traitlets.Enum(MODES, default_value="heatmap").tag(sync=True)
+    position = traitlets.Int(None, allow_none=True).tag(sync=True)
+    region = traitlets.Tuple(traitlets.Int(), traitlets.Int()).tag(sync=True)
 
     def __init__(self, m: DnaModel, seq: str, layer: int = -1, head: int | None = None):
         if not isinstance(seq, str):
@@ -45,33 +70,29 @@ class AttentionView:
         self.cache = ScoreCache(m, [seq])
         self.maps: AttentionMaps = self.cache.maps(0)
         n_layers, n_heads = self.maps.attentions.shape[:2]
+        n = len(self.maps.sequence)
+        self._holding = False
+        super().__init__(layer=layer, head=head, region=(0, n - 1))
         self.layer_control = W.Dropdown(
             options=list(range(n_layers)),
-            value=layer % n_layers,
             description="layer",
             layout=W.Layout(width="110px"),
             style=LABELS,
         )
-        # -1 stands for "mean of heads" and "all positions": a Dropdown whose value is None shows
-        # nothing selected
         self.head_control = W.Dropdown(
             options=[("mean", ALL)] + [(str(h), h) for h in range(n_heads)],
-            value=ALL if head is None else head,
             description="head",
             layout=W.Layout(width="130px"),
             style=LABELS,
         )
-        self.mode_control = W.ToggleButtons(options=["heatmap", "head view"], value="heatmap")
+        self.mode_control = W.ToggleButtons(options=MODES)
         self.position_control = W.Dropdown(
             options=[("all", ALL)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
-            value=ALL,
             description="from",
             layout=W.Layout(width="150px"),
             style=LABELS,
         )
-        n = len(self.maps.sequence)
         self.region_control = W.IntRangeSlider(
-            value=(0, n - 1),
             min=0,
             max=n - 1,
             description="region",
@@ -79,54 +100,85 @@ class AttentionView:
             layout=W.Layout(width="360px"),
             style=LABELS,
         )
-        self._holding = False
+        # the controls follow the state and set it
+        for name in ("layer", "mode", "region"):
+            W.link((self, name), (getattr(self, f"{name}_control"), "value"))
+        for name in ("head", "position"):
+            W.link(
+                (self, name), (getattr(self, f"{name}_control"), "value"), transform=NONE_IS_ALL
+            )
         self.summary = Figure(layer_head_summary(self.maps))
         self.summary.data[0].on_click(self._on_summary_click)
         self.figure = Figure(self._figure())
         self._enable()
-        for control in (
-            self.layer_control,
-            self.head_control,
-            self.mode_control,
-            self.position_control,
-            self.region_control,
-        ):
-            control.observe(lambda _change: self.update(), names="value")
-        self.widget = W.VBox(
-            [
-                W.HBox(
-                    [
-                        self.layer_control,
-                        self.head_control,
-                        self.mode_control,
-                        self.position_control,
-                        self.region_control,
-                    ],
-                    layout=W.Layout(flex_flow="row wrap"),
-                ),
-                # the summary goes under the map where the two do not fit side by side
-                W.HBox([self.figure, self.summary], layout=W.Layout(flex_flow="row wrap")),
-            ]
-        )
+        self.observe(self._update, names=["layer", "head", "mode", "position", "region"])
+        self.children = [
+            W.HBox(
+                [
+                    self.layer_control,
+                    self.head_control,
+                    self.mode_control,
+                    self.position_control,
+                    self.region_control,
+                ],
+                layout=W.Layout(flex_flow="row wrap"),
+            ),
+            # the summary goes under the map where the two do not fit side by side
+            W.HBox([self.figure, self.summary], layout=W.Layout(flex_flow="row wrap")),
+        ]
+
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal) -> int:
+        layer, n = proposal["value"], self.maps.attentions.shape[0]
+        if not -n <= layer < n:
+            raise traitlets.TraitError(f"layer {layer} is outside the model's {n} layers")
+        return layer % n
+
+    @traitlets.validate("head")
+    def _valid_head(self, proposal) -> int | None:
+        head, n = proposal["value"], self.maps.attentions.shape[1]
+        if head is not None and not 0 <= head < n:
+            raise traitlets.TraitError(
+                f"head {head} is outside the model's {n} heads (0 .. {n - 1})"
+            )
+        return head
+
+    @traitlets.validate("position")
+    def _valid_position(self, proposal) -> int | None:
+        position, n = proposal["value"], len(self.maps.sequence)
+        if position is not None and not 0 <= position < n:
+            raise traitlets.TraitError(f"position {position} is outside the sequence ({n} nt)")
+        return position
+
+    @traitlets.validate("region")
+    def _valid_region(self, proposal) -> tuple[int, int]:
+        start, last = proposal["value"]
+        n = len(self.maps.sequence)
+        if not 0 <= start <= last < n:
+            raise traitlets.TraitError(
+                f"region {(start, last)} is not a region of the sequence "
+                f"(0 <= start <= last < {n})"
+            )
+        return start, last
 
     def _figure(self) -> go.Figure:
-        layer = self.layer_control.value
-        head = None if self.head_control.value == ALL else self.head_control.value
-        if self.mode_control.value == "heatmap":
-            return attention_heatmap(self.maps, layer, head)
-        position = None if self.position_control.value == ALL else self.position_control.value
-        start, last = self.region_control.value
+        if self.mode == "heatmap":
+            return attention_heatmap(self.maps, self.layer, self.head)
+        start, last = self.region
+        position = self.position
         if position is not None and not start <= position <= last:  # the region holds its position
             start, last = min(start, position), max(last, position)
-        return head_view(self.maps, layer, head, position=position, window=(start, last + 1))
+        return head_view(
+            self.maps, self.layer, self.head, position=position, window=(start, last + 1)
+        )
 
     def _enable(self) -> None:
         """Position and region choose what the head view shows: live only there."""
-        heatmap = self.mode_control.value == "heatmap"
+        heatmap = self.mode == "heatmap"
         self.position_control.disabled = self.region_control.disabled = heatmap
 
-    def update(self) -> None:
-        """Redraw for the current controls."""
+    def _update(self, _change=None) -> None:
+        """Redraw for the current state."""
         if self._holding:
             return
         self._enable()
@@ -142,19 +194,13 @@ class AttentionView:
         the summary does)."""
         self._holding = True
         try:
-            self.layer_control.value, self.head_control.value = (
-                layer,
-                ALL if head is None else head,
-            )
+            self.layer, self.head = layer, head
         finally:
             self._holding = False
-        self.update()
+        self._update()
 
     def save_html(self, path: str | Path) -> Path:
         """The current view and the summary as a standalone HTML file (opens offline)."""
         page = Page("dnabert_viz: attention")
         page.add(page.figure(go.Figure(self.figure)), page.figure(go.Figure(self.summary)))
         return page.save(path)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)

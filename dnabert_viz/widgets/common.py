@@ -21,6 +21,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+# a head or position control's "all" (the sum or mean of heads, every position): a Dropdown whose
+# value is None shows nothing selected, so the control holds -1 where the view's state is None
+ALL = -1
+NONE_IS_ALL = (lambda v: ALL if v is None else v, lambda v: None if v == ALL else v)
+"""``ipywidgets.link``'s transforms between such a state and its control."""
 LABELS = {
     "description_width": "initial"
 }  # a control's label as wide as its text (not a fixed 80 px)

@@ -12,6 +12,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import traitlets
 
 from ..compute import ScoreCache
 from ..model import DnaModel
@@ -20,10 +21,9 @@ from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
-from .common import LABELS, refresh, set_shapes
+from .common import ALL, LABELS, NONE_IS_ALL, refresh, set_shapes
 from .figure import Figure
 
-ALL = -1  # the head control's "all heads"
 TRACK_WIDTH = (
     780  # px: the track and the ISM map line up; with the context beside them the view fits
 )
@@ -32,6 +32,11 @@ TRACK_WIDTH = (
 MARGINS = dict(l=100, r=20)
 CONTEXT_WIDTH = (
     400  # a 1,440 px JupyterLab with the side bar closed (else the context wraps under the track)
+)
+
+HINT = (
+    "<p class='note'>Click a position (anywhere in its column), type it in the position box or "
+    "use the arrow keys on the slider to see its context.</p>"
 )
 
 
@@ -100,26 +105,33 @@ class PositionContext:
         return element("div", children=parts)
 
 
-class SequenceExplorer:
+class SequenceExplorer(W.VBox):
     """Browse sequences with their per-nucleotide scores, and open any position's context.
+
+    A widget (an ``ipywidgets.VBox``): put it in a box, and set, observe
+    or link its state from code: ``index``, ``kind``, ``layer``, ``head``
+    and ``position`` are synced traits that the controls follow and that
+    the controls set (``ex.index = 3`` shows sequence 3;
+    ``ipywidgets.link((a, "index"), (b, "index"))`` pages two explorers
+    together; ``ex.observe(f, "position")`` hears every click).
 
     Controls: the sequence index, the score kind (given Scores, or any
     registered scoring method computed on demand: [CLS] attention with
     layer and head selectors, integrated gradients, saliency, ISM, ...),
     layer and head (they choose the attention of the track and of the
     context's tables) and the position. A position is selected by a click
-    anywhere in its column of the track, by typing it in the position box
-    or with the arrow keys on the position slider; its context (covering
-    tokens, top attended positions both ways, its ISM column, overlapping
-    motif instances, the prediction) appears beside the track, and the ISM
-    map under it. Scores that carry (L, 4) hypothetical contributions (the
-    one-hot methods, ``hypothetical_ism``, a CNN's read with
-    :func:`dnabert_viz.load_ohe`) also show them as a 4 x L map under the
-    track. A computation over about a second shows a progress bar
-    and a status line. The explorer only
-    draws: everything it shows comes from its :class:`~dnabert_viz.compute.ScoreCache`
+    anywhere in its column of the track, by typing it in the position box,
+    with the arrow keys on the position slider or by setting ``position``;
+    its context (covering tokens, top attended positions both ways, its
+    ISM column, overlapping motif instances, the prediction) appears beside
+    the track, and the ISM map under it. Scores that carry (L, 4)
+    hypothetical contributions (the one-hot methods, ``hypothetical_ism``,
+    a CNN's read with :func:`dnabert_viz.load_ohe`) also show them as a
+    4 x L map under the track. A computation over about a second shows a
+    progress bar and a status line. The explorer only draws: everything it
+    shows comes from its :class:`~dnabert_viz.compute.ScoreCache`
     (``self.cache``), which runs the model once per sequence, method and
-    options (``n_model_calls`` counts its runs); a changed control redraws
+    options (``n_model_calls`` counts its runs); a changed state redraws
     from the cache.
 
     Parameters
@@ -148,11 +160,36 @@ class SequenceExplorer:
         Use this compute layer (shared with other views) instead of making
         one from ``m``, ``seqs``, ``scores`` and ``target``.
 
+    Attributes
+    ----------
+    index : int
+        The sequence shown (synced).
+    kind : str
+        The score kind shown: a given Scores' kind or a registered method (synced).
+    layer : int
+        The attention layer of the track ([CLS] attention) and of the
+        context's tables; a negative value counts from the last (synced).
+    head : int or None
+        The head; None for all heads, summed in the track and averaged in
+        the context (synced).
+    position : int or None
+        The selected position of the sequence shown, None before any (synced).
+
     Examples
     --------
     >>> ex = dv.widgets.SequenceExplorer(m, seqs, scores=s)   # doctest: +SKIP
-    >>> ex                                                     # shows the widget
+    >>> ex.index, ex.kind = 3, "integrated_gradients"          # doctest: +SKIP
+    >>> ex.position = 40; ex.context().tokens                  # doctest: +SKIP
+    >>> with ex.hold_trait_notifications():  # another sequence and a position in it, together
+    ...     ex.index, ex.position = 2, 17                      # doctest: +SKIP
+    >>> ipywidgets.VBox([ex, other])                           # doctest: +SKIP
     """
+
+    index = traitlets.Int(0).tag(sync=True)
+    kind = traitlets.Unicode().tag(sync=True)
+    layer = traitlets.Int(0).tag(sync=True)
+    head = traitlets.Int(None, allow_none=True).tag(sync=True)
+    position = traitlets.Int(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,
@@ -173,40 +210,29 @@ class SequenceExplorer:
             instances = instance_table(instances)
         self.instances = instances
         self.n_steps, self.top_k = n_steps, top_k
-        self.position: int | None = None
         options = self.cache.kinds()
         if not options:
             raise ValueError("nothing to show: give scores, or a model to compute them")
+        self._kinds = [k for _, k in options]
         config = None if self.cache.model is None else self.cache.model.model.config
-        n_layers = 1 if config is None else config.num_hidden_layers
-        n_heads = 1 if config is None else config.num_attention_heads
+        self._n_layers = 1 if config is None else config.num_hidden_layers
+        self._n_heads = 1 if config is None else config.num_attention_heads
+        super().__init__(index=index, kind=kind or options[0][1], layer=self._n_layers - 1)
         small = W.Layout(width="150px")
         self.index_control = W.BoundedIntText(
-            value=index,
-            min=0,
-            max=len(self.sequences) - 1,
-            description="sequence",
-            layout=small,
-            style=LABELS,
+            min=0, max=len(self.sequences) - 1, description="sequence", layout=small, style=LABELS
         )
         self.kind_control = W.Dropdown(
-            options=options,
-            value=kind or options[0][1],
-            description="score",
-            layout=W.Layout(width="300px"),
-            style=LABELS,
+            options=options, description="score", layout=W.Layout(width="300px"), style=LABELS
         )
         self.layer_control = W.Dropdown(
-            options=list(range(n_layers)),
-            value=n_layers - 1,
+            options=list(range(self._n_layers)),
             description="layer",
             layout=W.Layout(width="110px"),
             style=LABELS,
         )
-        # -1 stands for "all heads": a Dropdown whose value is None shows nothing selected
         self.head_control = W.Dropdown(
-            options=[("sum", ALL)] + [(str(h), h) for h in range(n_heads)],
-            value=ALL,
+            options=[("sum", ALL)] + [(str(h), h) for h in range(self._n_heads)],
             description="heads",
             layout=W.Layout(width="120px"),
             style=LABELS,
@@ -214,7 +240,7 @@ class SequenceExplorer:
         self.position_control = W.IntSlider(
             value=0,
             min=0,
-            max=len(self.sequences[index]) - 1,
+            max=len(self.sequences[self.index]) - 1,
             description="position",
             continuous_update=False,
             layout=W.Layout(width="420px"),
@@ -227,9 +253,16 @@ class SequenceExplorer:
             self.head_control.layout,
         ):
             control.flex = "0 0 auto"
+        # the controls follow the state and set it
+        for name in ("index", "kind", "layer"):
+            W.link((self, name), (getattr(self, f"{name}_control"), "value"))
+        W.link((self, "head"), (self.head_control, "value"), transform=NONE_IS_ALL)
+        # the slider has no "none selected": it follows a selection and makes one when moved
+        self.position_control.observe(self._slider_moved, names="value")
+        self.observe(self._follow_position, names="position")
         self.status = W.HTML()
-        # did this redraw compute anything; is the slider following a click
-        self._computed = self._moving = False
+        self._computed = False  # did this redraw compute anything
+        self._bounding = False  # is the slider's range changing (its value is clipped, not moved)
         self._drawn: dict[int, tuple] = {}  # what each map beside the track shows now
         self._track_key: tuple | None = None  # what the track shows now
         self.progress_area = W.Output(layout=W.Layout(min_height="0px"))
@@ -241,51 +274,87 @@ class SequenceExplorer:
         self.mutations_box = W.Box(layout=W.Layout(display="none"))
         self.hypothetical_box = W.Box(layout=W.Layout(display="none"))
         self.context_panel = W.HTML(
-            "<p class='note'>Click a position (anywhere in its column), type it in the "
-            "position box or use the arrow keys on the slider to see its context.</p>",
+            HINT,
             layout=W.Layout(
                 width=f"{CONTEXT_WIDTH}px", max_height="640px", overflow="auto", flex="0 0 auto"
             ),
         )
-        for control in (
-            self.index_control,
-            self.kind_control,
-            self.layer_control,
-            self.head_control,
-        ):
-            control.observe(lambda _change: self.update(), names="value")
-        self.position_control.observe(
-            lambda change: self.select(int(change["new"])), names="value"
-        )
-        self.widget = W.VBox(
-            [
-                W.HBox(
-                    [self.index_control, self.kind_control, self.layer_control, self.head_control],
-                    layout=W.Layout(flex_flow="row wrap"),
-                ),
-                W.HBox([self.position_control, self.status]),
-                self.progress_area,
-                W.HBox(
-                    [
-                        W.VBox([self.figure, self.hypothetical_box, self.mutations_box]),
-                        self.context_panel,
-                    ],
-                    layout=W.Layout(flex_flow="row wrap"),
-                ),
-            ]
-        )
-        self.update()
+        self.children = [
+            W.HBox(
+                [self.index_control, self.kind_control, self.layer_control, self.head_control],
+                layout=W.Layout(flex_flow="row wrap"),
+            ),
+            W.HBox([self.position_control, self.status]),
+            self.progress_area,
+            W.HBox(
+                [
+                    W.VBox([self.figure, self.hypothetical_box, self.mutations_box]),
+                    self.context_panel,
+                ],
+                layout=W.Layout(flex_flow="row wrap"),
+            ),
+        ]
+        self.observe(self._changed, names=["index", "kind", "layer", "head", "position"])
+        self._update()
 
     # ------------------------------------------------------------------ state
-    @property
-    def index(self) -> int:
-        """The sequence shown."""
-        return int(self.index_control.value)
+    @traitlets.validate("index")
+    def _valid_index(self, proposal) -> int:
+        i, n = proposal["value"], len(self.sequences)
+        if not 0 <= i < n:
+            raise traitlets.TraitError(f"index {i} is outside the {n} sequences (0 .. {n - 1})")
+        return i
 
-    @property
-    def kind(self) -> str:
-        """The score kind shown."""
-        return self.kind_control.value
+    @traitlets.validate("kind")
+    def _valid_kind(self, proposal) -> str:
+        if proposal["value"] not in self._kinds:
+            raise traitlets.TraitError(
+                f"kind {proposal['value']!r} is not one this explorer shows: "
+                f"{', '.join(self._kinds)}"
+            )
+        return proposal["value"]
+
+    @traitlets.validate("layer")
+    def _valid_layer(self, proposal) -> int:
+        layer, n = proposal["value"], self._n_layers
+        if not -n <= layer < n:
+            raise traitlets.TraitError(f"layer {layer} is outside the model's {n} layers")
+        return layer % n
+
+    @traitlets.validate("head")
+    def _valid_head(self, proposal) -> int | None:
+        head, n = proposal["value"], self._n_heads
+        if head is not None and not 0 <= head < n:
+            raise traitlets.TraitError(
+                f"head {head} is outside the model's {n} heads (0 .. {n - 1})"
+            )
+        return head
+
+    @traitlets.validate("position")
+    def _valid_position(self, proposal) -> int | None:
+        position, n = proposal["value"], len(self.sequences[self.index])
+        if position is not None and not 0 <= position < n:
+            raise traitlets.TraitError(
+                f"position {position} is outside sequence {self.index} ({n} nt)"
+            )
+        return position
+
+    def _changed(self, change) -> None:
+        if change["name"] == "index" and self.position is not None:
+            if self.position >= len(self.sequences[self.index]):
+                self.position = None  # redraws (a change of its own)
+                return
+        if change["name"] == "position" and self.position is not None:
+            self.cache.effects(self.index)  # a selected position shows its ISM column
+        self._update()
+
+    def _slider_moved(self, change) -> None:
+        if not self._bounding:
+            self.position = int(change["new"])
+
+    def _follow_position(self, change) -> None:
+        if change["new"] is not None:
+            self.position_control.value = change["new"]
 
     @property
     def mutations(self) -> Figure | None:
@@ -302,16 +371,11 @@ class SequenceExplorer:
         """How many times the compute layer has run the model."""
         return self.cache.n_model_calls
 
-    @property
-    def head(self) -> int | None:
-        """The head chosen; None for all heads (summed in the track, averaged in the context)."""
-        return None if self.head_control.value == ALL else int(self.head_control.value)
-
     def options(self) -> dict:
-        """The method options the controls stand for (each method takes the ones it knows)."""
+        """The method options the state stands for (each method takes the ones it knows)."""
         steps = {} if self.n_steps is None else {"n_steps": self.n_steps}
         heads = None if self.head is None else [self.head]
-        return {"layer": self.layer_control.value, "heads": heads, **steps}
+        return {"layer": self.layer, "heads": heads, **steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
         self.status.value = (
@@ -387,7 +451,7 @@ class SequenceExplorer:
         """What the track shows, e.g. ``cls_attention (layer 1, head 2)``."""
         if self.kind == "cls_attention" and self.kind not in self.cache.given:
             head = "sum of heads" if self.head is None else f"head {self.head}"
-            return f"cls_attention (layer {self.layer_control.value}, {head})"
+            return f"cls_attention (layer {self.layer}, {head})"
         return self.kind
 
     def _redraw(self, box: W.Box, key: tuple, build) -> None:
@@ -401,16 +465,12 @@ class SequenceExplorer:
             box.children = (Figure(aligned(build())),)
         self._drawn[id(box)] = key
 
-    def update(self) -> PositionContext | None:
-        """Redraw for the current controls (the model runs only for what is not cached); returns
-        the context shown.
-        """
+    def _update(self) -> None:
+        """Redraw for the current state (the model runs only for what is not cached)."""
         # layer and head choose the attention of the track and of the context's tables: live
         # whenever there is a model
         self.layer_control.disabled = self.head_control.disabled = self.cache.model is None
         n = len(self.sequences[self.index])
-        if self.position is not None and self.position >= n:
-            self.position = None
         self._computed = False
         track_key = (self.index, self.kind, repr(self.options()))
         if track_key != self._track_key:
@@ -443,51 +503,37 @@ class SequenceExplorer:
                 ),
             )
         self.hypothetical_box.layout.display = None if hypothetical is not None else "none"
-        with self.position_control.hold_trait_notifications():
+        self._bounding = True
+        try:
             self.position_control.max = n - 1
+        finally:
+            self._bounding = False
         if not self._computed:
             self.status.value = f"sequence {self.index}: {self.label()}"
         if self.position is None:
-            return None
-        if self.position_control.value != self.position:
-            self._moving = True
-            try:
-                self.position_control.value = self.position
-            finally:
-                self._moving = False
-        context = self.context(self.position)
+            self.context_panel.value = HINT
+            return
         # widget HTML inherits a 28 px line height (one control's): the tables read better at text
         # spacing
         self.context_panel.value = (
-            f"<div style='line-height: 1.4'>{to_string(context.to_element())}</div>"
+            f"<div style='line-height: 1.4'>{to_string(self.context().to_element())}</div>"
         )
-        return context
 
     def _on_click(self, _trace, points, _state) -> None:
         if points.point_inds:
-            self.select(int(points.point_inds[0]))
+            self.position = int(points.point_inds[0])
 
-    def select(self, position: int) -> PositionContext | None:
-        """Open the context of ``position`` in the current sequence (a click in its column, the
-        position box).
-        """
-        n = len(self.sequences[self.index])
-        if not 0 <= position < n:
-            raise ValueError(f"position {position} is outside sequence {self.index} ({n} nt)")
-        if self._moving:  # the slider following a click: the click redraws
-            return None
-        self.position = position
-        self.cache.effects(self.index)
-        return self.update()
-
-    def context(self, position: int) -> PositionContext:
-        """The context of ``position`` in the current sequence."""
+    def context(self, position: int | None = None) -> PositionContext:
+        """The context of ``position`` (default: the selected one) in the current sequence."""
+        position = self.position if position is None else position
+        if position is None:
+            raise ValueError("no position selected: give one, or set position")
         i, seq = self.index, self.sequences[self.index]
         empty = pd.DataFrame(columns=["position", "base", "weight"])
         attends_to = attended_by = empty
         maps = self.cache.maps(i)
         if maps is not None:
-            matrix = maps.nucleotide(self.layer_control.value, self.head)
+            matrix = maps.nucleotide(self.layer, self.head)
             attends_to, attended_by = (self._top(matrix[position]), self._top(matrix[:, position]))
         covering = self.cache.covering_tokens(i)
         effects = self.cache.effects(i) if self.cache.has_effects(i) else None
@@ -530,12 +576,9 @@ class SequenceExplorer:
         if self.cache.has_effects(self.index):
             page.add(page.figure(go.Figure(self.mutations)))
         if self.position is not None:
-            page.add(self.context(self.position).to_element())
+            page.add(self.context().to_element())
         page.add(element("p", self.sequences[self.index], class_="mono note"))
         return page.save(path)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def aligned(fig: go.Figure) -> go.Figure:

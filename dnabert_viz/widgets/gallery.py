@@ -7,6 +7,7 @@ from pathlib import Path
 
 import ipywidgets as W
 import pandas as pd
+import traitlets
 
 from ..compute import ScoreCache
 from ..model import DnaModel
@@ -17,8 +18,16 @@ from ..plot.logos import logo_png
 from .explorer import SequenceExplorer
 
 
-class MotifGallery:
+class MotifGallery(W.VBox):
     """Motif logos in a paged grid; a motif's instances; an instance opened in a SequenceExplorer.
+
+    A widget (an ``ipywidgets.VBox``) whose state is synced traits: ``page``
+    (the page shown), ``motif`` (the name of the motif whose instances are
+    listed, what its button sets) and ``instance`` (the row of that motif's
+    instances open in the explorer below, what the list sets). The gallery
+    drives its explorer (``explorer``, made when the first instance opens)
+    through the explorer's own state: it sets ``index`` to the instance's
+    sequence and ``position`` to its first base.
 
     Logos are drawn only for the page shown (``page_size`` at a time) and
     cached as PNGs, so a gallery appears in about a second and pages it has
@@ -32,14 +41,34 @@ class MotifGallery:
         instances index and their scores, which opening an instance needs
         (a plain list shows logos only).
     matches : pandas.DataFrame, optional
-        :func:`dnabert_viz.match_jaspar`'s table; each card shows its best match.
+        :func:`dnabert_viz.match_jaspar`'s table; each card shows its best
+        match (without it, the one the motif recorded when it was matched).
     model : DnaModel, optional
         Model for the explorer that instances open in.
     kind : {"information", "probability", "counts", "contribution"}
         Logo letter heights.
     page_size : int
         Logos per page.
+
+    Attributes
+    ----------
+    page : int
+        The page shown, 0-based (synced).
+    motif : str or None
+        The motif whose instances are listed (synced).
+    instance : int or None
+        The row of ``motif``'s instances open in the explorer (synced).
+
+    Examples
+    --------
+    >>> g = dv.widgets.MotifGallery(motifs, matches, model=m)   # doctest: +SKIP
+    >>> g.motif, g.instance = motifs[0].name, 2                  # doctest: +SKIP
+    >>> g.explorer.index, g.explorer.position                    # doctest: +SKIP
     """
+
+    page = traitlets.Int(0).tag(sync=True)
+    motif = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    instance = traitlets.Int(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,
@@ -67,38 +96,70 @@ class MotifGallery:
             else ScoreCache(model, sequences, getattr(motifs, "scores", None))
         )
         self.explorer: SequenceExplorer | None = None
-        self.chosen: Motif | None = None
-        self.page = 0
         self.n_pages = -(-len(self.motifs) // page_size)
+        super().__init__()
         self.grid = W.GridBox(
             layout=W.Layout(grid_template_columns="repeat(3, minmax(320px, 1fr))", grid_gap="10px")
         )
         self.previous_button = W.Button(description="◀ previous", layout=W.Layout(width="110px"))
         self.next_button = W.Button(description="next ▶", layout=W.Layout(width="110px"))
         self.page_label = W.Label()
-        self.previous_button.on_click(lambda _b: self.show_page(self.page - 1))
-        self.next_button.on_click(lambda _b: self.show_page(self.page + 1))
+        self.previous_button.on_click(lambda _b: setattr(self, "page", self.page - 1))
+        self.next_button.on_click(lambda _b: setattr(self, "page", self.page + 1))
         self.instance_list = W.Select(
             options=[], rows=8, layout=W.Layout(width="100%", display="none")
         )
         self.instance_title = W.HTML()
-        self.instance_list.observe(
-            lambda change: (
-                self.open_instance(change["new"]) if change["new"] is not None else None
-            ),
-            names="value",
-        )
+        W.link((self, "instance"), (self.instance_list, "value"))
         self.explorer_box = W.VBox()
-        self.widget = W.VBox(
-            [
-                W.HBox([self.previous_button, self.page_label, self.next_button]),
-                self.grid,
-                self.instance_title,
-                self.instance_list,
-                self.explorer_box,
-            ]
-        )
-        self.show_page(0)
+        self.children = [
+            W.HBox([self.previous_button, self.page_label, self.next_button]),
+            self.grid,
+            self.instance_title,
+            self.instance_list,
+            self.explorer_box,
+        ]
+        self.observe(lambda _change: self._show_page(), names="page")
+        self.observe(lambda _change: self._list_instances(), names="motif")
+        self.observe(lambda _change: self._open_instance(), names="instance")
+        self._show_page()
+
+    # ------------------------------------------------------------------ state
+    @traitlets.validate("page")
+    def _valid_page(self, proposal) -> int:
+        """Pages past either end show the first or the last (the buttons never go further)."""
+        return min(max(proposal["value"], 0), self.n_pages - 1)
+
+    @traitlets.validate("motif")
+    def _valid_motif(self, proposal) -> str | None:
+        name = proposal["value"]
+        if name is not None and name not in {m.name for m in self.motifs}:
+            raise traitlets.TraitError(f"no motif named {name!r}")
+        return name
+
+    @traitlets.validate("instance")
+    def _valid_instance(self, proposal) -> int | None:
+        row = proposal["value"]
+        if row is None:
+            return None
+        if self.chosen is None:
+            raise traitlets.TraitError("choose a motif first (set motif)")
+        if self.cache is None:
+            raise traitlets.TraitError(
+                "these motifs carry no sequences (a plain list, not find_motifs' MotifSet): "
+                "instances cannot be opened"
+            )
+        n = len(self.chosen.instances)
+        if not 0 <= row < n:
+            raise traitlets.TraitError(
+                f"instance {row} is outside {self.chosen.name}'s {n} instances"
+            )
+        return row
+
+    @property
+    def chosen(self) -> Motif | None:
+        """The motif named by ``motif``."""
+        return next((m for m in self.motifs if m.name == self.motif), None)
 
     def _card(self, motif: Motif) -> W.VBox:
         button = W.Button(
@@ -106,10 +167,12 @@ class MotifGallery:
             tooltip="list this motif's instances",
             layout=W.Layout(width="auto"),
         )
-        button.on_click(lambda _b: self.choose(motif.name))
+        button.on_click(lambda _b: setattr(self, "motif", motif.name))
+        match = self.best.get(motif.name, motif.best_match)
         text = W.HTML(
-            "<div style='line-height: 1.4'>"
-            f"{to_string(caption_element(motif, self.best.get(motif.name)))}</div>"
+            to_string(
+                element("div", style="line-height: 1.4", children=[caption_element(motif, match)])
+            )
         )
         image = W.Image(
             value=logo_png(motif, self.kind), format="png", layout=W.Layout(width="100%")
@@ -118,9 +181,8 @@ class MotifGallery:
             [image, button, text], layout=W.Layout(border="1px solid #ddd", padding="4px")
         )
 
-    def show_page(self, page: int) -> None:
-        """Show page ``page`` (0-based; clipped to the pages there are), drawing its logos."""
-        self.page = min(max(page, 0), self.n_pages - 1)
+    def _show_page(self) -> None:
+        """Draw the logos of the page ``page``."""
         shown = self.motifs[self.page * self.page_size : (self.page + 1) * self.page_size]
         self.grid.children = [self._card(m) for m in shown]
         self.page_label.value = (
@@ -129,61 +191,51 @@ class MotifGallery:
         self.previous_button.disabled = self.page == 0
         self.next_button.disabled = self.page == self.n_pages - 1
 
-    def choose(self, name: str) -> pd.DataFrame:
-        """List the instances of motif ``name`` (what its button does); returns them."""
-        motif = next((m for m in self.motifs if m.name == name), None)
+    def _list_instances(self) -> None:
+        """List the instances of ``motif`` (none open yet)."""
+        self.instance = None
+        motif = self.chosen
         if motif is None:
-            raise ValueError(f"no motif named {name!r}")
-        self.chosen = motif
+            self.instance_list.layout.display = "none"
+            self.instance_title.value = ""
+            return
         inst = motif.instances.reset_index(drop=True)
         self.instance_title.value = to_string(
             element(
                 "p",
-                f"instances of {name} ({len(inst)}): select one to open "
+                f"instances of {motif.name} ({len(inst)}): select one to open "
                 "its sequence in the explorer below",
             )
         )
         self.instance_list.layout.display = None
-        self.instance_list.value = None
         self.instance_list.options = [
             (f"sequence {r.sequence_index}: {r.start}-{r.end} ({r.strand}) {r.sequence}", k)
             for k, r in enumerate(inst.itertuples())
         ]
-        return inst
 
-    def open_instance(self, row: int) -> SequenceExplorer:
-        """Open instance ``row`` of the chosen motif in a SequenceExplorer, its first base
-        selected."""
-        if self.chosen is None:
-            raise ValueError("choose a motif first")
-        if self.cache is None:
-            raise ValueError(
-                "these motifs carry no sequences (a plain list, not find_motifs' MotifSet): "
-                "instances cannot be opened"
-            )
-        inst = self.chosen.instances.iloc[row]
+    def _open_instance(self) -> None:
+        """Open row ``instance`` of the chosen motif in the explorer, its first base selected."""
+        if self.instance is None:
+            return
+        inst = self.chosen.instances.iloc[self.instance]
+        index, start = int(inst["sequence_index"]), int(inst["start"])
         self.instance_title.value = to_string(
             element(
                 "p",
-                f"opening sequence {inst['sequence_index']} "
-                f"({self.chosen.name} at {inst['start']}-{inst['end']}) ...",
+                f"opening sequence {index} ({self.chosen.name} at {start}-{inst['end']}) ...",
             )
         )
         if self.explorer is None:
             self.explorer = SequenceExplorer(
-                None, cache=self.cache, instances=self.motifs, index=int(inst["sequence_index"])
+                None, cache=self.cache, instances=self.motifs, index=index
             )
-            self.explorer_box.children = [self.explorer.widget]
-        self.explorer.index_control.value = int(inst["sequence_index"])
-        self.explorer.select(int(inst["start"]))
+            self.explorer_box.children = [self.explorer]
+        # both at once: the explorer never draws the new sequence with the old position
+        with self.explorer.hold_trait_notifications():
+            self.explorer.index, self.explorer.position = index, start
         self.instance_title.value = to_string(
-            element(
-                "p",
-                f"instances of {self.chosen.name}: sequence "
-                f"{inst['sequence_index']} is open below",
-            )
+            element("p", f"instances of {self.chosen.name}: sequence {index} is open below")
         )
-        return self.explorer
 
     def save_html(self, path: str | Path) -> Path:
         """All motifs (every page) with their logos and the matches table, as a standalone HTML
@@ -193,6 +245,3 @@ class MotifGallery:
         if self.matches is not None and len(self.matches):
             page.add(element("h2", "JASPAR matches"), table(self.matches))
         return page.save(path)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
