@@ -25,6 +25,13 @@ from .scores import Scores
 from .sequences import check_sequences
 from .tokenization import covers
 
+EFFECTS = {
+    "ism": ("ISM: change in p(target) per substitution", "Δ p(target)"),
+    "lm_mutation_map": ("zero-shot: log p(alt) - log p(ref) per substitution", "Δ log p (nats)"),
+}
+"""Methods whose ``extra["effects"]`` the views show per substitution: what the effects are, and
+the mutation map's colour-bar label."""
+
 
 class ScoreCache:
     """Scores, attention maps and predictions of single sequences, computed once.
@@ -152,17 +159,34 @@ class ScoreCache:
         """(L,) per-nucleotide values of sequence ``i`` (see :meth:`scores`)."""
         return self.scores(kind, i, **options)[0]
 
+    def effects_kind(self) -> str | None:
+        """The method whose ``extra["effects"]`` the views show per substitution (a key of
+        :data:`EFFECTS`): given Scores of one of them, else ISM on a classifier and the zero-shot
+        mutation map on a language model; None when none applies."""
+        for kind in EFFECTS:
+            if kind in self.given:
+                return kind
+        if self.model is None:
+            return None
+        if self.model.is_classifier:
+            return "ism"
+        return "lm_mutation_map" if self.model.is_lm else None
+
     def has_effects(self, i: int) -> bool:
-        """Whether sequence ``i``'s (L, 4) ISM effects are at hand without running the model."""
-        return "ism" in self.given or ("ism", i, ()) in self._scores
+        """Whether sequence ``i``'s (L, 4) substitution effects are at hand without running the
+        model."""
+        kind = self.effects_kind()
+        return kind is not None and (kind in self.given or (kind, i, ()) in self._scores)
 
     def effects(self, i: int) -> np.ndarray | None:
-        """(L, 4) ISM effects of sequence ``i`` on p(target), A C G T; None without a model or
-        given ISM.
+        """(L, 4) substitution effects of sequence ``i`` (:meth:`effects_kind`'s: on p(target)
+        for ISM, log p(alt) - log p(ref) for a language model), A C G T; None when there are
+        none to compute.
         """
-        if "ism" not in self.given and self.model is None:
+        kind = self.effects_kind()
+        if kind is None:
             return None
-        extra = self.scores("ism", i).extra
+        extra = self.scores(kind, i).extra
         if "effects" not in extra:
             return None
         return extra["effects"][0, : len(self.sequences[i])]

@@ -13,7 +13,10 @@ import xml.etree.ElementTree as ET
 
 # inline so that the summary looks the same in JupyterLab, VS Code and an exported notebook
 _TABLE_STYLE = "border-collapse: collapse; font-size: 12px; text-align: left"
-_KEY_STYLE = "padding: 1px 10px 1px 0; color: #555; font-weight: normal; vertical-align: top"
+_KEY_STYLE = (
+    "padding: 1px 10px 1px 0; color: #555; font-weight: normal; vertical-align: top; "
+    "text-align: left"
+)
 _VALUE_STYLE = "padding: 1px 0; font-family: monospace; text-align: left"
 
 

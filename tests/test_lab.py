@@ -583,6 +583,41 @@ def drive_attention(lab: Lab, cell: int) -> None:
     lab.screenshot(f"{lab.name[:2]}-attention", scope.locator(".jp-OutputArea-output").first)
 
 
+def drive_dependency(lab: Lab, cell: int) -> None:
+    """Click a cell of the DependencyView's heatmap (notebook 08: ``view``, beside ``explorer``):
+    the view's pair and its explorer's position follow in the kernel, and the page names the
+    pair."""
+    scope = lab.cell(cell)
+    heatmap = scope.locator(".js-plotly-plot").first
+    heatmap.scroll_into_view_if_needed()
+    wait_for_graph(lab, heatmap, "gd.data[0].type === 'heatmap'")
+    start, before = lab.kernel("print(dep.start, view.query, view.target)").split(" ", 1)
+    row, column = 2, 15  # in the region: substitute its third nucleotide, read the sixteenth
+    x, y = heatmap.evaluate(
+        "(gd, [r, c]) => { const box = gd.getBoundingClientRect(), "
+        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+           return [box.left + xa._offset + xa.l2p(c), box.top + ya._offset + ya.l2p(r)]; }""",
+        [row, column],
+    )
+    lab.page.mouse.move(x, y)
+    lab.page.wait_for_timeout(200)
+    lab.page.mouse.click(x, y)
+    query, target = int(start) + row, int(start) + column
+    for _ in range(300):
+        if lab.kernel("print(view.query, view.target)").strip() == f"{query} {target}":
+            break
+        lab.page.wait_for_timeout(200)
+    shown = lab.kernel("print(view.query, view.target, explorer.index == i, explorer.position)")
+    assert shown.split() == [str(query), str(target), "True", str(query)], (before, shown)
+    panel = scope.locator(".widget-html", has_text="substituting").first
+    panel.wait_for(timeout=MINUTE)
+    assert f"{query} changes what the model expects at" in panel.inner_text()
+    lab.page.mouse.move(1, 1)
+    heatmap.scroll_into_view_if_needed()  # the view and its explorer are taller than the window
+    lab.screenshot(f"{lab.name[:2]}-dependency")
+    lab.assert_clean()
+
+
 def check_reprs(lab: Lab) -> int:
     """Results shown as a cell's last expression render as HTML: a model's summary table names its
     architecture and parameters, and every motif card's logo (an inline PNG) is drawn. Returns how
@@ -605,6 +640,7 @@ WIDGETS = {  # notebook -> the views the test drives, by the call that shows the
     "01_quickstart.ipynb": {"explorer": "SequenceExplorer("},
     "02_motif_discovery.ipynb": {"gallery": "MotifGallery("},
     "04_workshop.ipynb": {"explorer": "SequenceExplorer(", "attention": "AttentionView("},
+    "08_language_model.ipynb": {"dependency": "DependencyView("},
 }
 
 
@@ -641,11 +677,14 @@ def test_notebook_in_jupyterlab(browser, lab, name):
                 for c in cells_run
                 if any("not answered yet" in o.get("text", "") for o in c["outputs"])
             ]
-            assert unsolved == [f"Exercise {k}: not answered yet\n" for k in (1, 2, 3)], unsolved
+            assert unsolved == [f"Exercise {k}: not answered yet\n" for k in SOLVED], unsolved
             for exercise in SOLVED:
                 reveal_solution(lab_page, exercise)
         if "attention" in cells:
             drive_attention(lab_page, cells["attention"])
+        if "dependency" in cells:
+            drive_dependency(lab_page, cells["dependency"])
+            reload(lab_page)
         if "explorer" in cells:
             check_after_reload(lab_page, cells["explorer"], shown)
         if "gallery" in cells:

@@ -2,6 +2,7 @@
 library's numbers."""
 
 import base64
+import json
 import re
 
 import ipywidgets as W
@@ -460,3 +461,77 @@ def test_attention_view_switches_figures_whole_and_zooms_the_head_view(demo_mode
     assert layout.yaxis.title.text == "query position (nt)"
     assert layout.yaxis.autorange == "reversed"
     assert layout.width == 580 and layout.yaxis.ticktext is None
+
+
+def stem_map(sequence: str, *, start: int = 100, size: int = 80) -> dv.DependencyMap:
+    """A dependency map with small background values and one planted stem: region positions
+    10-15 pair with 45-40 (0.5 in log-odds), pairs closer than 3 left out."""
+    rng = np.random.default_rng(1)
+    values = (0.02 + np.abs(rng.normal(0, 0.01, (size, size)))).astype(np.float32)
+    values[np.abs(np.subtract.outer(np.arange(size), np.arange(size))) < 3] = np.nan
+    for a in range(6):
+        values[10 + a, 45 - a] = values[45 - a, 10 + a] = 0.5
+    return dv.DependencyMap(values, start=start, sequence=sequence, band=3)
+
+
+def test_the_dependency_view_selects_pairs_by_click_block_and_state():
+    sequence = "".join(np.random.default_rng(0).choice(list("ACGT"), 200))
+    view = dv.widgets.DependencyView(stem_map(sequence))
+    assert len(view.blocks) == 1 and view.block_control.options[1] == ("110-116 / 140-146", 0)
+    assert "Click a cell" in view.pair_panel.value and len(view.figure.layout.shapes) == 2
+    # the state the browser gets is plain JSON: the left-out band is null, not NaN
+    json.dumps(view.figure._widget_data, allow_nan=False)
+    assert view.figure.data[0].z[0][0] is None and view.figure.data[0].z[0][5] > 0
+    view.block = 0  # its strongest pair: the first of the stem's equal pairs
+    assert (view.query, view.target) == (110, 145)
+    assert "by 0.500 in log-odds; in the block 110-116 / 140-146 (inverted, spacing 24)" in (
+        view.pair_panel.value
+    )
+    frame = view.figure.layout.shapes[-1]
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (44.5, 45.5, 9.5, 10.5)
+    assert len(view.figure.layout.shapes) == 3
+    marked = re.findall(
+        r'<span style="color: white; background: (#\w+)">([ACGT])</span>', (view.pair_panel.value)
+    )
+    assert marked == [("#d62728", sequence[110]), ("#1f77b4", sequence[145])]
+    # a click on the heatmap's cell (row 3, column 50): what the browser sends for a heatmap
+    view.figure.data[0]._dispatch_on_click(
+        Points(point_inds=[[3, 50]], xs=[0], ys=[0], trace_name="", trace_index=0),
+        InputDeviceState(),
+    )
+    assert (view.query, view.target) == (103, 150)
+    value = float(view.dependencies.values[3, 50])
+    assert f"by {value:.3f} in log-odds" in view.pair_panel.value
+    assert "in the block" not in view.pair_panel.value
+    view.target = 104
+    assert "too close to read apart" in view.pair_panel.value
+    with pytest.raises(traitlets.TraitError, match="query 5 is outside the map's region 100-180"):
+        view.query = 5
+
+
+def test_the_dependency_view_moves_its_explorer(demo_model, seqs):
+    ex = SequenceExplorer(demo_model, seqs)
+    dep = stem_map(seqs[1], start=5, size=60)
+    view = dv.widgets.DependencyView(dep, explorer=ex, index=1)
+    view.block = 0
+    assert (ex.index, ex.position) == (1, view.query) == (1, 15)
+    box = W.VBox([view, ex])  # both are widgets
+    assert box.children[0] is view
+    with pytest.raises(ValueError, match="the explorer's sequence 0 is not the map's sequence"):
+        dv.widgets.DependencyView(dep, explorer=ex, index=0)
+    with pytest.raises(ValueError, match="index must say which of the explorer's 4 sequences"):
+        dv.widgets.DependencyView(dep, explorer=ex)
+
+
+def test_on_a_language_model_a_position_shows_its_zero_shot_effects(seqs):
+    """A masked LM has no class to run ISM on: the explorer's mutation map and context show the
+    zero-shot mutation map's log p(alt) - log p(ref) instead, labelled so."""
+    m = dv.load_model("demo-mlm")
+    ex = SequenceExplorer(m, seqs[:2])
+    ex.position = 7
+    expected = dv.score(m, seqs[:1], "lm_mutation_map").extra["effects"][0, 7]
+    context = ex.context()
+    np.testing.assert_allclose(context.ism.to_numpy(), expected, atol=1e-6)
+    assert context.effects.startswith("zero-shot: log p(alt) - log p(ref)")
+    assert ex.mutations.data[0].colorbar.title.text == "Δ log p (nats)"
+    assert context.prediction is None

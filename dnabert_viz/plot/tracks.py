@@ -531,7 +531,7 @@ def dependency_heatmap(dep, *, blocks=None) -> go.Figure:
             )
     found = f", {len(blocks)} block{'s' * (len(blocks) != 1)} outlined" if len(blocks) else ""
     fig.update_layout(
-        title=f"nucleotide dependencies, {dep.start}-{dep.start + n} ({band}{found})",
+        title=f"nucleotide dependencies, {dep.start}-{dep.start + n}<br><sup>{band}{found}</sup>",
         xaxis_title="target nucleotide (masked)",
         yaxis_title="substituted nucleotide",
         yaxis_autorange="reversed",

@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import traitlets
 
-from ..compute import ScoreCache
+from ..compute import EFFECTS, ScoreCache
 from ..model import DnaModel
 from ..motifs.motif import Motif, instance_table
 from ..plot.html import Page, element, table, to_string
@@ -55,7 +55,9 @@ class PositionContext:
         (``position``, ``base``, ``weight``; nucleotide attention of the
         chosen layer and head). Empty without a model.
     ism : pandas.Series or None
-        Change in p(target) for each substitution (A C G T; 0 at the reference).
+        The effect of each substitution (A C G T; 0 at the reference): the
+        change in p(target) (ISM) or, on a language model, log p(alt) - log
+        p(ref).
     instances : pandas.DataFrame
         Motif instances overlapping the position.
     prediction : float or None
@@ -71,6 +73,8 @@ class PositionContext:
     ism: pd.Series | None
     instances: pd.DataFrame
     prediction: float | None
+    effects: str = EFFECTS["ism"][0]
+    """What ``ism`` holds, in words."""
 
     def to_element(self):
         """The context as an HTML element (tables), for the widget and for exported pages."""
@@ -96,7 +100,7 @@ class PositionContext:
                 parts += [element("p", title, class_="note"), table(frame)]
         if self.ism is not None:
             parts += [
-                element("p", "ISM: change in p(target) per substitution", class_="note"),
+                element("p", self.effects, class_="note"),
                 table(self.ism.to_frame("effect").T),
             ]
         parts += [element("p", f"motif instances here: {len(self.instances)}", class_="note")]
@@ -484,7 +488,10 @@ class SequenceExplorer(W.VBox):
                 self.mutations_box,
                 (self.index,),
                 lambda: mutation_map(
-                    self.cache.effects(self.index), self.sequences[self.index], width=TRACK_WIDTH
+                    self.cache.effects(self.index),
+                    self.sequences[self.index],
+                    width=TRACK_WIDTH,
+                    label=EFFECTS[self.cache.effects_kind()][1],
                 ),
             )
         self.mutations_box.layout.display = None if has_effects else "none"
@@ -555,6 +562,7 @@ class SequenceExplorer(W.VBox):
             None if effects is None else pd.Series(effects[position], index=list(ALPHABET)),
             here,
             self.cache.prediction(i),
+            EFFECTS[self.cache.effects_kind() or "ism"][0],
         )
 
     def _top(self, weights: np.ndarray) -> pd.DataFrame:
