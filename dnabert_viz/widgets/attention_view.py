@@ -13,7 +13,7 @@ from ..compute import ScoreCache
 from ..model import DnaModel
 from ..plot.html import Page
 from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
-from .common import ALL, LABELS, NONE_IS_ALL, refresh
+from .common import ALL, LABELS, NONE_IS_ALL, refresh, valid_head
 from .figure import Figure
 
 MODES = ("heatmap", "head view")
@@ -136,12 +136,7 @@ class AttentionView(W.VBox):
 
     @traitlets.validate("head")
     def _valid_head(self, proposal) -> int | None:
-        head, n = proposal["value"], self.maps.attentions.shape[1]
-        if head is not None and not 0 <= head < n:
-            raise traitlets.TraitError(
-                f"head {head} is outside the model's {n} heads (0 .. {n - 1})"
-            )
-        return head
+        return valid_head(proposal["value"], self.maps.attentions.shape[1])
 
     @traitlets.validate("position")
     def _valid_position(self, proposal) -> int | None:

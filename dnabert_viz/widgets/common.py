@@ -20,6 +20,7 @@ page draws what the controls say.
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import traitlets
 
 # a head or position control's "all" (the sum or mean of heads, every position): a Dropdown whose
 # value is None shows nothing selected, so the control holds -1 where the view's state is None
@@ -29,6 +30,13 @@ NONE_IS_ALL = (lambda v: ALL if v is None else v, lambda v: None if v == ALL els
 LABELS = {
     "description_width": "initial"
 }  # a control's label as wide as its text (not a fixed 80 px)
+
+
+def valid_head(head: int | None, n: int) -> int | None:
+    """A view's ``head`` state checked against the model's ``n`` heads (None: all of them)."""
+    if head is not None and not 0 <= head < n:
+        raise traitlets.TraitError(f"head {head} is outside the model's {n} heads (0 .. {n - 1})")
+    return head
 
 
 def refresh(widget: go.FigureWidget, fig: go.Figure) -> None:

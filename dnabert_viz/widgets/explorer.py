@@ -21,7 +21,7 @@ from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
-from .common import ALL, LABELS, NONE_IS_ALL, refresh, set_shapes
+from .common import ALL, LABELS, NONE_IS_ALL, refresh, set_shapes, valid_head
 from .figure import Figure
 
 TRACK_WIDTH = (
@@ -327,12 +327,7 @@ class SequenceExplorer(W.VBox):
 
     @traitlets.validate("head")
     def _valid_head(self, proposal) -> int | None:
-        head, n = proposal["value"], self._n_heads
-        if head is not None and not 0 <= head < n:
-            raise traitlets.TraitError(
-                f"head {head} is outside the model's {n} heads (0 .. {n - 1})"
-            )
-        return head
+        return valid_head(proposal["value"], self._n_heads)
 
     @traitlets.validate("position")
     def _valid_position(self, proposal) -> int | None:
