@@ -535,3 +535,11 @@ def test_on_a_language_model_a_position_shows_its_zero_shot_effects(seqs):
     assert context.effects.startswith("zero-shot: log p(alt) - log p(ref)")
     assert ex.mutations.data[0].colorbar.title.text == "Δ log p (nats)"
     assert context.prediction is None
+
+
+def test_a_head_the_model_lacks_is_refused_by_every_view(demo_model, seqs):
+    for view in (SequenceExplorer(demo_model, seqs[:1]), AttentionView(demo_model, seqs[0])):
+        with pytest.raises(traitlets.TraitError, match=r"head 4 is outside the model's 4 heads"):
+            view.head = 4
+        view.head = 3
+        assert view.head == 3
