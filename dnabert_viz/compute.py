@@ -68,6 +68,7 @@ class ScoreCache:
         m: DnaModel | None,
         sequences,
         given: Scores | list[Scores] | None = None,
+        *,
         target: int = 1,
     ):
         self.model = m

@@ -81,7 +81,11 @@ def p_value_text(p: float) -> str:
 
 
 def logo(
-    motif: Motif, kind: str = "information", title: str | None = None, width_per_nt: float = 0.28
+    motif: Motif,
+    *,
+    kind: str = "information",
+    title: str | None = None,
+    width_per_nt: float = 0.28,
 ):
     """A motif logo.
 
@@ -120,6 +124,7 @@ def logo(
 def attribution_logo(
     sequence: str,
     values: np.ndarray,
+    *,
     start: int = 0,
     end: int | None = None,
     title: str | None = None,
@@ -147,16 +152,17 @@ def attribution_logo(
     letters = codes[:, None] == np.frombuffer(ALPHABET.encode(), np.uint8)[None]
     return contribution_logo(
         letters * np.nan_to_num(values[: len(sequence)])[:, None],
-        start,
-        end,
-        title,
-        width_per_nt,
-        "score",
+        start=start,
+        end=end,
+        title=title,
+        width_per_nt=width_per_nt,
+        ylabel="score",
     )
 
 
 def contribution_logo(
     values: np.ndarray,
+    *,
     start: int = 0,
     end: int | None = None,
     title: str | None = None,
@@ -214,5 +220,5 @@ def logo_png(motif: Motif, kind: str = "information") -> bytes:
     cached by the motif's matrix, name and kind."""
     key = (motif.name, kind, motif.n_instances, motif.counts.tobytes())
     if key not in _PNG_CACHE:
-        _PNG_CACHE[key] = figure_png(logo(motif, kind, title=""))
+        _PNG_CACHE[key] = figure_png(logo(motif, kind=kind, title=""))
     return _PNG_CACHE[key]

@@ -113,6 +113,7 @@ def logo_heights(values: np.ndarray) -> np.ndarray:
 def track(
     scores: Scores | Sequence[Scores],
     i: int,
+    *,
     instances: pd.DataFrame | None = None,
     tokens: Sequence[str] | None = None,
     title: str | None = None,
@@ -210,6 +211,7 @@ def track(
 def mutation_map(
     effects: np.ndarray,
     sequence: str,
+    *,
     title: str | None = None,
     width: int | None = None,
     label: str = "Δ p(target)",
@@ -373,6 +375,7 @@ def layer_head_summary(maps: AttentionMaps) -> go.Figure:
 
 def head_view(
     maps: AttentionMaps,
+    *,
     layer: int = -1,
     head: int | None = None,
     position: int | None = None,

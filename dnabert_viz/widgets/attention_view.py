@@ -37,7 +37,7 @@ class AttentionView(W.VBox):
     ----------
     m : DnaModel
         The model.
-    seq : str
+    sequence : str
         One sequence that fits the model's positions.
     layer : int
         First layer shown (negative counts from the last).
@@ -64,10 +64,12 @@ class AttentionView(W.VBox):
     position = traitlets.Int(None, allow_none=True).tag(sync=True)
     region = traitlets.Tuple(traitlets.Int(), traitlets.Int()).tag(sync=True)
 
-    def __init__(self, m: DnaModel, seq: str, layer: int = -1, head: int | None = None):
-        if not isinstance(seq, str):
-            raise TypeError(f"AttentionView shows one sequence (a str), got {type(seq).__name__}")
-        self.cache = ScoreCache(m, [seq])
+    def __init__(self, m: DnaModel, sequence: str, *, layer: int = -1, head: int | None = None):
+        if not isinstance(sequence, str):
+            raise TypeError(
+                f"AttentionView shows one sequence (a str), got {type(sequence).__name__}"
+            )
+        self.cache = ScoreCache(m, [sequence])
         self.maps: AttentionMaps = self.cache.maps(0)
         n_layers, n_heads = self.maps.attentions.shape[:2]
         n = len(self.maps.sequence)
@@ -164,7 +166,11 @@ class AttentionView(W.VBox):
         if position is not None and not start <= position <= last:  # the region holds its position
             start, last = min(start, position), max(last, position)
         return head_view(
-            self.maps, self.layer, self.head, position=position, window=(start, last + 1)
+            self.maps,
+            layer=self.layer,
+            head=self.head,
+            position=position,
+            window=(start, last + 1),
         )
 
     def _enable(self) -> None:

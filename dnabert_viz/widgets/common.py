@@ -3,8 +3,9 @@
 Every view draws through the static functions of :mod:`dnabert_viz.plot`,
 so what a widget shows and what it exports are the same figure. A control
 change builds the static figure and copies its traces and layout into the
-live FigureWidget in one batch (the template is left alone: validating it
-again costs about 200 ms); traces keep their identity, so click handlers
+live FigureWidget in one batch (the template is left alone: plotly
+validates a template anew each time it is set, the slowest part of an
+update); traces keep their identity, so click handlers
 stay attached. Shapes and annotations (motif shading, labels, the
 selection frame) are replaced, never merged: a merge would keep another
 sequence's overlays, and plotly refuses to set a shape and one of its

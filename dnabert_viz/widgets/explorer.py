@@ -142,7 +142,7 @@ class SequenceExplorer(W.VBox):
     ----------
     m : DnaModel or None
         The model; ``None`` shows given scores only (no context from the model).
-    seqs : str or list of str
+    sequences : str or list of str
         The sequences.
     scores : Scores or list of Scores, optional
         Precomputed scores over exactly these sequences.
@@ -162,7 +162,7 @@ class SequenceExplorer(W.VBox):
         Positions listed in the context's attention tables.
     cache : ScoreCache, optional
         Use this compute layer (shared with other views) instead of making
-        one from ``m``, ``seqs``, ``scores`` and ``target``.
+        one from ``m``, ``sequences``, ``scores`` and ``target``.
 
     Attributes
     ----------
@@ -181,9 +181,9 @@ class SequenceExplorer(W.VBox):
 
     Examples
     --------
-    >>> ex = dv.widgets.SequenceExplorer(m, seqs, scores=s)   # doctest: +SKIP
-    >>> ex.index, ex.kind = 3, "integrated_gradients"          # doctest: +SKIP
-    >>> ex.position = 40; ex.context().tokens                  # doctest: +SKIP
+    >>> ex = dv.widgets.SequenceExplorer(m, sequences, scores=s)   # doctest: +SKIP
+    >>> ex.index, ex.kind = 3, "integrated_gradients"               # doctest: +SKIP
+    >>> ex.position = 40; ex.context().tokens                       # doctest: +SKIP
     >>> with ex.hold_trait_notifications():  # another sequence and a position in it, together
     ...     ex.index, ex.position = 2, 17                      # doctest: +SKIP
     >>> ipywidgets.VBox([ex, other])                           # doctest: +SKIP
@@ -198,8 +198,9 @@ class SequenceExplorer(W.VBox):
     def __init__(
         self,
         m: DnaModel | None,
-        seqs=None,
+        sequences=None,
         scores: Scores | list[Scores] | None = None,
+        *,
         instances: pd.DataFrame | list[Motif] | None = None,
         target: int = 1,
         index: int = 0,
@@ -208,7 +209,9 @@ class SequenceExplorer(W.VBox):
         top_k: int = 5,
         cache: ScoreCache | None = None,
     ):
-        self.cache = cache if cache is not None else ScoreCache(m, seqs, scores, target)
+        self.cache = (
+            cache if cache is not None else ScoreCache(m, sequences, scores, target=target)
+        )
         self.sequences = self.cache.sequences
         if isinstance(instances, list):
             instances = instance_table(instances)

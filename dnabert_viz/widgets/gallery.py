@@ -74,6 +74,7 @@ class MotifGallery(W.VBox):
         self,
         motifs: MotifSet | list[Motif],
         matches: pd.DataFrame | None = None,
+        *,
         model: DnaModel | None = None,
         kind: str = "information",
         page_size: int = 8,
