@@ -18,7 +18,8 @@ sequence's instances shaded; the gallery's state and its explorer's say
 which); in the workshop every check first says
 "not answered yet", then each solution is revealed with ``%load`` and run
 and its check must print its answer, and the AttentionView's entropy summary
-and head view are checked (heads differ, letters do not overlap); finally
+and head view are checked (heads differ; every letter of the region, in
+order, none overlapping); finally
 the saved notebook is reloaded and every plot must render again, the
 explorer showing what its controls say. What the kernel holds is read back
 through the kernel itself.
@@ -548,8 +549,8 @@ def reveal_solution(lab: Lab, exercise: int) -> str:
 
 
 def drive_attention(lab: Lab, cell: int) -> None:
-    """The AttentionView: its entropy summary tells heads apart; the head view's letters are
-    readable (none overlaps another) at the workshop's sequence length."""
+    """The AttentionView: its entropy summary tells heads apart; the head view writes every
+    letter of its region, in order, and none overlaps another."""
     scope = lab.cell(cell)
     summary = scope.locator(".js-plotly-plot").nth(1)
     summary.scroll_into_view_if_needed()
@@ -566,17 +567,20 @@ def drive_attention(lab: Lab, cell: int) -> None:
     rows = figure.evaluate(
         """gd => { const rows = {};
            gd.querySelectorAll('.textpoint text').forEach(t => {
-             if (!t.textContent) return;
+             if (!t.textContent || t.textContent.length > 1) return;  // letters, not labels
              const r = t.getBoundingClientRect(), y = Math.round(r.top);
-             (rows[y] = rows[y] || []).push([r.left, r.right, r.height]); });
+             (rows[y] = rows[y] || []).push([r.left, r.right, r.height, t.textContent]); });
            return Object.values(rows); }"""
     )
-    n = int(lab.kernel("print(len(seq))"))
+    first, last = figure.evaluate(
+        "gd => { const x = gd.data.find(t => t.name === 'query').x; return [x[0], x.at(-1)]; }"
+    )
+    region = lab.kernel(f"print(seq[{first}:{last + 1}])")
     assert len(rows) == 2, rows  # the query row and the attended row
     for row in rows:
         row.sort()
-        assert len(row) >= min(n, 80)  # 175 nt: every other letter
-        assert all(h >= 10 for _, _, h in row)  # 11 px letters
+        assert "".join(letter for *_, letter in row) == region  # every letter, in order
+        assert all(h >= 10 for _, _, h, _ in row)  # 11 px letters
         overlaps = [(a, b) for a, b in zip(row, row[1:]) if a[1] > b[0] + 0.5]
         assert not overlaps, overlaps
     lab.page.mouse.move(1, 1)

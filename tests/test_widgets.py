@@ -147,7 +147,8 @@ def test_attention_view_state_from_code(demo_model, seqs):
     assert view.mode_control.value == "head view" and view.region_control.value == (10, 49)
     row = next(t for t in view.figure.data if t.name == "query")
     assert list(row.x) == list(range(10, 50))
-    assert view.figure.layout.title.text == "head view, layer 1, head 3, from position 30"
+    title = "head view, layer 1, head 3, from position 30, positions 10-49 of 175"
+    assert view.figure.layout.title.text == title
     with pytest.raises(traitlets.TraitError, match="region \\(50, 10\\) is not a region"):
         view.region = (50, 10)
 
@@ -310,7 +311,8 @@ def test_attention_view_selectors_and_summary_click(demo_model, seqs):
     lines = [t for t in view.figure.data if t.name.startswith("band")]
     ends = sorted(int(x) for t in lines for x in np.array(t.x, dtype=float)[1::3])
     assert ends == sorted(np.argsort(-maps.nucleotide(0, 2)[40], kind="stable")[:3].tolist())
-    assert view.figure.layout.title.text == "head view, layer 0, head 2, from position 40"
+    title = "head view, layer 0, head 2, from position 40, positions 0-82 of 175"
+    assert view.figure.layout.title.text == title
 
 
 def planted_motifs(n):
@@ -414,33 +416,57 @@ def test_figures_export_to_png_and_svg(tmp_path):
         dv.plot.save_figure(fig, tmp_path / "logo.pdf")
 
 
-def test_head_view_writes_the_letters_it_has_room_for_and_zooms_into_a_region(demo_model, seqs):
+def test_head_view_writes_every_letter_of_its_region_and_where_lines_leave_it(demo_model, seqs):
     seq = seqs[0]
     n = len(seq)
     maps = dv.attention_maps(demo_model, seq)
 
     def letters(fig):
         row = next(t for t in fig.data if t.name == "query")
-        return {int(p): b for p, b in zip(row.x, row.text) if b}
+        return dict(zip(map(int, row.x), row.text))
 
-    whole = letters(dv.plot.head_view(maps, width=900))
-    room = (900 - 100) // 9  # 9 px a letter beside the axis labels: 88 letters
-    step = -(-n // room)
-    assert n > room and list(whole) == list(range(0, n, step)) and len(whole) <= room
-    assert all(whole[p] == seq[p] for p in whole)
-    # the selected position is written, and no letter within a step of it
-    chosen = letters(dv.plot.head_view(maps, position=41))
-    assert 41 in chosen and not {p for p in chosen if 0 < abs(p - 41) < step}
-    # zoomed to 60 positions: every letter, only their lines, the axis on the region
+    room = (900 - 100) // 9 - 5  # 9 px a letter beside the row labels and the edge labels: 83
+    assert n > room
+    # too long to write whole: the first 83 positions, every letter, the title says which
+    fig = dv.plot.head_view(maps, width=900)
+    assert letters(fig) == {p: seq[p] for p in range(room)}
+    assert fig.layout.title.text.endswith(f"positions 0-{room - 1} of {n}")
+    # around a position: centred on it
+    assert min(letters(dv.plot.head_view(maps, position=120))) == 120 - room // 2
+    # zoomed to 60 positions: every letter, their lines, the axis on the region and its labels
     fig = dv.plot.head_view(maps, window=(30, 90))
     assert letters(fig) == {p: seq[p] for p in range(30, 90)}
-    starts = [x for t in fig.data if t.name.startswith("band") for x in t.x[0::3]]
+    bands = [t for t in fig.data if t.name.startswith("band")]
+    starts = [x for t in bands for x in t.x[0::3]]
     assert len(starts) == 60 * 3 and all(30 <= x < 90 for x in starts)
-    assert tuple(fig.layout.xaxis.range) == (29, 90)
+    assert tuple(fig.layout.xaxis.range) == (27, 92)
+    # a line to a target outside the region stops on its edge, on the line to the target
+    matrix = maps.nucleotide(-1, None)
+    top = np.argsort(-matrix[30:90], axis=1, kind="stable")[:, :3]
+    out = {int(t) for t in top.ravel() if not 30 <= t < 90}
+    assert out  # the demo's last layer reaches beyond 60 positions
+    ends = [(x0, y0, x1, y1) for t in bands for x0, y0, x1, y1 in _segments(t)]
+    for q, y_end in [(x0, y1) for x0, _, x1, y1 in ends if x1 in (29.5, 89.5)]:
+        assert 0 < y_end < 1 and 30 <= q < 90
+    labelled = {
+        int(p)
+        for t in fig.data
+        if t.name.startswith("outside")
+        for p in t.hovertext.split(": ")[1].split(", ")
+    }
+    assert labelled == out
     with pytest.raises(ValueError, match=r"window \(50, 10\) is not a region"):
         dv.plot.head_view(maps, window=(50, 10))
     with pytest.raises(ValueError, match="position 5 is outside positions 30-89"):
         dv.plot.head_view(maps, window=(30, 90), position=5)
+    with pytest.raises(ValueError, match="writes at most 83 letters"):
+        dv.plot.head_view(maps, window=(0, 100))
+
+
+def _segments(trace):
+    """A line trace's segments (x0, y0, x1, y1): points in threes, the third a gap."""
+    x, y = list(trace.x), list(trace.y)
+    return [(x[i], y[i], x[i + 1], y[i + 1]) for i in range(0, len(x), 3)]
 
 
 def test_attention_view_switches_figures_whole_and_zooms_the_head_view(demo_model, seqs):
@@ -451,12 +477,21 @@ def test_attention_view_switches_figures_whole_and_zooms_the_head_view(demo_mode
     # nothing of the heatmap's layout is left over (it named the y axis and reversed it)
     assert layout.yaxis.title.text is None and layout.yaxis.autorange is None
     assert layout.width == 900 and layout.yaxis.ticktext == ("query", "attended")
+    assert view.region == (0, 82)  # as many positions as the head view writes letters for
     view.region_control.value = (100, 139)
     row = next(t for t in view.figure.data if t.name == "query")
     assert list(row.x) == list(range(100, 140)) and "".join(row.text) == seqs[0][100:140]
-    view.position_control.value = 20  # outside the region: the region grows to hold it
-    assert view.figure.layout.xaxis.range == (19, 140)
-    assert view.figure._widget_layout["xaxis"]["range"] == [19, 140]  # what a reload draws
+    # the "from" menu lists the region's positions
+    assert [v for _, v in view.position_control.options[1:]] == list(range(100, 140))
+    # dragged wider than the view has room for: the end that moved brings the other along
+    view.region_control.value = (100, 174)
+    view.region_control.value = (60, 174)
+    assert view.region == (60, 142)
+    view.region = (100, 139)
+    view.position = 20  # outside the region: the region moves to centre on it, same length
+    assert view.region == (0, 39) and view.position_control.value == 20
+    assert view.figure.layout.xaxis.range == (-3, 42)
+    assert view.figure._widget_layout["xaxis"]["range"] == [-3, 42]  # what a reload draws
     view.mode_control.value = "heatmap"
     assert layout.yaxis.title.text == "query position (nt)"
     assert layout.yaxis.autorange == "reversed"

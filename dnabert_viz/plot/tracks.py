@@ -24,6 +24,7 @@ from .logos import COLORS
 
 HEAD_VIEW_LETTER_PX = 9  # room a head view gives each letter it writes (11 px monospace: 6.6 px)
 HEAD_VIEW_AXIS_PX = 100  # of a head view's width, what its margins and row labels take
+HEAD_VIEW_MARGIN = 5  # letters' room left beside the region for the positions outside it
 _SPAN_COLORS = ["#8E44AD", "#16A085", "#D35400", "#2C3E50", "#C0392B"]
 _LAYOUT = dict(
     template="simple_white",
@@ -373,6 +374,22 @@ def layer_head_summary(maps: AttentionMaps) -> go.Figure:
     return fig
 
 
+def head_view_room(width: int) -> int:
+    """How many positions a head view of ``width`` pixels writes a letter for, each one (beside
+    its row labels and the margin where the positions of targets outside the region go)."""
+    return max((width - HEAD_VIEW_AXIS_PX) // HEAD_VIEW_LETTER_PX - HEAD_VIEW_MARGIN, 1)
+
+
+def head_view_window(n: int, room: int, *, around: int | None = None) -> tuple[int, int]:
+    """The region of an ``n``-nt sequence a head view with ``room`` letters shows: the whole
+    sequence where it fits, else ``room`` positions centred on ``around`` (from the start by
+    default), as ``(start, end)``."""
+    if n <= room:
+        return 0, n
+    start = 0 if around is None else min(max(around - room // 2, 0), n - room)
+    return start, start + room
+
+
 def head_view(
     maps: AttentionMaps,
     *,
@@ -385,10 +402,13 @@ def head_view(
 ) -> go.Figure:
     """A bertviz-style head view in nucleotide coordinates.
 
-    The sequence is written twice, querying nucleotides on the top row and
-    attended nucleotides on the bottom row; a line joins each query to the
-    ``top_k`` nucleotides it attends most (from :meth:`AttentionMaps.nucleotide`),
-    darker and wider for larger weights (four bands of the largest weight shown).
+    The region's sequence is written twice, every letter of it: querying
+    nucleotides on the top row and attended nucleotides on the bottom row; a
+    line joins each query to the ``top_k`` nucleotides it attends most (from
+    :meth:`AttentionMaps.nucleotide`), darker and wider for larger weights
+    (four bands of the largest weight shown). A line to a nucleotide outside
+    the region stops at the region's edge, where the positions such lines go
+    to are written.
 
     Parameters
     ----------
@@ -403,26 +423,32 @@ def head_view(
     top_k : int
         Lines per query position.
     window : (int, int), optional
-        Zoom to positions ``start`` to ``end - 1``: only their lines (to
-        wherever they point; lines leaving the window are cut at its edge)
-        and their letters. The whole sequence by default.
+        The region: positions ``start`` to ``end - 1``, at most as many as
+        ``width`` has room for (:func:`head_view_room`, ``HEAD_VIEW_LETTER_PX``
+        a letter). By default the whole sequence where it fits, else that
+        many positions around ``position`` (or from the start).
     width : int
         Width in pixels.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        Four line traces (weight bands, lightest first) and two letter rows.
-        Rows with more letters than the width has room for
-        (``HEAD_VIEW_LETTER_PX`` each) write every n-th letter (and the
-        selected position's), so letters never overlap; zoom with ``window``
-        to read them all. Hover names every position's base.
+        Four line traces (weight bands, lightest first), where lines leave
+        the region a label of the positions they go to (``outside left``,
+        ``outside right``), and two letter rows (``query``, ``attended``).
+        The title names the layer, head and region.
     """
     matrix = maps.nucleotide(layer, head)
     n = len(maps.sequence)
-    start, end = (0, n) if window is None else window
+    room = head_view_room(width)
+    start, end = head_view_window(n, room, around=position) if window is None else window
     if not 0 <= start < end <= n:
         raise ValueError(f"window {window} is not a region of the {n}-nt sequence")
+    if end - start > room:
+        raise ValueError(
+            f"window {window} has {end - start} positions; a head view {width} px wide writes "
+            f"at most {room} letters: narrow the window or widen the view"
+        )
     if position is not None and not start <= position < end:
         raise ValueError(f"position {position} is outside positions {start}-{end - 1} shown")
     if top_k < 1:
@@ -431,11 +457,15 @@ def head_view(
     targets = np.argsort(-matrix[queries], axis=1, kind="stable")[:, :top_k]
     weights = np.take_along_axis(matrix[queries], targets, axis=1)
     band = np.minimum((4 * weights / max(float(weights.max()), 1e-12)).astype(int), 3)
+    # a target outside the region: the line stops where it crosses the region's edge
+    ends = np.clip(targets, start - 0.5, end - 0.5).astype(float)
+    run = targets - queries[:, None]  # the line from (query, 1) to (target, 0)
+    heights = np.where(run == 0, 0.0, 1 - (ends - queries[:, None]) / np.where(run == 0, 1, run))
     fig = go.Figure()
     for level in range(4):
         q, k = np.nonzero(band == level)
-        x = np.column_stack([queries[q], targets[q, k], np.full(len(q), np.nan)]).ravel()
-        y = np.tile([1.0, 0.0, np.nan], len(q))
+        x = np.column_stack([queries[q], ends[q, k], np.full(len(q), np.nan)]).ravel()
+        y = np.column_stack([np.ones(len(q)), heights[q, k], np.full(len(q), np.nan)]).ravel()
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -448,37 +478,52 @@ def head_view(
                 opacity=0.12 + 0.2 * level,
             )
         )
+    for side, beyond, x, align in (
+        ("left", targets < start, start - 0.5, "middle left"),
+        ("right", targets >= end, end - 0.5, "middle right"),
+    ):  # one label a side: the positions its lines go to
+        if beyond.any():
+            where = np.unique(targets[beyond])
+            listed = ", ".join(map(str, where[:4])) + (", …" if len(where) > 4 else "")
+            fig.add_trace(
+                go.Scatter(
+                    x=[x],
+                    y=[float(heights[beyond].mean())],
+                    mode="text",
+                    text=[listed],
+                    textposition=align,
+                    textfont=dict(size=9, color="#1F4E79"),
+                    name=f"outside {side}",
+                    showlegend=False,
+                    hovertext=f"{beyond.sum()} lines to positions outside the region: "
+                    + ", ".join(map(str, where)),
+                    hoverinfo="text",
+                )
+            )
     shown = maps.sequence[start:end]
     colors = [COLORS.get(b, "#999999") for b in shown]
-    room = max((width - HEAD_VIEW_AXIS_PX) // HEAD_VIEW_LETTER_PX, 1)
-    step = -(-len(shown) // room)  # every step-th letter: as many as there is room for
-
-    def written(p: int) -> bool:  # the selected position's letter, and every step-th clear of it
-        if position is not None and abs(p - position) < step:
-            return p == position
-        return p % step == 0
-
-    letters = [b if written(p) else "" for p, b in zip(range(start, end), shown)]
     for y, role in ((1.06, "query"), (-0.06, "attended")):
         fig.add_trace(
             go.Scatter(
                 x=np.arange(start, end),
                 y=np.full(end - start, y),
                 mode="text",
-                text=letters,
+                text=list(shown),
                 name=role,
                 textfont=dict(color=colors, family="monospace", size=11),
                 showlegend=False,
-                customdata=list(shown),
-                hovertemplate=f"{role} position %{{x}} (%{{customdata}})<extra></extra>",
+                hovertemplate=f"{role} position %{{x}} (%{{text}})<extra></extra>",
             )
         )
     label = f"layer {layer % maps.attentions.shape[0]}, " + (
         "mean of heads" if head is None else f"head {head}"
     )
+    region = "" if (start, end) == (0, n) else f", positions {start}-{end - 1} of {n}"
     fig.update_layout(
-        title=f"head view, {label}" + ("" if position is None else f", from position {position}"),
-        xaxis=dict(title="position (nt)", range=[start - 1, end]),
+        title=f"head view, {label}"
+        + ("" if position is None else f", from position {position}")
+        + region,
+        xaxis=dict(title="position (nt)", range=[start - 3, end + HEAD_VIEW_MARGIN - 3]),
         height=300,
         width=width,
         yaxis=dict(range=[-0.2, 1.2], tickvals=[1.06, -0.06], ticktext=["query", "attended"]),

@@ -12,11 +12,18 @@ from ..attention import AttentionMaps
 from ..compute import ScoreCache
 from ..model import DnaModel
 from ..plot.html import Page
-from ..plot.tracks import attention_heatmap, head_view, layer_head_summary
+from ..plot.tracks import (
+    attention_heatmap,
+    head_view,
+    head_view_room,
+    head_view_window,
+    layer_head_summary,
+)
 from .common import ALL, LABELS, NONE_IS_ALL, refresh, valid_head
 from .figure import Figure
 
 MODES = ("heatmap", "head view")
+HEAD_VIEW_WIDTH = 900  # pixels
 
 
 class AttentionView(W.VBox):
@@ -29,9 +36,12 @@ class AttentionView(W.VBox):
     view's first and last positions). The model runs once (all layers and
     heads come from one forward pass, through the compute layer); every
     change redraws from those maps. Clicking a cell of the layer x head
-    summary selects that layer and head. The head view shows the positions
-    of the region (zoom into a long sequence to read every letter) and,
-    from a position, its lines; a position outside the region widens it.
+    summary selects that layer and head. The head view writes every letter
+    of its region (at most as many positions as it has room for: the whole
+    sequence where it fits, else a stretch to move along it) and draws the
+    lines of every position of it or of the *from* position, whose menu
+    lists the region's positions; a position set outside the region moves
+    the region to it.
 
     Parameters
     ----------
@@ -74,7 +84,9 @@ class AttentionView(W.VBox):
         n_layers, n_heads = self.maps.attentions.shape[:2]
         n = len(self.maps.sequence)
         self._holding = False
-        super().__init__(layer=layer, head=head, region=(0, n - 1))
+        self.room = head_view_room(HEAD_VIEW_WIDTH)
+        start, end = head_view_window(n, self.room)
+        super().__init__(layer=layer, head=head, region=(start, end - 1))
         self.layer_control = W.Dropdown(
             options=list(range(n_layers)),
             description="layer",
@@ -89,7 +101,7 @@ class AttentionView(W.VBox):
         )
         self.mode_control = W.ToggleButtons(options=MODES)
         self.position_control = W.Dropdown(
-            options=[("all", ALL)] + [(f"{p} {b}", p) for p, b in enumerate(self.maps.sequence)],
+            options=self._positions(),
             description="from",
             layout=W.Layout(width="150px"),
             style=LABELS,
@@ -114,6 +126,7 @@ class AttentionView(W.VBox):
         self.figure = Figure(self._figure())
         self._enable()
         self.observe(self._update, names=["layer", "head", "mode", "position", "region"])
+        self.observe(self._on_region, names="region")
         self.children = [
             W.HBox(
                 [
@@ -149,6 +162,8 @@ class AttentionView(W.VBox):
 
     @traitlets.validate("region")
     def _valid_region(self, proposal) -> tuple[int, int]:
+        """A region of the sequence, at most as long as the head view writes letters for: one
+        dragged wider keeps the end that moved and brings the other along."""
         start, last = proposal["value"]
         n = len(self.maps.sequence)
         if not 0 <= start <= last < n:
@@ -156,21 +171,48 @@ class AttentionView(W.VBox):
                 f"region {(start, last)} is not a region of the sequence "
                 f"(0 <= start <= last < {n})"
             )
+        if last - start + 1 > self.room:
+            if start != self.region[0]:
+                last = start + self.room - 1
+            else:
+                start = last - self.room + 1
         return start, last
+
+    @traitlets.observe("position")
+    def _region_holds_position(self, _change) -> None:
+        self.region = self._shown_region()
+
+    def _shown_region(self) -> tuple[int, int]:
+        """The region, or where the position lies outside it, the region of the same length
+        centred on the position."""
+        start, last = self.region
+        position = self.position
+        if position is None or start <= position <= last:
+            return start, last
+        first, end = head_view_window(len(self.maps.sequence), last - start + 1, around=position)
+        return first, end - 1
+
+    def _positions(self) -> list[tuple[str, int | object]]:
+        """The "from" menu: all, or one position of the region."""
+        start, last = self.region
+        seq = self.maps.sequence
+        return [("all", ALL)] + [(f"{p} {seq[p]}", p) for p in range(start, last + 1)]
+
+    def _on_region(self, _change=None) -> None:
+        self.position_control.options = self._positions()
+        self.position_control.value = ALL if self.position is None else self.position
 
     def _figure(self) -> go.Figure:
         if self.mode == "heatmap":
             return attention_heatmap(self.maps, self.layer, self.head)
-        start, last = self.region
-        position = self.position
-        if position is not None and not start <= position <= last:  # the region holds its position
-            start, last = min(start, position), max(last, position)
+        start, last = self._shown_region()
         return head_view(
             self.maps,
             layer=self.layer,
             head=self.head,
-            position=position,
+            position=self.position,
             window=(start, last + 1),
+            width=HEAD_VIEW_WIDTH,
         )
 
     def _enable(self) -> None:
