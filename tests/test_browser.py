@@ -89,3 +89,61 @@ def test_gallery_page_draws_every_logo(browser, tmp_path, demo_model, demo_data)
     assert len(widths) == len(motifs) and min(widths) > 100
     assert names == [m.name for m in motifs]
     assert all(url.startswith(root) for url in requests) and errors == []
+
+
+# text of a figure that must not cover another: axis and colour-bar titles and ticks, the legend,
+# the title (letters drawn as data, e.g. the head view's, are checked where they are drawn)
+TEXTS = """gd => {
+  const box = e => { const r = e.getBoundingClientRect();
+                     return [r.left, r.top, r.right, r.bottom, e.textContent]; };
+  const texts = [...gd.querySelectorAll(
+    '.xtick text, .ytick text, .g-xtitle text, .g-x2title text, .g-ytitle text, ' +
+    '.x2tick text, .y2tick text, .gtitle, .colorbar text, .annotation-text, .legendtext')];
+  const legend = gd.querySelector('.legend'), plot = gd.querySelector('.nsewdrag');
+  return {texts: texts.filter(t => t.textContent).map(box),
+          legend: legend ? box(legend) : null, plot: box(plot)};
+}"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
+
+
+def test_figure_texts_do_not_overlap(browser, tmp_path, demo_model, demo_data):
+    """At the widths the views use, no axis title, tick label, colour-bar label or legend covers
+    another or the plot (what a person saw: tilted colour-bar ticks, an axis title on its tick
+    numbers, a legend on the map)."""
+    seq = demo_data.sequences("heldout", 1)[0]
+    effects = dv.ism(demo_model, seq[:120]).extra["effects"][0]
+    maps = dv.attention_maps(demo_model, seq)
+    data = demo_data.sequences("train")[:120], demo_data.labels("train")[:120]
+    trained = dv.train_classifier(*data, hidden_size=16, num_layers=1, num_heads=2, epochs=3)
+    page = dv.plot.html.Page("figures")
+    figures = {
+        "mutation map 520 px": dv.plot.mutation_map(effects, seq[:120], width=520),
+        "mutation map 900 px": dv.plot.mutation_map(effects, seq[:120], width=900),
+        "contributions": dv.plot.mutation_map(
+            effects * 300, seq[:120], label="contribution", ylabel="base", width=900
+        ),
+        "head view": dv.plot.head_view(maps, window=(40, 100)),
+        "attention": dv.plot.attention_heatmap(maps),
+        "training": dv.plot.training_curves(trained),
+    }
+    page.add(*(page.figure(fig) for fig in figures.values()))
+    page.save(tmp_path / "figures.html")
+    with served(tmp_path) as root:
+        browser_page, _, errors = open_page(browser, f"{root}/figures.html")
+        browser_page.wait_for_selector(".js-plotly-plot .main-svg")
+        graphs = browser_page.locator(".js-plotly-plot")
+        assert graphs.count() == len(figures)
+        found = [graphs.nth(i).evaluate(TEXTS) for i in range(len(figures))]
+    assert errors == []
+    for name, drawn in zip(figures, found):
+        texts = drawn["texts"]
+        assert len(texts) > 6, name
+        covered = [
+            (a[4], b[4]) for i, a in enumerate(texts) for b in texts[i + 1 :] if _overlap(a, b)
+        ]
+        assert not covered, (name, covered)
+        if drawn["legend"]:
+            assert not _overlap(drawn["legend"], drawn["plot"]), name

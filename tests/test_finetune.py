@@ -78,8 +78,13 @@ def test_early_stopping_restores_the_best_epoch(demo_data, device):
     assert len(stopped.history) == 5
     assert_same_weights(m, stopped)
     fig = dv.plot.training_curves(m)
-    assert [t.name for t in fig.data] == ["training loss", "validation loss", "accuracy", "AUROC"]
+    names = ["training loss", "validation loss", "accuracy", "AUROC", "kept: epoch 3"]
+    assert [t.name for t in fig.data] == names
     np.testing.assert_allclose(fig.data[3].y, h["val_auroc"])
+    assert fig.layout.title.text == "training: 12 epochs, all that were asked for"
+    assert fig.layout.xaxis.dtick == fig.layout.xaxis2.dtick == 2  # whole epochs
+    title = dv.plot.training_curves(stopped).layout.title.text
+    assert title == "training: 5 epochs, stopped early (no better validation AUROC)"
 
 
 @pytest.mark.slow  # a training

@@ -216,6 +216,7 @@ def mutation_map(
     title: str | None = None,
     width: int | None = None,
     label: str = "Δ p(target)",
+    ylabel: str = "substituted base",
 ) -> go.Figure:
     """ISM effects, or any (L, 4) values (hypothetical contributions), as a 4 x L heatmap,
     references marked.
@@ -234,10 +235,14 @@ def mutation_map(
         line up with a :func:`track` of the same width.
     label : str
         What the values are (the colour bar's title).
+    ylabel : str
+        What the rows are: substituted bases (effects), or ``"base"`` for
+        hypothetical contributions.
 
     Returns
     -------
     plotly.graph_objects.Figure
+        The heatmap and the reference bases (open circles, in the legend).
     """
     effects = np.asarray(effects, dtype=float)
     if effects.ndim != 2 or effects.shape[1] != 4 or effects.shape[0] < len(sequence):
@@ -265,6 +270,8 @@ def mutation_map(
             colorbar=dict(
                 title=dict(text=label, side="top"),
                 exponentformat="e",
+                nticks=4,  # few, level labels: a long tick label tilts the bar's others
+                tickangle=0,
                 orientation="h",
                 x=1,
                 xanchor="right",
@@ -281,7 +288,8 @@ def mutation_map(
             x=[p for p, _ in ref],
             y=[ALPHABET[b] for _, b in ref],
             mode="markers",
-            name="reference",
+            name="reference base",
+            showlegend=True,
             marker=dict(symbol="circle-open", size=7, color="black"),
             hoverinfo="skip",
         )
@@ -289,11 +297,12 @@ def mutation_map(
     fig.update_layout(
         title=title or f"in-silico mutagenesis ({n} nt)",
         xaxis=dict(title="position (nt)", range=[-0.5, n - 0.5]),
-        yaxis_title="substituted base",
-        height=280,
+        yaxis_title=ylabel,
+        height=300,
         width=width,
-        legend=dict(orientation="h", y=1.15, x=0),
-        **_LAYOUT,
+        # the legend on the colour bar's row, at the left: neither covers the map
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
+        **{**_LAYOUT, "margin": dict(l=70, r=20, t=50, b=50)},
     )
     return fig
 

@@ -47,22 +47,31 @@ def training_curves(model) -> go.Figure:
     if best is not None and "val_auroc" in history:
         for col in (1, 2):
             fig.add_vline(x=best, line_dash="dot", line_color="grey", row=1, col=col)
-        fig.add_annotation(
-            x=best,
-            y=1,
-            yref="y2 domain",
-            xref="x2",
-            text=f"restored: epoch {best}",
-            showarrow=False,
-            yanchor="bottom",
+        fig.add_trace(  # the dotted line's name, in the legend (a note over a plot collides)
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line=dict(dash="dot", color="grey"),
+                name=f"kept: epoch {best}",
+            ),
+            row=1,
+            col=2,
         )
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text="epoch", dtick=max(1, -(-len(epochs) // 10)))  # whole epochs
+    stopped = history.attrs.get("stopped")
     fig.update_layout(
         **_LAYOUT,
-        height=320,
+        height=340,
         width=760,
-        title=f"training ({history.attrs.get('stopped', '')} stop)"
-        if "stopped" in history.attrs
-        else None,
+        title=f"training: {len(epochs)} epochs, {STOPPED[stopped]}" if stopped else None,
     )
     return fig
+
+
+# why training stopped, as history.attrs["stopped"] says
+STOPPED = {
+    "epochs": "all that were asked for",
+    "patience": "stopped early (no better validation AUROC)",
+    "max_minutes": "cut by the time budget",
+}

@@ -502,6 +502,7 @@ class SequenceExplorer(W.VBox):
                     hypothetical,
                     self.sequences[self.index],
                     label="contribution",
+                    ylabel="base",
                     width=TRACK_WIDTH,
                     title=f"hypothetical contributions ({self.kind}): what each base would "
                     "contribute here",
