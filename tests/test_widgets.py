@@ -66,6 +66,7 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
         bars.y, dv.cls_attention(demo_model, seqs[0], layer=0, heads=[1])[0], atol=1e-6
     )
     assert ex.figure.layout.yaxis.title.text == "cls attention<br>(layer 0, head 1)"
+    assert "the track and the context's attention tables" in ex.attention_note.value
     ex.layer_control.value = 1
     ex.layer_control.value = 0
     assert ex.n_model_calls == calls + 2  # back and forth: both come from the cache
@@ -75,6 +76,8 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     assert ex.n_model_calls == calls + 1
     assert np.allclose(bars.y, dv.attribute(demo_model, seqs[0])[0], atol=1e-6)
     assert not ex.layer_control.disabled  # layer and head still choose the context's attention
+    note = "layer, head: the context's attention tables (integrated_gradients has no layers)"
+    assert note in ex.attention_note.value
     assert (
         ex.status.value == "sequence 0: integrated_gradients"
         or "computed integrated_gradients" in ex.status.value
@@ -253,6 +256,36 @@ def test_context_names_drops_and_gains_by_their_sign():
     )
     html = dv.plot.html.to_string(ctx.to_element())
     assert "largest drop: A→T -0.3; largest gain: none" in html
+
+
+def test_context_lists_instances_narrowly_before_the_attention_it_names():
+    from dnabert_viz.widgets import PositionContext
+    from dnabert_viz.widgets.explorer import compact_instances
+
+    top = pd.DataFrame({"position": [5, 9], "base": ["C", "G"], "weight": [0.4, 0.2]})
+    planted = pd.DataFrame(
+        {
+            "sequence_index": [4],
+            "motif_id": ["MA0139.2"],
+            "name": ["CTCF"],
+            "start": [30],
+            "end": [49],
+            "strand": ["-"],
+            "site": ["CCACCAGGGGGCGCTAGCA"],
+            "score": [7.25],
+        }
+    )
+    narrow = compact_instances(planted)
+    assert narrow.to_dict("records") == [
+        {"motif": "CTCF", "at": "30-48", "strand": "-", "score": 7.25}
+    ]
+    ctx = PositionContext(
+        4, 33, "C", ["ACCCAG"], top, top, None, planted, 0.9, attention="layer 1, head 2"
+    )
+    html = dv.plot.html.to_string(ctx.to_element())
+    assert "sequence_index" not in html and "CCACCAGGGGGCGCTAGCA" not in html
+    assert html.index("CTCF") < html.index("attends to (layer 1, head 2)")
+    assert "attended by (layer 1, head 2)" in html
 
 
 def test_explorer_of_given_scores_needs_no_model(demo_data):

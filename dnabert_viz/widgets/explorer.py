@@ -34,6 +34,7 @@ CONTEXT_WIDTH = (
     400  # a 1,440 px JupyterLab with the side bar closed (else the context wraps under the track)
 )
 
+CONTEXT_STYLE = "line-height: 1.4; white-space: normal; overflow-wrap: anywhere"
 HINT = (
     "<p class='note'>Click a position (anywhere in its column), type it in the position box or "
     "use the arrow keys on the slider to see its context.</p>"
@@ -75,9 +76,16 @@ class PositionContext:
     prediction: float | None
     effects: str = EFFECTS["ism"][0]
     """What ``ism`` holds, in words."""
+    attention: str = ""
+    """Whose attention ``attends_to`` and ``attended_by`` hold, e.g. ``layer 1, head 2``."""
 
     def to_element(self):
-        """The context as an HTML element (tables), for the widget and for exported pages."""
+        """The context as an HTML element (tables), for the widget and for exported pages.
+
+        Laid out for a narrow panel: text wraps, the instances table shows
+        their motif, place and strand (not the sequence index, which is this
+        one, nor their long columns), and it comes before the attention
+        tables."""
         head = f"sequence {self.sequence_index}, position {self.position} ({self.base})"
         facts = [f"tokens covering it: {', '.join(self.tokens) or 'n/a'}"]
         if self.prediction is not None:
@@ -95,18 +103,36 @@ class PositionContext:
             )
             facts.append(f"largest drop: {drop}; largest gain: {gain}")
         parts = [element("h3", head), *(element("p", f, class_="note") for f in facts)]
-        for title, frame in (("attends to", self.attends_to), ("attended by", self.attended_by)):
-            if len(frame):
-                parts += [element("p", title, class_="note"), table(frame)]
+        parts += [element("p", f"motif instances here: {len(self.instances)}", class_="note")]
+        if len(self.instances):
+            parts.append(table(compact_instances(self.instances)))
         if self.ism is not None:
             parts += [
                 element("p", self.effects, class_="note"),
                 table(self.ism.to_frame("effect").T),
             ]
-        parts += [element("p", f"motif instances here: {len(self.instances)}", class_="note")]
-        if len(self.instances):
-            parts.append(table(self.instances))
+        for title, frame in (("attends to", self.attends_to), ("attended by", self.attended_by)):
+            if len(frame):
+                parts += [element("p", f"{title} ({self.attention})", class_="note"), table(frame)]
         return element("div", children=parts)
+
+
+def compact_instances(instances: pd.DataFrame) -> pd.DataFrame:
+    """Motif instances of one sequence as a narrow table: the motif (a ``motif`` or ``name``
+    column), ``at`` (start-end), the strand and any number columns (scores); the sequence index
+    and long text columns are left out."""
+    label = next((c for c in ("motif", "name", "motif_id") if c in instances), None)
+    out = pd.DataFrame(index=instances.index)
+    if label is not None:
+        out["motif"] = instances[label].astype(str)
+    out["at"] = [f"{a}-{b - 1}" for a, b in zip(instances["start"], instances["end"])]
+    if "strand" in instances:
+        out["strand"] = instances["strand"]
+    skip = {"sequence_index", "start", "end", "strand", label}
+    for column in instances.columns:
+        if column not in skip and pd.api.types.is_numeric_dtype(instances[column]):
+            out[column] = instances[column]
+    return out.reset_index(drop=True)
 
 
 class SequenceExplorer(W.VBox):
@@ -268,6 +294,7 @@ class SequenceExplorer(W.VBox):
         self.position_control.observe(self._slider_moved, names="value")
         self.observe(self._follow_position, names="position")
         self.status = W.HTML()
+        self.attention_note = W.HTML()  # what layer and head choose, for the kind shown
         self._computed = False  # did this redraw compute anything
         self._bounding = False  # is the slider's range changing (its value is clipped, not moved)
         self._drawn: dict[int, tuple] = {}  # what each map beside the track shows now
@@ -288,7 +315,13 @@ class SequenceExplorer(W.VBox):
         )
         self.children = [
             W.HBox(
-                [self.index_control, self.kind_control, self.layer_control, self.head_control],
+                [
+                    self.index_control,
+                    self.kind_control,
+                    self.layer_control,
+                    self.head_control,
+                    self.attention_note,
+                ],
                 layout=W.Layout(flex_flow="row wrap"),
             ),
             W.HBox([self.position_control, self.status]),
@@ -449,6 +482,16 @@ class SequenceExplorer(W.VBox):
         at = {"x0": self.position - 0.5, "x1": self.position + 0.5}
         return self._base_shapes + [{**frame, **at} for frame in self._frame_shapes]
 
+    def attention_choice(self) -> str:
+        """What the layer and head controls choose, for the kind shown, in words."""
+        if self.cache.model is None:
+            return "layer, head: no model, no attention"
+        if self.cache.model.why_no_attention is not None:
+            return "layer, head: this model has no attention"
+        if self.label() != self.kind:  # the track is the chosen layer's [CLS] attention
+            return "layer, head: the track and the context's attention tables"
+        return f"layer, head: the context's attention tables ({self.kind} has no layers)"
+
     def label(self) -> str:
         """What the track shows, e.g. ``cls_attention (layer 1, head 2)``."""
         if self.kind == "cls_attention" and self.kind not in self.cache.given:
@@ -470,8 +513,10 @@ class SequenceExplorer(W.VBox):
     def _update(self) -> None:
         """Redraw for the current state (the model runs only for what is not cached)."""
         # layer and head choose the attention of the track and of the context's tables: live
-        # whenever there is a model
-        self.layer_control.disabled = self.head_control.disabled = self.cache.model is None
+        # whenever there is attention to choose from; the note beside them says what they change
+        no_attention = self.cache.model is None or self.cache.model.why_no_attention is not None
+        self.layer_control.disabled = self.head_control.disabled = no_attention
+        self.attention_note.value = f"<span class='note'>{self.attention_choice()}</span>"
         n = len(self.sequences[self.index])
         self._computed = False
         track_key = (self.index, self.kind, repr(self.options()))
@@ -519,10 +564,10 @@ class SequenceExplorer(W.VBox):
         if self.position is None:
             self.context_panel.value = HINT
             return
-        # widget HTML inherits a 28 px line height (one control's): the tables read better at text
-        # spacing
+        # widget HTML inherits a 28 px line height (one control's) and may not wrap: the context
+        # reads at text spacing and wraps within the panel (tokens at their commas)
         self.context_panel.value = (
-            f"<div style='line-height: 1.4'>{to_string(self.context().to_element())}</div>"
+            f"<div style='{CONTEXT_STYLE}'>{to_string(self.context().to_element())}</div>"
         )
 
     def _on_click(self, _trace, points, _state) -> None:
@@ -562,6 +607,8 @@ class SequenceExplorer(W.VBox):
             here,
             self.cache.prediction(i),
             EFFECTS[self.cache.effects_kind() or "ism"][0],
+            f"layer {self.layer}, "
+            + ("mean of heads" if self.head is None else f"head {self.head}"),
         )
 
     def _top(self, weights: np.ndarray) -> pd.DataFrame:
