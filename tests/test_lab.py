@@ -368,6 +368,13 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
         timeout=3 * MINUTE
     )
     assert graph_state(track)["shading"] == len(expected)
+    # the context panel lays its content out within its width
+    panel = heading.first.locator("xpath=ancestor::div[contains(@class, 'widget-html')][1]")
+    wide = panel.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert wide[0] <= wide[1] + 1, wide
+    if layer_and_head:  # the context's attention tables follow the layer and say which
+        control(scope, "dropdown", "layer").select_option(label="1")
+        panel.get_by_text("attends to (layer 1, head 2)").wait_for(timeout=MINUTE)
     # the click computed ISM: its map under the track, column under column
     ism = scope.locator(".js-plotly-plot").nth(1)
     ism.wait_for(timeout=3 * MINUTE)
@@ -451,12 +458,19 @@ def drive_gallery(lab: Lab, cell: int) -> None:
     scope.get_by_role("button", name="◀ previous").click()
     scope.get_by_text("page 1 of").wait_for()
     first = scope.locator(".widget-gridbox .widget-button").first
-    motif = first.inner_text().strip()
+    # the button calls the motif by its JASPAR match where it has one
+    motif, name = lab.kernel(
+        "print(gallery.motifs[0].name); print(gallery.name_of(gallery.motifs[0]))"
+    ).splitlines()
+    assert first.inner_text().strip() == name
     first.click()
     listing = scope.locator(".widget-select select")
     listing.locator("option").first.wait_for(state="attached")
     options = listing.locator("option").all_inner_texts()
-    sequences = [int(o.split(":")[0].split()[1]) for o in options]
+    fits = [float(o.split()[0]) for o in options]
+    assert fits == sorted(fits, reverse=True)  # best fitting first
+    sequences = [int(o.split(":")[0].split("sequence ")[1]) for o in options]
+    rows = json.loads(lab.kernel("print([v for _, v in gallery.instance_list.options])"))
     picks = [0] + [k for k, s in enumerate(sequences) if s != sequences[0]][:1]
     for k in picks:
         listing.select_option(index=k)
@@ -470,8 +484,9 @@ def drive_gallery(lab: Lab, cell: int) -> None:
             lab.kernel(
                 "import json; from dnabert_viz.motifs.motif import instance_table\n"
                 "t = instance_table(gallery.motifs); "
+                "names = {m.name: gallery.name_of(m) for m in gallery.motifs}; "
                 f"print(json.dumps(sorted(t[t.sequence_index == {sequences[k]}]"
-                "['motif'].astype(str))))"
+                "['motif'].map(names))))"
             )
         )
         wait_for_graph(
@@ -485,7 +500,7 @@ def drive_gallery(lab: Lab, cell: int) -> None:
         # the list set the gallery's state, and the gallery the explorer's
         assert lab.kernel(
             "print(gallery.motif, gallery.instance, gallery.explorer.index)"
-        ).split() == [motif, str(k), str(sequences[k])]
+        ).split() == [motif, str(rows[k]), str(sequences[k])]
     scope.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     lab.screenshot("gallery-explorer")
 

@@ -667,3 +667,18 @@ def test_jaspar_matrices_are_cached_on_disk_and_a_broken_cache_is_rebuilt(tmp_pa
     path.write_bytes(b"PK\x03\x04 cut short")
     assert len(read()) == len(fresh) and len(jaspar._read_cache(path)) == len(fresh)
     assert list(path.parent.iterdir()) == [path]  # no temporary file left
+
+
+def test_site_scores_are_log_odds_bits_under_the_matrix():
+    sites = ["ACGT", "ACGT", "ACGA", "TCGT"]
+    inst = pd.DataFrame(
+        {"sequence_index": range(4), "start": 0, "end": 4, "strand": "+", "sequence": sites}
+    )
+    m = dv.Motif.from_sites("x", inst)
+    counts = m.counts + 0.25
+    bits = np.log2(4 * counts / counts.sum(axis=1, keepdims=True))
+    by_hand = [sum(bits[p, "ACGT".index(b)] for p, b in enumerate(s)) for s in sites]
+    np.testing.assert_allclose(m.site_scores(), by_hand)
+    # the consensus fits best: 3 of 4 bases agree at two columns (log2(4 x 3.25 / 5) = 1.38)
+    assert m.site_scores()[0] == m.site_scores().max()
+    assert round(float(m.site_scores()[0]), 2) == round(2 * 1.3785 + 2 * np.log2(4 * 4.25 / 5), 2)

@@ -386,14 +386,21 @@ def test_gallery_pages_captions_and_instances(demo_model, seqs):
     g.next_button.click()
     assert g.page == 1 and len(g.grid.children) == 3 and g.next_button.disabled
     g.page = 0  # code sets the page too
-    assert g.grid.children[0].children[1].description == "m0" and g.previous_button.disabled
+    # a button calls its motif by the JASPAR match where there is one
+    assert [c.children[1].description for c in g.grid.children[:2]] == ["CTCF · m0", "m1"]
+    assert g.previous_button.disabled
     g.page = 1
     g.grid.children[1].children[1].click()  # the card of m9: its button lists its instances
     assert g.motif == "m9" and g.chosen is motifs[9]
     assert len(g.instance_list.options) == 6
     assert [label.split(": ")[1].split(" ")[0] for label, _ in g.instance_list.options] == [
-        "19-27"
+        "19-26"
     ] * 6
+    # the core sites first (rows 1, 2, 4, 5), then the two with an A at the end
+    fit = motifs[9].site_scores()
+    assert [v for _, v in g.instance_list.options] == [1, 2, 4, 5, 0, 3]
+    assert fit[1] == fit[2] == fit[4] == fit[5] > fit[0] == fit[3]
+    assert g.instance_list.options[0][0].startswith(f"{fit[1]:5.1f} bits · sequence 1: ")
     g.instance_list.value = 4  # sequence 1, start 19
     ex = g.explorer
     assert g.instance == 4 and ex.index == 1 and ex.position == 19
@@ -405,7 +412,7 @@ def test_gallery_pages_captions_and_instances(demo_model, seqs):
     assert (ex.index, ex.position, g.instance_list.value) == (2, 19, 2)
     g.motif = "m1"  # another motif: its instances listed, none open
     assert g.instance is None and g.instance_list.value is None
-    assert [v for _, v in g.instance_list.options] == list(range(6))
+    assert sorted(v for _, v in g.instance_list.options) == list(range(6))
     seen = []  # what the explorer holds when it draws another sequence
     ex.observe(lambda _change: seen.append((ex.index, ex.position)), names="index")
     g.instance = 0  # sequence 0, start 11: drawn with its own position, never with the old 19

@@ -140,6 +140,22 @@ class Motif:
         """The aligned instance sequences."""
         return self.instances["sequence"].tolist()
 
+    def site_scores(self) -> np.ndarray:
+        """How well each instance fits the motif: the log-odds, in bits, of its aligned sequence
+        under the motif's matrix against a uniform background (counts + 0.25 pseudocount per
+        base; an N or a position past the site scores 0), (n_instances,)."""
+        counts = self.counts + 0.25
+        bits = np.log2(4 * counts / counts.sum(axis=1, keepdims=True))  # (L, 4)
+        bits = np.vstack([bits.T, np.zeros(len(bits))]).T  # column 4: N
+        codes = {b: i for i, b in enumerate(ALPHABET)}
+        return np.array(
+            [
+                sum(bits[p, codes.get(b, 4)] for p, b in enumerate(site[: len(bits)]))
+                for site in self.sequences
+            ],
+            dtype=float,
+        )
+
     @property
     def pwm(self) -> np.ndarray:
         """Position probability matrix, (L, 4), rows sum to 1."""

@@ -10,7 +10,7 @@ from ..motifs.motif import Motif
 from .html import element, png_image
 from .logos import logo_png, p_value_text
 
-THUMBNAIL_HEIGHT = 90  # px: half of a logo's PNG (1.8 in at 100 dpi)
+THUMBNAIL_HEIGHT = 120  # px: a logo PNG (1.8 x 3.4 in) at 225 px wide: its 10-pt labels at 9 px
 CARD_STYLE = (
     "display: inline-block; vertical-align: top; max-width: 320px; border: 1px solid #ddd; "
     "border-radius: 6px; padding: 8px; line-height: 1.4; font-size: 13px"
@@ -24,6 +24,13 @@ def best_match_by_motif(matches: pd.DataFrame | None) -> dict[str, pd.Series]:
         return {}
     matched = best_matches(matches).dropna(subset=["jaspar_id"])
     return {str(row["motif"]): row for _, row in matched.iterrows()}
+
+
+def display_name(motif: Motif, match: pd.Series | dict | None) -> str:
+    """What a view calls a motif: its best JASPAR match's name beside its own (``CTCF ·
+    CCCCT``) where there is a match, else its own; the Ns that pad a seed's ends left out."""
+    own = motif.name.strip("N") or motif.name
+    return own if match is None else f"{match['jaspar_name']} · {own}"
 
 
 def caption(motif: Motif, match: pd.Series | dict | None) -> list[str]:

@@ -11,8 +11,8 @@ import traitlets
 
 from ..compute import ScoreCache
 from ..model import DnaModel
-from ..motifs.motif import Motif, MotifSet
-from ..plot.cards import best_match_by_motif, caption_element, motif_cards
+from ..motifs.motif import Motif, MotifSet, instance_table
+from ..plot.cards import best_match_by_motif, caption_element, display_name, motif_cards
 from ..plot.html import Page, element, table, to_string
 from ..plot.logos import logo_png
 from .explorer import SequenceExplorer
@@ -163,13 +163,13 @@ class MotifGallery(W.VBox):
         return next((m for m in self.motifs if m.name == self.motif), None)
 
     def _card(self, motif: Motif) -> W.VBox:
+        match = self.best.get(motif.name, motif.best_match)
         button = W.Button(
-            description=f"{motif.name}",
-            tooltip="list this motif's instances",
+            description=display_name(motif, match),
+            tooltip=f"list the instances of {motif.name}",
             layout=W.Layout(width="auto"),
         )
         button.on_click(lambda _b: setattr(self, "motif", motif.name))
-        match = self.best.get(motif.name, motif.best_match)
         text = W.HTML(
             to_string(
                 element("div", style="line-height: 1.4", children=[caption_element(motif, match)])
@@ -201,18 +201,27 @@ class MotifGallery(W.VBox):
             self.instance_title.value = ""
             return
         inst = motif.instances.reset_index(drop=True)
+        fit = motif.site_scores()
         self.instance_title.value = to_string(
             element(
                 "p",
-                f"instances of {motif.name} ({len(inst)}): select one to open "
-                "its sequence in the explorer below",
+                f"instances of {self.name_of(motif)} ({len(inst)}), best fitting first (log-odds "
+                "under its matrix, bits): select one to open its sequence in the explorer below",
             )
         )
         self.instance_list.layout.display = None
         self.instance_list.options = [
-            (f"sequence {r.sequence_index}: {r.start}-{r.end} ({r.strand}) {r.sequence}", k)
-            for k, r in enumerate(inst.itertuples())
+            (
+                f"{fit[k]:5.1f} bits · sequence {r.sequence_index}: {r.start}-{r.end - 1} "
+                f"({r.strand}) {r.sequence}",
+                k,
+            )
+            for k, r in sorted(enumerate(inst.itertuples()), key=lambda kr: -fit[kr[0]])
         ]
+
+    def name_of(self, motif: Motif) -> str:
+        """What the gallery calls ``motif``: its JASPAR match's name beside its own, if any."""
+        return display_name(motif, self.best.get(motif.name, motif.best_match))
 
     def _open_instance(self) -> None:
         """Open row ``instance`` of the chosen motif in the explorer, its first base selected."""
@@ -227,8 +236,11 @@ class MotifGallery(W.VBox):
             )
         )
         if self.explorer is None:
+            shading = instance_table(self.motifs)  # labelled as the gallery names them
+            names = {m.name: self.name_of(m) for m in self.motifs}
+            shading["motif"] = shading["motif"].map(names)
             self.explorer = SequenceExplorer(
-                None, cache=self.cache, instances=self.motifs, index=index
+                None, cache=self.cache, instances=shading, index=index
             )
             self.explorer_box.children = [self.explorer]
         # both at once: the explorer never draws the new sequence with the old position
