@@ -298,6 +298,10 @@ def test_what_this_family_does_not_build_is_refused_in_one_line(tmp_path):
         "token_dropout True: the native Nucleotide Transformer v2 takes False only",
     )
     _one_line(
+        _edited(nt_v2(tmp_path / "d"), rescaling_factor=2.0),
+        "rescaling_factor 2.0: the native Nucleotide Transformer v2 takes None only",
+    )
+    _one_line(
         _edited(nt_v2(tmp_path / "c"), architectures=["EsmForTokenClassification"]),
         "a per-token classifier, which the native Nucleotide Transformer v2 does not build",
     )

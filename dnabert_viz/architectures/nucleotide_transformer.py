@@ -72,8 +72,10 @@ class NtV2Config(PretrainedConfig):
     Keys of the published ``esm_config.py`` that select code this family
     does not have are refused with a one-line reason: absolute positions
     (``position_embedding_type``; NT v1 is transformers' own ESM), ESM's
-    token dropout and ESMFold (``is_folding_model``). ``use_cache``,
-    ``vocab_list`` and ``esmfold_config`` are kept and unused.
+    token dropout, ESMFold (``is_folding_model``) and rescaled rotary
+    positions (``rescaling_factor``, SegmentNT's YaRN rescaling in
+    InstaDeep's code). ``use_cache``, ``vocab_list`` and ``esmfold_config``
+    are kept and unused.
     """
 
     model_type = "esm"
@@ -97,6 +99,7 @@ class NtV2Config(PretrainedConfig):
         token_dropout: bool = False,
         is_folding_model: bool = False,
         add_bias_fnn: bool = False,
+        rescaling_factor: float | None = None,
         **kwargs,
     ):
         if hidden_size % num_attention_heads:
@@ -108,6 +111,7 @@ class NtV2Config(PretrainedConfig):
             "position_embedding_type": (position_embedding_type, "rotary"),
             "token_dropout": (bool(token_dropout), False),
             "is_folding_model": (bool(is_folding_model), False),
+            "rescaling_factor": (rescaling_factor, None),
         }
         for key, (value, wanted) in refused.items():
             if value != wanted:
