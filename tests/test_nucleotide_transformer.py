@@ -134,6 +134,22 @@ def test_tied_decoder_gated_biases_and_embedding_norm_load(tmp_path):
     assert np.isfinite(m.embed(SEQS)).all()
 
 
+def test_the_heads_compute_what_transformers_esm_heads_compute(mlm, classifier):
+    # the published port's heads are transformers' ESM heads; run those on our final states
+    from transformers import EsmConfig
+    from transformers.models.esm.modeling_esm import EsmClassificationHead, EsmLMHead
+
+    enc = mlm.encode(SEQS)
+    for m, stock in ((mlm, EsmLMHead), (classifier, EsmClassificationHead)):
+        keys = {k: v for k, v in m.model.config.to_dict().items() if k in NT_V2_CONFIG}
+        head = stock(EsmConfig(**keys, num_labels=2)).to(m.device).eval()
+        ours = m.model.lm_head if stock is EsmLMHead else m.model.classifier
+        head.load_state_dict(ours.state_dict())
+        with torch.no_grad():
+            out = m.model(**m.inputs(enc, np.arange(3)), output_hidden_states=True)
+            torch.testing.assert_close(head(out.hidden_states[-1]), out.logits)
+
+
 # ------------------------------------------------------------------------- forward behaviour
 def test_padding_changes_no_real_position_and_eager_equals_sdpa(mlm):
     enc = mlm.encode(SEQS)
