@@ -247,6 +247,26 @@ def test_prediction_attribution_and_ism_on_a_classifier(classifier):
     assert effects[4, BASES.index("C")] == pytest.approx(expected, abs=1e-5)
 
 
+def test_every_registered_method_runs_or_says_why_not(mlm, classifier):
+    from dnabert_viz.methods import method_names
+
+    ran = {}
+    for m in (mlm, classifier):
+        for name in method_names():
+            options = {"n_steps": 4} if name == "integrated_gradients" else {}
+            try:
+                values = dv.score(m, SEQS[:2], name, **options).values
+            except ValueError as err:
+                assert "\n" not in str(err)
+                continue
+            assert np.isfinite(values[0, : len(SEQS[0])]).any(), name
+            ran.setdefault(m.is_classifier, []).append(name)
+    assert {"cls_attention", "lm_surprise", "lm_entropy", "lm_mutation_map"} <= set(ran[False])
+    # the one-hot bridge needs overlapping k-mers; the rest explain the classifier
+    assert {"integrated_gradients", "deeplift", "ism", "hypothetical_ism"} <= set(ran[True])
+    assert not any(name.startswith("onehot_") for name in ran[True])
+
+
 # ------------------------------------------------------------------------------------ bad input
 def _one_line(folder, match):
     with pytest.raises(ValueError) as info:
