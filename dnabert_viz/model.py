@@ -445,10 +445,10 @@ def load_model(
     device : str or torch.device, optional
         CUDA when available by default.
     trust_remote_code : bool
-        Allow checkpoints that need their own Python code (Nucleotide
-        Transformer v2). Off by default: that code runs on your machine.
-        DNABERT-2 and HyenaDNA never need it: their architectures are built
-        natively (:mod:`dnabert_viz.architectures.families`).
+        Allow checkpoints that need their own Python code. Off by default:
+        that code runs on your machine. DNABERT-2, HyenaDNA and Nucleotide
+        Transformer v2 never need it: their architectures are built natively
+        (:mod:`dnabert_viz.architectures.families`).
     max_tokens : int, optional
         Tokens per window (see :class:`DnaModel`). DNABERT-2 default: 512,
         its published positions, so long sequences are scored in stitched

@@ -239,3 +239,105 @@ def hyenadna(folder: Path, head: str = "causal_lm", seed: int = 0, scale: float 
             parameter.normal_(0, scale)
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
     return folder
+
+
+# Nucleotide Transformer v2's published config.json keys
+# (InstaDeepAI/nucleotide-transformer-v2-50m-multi-species), sizes reduced
+NT_V2_CONFIG = {
+    "add_bias_fnn": False,
+    "architectures": ["EsmForMaskedLM"],
+    "attention_probs_dropout_prob": 0.0,
+    "auto_map": {
+        "AutoConfig": "esm_config.EsmConfig",
+        "AutoModelForMaskedLM": "modeling_esm.EsmForMaskedLM",
+        "AutoModelForSequenceClassification": "modeling_esm.EsmForSequenceClassification",
+        "AutoModelForTokenClassification": "modeling_esm.EsmForTokenClassification",
+    },
+    "emb_layer_norm_before": False,
+    "esmfold_config": None,
+    "hidden_dropout_prob": 0.0,
+    "initializer_range": 0.02,
+    "is_folding_model": False,
+    "layer_norm_eps": 1e-12,
+    "mask_token_id": 2,
+    "max_position_embeddings": 2050,
+    "model_type": "esm",
+    "pad_token_id": 1,
+    "position_embedding_type": "rotary",
+    "tie_word_embeddings": False,
+    "token_dropout": False,
+    "torch_dtype": "float32",
+    "use_cache": False,
+    "vocab_list": None,
+    "vocab_size": 4107,
+    **SMALL,
+}
+NT_V2_HEADS = {
+    "mlm": "EsmForMaskedLM",
+    "classifier": "EsmForSequenceClassification",
+    "encoder": "EsmModel",
+}
+
+
+def nt_v2_vocab(k: int = 6) -> dict[str, int]:
+    """NT v2's vocab.txt as token -> id: the six special tokens, every k-mer (A T C G order),
+    then A T C G N (InstaDeep's ``compute_tokens_to_ids_v2``); 4,107 tokens for k = 6."""
+    tokens = ["<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>"]
+    tokens += ["".join(p) for p in itertools.product("ATCG", repeat=k)] + list("ATCGN")
+    return {token: i for i, token in enumerate(tokens)}
+
+
+def nt_v2_files(folder: Path, head: str, k: int = 6, **keys) -> dict:
+    """Write NT v2's published config.json (sizes reduced; ``keys`` override) and tokenizer
+    files (vocab.txt, special_tokens_map.json, tokenizer_config.json); return the config."""
+    from dnabert_viz.tokenization import KmerTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = nt_v2_vocab(k)
+    KmerTokenizer(vocab, k, overlapping=False).save(folder)
+    config = {**NT_V2_CONFIG, "architectures": [NT_V2_HEADS[head]], "vocab_size": len(vocab)}
+    config.update(keys)
+    if head == "classifier":
+        config.setdefault("num_labels", 2)
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    return config
+
+
+def nt_v2(
+    folder: Path, head: str = "mlm", seed: int = 0, scale: float = 0.2, k: int = 6, **keys
+) -> Path:
+    """Nucleotide Transformer v2 layout (published config keys, sizes reduced), random weights
+    with the published names in ``model.safetensors``, including the tensors the published port
+    saves and the native model passes over (absolute position embeddings, the contact head);
+    ``head``: "mlm", "classifier" or "encoder". Weights are drawn with standard deviation
+    ``scale`` around the initialiser's values, so that outputs are far from uniform."""
+    from safetensors.torch import save_file
+
+    from dnabert_viz.architectures.nucleotide_transformer import (
+        NtV2Config,
+        NtV2ForMaskedLM,
+        NtV2ForSequenceClassification,
+        NtV2Model,
+    )
+
+    config = nt_v2_files(folder, head, k, **keys)
+    skip = ("auto_map", "architectures", "model_type", "torch_dtype")
+    cfg = NtV2Config(**{key: v for key, v in config.items() if key not in skip})
+    cls = {"mlm": NtV2ForMaskedLM, "classifier": NtV2ForSequenceClassification}
+    torch.manual_seed(seed)
+    model = cls[head](cfg) if head in cls else NtV2Model(cfg)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(scale * torch.randn_like(parameter))
+    prefix = "" if head == "encoder" else "esm."
+    hidden, layers = cfg.hidden_size, cfg.num_hidden_layers * cfg.num_attention_heads
+    state = {name: t.contiguous() for name, t in model.state_dict().items()}
+    state[f"{prefix}embeddings.position_embeddings.weight"] = torch.randn(
+        cfg.max_position_embeddings, hidden
+    )
+    state[f"{prefix}contact_head.regression.weight"] = torch.randn(1, layers)
+    state[f"{prefix}contact_head.regression.bias"] = torch.randn(1)
+    if cfg.tie_word_embeddings:
+        del state["lm_head.decoder.weight"]
+    save_file(state, folder / "model.safetensors")
+    return folder

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .dnabert2_checkpoint import is_dnabert2, load_dnabert2
 from .hyenadna_checkpoint import is_hyenadna, load_hyenadna
+from .nucleotide_transformer_checkpoint import is_nt_v2, load_nt_v2
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Family:
 FAMILIES = (
     Family("DNABERT-2", is_dnabert2, load_dnabert2, attention=True),
     Family("HyenaDNA", is_hyenadna, load_hyenadna, attention=False),
+    Family("Nucleotide Transformer v2", is_nt_v2, load_nt_v2, attention=True),
 )
 
 
