@@ -78,10 +78,8 @@ def test_explorer_controls_redraw_from_the_cache(demo_model, seqs):
     assert not ex.layer_control.disabled  # layer and head still choose the context's attention
     note = "layer, head: the context's attention tables (integrated_gradients has no layers)"
     assert note in ex.attention_note.value
-    assert (
-        ex.status.value == "sequence 0: integrated_gradients"
-        or "computed integrated_gradients" in ex.status.value
-    )
+    # the status names what is shown first, then what was computed for it
+    assert ex.status.value.startswith("sequence 0: integrated_gradients · computed ")
     ex.kind = "cls_attention"
     ex.kind = "integrated_gradients"
     assert ex.n_model_calls == calls + 1  # back and forth: nothing recomputed
@@ -237,6 +235,21 @@ def test_explorer_keeps_only_the_shown_sequences_overlays(demo_model, seqs):
         == [(4.5, 14.5)]
     )
     assert [a.text for a in ex.figure.layout.annotations] == ["TBP"]
+
+
+@pytest.mark.slow  # ISM of two sequences
+def test_a_selected_position_keeps_its_context_whole_in_another_sequence(demo_model, seqs):
+    ex = SequenceExplorer(demo_model, seqs[:2], kind="saliency")
+    ex.position = 30
+    assert ex.context().ism is not None
+    ex.index = 1  # the position stays selected: its ISM column comes with the new sequence
+    ctx = ex.context()
+    assert ctx.sequence_index == 1 and ctx.ism is not None
+    expected = dv.ism(demo_model, seqs[1]).extra["effects"][0, 30]
+    np.testing.assert_allclose(ctx.ism.to_numpy(), expected, atol=1e-6)
+    # the status names the kind shown, then what this redraw computed (ISM, another kind)
+    assert ex.status.value.startswith("sequence 1: saliency · computed ")
+    assert "ISM" in ex.status.value or "ism" in ex.status.value
 
 
 def test_context_names_drops_and_gains_by_their_sign():

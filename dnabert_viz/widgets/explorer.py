@@ -295,7 +295,7 @@ class SequenceExplorer(W.VBox):
         self.observe(self._follow_position, names="position")
         self.status = W.HTML()
         self.attention_note = W.HTML()  # what layer and head choose, for the kind shown
-        self._computed = False  # did this redraw compute anything
+        self._computations: list[str] = []  # what the compute layer ran since the last redraw
         self._bounding = False  # is the slider's range changing (its value is clipped, not moved)
         self._drawn: dict[int, tuple] = {}  # what each map beside the track shows now
         self._track_key: tuple | None = None  # what the track shows now
@@ -375,12 +375,14 @@ class SequenceExplorer(W.VBox):
         return position
 
     def _changed(self, change) -> None:
+        # said at once (the page shows it while the kernel works): the change was heard
+        self.status.value = f"<i>{change['name']} {change['new']}: drawing ...</i>"
         if change["name"] == "index" and self.position is not None:
             if self.position >= len(self.sequences[self.index]):
                 self.position = None  # redraws (a change of its own)
                 return
-        if change["name"] == "position" and self.position is not None:
-            self.cache.effects(self.index)  # a selected position shows its ISM column
+        if self.position is not None:  # a selected position shows its ISM column, also after
+            self.cache.effects(self.index)  # the sequence changed under it
         self._update()
 
     def _slider_moved(self, change) -> None:
@@ -413,12 +415,10 @@ class SequenceExplorer(W.VBox):
         return {"layer": self.layer, "heads": heads, **steps}
 
     def _show_status(self, what: str, seconds: float | None) -> None:
-        self.status.value = (
-            f"<i>computing {what} ...</i>"
-            if seconds is None
-            else f"computed {what} in {seconds:.1f} s"
-        )
-        self._computed = True
+        if seconds is None:
+            self.status.value = f"<i>computing {what} ...</i>"
+        else:
+            self._computations.append(f"computed {what} in {seconds:.1f} s")
 
     @contextlib.contextmanager
     def _progress(self):
@@ -518,7 +518,6 @@ class SequenceExplorer(W.VBox):
         self.layer_control.disabled = self.head_control.disabled = no_attention
         self.attention_note.value = f"<span class='note'>{self.attention_choice()}</span>"
         n = len(self.sequences[self.index])
-        self._computed = False
         track_key = (self.index, self.kind, repr(self.options()))
         if track_key != self._track_key:
             refresh(self.figure, self._track_figure())
@@ -559,16 +558,19 @@ class SequenceExplorer(W.VBox):
             self.position_control.max = n - 1
         finally:
             self._bounding = False
-        if not self._computed:
-            self.status.value = f"sequence {self.index}: {self.label()}"
         if self.position is None:
             self.context_panel.value = HINT
-            return
-        # widget HTML inherits a 28 px line height (one control's) and may not wrap: the context
-        # reads at text spacing and wraps within the panel (tokens at their commas)
-        self.context_panel.value = (
-            f"<div style='{CONTEXT_STYLE}'>{to_string(self.context().to_element())}</div>"
+        else:
+            # widget HTML inherits a 28 px line height (one control's) and may not wrap: the
+            # context reads at text spacing and wraps within the panel (tokens at their commas)
+            self.context_panel.value = (
+                f"<div style='{CONTEXT_STYLE}'>{to_string(self.context().to_element())}</div>"
+            )
+        # what is shown first, then what this redraw computed (it may be another kind: ISM)
+        self.status.value = " · ".join(
+            [f"sequence {self.index}: {self.label()}", *self._computations]
         )
+        self._computations.clear()
 
     def _on_click(self, _trace, points, _state) -> None:
         if points.point_inds:
