@@ -10,6 +10,7 @@ import torch
 
 import dnabert_viz as dv
 from dnabert_viz.cli import main
+from dnabert_viz.model import quiet_transformers
 from dnabert_viz.tokenization import NucleotideAccumulator
 
 from . import checkpoints
@@ -621,3 +622,19 @@ def test_remote_code_that_fails_names_the_native_families(tmp_path):
     )
     assert "find_pruneable_heads_and_indices" in message and "\n" not in message
     assert message.endswith(f"families built natively, with no remote code: {_native_families()}")
+
+
+def test_sharded_weights_load_and_are_compared_shard_by_shard(tmp_path):
+    from dnabert_viz.architectures.weights import FileTensors
+
+    single = dv.load_model(checkpoints.dnabert1(tmp_path / "one", k=3, seed=4), device="cpu")
+    folder = checkpoints.dnabert1(tmp_path / "sharded", k=3, seed=4)
+    with quiet_transformers():
+        single.model.save_pretrained(folder, max_shard_size="20KB")
+    (folder / "model.safetensors").unlink(missing_ok=True)
+    assert len(list(folder.glob("model-*-of-*.safetensors"))) > 3
+    tensors = FileTensors(folder / "model.safetensors.index.json")  # one shard at a time
+    assert set(tensors) == set(single.model.state_dict())
+    name = "bert.encoder.layer.1.output.dense.weight"
+    assert torch.equal(tensors[name], single.model.state_dict()[name])
+    checkpoints.assert_same_weights(dv.load_model(folder, device="cpu"), single)
