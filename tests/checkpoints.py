@@ -396,6 +396,16 @@ def dna_tokenizer_json(folder: Path, merges: list[tuple[str, str]]) -> int:
     return len(vocab)
 
 
+# head -> the config keys that say it, for a model class prefix ("Bert", "ModernBert")
+HEADS = {
+    "mlm": lambda prefix: {"architectures": [f"{prefix}ForMaskedLM"]},
+    "classifier": lambda prefix: {
+        "architectures": [f"{prefix}ForSequenceClassification"],
+        "num_labels": 2,
+    },
+}
+
+
 def bert_config(vocab_size: int, **keys) -> dict:
     """A stock BERT masked LM's published config.json keys (``transformers`` 4.x), sizes
     reduced."""
@@ -420,13 +430,14 @@ def bert_config(vocab_size: int, **keys) -> dict:
     }
 
 
-def grover(folder: Path, seed: int = 0) -> Path:
+def grover(folder: Path, head: str = "mlm", seed: int = 0) -> Path:
     """GROVER layout (``PoetschLab/GROVER``): a stock BERT masked LM in ``pytorch_model.bin``,
     a BPE ``tokenizer.json`` and the published ``special_tokens_map.json`` (it names only
     ``[CLS]``, ``[MASK]`` and ``[PAD]``). The published vocabulary (BPE over the human genome)
-    is replaced by :data:`DNA_MERGES`."""
+    is replaced by :data:`DNA_MERGES`. ``head``: "mlm" (published) or "classifier" (a
+    fine-tune's)."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = bert_config(dna_tokenizer_json(folder, DNA_MERGES))
+    config = bert_config(dna_tokenizer_json(folder, DNA_MERGES), **HEADS[head]("Bert"))
     (folder / "special_tokens_map.json").write_text(
         json.dumps({"cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]"})
     )
@@ -434,16 +445,22 @@ def grover(folder: Path, seed: int = 0) -> Path:
         json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512})
     )
     torch.manual_seed(seed)
-    return _save(BertForMaskedLM(BertConfig(**config)), config, folder, "bin")
+    cls = BertForSequenceClassification if head == "classifier" else BertForMaskedLM
+    return _save(cls(BertConfig(**config)), config, folder, "bin")
 
 
-def modernbert_dna(folder: Path, seed: int = 0) -> Path:
+def modernbert_dna(folder: Path, head: str = "mlm", seed: int = 0) -> Path:
     """A ModernBERT DNA masked LM in the layout of ``MichelNivard/DNABert-CDS-13Species-v0.1``
     (``ModernBertForMaskedLM``, ``model.safetensors``, a one-token-a-nucleotide
     ``tokenizer.json``), config keys as transformers 4.48 wrote them
     (``global_attn_every_n_layers``, ``local_attention``, the two rope thetas): layer 0 attends
-    globally, layers 1 and 2 within windows of 8 tokens."""
-    from transformers import ModernBertConfig, ModernBertForMaskedLM
+    globally, layers 1 and 2 within windows of 8 tokens. ``head``: "mlm" (published) or
+    "classifier"."""
+    from transformers import (
+        ModernBertConfig,
+        ModernBertForMaskedLM,
+        ModernBertForSequenceClassification,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     size = dna_tokenizer_json(folder, [])
@@ -451,7 +468,6 @@ def modernbert_dna(folder: Path, seed: int = 0) -> Path:
         json.dumps({name.strip("[]").lower() + "_token": name for name in BERT_SPECIALS})
     )
     config = {
-        "architectures": ["ModernBertForMaskedLM"],
         "attention_bias": False,
         "attention_dropout": 0.0,
         "bos_token_id": 2,
@@ -481,9 +497,11 @@ def modernbert_dna(folder: Path, seed: int = 0) -> Path:
         "sep_token_id": 3,
         "torch_dtype": "float32",
         "vocab_size": size,
+        **HEADS[head]("ModernBert"),
     }
     torch.manual_seed(seed)
-    return _save(ModernBertForMaskedLM(ModernBertConfig(**config)), config, folder, "safetensors")
+    cls = ModernBertForSequenceClassification if head == "classifier" else ModernBertForMaskedLM
+    return _save(cls(ModernBertConfig(**config)), config, folder, "safetensors")
 
 
 def plant_dnabert_6mer(folder: Path, seed: int = 0) -> Path:

@@ -147,3 +147,28 @@ def test_plant_6mer_vocabulary_is_not_taken_for_dnabert1(tmp_path):
     ]
     dnabert_spans = dnabert.encode(seq).spans[0]
     assert len(dnabert_spans[dnabert_spans[:, 0] >= 0]) == 30 - 6 + 1
+
+
+@pytest.mark.parametrize(
+    ("build", "spans"),
+    [
+        (checkpoints.grover, FAMILIES["GROVER"][3]),
+        (checkpoints.modernbert_dna, FAMILIES["ModernBERT DNA"][3]),
+    ],
+    ids=["GROVER", "ModernBERT DNA"],
+)
+def test_fine_tuned_classifiers_predict_and_explain(build, spans, tmp_path):
+    m = dv.load_model(build(tmp_path / "ck", head="classifier"), device="cpu")
+    probs = m.predict([SEQ, LONGER])
+    assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1)
+    # ISM: each effect is the change of p(class 1) when that one base is substituted
+    effects = dv.ism(m, [SEQ], target=1).extra["effects"][0]
+    for p, base in ((0, "G"), (5, "T"), (10, "A")):
+        mutant = SEQ[:p] + base + SEQ[p + 1 :]
+        expected = m.predict([mutant])[0, 1] - probs[0, 1]
+        assert effects[p, "ACGT".index(base)] == pytest.approx(expected, abs=1e-6)
+    # integrated gradients, each token's share spread evenly over the nucleotides it covers
+    ig = dv.attribute(m, [SEQ], method="integrated_gradients", target=1, n_steps=16)[0]
+    assert np.isfinite(ig).all() and np.abs(ig).max() > 0
+    for start, end in spans:
+        np.testing.assert_allclose(ig[start:end], ig[start], rtol=1e-6)
