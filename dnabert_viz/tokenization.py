@@ -679,10 +679,16 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
         except ValueError as err:
             raise ValueError(f"{vocab_file}: {err}") from None
         if not json_file.exists():
+            bpe = (
+                "; tokens of several lengths are a BPE vocabulary, which cuts sequences only "
+                "with its merges: give the folder its tokenizer.json"
+                if len(lengths) > 1
+                else ""
+            )
             raise ValueError(
                 f"{vocab_file}: not a DNA k-mer vocabulary (k-mer lengths found: "
                 f"{sorted(lengths) or 'none'}; expected all 4^k k-mers of one length with [CLS] "
-                "(DNABERT) or <cls> (Nucleotide Transformer))"
+                f"(DNABERT) or <cls> (Nucleotide Transformer)){bpe}"
             )
     if json_file.exists():
         try:

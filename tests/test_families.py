@@ -43,10 +43,10 @@ FAMILIES = {
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
-def family(request, tmp_path_factory):
+def family(request, tmp_path_factory, device):
     build, cls, scheme, spans = FAMILIES[request.param]
     folder = build(tmp_path_factory.mktemp("family") / "ck")
-    return request.param, dv.load_model(folder, device="cpu"), cls, scheme, spans
+    return request.param, dv.load_model(folder, device=device), cls, scheme, spans
 
 
 def test_tokens_cover_the_right_nucleotides(family):
@@ -105,8 +105,8 @@ def test_language_model_scores_per_nucleotide(family):
     assert np.isfinite(effects[0, :-1]).all() and np.isnan(s.values[0, -1])
 
 
-def test_modernbert_local_layers_attend_within_their_window(tmp_path):
-    m = dv.load_model(checkpoints.modernbert_dna(tmp_path / "ck"), device="cpu")
+def test_modernbert_local_layers_attend_within_their_window(tmp_path, device):
+    m = dv.load_model(checkpoints.modernbert_dna(tmp_path / "ck"), device=device)
     maps = dv.attention_maps(m, LONGER)  # 34 tokens
     i, j = np.indices(maps.attentions.shape[-2:])
     far = np.abs(i - j) > m.model.config.local_attention // 2
@@ -114,27 +114,27 @@ def test_modernbert_local_layers_attend_within_their_window(tmp_path):
     assert maps.attentions[1][:, far].max() == 0 and maps.attentions[2][:, far].max() == 0
 
 
-def test_modernbert_lm_scores_equal_its_masked_predictions(tmp_path):
+def test_modernbert_lm_scores_equal_its_masked_predictions(tmp_path, device):
     # one token a nucleotide: log p(alt) - log p(ref) at position p is the masked LM's
     # prediction with p masked
-    m = dv.load_model(checkpoints.modernbert_dna(tmp_path / "ck"), device="cpu")
+    m = dv.load_model(checkpoints.modernbert_dna(tmp_path / "ck"), device=device)
     effects = dv.score(m, [SEQ], "lm_mutation_map").extra["effects"][0]
-    ids = torch.as_tensor(m.encode(SEQ).input_ids)
+    ids = torch.as_tensor(m.encode(SEQ).input_ids, device=m.device)
     bases = [m.tokenizer.vocab[b] for b in "ACGT"]
     for p in (0, 5, 10):
         masked = ids.clone()
         masked[0, p + 1] = m.tokenizer.mask_id
         with torch.no_grad():
             logp = torch.log_softmax(m.model(input_ids=masked).logits[0, p + 1], -1)[bases]
-        expected = (logp - logp["ACGT".index(SEQ[p])]).numpy()
+        expected = (logp - logp["ACGT".index(SEQ[p])]).cpu().numpy()
         np.testing.assert_allclose(effects[p], expected, atol=1e-5)
 
 
-def test_plant_6mer_vocabulary_is_not_taken_for_dnabert1(tmp_path):
+def test_plant_6mer_vocabulary_is_not_taken_for_dnabert1(tmp_path, device):
     # the same 4,107-entry NT vocabulary under a stock BERT: non-overlapping 6-mers, where
     # DNABERT-1's vocabulary ([CLS] and the 4,096 6-mers) gives overlapping ones
-    plant = dv.load_model(checkpoints.plant_dnabert_6mer(tmp_path / "plant"), device="cpu")
-    dnabert = dv.load_model(checkpoints.dnabert1(tmp_path / "dnabert", k=6), device="cpu")
+    plant = dv.load_model(checkpoints.plant_dnabert_6mer(tmp_path / "plant"), device=device)
+    dnabert = dv.load_model(checkpoints.dnabert1(tmp_path / "dnabert", k=6), device=device)
     assert len(plant.tokenizer.vocab) == plant.model.config.vocab_size == 4107
     assert (plant.tokenizer.scheme, dnabert.tokenizer.scheme) == ("nonoverlapping6", "kmer6")
     assert "nonoverlapping6 tokens" in repr(plant) and "kmer6 tokens" in repr(dnabert)
@@ -157,8 +157,8 @@ def test_plant_6mer_vocabulary_is_not_taken_for_dnabert1(tmp_path):
     ],
     ids=["GROVER", "ModernBERT DNA"],
 )
-def test_fine_tuned_classifiers_predict_and_explain(build, spans, tmp_path):
-    m = dv.load_model(build(tmp_path / "ck", head="classifier"), device="cpu")
+def test_fine_tuned_classifiers_predict_and_explain(build, spans, tmp_path, device):
+    m = dv.load_model(build(tmp_path / "ck", head="classifier"), device=device)
     probs = m.predict([SEQ, LONGER])
     assert probs.shape == (2, 2) and np.allclose(probs.sum(1), 1)
     # ISM: each effect is the change of p(class 1) when that one base is substituted
@@ -172,3 +172,20 @@ def test_fine_tuned_classifiers_predict_and_explain(build, spans, tmp_path):
     assert np.isfinite(ig).all() and np.abs(ig).max() > 0
     for start, end in spans:
         np.testing.assert_allclose(ig[start:end], ig[start], rtol=1e-6)
+
+
+def test_a_bpe_vocabulary_without_its_merges_is_named(tmp_path):
+    # GROVER's vocabulary as a vocab.txt (BertTokenizer style) without tokenizer.json: which
+    # tokens a sequence is cut into depends on the merges, which only tokenizer.json holds
+    folder = checkpoints.grover(tmp_path / "ck")
+    vocab = dv.load_tokenizer(folder).vocab
+    (folder / "vocab.txt").write_text("\n".join(sorted(vocab, key=vocab.get)) + "\n")
+    (folder / "tokenizer.json").unlink()
+    with pytest.raises(ValueError) as info:
+        dv.load_model(folder)
+    assert str(info.value) == (
+        f"{folder / 'vocab.txt'}: not a DNA k-mer vocabulary (k-mer lengths found: [2, 3, 4]; "
+        "expected all 4^k k-mers of one length with [CLS] (DNABERT) or <cls> (Nucleotide "
+        "Transformer)); tokens of several lengths are a BPE vocabulary, which cuts sequences "
+        "only with its merges: give the folder its tokenizer.json"
+    )

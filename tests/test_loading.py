@@ -585,13 +585,13 @@ def test_remote_code_is_an_opt_in_that_names_the_native_families(tmp_path):
     assert "pass trust_remote_code=True if you trust its source" in message
 
 
-def test_remote_code_that_keeps_its_loaded_weights_loads(tmp_path):
+def test_remote_code_that_keeps_its_loaded_weights_loads(tmp_path, device):
     folder = _remote_code_checkpoint(tmp_path / "keeps", buffer=False)
-    m = dv.load_model(folder, trust_remote_code=True, device="cpu")
+    m = dv.load_model(folder, trust_remote_code=True, device=device)
     from safetensors.torch import load_file
 
     saved = load_file(str(folder / "model.safetensors"))
-    assert all(torch.equal(m.model.state_dict()[k], v) for k, v in saved.items())
+    assert all(torch.equal(m.model.state_dict()[k].cpu(), v) for k, v in saved.items())
     assert not m.returns_attention and m.embed(["ACGTACGT"]).shape == (1, 8)
 
 
