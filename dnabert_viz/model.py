@@ -419,10 +419,7 @@ def _check_vocab_size(folder: Path, config: dict, tokenizer: DnaTokenizer) -> No
     n = len(tokenizer.vocab)
     exact = isinstance(tokenizer, KmerTokenizer)
     if (exact and n != size) or max(tokenizer.vocab.values()) >= size:
-        what = ""
-        if exact:
-            kind = "" if tokenizer.overlapping else "non-overlapping "
-            what = f" (a {kind}k={tokenizer.k} vocabulary)"
+        what = f" (a k={tokenizer.k} vocabulary)" if exact else ""
         raise ValueError(
             f"{folder / 'config.json'}: tokenizer has {n} tokens{what} but config.json says "
             f"vocab_size {size}; the vocabulary does not belong to this model"

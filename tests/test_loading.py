@@ -333,10 +333,7 @@ BROKEN_CHECKPOINTS = {
     "plant-dnabert-6mer, a vocab_size the tokenizer disagrees with": (
         lambda d: _edited(checkpoints.plant_dnabert_6mer(d), vocab_size=4101),
         "config.json",
-        [
-            "tokenizer has 4107 tokens (a non-overlapping k=6 vocabulary) but config.json says "
-            "vocab_size 4101"
-        ],
+        ["tokenizer has 4107 tokens (a k=6 vocabulary) but config.json says vocab_size 4101"],
     ),
     "plant-dnabert-6mer, file lacks a tensor": (
         lambda d: _without(checkpoints.plant_dnabert_6mer(d), "bert.embeddings.LayerNorm.bias"),
