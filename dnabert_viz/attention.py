@@ -22,11 +22,25 @@ from .tokenization import NucleotideAccumulator, covers
 
 
 class _AttentionTap:
-    """Forward hooks that hand each self-attention module's weights (B, H, T, T) to a callback."""
+    """Forward hooks that hand each self-attention module's weights (B, H, T, T) to a callback.
+
+    The modules are those transformers records attentions from (the model class's
+    ``_can_record_outputs["attentions"]``: BERT's and ESM's self-attention, ModernBERT's
+    attention), else those whose class name ends in ``SelfAttention`` (the native families).
+    """
 
     def __init__(self, m: DnaModel, keep):
+        recorded = (getattr(m.model, "_can_record_outputs", None) or {}).get("attentions")
+        recorded = recorded if isinstance(recorded, (list, tuple)) else [recorded]
+        classes = tuple(getattr(r, "target_class", r) for r in recorded if r is not None)
         self.modules = [
-            mod for mod in m.model.modules() if type(mod).__name__.endswith("SelfAttention")
+            mod
+            for mod in m.model.modules()
+            if (
+                isinstance(mod, classes)
+                if classes
+                else type(mod).__name__.endswith("SelfAttention")
+            )
         ]
         if not self.modules:
             raise NotImplementedError(

@@ -421,8 +421,8 @@ def _check_vocab_size(folder: Path, config: dict, tokenizer: DnaTokenizer) -> No
     if (exact and n != size) or max(tokenizer.vocab.values()) >= size:
         what = f" (a k={tokenizer.k} vocabulary)" if exact else ""
         raise ValueError(
-            f"{folder}: tokenizer has {n} tokens{what} but config.json says vocab_size {size}; "
-            "the vocabulary does not belong to this model"
+            f"{folder / 'config.json'}: tokenizer has {n} tokens{what} but config.json says "
+            f"vocab_size {size}; the vocabulary does not belong to this model"
         )
 
 
@@ -445,10 +445,12 @@ def load_model(
     device : str or torch.device, optional
         CUDA when available by default.
     trust_remote_code : bool
-        Allow checkpoints that need their own Python code. Off by default:
-        that code runs on your machine. DNABERT-2, HyenaDNA and Nucleotide
-        Transformer v2 never need it: their architectures are built natively
-        (:mod:`dnabert_viz.architectures.families`).
+        Allow checkpoints of no family built natively that need their own
+        Python code. Off by default: that code runs on your machine. The
+        families of :mod:`dnabert_viz.architectures.families` (DNABERT-2,
+        HyenaDNA, Nucleotide Transformer v2, ...) never need it: they are
+        built natively. Either way, every tensor of the built model is
+        compared with the file after loading.
     max_tokens : int, optional
         Tokens per window (see :class:`DnaModel`). DNABERT-2 default: 512,
         its published positions, so long sequences are scored in stitched
@@ -468,9 +470,12 @@ def load_model(
         vocabulary that does not match the config, weights that do not fit
         the model config.json builds (tensors it lacks, tensors it does not
         have, other shapes: checked for every family before any weights load,
-        :func:`dnabert_viz.architectures.weights.check_weights`), custom code
-        without ``trust_remote_code=True``, or an architecture transformers
-        cannot load.
+        :func:`dnabert_viz.architectures.weights.check_weights`), a tensor of
+        the built model that differs from the file after loading (a weight
+        initialisation that overwrote it: ``check_loaded``), custom code
+        without ``trust_remote_code=True`` or that fails (both name the
+        families built natively), or an architecture transformers cannot
+        load.
     """
     from transformers import (
         AutoConfig,
@@ -480,7 +485,14 @@ def load_model(
     )
 
     from .architectures.families import native_family
-    from .architectures.weights import check_weights, find_weights, on_meta, weight_shapes
+    from .architectures.weights import (
+        FileTensors,
+        check_loaded,
+        check_weights,
+        find_weights,
+        on_meta,
+        weight_shapes,
+    )
 
     folder = Path(EMBEDDED.get(str(path), path) if path is not None else DEMO_MODEL)
     if not folder.is_dir():
@@ -511,8 +523,9 @@ def load_model(
     remote = _remote_code_kind(config)
     if remote and not trust_remote_code:
         raise ValueError(
-            f"{folder} needs {remote}, which runs Python code shipped with the checkpoint; "
-            "pass trust_remote_code=True if you trust its source. Its tokenizer loads without it: "
+            f"{folder} needs {remote}, which runs Python code shipped with the checkpoint and "
+            f"is none of the families built natively ({_native_names()}); pass "
+            "trust_remote_code=True if you trust its source. Its tokenizer loads without it: "
             "dv.load_tokenizer(path)"
         )
     arch = " ".join(config.get("architectures") or [])
@@ -525,7 +538,9 @@ def load_model(
     )
 
     def build(keys: dict):
-        return auto.from_config(type(cfg).from_dict(keys), trust_remote_code=trust_remote_code)
+        # the folder as the config's origin: where transformers finds a checkpoint's own code
+        built = type(cfg).from_dict({**keys, "_name_or_path": str(folder)})
+        return auto.from_config(built, trust_remote_code=trust_remote_code)
 
     with quiet_transformers():
         try:
@@ -535,16 +550,26 @@ def load_model(
             skeleton = on_meta(build, config)
         except (ValueError, TypeError, KeyError, OSError, ImportError, AttributeError) as err:
             raise ValueError(
-                f"{folder}: transformers cannot load this checkpoint "
+                f"{folder / 'config.json'}: transformers cannot load this checkpoint "
                 f"({config.get('model_type', 'no model_type')}, architectures "
-                f"{config.get('architectures')}): {' '.join(str(err).split())[:300]}"
+                f"{config.get('architectures')}): {' '.join(str(err).split())[:300]}; families "
+                f"built natively, with no remote code: {_native_names()}"
             ) from None
         what = type(skeleton).__name__
-        check_weights(weights, found, skeleton, what=what, config=config, build=build)
+        names = check_weights(weights, found, skeleton, what=what, config=config, build=build)
         model = auto.from_pretrained(folder, config=cfg, trust_remote_code=trust_remote_code)
+    # the checkpoint's own code, or transformers', may have initialised a loaded tensor again
+    check_loaded(weights, model, FileTensors(weights), names)
     return _ready(
         model, tokenizer, name, device, returns_attention=remote is None, max_tokens=max_tokens
     )
+
+
+def _native_names() -> str:
+    """The families built natively, as users know them (``architectures/families.py``)."""
+    from .architectures.families import FAMILIES
+
+    return ", ".join(family.name for family in FAMILIES)
 
 
 def _read_config(config_file: Path) -> dict:

@@ -466,25 +466,59 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int, bool]]:
 
 
 class BpeTokenizer(DnaTokenizer):
-    """Any fast tokenizer from a ``tokenizer.json`` (DNABERT-2's BPE), spans from offsets.
+    """Any fast tokenizer from a ``tokenizer.json`` (DNABERT-2's and GROVER's BPE, a ModernBERT
+    DNA model's characters), spans from offsets.
+
+    Its special tokens are named by the folder (``special_tokens_map.json``,
+    ``tokenizer_config.json``; BERT's ``[CLS]``, ``[SEP]``, ``[PAD]``, ``[UNK]``,
+    ``[MASK]`` where neither says); which of them go before and after a
+    sequence is read from ``tokenizer.json``'s post-processor, as transformers
+    adds them (none without one).
 
     Parameters
     ----------
     path : str or Path
         The ``tokenizer.json`` file.
+    specials : dict, optional
+        ``pad_token``, ``unk_token``, ``mask_token`` (and ``cls_token``,
+        ``sep_token``, saved with the tokenizer) by name, where they are not
+        BERT's.
     """
 
     scheme = "bpe"
+    DEFAULTS = {
+        "cls_token": "[CLS]",
+        "sep_token": "[SEP]",
+        "pad_token": "[PAD]",
+        "unk_token": "[UNK]",
+        "mask_token": "[MASK]",
+    }
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, specials: dict[str, str] | None = None):
         from tokenizers import Tokenizer
 
         self.path = Path(path)
         self._tok = Tokenizer.from_file(str(path))
-        vocab = self._tok.get_vocab()
-        self.cls_token, self.sep_token, self.pad_token = "[CLS]", "[SEP]", "[PAD]"
-        self.unk_token, self.mask_token = "[UNK]", "[MASK]"
-        super().__init__(vocab)
+        self.specials = {**self.DEFAULTS, **(specials or {})}
+        self.pad_token = self.specials["pad_token"]
+        self.unk_token = self.specials["unk_token"]
+        self.mask_token = self.specials["mask_token"]
+        self.cls_token, self.sep_token = self._added_around()
+        super().__init__(self._tok.get_vocab())
+
+    def _added_around(self) -> tuple[str | None, str | None]:
+        """The special token the post-processor puts before a sequence and the one after it
+        (None where it puts none)."""
+        enc = self._tok.encode("ACGT", add_special_tokens=True)
+        flags = list(enc.special_tokens_mask)
+        lead = next((i for i, f in enumerate(flags) if not f), len(flags))
+        trail = next((i for i, f in enumerate(reversed(flags)) if not f), 0)
+        if lead > 1 or trail > 1:
+            raise ValueError(
+                f"its post-processor adds {lead} tokens before a sequence and {trail} after it; "
+                "one at most on each side is supported"
+            )
+        return (enc.tokens[0] if lead else None, enc.tokens[-1] if trail else None)
 
     def max_nucleotides(self, max_tokens: int) -> int:
         return max_tokens
@@ -517,8 +551,9 @@ class BpeTokenizer(DnaTokenizer):
         return np.asarray(enc.ids, dtype=np.int64), spans + offset
 
     def save(self, folder: str | Path) -> None:
-        """Write ``tokenizer.json``."""
+        """Write ``tokenizer.json`` and ``special_tokens_map.json`` (its special tokens' names)."""
         self._tok.save(str(Path(folder, "tokenizer.json")))
+        Path(folder, "special_tokens_map.json").write_text(json.dumps(self.specials))
 
 
 class CharTokenizer(DnaTokenizer):
@@ -579,6 +614,26 @@ def _character_tokenizer(config_file: Path) -> CharTokenizer | None:
         raise ValueError(f"{config_file}: {err}") from None
 
 
+def _special_tokens(folder: Path) -> dict[str, str]:
+    """The special tokens a checkpoint folder names (``tokenizer_config.json``, then
+    ``special_tokens_map.json``; an entry is a string or ``{"content": ...}``), by role."""
+    names: dict[str, str] = {}
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        file = folder / name
+        if not file.exists():
+            continue
+        try:
+            entries = json.loads(file.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{file}: not valid JSON ({err})") from None
+        for role in BpeTokenizer.DEFAULTS:
+            value = entries.get(role) if isinstance(entries, dict) else None
+            value = value.get("content") if isinstance(value, dict) else value
+            if isinstance(value, str):
+                names[role] = value
+    return names
+
+
 def read_vocab(path: str | Path) -> dict[str, int]:
     """Read a ``vocab.txt`` (one token a line, line number = id; a missing final newline is
     fine)."""
@@ -624,14 +679,20 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
         except ValueError as err:
             raise ValueError(f"{vocab_file}: {err}") from None
         if not json_file.exists():
+            bpe = (
+                "; tokens of several lengths are a BPE vocabulary, which cuts sequences only "
+                "with its merges: give the folder its tokenizer.json"
+                if len(lengths) > 1
+                else ""
+            )
             raise ValueError(
                 f"{vocab_file}: not a DNA k-mer vocabulary (k-mer lengths found: "
                 f"{sorted(lengths) or 'none'}; expected all 4^k k-mers of one length with [CLS] "
-                "(DNABERT) or <cls> (Nucleotide Transformer))"
+                f"(DNABERT) or <cls> (Nucleotide Transformer)){bpe}"
             )
     if json_file.exists():
         try:
-            return BpeTokenizer(json_file)
+            return BpeTokenizer(json_file, _special_tokens(folder))
         except ValueError as err:
             raise ValueError(f"{json_file}: {err}") from None
         except Exception as err:  # the tokenizers library raises its own exception type

@@ -341,3 +341,192 @@ def nt_v2(
         del state["lm_head.decoder.weight"]
     save_file(state, folder / "model.safetensors")
     return folder
+
+
+# Stock families read by the transformers Auto classes (issue 27): each in its published layout,
+# sizes reduced, random weights.
+
+
+def dnabert_s(folder: Path, seed: int = 0) -> Path:
+    """DNABERT-S layout (``zhihan1996/DNABERT-S``): DNABERT-2's files and parameter names, a bare
+    encoder with its pooler in ``pytorch_model.bin``; its config.json says
+    ``architectures: ["BertModel"]``, ``model_type: bert`` and ``pad_token_id: 0`` (not the
+    tokenizer's [PAD], 3)."""
+    dnabert2(folder, head="encoder", weights="bin", seed=seed)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(architectures=["BertModel"], model_type="bert", pad_token_id=0)
+    (folder / "config.json").write_text(json.dumps(config, indent=4))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "clean_up_tokenization_spaces": True,
+                "cls_token": "[CLS]",
+                "mask_token": "[MASK]",
+                "model_max_length": 1000000000000000019884624838656,
+                "pad_token": "[PAD]",
+                "sep_token": "[SEP]",
+                "tokenizer_class": "PreTrainedTokenizerFast",
+                "unk_token": "[UNK]",
+            }
+        )
+    )
+    return folder
+
+
+BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# merges of the tiny BPE tokenizers: "ATATCGAGCTTN" -> ATAT CGA GC T T [UNK]
+DNA_MERGES = [("A", "T"), ("C", "G"), ("AT", "AT"), ("G", "C"), ("CG", "A")]
+
+
+def dna_tokenizer_json(folder: Path, merges: list[tuple[str, str]]) -> int:
+    """Write a ``tokenizer.json`` over A, C, G, T with BERT's special tokens (``[UNK]`` for
+    anything else, ``[CLS] ... [SEP]`` around a sequence) and ``merges`` (none: one token a
+    nucleotide); return its vocabulary size."""
+    from tokenizers import Tokenizer, models, processors
+
+    vocab = {token: i for i, token in enumerate(BERT_SPECIALS + list("ACGT"))}
+    for a, b in merges:
+        vocab.setdefault(a + b, len(vocab))
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]"))
+    tok.add_special_tokens(BERT_SPECIALS)
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tok.save(str(folder / "tokenizer.json"))
+    return len(vocab)
+
+
+# head -> the config keys that say it, for a model class prefix ("Bert", "ModernBert")
+HEADS = {
+    "mlm": lambda prefix: {"architectures": [f"{prefix}ForMaskedLM"]},
+    "classifier": lambda prefix: {
+        "architectures": [f"{prefix}ForSequenceClassification"],
+        "num_labels": 2,
+    },
+}
+
+
+def bert_config(vocab_size: int, **keys) -> dict:
+    """A stock BERT masked LM's published config.json keys (``transformers`` 4.x), sizes
+    reduced."""
+    return {
+        "architectures": ["BertForMaskedLM"],
+        "attention_probs_dropout_prob": 0.1,
+        "classifier_dropout": None,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 64,
+        "model_type": "bert",
+        "pad_token_id": 0,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+        "type_vocab_size": 2,
+        "use_cache": True,
+        "vocab_size": vocab_size,
+        **SMALL,
+        **keys,
+    }
+
+
+def grover(folder: Path, head: str = "mlm", seed: int = 0) -> Path:
+    """GROVER layout (``PoetschLab/GROVER``): a stock BERT masked LM in ``pytorch_model.bin``,
+    a BPE ``tokenizer.json`` and the published ``special_tokens_map.json`` (it names only
+    ``[CLS]``, ``[MASK]`` and ``[PAD]``). The published vocabulary (BPE over the human genome)
+    is replaced by :data:`DNA_MERGES`. ``head``: "mlm" (published) or "classifier" (a
+    fine-tune's)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = bert_config(dna_tokenizer_json(folder, DNA_MERGES), **HEADS[head]("Bert"))
+    (folder / "special_tokens_map.json").write_text(
+        json.dumps({"cls_token": "[CLS]", "mask_token": "[MASK]", "pad_token": "[PAD]"})
+    )
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 512})
+    )
+    torch.manual_seed(seed)
+    cls = BertForSequenceClassification if head == "classifier" else BertForMaskedLM
+    return _save(cls(BertConfig(**config)), config, folder, "bin")
+
+
+def modernbert_dna(folder: Path, head: str = "mlm", seed: int = 0) -> Path:
+    """A ModernBERT DNA masked LM in the layout of ``MichelNivard/DNABert-CDS-13Species-v0.1``
+    (``ModernBertForMaskedLM``, ``model.safetensors``, a one-token-a-nucleotide
+    ``tokenizer.json``), config keys as transformers 4.48 wrote them
+    (``global_attn_every_n_layers``, ``local_attention``, the two rope thetas): layer 0 attends
+    globally, layers 1 and 2 within windows of 8 tokens. ``head``: "mlm" (published) or
+    "classifier"."""
+    from transformers import (
+        ModernBertConfig,
+        ModernBertForMaskedLM,
+        ModernBertForSequenceClassification,
+    )
+
+    folder.mkdir(parents=True, exist_ok=True)
+    size = dna_tokenizer_json(folder, [])
+    (folder / "special_tokens_map.json").write_text(
+        json.dumps({name.strip("[]").lower() + "_token": name for name in BERT_SPECIALS})
+    )
+    config = {
+        "attention_bias": False,
+        "attention_dropout": 0.0,
+        "bos_token_id": 2,
+        "classifier_pooling": "mean",
+        "cls_token_id": 2,
+        "decoder_bias": True,
+        "embedding_dropout": 0.0,
+        "eos_token_id": 3,
+        "global_attn_every_n_layers": 3,
+        "global_rope_theta": 160000.0,
+        "hidden_activation": "gelu",
+        "hidden_size": 32,
+        "initializer_cutoff_factor": 2.0,
+        "initializer_range": 0.02,
+        "intermediate_size": 64,
+        "local_attention": 8,
+        "local_rope_theta": 10000.0,
+        "max_position_embeddings": 128,
+        "mlp_bias": False,
+        "mlp_dropout": 0.0,
+        "model_type": "modernbert",
+        "norm_bias": False,
+        "norm_eps": 1e-05,
+        "num_attention_heads": 4,
+        "num_hidden_layers": 3,
+        "pad_token_id": 0,
+        "sep_token_id": 3,
+        "torch_dtype": "float32",
+        "vocab_size": size,
+        **HEADS[head]("ModernBert"),
+    }
+    torch.manual_seed(seed)
+    cls = ModernBertForSequenceClassification if head == "classifier" else ModernBertForMaskedLM
+    return _save(cls(ModernBertConfig(**config)), config, folder, "safetensors")
+
+
+def plant_dnabert_6mer(folder: Path, seed: int = 0) -> Path:
+    """zhangtaolab's ``plant-dnabert-6mer`` layout: a stock BERT masked LM (``vocab_size``
+    4107, ``pad_token_id`` 0 as published) whose ``vocab.txt`` is Nucleotide Transformer's
+    4,107 tokens (``<unk> <pad> <mask> <cls>``, the 4,096 6-mers, ``A T C G N``,
+    ``<eos> <bos>``; ``EsmTokenizer``): non-overlapping 6-mers, not DNABERT-1's overlapping
+    ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tokens = ["<unk>", "<pad>", "<mask>", "<cls>"]
+    tokens += ["".join(p) for p in itertools.product("ATCG", repeat=6)]
+    tokens += [*"ATCGN", "<eos>", "<bos>"]
+    (folder / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    specials = {"cls_token": "<cls>", "mask_token": "<mask>", "pad_token": "<pad>"}
+    (folder / "special_tokens_map.json").write_text(json.dumps({**specials, "unk_token": "<unk>"}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                **specials,
+                "eos_token": None,
+                "model_max_length": 512,
+                "tokenizer_class": "EsmTokenizer",
+            }
+        )
+    )
+    config = bert_config(len(tokens))
+    torch.manual_seed(seed)
+    return _save(BertForMaskedLM(BertConfig(**config)), config, folder, "safetensors")

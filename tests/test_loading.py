@@ -10,6 +10,7 @@ import torch
 
 import dnabert_viz as dv
 from dnabert_viz.cli import main
+from dnabert_viz.model import quiet_transformers
 from dnabert_viz.tokenization import NucleotideAccumulator
 
 from . import checkpoints
@@ -266,7 +267,95 @@ BROKEN_CHECKPOINTS = {
             "config.json's hidden_size is 64, the weights' 32",
         ],
     ),
+    "DNABERT-S, num_hidden_layers raised": (
+        lambda d: _edited(checkpoints.dnabert_s(d), num_hidden_layers=3),
+        BIN,
+        [
+            "lacks 11 DNABERT-2 (encoder) parameters (they would run with random weights), "
+            "e.g. ['encoder.layer.2.attention.self.Wqkv.weight'",
+            "config.json's num_hidden_layers is 3, the weights' 2",
+        ],
+    ),
+    "DNABERT-S, a vocab_size the tokenizer disagrees with": (
+        lambda d: _edited(checkpoints.dnabert_s(d), vocab_size=4000),
+        "config.json",
+        ["tokenizer has 4096 tokens but config.json says vocab_size 4000"],
+    ),
+    "GROVER, num_hidden_layers raised": (
+        lambda d: _edited(checkpoints.grover(d), num_hidden_layers=3),
+        BIN,
+        [
+            "lacks 16 BertForMaskedLM parameters (they would run with random weights), "
+            "e.g. ['bert.encoder.layer.2.attention.self.query.weight'",
+            "config.json's num_hidden_layers is 3, the weights' 2",
+        ],
+    ),
+    "GROVER, a vocab_size the tokenizer disagrees with": (
+        lambda d: _edited(checkpoints.grover(d), vocab_size=10),
+        "config.json",
+        ["tokenizer has 14 tokens but config.json says vocab_size 10"],
+    ),
+    "GROVER, file lacks a tensor": (
+        lambda d: _without(checkpoints.grover(d), "bert.encoder.layer.1.output.dense.weight"),
+        BIN,
+        [
+            "lacks 1 BertForMaskedLM parameters (they would run with random weights), "
+            "e.g. ['bert.encoder.layer.1.output.dense.weight']"
+        ],
+    ),
+    "ModernBERT DNA, num_hidden_layers lowered": (
+        lambda d: _edited(checkpoints.modernbert_dna(d), num_hidden_layers=2),
+        WEIGHTS,
+        [
+            "6 weights ModernBertForMaskedLM does not have, e.g. ['model.layers.2.attn.Wo.weight'",
+            "config.json's num_hidden_layers is 2, the weights' 3",
+        ],
+    ),
+    "ModernBERT DNA, hidden_size changed": (
+        lambda d: _edited(checkpoints.modernbert_dna(d), hidden_size=64),
+        WEIGHTS,
+        [
+            "shapes disagree with config.json: model.embeddings.tok_embeddings.weight (9, 32) "
+            "(config.json: (9, 64))",
+            "config.json's hidden_size is 64, the weights' 32",
+        ],
+    ),
+    "ModernBERT DNA, a vocab_size the tokenizer disagrees with": (
+        lambda d: _edited(checkpoints.modernbert_dna(d), vocab_size=8),
+        "config.json",
+        ["tokenizer has 9 tokens but config.json says vocab_size 8"],
+    ),
+    "ModernBERT DNA, file lacks a tensor": (
+        lambda d: _without(checkpoints.modernbert_dna(d), "model.layers.1.mlp.Wo.weight"),
+        WEIGHTS,
+        ["lacks 1 ModernBertForMaskedLM parameters", "e.g. ['model.layers.1.mlp.Wo.weight']"],
+    ),
+    "plant-dnabert-6mer, a vocab_size the tokenizer disagrees with": (
+        lambda d: _edited(checkpoints.plant_dnabert_6mer(d), vocab_size=4101),
+        "config.json",
+        ["tokenizer has 4107 tokens (a k=6 vocabulary) but config.json says vocab_size 4101"],
+    ),
+    "plant-dnabert-6mer, file lacks a tensor": (
+        lambda d: _without(checkpoints.plant_dnabert_6mer(d), "bert.embeddings.LayerNorm.bias"),
+        WEIGHTS,
+        ["lacks 1 BertForMaskedLM parameters", "e.g. ['bert.embeddings.LayerNorm.bias']"],
+    ),
 }
+
+
+def _without(folder: Path, tensor: str) -> Path:
+    """The checkpoint folder with one tensor left out of its weights file."""
+    from safetensors.torch import load_file, save_file
+
+    if (folder / WEIGHTS).exists():
+        state = load_file(str(folder / WEIGHTS))
+        del state[tensor]
+        save_file(state, str(folder / WEIGHTS))
+    else:
+        state = torch.load(folder / BIN, weights_only=True)
+        del state[tensor]
+        torch.save(state, folder / BIN)
+    return folder
 
 
 @pytest.mark.parametrize("case", BROKEN_CHECKPOINTS)
@@ -343,13 +432,32 @@ def test_long_sequences_are_windowed_and_stitched_exactly(tmp_path, device):
         m.encode([seq], window_size=60)
 
 
-def test_unsupported_architecture_is_named(tmp_path):
-    folder = checkpoints.dnabert1(tmp_path / "ck", k=3)
-    config = json.loads((folder / "config.json").read_text())
-    config.update(model_type="not-a-model", architectures=["MysteryForSequenceClassification"])
-    (folder / "config.json").write_text(json.dumps(config))
-    with pytest.raises(ValueError, match="transformers cannot load this checkpoint .*not-a-model"):
+STOCK = {
+    "DNABERT-1": lambda d: checkpoints.dnabert1(d, k=3),
+    "Nucleotide Transformer v1": checkpoints.nucleotide_transformer,
+    "GROVER": checkpoints.grover,
+    "ModernBERT DNA": checkpoints.modernbert_dna,
+    "plant-dnabert-6mer": checkpoints.plant_dnabert_6mer,
+}
+
+
+@pytest.mark.parametrize("family", STOCK)
+def test_folder_of_an_unsupported_family_is_one_line(family, tmp_path):
+    folder = _edited(
+        STOCK[family](tmp_path / "ck"),
+        model_type="not-a-model",
+        architectures=["MysteryForSequenceClassification"],
+    )
+    with pytest.raises(ValueError) as info:
         dv.load_model(folder)
+    message = str(info.value)
+    assert message.startswith(
+        f"{folder / 'config.json'}: transformers cannot load this checkpoint (not-a-model, "
+        "architectures ['MysteryForSequenceClassification']): "
+    )
+    assert "\n" not in message and message.endswith(
+        f"families built natively, with no remote code: {_native_families()}"
+    )
 
 
 def test_custom_code_without_attention_says_so(tmp_path, device):
@@ -363,3 +471,167 @@ def test_custom_code_without_attention_says_so(tmp_path, device):
     ):
         dv.cls_attention(no_attention, ["ACGTACGTAC"])
     assert dv.attribute(no_attention, ["ACGTACGTAC"], method="saliency").values.shape == (1, 10)
+
+
+# Our own remote code (a tiny model in the checkpoint folder, named by config.json's auto_map),
+# not published code: it stands for checkpoints whose own code runs with trust_remote_code=True.
+REMOTE_CODE = """
+import torch
+from torch import nn
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers.modeling_outputs import BaseModelOutput
+{extra_import}
+
+
+class TinyConfig(PretrainedConfig):
+    model_type = "tiny-dna"
+
+    def __init__(self, vocab_size=69, hidden_size=8, num_hidden_layers=1,
+                 num_attention_heads=1, max_position_embeddings=32, **kwargs):
+        self.vocab_size, self.hidden_size = vocab_size, hidden_size
+        self.num_hidden_layers, self.num_attention_heads = num_hidden_layers, num_attention_heads
+        self.max_position_embeddings = max_position_embeddings
+        super().__init__(**kwargs)
+
+
+class Mixer(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(n, n))
+        if {buffer}:  # a buffer the file does not hold: transformers initialises the module again
+            self.register_buffer("scale", torch.ones(n), persistent=False)
+
+    def forward(self, x):
+        return x @ self.weight
+
+
+class TinyModel(PreTrainedModel):
+    config_class = TinyConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.embed = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.mixer = Mixer(config.hidden_size)
+        self.post_init()
+
+    def _init_weights(self, module):
+        # as vendored remote code does: in place, whatever was loaded
+        if isinstance(module, Mixer):
+            module.weight.data.normal_(0, 1)
+
+    def forward(self, input_ids, attention_mask=None, output_hidden_states=False, **kwargs):
+        h = self.mixer(self.embed(input_ids))
+        return BaseModelOutput(last_hidden_state=h, hidden_states=(h,) * output_hidden_states)
+"""
+
+
+def _remote_code_checkpoint(folder: Path, *, buffer: bool, extra_import: str = "") -> Path:
+    """A DNABERT-1 k=3 vocabulary, weights of TinyModel (drawn here, not by its _init_weights) and
+    its code, named by config.json's auto_map."""
+    import importlib.util
+
+    folder.mkdir()
+    # the weights are drawn with the code less its extra import (which may fail on purpose)
+    (folder / "modeling_tiny.py").write_text(REMOTE_CODE.format(buffer=buffer, extra_import=""))
+    spec = importlib.util.spec_from_file_location(
+        f"tiny_{folder.name}", folder / "modeling_tiny.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch.manual_seed(0)
+    model = module.TinyModel(module.TinyConfig())
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, 1)
+    from safetensors.torch import save_file
+
+    save_file(model.state_dict(), str(folder / "model.safetensors"))
+    config = {
+        "model_type": "tiny-dna",
+        "vocab_size": 69,
+        "hidden_size": 8,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 1,
+        "max_position_embeddings": 32,
+        "auto_map": {
+            "AutoConfig": "modeling_tiny.TinyConfig",
+            "AutoModel": "modeling_tiny.TinyModel",
+        },
+    }
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "modeling_tiny.py").write_text(
+        REMOTE_CODE.format(buffer=buffer, extra_import=extra_import)
+    )
+    shutil.copy(checkpoints.FIXTURES / "k3" / "vocab.txt", folder / "vocab.txt")
+    return folder
+
+
+def _native_families() -> str:
+    from dnabert_viz.architectures.families import FAMILIES
+
+    return ", ".join(family.name for family in FAMILIES)
+
+
+def test_remote_code_is_an_opt_in_that_names_the_native_families(tmp_path):
+    folder = _remote_code_checkpoint(tmp_path / "opt_in", buffer=False)
+    with pytest.raises(ValueError) as info:
+        dv.load_model(folder)
+    message = str(info.value)
+    assert "needs custom code (modeling_tiny.TinyConfig, modeling_tiny.TinyModel)" in message
+    assert f"none of the families built natively ({_native_families()})" in message
+    assert "pass trust_remote_code=True if you trust its source" in message
+
+
+def test_remote_code_that_keeps_its_loaded_weights_loads(tmp_path, device):
+    folder = _remote_code_checkpoint(tmp_path / "keeps", buffer=False)
+    m = dv.load_model(folder, trust_remote_code=True, device=device)
+    from safetensors.torch import load_file
+
+    saved = load_file(str(folder / "model.safetensors"))
+    assert all(torch.equal(m.model.state_dict()[k].cpu(), v) for k, v in saved.items())
+    assert not m.returns_attention and m.embed(["ACGTACGT"]).shape == (1, 8)
+
+
+def test_remote_code_that_overwrites_loaded_weights_is_refused(tmp_path):
+    # its _init_weights runs again on a module whose buffer the file does not hold, and draws
+    # the loaded mixer weight anew: it would run on random weights
+    folder = _remote_code_checkpoint(tmp_path / "overwrites", buffer=True)
+    with pytest.raises(ValueError) as info:
+        dv.load_model(folder, trust_remote_code=True, device="cpu")
+    assert str(info.value) == (
+        f"{folder / 'model.safetensors'}: 1 tensors of the built model differ from the file "
+        "after loading (they would run with other weights than published), e.g. ['mixer.weight']"
+    )
+
+
+def test_remote_code_that_fails_names_the_native_families(tmp_path):
+    # old remote code imports what transformers 5 removed (GENA-LM's modeling_bert.py does)
+    folder = _remote_code_checkpoint(
+        tmp_path / "removed",
+        buffer=False,
+        extra_import="from transformers.pytorch_utils import find_pruneable_heads_and_indices",
+    )
+    with pytest.raises(ValueError) as info:
+        dv.load_model(folder, trust_remote_code=True, device="cpu")
+    message = str(info.value)
+    assert message.startswith(
+        f"{folder / 'config.json'}: transformers cannot load this checkpoint (tiny-dna"
+    )
+    assert "find_pruneable_heads_and_indices" in message and "\n" not in message
+    assert message.endswith(f"families built natively, with no remote code: {_native_families()}")
+
+
+def test_sharded_weights_load_and_are_compared_shard_by_shard(tmp_path):
+    from dnabert_viz.architectures.weights import FileTensors
+
+    single = dv.load_model(checkpoints.dnabert1(tmp_path / "one", k=3, seed=4), device="cpu")
+    folder = checkpoints.dnabert1(tmp_path / "sharded", k=3, seed=4)
+    with quiet_transformers():
+        single.model.save_pretrained(folder, max_shard_size="20KB")
+    (folder / "model.safetensors").unlink(missing_ok=True)
+    assert len(list(folder.glob("model-*-of-*.safetensors"))) > 3
+    tensors = FileTensors(folder / "model.safetensors.index.json")  # one shard at a time
+    assert set(tensors) == set(single.model.state_dict())
+    name = "bert.encoder.layer.1.output.dense.weight"
+    assert torch.equal(tensors[name], single.model.state_dict()[name])
+    checkpoints.assert_same_weights(dv.load_model(folder, device="cpu"), single)

@@ -50,25 +50,22 @@ def _head(config: dict, names: set[str]) -> str:
 
 
 def _check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
-    """The pad id, after checking that tokenizer and config agree on vocabulary size and [PAD]."""
+    """The pad id to build with, after checking that tokenizer and config agree on vocabulary
+    size: config.json's ``pad_token_id`` as published (DNABERT-S says 0 while its [PAD] is 3;
+    it only names the embedding row that gets no gradient, the attention mask does the
+    padding), else the tokenizer's [PAD]."""
     size = config.get("vocab_size")
     if size != len(tokenizer.vocab):
         raise ValueError(
             f"{folder / 'config.json'}: vocab_size {size} but {folder / 'tokenizer.json'} has "
             f"{len(tokenizer.vocab)} tokens; the tokenizer does not belong to this model"
         )
-    pad = config.get("pad_token_id", tokenizer.pad_id)
-    if pad != tokenizer.pad_id:
-        raise ValueError(
-            f"{folder / 'config.json'}: pad_token_id {pad} but the tokenizer's [PAD] is "
-            f"{tokenizer.pad_id}"
-        )
-    return pad
+    return config.get("pad_token_id", tokenizer.pad_id)
 
 
 def _model_config(config: dict, weights: Path, head: str, found: Shapes, pad_id: int) -> dict:
-    """The keys of the DnaBert2Config to build: config.json's, with the tokenizer's [PAD] and
-    the classes of the classifier the weights hold."""
+    """The keys of the DnaBert2Config to build: config.json's, with the pad id of
+    :func:`_check_vocab` and the classes of the classifier the weights hold."""
     keys = {
         k: v
         for k, v in config.items()
@@ -107,9 +104,9 @@ def load_dnabert2(
     Raises
     ------
     ValueError
-        Naming the file: vocabulary size or [PAD] that disagree with the
-        tokenizer, a config DNABERT-2 does not take, or weights that do not
-        fit the model config.json builds (:func:`~.weights.check_weights`:
+        Naming the file: a vocabulary size that disagrees with the tokenizer,
+        a config DNABERT-2 does not take, or weights that do not fit the
+        model config.json builds (:func:`~.weights.check_weights`:
         names it does not have, parameters it lacks, shapes).
     """
     pad_id = _check_vocab(folder, config, tokenizer)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import torch
@@ -129,8 +129,49 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+class FileTensors(Mapping):
+    """The tensors of a weights file, or of the shards an index names, by name: each read when
+    asked for (a ``.safetensors`` tensor alone, a ``.bin`` memory-mapped where it is a zip
+    archive), so that comparing a model with its file holds one tensor of the file at a time.
+
+    Parameters
+    ----------
+    path : Path
+        The weights file or shard index (names and shapes already read:
+        :func:`weight_shapes`).
+    """
+
+    def __init__(self, path: Path):
+        files = _shards(path) if path.name in INDEX_FILES else [path]
+        self._where = {name: file for file in files for name in weight_shapes(file)}
+        self._open: dict[Path, object] = {}
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        file = self._where[name]
+        if file not in self._open:
+            if file.suffix == ".safetensors":
+                from safetensors import safe_open
+
+                self._open[file] = safe_open(str(file), framework="pt")
+            else:
+                self._open[file] = torch.load(
+                    file, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(file)
+                )
+        source = self._open[file]
+        return source.get_tensor(name) if file.suffix == ".safetensors" else source[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
 def check_loaded(
-    weights: Path, model: torch.nn.Module, state: dict[str, torch.Tensor], names: dict[str, str]
+    weights: Path,
+    model: torch.nn.Module,
+    state: Mapping[str, torch.Tensor],
+    names: dict[str, str],
 ) -> None:
     """Check that every tensor of the built model that the file holds equals the file's, after
     loading (nothing, such as a weight initialisation, may have overwritten one).
@@ -141,8 +182,9 @@ def check_loaded(
         The weights file, for the message.
     model : torch.nn.Module
         The model, its weights loaded.
-    state : dict
-        The file's tensors (:func:`read_state_dict`).
+    state : mapping
+        The file's tensors (:func:`read_state_dict`, or :class:`FileTensors`
+        to read them one at a time).
     names : dict
         The model's name of each of the file's tensors (:func:`check_weights`).
 
