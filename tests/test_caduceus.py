@@ -290,6 +290,7 @@ def test_tied_tensors_left_out_of_a_safetensors_file_load_from_what_they_are_tie
         ({"bidirectional_strategy": "concat"}, "bidirectional_strategy 'concat'"),
         ({"complement_map": None}, "rcps is true but there is no complement_map"),
         ({"complement_map": {"7": 16}}, "complement_map '7': 16 is not a pair of token ids"),
+        ({"layer_cfg": {"mamba_cfg": {"version": "v2"}}}, "Mamba version 'v2'"),
     ],
 )
 def test_a_config_caduceus_does_not_take_is_one_line_naming_it(tmp_path, keys, message):

@@ -128,6 +128,13 @@ class CaduceusConfig(PretrainedConfig):
                 f"bidirectional_strategy {bidirectional_strategy!r}: Caduceus combines its two "
                 f"directions by one of {STRATEGIES}"
             )
+        layer_cfg = kwargs.get("layer_cfg")
+        mamba = (layer_cfg.get("mamba_cfg") or {}) if isinstance(layer_cfg, dict) else {}
+        if mamba.get("version", "v1") != "v1":
+            raise ValueError(
+                f"layer_cfg's Mamba version {mamba['version']!r}: the published Caduceus builds "
+                "Mamba-1 layers; Mamba-2 configs of later forks are not supported"
+            )
         unknown = sorted(set(ssm_cfg or {}) - set(SSM_KEYS))
         if unknown:
             raise ValueError(
