@@ -23,6 +23,9 @@ tokenizer of a masked LM:
   with each base at i's offset; a single-nucleotide token's four bases) are
   scored among its logits, normalised over the four. One forward pass gives
   every nucleotide of the token.
+* **one token per nucleotide (Caduceus)**: the same with single-nucleotide
+  tokens only: nucleotide i's token is masked and the four bases are read
+  among its logits.
 * **BPE (DNABERT-2 and any ``tokenizer.json``)**, an approximation: the
   token covering i is masked and each alternative is the token's string with
   base b at i, **re-tokenised on its own** (the whole sequence re-tokenised
@@ -93,8 +96,8 @@ def require_lm(m: DnaModel) -> None:
         raise ValueError(
             f"{m.name} has no language-model head ({kind}): language-model scores need "
             "the pretrained checkpoint as published (BertForMaskedLM, EsmForMaskedLM, "
-            "DNABERT-2's MLM, HyenaDNA's causal LM); a fine-tuned classifier is explained with "
-            "attention, attribution or ISM"
+            "DNABERT-2's and Caduceus's MLMs, HyenaDNA's causal LM); a fine-tuned classifier is "
+            "explained with attention, attribution or ISM"
         )
 
 
@@ -226,8 +229,8 @@ def _one_strand(
             raise ValueError(f"{m.name}: causal-LM scores need one token per nucleotide")
         rows = _causal_queries(m, context)
         enc = m.encode(sequences, window_size=window_size, stride=stride)
-    elif isinstance(tok, KmerTokenizer):
-        rows = _kmer_queries if tok.overlapping else _token_queries
+    elif isinstance(tok, (KmerTokenizer, CharTokenizer)):
+        rows = _kmer_queries if getattr(tok, "overlapping", False) else _token_queries
         enc = m.encode(sequences, window_size=window_size, stride=stride)
     elif isinstance(tok, BpeTokenizer):
         rows = _bpe_queries
@@ -389,16 +392,16 @@ def _kmer_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: s
     return copies, combine
 
 
-def _token_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: str, region):
-    """Non-overlapping k-mers: one copy per token, its single-base variants scored."""
-    k, tokens = tok.k, _tokens_in(spans, region)
+def _token_queries(tok, ids: np.ndarray, spans: np.ndarray, seq: str, region):
+    """Non-overlapping k-mers or single characters: one copy per token, its single-base variants
+    scored."""
+    tokens = _tokens_in(spans, region)
     copies = []
     for t in tokens:
         masked = ids.copy()
         masked[t] = tok.mask_id
         copies.append((masked, np.array([t])))
     singles = np.array([tok.vocab[b] for b in ALPHABET])
-    place = 4 ** np.arange(k - 1, -1, -1)
 
     def combine(log_softmaxes: list[torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
         positions, out = [], []
@@ -411,6 +414,7 @@ def _token_queries(tok: KmerTokenizer, ids: np.ndarray, spans: np.ndarray, seq: 
                 candidates = singles[None, :]
             else:
                 digits = np.array([ALPHABET.index(c) for c in text])
+                place = 4 ** np.arange(len(text) - 1, -1, -1)
                 code = int(digits @ place)
                 candidates = tok._table[
                     code + (np.arange(4)[None, :] - digits[:, None]) * place[:, None]

@@ -264,11 +264,11 @@ class DnaModel:
         when it gives them."""
         if self.returns_attention:
             return None
-        if getattr(self.model.config, "model_type", "") == "hyenadna":
+        no_attention = getattr(self.model, "no_attention", None)  # natively built families
+        if no_attention is not None:
             return (
-                f"{self.name}: HyenaDNA has no attention (it mixes positions with implicit long "
-                "convolutions); use attribution (dv.attribute), dv.ism or the lm_* scores "
-                "instead"
+                f"{self.name}: {no_attention}; use attribution (dv.attribute), dv.ism or the "
+                "lm_* scores instead"
             )
         return (
             f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention "

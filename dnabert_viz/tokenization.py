@@ -16,10 +16,10 @@ Four schemes, each giving, for every token, the half-open nucleotide span
   before tokenizing (the published DNABERT-2 tokenizer has no normalizer: raw
   lowercase would become one ``[UNK]`` per character); N is one ``[UNK]`` per
   character with its own span.
-* ``CharTokenizer``: HyenaDNA. One token per nucleotide (``N`` included),
-  token t covers ``[t, t + 1)``; the published vocabulary (seven special
-  tokens, then A, C, G, T, N at ids 7..11) and layout: ``[SEP]`` after the
-  sequence, nothing before it.
+* ``CharTokenizer``: HyenaDNA and Caduceus. One token per nucleotide (``N``
+  included), token t covers ``[t, t + 1)``; the published vocabulary (seven
+  special tokens, then A, C, G, T, N at ids 7..11) and layout: ``[SEP]``
+  after the sequence, nothing before it.
 
 The vocabulary files are read directly: DNABERT's published
 ``tokenizer_config.json`` says ``do_lower_case: true``, which makes a stock
@@ -557,26 +557,30 @@ class BpeTokenizer(DnaTokenizer):
 
 
 class CharTokenizer(DnaTokenizer):
-    """One token per nucleotide: HyenaDNA's character tokenizer, its vocabulary fixed in code.
+    """One token per nucleotide: the character tokenizer of HyenaDNA and Caduceus (one
+    vocabulary, fixed in code).
 
     Parameters
     ----------
     characters : str
         The characters after the seven special tokens, ids 7, 8, ... (the
-        published HyenaDNA tokenizer: ``ACGTN``). Each must be one of ACGTN.
+        published tokenizers: ``ACGTN``). Each must be one of ACGTN.
+    tokenizer_class : str
+        tokenizer_config.json's class, written back by :meth:`save`: one of ``CLASSES``.
     """
 
     scheme = "char"
     SPECIAL = ("[CLS]", "[SEP]", "[BOS]", "[MASK]", "[PAD]", "[RESERVED]", "[UNK]")
-    CLASSES = ("HyenaDNATokenizer", "CharacterTokenizer")  # tokenizer_config.json's class
+    # tokenizer_config.json's class: HyenaDNA's (and its older name), Caduceus's
+    CLASSES = ("HyenaDNATokenizer", "CharacterTokenizer", "CaduceusTokenizer")
 
-    def __init__(self, characters: str = "ACGTN"):
+    def __init__(self, characters: str = "ACGTN", *, tokenizer_class: str = CLASSES[0]):
         if not characters or set(characters) - set(ALPHABET + "N") or "N" not in characters:
             raise ValueError(
                 f"characters {characters!r}: a character tokenizer here reads ACGT and N, each "
                 "once (the published HyenaDNA tokenizer: 'ACGTN')"
             )
-        self.characters = characters
+        self.characters, self.tokenizer_class = characters, tokenizer_class
         self.cls_token, self.sep_token, self.pad_token = None, "[SEP]", "[PAD]"
         self.unk_token, self.mask_token = "[UNK]", "[MASK]"
         tokens = (*self.SPECIAL, *characters)
@@ -596,12 +600,15 @@ class CharTokenizer(DnaTokenizer):
     def save(self, folder: str | Path) -> None:
         """Write ``tokenizer_config.json`` (the published class name and the characters)."""
         Path(folder, "tokenizer_config.json").write_text(
-            json.dumps({"tokenizer_class": self.CLASSES[0], "characters": list(self.characters)})
+            json.dumps(
+                {"tokenizer_class": self.tokenizer_class, "characters": list(self.characters)}
+            )
         )
 
 
 def _character_tokenizer(config_file: Path) -> CharTokenizer | None:
-    """The character tokenizer a ``tokenizer_config.json`` names (HyenaDNA's), or None."""
+    """The character tokenizer a ``tokenizer_config.json`` names (HyenaDNA's, Caduceus's), or
+    None."""
     try:
         config = json.loads(config_file.read_text())
     except json.JSONDecodeError as err:
@@ -609,7 +616,8 @@ def _character_tokenizer(config_file: Path) -> CharTokenizer | None:
     if not isinstance(config, dict) or config.get("tokenizer_class") not in CharTokenizer.CLASSES:
         return None
     try:
-        return CharTokenizer("".join(config.get("characters") or "ACGTN"))
+        characters = "".join(config.get("characters") or "ACGTN")
+        return CharTokenizer(characters, tokenizer_class=config["tokenizer_class"])
     except ValueError as err:
         raise ValueError(f"{config_file}: {err}") from None
 
@@ -656,7 +664,7 @@ def load_tokenizer(folder: str | Path) -> DnaTokenizer:
     (k from the vocabulary); 6-mers plus single nucleotides and ``<cls>`` is
     Nucleotide Transformer; otherwise ``tokenizer.json`` is read as a fast
     tokenizer (DNABERT-2's BPE); without either, a ``tokenizer_config.json``
-    naming HyenaDNA's character tokenizer gives :class:`CharTokenizer`.
+    naming HyenaDNA's or Caduceus's character tokenizer gives :class:`CharTokenizer`.
 
     Raises
     ------

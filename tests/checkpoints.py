@@ -530,3 +530,104 @@ def plant_dnabert_6mer(folder: Path, seed: int = 0) -> Path:
     config = bert_config(len(tokens))
     torch.manual_seed(seed)
     return _save(BertForMaskedLM(BertConfig(**config)), config, folder, "safetensors")
+
+
+# Caduceus's published config.json keys (kuleshov-group/caduceus-ps_seqlen-131k_d_model-256_
+# n_layer-16), sizes reduced
+CADUCEUS_CONFIG = {
+    "auto_map": {
+        "AutoConfig": "configuration_caduceus.CaduceusConfig",
+        "AutoModel": "modeling_caduceus.Caduceus",
+        "AutoModelForMaskedLM": "modeling_caduceus.CaduceusForMaskedLM",
+        "AutoModelForSequenceClassification": (
+            "modeling_caduceus.CaduceusForSequenceClassification"
+        ),
+    },
+    "bidirectional": True,
+    "bidirectional_strategy": "add",
+    "bidirectional_weight_tie": True,
+    "complement_map": {str(i): i for i in range(7)}
+    | {"7": 10, "8": 9, "9": 8, "10": 7}
+    | {str(i): i for i in range(11, 16)},
+    "d_model": 16,
+    "fused_add_norm": True,
+    "initializer_cfg": {
+        "initializer_range": 0.02,
+        "n_residuals_per_layer": 1,
+        "rescale_prenorm_residual": True,
+    },
+    "model_type": "caduceus",
+    "n_layer": 3,
+    "norm_epsilon": 1e-05,
+    "pad_vocab_size_multiple": 8,
+    "rcps": True,
+    "residual_in_fp32": False,
+    "rms_norm": True,
+    "ssm_cfg": {
+        "bias": False,
+        "conv_bias": True,
+        "d_conv": 4,
+        "d_state": 4,
+        "dt_init": "random",
+        "dt_init_floor": 0.0001,
+        "dt_max": 0.1,
+        "dt_min": 0.001,
+        "dt_rank": "auto",
+        "dt_scale": 1.0,
+        "expand": 2,
+        "use_fast_path": True,
+    },
+    "vocab_size": 16,
+}
+CADUCEUS_HEADS = {
+    "masked_lm": "CaduceusForMaskedLM",
+    "classifier": "CaduceusForSequenceClassification",
+    "backbone": "Caduceus",
+}
+
+
+def caduceus_files(folder: Path, head: str, **keys) -> dict:
+    """Write Caduceus's published config.json (sizes reduced; ``keys`` override) and
+    tokenizer_config.json (the character tokenizer, as published: no vocabulary file, no
+    characters); return the config."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {**CADUCEUS_CONFIG, "architectures": [CADUCEUS_HEADS[head]], **keys}
+    if head == "classifier":
+        config.setdefault("num_labels", 2)
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    tokenizer = {
+        "auto_map": {"AutoTokenizer": ["tokenization_caduceus.CaduceusTokenizer", None]},
+        "bos_token": "[BOS]",
+        "cls_token": "[CLS]",
+        "eos_token": "[SEP]",
+        "mask_token": "[MASK]",
+        "model_max_length": 131072,
+        "pad_token": "[PAD]",
+        "padding_side": "left",
+        "sep_token": "[SEP]",
+        "tokenizer_class": "CaduceusTokenizer",
+        "unk_token": "[UNK]",
+    }
+    (folder / "tokenizer_config.json").write_text(json.dumps(tokenizer, indent=2))
+    return config
+
+
+def caduceus(
+    folder: Path, head: str = "masked_lm", seed: int = 0, scale: float = 0.5, **keys
+) -> Path:
+    """Caduceus layout (published config keys, sizes reduced; ``keys`` override), random weights
+    with the published names in ``pytorch_model.bin``; ``head``: "masked_lm", "classifier" or
+    "backbone". The weights are drawn with standard deviation ``scale``, so that the language
+    model's four-base distributions are far from uniform."""
+    from dnabert_viz.architectures.caduceus import CaduceusConfig
+    from dnabert_viz.architectures.caduceus_checkpoint import HEADS
+
+    config = caduceus_files(folder, head, **keys)
+    built = {k: v for k, v in config.items() if k not in ("auto_map", "architectures")}
+    torch.manual_seed(seed)
+    model = HEADS[head](CaduceusConfig(**built))
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, scale)
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    return folder

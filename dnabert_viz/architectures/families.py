@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .caduceus_checkpoint import is_caduceus, load_caduceus
 from .dnabert2_checkpoint import is_dnabert2, load_dnabert2
 from .hyenadna_checkpoint import is_hyenadna, load_hyenadna
 from .nucleotide_transformer_checkpoint import is_nt_v2, load_nt_v2
@@ -43,6 +44,7 @@ FAMILIES = (
     Family("DNABERT-2", is_dnabert2, load_dnabert2, attention=True),
     Family("HyenaDNA", is_hyenadna, load_hyenadna, attention=False),
     Family("Nucleotide Transformer v2", is_nt_v2, load_nt_v2, attention=True),
+    Family("Caduceus", is_caduceus, load_caduceus, attention=False),
 )
 
 

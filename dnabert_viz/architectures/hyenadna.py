@@ -47,6 +47,8 @@ from transformers.modeling_outputs import (
     SequenceClassifierOutput,
 )
 
+from .weights import write_bin
+
 
 class HyenaDnaConfig(PretrainedConfig):
     """The published HyenaDNA config keys (defaults: the published class's), plus
@@ -293,16 +295,14 @@ class HyenaBackbone(nn.Module):
 class HyenaDnaPreTrainedModel(PreTrainedModel):
     config_class = HyenaDnaConfig
     base_model_prefix = "hyena"
+    # DnaModel.why_no_attention
+    no_attention = "HyenaDNA has no attention (it mixes positions with implicit long convolutions)"
 
     def save_pretrained(self, save_directory: str | Path, **kwargs) -> None:
-        """Write ``config.json`` and ``pytorch_model.bin``, the published layout: every tensor
-        under its published name, the ``freq`` that a filter's sine activations share under each
-        of its three (safetensors refuses shared tensors; ``kwargs`` are not used)."""
-        folder = Path(save_directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.config.architectures = [type(self).__name__]
-        self.config.save_pretrained(folder)
-        torch.save(self.state_dict(), folder / "pytorch_model.bin")
+        """Write ``config.json`` and ``pytorch_model.bin``, the published layout
+        (:func:`~dnabert_viz.architectures.weights.write_bin`): the ``freq`` that a filter's sine
+        activations share under each of its three names (``kwargs`` are not used)."""
+        write_bin(self, Path(save_directory))
 
     def _init_weights(self, module: nn.Module) -> None:
         """Random initialisation of a model built from a config (never of loaded weights:

@@ -167,6 +167,16 @@ class FileTensors(Mapping):
         return len(self._where)
 
 
+def write_bin(model, folder: Path) -> None:
+    """Write a native model's ``config.json`` (its class in ``architectures``) and
+    ``pytorch_model.bin``: every tensor under its published name, tensors shared under several
+    names (tied weights) under each (safetensors refuses shared tensors)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.config.architectures = [type(model).__name__]
+    model.config.save_pretrained(folder)
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+
+
 def check_loaded(
     weights: Path,
     model: torch.nn.Module,
