@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .dnabert2_checkpoint import is_dnabert2, load_dnabert2
+from .gena_lm_checkpoint import is_gena_lm, load_gena_lm
 from .hyenadna_checkpoint import is_hyenadna, load_hyenadna
 from .nucleotide_transformer_checkpoint import is_nt_v2, load_nt_v2
 
@@ -43,6 +44,7 @@ FAMILIES = (
     Family("DNABERT-2", is_dnabert2, load_dnabert2, attention=True),
     Family("HyenaDNA", is_hyenadna, load_hyenadna, attention=False),
     Family("Nucleotide Transformer v2", is_nt_v2, load_nt_v2, attention=True),
+    Family("GENA-LM", is_gena_lm, load_gena_lm, attention=True),
 )
 
 
