@@ -25,8 +25,11 @@ class _AttentionTap:
     """Forward hooks that hand each self-attention module's weights (B, H, T, T) to a callback."""
 
     def __init__(self, m: DnaModel, keep):
-        self.modules = [
-            mod for mod in m.model.modules() if type(mod).__name__.endswith("SelfAttention")
+        # BERT's and ESM's self-attention sits inside an ``*Attention`` wrapper; ModernBERT's
+        # ``ModernBertAttention`` is the self-attention itself
+        named = [(type(mod).__name__, mod) for mod in m.model.modules()]
+        self.modules = [mod for name, mod in named if name.endswith("SelfAttention")] or [
+            mod for name, mod in named if name.endswith("Attention")
         ]
         if not self.modules:
             raise NotImplementedError(

@@ -259,6 +259,19 @@ class DnaModel:
             self.model.set_attn_implementation(previous)
 
     @property
+    def attention_kinds(self) -> list[str]:
+        """What each layer attends to, one entry a layer: ``"global"`` (every token), or
+        ``"local ±W tokens"`` for a layer that attends only within a sliding window
+        (config.json's ``layer_types``: ModernBERT's local layers, ModernGENA's)."""
+        cfg = self.model.config
+        types = getattr(cfg, "layer_types", None) or ["full_attention"] * cfg.num_hidden_layers
+        kinds = {
+            "full_attention": "global",
+            "sliding_attention": f"local ±{getattr(cfg, 'sliding_window', None)} tokens",
+        }
+        return [kinds.get(t, t.replace("_", " ")) for t in types]
+
+    @property
     def why_no_attention(self) -> str | None:
         """Why the model gives no attention weights, and what to use instead (one line); None
         when it gives them."""

@@ -446,3 +446,33 @@ def gena_lm(
         kept = {k: v.contiguous() for k, v in state.items() if k not in tied}
         save_file(kept, str(folder / "model.safetensors"))
     return folder
+
+
+def moderngena(folder: Path, seed: int = 0) -> Path:
+    """A stock ModernBERT masked LM with a GENA-style tokenizer.json (ModernGENA's kind of
+    checkpoint, sizes reduced): 4 layers, every second one global, the others local with a
+    window of 8 tokens (±4)."""
+    from transformers import ModernBertConfig, ModernBertForMaskedLM
+
+    tokenizer = gena_lm_tokenizer(folder / "tokenizer.json")
+    vocab = len(json.loads(tokenizer.read_text())["model"]["vocab"])
+    config = ModernBertConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        global_attn_every_n_layers=2,
+        local_attention=8,
+        max_position_embeddings=64,
+        pad_token_id=3,
+        cls_token_id=1,
+        sep_token_id=2,
+        bos_token_id=1,
+        eos_token_id=2,
+        mask_token_id=4,
+    )
+    torch.manual_seed(seed)
+    with quiet_transformers():
+        ModernBertForMaskedLM(config).save_pretrained(folder)
+    return folder

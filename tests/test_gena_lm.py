@@ -17,7 +17,7 @@ from dnabert_viz.architectures.gena_lm import GenaLmForMaskedLM
 from dnabert_viz.architectures.weights import read_state_dict
 from dnabert_viz.methods import get_method, method_names
 
-from .checkpoints import GENA_LM_CONFIG, gena_lm
+from .checkpoints import GENA_LM_CONFIG, gena_lm, moderngena
 from .published import published_files
 
 SEQS = ["ACGTTGCAACGGATCCGTAGCTAGGCTTAACG", "GGCATNNNNNNNNNNNNNCGATACGTAAT", "ACGNTTA"]
@@ -331,3 +331,31 @@ def test_our_tokens_and_spans_are_the_published_tokenizer_s(published):
         published_ends = [end for _, end in published_enc.offsets[1:-1]]
         assert ends.tolist() == published_ends  # a token ends where the published one does
         assert starts[0] == 0 and (starts[1:] == ends[:-1]).all() and ends[-1] == len(seq)
+
+
+# ------------------------------------------------------------- ModernGENA: stock ModernBERT
+def test_moderngena_s_local_layers_are_labelled_in_the_attention_views(tmp_path):
+    from dnabert_viz.widgets import AttentionView, SequenceExplorer
+
+    m = dv.load_model(moderngena(tmp_path / "modern"), device="cpu")
+    assert type(m.model).__name__ == "ModernBertForMaskedLM"
+    assert m.attention_kinds == ["global", "local ±4 tokens"] * 2
+    maps = dv.attention_maps(m, SEQS[0] * 3)
+    reach = [
+        max(abs(i - j) for i, j in zip(*np.nonzero(maps.attentions[layer, 0] > 0)))
+        for layer in range(4)
+    ]
+    assert reach[1] == reach[3] == 4 and reach[0] == reach[2] == len(maps.tokens) - 1
+    labels = ["0", "1 (local ±4 tokens)", "2", "3 (local ±4 tokens)"]
+    view = AttentionView(m, SEQS[0], layer=1)
+    assert [label for label, _ in view.layer_control.options] == labels
+    assert view.layer_control.label == labels[1]
+    local, full = (dv.score(m, SEQS[0], "cls_attention", layer=i).values[0] for i in (1, 2))
+    reached = m.encode(SEQS[0]).spans[0, 4, 1]  # [CLS] reads tokens 0-4 only
+    assert (local[:reached] > 0).all() and (local[reached:] == 0).all() and (full > 0).all()
+    explorer = SequenceExplorer(m, SEQS[:1])
+    assert [label for label, _ in explorer.layer_control.options] == labels
+
+
+def test_a_bert_s_layers_are_all_global(mlm):
+    assert mlm.attention_kinds == ["global", "global"]
