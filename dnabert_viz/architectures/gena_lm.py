@@ -36,11 +36,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import BertConfig
-from transformers.modeling_outputs import (
-    BaseModelOutputWithPooling,
-    MaskedLMOutput,
-    SequenceClassifierOutput,
-)
+from transformers.modeling_outputs import BaseModelOutputWithPooling
 from transformers.models.bert.modeling_bert import (
     BertEmbeddings,
     BertIntermediate,
@@ -48,6 +44,8 @@ from transformers.models.bert.modeling_bert import (
     BertPooler,
     BertPreTrainedModel,
 )
+
+from .bert_heads import ClassifierHead, MaskedLmHead
 
 
 def pre_layer_norm(config: BertConfig) -> bool:
@@ -210,24 +208,16 @@ class GenaLmModel(GenaLmPreTrainedModel):
         output_hidden_states: bool = False,
         **kwargs,
     ) -> BaseModelOutputWithPooling:
-        """Encode a padded batch.
-
-        Parameters
-        ----------
-        input_ids : torch.Tensor
-            (B, T) token ids (or ``inputs_embeds`` (B, T, D)).
-        attention_mask : torch.Tensor, optional
-            (B, T), 1 for real tokens; all ones by default.
-        output_attentions : bool
-            Return each layer's weights (B, H, T, T) in ``attentions``.
-        output_hidden_states : bool
-            Return the embeddings and each layer's output (B, T, D) in
-            ``hidden_states``, the last one after ``last_layer_ln`` (as published).
+        """Encode a padded batch: ``input_ids`` (B, T) or ``inputs_embeds`` (B, T, D), with
+        ``attention_mask`` (B, T), 1 for real tokens (all ones by default).
 
         Returns
         -------
         BaseModelOutputWithPooling
-            ``last_hidden_state`` (B, T, D); ``pooler_output`` (B, D) or None.
+            ``last_hidden_state`` (B, T, D); ``pooler_output`` (B, D) or None; with
+            ``output_hidden_states`` the embeddings and each layer's output (B, T, D), the last
+            after ``last_layer_ln`` (as published); with ``output_attentions`` each layer's
+            weights (B, H, T, T).
         """
         if (input_ids is None) == (inputs_embeds is None):
             raise ValueError("give exactly one of input_ids and inputs_embeds")
@@ -254,7 +244,7 @@ class GenaLmModel(GenaLmPreTrainedModel):
         )
 
 
-class GenaLmForMaskedLM(GenaLmPreTrainedModel):
+class GenaLmForMaskedLM(MaskedLmHead, GenaLmPreTrainedModel):
     """Encoder (no pooler) and the masked-LM head ``cls.predictions`` (decoder tied to the word
     embeddings, its bias to ``cls.predictions.bias``)."""
 
@@ -269,51 +259,15 @@ class GenaLmForMaskedLM(GenaLmPreTrainedModel):
         self.cls = BertOnlyMLMHead(config)
         self.post_init()
 
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.bert.embeddings.word_embeddings
-
     def get_output_embeddings(self) -> nn.Linear:
         return self.cls.predictions.decoder
 
-    def forward(
-        self, input_ids=None, attention_mask=None, labels=None, **kwargs
-    ) -> MaskedLMOutput:
-        """Token logits (B, T, vocab); with ``labels`` (B, T, -100 = ignored) the masked-LM loss
-        too."""
-        out = self.bert(input_ids, attention_mask, **kwargs)
-        logits = self.cls(out.last_hidden_state)
-        loss = None if labels is None else F.cross_entropy(logits.flatten(0, 1), labels.flatten())
-        return MaskedLMOutput(
-            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
-        )
 
-
-class GenaLmForSequenceClassification(GenaLmPreTrainedModel):
+class GenaLmForSequenceClassification(ClassifierHead, GenaLmPreTrainedModel):
     """Encoder with pooler, dropout, ``classifier``."""
 
     def __init__(self, config: BertConfig):
         super().__init__(config)
-        self.num_labels = config.num_labels
         self.bert = GenaLmModel(config)
-        p = (
-            config.classifier_dropout
-            if config.classifier_dropout is not None
-            else config.hidden_dropout_prob
-        )
-        self.dropout = nn.Dropout(p)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.add_classifier(config)
         self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.bert.embeddings.word_embeddings
-
-    def forward(
-        self, input_ids=None, attention_mask=None, labels=None, **kwargs
-    ) -> SequenceClassifierOutput:
-        """Class logits (B, n_classes); with integer ``labels`` (B,) the cross-entropy loss too."""
-        out = self.bert(input_ids, attention_mask, **kwargs)
-        logits = self.classifier(self.dropout(out.pooler_output))
-        loss = None if labels is None else F.cross_entropy(logits, labels)
-        return SequenceClassifierOutput(
-            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
-        )
