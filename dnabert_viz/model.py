@@ -2,7 +2,7 @@
 
 ``load_model()`` with no argument loads the embedded demo model; with a
 folder it loads DNABERT-1 (k = 3..6), Nucleotide Transformer v1 (stock ESM),
-DNABERT-2 and HyenaDNA (the published layouts, built natively by
+DNABERT-2, GENA-LM and HyenaDNA (the published layouts, built natively by
 :mod:`dnabert_viz.architectures`: no remote code) or any other BERT-like
 checkpoint the transformers Auto classes know, with a classifier head or
 without one (HyenaDNA: its causal-LM head or none).
@@ -459,9 +459,9 @@ def load_model(
         CUDA when available by default.
     trust_remote_code : bool
         Allow checkpoints that need their own Python code. Off by default:
-        that code runs on your machine. DNABERT-2, HyenaDNA and Nucleotide
-        Transformer v2 never need it: their architectures are built natively
-        (:mod:`dnabert_viz.architectures.families`).
+        that code runs on your machine. DNABERT-2, GENA-LM, HyenaDNA and
+        Nucleotide Transformer v2 never need it: their architectures are built
+        natively (:mod:`dnabert_viz.architectures.families`).
     max_tokens : int, optional
         Tokens per window (see :class:`DnaModel`). DNABERT-2 default: 512,
         its published positions, so long sequences are scored in stitched
