@@ -331,26 +331,34 @@ def test_our_tokens_and_spans_are_the_published_tokenizer_s(published):
 
 
 # ------------------------------------------------------------- ModernGENA: stock ModernBERT
-def test_moderngena_s_local_layers_are_labelled_in_the_attention_views(tmp_path):
-    from dnabert_viz.widgets import AttentionView, SequenceExplorer
+@pytest.fixture(scope="module")
+def modern(tmp_path_factory, device):
+    return dv.load_model(moderngena(tmp_path_factory.mktemp("modern") / "m"), device=device)
 
-    m = dv.load_model(moderngena(tmp_path / "modern"), device="cpu")
-    assert type(m.model).__name__ == "ModernBertForMaskedLM"
-    assert m.attention_kinds == ["global", "local ±4 tokens"] * 2
-    maps = dv.attention_maps(m, SEQS[0] * 3)
+
+def test_moderngena_loads_as_stock_modernbert_with_its_local_layers_named(modern):
+    assert type(modern.model).__name__ == "ModernBertForMaskedLM"
+    assert modern.attention_kinds == ["global", "local ±4 tokens"] * 2
+    maps = dv.attention_maps(modern, SEQS[0] * 3)
     reach = [
         max(abs(i - j) for i, j in zip(*np.nonzero(maps.attentions[layer, 0] > 0)))
         for layer in range(4)
     ]
     assert reach[1] == reach[3] == 4 and reach[0] == reach[2] == len(maps.tokens) - 1
+    local, full = (dv.score(modern, SEQS[0], "cls_attention", layer=i).values[0] for i in (1, 2))
+    reached = modern.encode(SEQS[0]).spans[0, 4, 1]  # [CLS] reads tokens 0-4 only
+    assert (local[:reached] > 0).all() and (local[reached:] == 0).all() and (full > 0).all()
+
+
+@pytest.mark.slow  # the widgets' first import
+def test_the_attention_views_label_moderngena_s_local_layers(modern):
+    from dnabert_viz.widgets import AttentionView, SequenceExplorer
+
     labels = ["0", "1 (local ±4 tokens)", "2", "3 (local ±4 tokens)"]
-    view = AttentionView(m, SEQS[0], layer=1)
+    view = AttentionView(modern, SEQS[0], layer=1)
     assert [label for label, _ in view.layer_control.options] == labels
     assert view.layer_control.label == labels[1]
-    local, full = (dv.score(m, SEQS[0], "cls_attention", layer=i).values[0] for i in (1, 2))
-    reached = m.encode(SEQS[0]).spans[0, 4, 1]  # [CLS] reads tokens 0-4 only
-    assert (local[:reached] > 0).all() and (local[reached:] == 0).all() and (full > 0).all()
-    explorer = SequenceExplorer(m, SEQS[:1])
+    explorer = SequenceExplorer(modern, SEQS[:1])
     assert [label for label, _ in explorer.layer_control.options] == labels
 
 
