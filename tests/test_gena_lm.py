@@ -164,6 +164,15 @@ def test_a_config_that_disagrees_is_one_line_naming_the_file_and_key(tmp_path, k
     assert str(folder) in message
 
 
+def test_weights_without_the_final_norm_under_a_config_without_the_key_are_named(tmp_path):
+    folder = gena_lm(tmp_path / "g", last_layer_norm=False)
+    config = json.loads((folder / "config.json").read_text())
+    del config["last_layer_norm"]  # published default: pre_layer_norm's value
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"last_layer_norm is absent \(so true\) but the weights"):
+        dv.load_model(folder, device="cpu")
+
+
 def test_block_sparse_bigbird_is_refused_naming_the_key(tmp_path):
     folder = gena_lm(tmp_path / "g")
     config = json.loads((folder / "config.json").read_text())

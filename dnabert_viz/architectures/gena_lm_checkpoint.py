@@ -91,9 +91,11 @@ def _check_norms(weights: Path, config: dict, found: Shapes) -> None:
     ):
         held = any(tensor in f".{name}" for name in found)
         if held != said:
+            value = str(said).lower()
+            value = value if key in config else f"absent (so {value})"
             raise ValueError(
-                f"{weights}: config.json's {key} is {str(said).lower()} (or absent) but the "
-                f"weights {'hold' if held else 'lack'} the {tensor.strip('.')} LayerNorms"
+                f"{weights}: config.json's {key} is {value} but the weights "
+                f"{'hold' if held else 'lack'} the {tensor.strip('.')} LayerNorms"
             )
 
 
