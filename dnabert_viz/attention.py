@@ -26,22 +26,22 @@ class _AttentionTap:
 
     The modules are those transformers records attentions from (the model class's
     ``_can_record_outputs["attentions"]``: BERT's and ESM's self-attention, ModernBERT's
-    attention), else those whose class name ends in ``SelfAttention`` (the native families).
+    attention), else those whose class name ends in ``SelfAttention`` (the native families),
+    else in ``Attention``.
     """
 
     def __init__(self, m: DnaModel, keep):
         recorded = (getattr(m.model, "_can_record_outputs", None) or {}).get("attentions")
         recorded = recorded if isinstance(recorded, (list, tuple)) else [recorded]
         classes = tuple(getattr(r, "target_class", r) for r in recorded if r is not None)
-        self.modules = [
-            mod
-            for mod in m.model.modules()
-            if (
-                isinstance(mod, classes)
-                if classes
-                else type(mod).__name__.endswith("SelfAttention")
-            )
-        ]
+        named = [(type(mod).__name__, mod) for mod in m.model.modules()]
+        # else by name: BERT's and ESM's self-attention sits inside an ``*Attention`` wrapper;
+        # a model without ``*SelfAttention`` modules (ModernBERT's) attends in its ``*Attention``
+        self.modules = (
+            [mod for _, mod in named if classes and isinstance(mod, classes)]
+            or [mod for name, mod in named if name.endswith("SelfAttention")]
+            or [mod for name, mod in named if name.endswith("Attention")]
+        )
         if not self.modules:
             raise NotImplementedError(
                 f"{m.name}: no self-attention modules found to read attention from"

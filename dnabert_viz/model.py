@@ -2,7 +2,7 @@
 
 ``load_model()`` with no argument loads the embedded demo model; with a
 folder it loads DNABERT-1 (k = 3..6), Nucleotide Transformer v1 (stock ESM),
-DNABERT-2 and HyenaDNA (the published layouts, built natively by
+DNABERT-2, GENA-LM and HyenaDNA (the published layouts, built natively by
 :mod:`dnabert_viz.architectures`: no remote code) or any other BERT-like
 checkpoint the transformers Auto classes know, with a classifier head or
 without one (HyenaDNA: its causal-LM head or none).
@@ -259,6 +259,19 @@ class DnaModel:
             self.model.set_attn_implementation(previous)
 
     @property
+    def attention_kinds(self) -> list[str]:
+        """What each layer attends to, one entry a layer: ``"global"`` (every token), or
+        ``"local ±W tokens"`` for a layer that attends only within a sliding window
+        (config.json's ``layer_types``: ModernBERT's local layers, ModernGENA's)."""
+        cfg = self.model.config
+        types = getattr(cfg, "layer_types", None) or ["full_attention"] * cfg.num_hidden_layers
+        kinds = {
+            "full_attention": "global",
+            "sliding_attention": f"local ±{getattr(cfg, 'sliding_window', None)} tokens",
+        }
+        return [kinds.get(t, t.replace("_", " ")) for t in types]
+
+    @property
     def why_no_attention(self) -> str | None:
         """Why the model gives no attention weights, and what to use instead (one line); None
         when it gives them."""
@@ -448,9 +461,9 @@ def load_model(
         Allow checkpoints of no family built natively that need their own
         Python code. Off by default: that code runs on your machine. The
         families of :mod:`dnabert_viz.architectures.families` (DNABERT-2,
-        HyenaDNA, Nucleotide Transformer v2, ...) never need it: they are
-        built natively. Either way, every tensor of the built model is
-        compared with the file after loading.
+        GENA-LM, HyenaDNA, Nucleotide Transformer v2, Caduceus) never need
+        it: they are built natively. Either way, every tensor of the built
+        model is compared with the file after loading.
     max_tokens : int, optional
         Tokens per window (see :class:`DnaModel`). DNABERT-2 default: 512,
         its published positions, so long sequences are scored in stitched

@@ -11,11 +11,13 @@ Four schemes, each giving, for every token, the half-open nucleotide span
   is split at N; each N-free stretch is cut into non-overlapping 6-mers from
   its start, leftovers become single-nucleotide tokens; each N is the token
   ``N``. ``<cls>`` is prepended and no end token is added.
-* ``BpeTokenizer``: DNABERT-2 and any other fast tokenizer (``tokenizer.json``).
-  Spans come from the tokenizer's character offsets. Sequences are normalised
+* ``BpeTokenizer``: DNABERT-2, GENA-LM and any other fast tokenizer
+  (``tokenizer.json``). Spans come from the tokenizer's character offsets (a
+  token that stands for a run the tokenizer's normalizer replaced, GENA-LM's
+  ``-`` for 10 or more N, spans the whole run). Sequences are normalised
   before tokenizing (the published DNABERT-2 tokenizer has no normalizer: raw
-  lowercase would become one ``[UNK]`` per character); N is one ``[UNK]`` per
-  character with its own span.
+  lowercase would become one ``[UNK]`` per character); DNABERT-2's makes N one
+  ``[UNK]`` per character with its own span.
 * ``CharTokenizer``: HyenaDNA and Caduceus. One token per nucleotide (``N``
   included), token t covers ``[t, t + 1)``; the published vocabulary (seven
   special tokens, then A, C, G, T, N at ids 7..11) and layout: ``[SEP]``
@@ -540,6 +542,10 @@ class BpeTokenizer(DnaTokenizer):
     def tokenize(self, seq: str, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
         enc = self._tok.encode(seq, add_special_tokens=False)
         spans = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+        # a normalizer that replaces a run by one token (GENA-LM's: 10 or more N -> '-') gives it
+        # the offset of the run's last character: it covers the run from the previous token's end
+        previous_end = np.concatenate([[0], spans[:-1, 1]])
+        spans[:, 0] = np.minimum(spans[:, 0], previous_end)
         covered = np.zeros(len(seq), dtype=bool)
         for a, b in spans:
             covered[a:b] = True

@@ -630,4 +630,138 @@ def caduceus(
         for parameter in model.parameters():
             parameter.normal_(0, scale)
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
+
+
+# GENA-LM's published config.json keys (AIRI-Institute/GENA_LM data/configs/
+# L12-H768-A12-V32k-preln.json, the gena-lm-bert-base-t2t settings), sizes reduced
+GENA_LM_CONFIG = {
+    "architectures": ["BertForMaskedLM"],
+    "auto_map": {
+        "AutoModel": "modeling_bert.BertModel",
+        "AutoModelForMaskedLM": "modeling_bert.BertForMaskedLM",
+        "AutoModelForSequenceClassification": "modeling_bert.BertForSequenceClassification",
+    },
+    "attention_probs_dropout_prob": 0.1,
+    "gradient_checkpointing": False,
+    "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1,
+    "initializer_range": 0.02,
+    "layer_norm_eps": 1e-12,
+    "max_position_embeddings": 64,
+    "model_type": "bert",
+    "pad_token_id": 3,
+    "pre_layer_norm": True,
+    "position_embedding_type": "absolute",
+    "transformers_version": "4.6.0.dev0",
+    "type_vocab_size": 2,
+    "use_cache": True,
+    **SMALL,
+}
+GENA_LM_SPECIAL = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]", "-")
+
+
+def gena_lm_tokenizer(path: Path, vocab_size: int = 96) -> Path:
+    """A small BPE ``tokenizer.json`` in the layout of GENA-LM's published ones
+    (data/tokenizers/t2t_1000h_multi_32k): special tokens [UNK] [CLS] [SEP] [PAD] [MASK] and '-'
+    at ids 0-5, the normalizer that strips and turns 10 or more N into '-', a split at '-', and
+    the [CLS] ... [SEP] post-processor; merges trained on random DNA with some N."""
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
+    from tokenizers.trainers import BpeTrainer
+
+    tok = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tok.normalizer = normalizers.Sequence(
+        [normalizers.Strip(), normalizers.Replace(Regex("N{10,}"), "-")]
+    )
+    tok.pre_tokenizer = pre_tokenizers.Split("-", behavior="isolated")
+    generator = torch.Generator().manual_seed(0)
+    letters = torch.randint(0, 5, (200, 60), generator=generator).tolist()
+    texts = [
+        "".join("ACGTN"[i] if i < 4 or j % 7 else "N" for j, i in enumerate(row))
+        for row in letters
+    ]
+    tok.train_from_iterator(
+        texts,
+        BpeTrainer(
+            vocab_size=vocab_size, special_tokens=list(GENA_LM_SPECIAL), show_progress=False
+        ),
+    )
+    tok.post_processor = processors.BertProcessing(("[SEP]", 2), ("[CLS]", 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tok.save(str(path))
+    return path
+
+
+def gena_lm(
+    folder: Path,
+    head: str = "mlm",
+    *,
+    weights: str = "bin",
+    seed: int = 0,
+    scale: float = 0.2,
+    **keys,
+) -> Path:
+    """GENA-LM layout: published config.json keys (sizes reduced; ``keys`` override or add, e.g.
+    ``last_layer_norm``), a GENA-style tokenizer.json, random weights with the published names
+    (``bert.embeddings.position_ids`` included, as transformers 4 saved it); ``head``: "mlm",
+    "classifier" or "encoder". Weights are drawn with standard deviation ``scale`` so that every
+    parameter matters."""
+    from dnabert_viz.architectures.gena_lm_checkpoint import HEADS
+
+    tokenizer = gena_lm_tokenizer(folder / "tokenizer.json")
+    config = {**GENA_LM_CONFIG, **keys}
+    config["vocab_size"] = len(json.loads(tokenizer.read_text())["model"]["vocab"])
+    if head == "classifier":
+        config.update(architectures=["BertForSequenceClassification"], num_labels=2)
+    elif head == "encoder":
+        config["architectures"] = ["BertModel"]
+    torch.manual_seed(seed)
+    cfg = BertConfig(**{k: v for k, v in config.items() if k != "architectures"})
+    model = HEADS[head](cfg)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, scale)
+    state = model.state_dict()
+    prefix = "" if head == "encoder" else "bert."
+    state[f"{prefix}embeddings.position_ids"] = torch.arange(config["max_position_embeddings"])[
+        None
+    ]
+    (folder / "config.json").write_text(json.dumps(config, indent=2))
+    if weights == "bin":
+        torch.save(state, folder / "pytorch_model.bin")
+    else:
+        from safetensors.torch import save_file
+
+        tied = ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")  # left out
+        kept = {k: v.contiguous() for k, v in state.items() if k not in tied}
+        save_file(kept, str(folder / "model.safetensors"))
+    return folder
+
+
+def moderngena(folder: Path, seed: int = 0) -> Path:
+    """A stock ModernBERT masked LM with a GENA-style tokenizer.json (ModernGENA's kind of
+    checkpoint, sizes reduced): 4 layers, every second one global, the others local with a
+    window of 8 tokens (±4)."""
+    from transformers import ModernBertConfig, ModernBertForMaskedLM
+
+    tokenizer = gena_lm_tokenizer(folder / "tokenizer.json")
+    vocab = len(json.loads(tokenizer.read_text())["model"]["vocab"])
+    config = ModernBertConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        global_attn_every_n_layers=2,
+        local_attention=8,
+        max_position_embeddings=64,
+        pad_token_id=3,
+        cls_token_id=1,
+        sep_token_id=2,
+        bos_token_id=1,
+        eos_token_id=2,
+        mask_token_id=4,
+    )
+    torch.manual_seed(seed)
+    with quiet_transformers():
+        ModernBertForMaskedLM(config).save_pretrained(folder)
     return folder

@@ -33,11 +33,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import PretrainedConfig, PreTrainedModel
-from transformers.modeling_outputs import (
-    BaseModelOutputWithPooling,
-    MaskedLMOutput,
-    SequenceClassifierOutput,
-)
+from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+from .bert_heads import ClassifierHead, MaskedLmHead
 
 PUBLISHED_AUTO_MAP = {
     "AutoConfig": "configuration_bert.BertConfig",
@@ -389,7 +387,7 @@ class DnaBert2PredictionHead(nn.Module):
         return self.decoder(self.transform.LayerNorm(F.gelu(self.transform.dense(hidden))))
 
 
-class DnaBert2ForMaskedLM(DnaBert2PreTrainedModel):
+class DnaBert2ForMaskedLM(MaskedLmHead, DnaBert2PreTrainedModel):
     """Encoder (no pooler unless ``add_pooling_layer``) and the masked-LM head
     ``cls.predictions``."""
 
@@ -404,48 +402,12 @@ class DnaBert2ForMaskedLM(DnaBert2PreTrainedModel):
         self.cls.predictions = DnaBert2PredictionHead(config, self.bert.embeddings.word_embeddings)
         self.post_init()
 
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.bert.embeddings.word_embeddings
 
-    def forward(
-        self, input_ids=None, attention_mask=None, labels=None, **kwargs
-    ) -> MaskedLMOutput:
-        """Token logits (B, T, vocab); with ``labels`` (B, T, -100 = ignored) the masked-LM loss
-        too."""
-        out = self.bert(input_ids, attention_mask, **kwargs)
-        logits = self.cls.predictions(out.last_hidden_state)
-        loss = None if labels is None else F.cross_entropy(logits.flatten(0, 1), labels.flatten())
-        return MaskedLMOutput(
-            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
-        )
-
-
-class DnaBert2ForSequenceClassification(DnaBert2PreTrainedModel):
+class DnaBert2ForSequenceClassification(ClassifierHead, DnaBert2PreTrainedModel):
     """Encoder with pooler, dropout, ``classifier``."""
 
     def __init__(self, config: DnaBert2Config):
         super().__init__(config)
-        self.num_labels = config.num_labels
         self.bert = DnaBert2Model(config)
-        p = (
-            config.classifier_dropout
-            if config.classifier_dropout is not None
-            else config.hidden_dropout_prob
-        )
-        self.dropout = nn.Dropout(p)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.add_classifier(config)
         self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.bert.embeddings.word_embeddings
-
-    def forward(
-        self, input_ids=None, attention_mask=None, labels=None, **kwargs
-    ) -> SequenceClassifierOutput:
-        """Class logits (B, n_classes); with integer ``labels`` (B,) the cross-entropy loss too."""
-        out = self.bert(input_ids, attention_mask, **kwargs)
-        logits = self.classifier(self.dropout(out.pooler_output))
-        loss = None if labels is None else F.cross_entropy(logits, labels)
-        return SequenceClassifierOutput(
-            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
-        )

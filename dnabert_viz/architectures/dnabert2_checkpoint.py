@@ -38,7 +38,9 @@ def is_dnabert2(config: dict) -> bool:
     )
 
 
-def _head(config: dict, names: set[str]) -> str:
+def bert_head(config: dict, names: set[str]) -> str:
+    """The head a BERT-layout checkpoint holds: ``classifier``, ``mlm`` or ``encoder``, from
+    ``architectures`` when the config names one, else from the weight names."""
     arch = " ".join(config.get("architectures") or [])
     if "SequenceClassification" in arch:
         return "classifier"
@@ -49,7 +51,7 @@ def _head(config: dict, names: set[str]) -> str:
     return "mlm" if any(n.startswith("cls.predictions.") for n in names) else "encoder"
 
 
-def _check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
+def check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
     """The pad id to build with, after checking that tokenizer and config agree on vocabulary
     size: config.json's ``pad_token_id`` as published (DNABERT-S says 0 while its [PAD] is 3;
     it only names the embedding row that gets no gradient, the attention mask does the
@@ -63,9 +65,9 @@ def _check_vocab(folder: Path, config: dict, tokenizer: DnaTokenizer) -> int:
     return config.get("pad_token_id", tokenizer.pad_id)
 
 
-def _model_config(config: dict, weights: Path, head: str, found: Shapes, pad_id: int) -> dict:
+def model_config(config: dict, weights: Path, head: str, found: Shapes, pad_id: int) -> dict:
     """The keys of the DnaBert2Config to build: config.json's, with the pad id of
-    :func:`_check_vocab` and the classes of the classifier the weights hold."""
+    :func:`check_vocab` and the classes of the classifier the weights hold."""
     keys = {
         k: v
         for k, v in config.items()
@@ -109,9 +111,9 @@ def load_dnabert2(
         model config.json builds (:func:`~.weights.check_weights`:
         names it does not have, parameters it lacks, shapes).
     """
-    pad_id = _check_vocab(folder, config, tokenizer)
-    head = _head(config, set(found))
-    keys = _model_config(config, weights, head, found, pad_id)
+    pad_id = check_vocab(folder, config, tokenizer)
+    head = bert_head(config, set(found))
+    keys = model_config(config, weights, head, found, pad_id)
     pooler = any(".pooler." in f".{k}" for k in found)
 
     def build(keys: dict) -> DnaBert2PreTrainedModel:

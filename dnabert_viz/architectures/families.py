@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .caduceus_checkpoint import is_caduceus, load_caduceus
 from .dnabert2_checkpoint import is_dnabert2, load_dnabert2
+from .gena_lm_checkpoint import is_gena_lm, load_gena_lm
 from .hyenadna_checkpoint import is_hyenadna, load_hyenadna
 from .nucleotide_transformer_checkpoint import is_nt_v2, load_nt_v2
 
@@ -45,6 +46,7 @@ FAMILIES = (
     Family("HyenaDNA", is_hyenadna, load_hyenadna, attention=False),
     Family("Nucleotide Transformer v2", is_nt_v2, load_nt_v2, attention=True),
     Family("Caduceus", is_caduceus, load_caduceus, attention=False),
+    Family("GENA-LM", is_gena_lm, load_gena_lm, attention=True),
 )
 
 

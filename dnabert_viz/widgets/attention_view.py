@@ -19,7 +19,7 @@ from ..plot.tracks import (
     head_view_window,
     layer_head_summary,
 )
-from .common import ALL, LABELS, NONE_IS_ALL, refresh, valid_head
+from .common import ALL, LABELS, NONE_IS_ALL, layer_menu, refresh, valid_head
 from .figure import Figure
 
 MODES = ("heatmap", "head view")
@@ -81,18 +81,13 @@ class AttentionView(W.VBox):
             )
         self.cache = ScoreCache(m, [sequence])
         self.maps: AttentionMaps = self.cache.maps(0)
-        n_layers, n_heads = self.maps.attentions.shape[:2]
+        n_heads = self.maps.attentions.shape[1]
         n = len(self.maps.sequence)
         self._holding = False
         self.room = head_view_room(HEAD_VIEW_WIDTH)
         start, end = head_view_window(n, self.room)
         super().__init__(layer=layer, head=head, region=(start, end - 1))
-        self.layer_control = W.Dropdown(
-            options=list(range(n_layers)),
-            description="layer",
-            layout=W.Layout(width="110px"),
-            style=LABELS,
-        )
+        self.layer_control = layer_menu(m.attention_kinds)
         self.head_control = W.Dropdown(
             options=[("mean", ALL)] + [(str(h), h) for h in range(n_heads)],
             description="head",

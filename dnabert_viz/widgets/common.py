@@ -20,6 +20,7 @@ page draws what the controls say.
 
 from __future__ import annotations
 
+import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
 
@@ -31,6 +32,18 @@ NONE_IS_ALL = (lambda v: ALL if v is None else v, lambda v: None if v == ALL els
 LABELS = {
     "description_width": "initial"
 }  # a control's label as wide as its text (not a fixed 80 px)
+
+
+def layer_menu(kinds: list[str]) -> W.Dropdown:
+    """The views' layer menu: each layer's index, with what it attends to when that is not every
+    token (``DnaModel.attention_kinds``: ``"1 (local ±64 tokens)"``)."""
+    local = any(kind != "global" for kind in kinds)
+    return W.Dropdown(
+        options=[(str(i) if k == "global" else f"{i} ({k})", i) for i, k in enumerate(kinds)],
+        description="layer",
+        layout=W.Layout(width="220px" if local else "110px"),
+        style=LABELS,
+    )
 
 
 def valid_head(head: int | None, n: int) -> int | None:

@@ -21,7 +21,7 @@ from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
-from .common import ALL, LABELS, NONE_IS_ALL, refresh, set_shapes, valid_head
+from .common import ALL, LABELS, NONE_IS_ALL, layer_menu, refresh, set_shapes, valid_head
 from .figure import Figure
 
 TRACK_WIDTH = (
@@ -258,11 +258,8 @@ class SequenceExplorer(W.VBox):
         self.kind_control = W.Dropdown(
             options=options, description="score", layout=W.Layout(width="300px"), style=LABELS
         )
-        self.layer_control = W.Dropdown(
-            options=list(range(self._n_layers)),
-            description="layer",
-            layout=W.Layout(width="110px"),
-            style=LABELS,
+        self.layer_control = layer_menu(
+            ["global"] if config is None else self.cache.model.attention_kinds
         )
         self.head_control = W.Dropdown(
             options=[("sum", ALL)] + [(str(h), h) for h in range(self._n_heads)],
