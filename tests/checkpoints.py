@@ -630,6 +630,7 @@ def caduceus(
         for parameter in model.parameters():
             parameter.normal_(0, scale)
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    return folder
 
 
 # GENA-LM's published config.json keys (AIRI-Institute/GENA_LM data/configs/
