@@ -510,3 +510,15 @@ def test_the_published_tokenizer_gives_the_same_ids(published, tmp_path):
     ours = dv.load_tokenizer(tmp_path)
     for seq in ["ACGTNACG", "acgtt", "GATTACA"]:
         assert ours.encode(seq).input_ids[0].tolist() == tokenizer(seq)["input_ids"], seq
+
+
+def test_the_pure_torch_mixers_run_without_advice_to_install_cuda_kernels(ps, capfd):
+    """transformers advises installing mamba_ssm / causal_conv1d (CUDA-only) the first time its
+    Mamba mixer takes the pure-torch path; on the CPU that is the path to take, so it is not
+    printed (a notebook would show it in red)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.warning_once.cache_clear()  # as in a fresh process
+    capfd.readouterr()
+    dv.score(ps, "ACGTACGTAA", "lm_surprise")
+    assert "falling back" not in capfd.readouterr().err

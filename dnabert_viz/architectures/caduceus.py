@@ -54,6 +54,7 @@ published code leaves out the last). There are no attention weights.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import torch
@@ -66,6 +67,7 @@ from transformers.modeling_outputs import (
     SequenceClassifierOutput,
 )
 from transformers.models.mamba.modeling_mamba import MambaMixer, MambaRMSNorm
+from transformers.utils import logging as hf_logging
 
 from .weights import write_bin
 
@@ -265,11 +267,26 @@ class BiMambaWrapper(nn.Module):
 
     def forward(self, hidden: torch.Tensor, order: Order) -> torch.Tensor:
         """(B, L, d_model) -> (B, L, d_model)."""
-        out = self.mamba_fwd(hidden)
-        if self.mamba_rev is None:
-            return out
-        backward = order.reverse(self.mamba_rev(order.reverse(hidden)))
+        with _reference_kernels_quiet():
+            out = self.mamba_fwd(hidden)
+            if self.mamba_rev is None:
+                return out
+            backward = order.reverse(self.mamba_rev(order.reverse(hidden)))
         return out + backward if self.strategy == "add" else out * backward
+
+
+@contextlib.contextmanager
+def _reference_kernels_quiet():
+    """Without transformers' advice to install ``mamba_ssm`` / ``causal_conv1d`` (CUDA-only
+    kernels) when the mixers take their pure-torch path: on a CPU that path is the one to take,
+    and the advice (printed once per process, on stderr) would only mislead."""
+    log = hf_logging.get_logger("transformers.integrations.hub_kernels")
+    level = log.level
+    log.setLevel(hf_logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 class RcpsWrapper(nn.Module):
