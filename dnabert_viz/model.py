@@ -2,12 +2,14 @@
 
 ``load_model()`` with no argument loads the embedded demo model; with a
 folder it loads DNABERT-1 (k = 3..6), Nucleotide Transformer v1 (stock ESM),
-DNABERT-2, GENA-LM and HyenaDNA (the published layouts, built natively by
-:mod:`dnabert_viz.architectures`: no remote code) or any other BERT-like
-checkpoint the transformers Auto classes know, with a classifier head or
-without one (HyenaDNA: its causal-LM head or none).
-``load_model("dnabert2-demo")`` loads the embedded DNABERT-2-architecture
-model.
+the families built natively from their published layouts by
+:mod:`dnabert_viz.architectures` (DNABERT-2 and DNABERT-S, GENA-LM,
+Nucleotide Transformer v2, HyenaDNA, Caduceus: no remote code; the list is
+``architectures.families.FAMILIES``) or any other checkpoint the
+transformers Auto classes know (GROVER, ModernBERT DNA models, ...), with
+a classifier head or without one (a masked or causal LM head, or none).
+``load_model("dnabert2-demo")`` and ``load_model("demo-mlm")`` load the
+embedded DNABERT-2-architecture classifier and masked language model.
 """
 
 from __future__ import annotations
