@@ -140,36 +140,40 @@ class DnaModel:
             self.max_tokens = int(max_tokens)
         self.returns_attention = returns_attention
 
-    def __repr__(self) -> str:
-        head = (
-            f"classifier, {self.n_classes} classes" if self.is_classifier else "no classifier head"
-        )
+    def _shape_and_head(self) -> tuple[str, str]:
+        """In words: the network's size (layers, and heads or no attention) and its head."""
         cfg = self.model.config
+        heads = getattr(cfg, "num_attention_heads", 0) or 0
+        layers = getattr(cfg, "num_hidden_layers", None)
+        shape = f"{layers} layers" + (
+            f" x {heads} heads" if self.why_no_attention is None and heads else ", no attention"
+        )
+        if self.is_classifier:
+            head = f"classifier, {self.n_classes} classes"
+        elif self.is_masked_lm:
+            head = "masked language model"
+        elif self.is_causal_lm:
+            head = "causal language model"
+        else:
+            head = "no head (encoder outputs)"
+        return shape, head
+
+    def __repr__(self) -> str:
+        shape, head = self._shape_and_head()
         return (
             f"DnaModel({self.name!r}: {type(self.model).__name__}, {self.tokenizer.scheme} "
-            f"tokens, {cfg.num_hidden_layers} layers x {cfg.num_attention_heads} heads, {head}, "
-            f"{self.device})"
+            f"tokens, {shape}, {head}, {self.device})"
         )
 
     def _repr_html_(self) -> str:
         """A compact summary for notebooks: architecture, tokens, size, head, positions, device."""
         cfg = self.model.config
-        if self.is_classifier:
-            head = f"classifier, {self.n_classes} classes"
-        else:
-            head = "masked language model" if self.is_masked_lm else "none (encoder outputs)"
-        shape = ", ".join(
-            f"{getattr(cfg, key)} {what}"
-            for key, what in (
-                ("num_hidden_layers", "layers"),
-                ("num_attention_heads", "heads"),
-                ("hidden_size", "hidden units"),
-            )
-            if getattr(cfg, key, None) is not None
-        )
+        shape, head = self._shape_and_head()
+        hidden = getattr(cfg, "hidden_size", None) or getattr(cfg, "d_model", None)
+        size = shape + ("" if hidden is None else f", {hidden} hidden units")
         rows = [
             ("architecture", f"{type(self.model).__name__} ({cfg.model_type})"),
-            ("size", f"{shape}; {sum(p.numel() for p in self.model.parameters()):,} parameters"),
+            ("size", f"{size}; {sum(p.numel() for p in self.model.parameters()):,} parameters"),
             (
                 "tokens",
                 f"{self.tokenizer.scheme}, {len(self.tokenizer.vocab):,} in the vocabulary",

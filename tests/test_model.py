@@ -97,7 +97,7 @@ def test_models_show_a_summary_in_notebooks(demo_model, tmp_path):
         "architecture",
         "BertForSequenceClassification (bert)",
         "size",
-        f"2 layers, 4 heads, 64 hidden units; {n_parameters:,} parameters",
+        f"2 layers x 4 heads, 64 hidden units; {n_parameters:,} parameters",
         "tokens",
         "kmer6, 4,101 in the vocabulary",
         "positions",
@@ -117,3 +117,10 @@ def test_models_show_a_summary_in_notebooks(demo_model, tmp_path):
         demo_model.model, demo_model.tokenizer, name="<b>&", device=demo_model.device
     )
     assert "<b>&" not in odd._repr_html_() and "DnaModel '&lt;b&gt;&amp;'" in odd._repr_html_()
+    # an attention-free model says so, and what head it has
+    hyena = dv.load_model(checkpoints.hyenadna(tmp_path / "hyena"), device="cpu")
+    assert repr(hyena).endswith(
+        ", char tokens, 2 layers, no attention, causal language model, cpu)"
+    )
+    texts = Texts(hyena._repr_html_()).texts
+    assert texts[texts.index("size") + 1].startswith("2 layers, no attention, ")
