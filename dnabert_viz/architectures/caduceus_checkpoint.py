@@ -28,7 +28,7 @@ from .caduceus import (
     CaduceusForSequenceClassification,
     CaduceusPreTrainedModel,
 )
-from .weights import Shapes, classifier_classes, load_native
+from .weights import Shapes, classifier_keys, load_native
 
 HEADS = {
     "masked_lm": CaduceusForMaskedLM,
@@ -104,9 +104,7 @@ def _model_config(folder: Path, config: dict, found: Shapes, head: str, tokenize
     length = _max_length(folder, config)
     if length is not None:
         keys["max_position_embeddings"] = length
-    n = classifier_classes(config, found, "score.weight", folder) if head == "classifier" else None
-    if n is not None:
-        keys["num_labels"] = n
+    keys.update(classifier_keys(head, config, found, "score.weight", folder))
     return keys
 
 
@@ -115,24 +113,7 @@ def load_caduceus(
 ) -> CaduceusPreTrainedModel:
     """Build the native Caduceus model of a published-layout folder and load its weights.
 
-    Parameters
-    ----------
-    folder : Path
-        The checkpoint folder.
-    config : dict
-        Its ``config.json``, parsed.
-    tokenizer : DnaTokenizer
-        Its tokenizer (the character tokenizer).
-    weights : Path
-        Its weights file.
-    found : dict
-        The names and shapes of the file's tensors
-        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
-
-    Returns
-    -------
-    CaduceusPreTrainedModel
-        In eval mode; every tensor equal to the file's.
+    Parameters and return value: those of every family's loader (:attr:`.families.Family.load`).
 
     Raises
     ------

@@ -24,7 +24,7 @@ from .dnabert2 import (
     DnaBert2Model,
     DnaBert2PreTrainedModel,
 )
-from .weights import Shapes, classifier_classes, load_native
+from .weights import Shapes, classifier_keys, load_native
 
 PUBLISHED_FILES = Path(__file__).parents[1] / "data" / "dnabert2"
 
@@ -74,13 +74,7 @@ def model_config(config: dict, weights: Path, head: str, found: Shapes, pad_id: 
         if k not in ("_name_or_path", "architectures", "torch_dtype", "dtype")
     }
     keys["pad_token_id"] = pad_id
-    n = (
-        classifier_classes(config, found, "classifier.weight", weights)
-        if head == "classifier"
-        else None
-    )
-    if n is not None:
-        keys["num_labels"] = n
+    keys.update(classifier_keys(head, config, found, "classifier.weight", weights))
     return keys
 
 
@@ -89,19 +83,7 @@ def load_dnabert2(
 ) -> DnaBert2PreTrainedModel:
     """Build the native DNABERT-2 model of a published-layout folder and load its weights.
 
-    Parameters
-    ----------
-    folder : Path
-        The checkpoint folder.
-    config : dict
-        Its ``config.json``, parsed.
-    tokenizer : DnaTokenizer
-        Its tokenizer (``tokenizer.json``).
-    weights : Path
-        Its weights file.
-    found : dict
-        The names and shapes of the file's tensors
-        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
+    Parameters and return value: those of every family's loader (:attr:`.families.Family.load`).
 
     Raises
     ------

@@ -29,8 +29,14 @@ class Family:
     detect : callable
         ``detect(config) -> bool`` on config.json as a dict.
     load : callable
-        ``load(folder, config, tokenizer, weights, found) -> PreTrainedModel``,
-        every tensor checked against the file.
+        ``load(folder, config, tokenizer, weights, found) -> PreTrainedModel``:
+        the checkpoint folder (Path), its config.json parsed (dict), its
+        tokenizer (:class:`~dnabert_viz.tokenization.DnaTokenizer`), its
+        weights file (Path) and the names and shapes of the file's tensors
+        (:func:`~.weights.weight_shapes`) in; the native model of the head
+        the folder holds out, in eval mode, every tensor equal to the file's
+        (:func:`~.weights.check_loaded`). Bad input raises ValueError naming
+        the file, before any computation.
     attention : bool
         Whether the network has attention weights to read.
     """

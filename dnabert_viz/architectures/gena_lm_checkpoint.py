@@ -104,24 +104,7 @@ def load_gena_lm(
 ) -> GenaLmPreTrainedModel:
     """Build the native GENA-LM model of a published-layout folder and load its weights.
 
-    Parameters
-    ----------
-    folder : Path
-        The checkpoint folder.
-    config : dict
-        Its ``config.json``, parsed.
-    tokenizer : DnaTokenizer
-        Its tokenizer (``tokenizer.json``).
-    weights : Path
-        Its weights file.
-    found : dict
-        The names and shapes of the file's tensors
-        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
-
-    Returns
-    -------
-    GenaLmPreTrainedModel
-        In eval mode; every tensor equal to the file's.
+    Parameters and return value: those of every family's loader (:attr:`.families.Family.load`).
 
     Raises
     ------

@@ -23,7 +23,7 @@ from .hyenadna import (
     HyenaDnaModel,
     HyenaDnaPreTrainedModel,
 )
-from .weights import Shapes, classifier_classes, load_native
+from .weights import Shapes, classifier_keys, load_native
 
 HEADS = {
     "causal_lm": HyenaDnaForCausalLM,
@@ -64,9 +64,7 @@ def _model_config(folder: Path, config: dict, found: Shapes, head: str, pad_id: 
         raise ValueError(
             f"{folder / 'config.json'}: pad_token_id {said} but the tokenizer's [PAD] is {pad_id}"
         )
-    n = classifier_classes(config, found, "score.weight", folder) if head == "classifier" else None
-    if n is not None:
-        keys["num_labels"] = n
+    keys.update(classifier_keys(head, config, found, "score.weight", folder))
     return keys
 
 
@@ -75,24 +73,7 @@ def load_hyenadna(
 ) -> HyenaDnaPreTrainedModel:
     """Build the native HyenaDNA model of a published-layout folder and load its weights.
 
-    Parameters
-    ----------
-    folder : Path
-        The checkpoint folder.
-    config : dict
-        Its ``config.json``, parsed.
-    tokenizer : DnaTokenizer
-        Its tokenizer (the character tokenizer).
-    weights : Path
-        Its weights file.
-    found : dict
-        The names and shapes of the file's tensors
-        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
-
-    Returns
-    -------
-    HyenaDnaPreTrainedModel
-        In eval mode; every tensor equal to the file's.
+    Parameters and return value: those of every family's loader (:attr:`.families.Family.load`).
 
     Raises
     ------

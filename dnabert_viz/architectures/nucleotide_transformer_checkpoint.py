@@ -25,7 +25,7 @@ from .nucleotide_transformer import (
     NtV2Model,
     NtV2PreTrainedModel,
 )
-from .weights import Shapes, classifier_classes, load_native
+from .weights import Shapes, classifier_keys, load_native
 
 REMOTE_FILES = ("modeling_esm.", "esm_config.")
 
@@ -87,13 +87,7 @@ def _model_config(folder: Path, config: dict, found: Shapes, head: str) -> dict:
         for k, v in config.items()
         if k not in ("_name_or_path", "architectures", "torch_dtype", "dtype", "model_type")
     }
-    n = (
-        classifier_classes(config, found, "classifier.out_proj.weight", folder)
-        if head == "classifier"
-        else None
-    )
-    if n is not None:
-        keys["num_labels"] = n
+    keys.update(classifier_keys(head, config, found, "classifier.out_proj.weight", folder))
     return keys
 
 
@@ -103,24 +97,7 @@ def load_nt_v2(
     """Build the native Nucleotide Transformer v2 model of a published-layout folder and load its
     weights.
 
-    Parameters
-    ----------
-    folder : Path
-        The checkpoint folder.
-    config : dict
-        Its ``config.json``, parsed.
-    tokenizer : DnaTokenizer
-        Its tokenizer (``vocab.txt``: non-overlapping k-mers).
-    weights : Path
-        Its weights file.
-    found : dict
-        The names and shapes of the file's tensors
-        (:func:`dnabert_viz.architectures.weights.weight_shapes`).
-
-    Returns
-    -------
-    NtV2PreTrainedModel
-        In eval mode; every tensor equal to the file's.
+    Parameters and return value: those of every family's loader (:attr:`.families.Family.load`).
 
     Raises
     ------

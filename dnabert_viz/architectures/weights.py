@@ -336,22 +336,23 @@ def load_native(
     return model.eval()
 
 
-def classifier_classes(config: dict, found: Shapes, tensor: str, where: Path) -> int | None:
-    """The classes of a classifier head, from its output tensor's rows, checked against
-    config.json's ``id2label`` or ``num_labels``; None when the file has no such tensor.
+def classifier_keys(head: str, config: dict, found: Shapes, tensor: str, where: Path) -> dict:
+    """The config key a classifier head adds, ``{"num_labels": n}``: its classes, from its
+    output tensor's rows, checked against config.json's ``id2label`` or ``num_labels``; ``{}``
+    for another head or a file without that tensor.
 
     Raises
     ------
     ValueError
         Naming ``where``: config.json says another number.
     """
-    if tensor not in found:
-        return None
+    if head != "classifier" or tensor not in found:
+        return {}
     n = found[tensor][0]
     said = len(config["id2label"]) if "id2label" in config else config.get("num_labels", n)
     if said != n:
         raise ValueError(f"{where}: classifier has {n} classes but config.json says {said}")
-    return n
+    return {"num_labels": n}
 
 
 def _compare(
