@@ -466,7 +466,8 @@ def drive_gallery(lab: Lab, cell: int) -> None:
     first.click()
     listing = scope.locator(".widget-select select")
     listing.locator("option").first.wait_for(state="attached")
-    options = listing.locator("option").all_inner_texts()
+    # ipywidgets writes a Select's spaces as no-break spaces
+    options = [o.replace("\xa0", " ") for o in listing.locator("option").all_inner_texts()]
     fits = [float(o.split()[0]) for o in options]
     assert fits == sorted(fits, reverse=True)  # best fitting first
     sequences = [int(o.split(":")[0].split("sequence ")[1]) for o in options]
@@ -590,7 +591,7 @@ def drive_attention(lab: Lab, cell: int) -> None:
     first, last = figure.evaluate(
         "gd => { const x = gd.data.find(t => t.name === 'query').x; return [x[0], x.at(-1)]; }"
     )
-    region = lab.kernel(f"print(seq[{first}:{last + 1}])")
+    region = lab.kernel(f"print(seq[{first}:{last + 1}])").strip()
     assert len(rows) == 2, rows  # the query row and the attended row
     for row in rows:
         row.sort()
