@@ -12,6 +12,7 @@ from scipy.stats import spearmanr
 import dnabert_viz as dv
 from dnabert_viz.cli import main
 
+from . import checkpoints
 from .checkpoints import assert_same_weights, dnabert1, dnabert2, hyenadna
 
 CORE = "CACGTGCACGTG"  # a doubled E-box: every phase of non-overlapping 6-mers reads a rotation
@@ -272,6 +273,45 @@ def test_dnabert2_fine_tunes_with_lora_and_loads_back(tmp_path):
     ]
     again = dv.load_model(tmp_path / "tuned", device="cpu")
     np.testing.assert_array_equal(again.predict(seqs[:4]), m.predict(seqs[:4]))
+
+
+# a family's tiny masked LM (tests/checkpoints.py) -> the class fine_tune gives it
+FAMILIES = {
+    "NT v2": (lambda f: checkpoints.nt_v2(f), "NtV2ForSequenceClassification"),
+    "GENA-LM": (lambda f: checkpoints.gena_lm(f), "GenaLmForSequenceClassification"),
+    "Caduceus": (
+        lambda f: checkpoints.caduceus(f, scale=0.1),
+        "CaduceusForSequenceClassification",
+    ),
+    "GROVER": (lambda f: checkpoints.grover(f), "BertForSequenceClassification"),
+    "ModernBERT DNA": (
+        lambda f: checkpoints.modernbert_dna(f),
+        "ModernBertForSequenceClassification",
+    ),
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=list(FAMILIES))
+def test_every_family_fine_tunes_and_loads_back(family, tmp_path):
+    """The families added natively (and stock ones) plug in through their own
+    *ForSequenceClassification: one epoch, LoRA, saved and loaded back to equal predictions."""
+    build, cls = FAMILIES[family]
+    base = dv.load_model(build(tmp_path / "mlm"), device="cpu")
+    seqs, y = planted(24, [CORE], length=48)
+    m = dv.fine_tune(
+        base,
+        seqs,
+        y[:, 0],
+        lora=True,
+        epochs=1,
+        batch_size=8,
+        progress=False,
+        out=tmp_path / "tuned",
+    )
+    assert type(m.model).__name__ == cls and 0 < m.history.attrs["trainable_parameters"]
+    again = dv.load_model(tmp_path / "tuned", device="cpu")
+    assert again.problem_type == "single_label_classification"
+    np.testing.assert_allclose(again.predict(seqs[:4]), m.predict(seqs[:4]), atol=1e-6)
 
 
 # case: (labels, fine_tune keywords, the one-line error)
