@@ -22,6 +22,7 @@ from .contributions import (
 )
 from .demo import DemoData, load_demo
 from .dependency import DependencyMap, dependency_map
+from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
@@ -91,6 +92,7 @@ __all__ = [
     "cls_attention",
     "cls_attention_ensemble",
     "find_motifs",
+    "fine_tune",
     "engines",
     "find_seqlet_motifs",
     "genome_instances",

@@ -26,16 +26,16 @@ BASELINES = ("pad", "mask", "shuffle")
 
 
 class _TargetOutput(torch.nn.Module):
-    """The model as captum sees it: (input_ids, attention_mask) -> (B, n_classes) probabilities or
-    logits."""
+    """The model as captum sees it: (input_ids, attention_mask) -> (B, n_classes) what
+    ``m.predict`` returns (probabilities or regression values) or logits."""
 
-    def __init__(self, model: torch.nn.Module, output: str):
+    def __init__(self, m: DnaModel, output: str):
         super().__init__()
-        self.model, self.output = model, output
+        self.m, self.model, self.output = m, m.model, output
 
     def forward(self, input_ids, attention_mask):
         logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
-        return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
+        return self.m.head_output(logits) if self.output == "probability" else logits
 
 
 def _baseline_ids(
@@ -80,12 +80,12 @@ def attribute(
     random_state: int = 0,
     progress: bool | None = None,
 ) -> Scores:
-    """Per-nucleotide attribution of a class output with captum.
+    """Per-nucleotide attribution of an output of the sequence head with captum.
 
     Parameters
     ----------
     m : DnaModel
-        A model with a classifier head.
+        A model with a sequence head (classifier, multi-label or regression).
     sequences : str, list of str or pandas.DataFrame
         N sequences, or a table with a ``sequence`` column (as :func:`dnabert_viz.score`).
     method : str
@@ -96,7 +96,7 @@ def attribute(
         ``deeplift`` (LayerDeepLift with the rescale rule; captum treats
         softmax and layer norm approximately).
     target : int
-        Class whose output is attributed.
+        Output attributed: a class, a label or a regression output (``m.n_classes`` of them).
     baseline : {"pad", "mask", "shuffle"}
         Reference input for integrated gradients and DeepLift: every real
         token replaced by ``[PAD]`` or ``[MASK]`` (special tokens kept), or
@@ -111,7 +111,9 @@ def attribute(
         step of every sequence of a batch; peak memory by setting:
         ``benchmarks/attribution_memory.py``).
     output : {"probability", "logit"}
-        Attribute the target's softmax probability or its logit.
+        Attribute what ``m.predict`` returns for the target (softmax probability of a class,
+        sigmoid probability of a label, a regression value itself) or its logit (the same as
+        the value for regression).
     window_size, stride : int, optional
         Windows for sequences longer than the model's positions.
     random_state : int
@@ -134,7 +136,7 @@ def attribute(
         raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
     check_counts(n_steps=n_steps, internal_batch_size=internal_batch_size)
     m._require_target(target)
-    forward = _TargetOutput(m.model, output)
+    forward = _TargetOutput(m, output)
     layer = m.model.get_input_embeddings()
     enc = m.encode(sequences, window_size=window_size, stride=stride)
     acc = NucleotideAccumulator(enc, "spread")
@@ -169,7 +171,9 @@ def attribute(
                 ).attribute(ids, additional_forward_args=(mask,), target=target)
                 token = attr.sum(-1) if times_input else attr.norm(dim=-1)
         acc.add(rows, token.detach().float().cpu().numpy())
+    explained = m.output_name if output == "probability" else "logit"
     meta = {"model": m.name, "target": target, "baseline": baseline, "output": output}
+    meta["explains"] = f"{explained} of output {target}"
     extra = {}
     if method == "integrated_gradients":
         meta["n_steps"] = n_steps
@@ -193,11 +197,12 @@ def ism(
     Parameters
     ----------
     m : DnaModel
-        A model with a classifier head.
+        A model with a sequence head (classifier, multi-label or regression).
     sequences : str, list of str or pandas.DataFrame
         N sequences, or a table with a ``sequence`` column (as :func:`dnabert_viz.score`).
     target : int
-        Class whose probability is read.
+        Output read: a class's or label's probability, or a regression value
+        (what ``m.predict`` returns).
     batch_size : int
         Mutant sequences per forward pass (cache-sized batches suit a CPU,
         ``benchmarks/ism_speed.py``; raise it on a GPU).
@@ -210,7 +215,8 @@ def ism(
         ``kind="ism"``; values (N, L): the mean effect of the three
         substitutions at each position (the effects' sum over bases / 3);
         ``extra["effects"]`` (N, L, 4) float32, columns A C G T:
-        p(target | mutant) - p(target | sequence), 0 for the reference base,
+        p(target | mutant) - p(target | sequence) (for regression the change in the
+        value), 0 for the reference base,
         NaN past each sequence's end. At an N every base is a substitution.
     """
     from tqdm.auto import tqdm
@@ -244,19 +250,20 @@ def ism(
         out[i, : len(seq)] = delta
     bar.close()
     # the reference column is 0: the mean over the three substitutions
-    meta = {"model": m.name, "target": target}
+    meta = {"model": m.name, "target": target, "explains": f"{m.output_name} of output {target}"}
     return Scores(sequences, out.sum(axis=-1) / 3, "ism", meta, {"effects": out})
 
 
 def variant_effects(
     m: DnaModel, table, *, sequences=None, target: int = 1, batch_size: int = 64
 ) -> pd.DataFrame:
-    """Effect of variants on the target probability, with DNABERT's two scores.
+    """Effect of variants on the target probability (or regression value), with DNABERT's two
+    scores.
 
     Parameters
     ----------
     m : DnaModel
-        A model with a classifier head.
+        A model with a sequence head (classifier, multi-label or regression).
     table : pandas.DataFrame or path
         Either substitutions with columns ``position``, ``ref``, ``alt`` and
         ``sequence_index`` (into ``sequences``) or ``sequence``; ``ref`` must
@@ -267,7 +274,7 @@ def variant_effects(
     sequences : list of str, optional
         The sequences that ``sequence_index`` refers to.
     target : int
-        Class whose probability is read.
+        Output read: a class's or label's probability, or a regression value.
     batch_size : int
         Sequences per forward pass.
 
@@ -277,7 +284,9 @@ def variant_effects(
         One row per variant: ``sequence_index``, ``start``, ``end``, ``ref``,
         ``alt``, ``p_ref``, ``p_alt``, ``diff`` (p_alt - p_ref),
         ``dnabert_score`` ((p_alt - p_ref) x max(p_ref, p_alt)) and
-        ``log2_odds_ratio`` (log2 odds(p_ref) - log2 odds(p_alt)).
+        ``log2_odds_ratio`` (log2 odds(p_ref) - log2 odds(p_alt)). A regression model: the
+        values in ``p_ref`` and ``p_alt`` and their change in ``diff``, without the two
+        probability scores.
     """
     from .io import read_mutation_file
 
@@ -292,6 +301,8 @@ def variant_effects(
     p_alt = m.predict(mutated, batch_size=batch_size)[:, target].astype(float)
     out = variants.copy()
     out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
+    if m.problem_type == "regression":
+        return out
     out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
     out["log2_odds_ratio"] = _log2_odds(p_ref) - _log2_odds(p_alt)
     return out

@@ -303,11 +303,15 @@ def _labels(path: str) -> list[int]:
 
 
 def _train(args: argparse.Namespace) -> None:
-    import json
 
-    from .finetune import VALIDATION_FRACTION, check_labels, train_classifier, training_summary
+    from .finetune import (
+        VALIDATION_FRACTION,
+        check_labels,
+        save_trained,
+        train_classifier,
+        training_summary,
+    )
     from .io import read_sequences
-    from .outputs import atomic_folder
 
     table = read_sequences(args.input)
     if args.labels:
@@ -336,27 +340,68 @@ def _train(args: argparse.Namespace) -> None:
         **settings,
     )
     summary_line = training_summary(m.history)
-    with atomic_folder(args.out, kind="model") as tmp:
-        m.save_pretrained(tmp)
-        m.history.to_csv(tmp / "history.tsv", sep="\t", index=False)
-        summary = {
-            **settings,
-            **m.history.attrs,
-            "input": str(args.input),
-            "n_sequences": len(labels),
-        }
-        (tmp / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    save_trained(m, args.out, {**settings, "input": str(args.input), "n_sequences": len(labels)})
     print(
         f"{args.out}: {summary_line}; curves in {Path(args.out) / 'history.tsv'}; "
         f"load it with dv.load_model({str(args.out)!r})"
     )
 
 
+def _fine_tune(args: argparse.Namespace) -> None:
+    from .fine_tuning import fine_tune, task_labels
+    from .finetune import VALIDATION_FRACTION, training_summary
+    from .io import read_lines, read_sequences
+
+    table = read_sequences(args.input)
+    if args.labels:
+        name = args.labels
+        if args.task == "classification":
+            labels = _labels(args.labels)
+        else:  # a value or several per line, checked by task_labels
+            rows = [line.replace(",", " ").split() for line in read_lines(args.labels)]
+            labels = [row[0] if len(row) == 1 else row for row in rows if row]
+    elif "label" in table:
+        labels, name = table["label"].tolist(), f"{args.input}, column 'label'"
+    else:
+        raise ValueError(f"{args.input} has no 'label' column: give --labels (one row per line)")
+    if len(labels) != len(table):
+        raise ValueError(
+            f"{name}: {len(labels)} labels for {len(table)} sequences in {args.input}"
+        )
+    settings = _training_settings(args)
+    fraction = settings.get("validation_fraction", VALIDATION_FRACTION)
+    labels, _ = task_labels(args.task, labels, len(table), fraction, name)
+    m = fine_tune(
+        _model(args),
+        table,
+        labels,
+        task=args.task,
+        lora=args.lora,
+        out=args.out,
+        on_epoch=lambda row: _print_epoch(row, "fine-tune"),
+        **settings,
+    )
+    print(
+        f"{args.out}: {training_summary(m.history)}; curves in "
+        f"{Path(args.out) / 'history.tsv'}; load it with dv.load_model({str(args.out)!r})"
+    )
+
+
 def _training_settings(args: argparse.Namespace) -> dict:
-    """The training options given to ``train`` or ``pretrain`` (the others keep the library's
-    defaults)."""
-    names = ("k", "epochs", "max_minutes", "seed", "validation_fraction")
-    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    """The training options given to ``train``, ``pretrain`` or ``fine-tune`` (the others keep
+    the library's defaults)."""
+    names = (
+        "k",
+        "epochs",
+        "max_minutes",
+        "seed",
+        "validation_fraction",
+        "learning_rate",
+        "batch_size",
+    )
+    return {
+        name: getattr(args, name, None) for name in names if getattr(args, name, None) is not None
+    }
 
 
 def _print_epoch(row: dict, command: str = "train") -> None:
@@ -364,7 +409,9 @@ def _print_epoch(row: dict, command: str = "train") -> None:
     progress bar when one is shown)."""
     from tqdm.auto import tqdm
 
-    if "val_auroc" in row:
+    if "val_spearman" in row:
+        validation = f", validation Spearman {row['val_spearman']:.3f}"
+    elif "val_auroc" in row:
         validation = (
             f", validation AUROC {row['val_auroc']:.3f}, accuracy {row['val_accuracy']:.3f}"
         )
@@ -380,10 +427,9 @@ def _print_epoch(row: dict, command: str = "train") -> None:
 
 
 def _pretrain(args: argparse.Namespace) -> None:
-    import json
 
+    from .finetune import save_trained
     from .io import read_sequences
-    from .outputs import atomic_folder
     from .pretraining import train_masked_lm
 
     _refuse_unused(args, k=(args.architecture == "dnabert", "--architecture dnabert"))
@@ -397,12 +443,8 @@ def _pretrain(args: argparse.Namespace) -> None:
         **settings,
     )
     h = m.history
-    with atomic_folder(args.out, kind="model") as tmp:
-        m.save_pretrained(tmp)
-        h.to_csv(tmp / "history.tsv", sep="\t", index=False)
-        summary = {**settings, "architecture": args.architecture, **h.attrs}
-        summary.update(input=str(args.input), n_sequences=len(table))
-        (tmp / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    summary = {**settings, "architecture": args.architecture}
+    save_trained(m, args.out, {**summary, "input": str(args.input), "n_sequences": len(table)})
     best = h.set_index("epoch").loc[h.attrs["best_epoch"]]
     cut = "; the time budget cut it" if h.attrs["stopped"] == "max_minutes" else ""
     print(
@@ -448,6 +490,21 @@ def _ranged(
 
 
 COUNT, SIZE = _ranged(int, 1), _ranged(int, 0)  # at least 1; 0 or more
+
+
+def _training_options(p: argparse.ArgumentParser, options: list[tuple], library: str) -> None:
+    """A training command's options: ``options`` (flag, type, text; defaults the ``library``
+    function's), ``--device`` and ``--out`` (a model folder)."""
+    for option, kind, text in options:
+        p.add_argument(option, type=kind, help=f"{text} (default: {library}'s)")
+    p.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="output model folder (an earlier model folder is replaced; nothing else is)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -621,22 +678,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--labels", help="class indices, one per line in input order (needed for FASTA)"
     )
-    for option, kind, text in [
+    options = [
         ("--k", _ranged(int, 3, 6), "k-mer length, 3 to 6"),
         ("--epochs", COUNT, "most epochs"),
         ("--max-minutes", _ranged(float, 0, open_low=True), "time budget"),
         ("--seed", int, "seed"),
         ("--validation-fraction", _ranged(float, 0, 1, open_high=True), "validation share"),
-    ]:
-        train.add_argument(option, type=kind, help=f"{text} (default: dv.train_classifier's)")
-    train.add_argument(
-        "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
-    )
-    train.add_argument(
-        "--out",
-        required=True,
-        help="output model folder (an earlier model folder is replaced; nothing else is)",
-    )
+    ]
+    _training_options(train, options, "dv.train_classifier")
     train.set_defaults(run=_train)
 
     pretrain = sub.add_parser(
@@ -651,21 +700,51 @@ def build_parser() -> argparse.ArgumentParser:
         default="dnabert",
         help="DNABERT-1 (k-mers, span masking), DNABERT-2 (BPE) or Nucleotide Transformer v1",
     )
-    for option, kind, text in [
+    options = [
         ("--k", _ranged(int, 3, 6), "DNABERT-1's k-mer length, 3 to 6"),
         ("--epochs", COUNT, "most epochs"),
         ("--max-minutes", _ranged(float, 0, open_low=True), "time budget"),
         ("--seed", int, "seed"),
         ("--validation-fraction", _ranged(float, 0, 1, open_low=True, open_high=True), "share"),
-    ]:
-        pretrain.add_argument(option, type=kind, help=f"{text} (default: dv.train_masked_lm's)")
-    pretrain.add_argument(
-        "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
-    )
-    pretrain.add_argument(
-        "--out", required=True, help="output model folder (an earlier one is replaced)"
-    )
+    ]
+    _training_options(pretrain, options, "dv.train_masked_lm")
     pretrain.set_defaults(run=_pretrain)
+
+    tune = sub.add_parser(
+        "fine-tune",
+        help="fine-tune a checkpoint on labelled sequences: a new classifier, multi-label or "
+        "regression head, full or LoRA",
+    )
+    tune.add_argument("--model", required=True, help="checkpoint folder or hub id")
+    tune.add_argument(
+        "--input",
+        required=True,
+        help="sequences: FASTA, or a tsv/csv with a 'sequence' column (and 'label')",
+    )
+    tune.add_argument(
+        "--labels",
+        help="one row per line in input order: a class index, a value, or several (0/1 labels "
+        "or values) separated by spaces or commas",
+    )
+    tune.add_argument(
+        "--task",
+        choices=["classification", "multilabel", "regression"],
+        default="classification",
+        help="the head (default: classification)",
+    )
+    tune.add_argument(
+        "--lora", action="store_true", help="train LoRA adapters (merged into the saved weights)"
+    )
+    options = [
+        ("--epochs", COUNT, "most epochs"),
+        ("--batch-size", COUNT, "sequences per step"),
+        ("--learning-rate", _ranged(float, 0, open_low=True), "peak learning rate"),
+        ("--max-minutes", _ranged(float, 0, open_low=True), "time budget"),
+        ("--seed", int, "seed"),
+        ("--validation-fraction", _ranged(float, 0, 1, open_high=True), "validation share"),
+    ]
+    _training_options(tune, options, "dv.fine_tune")
+    tune.set_defaults(run=_fine_tune)
 
     demo = sub.add_parser(
         "demo", help="the whole pipeline on the embedded demo model and data, with a report"
@@ -703,6 +782,8 @@ def _check_output(args: argparse.Namespace) -> None:
         check_output(args.out, kind="model", inputs=[args.input, args.labels])
     elif args.command == "pretrain":
         check_output(args.out, kind="model", inputs=[args.input])
+    elif args.command == "fine-tune":
+        check_output(args.out, kind="model", inputs=[args.input, args.labels, args.model])
     else:
         check_output(args.out, kind="demo", inputs=[model])
 

@@ -164,14 +164,14 @@ class OneHotBridge(torch.nn.Module):
     def forward(
         self, x: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> torch.Tensor:
-        """(B, n_classes) probabilities or logits at x (B, L, 4): one-hot sequences or any point
-        between.
+        """(B, n_classes) what ``m.predict`` returns (probabilities or regression values) or
+        logits at x (B, L, 4): one-hot sequences or any point between.
         """
         logits = self.m.model(
             inputs_embeds=self.embeddings(x, input_ids, attention_mask),
             attention_mask=attention_mask,
         ).logits
-        return torch.softmax(logits, dim=-1) if self.output == "probability" else logits
+        return self.m.head_output(logits) if self.output == "probability" else logits
 
 
 def _letter_products(x: torch.Tensor, k: int) -> torch.Tensor:

@@ -313,14 +313,7 @@ def train_classifier(
     ValueError
         For the checks above, naming the class or setting and what would work.
     """
-    import time
-
-    import pandas as pd
-    from tqdm.auto import tqdm
-
-    check_counts(epochs=epochs, batch_size=batch_size, patience=patience)
-    if max_minutes is not None and not max_minutes > 0:
-        raise ValueError(f"max_minutes must be above 0 (None: no time budget), not {max_minutes}")
+    check_loop(epochs=epochs, batch_size=batch_size, patience=patience, max_minutes=max_minutes)
     sequences, sources = _sequences_and_sources(sequences)
     sequences, labels = _checked(sequences, labels, "sequences", "labels")
     n_labels = check_labels(labels, 0 if validation is not None else validation_fraction)
@@ -343,90 +336,39 @@ def train_classifier(
         dropout=dropout,
     )
     dm.tokenizer.check_lengths(sequences, sources)
-    enc = _encode(dm, sequences, "training")
-    flipped = (
-        _encode(dm, [_reverse_complement(s) for s in sequences], "training")
-        if reverse_complement
-        else None
-    )
-    val_enc = _encode(dm, val_seqs, "validation") if len(val_seqs) else None
-    target = torch.as_tensor(labels, device=dm.device)
-    majority = np.bincount(val_labels).max() / len(val_labels) if len(val_labels) else 1.0
-    model = dm.model.train()
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-    optim = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=weight_decay)
-    steps = epochs * math.ceil(len(train_rows) / batch_size)
-    warmup = max(1, int(warmup_fraction * steps))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
-    rng = np.random.default_rng(seed)
-    flips = np.random.default_rng([seed, 1])
-    # Once the loss is small, gradients turn denormal and CPU training slows fourfold; flush them
-    # to zero.
-    torch.set_flush_denormal(True)
-    bar = tqdm(total=steps, desc="training", disable=not show_progress(progress))
-    started, history, best, stopped = time.perf_counter(), [], None, "epochs"
-    peak = (0, -np.inf)
-    for epoch in range(1, epochs + 1):
-        order = train_rows[rng.permutation(len(train_rows))]
-        losses = []
-        for start in range(0, len(order), batch_size):
-            rows = np.sort(order[start : start + batch_size])
-            source = enc
-            if flipped is not None and flips.random() < 0.5:
-                source = flipped
-            logits = model(**dm.inputs(source, rows)).logits
-            losses.append(
-                step(loss_fn(logits.view(-1, n_labels), target[rows]), optim, sched, bar)
-            )
-            if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
-                stopped = "max_minutes"
-                break
-        row = {
-            "epoch": epoch,
-            "seconds": time.perf_counter() - started,
-            "learning_rate": sched.get_last_lr()[0],
-            "train_loss": float(np.mean(losses)),
-        }
-        if val_enc is not None:
-            row.update(_evaluate(dm, val_enc, val_labels, loss_fn, batch_size))
-            bar.set_postfix(loss=f"{row['train_loss']:.3f}", val_auroc=f"{row['val_auroc']:.3f}")
-            # Patience counts from the best AUROC of any epoch; the weights kept are those of the
-            # best epoch whose accuracy beats the majority class. A model that puts every
-            # validation sequence in one class has not left the loss plateau of the first epochs:
-            # its AUROC can be high (the logits rank, the threshold does not), but it is no model
-            # to restore.
-            if row["val_auroc"] > peak[1]:
-                peak = (epoch, row["val_auroc"])
-            if row["val_accuracy"] > majority and (best is None or row["val_auroc"] > best[1]):
-                best = (
-                    epoch,
-                    row["val_auroc"],
-                    {n: v.detach().clone() for n, v in model.state_dict().items()},
-                )
-            if epoch - peak[0] >= patience and stopped == "epochs":
-                stopped = "patience"
-        history.append(row)
-        if on_epoch is not None:
-            on_epoch(dict(row))
-        if stopped != "epochs":
-            break
-    bar.close()
-    if best is not None:
-        model.load_state_dict(best[2])
-    model.eval()
-    dm.history = pd.DataFrame(history)
-    dm.history.attrs.update(
-        best_epoch=best[0] if best else len(history),
-        stopped=stopped,
-        beat_majority=best is not None,
-        validation_sizes=np.bincount(val_labels, minlength=n_labels).tolist(),
+    fit(
+        dm,
+        SingleLabel(n_labels, label_smoothing),
+        (sequences, labels, train_rows),
+        (val_seqs, val_labels),
+        reverse_complement=reverse_complement,
         epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        warmup_fraction=warmup_fraction,
         patience=patience,
         max_minutes=max_minutes,
+        seed=seed,
+        progress=progress,
+        on_epoch=on_epoch,
     )
     return dm
+
+
+def save_trained(dm: DnaModel, out: str | Path, summary: dict) -> None:
+    """Write a trained model's folder atomically (:func:`dnabert_viz.outputs.atomic_folder`):
+    the checkpoint (``save_pretrained``), ``history.tsv`` (a row per epoch) and
+    ``training.json`` (``summary`` and the history's ``attrs``)."""
+    import json
+
+    from .outputs import atomic_folder
+
+    with atomic_folder(out, kind="model") as tmp:
+        dm.save_pretrained(tmp)
+        dm.history.to_csv(tmp / "history.tsv", sep="\t", index=False)
+        text = json.dumps({**summary, **dm.history.attrs}, indent=1) + "\n"
+        (tmp / "training.json").write_text(text)
 
 
 def training_summary(history) -> str:
@@ -440,13 +382,24 @@ def training_summary(history) -> str:
     Parameters
     ----------
     history : pandas.DataFrame
-        ``DnaModel.history`` from :func:`train_classifier`.
+        ``DnaModel.history`` from :func:`train_classifier` or :func:`dnabert_viz.fine_tune`.
     """
     attrs = history.attrs
     kept = history.set_index("epoch").loc[attrs["best_epoch"]]
     parts = [f"epoch {attrs['best_epoch']} of {len(history)} kept"]
-    if "val_auroc" not in kept:
+    problem = attrs.get("problem_type", SingleLabel.problem_type)
+    if "val_loss" not in kept:
         parts.append("no validation (validation_fraction 0): whether it beats chance is unknown")
+    elif problem == Regression.problem_type:
+        parts.append(
+            f"validation Spearman {kept['val_spearman']:.3f} (chance 0) on "
+            f"{sum(attrs['validation_sizes'])} sequences"
+        )
+    elif problem == MultiLabel.problem_type:
+        parts.append(
+            f"validation AUROC {kept['val_auroc']:.3f} (chance 0.5; mean over "
+            f"{len(attrs['validation_sizes'])} labels)"
+        )
     else:
         sizes = attrs["validation_sizes"]
         p = chance_p_value(kept["val_auroc"], sizes)
@@ -468,8 +421,9 @@ def training_summary(history) -> str:
         )
     elif attrs["stopped"] == "patience":
         parts.append(
-            f"stopped early, {attrs['patience']} epochs without a better validation AUROC "
-            "(not by the time budget)"
+            f"stopped early, {attrs['patience']} epochs without a better validation "
+            f"{'Spearman' if problem == Regression.problem_type else 'AUROC'} (not by the time "
+            "budget)"
         )
     else:
         parts.append(f"all {attrs['epochs']} epochs ran (not cut by the time budget)")
@@ -618,19 +572,280 @@ def _encode(dm: DnaModel, sequences: list[str], what: str):
     return enc
 
 
+class SingleLabel:
+    """Single-label classification (softmax, cross-entropy): what :func:`train_classifier`
+    trains, and ``task="classification"`` of :func:`dnabert_viz.fine_tune`.
+
+    Each task of :func:`fit` says how labels are checked, split and fed to the loss, what is
+    measured on validation and which measure picks the epoch kept (``criterion``, higher is
+    better): adding a kind of head is one such class.
+    """
+
+    problem_type = "single_label_classification"
+    criterion = "val_auroc"
+
+    def __init__(self, n_outputs: int, label_smoothing: float = 0.0):
+        self.n_outputs = n_outputs
+        self.loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+    def target(self, labels: np.ndarray, device) -> torch.Tensor:
+        """Labels as the loss reads them."""
+        return torch.as_tensor(labels, device=device)
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean loss of a batch: logits (B, C), target (B,)."""
+        return self.loss_fn(logits.view(-1, self.n_outputs), target)
+
+    def strata(self, labels: np.ndarray) -> np.ndarray:
+        """(N,) groups the validation split keeps in proportion."""
+        return labels
+
+    def measure(self, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        """Validation measures from the head's outputs (N, C) (``DnaModel.head_output``)."""
+        return {
+            "val_accuracy": float((outputs.argmax(1) == labels).mean()),
+            "val_auroc": auroc(outputs, labels),
+        }
+
+    def usable(self, row: dict, labels: np.ndarray) -> bool:
+        """Whether an epoch may be kept: its validation accuracy beats predicting the majority
+        class. A model that puts every validation sequence in one class has not left the loss
+        plateau of the first epochs: its AUROC can be high (the logits rank, the threshold does
+        not), but it is no model to restore."""
+        return row["val_accuracy"] > np.bincount(labels).max() / len(labels)
+
+    def sizes(self, labels: np.ndarray) -> list[int]:
+        """Validation sequences per class (``history.attrs["validation_sizes"]``)."""
+        return np.bincount(labels, minlength=self.n_outputs).tolist()
+
+
+class MultiLabel(SingleLabel):
+    """Independent labels (a sigmoid each, binary cross-entropy): labels (N, C) of 0 and 1;
+    validation AUROC and accuracy (at 0.5) are means over the labels."""
+
+    problem_type = "multi_label_classification"
+
+    def __init__(self, n_outputs: int):
+        self.n_outputs = n_outputs
+        self.loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def target(self, labels: np.ndarray, device) -> torch.Tensor:
+        return torch.as_tensor(labels, dtype=torch.float32, device=device)
+
+    def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(logits.float(), target)
+
+    def strata(self, labels: np.ndarray) -> np.ndarray:
+        return np.unique(labels, axis=0, return_inverse=True)[1].ravel()  # each label pattern
+
+    def measure(self, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        return {
+            "val_accuracy": float(((outputs > 0.5) == labels).mean()),
+            "val_auroc": float(
+                np.mean([auroc(outputs[:, j], labels[:, j]) for j in range(self.n_outputs)])
+            ),
+        }
+
+    def usable(self, row: dict, labels: np.ndarray) -> bool:
+        return True
+
+    def sizes(self, labels: np.ndarray) -> list[int]:
+        """Validation sequences carrying each label."""
+        return labels.sum(0).astype(int).tolist()
+
+
+class Regression(MultiLabel):
+    """One or more real-valued outputs (mean squared error): targets (N, C); the epoch kept has
+    the best validation Spearman correlation (mean over the outputs)."""
+
+    problem_type = "regression"
+    criterion = "val_spearman"
+
+    def __init__(self, n_outputs: int):
+        self.n_outputs = n_outputs
+        self.loss_fn = torch.nn.MSELoss()
+
+    def strata(self, labels: np.ndarray) -> np.ndarray:
+        return np.zeros(len(labels), int)  # a plain seeded random split
+
+    def measure(self, outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+        from scipy.stats import spearmanr
+
+        rhos = [spearmanr(outputs[:, j], labels[:, j])[0] for j in range(self.n_outputs)]
+        return {"val_spearman": float(np.mean(rhos))}
+
+    def sizes(self, labels: np.ndarray) -> list[int]:
+        """Validation sequences."""
+        return [len(labels)]
+
+
+def check_loop(*, epochs: int, batch_size: int, patience: int, max_minutes: float | None):
+    """Check the settings of :func:`fit` (one-line errors naming the setting)."""
+    check_counts(epochs=epochs, batch_size=batch_size, patience=patience)
+    if max_minutes is not None and not max_minutes > 0:
+        raise ValueError(f"max_minutes must be above 0 (None: no time budget), not {max_minutes}")
+
+
+def fit(
+    dm: DnaModel,
+    task: SingleLabel,
+    train: tuple,
+    validation: tuple,
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float,
+    warmup_fraction: float,
+    patience: int,
+    max_minutes: float | None,
+    seed: int,
+    progress: bool | None,
+    on_epoch: Callable[[dict], None] | None = None,
+    reverse_complement: bool = False,
+    autocast: bool = False,
+) -> None:
+    """The training loop of :func:`train_classifier` and :func:`dnabert_viz.fine_tune`: trains
+    ``dm.model``'s parameters that require gradients, keeps the best epoch and sets
+    ``dm.history``.
+
+    After every epoch it records validation loss and ``task``'s measures; it keeps the weights
+    of the best ``task.criterion`` among the epochs ``task.usable`` accepts, stops after
+    ``patience`` epochs without a better criterion, after ``epochs`` epochs or when
+    ``max_minutes`` have passed (checked after every batch), and restores the weights kept.
+    AdamW with linear warm-up and linear decay to zero at ``epochs``; batches in a seeded random
+    order. Denormal floats are flushed to zero (process wide, ``torch.set_flush_denormal``):
+    without it CPU training slows about fourfold once the loss is small.
+
+    Parameters
+    ----------
+    dm : DnaModel
+        The model, trained in place.
+    task : SingleLabel, MultiLabel or Regression
+        Loss, measures and the criterion of the epoch kept.
+    train : (list of str, numpy.ndarray, numpy.ndarray)
+        Training sequences, their labels ((N,) or (N, C)) and the rows of them to train on.
+    validation : (list of str, numpy.ndarray)
+        Validation sequences and labels; none: all ``epochs`` run and the last is kept.
+    reverse_complement : bool
+        Each batch reads the training sequences reverse-complemented with probability 1/2.
+    autocast : bool
+        Forward passes in bfloat16 autocast (on a GPU).
+    epochs, batch_size, learning_rate, weight_decay, warmup_fraction, patience, max_minutes,
+    seed, progress, on_epoch
+        As :func:`train_classifier` documents them.
+    """
+    import contextlib
+    import time
+
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    sequences, labels, train_rows = train
+    enc = _encode(dm, sequences, "training")
+    flipped = (
+        _encode(dm, [_reverse_complement(s) for s in sequences], "training")
+        if reverse_complement
+        else None
+    )
+    if len(validation[0]):
+        validation = (_encode(dm, validation[0], "validation"), validation[1])
+    else:
+        validation = None
+    target = task.target(labels, dm.device)
+    model = dm.model.train()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(trained, lr=learning_rate, weight_decay=weight_decay)
+    steps = epochs * math.ceil(len(train_rows) / batch_size)
+    warmup = max(1, int(warmup_fraction * steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
+    )
+    rng = np.random.default_rng(seed)
+    flips = np.random.default_rng([seed, 1])
+    mixed = (
+        torch.autocast(dm.device.type, dtype=torch.bfloat16)
+        if autocast
+        else contextlib.nullcontext()
+    )
+    # Once the loss is small, gradients turn denormal and CPU training slows fourfold; flush them
+    # to zero.
+    torch.set_flush_denormal(True)
+    bar = tqdm(total=steps, desc="training", disable=not show_progress(progress))
+    started, history, best, stopped = time.perf_counter(), [], None, "epochs"
+    peak = (0, -np.inf)
+    criterion = task.criterion
+    for epoch in range(1, epochs + 1):
+        order = train_rows[rng.permutation(len(train_rows))]
+        losses = []
+        for start in range(0, len(order), batch_size):
+            rows = np.sort(order[start : start + batch_size])
+            source = enc
+            if flipped is not None and flips.random() < 0.5:
+                source = flipped
+            with mixed:
+                logits = model(**dm.inputs(source, rows)).logits
+            losses.append(step(task.loss(logits.float(), target[rows]), optim, sched, bar))
+            if max_minutes is not None and time.perf_counter() - started > 60 * max_minutes:
+                stopped = "max_minutes"
+                break
+        row = {
+            "epoch": epoch,
+            "seconds": time.perf_counter() - started,
+            "learning_rate": sched.get_last_lr()[0],
+            "train_loss": float(np.mean(losses)),
+        }
+        if validation is not None:
+            with mixed:
+                row.update(_evaluate(dm, task, *validation, batch_size))
+            bar.set_postfix(
+                loss=f"{row['train_loss']:.3f}", **{criterion: f"{row[criterion]:.3f}"}
+            )
+            # Patience counts from the best criterion of any epoch; the weights kept are those of
+            # the best epoch the task accepts (task.usable).
+            if row[criterion] > peak[1]:
+                peak = (epoch, row[criterion])
+            if task.usable(row, validation[1]) and (best is None or row[criterion] > best[1]):
+                best = (
+                    epoch,
+                    row[criterion],
+                    {n: v.detach().clone() for n, v in model.state_dict().items()},
+                )
+            if epoch - peak[0] >= patience and stopped == "epochs":
+                stopped = "patience"
+        history.append(row)
+        if on_epoch is not None:
+            on_epoch(dict(row))
+        if stopped != "epochs":
+            break
+    bar.close()
+    if best is not None:
+        model.load_state_dict(best[2])
+    model.eval()
+    dm.history = pd.DataFrame(history)
+    dm.history.attrs.update(
+        best_epoch=best[0] if best else len(history),
+        stopped=stopped,
+        beat_majority=best is not None,
+        validation_sizes=task.sizes(validation[1]) if validation is not None else [],
+        epochs=epochs,
+        patience=patience,
+        max_minutes=max_minutes,
+    )
+
+
 @torch.no_grad()
-def _evaluate(dm: DnaModel, enc, labels: np.ndarray, loss_fn, batch_size: int) -> dict[str, float]:
-    """Validation loss, accuracy and AUROC of the model (evaluation mode inside, training mode
-    after)."""
+def _evaluate(
+    dm: DnaModel, task: SingleLabel, enc, labels: np.ndarray, batch_size: int
+) -> dict[str, float]:
+    """Validation loss and the task's measures (evaluation mode inside, training mode after)."""
     dm.model.eval()
     logits = torch.cat(
         [dm.model(**inputs).logits.float() for _, inputs in dm.batches(enc, batch_size=batch_size)]
     )
     dm.model.train()
-    target = torch.as_tensor(labels, device=logits.device)
-    probabilities = torch.softmax(logits, -1).cpu().numpy()
+    outputs = dm.head_output(logits).cpu().numpy()
     return {
-        "val_loss": float(loss_fn(logits, target)),
-        "val_accuracy": float((probabilities.argmax(1) == labels).mean()),
-        "val_auroc": auroc(probabilities, labels),
+        "val_loss": float(task.loss(logits, task.target(labels, logits.device))),
+        **task.measure(outputs, labels),
     }

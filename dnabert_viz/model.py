@@ -33,6 +33,8 @@ EMBEDDED = {
     "dnabert2-demo": Path(__file__).parent / "data" / "dnabert2_demo",
     "demo-mlm": Path(__file__).parent / "data" / "demo_mlm",  # scripts/build_demo_mlm.py
 }
+# what a sequence head's outputs are, as transformers spells config.problem_type
+PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
 
 
 @contextlib.contextmanager
@@ -91,8 +93,18 @@ class DnaModel:
 
     Attributes
     ----------
+    is_classifier : bool
+        Whether it has a sequence head (``*ForSequenceClassification``: classes, labels or
+        regression outputs), what :meth:`predict`, attribution and ISM read.
+    problem_type : str or None
+        What the sequence head's outputs are, as transformers spells ``config.problem_type``:
+        ``"single_label_classification"`` (softmax over classes),
+        ``"multi_label_classification"`` (a sigmoid per label) or ``"regression"`` (raw values);
+        None without a head. A config without the key: regression with one output, else
+        single-label classification (transformers' own rule).
     n_classes : int or None
-        Number of classes of the classifier head; None without one.
+        Outputs of the sequence head (classes, labels or regression values,
+        ``config.num_labels``); None without one.
     is_masked_lm : bool
         Whether it has a masked-language-model head (what the ``lm_*`` scores read).
     is_causal_lm : bool
@@ -123,6 +135,7 @@ class DnaModel:
             "SequenceClassification" in a for a in (cfg.architectures or [])
         ) or hasattr(model, "classifier")
         self.n_classes = int(cfg.num_labels) if self.is_classifier else None
+        self.problem_type = _problem_type(cfg) if self.is_classifier else None
         # BertForMaskedLM, EsmForMaskedLM, DNABERT-2's MLM: the head the lm_* scores read
         self.is_masked_lm = "MaskedLM" in type(model).__name__
         self.is_causal_lm = "CausalLM" in type(model).__name__
@@ -140,6 +153,38 @@ class DnaModel:
             self.max_tokens = int(max_tokens)
         self.returns_attention = returns_attention
 
+    @property
+    def head(self) -> str | None:
+        """The sequence head in words (``"classifier, 2 classes"``, ``"regression, 1 output"``,
+        ...); None without one."""
+        if not self.is_classifier:
+            return None
+        n = self.n_classes
+        if self.problem_type == "regression":
+            return f"regression, {n} output{'s' * (n != 1)}"
+        if self.problem_type == "multi_label_classification":
+            return f"multi-label classifier, {n} labels"
+        return f"classifier, {n} classes"
+
+    @property
+    def output_name(self) -> str:
+        """What :meth:`predict` returns for one target, for labels and messages:
+        ``"probability"``, ``"label probability"`` or ``"value"``."""
+        return {
+            "multi_label_classification": "label probability",
+            "regression": "value",
+        }.get(self.problem_type, "probability")
+
+    def head_output(self, logits: torch.Tensor) -> torch.Tensor:
+        """The sequence head's logits (..., n_classes) as :meth:`predict` returns them: softmax
+        over classes, a sigmoid per label, or the values themselves (regression); the one place
+        that reads :attr:`problem_type`."""
+        if self.problem_type == "regression":
+            return logits
+        if self.problem_type == "multi_label_classification":
+            return torch.sigmoid(logits)
+        return torch.softmax(logits, dim=-1)
+
     def _shape_and_head(self) -> tuple[str, str]:
         """In words: the network's size (layers, and heads or no attention) and its head."""
         cfg = self.model.config
@@ -149,7 +194,7 @@ class DnaModel:
             f" x {heads} heads" if self.why_no_attention is None and heads else ", no attention"
         )
         if self.is_classifier:
-            head = f"classifier, {self.n_classes} classes"
+            head = self.head
         elif self.is_masked_lm:
             head = "masked language model"
         elif self.is_causal_lm:
@@ -305,16 +350,21 @@ class DnaModel:
                     ", and language-model scores (dv.score(m, seqs, 'lm_mutation_map'))"
                     * self.is_lm
                 )
-                + ", but no predictions and nothing that explains a class"
+                + ", but no predictions and nothing that explains a class; give it a head "
+                "trained on your labels with dv.fine_tune(m, sequences, labels)"
             )
 
     def _require_target(self, target: int) -> None:
-        """Check that ``target`` is a class of the classifier head."""
+        """Check that ``target`` is an output of the sequence head (a class, a label or a
+        regression output)."""
         self._require_classifier()
         is_int = isinstance(target, (int, np.integer)) and not isinstance(target, bool)
         if not is_int or not 0 <= target < self.n_classes:
+            what = {"regression": "an output", "multi_label_classification": "a label"}
+            head = "" if self.problem_type == "single_label_classification" else f"{self.head}: "
             raise ValueError(
-                f"target {target!r} is not a class of {self.name} (0 .. {self.n_classes - 1})"
+                f"target {target!r} is not {what.get(self.problem_type, 'a class')} of "
+                f"{self.name} ({head}0 .. {self.n_classes - 1})"
             )
 
     @torch.no_grad()
@@ -326,7 +376,8 @@ class DnaModel:
         window_size: int | None = None,
         stride: int | None = None,
     ) -> np.ndarray:
-        """Class probabilities.
+        """What the sequence head predicts: class probabilities (softmax), label probabilities
+        (a sigmoid per label) or regression values, as :attr:`problem_type` says.
 
         Parameters
         ----------
@@ -340,14 +391,14 @@ class DnaModel:
         Returns
         -------
         numpy.ndarray
-            (N, n_classes) probabilities; a long sequence gets the mean of its
-            windows' probabilities.
+            (N, n_classes) probabilities or values; a long sequence gets the mean of its
+            windows'.
         """
         self._require_classifier()
         enc = self.encode(sequences, window_size=window_size, stride=stride)
         out = np.zeros((len(enc.input_ids), self.n_classes), dtype=np.float32)
         for rows, inputs in self.batches(enc, batch_size=batch_size):
-            out[rows] = torch.softmax(self.model(**inputs).logits.float(), dim=-1).cpu().numpy()
+            out[rows] = self.head_output(self.model(**inputs).logits.float()).cpu().numpy()
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
     @torch.no_grad()
@@ -400,6 +451,17 @@ class DnaModel:
         with quiet_transformers():
             self.model.save_pretrained(folder)
         self.tokenizer.save(folder)
+
+
+def _problem_type(config) -> str:
+    """A sequence head's ``problem_type``: the config's, else transformers' rule (one output:
+    regression; more: single-label classification)."""
+    said = getattr(config, "problem_type", None)
+    if said is None:
+        return "regression" if int(config.num_labels) == 1 else "single_label_classification"
+    if said not in PROBLEM_TYPES:
+        raise ValueError(f"config problem_type {said!r} is not one of {PROBLEM_TYPES}")
+    return said
 
 
 def _remote_code_kind(config: dict) -> str | None:

@@ -1,4 +1,5 @@
-"""Training curves of a model trained by :func:`dnabert_viz.train_classifier`."""
+"""Training curves of a model trained by :func:`dnabert_viz.train_classifier` or
+:func:`dnabert_viz.fine_tune`."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from .tracks import _LAYOUT
 
 
 def training_curves(model) -> go.Figure:
-    """Loss (training and validation) and validation accuracy and AUROC per epoch, the restored
-    epoch marked.
+    """Loss (training and validation) and validation accuracy and AUROC (regression: Spearman)
+    per epoch, the restored epoch marked.
 
     Parameters
     ----------
     model : DnaModel
-        A model returned by :func:`dnabert_viz.train_classifier` (it carries ``history``).
+        A model returned by :func:`dnabert_viz.train_classifier` or :func:`dnabert_viz.fine_tune`
+        (it carries ``history``).
 
     Returns
     -------
@@ -24,7 +26,8 @@ def training_curves(model) -> go.Figure:
     history = getattr(model, "history", None)
     if history is None or not len(history):
         raise ValueError(
-            "this model has no training history: only models from dv.train_classifier carry one"
+            "this model has no training history: only models from dv.train_classifier and "
+            "dv.fine_tune carry one"
         )
     fig = make_subplots(
         rows=1, cols=2, subplot_titles=("loss", "validation"), horizontal_spacing=0.12
@@ -35,6 +38,7 @@ def training_curves(model) -> go.Figure:
         (1, "val_loss", "validation loss"),
         (2, "val_accuracy", "accuracy"),
         (2, "val_auroc", "AUROC"),
+        (2, "val_spearman", "Spearman"),
     ]
     for col, key, label in columns:
         if key in history:
@@ -44,7 +48,7 @@ def training_curves(model) -> go.Figure:
                 col=col,
             )
     best = history.attrs.get("best_epoch")
-    if best is not None and "val_auroc" in history:
+    if best is not None and "val_loss" in history:
         for col in (1, 2):
             fig.add_vline(x=best, line_dash="dot", line_color="grey", row=1, col=col)
         fig.add_trace(  # the dotted line's name, in the legend (a note over a plot collides)
