@@ -189,6 +189,7 @@ def ism(
     sequences,
     *,
     target: int = 1,
+    output: str = "probability",
     batch_size: int = 16,
     progress: bool | None = None,
 ) -> Scores:
@@ -203,6 +204,11 @@ def ism(
     target : int
         Output read: a class's or label's probability, or a regression value
         (what ``m.predict`` returns).
+    output : {"probability", "log_odds"}
+        The scale of the effects: the change in the target's probability (or
+        value), or in its log-odds, log p / (1 - p), from the logits. A model
+        sure of a sequence (p = 0.9995) moves its probability by 1e-4 where
+        its log-odds move by units: what DNABERT users compare.
     batch_size : int
         Mutant sequences per forward pass (cache-sized batches suit a CPU,
         ``benchmarks/ism_speed.py``; raise it on a GPU).
@@ -216,13 +222,13 @@ def ism(
         substitutions at each position (the effects' sum over bases / 3);
         ``extra["effects"]`` (N, L, 4) float32, columns A C G T:
         p(target | mutant) - p(target | sequence) (for regression the change in the
-        value), 0 for the reference base,
+        value; with ``output="log_odds"`` the change in log-odds), 0 for the reference base,
         NaN past each sequence's end. At an N every base is a substitution.
     """
     from tqdm.auto import tqdm
 
     m._require_target(target)
-    ref = m.predict(sequences, batch_size=batch_size)[:, target]
+    ref = m.predict(sequences, batch_size=batch_size, output=output)[:, target]
     out = np.full((len(sequences), max(map(len, sequences)), 4), np.nan, dtype=np.float32)
     bar = tqdm(
         total=sum(3 * len(s) + s.count("N") for s in sequences),
@@ -241,16 +247,22 @@ def ism(
         # a few batches at a time: the bar moves
         for start in range(0, len(texts), 4 * batch_size):
             chunk = texts[start : start + 4 * batch_size]
-            p_mutant[start : start + len(chunk)] = m.predict(chunk, batch_size=batch_size)[
-                :, target
-            ]
+            p_mutant[start : start + len(chunk)] = m.predict(
+                chunk, batch_size=batch_size, output=output
+            )[:, target]
             bar.update(len(chunk))
         delta = np.zeros((len(seq), 4), dtype=np.float32)
         delta[~is_ref] = p_mutant - ref[i]
         out[i, : len(seq)] = delta
     bar.close()
     # the reference column is 0: the mean over the three substitutions
-    meta = {"model": m.name, "target": target, "explains": f"{m.output_name} of output {target}"}
+    scale = "log-odds" if output == "log_odds" else m.output_name
+    meta = {
+        "model": m.name,
+        "target": target,
+        "output": output,
+        "explains": f"{scale} of output {target}",
+    }
     return Scores(sequences, out.sum(axis=-1) / 3, "ism", meta, {"effects": out})
 
 

@@ -26,11 +26,16 @@ from .sequences import check_sequences
 from .tokenization import covers
 
 EFFECTS = {
-    "ism": ("ISM: change in p(target) per substitution", "Δ p(target)"),
-    "lm_mutation_map": ("zero-shot: log p(alt) - log p(ref) per substitution", "Δ log p (nats)"),
+    ("ism", "log_odds"): ("ISM: change in the target's log-odds per substitution", "Δ log-odds"),
+    ("ism", "probability"): ("ISM: change in p(target) per substitution", "Δ p(target)"),
+    ("ism", "value"): ("ISM: change in the target value per substitution", "Δ value"),
+    ("lm_mutation_map", None): (
+        "zero-shot: log p(alt) - log p(ref) per substitution",
+        "Δ log p (nats)",
+    ),
 }
-"""Methods whose ``extra["effects"]`` the views show per substitution: what the effects are, and
-the mutation map's colour-bar label."""
+"""Methods whose ``extra["effects"]`` the views show per substitution, by method and ISM's output:
+what the effects are, and the mutation map's colour-bar label."""
 
 
 class ScoreCache:
@@ -82,6 +87,13 @@ class ScoreCache:
         self.listeners: list[Callable[[str, float | None], None]] = []
         self.progress_context: Callable[[], AbstractContextManager] | None = None
         self._scores: dict[tuple, Scores] = {}
+        # ISM's scale in the views: log-odds where the head gives probabilities (a model sure of a
+        # sequence moves its probability by 1e-4 where its log-odds move by units)
+        self.effects_output = (
+            "log_odds"
+            if m is not None and m.is_classifier and m.problem_type != "regression"
+            else "probability"
+        )
         self._maps: dict[int, AttentionMaps] = {}
         self._prediction: dict[int, float] = {}
 
@@ -161,10 +173,10 @@ class ScoreCache:
         return self.scores(kind, i, **options)[0]
 
     def effects_kind(self) -> str | None:
-        """The method whose ``extra["effects"]`` the views show per substitution (a key of
+        """The method whose ``extra["effects"]`` the views show per substitution (a method of
         :data:`EFFECTS`): given Scores of one of them, else ISM on a classifier and the zero-shot
         mutation map on a language model; None when none applies."""
-        for kind in EFFECTS:
+        for kind in dict.fromkeys(method for method, _ in EFFECTS):
             if kind in self.given:
                 return kind
         if self.model is None:
@@ -173,21 +185,41 @@ class ScoreCache:
             return "ism"
         return "lm_mutation_map" if self.model.is_lm else None
 
+    def _effects_options(self, kind: str) -> dict:
+        """The options the views' effects are computed with: ISM's output, when computed."""
+        return {"output": self.effects_output} if kind == "ism" and kind not in self.given else {}
+
+    def effects_label(self) -> tuple[str, str] | None:
+        """What the effects shown are, in words, and the mutation map's colour-bar label (a row of
+        :data:`EFFECTS`); None when there are none."""
+        kind = self.effects_kind()
+        if kind is None:
+            return None
+        output = self.effects_output if kind == "ism" else None
+        if kind in self.given:
+            output = self.given[kind].meta.get("output", "probability") if output else None
+        elif output and self.model.problem_type == "regression":
+            output = "value"
+        return EFFECTS[(kind, output)]
+
     def has_effects(self, i: int) -> bool:
         """Whether sequence ``i``'s (L, 4) substitution effects are at hand without running the
         model."""
         kind = self.effects_kind()
-        return kind is not None and (kind in self.given or (kind, i, ()) in self._scores)
+        if kind is None:
+            return False
+        options = tuple(sorted(self._effects_options(kind).items()))
+        return kind in self.given or (kind, i, options) in self._scores
 
     def effects(self, i: int) -> np.ndarray | None:
-        """(L, 4) substitution effects of sequence ``i`` (:meth:`effects_kind`'s: on p(target)
-        for ISM, log p(alt) - log p(ref) for a language model), A C G T; None when there are
-        none to compute.
+        """(L, 4) substitution effects of sequence ``i`` (:meth:`effects_kind`'s: for ISM on the
+        target's log-odds or probability, as :attr:`effects_output` says, for a language model
+        log p(alt) - log p(ref)), A C G T; None when there are none to compute.
         """
         kind = self.effects_kind()
         if kind is None:
             return None
-        extra = self.scores(kind, i).extra
+        extra = self.scores(kind, i, **self._effects_options(kind)).extra
         if "effects" not in extra:
             return None
         return extra["effects"][0, : len(self.sequences[i])]

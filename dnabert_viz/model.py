@@ -175,15 +175,30 @@ class DnaModel:
             "regression": "value",
         }.get(self.problem_type, "probability")
 
-    def head_output(self, logits: torch.Tensor) -> torch.Tensor:
+    def head_output(self, logits: torch.Tensor, output: str = "probability") -> torch.Tensor:
         """The sequence head's logits (..., n_classes) as :meth:`predict` returns them: softmax
         over classes, a sigmoid per label, or the values themselves (regression); the one place
-        that reads :attr:`problem_type`."""
+        that reads :attr:`problem_type`.
+
+        ``output="log_odds"`` gives each class's or label's log-odds, log p / (1 - p),
+        computed from the logits (exact where p rounds to 1): a class's logit less the
+        log-sum-exp of the others', a label's logit. A regression head has none.
+        """
+        if output not in ("probability", "log_odds"):
+            raise ValueError(f"output must be 'probability' or 'log_odds', got {output!r}")
         if self.problem_type == "regression":
+            if output == "log_odds":
+                raise ValueError(f"{self.name} predicts values (regression): it has no log-odds")
             return logits
         if self.problem_type == "multi_label_classification":
-            return torch.sigmoid(logits)
-        return torch.softmax(logits, dim=-1)
+            return logits if output == "log_odds" else torch.sigmoid(logits)
+        if output == "probability":
+            return torch.softmax(logits, dim=-1)
+        others = logits.unsqueeze(-2).expand(*logits.shape, logits.shape[-1])
+        others = others.masked_fill(
+            torch.eye(logits.shape[-1], dtype=torch.bool, device=logits.device), -torch.inf
+        )
+        return logits - torch.logsumexp(others, dim=-1)
 
     def _shape_and_head(self) -> tuple[str, str]:
         """In words: the network's size (layers, and heads or no attention) and its head."""
@@ -375,9 +390,11 @@ class DnaModel:
         batch_size: int = 64,
         window_size: int | None = None,
         stride: int | None = None,
+        output: str = "probability",
     ) -> np.ndarray:
         """What the sequence head predicts: class probabilities (softmax), label probabilities
-        (a sigmoid per label) or regression values, as :attr:`problem_type` says.
+        (a sigmoid per label) or regression values, as :attr:`problem_type` says; with
+        ``output="log_odds"``, the classes' or labels' log-odds (:meth:`head_output`).
 
         Parameters
         ----------
@@ -387,18 +404,21 @@ class DnaModel:
             Rows per forward pass.
         window_size, stride : int, optional
             Windows for sequences longer than the model's positions (nucleotides).
+        output : {"probability", "log_odds"}
+            Probabilities (or values), or log-odds.
 
         Returns
         -------
         numpy.ndarray
-            (N, n_classes) probabilities or values; a long sequence gets the mean of its
-            windows'.
+            (N, n_classes) probabilities, log-odds or values; a long sequence gets the mean of
+            its windows'.
         """
         self._require_classifier()
         enc = self.encode(sequences, window_size=window_size, stride=stride)
         out = np.zeros((len(enc.input_ids), self.n_classes), dtype=np.float32)
         for rows, inputs in self.batches(enc, batch_size=batch_size):
-            out[rows] = self.head_output(self.model(**inputs).logits.float()).cpu().numpy()
+            logits = self.model(**inputs).logits.float()
+            out[rows] = self.head_output(logits, output).cpu().numpy()
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
     @torch.no_grad()

@@ -167,3 +167,30 @@ def test_dnabert_mutation_file(tmp_path, device):
     (tmp_path / "bad.txt").write_text("0\t3\tx\tA\n")
     with pytest.raises(ValueError, match=r"bad.txt, line 1: expected"):
         dv.read_mutation_file(tmp_path / "bad.txt")
+
+
+def test_ism_on_log_odds_reads_the_logits(demo_model, demo_data):
+    """On a sequence the model is sure of, ISM on the probability moves by 1e-4 where the
+    log-odds, log p / (1 - p) from the logits, move by units; the effects equal the log-odds
+    differences by hand."""
+    seq = demo_data.sequences("heldout", 1)[0][:60]
+    s = dv.ism(demo_model, seq, output="log_odds")
+    effects = s.extra["effects"][0]
+    assert s.meta["output"] == "log_odds" and s.meta["explains"] == "log-odds of output 1"
+
+    def log_odds(texts):
+        enc = demo_model.encode(texts)
+        with torch.no_grad():
+            logits = demo_model.model(**demo_model.inputs(enc, np.arange(len(texts)))).logits
+        return (logits[:, 1] - logits[:, 0]).double().numpy()  # two classes: l1 - l0
+
+    for p, b in [(10, "A"), (31, "G"), (59, "T")]:
+        if seq[p] == b:
+            continue
+        mutant = seq[:p] + b + seq[p + 1 :]
+        by_hand = log_odds([mutant])[0] - log_odds([seq])[0]
+        assert effects[p, "ACGT".index(b)] == pytest.approx(by_hand, abs=1e-4)
+    probability = dv.ism(demo_model, seq).extra["effects"][0]
+    assert np.abs(probability).max() < 0.01 < np.abs(effects).max()
+    with pytest.raises(ValueError, match="output must be 'probability' or 'log_odds'"):
+        dv.ism(demo_model, seq, output="logit")

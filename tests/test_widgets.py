@@ -177,15 +177,29 @@ def test_explorer_click_opens_the_position_context(demo_model, seqs):
         ctx.attends_to["position"].tolist() == np.argsort(-matrix[35], kind="stable")[:5].tolist()
     )
     assert ctx.attended_by["weight"].iloc[0] == pytest.approx(matrix[:, 35].max())
-    effects = dv.ism(demo_model, seq).extra["effects"][0, 35]
-    assert np.allclose(ctx.ism.to_numpy(), effects, atol=1e-6)
+    # ISM on the log-odds by default: the demo model is sure of its positives (p = 0.9995)
+    effects = dv.ism(demo_model, seq, output="log_odds").extra["effects"][0, 35]
+    assert np.allclose(ctx.ism.to_numpy(), effects, atol=1e-5)
+    assert ctx.effects == "ISM: change in the target's log-odds per substitution"
     assert ctx.instances["motif"].tolist() == ["CTCF"]
     assert ctx.prediction == pytest.approx(float(demo_model.predict([seq])[0, 1]), abs=1e-6)
     html = ex.context_panel.value
     assert f"position 35 ({seq[35]})" in html and "CTCF" in html and "<table>" in html
     # the mutation map appears, with the ISM of this sequence; the selected position is framed
     assert ex.mutations_box.layout.display is None
-    assert np.allclose(np.array(ex.mutations.data[0].z)[:, 35], effects, atol=1e-6)
+    assert np.allclose(np.array(ex.mutations.data[0].z)[:, 35], effects, atol=1e-5)
+    assert ex.mutations.data[0].colorbar.title.text == "Δ log-odds"
+    assert ex.effects_control.layout.display is None  # probability one click away
+    calls = ex.n_model_calls
+    ex.effects_control.value = "probability"
+    probability = dv.ism(demo_model, seq).extra["effects"][0, 35]
+    assert ex.effects_output == "probability" and ex.n_model_calls == calls + 1
+    assert np.allclose(ex.context().ism.to_numpy(), probability, atol=1e-6)
+    assert np.allclose(np.array(ex.mutations.data[0].z)[:, 35], probability, atol=1e-6)
+    assert ex.mutations.data[0].colorbar.title.text == "Δ p(target)"
+    assert np.abs(effects).max() > 100 * np.abs(probability).max()  # what log-odds are for
+    ex.effects_output = "log_odds"  # back: from the cache
+    assert ex.n_model_calls == calls + 1
     frames = [s for s in ex.figure.layout.shapes if s.x0 == 34.5 and s.x1 == 35.5]
     assert frames
     shaded = {(s.x0, s.x1) for s in ex.figure.layout.shapes if s.fillcolor and s.opacity == 0.15}
@@ -245,8 +259,8 @@ def test_a_selected_position_keeps_its_context_whole_in_another_sequence(demo_mo
     ex.index = 1  # the position stays selected: its ISM column comes with the new sequence
     ctx = ex.context()
     assert ctx.sequence_index == 1 and ctx.ism is not None
-    expected = dv.ism(demo_model, seqs[1]).extra["effects"][0, 30]
-    np.testing.assert_allclose(ctx.ism.to_numpy(), expected, atol=1e-6)
+    expected = dv.ism(demo_model, seqs[1], output="log_odds").extra["effects"][0, 30]
+    np.testing.assert_allclose(ctx.ism.to_numpy(), expected, atol=1e-5)
     # the status names the kind shown, then what this redraw computed (ISM, another kind)
     assert ex.status.value.startswith("sequence 1: saliency · computed ")
     assert "ISM" in ex.status.value or "ism" in ex.status.value

@@ -74,7 +74,7 @@ class PositionContext:
     ism: pd.Series | None
     instances: pd.DataFrame
     prediction: float | None
-    effects: str = EFFECTS["ism"][0]
+    effects: str = EFFECTS[("ism", "log_odds")][0]
     """What ``ism`` holds, in words."""
     attention: str = ""
     """Whose attention ``attends_to`` and ``attended_by`` hold, e.g. ``layer 1, head 2``."""
@@ -204,6 +204,9 @@ class SequenceExplorer(W.VBox):
         the context (synced).
     position : int or None
         The selected position of the sequence shown, None before any (synced).
+    effects_output : str
+        The scale of the ISM map and column: ``"log_odds"`` (default on a
+        classifier) or ``"probability"`` (synced; the *ISM on* buttons).
 
     Examples
     --------
@@ -220,6 +223,7 @@ class SequenceExplorer(W.VBox):
     layer = traitlets.Int(0).tag(sync=True)
     head = traitlets.Int(None, allow_none=True).tag(sync=True)
     position = traitlets.Int(None, allow_none=True).tag(sync=True)
+    effects_output = traitlets.Enum(("log_odds", "probability"), "log_odds").tag(sync=True)
 
     def __init__(
         self,
@@ -250,7 +254,12 @@ class SequenceExplorer(W.VBox):
         config = None if self.cache.model is None else self.cache.model.model.config
         self._n_layers = 1 if config is None else config.num_hidden_layers
         self._n_heads = 1 if config is None else config.num_attention_heads
-        super().__init__(index=index, kind=kind or options[0][1], layer=self._n_layers - 1)
+        super().__init__(
+            index=index,
+            kind=kind or options[0][1],
+            layer=self._n_layers - 1,
+            effects_output=self.cache.effects_output,
+        )
         small = W.Layout(width="150px")
         self.index_control = W.BoundedIntText(
             min=0, max=len(self.sequences) - 1, description="sequence", layout=small, style=LABELS
@@ -303,6 +312,14 @@ class SequenceExplorer(W.VBox):
         self.figure.data[0].on_click(self._on_click)
         # the maps under the track get their figure the first time they show something
         self.mutations_box = W.Box(layout=W.Layout(display="none"))
+        # ISM's scale: log-odds by default on a classifier, probability one click away
+        self.effects_control = W.ToggleButtons(
+            options=[("log-odds", "log_odds"), ("probability", "probability")],
+            description="ISM on",
+            style=LABELS,
+            layout=W.Layout(display="none"),
+        )
+        W.link((self, "effects_output"), (self.effects_control, "value"))
         self.hypothetical_box = W.Box(layout=W.Layout(display="none"))
         self.context_panel = W.HTML(
             HINT,
@@ -325,13 +342,22 @@ class SequenceExplorer(W.VBox):
             self.progress_area,
             W.HBox(
                 [
-                    W.VBox([self.figure, self.hypothetical_box, self.mutations_box]),
+                    W.VBox(
+                        [
+                            self.figure,
+                            self.hypothetical_box,
+                            self.effects_control,
+                            self.mutations_box,
+                        ]
+                    ),
                     self.context_panel,
                 ],
                 layout=W.Layout(flex_flow="row wrap"),
             ),
         ]
-        self.observe(self._changed, names=["index", "kind", "layer", "head", "position"])
+        self.observe(
+            self._changed, names=["index", "kind", "layer", "head", "position", "effects_output"]
+        )
         self._update()
 
     # ------------------------------------------------------------------ state
@@ -374,6 +400,8 @@ class SequenceExplorer(W.VBox):
     def _changed(self, change) -> None:
         # said at once (the page shows it while the kernel works): the change was heard
         self.status.value = f"<i>{change['name']} {change['new']}: drawing ...</i>"
+        if change["name"] == "effects_output":
+            self.cache.effects_output = change["new"]
         if change["name"] == "index" and self.position is not None:
             if self.position >= len(self.sequences[self.index]):
                 self.position = None  # redraws (a change of its own)
@@ -525,15 +553,21 @@ class SequenceExplorer(W.VBox):
         if has_effects:
             self._redraw(
                 self.mutations_box,
-                (self.index,),
+                (self.index, self.cache.effects_output),
                 lambda: mutation_map(
                     self.cache.effects(self.index),
                     self.sequences[self.index],
                     width=TRACK_WIDTH,
-                    label=EFFECTS[self.cache.effects_kind()][1],
+                    label=self.cache.effects_label()[1],
                 ),
             )
         self.mutations_box.layout.display = None if has_effects else "none"
+        computed_ism = (
+            self.cache.effects_kind() == "ism"
+            and "ism" not in self.cache.given
+            and self.cache.model.problem_type != "regression"
+        )
+        self.effects_control.layout.display = None if has_effects and computed_ism else "none"
         hypothetical = self.cache.hypothetical(self.kind, self.index, **self.options())
         if hypothetical is not None:
             self._redraw(
@@ -605,7 +639,7 @@ class SequenceExplorer(W.VBox):
             None if effects is None else pd.Series(effects[position], index=list(ALPHABET)),
             here,
             self.cache.prediction(i),
-            EFFECTS[self.cache.effects_kind() or "ism"][0],
+            (self.cache.effects_label() or EFFECTS[("ism", "log_odds")])[0],
             f"layer {self.layer}, "
             + ("mean of heads" if self.head is None else f"head {self.head}"),
         )
