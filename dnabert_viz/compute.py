@@ -87,13 +87,9 @@ class ScoreCache:
         self.listeners: list[Callable[[str, float | None], None]] = []
         self.progress_context: Callable[[], AbstractContextManager] | None = None
         self._scores: dict[tuple, Scores] = {}
-        # ISM's scale in the views: log-odds where the head gives probabilities (a model sure of a
-        # sequence moves its probability by 1e-4 where its log-odds move by units)
-        self.effects_output = (
-            "log_odds"
-            if m is not None and m.is_classifier and m.problem_type != "regression"
-            else "probability"
-        )
+        # ISM's scale in the views: log-odds where there is a choice (a model sure of a sequence
+        # moves its probability by 1e-4 where its log-odds move by units)
+        self.effects_output = "log_odds" if self.effects_scale_choosable() else "probability"
         self._maps: dict[int, AttentionMaps] = {}
         self._prediction: dict[int, float] = {}
 
@@ -184,6 +180,16 @@ class ScoreCache:
         if self.model.is_classifier:
             return "ism"
         return "lm_mutation_map" if self.model.is_lm else None
+
+    def effects_scale_choosable(self) -> bool:
+        """Whether the effects are ISM computed here on a head with probabilities, so that
+        :attr:`effects_output` chooses their scale (log-odds or probability); not for given
+        Scores, a regression head's values or a language model's zero-shot map."""
+        return (
+            self.effects_kind() == "ism"
+            and "ism" not in self.given
+            and self.model.problem_type != "regression"
+        )
 
     def _effects_options(self, kind: str) -> dict:
         """The options the views' effects are computed with: ISM's output, when computed."""

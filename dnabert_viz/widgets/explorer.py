@@ -562,12 +562,8 @@ class SequenceExplorer(W.VBox):
                 ),
             )
         self.mutations_box.layout.display = None if has_effects else "none"
-        computed_ism = (
-            self.cache.effects_kind() == "ism"
-            and "ism" not in self.cache.given
-            and self.cache.model.problem_type != "regression"
-        )
-        self.effects_control.layout.display = None if has_effects and computed_ism else "none"
+        choosable = has_effects and self.cache.effects_scale_choosable()
+        self.effects_control.layout.display = None if choosable else "none"
         hypothetical = self.cache.hypothetical(self.kind, self.index, **self.options())
         if hypothetical is not None:
             self._redraw(
