@@ -231,14 +231,27 @@ def hyenadna(folder: Path, head: str = "causal_lm", seed: int = 0, scale: float 
     from dnabert_viz.architectures.hyenadna_checkpoint import HEADS
 
     config = hyenadna_files(folder, head)
+    return random_bin(folder, config, HEADS[head], HyenaDnaConfig, seed=seed, scale=scale)
+
+
+def random_bin(folder: Path, config: dict, model_class, config_class, *, seed: int, scale: float):
+    """A native model of ``model_class`` built from config.json's keys (``auto_map`` and
+    ``architectures`` left out), its weights drawn from N(0, ``scale``) after seeding with
+    ``seed``, saved as ``pytorch_model.bin`` in ``folder``; returns ``folder``."""
     keys = {k: v for k, v in config.items() if k not in ("auto_map", "architectures")}
     torch.manual_seed(seed)
-    model = HEADS[head](HyenaDnaConfig(**keys))
+    model = model_class(config_class(**keys))
+    redraw(model, scale)
+    torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    return folder
+
+
+def redraw(model: torch.nn.Module, scale: float) -> None:
+    """Every parameter drawn again from N(0, ``scale``) (not the initialiser's 0.02: outputs far
+    from uniform), from torch's global generator."""
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.normal_(0, scale)
-    torch.save(model.state_dict(), folder / "pytorch_model.bin")
-    return folder
 
 
 # Nucleotide Transformer v2's published config.json keys
@@ -623,14 +636,7 @@ def caduceus(
     from dnabert_viz.architectures.caduceus_checkpoint import HEADS
 
     config = caduceus_files(folder, head, **keys)
-    built = {k: v for k, v in config.items() if k not in ("auto_map", "architectures")}
-    torch.manual_seed(seed)
-    model = HEADS[head](CaduceusConfig(**built))
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0, scale)
-    torch.save(model.state_dict(), folder / "pytorch_model.bin")
-    return folder
+    return random_bin(folder, config, HEADS[head], CaduceusConfig, seed=seed, scale=scale)
 
 
 # GENA-LM's published config.json keys (AIRI-Institute/GENA_LM data/configs/
@@ -718,9 +724,7 @@ def gena_lm(
     torch.manual_seed(seed)
     cfg = BertConfig(**{k: v for k, v in config.items() if k != "architectures"})
     model = HEADS[head](cfg)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0, scale)
+    redraw(model, scale)
     state = model.state_dict()
     prefix = "" if head == "encoder" else "bert."
     state[f"{prefix}embeddings.position_ids"] = torch.arange(config["max_position_embeddings"])[
