@@ -363,6 +363,10 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
     )  # the lowest bar: a hard target for a click
     base = lab.kernel(f"print({name}.sequences[{index}][{low}])").strip()
     click_column(lab, track, low)
+    if layer_and_head:
+        # chosen while the kernel still computes the click's ISM: it must reach the kernel (with
+        # ipykernel 7.4.0 such a change got no idle status and the menu never spoke again)
+        control(scope, "dropdown", "layer").select_option(label="1")
     heading = scope.locator("h3")
     heading.filter(has_text=f"sequence {index}, position {low} ({base})").wait_for(
         timeout=3 * MINUTE
@@ -378,12 +382,12 @@ def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> d
     wait_for_graph(lab, ism, "gd.layout.title.text.startsWith('in-silico mutagenesis')")
     track_x, ism_x = plot_area(track), plot_area(ism)
     assert all(abs(a - b) < 1 for a, b in zip(track_x, ism_x)), (track_x, ism_x)
-    # once the click's redraw is done (a layer chosen while the kernel was still drawing the
-    # click was lost in the page: noted in issue 30), the context's attention tables follow the
-    # layer and say which
+    # the context's attention tables follow the layer and say which, and the menu still speaks
+    # after the change it sent while the kernel was busy
     if layer_and_head:
-        control(scope, "dropdown", "layer").select_option(label="1")
-        panel.get_by_text("attends to (layer 1, head 2)").wait_for(timeout=MINUTE)
+        panel.get_by_text("attends to (layer 1, head 2)").wait_for(timeout=3 * MINUTE)
+        control(scope, "dropdown", "layer").select_option(label="0")
+        panel.get_by_text("attends to (layer 0, head 2)").wait_for(timeout=3 * MINUTE)
     return {"index": index, "position": low, "title": graph_state(track)["title"]}
 
 
