@@ -22,6 +22,7 @@ from .contributions import (
 )
 from .demo import DemoData, load_demo
 from .dependency import DependencyMap, dependency_map
+from .embeddings import Embeddings
 from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
@@ -47,6 +48,7 @@ from .motifs import (
 from .motifs import motif as _motif
 from .onehot import load_ohe, save_ohe
 from .pretraining import build_masked_lm, train_masked_lm
+from .probing import probe_layers, random_model
 from .scores import Scores
 from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
@@ -137,4 +139,7 @@ __all__ = [
     "write_bed",
     "write_jaspar",
     "write_meme",
+    "Embeddings",
+    "probe_layers",
+    "random_model",
 ]

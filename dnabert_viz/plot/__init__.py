@@ -4,6 +4,7 @@ attention heatmaps.
 
 from .export import save_figure
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
+from .probes import probe_curve
 from .tracks import (
     attention_heatmap,
     dependency_heatmap,
@@ -25,6 +26,7 @@ __all__ = [
     "logo",
     "logo_png",
     "mutation_map",
+    "probe_curve",
     "save_figure",
     "track",
     "training_curves",
