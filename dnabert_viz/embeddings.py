@@ -38,6 +38,9 @@ FORMAT_VERSION = 1
 POOLS = ("mean", "cls", "max")
 MEMORY_LIMIT = 4 * 2**30
 """Bytes an in-memory per-nucleotide result may take; above it :func:`embed` asks for ``out=``."""
+CHUNK_BYTES = 2**28
+"""Per nucleotide, sequences are carried onto nucleotides a few at a time: as many as keep the
+sums (float64, layers x length x width each) under this many bytes, at most ``batch_size``."""
 
 
 @dataclass(eq=False)
@@ -322,7 +325,8 @@ def embed(
         One vector per sequence, or one per nucleotide: the mean of the
         states of the tokens covering it.
     batch_size : int
-        Sequences (windows) per forward pass.
+        Sequences (windows) per forward pass; per nucleotide, fewer sequences
+        when their sums would take more than :data:`CHUNK_BYTES`.
     window_size, stride : int, optional
         Windows for long sequences (nucleotides); a sequence's windows are
         averaged (per sequence; ``"max"``: their maximum) or, per nucleotide,
@@ -364,8 +368,11 @@ def embed(
     result = Embeddings(np.empty(0), chosen, seqs, pool, obs, meta)
     from tqdm.auto import tqdm
 
+    step = batch_size
+    if pool is None:  # the sums of a chunk: float64 (layers, n, longest, width)
+        step = max(1, min(batch_size, CHUNK_BYTES // (8 * len(chosen) * longest * width)))
     chunks = tqdm(
-        [slice(i, i + batch_size) for i in range(0, len(seqs), batch_size)],
+        [slice(i, i + step) for i in range(0, len(seqs), step)],
         desc="embed",
         disable=not show_progress(progress),
         unit="batch",
@@ -384,7 +391,7 @@ def embed(
         values = group.create_array(
             "values",
             shape=shape,
-            chunks=(1, batch_size) + shape[2:],
+            chunks=(1, step) + shape[2:],
             dtype="float32",
             fill_value=np.nan,
         )
