@@ -131,8 +131,12 @@ class Embeddings:
         layer : int
             The hidden state in ``X`` (negative: counted from the last held).
         """
-        import anndata
-
+        try:
+            import anndata
+        except ImportError:
+            raise ImportError(
+                "to_anndata needs anndata: pip install 'dnabert_viz[anndata]'"
+            ) from None
         if self.pool is None:
             raise ValueError(
                 "per-nucleotide embeddings have no row per sequence: embed with "
