@@ -22,6 +22,7 @@ from .contributions import (
 )
 from .demo import DemoData, load_demo
 from .dependency import DependencyMap, dependency_map
+from .faithful import Faithfulness, faithfulness, sanity_check
 from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
@@ -137,4 +138,7 @@ __all__ = [
     "write_bed",
     "write_jaspar",
     "write_meme",
+    "Faithfulness",
+    "faithfulness",
+    "sanity_check",
 ]
