@@ -18,11 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from recovery import GUE
 
 import dnabert_viz as dv
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
+# ../shared/data beside the checkout (a git worktree one level deeper)
+GUE = next(
+    p
+    for p in (HERE.parents[1] / "shared" / "data", HERE.parents[2] / "shared" / "data")
+    if p.exists()
+)
 # the one-hot bridge's sampling methods at reduced settings (the same passes, fewer of them)
 OPTIONS = {
     "onehot_integrated_gradients": {"n_steps": 32},
