@@ -180,6 +180,20 @@ def test_replace_with_n_and_the_table(one_position, seqs, maps):
     assert "Faithfulness" in r._repr_html_() and "saliency" in r._repr_html_()
 
 
+def test_replace_with_a_shuffle(one_position, seqs, maps):
+    r = dv.faithfulness(
+        one_position, seqs, {"saliency": maps["saliency"]}, ks=(1,), replace="shuffle"
+    )
+    # the fully replaced sequences score 3 where their shuffle keeps an A at P; mutating P alone
+    # leaves each sequence as its shuffle leaves P, so the top-1 drop is 3 less that
+    assert 0 < r.meta["replaced"] < 3 and r.meta["replaced"] / 3 * N == pytest.approx(
+        round(r.meta["replaced"] / 3 * N)
+    )
+    assert _row(r, "saliency", "deletion", "top", 1).delta == pytest.approx(
+        r.meta["replaced"] - 3.0
+    )
+
+
 def test_truth_mask_and_table_agree(one_position, seqs, maps, result):
     mask = np.zeros((N, LENGTH), dtype=bool)
     mask[:, P] = True
