@@ -23,6 +23,7 @@ from .contributions import (
 from .demo import DemoData, load_demo
 from .dependency import DependencyMap, dependency_map
 from .embeddings import Embeddings
+from .faithful import Faithfulness, faithfulness, sanity_check
 from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
@@ -142,4 +143,7 @@ __all__ = [
     "Embeddings",
     "probe_layers",
     "random_model",
+    "Faithfulness",
+    "faithfulness",
+    "sanity_check",
 ]

@@ -72,6 +72,38 @@ def _score(args: argparse.Namespace) -> None:
     print(f"{args.out}: {scores.kind} of {len(table)} sequences from {args.bed or args.input}")
 
 
+def _faithfulness(args: argparse.Namespace) -> None:
+    from .faithful import faithfulness, sanity_check
+    from .io import read_sequences
+    from .outputs import atomic_write
+
+    table = read_sequences(args.input)
+    model = _model(args)
+    seqs = table["sequence"].tolist()
+    model.tokenizer.check_lengths(seqs, table["source"].tolist())
+    methods = args.methods.split(",")
+    result = faithfulness(
+        model,
+        seqs,
+        methods,
+        ks=tuple(args.ks),
+        replace=args.replace,
+        target=args.target,
+        n_random=args.n_random,
+        summary_k=args.summary_k,
+        truth=args.truth,
+        seed=args.seed,
+        **({} if args.batch_size is None else {"batch_size": args.batch_size}),
+    )
+    if args.sanity:
+        checked = sanity_check(model, seqs, methods, target=args.target, seed=args.seed)
+        atomic_write(args.sanity, checked.to_csv(sep="\t", index=False))
+    atomic_write(args.out, result.table.to_csv(sep="\t", index=False))
+    print(f"{args.out}: curves of {len(methods)} maps over {len(seqs)} sequences")
+    for line in result.verdicts():
+        print(line)
+
+
 def _refuse_unused(args: argparse.Namespace, **rules: tuple[object, str]) -> None:
     """Raise ValueError for an option given where it would be ignored.
 
@@ -611,6 +643,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.set_defaults(run=_score)
 
+    faithful = sub.add_parser(
+        "faithfulness",
+        help="which map to believe: deletion/insertion curves of scoring methods against random "
+        "positions (a TSV table)",
+    )
+    model_options(faithful)
+    faithful.add_argument(
+        "--input", required=True, help="sequences: .fa/.fasta[.gz], or a tsv/csv"
+    )
+    faithful.add_argument(
+        "--methods",
+        required=True,
+        help="comma-separated registered methods (dv.method_names()), e.g. ism,saliency",
+    )
+    faithful.add_argument(
+        "--ks",
+        type=lambda text: [COUNT(k) for k in text.split(",")],
+        default=[1, 2, 5, 10, 20],
+        help="nucleotides mutated, comma-separated (default 1,2,5,10,20)",
+    )
+    faithful.add_argument(
+        "--replace",
+        choices=["worst", "N", "shuffle"],
+        default="worst",
+        help="a mutated base becomes the most damaging substitution (ISM), N, or a "
+        "dinucleotide shuffle's base (default worst)",
+    )
+    faithful.add_argument("--target", type=SIZE, default=1, help="output explained (default 1)")
+    faithful.add_argument(
+        "--n-random", type=COUNT, default=4, help="random draws per sequence and k (default 4)"
+    )
+    faithful.add_argument(
+        "--summary-k", type=COUNT, help="the k of the verdicts (default: the k nearest 5)"
+    )
+    faithful.add_argument(
+        "--truth", help="TSV of true sites: sequence_index, start, end (e.g. planted.tsv)"
+    )
+    faithful.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    faithful.add_argument(
+        "--sanity", help="also run the randomised-model check and write its TSV here"
+    )
+    faithful.add_argument("--out", required=True, help="output TSV of the curves")
+    faithful.set_defaults(run=_faithfulness)
+
     motifs = sub.add_parser("motifs", help="discover motifs from scores and match them to JASPAR")
     motifs.add_argument(
         "--pos",
@@ -772,6 +848,10 @@ def _check_output(args: argparse.Namespace) -> None:
             kind="store" if store else "scores",
             inputs=[args.input, args.bed, args.genome, model],
         )
+    elif args.command == "faithfulness":
+        for out in (args.out, args.sanity):
+            if out is not None:
+                check_output(out, kind="table", inputs=[args.input, args.truth, model])
     elif args.command == "report":
         check_output(
             Path(args.out) / "report.html", kind="page", inputs=[args.motifs, args.scores]

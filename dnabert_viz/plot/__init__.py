@@ -3,6 +3,7 @@ attention heatmaps.
 """
 
 from .export import save_figure
+from .faithfulness import faithfulness_curves
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
 from .probes import probe_curve
 from .tracks import (
@@ -30,4 +31,5 @@ __all__ = [
     "save_figure",
     "track",
     "training_curves",
+    "faithfulness_curves",
 ]
