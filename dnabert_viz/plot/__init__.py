@@ -2,6 +2,7 @@
 attention heatmaps.
 """
 
+from .embedding import embedding_scatter
 from .export import save_figure
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
 from .tracks import (
@@ -19,6 +20,7 @@ __all__ = [
     "attribution_logo",
     "contribution_logo",
     "dependency_heatmap",
+    "embedding_scatter",
     "figure_png",
     "head_view",
     "layer_head_summary",
