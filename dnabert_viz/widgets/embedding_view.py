@@ -35,7 +35,9 @@ def project(values: np.ndarray, projection: str, *, random_state: int = 0) -> np
     if projection == "pca":
         from sklearn.decomposition import PCA
 
-        return PCA(n_components=2, random_state=random_state).fit_transform(values)
+        # two components of many: randomized SVD (a full eigendecomposition of D x D is seconds)
+        pca = PCA(n_components=2, svd_solver="randomized", random_state=random_state)
+        return pca.fit_transform(values)
     if not umap_installed():
         raise ValueError(UMAP_MISSING)
     from umap import UMAP
