@@ -5,8 +5,9 @@ Widgets draw and hold UI state; they never call the model. Everything they
 show that needs it comes from a :class:`ScoreCache`: per-nucleotide scores
 of any registered method (:mod:`dnabert_viz.methods`) keyed by method,
 options and sequence, attention maps, predictions and the tokens covering
-each position. A cache can be shared: the gallery hands its cache to the
-explorer it opens, so nothing is computed twice.
+each position, and every sequence's embedding. A cache can be shared: the
+gallery hands its cache to the explorer it opens, so nothing is computed
+twice.
 """
 
 from __future__ import annotations

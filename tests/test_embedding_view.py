@@ -10,8 +10,7 @@ import traitlets
 from plotly.callbacks import LassoSelector, Points
 
 import dnabert_viz as dv
-from dnabert_viz.widgets import EmbeddingView
-from dnabert_viz.widgets.embedding_view import umap_installed
+from dnabert_viz.widgets import EmbeddingView, embedding_view
 
 SEQUENCES = ["GGCC", "AATT", "GATC", "GCGA", "ACGTACGT", "TTTTG"]
 GC = [1.0, 0.0, 0.5, 0.75, 0.5, 0.2]  # by hand: G and C over the length
@@ -129,12 +128,37 @@ def test_bad_input_is_refused_in_one_line():
         EmbeddingView(None, SEQUENCES, embeddings=embeddings(), table=pd.DataFrame({"a": [1, 2]}))
     with pytest.raises(ValueError, match="nothing selected"):
         view.open_selected()
-    if umap_installed():
+
+
+def test_umap_without_umap_learn_says_which_extra_installs_it(monkeypatch):
+    view = EmbeddingView(None, SEQUENCES, embeddings=embeddings())
+    monkeypatch.setattr(embedding_view, "umap_installed", lambda: False)
+    with pytest.raises(
+        traitlets.TraitError,
+        match=r"^projection 'umap' needs umap-learn: pip install 'dnabert_viz\[umap\]'$",
+    ):
         view.projection = "umap"
-        assert view.coordinates.shape == (6, 2)
-    else:
-        with pytest.raises(traitlets.TraitError, match=r"pip install 'dnabert_viz\[umap\]'$"):
-            view.projection = "umap"
+    with pytest.raises(traitlets.TraitError, match=r"pip install 'dnabert_viz\[umap\]'$"):
+        EmbeddingView(None, SEQUENCES, embeddings=embeddings(), projection="umap")
+
+
+@pytest.mark.slow  # numba compiles umap-learn's kernels on first use
+def test_umap_keeps_two_separated_groups_apart():
+    pytest.importorskip(
+        "umap", reason="umap-learn is the umap extra: pip install 'dnabert_viz[umap]'"
+    )
+    rng = np.random.default_rng(0)
+    groups = np.repeat([0, 1], 20)
+    points = rng.normal(size=(40, 8)) + 10 * groups[:, None]
+    sequences = ["ACGT"] * 40
+    view = EmbeddingView(None, sequences, embeddings=points, labels=groups, projection="umap")
+    x = view.coordinates
+    assert x.shape == (40, 2)
+    # every point is nearer its own group's centre than the other's
+    centres = np.array([x[groups == g].mean(0) for g in (0, 1)])
+    nearest = np.argmin(((x[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == groups).all()
+    assert view.figure.layout.xaxis.title.text == "UMAP 1"
 
 
 def test_layer_goes_to_embed_only_where_it_takes_one(demo_model):

@@ -43,9 +43,8 @@ def project(values: np.ndarray, projection: str, *, random_state: int = 0) -> np
     from umap import UMAP
 
     neighbours = min(15, len(values) - 1)
-    return UMAP(n_components=2, n_neighbors=neighbours, random_state=random_state).fit_transform(
-        values
-    )
+    umap = UMAP(n_components=2, n_neighbors=neighbours, random_state=random_state, n_jobs=1)
+    return umap.fit_transform(values)
 
 
 def gc_content(sequences: list[str]) -> np.ndarray:
