@@ -2,6 +2,7 @@
 attention heatmaps.
 """
 
+from .embedding import embedding_scatter
 from .export import save_figure
 from .faithfulness import faithfulness_curves
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
@@ -21,6 +22,7 @@ __all__ = [
     "attribution_logo",
     "contribution_logo",
     "dependency_heatmap",
+    "embedding_scatter",
     "figure_png",
     "head_view",
     "layer_head_summary",
