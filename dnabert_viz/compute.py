@@ -13,7 +13,6 @@ twice.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -280,25 +279,17 @@ class ScoreCache:
             self._prediction.update(zip(missing, map(float, out[:, self.target])))
         return np.array([self._prediction[i] for i in range(len(self.sequences))])
 
-    def embeddings(self, *, layer: int | None = None) -> np.ndarray:
-        """Sequence embeddings, (N, D), from ``m.embed`` (the last layer's mean over real tokens);
-        ``layer`` is passed on where ``m.embed`` takes one."""
+    def embeddings(self, *, layer: int = -1) -> np.ndarray:
+        """Sequence embeddings, (N, D): ``layer``'s hidden states (0: the embedding output, -1:
+        the last layer), mean-pooled over real tokens (``DnaModel.embed``)."""
         if layer not in self._embeddings:
             if self.model is None:
                 raise ValueError("no model to compute embeddings: give embeddings, or a model")
-            options = {}
-            if layer is not None:
-                if "layer" not in inspect.signature(self.model.embed).parameters:
-                    raise ValueError(
-                        f"layer={layer}: this model's embed takes no layer (its embeddings are "
-                        "the last layer's)"
-                    )
-                options["layer"] = layer
             out = self._compute(
-                f"embeddings of {len(self.sequences)} sequences",
-                lambda _progress: self.model.embed(self.sequences, **options),
+                f"embeddings of {len(self.sequences)} sequences (layer {layer})",
+                lambda progress: self.model.embed(self.sequences, layers=layer, progress=progress),
             )
-            self._embeddings[layer] = embedding_values(out, len(self.sequences))
+            self._embeddings[layer] = embedding_values(out.layer(layer), len(self.sequences))
         return self._embeddings[layer]
 
     def covering_tokens(self, i: int) -> list[list[str]] | None:
@@ -319,9 +310,11 @@ class ScoreCache:
 
 def embedding_values(embeddings, n: int) -> np.ndarray:
     """One embedding per sequence as an (n, D) float array: an array, or any object holding one
-    in ``.values`` (labelled embeddings); refused in one line when it is not (n, D) or not
-    finite."""
+    in ``.values``, such as ``Embeddings`` of one layer, (1, n, D); refused in one line when it is
+    not (n, D) or not finite."""
     values = np.asarray(getattr(embeddings, "values", embeddings), dtype=float)
+    if values.ndim == 3 and len(values) == 1:  # Embeddings of one layer
+        values = values[0]
     if values.ndim != 2 or len(values) != n:
         raise ValueError(
             f"embeddings of shape {values.shape}: expected one row per sequence, ({n}, D)"

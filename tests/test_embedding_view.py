@@ -1,8 +1,6 @@
 """EmbeddingView driven from Python: colourings checked against values computed by hand, a
 selection as the browser sends it, the explorer it opens, and refused input."""
 
-import inspect
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,7 +67,9 @@ def test_a_selection_sets_selected_and_opens_exactly_those_sequences(demo_model,
     seqs = demo_data.sequences("heldout", 1)[:6]
     view = EmbeddingView(demo_model, seqs)  # m.embed's embeddings, coloured by the prediction
     assert view.embeddings.shape == (6, demo_model.model.config.hidden_size)
-    np.testing.assert_allclose(view.embeddings, demo_model.embed(seqs), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        view.embeddings, demo_model.embed(seqs).layer(-1), rtol=1e-5, atol=1e-6
+    )
     expected = demo_model.predict(seqs)[:, 1]
     assert view.color_by == "prediction"
     np.testing.assert_allclose(view.figure.data[0].marker.color, expected, rtol=1e-5)
@@ -161,10 +161,18 @@ def test_umap_keeps_two_separated_groups_apart():
     assert view.figure.layout.xaxis.title.text == "UMAP 1"
 
 
-def test_layer_goes_to_embed_only_where_it_takes_one(demo_model):
-    if "layer" in inspect.signature(demo_model.embed).parameters:
-        view = EmbeddingView(demo_model, SEQUENCES, layer=0)
-        np.testing.assert_allclose(view.embeddings, demo_model.embed(SEQUENCES, layer=0))
-    else:
-        with pytest.raises(ValueError, match=r"^layer=0: this model's embed takes no layer"):
-            EmbeddingView(demo_model, SEQUENCES, layer=0)
+def test_layer_is_the_hidden_state_embedded(demo_model, demo_data):
+    seqs = list(demo_data.sequences("heldout")[:6])
+    # layer 0: the embedding output, not the last layer (the default)
+    view = EmbeddingView(demo_model, seqs, layer=0)
+    np.testing.assert_allclose(
+        view.embeddings, demo_model.embed(seqs, layers=0).layer(0), rtol=1e-5, atol=1e-6
+    )
+    assert not np.allclose(view.embeddings, EmbeddingView(demo_model, seqs).embeddings)
+    # labelled embeddings of one layer are taken as they are; of two, refused in one line
+    given = demo_model.embed(seqs, layers=[0, 1])
+    np.testing.assert_allclose(
+        EmbeddingView(demo_model, seqs, embeddings=given.layer(1)).embeddings, given.layer(1)
+    )
+    with pytest.raises(ValueError, match=r"^embeddings of shape \(2, 6, \d+\): expected one"):
+        EmbeddingView(demo_model, seqs, embeddings=given)

@@ -75,8 +75,8 @@ class EmbeddingView(View, W.VBox):
     sequences : list of str
         The N sequences.
     embeddings : numpy.ndarray or object with ``.values``, optional
-        (N, D) one embedding per sequence (default: ``m.embed(sequences)``,
-        the last layer's mean over real tokens).
+        (N, D) one embedding per sequence, or ``Embeddings`` of one layer
+        (default: ``m.embed(sequences, layers=layer)``, mean over real tokens).
     color_by : str, optional
         First colouring: ``"label"``, ``"prediction"``, ``"gc"``,
         ``"motif: NAME"`` or a column of ``table`` (default: the labels if
@@ -92,8 +92,9 @@ class EmbeddingView(View, W.VBox):
         (N,) what hovering a point calls it (default ``sequence i``).
     scores : Scores or list of Scores, optional
         Scores over the N sequences for the explorer.
-    layer : int, optional
-        Passed to ``m.embed`` where it takes a layer.
+    layer : int
+        The hidden state embedded when ``embeddings`` is not given (0: the
+        embedding output, -1: the last layer).
     projection : {"pca", "umap"}
     target : int
         The class whose probability is the prediction.
@@ -136,7 +137,7 @@ class EmbeddingView(View, W.VBox):
         motifs: list[Motif] | pd.DataFrame | None = None,
         names: list[str] | None = None,
         scores: Scores | list[Scores] | None = None,
-        layer: int | None = None,
+        layer: int = -1,
         projection: str = "pca",
         target: int = 1,
         random_state: int = 0,
