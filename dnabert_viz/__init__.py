@@ -34,6 +34,8 @@ from .motifs import (
     MotifSet,
     find_motifs,
     find_seqlet_motifs,
+    genome_hits,
+    hit_enrichment,
     load_motifs,
     match_jaspar,
     merge_similar,
@@ -41,6 +43,7 @@ from .motifs import (
     read_meme,
     read_modisco,
     save_motifs,
+    scan,
     write_jaspar,
     write_meme,
 )
@@ -137,4 +140,7 @@ __all__ = [
     "write_bed",
     "write_jaspar",
     "write_meme",
+    "scan",
+    "hit_enrichment",
+    "genome_hits",
 ]
