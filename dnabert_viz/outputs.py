@@ -33,7 +33,12 @@ MANIFEST = ".dnabert_viz_output"
 GENERATOR = "dnabert_viz"
 """The ``<meta name="generator">`` of every page the project writes: how a report is known."""
 
-FOLDER_KINDS = {"motifs": "motif folder", "model": "model folder", "demo": "demo folder"}
+FOLDER_KINDS = {
+    "motifs": "motif folder",
+    "model": "model folder",
+    "demo": "demo folder",
+    "scan": "scan folder",
+}
 """Kinds of output folder, with the words errors use for them."""
 
 

@@ -236,3 +236,29 @@ def test_hits_shade_the_explorer_as_they_are(heldout):
     here = hits[hits["sequence_index"] == i]
     assert len(shapes) == len(here)
     assert {n["text"] for n in notes} <= set(here["motif"])
+
+
+def test_command_line_writes_hits_and_enrichment_and_refuses_bad_input(heldout, tmp_path, capsys):
+    from dnabert_viz.cli import main
+
+    seqs, labels = heldout
+    fasta = tmp_path / "s.fa"
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    (tmp_path / "labels.txt").write_text("".join(f"{y}\n" for y in labels))
+    out = tmp_path / "scan"
+    ids = ",".join(DEMO_MOTIFS)
+    args = ["scan", "--input", str(fasta), "--motifs", ids, "--out", str(out)]
+    assert main([*args, "--labels", str(tmp_path / "labels.txt")]) == 0
+    hits = pd.read_csv(out / "hits.tsv", sep="\t")
+    expected = dv.scan(seqs, list(DEMO_MOTIFS))
+    assert len(hits) == len(expected) and (hits["p_value"] == expected["p_value"]).all()
+    assert hits["sequence_name"].iloc[0] == f"s{hits['sequence_index'].iloc[0]}"
+    table = pd.read_csv(out / "enrichment.tsv", sep="\t")
+    np.testing.assert_allclose(table["p_value"], hit_enrichment(expected, labels)["p_value"])
+    capsys.readouterr()
+    assert main(["scan", "--input", str(fasta), "--motifs", "MA0000.9", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown JASPAR id 'MA0000.9'" in err and err.count("\n") == 1
+    (tmp_path / "short.txt").write_text("1\n0\n")
+    assert main([*args, "--labels", str(tmp_path / "short.txt")]) == 2
+    assert "2 labels for 60 sequences" in capsys.readouterr().err
