@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..intervals import split_input
+from ..intervals import on_genome, split_input
 from ..scores import Scores
 from ..sequences import check_sequences, one_hot, reverse_complement
 from .jaspar import JasparMatrix, jaspar_matrices
@@ -236,7 +236,11 @@ def scan(
         names = table["name"].astype(str).to_numpy()
         hits.insert(1, "sequence_name", names[hits["sequence_index"].to_numpy()])
     if coordinates is not None:
-        hits = pd.concat([hits, _on_genome(hits, coordinates)], axis=1)
+        where = on_genome(
+            coordinates, hits["sequence_index"], hits["start"], hits["end"], hits["strand"]
+        )
+        for column, values in zip(GENOME_COLUMNS, where):
+            hits[column] = values
     if scores is not None:
         labelled = {m[0]: m for m in matrices}
         hits = pd.concat(
@@ -257,25 +261,6 @@ def _window_q_values(p: np.ndarray, n_windows: int) -> np.ndarray:
     return out
 
 
-def _on_genome(hits: pd.DataFrame, coordinates: dict) -> pd.DataFrame:
-    """Each hit's genome interval: a ``-`` window was reverse-complemented, so ``[s, e)`` lies at
-    ``[end - e, end - s)`` on the other strand."""
-    i = hits["sequence_index"].to_numpy(dtype=np.int64)
-    s, e = hits["start"].to_numpy(dtype=np.int64), hits["end"].to_numpy(dtype=np.int64)
-    w_start, w_end = coordinates["start"][i], coordinates["end"][i]
-    minus = coordinates["strand"][i] == "-"
-    flip = {"+": "-", "-": "+"}
-    return pd.DataFrame(
-        {
-            "chrom": coordinates["chrom"][i],
-            "genome_start": np.where(minus, w_end - e, w_start + s),
-            "genome_end": np.where(minus, w_end - s, w_start + e),
-            "genome_strand": [flip[t] if m else t for t, m in zip(hits["strand"], minus)],
-        },
-        index=hits.index,
-    )
-
-
 def _direction(pwm: np.ndarray, hypothetical: np.ndarray | None) -> np.ndarray:
     """The (w, 4) motif direction hypothetical contributions are compared with, column-centred."""
     if hypothetical is not None:
@@ -284,6 +269,15 @@ def _direction(pwm: np.ndarray, hypothetical: np.ndarray | None) -> np.ndarray:
         mixed = (1 - AGREEMENT_PSEUDOCOUNT) * pwm + AGREEMENT_PSEUDOCOUNT / 4
         matrix = np.log2(mixed / 0.25)
     return matrix - matrix.mean(axis=1, keepdims=True)
+
+
+def _row_medians(a: np.ndarray) -> np.ndarray:
+    """Median of each row's non-NaN values (NaN for a row of none), (h,)."""
+    ordered = np.sort(a, axis=1)  # NaN sorts last
+    k = (~np.isnan(a)).sum(axis=1)
+    rows = np.arange(len(a))
+    low, high = np.maximum((k - 1) // 2, 0), np.maximum(k // 2, 0)
+    return np.where(k > 0, (ordered[rows, low] + ordered[rows, high]) / 2, np.nan)
 
 
 def _robust_z(windows: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
@@ -296,15 +290,11 @@ def _robust_z(windows: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray
     own = windows[np.arange(h), starts]
     near = np.abs(np.arange(n)[None, :] - starts[:, None]) < width
     background = np.where(near, np.nan, windows)
+    centre = _row_medians(background)
+    scale = 1.4826 * _row_medians(np.abs(background - centre[:, None]))
     enough = (~np.isnan(background)).sum(axis=1) >= MIN_BACKGROUND
-    z = np.full(h, np.nan)
-    if enough.any():
-        b = background[enough]
-        centre = np.nanmedian(b, axis=1)
-        scale = 1.4826 * np.nanmedian(np.abs(b - centre[:, None]), axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z[enough] = np.where(scale > 0, (own[enough] - centre) / scale, np.nan)
-    return z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(enough & (scale > 0), (own - centre) / scale, np.nan)
 
 
 def _contributions(
@@ -320,31 +310,34 @@ def _contributions(
             [np.zeros((len(values), 1)), np.cumsum((hypothetical**2).sum(axis=2), axis=1)], axis=1
         )
     padded = np.concatenate([np.zeros((len(values), 1)), np.cumsum(values, axis=1)], axis=1)
-    out = pd.DataFrame(index=hits.index, columns=CONTRIBUTION_COLUMNS[:4], dtype=float)
+    columns = {c: np.full(len(hits), np.nan) for c in CONTRIBUTION_COLUMNS[:4]}
     chunk = 4096
-    for (label, strand), group in hits.groupby(["motif", "strand"], sort=False):
+    groups = hits.groupby(["motif", "strand"], sort=False).indices
+    index_rows = hits["sequence_index"].to_numpy()
+    index_starts = hits["start"].to_numpy()
+    for (label, strand), positions in groups.items():
         _, _, _, pwm, hyp = matrices[label]
         width = len(pwm)
         direction = _direction(pwm, hyp)
         if strand == "-":
             direction = direction[::-1, ::-1]
         direction = direction / np.linalg.norm(direction)
-        for lo in range(0, len(group), chunk):
-            part = group.iloc[lo : lo + chunk]
-            rows = part["sequence_index"].to_numpy()
-            starts = part["start"].to_numpy()
+        for lo in range(0, len(positions), chunk):
+            part = positions[lo : lo + chunk]
+            rows, starts, k = index_rows[part], index_starts[part], np.arange(len(part))
             means = (padded[rows, width:] - padded[rows, :-width]) / width  # (h, n); NaN past end
-            out.loc[part.index, "contribution"] = means[np.arange(len(rows)), starts]
-            out.loc[part.index, "contribution_z"] = _robust_z(means, starts, width)
+            columns["contribution"][part] = means[k, starts]
+            columns["contribution_z"][part] = _robust_z(means, starts, width)
             if hypothetical is None:
                 continue
-            n = means.shape[1]
-            dots = sum(hypothetical[rows, j : j + n] @ direction[j] for j in range(width))
+            n, site = means.shape[1], hypothetical[rows]
+            dots = sum(site[:, j : j + n] @ direction[j] for j in range(width))
             size = np.sqrt(np.maximum(norms[rows, width:] - norms[rows, :-width], 0))
             with np.errstate(divide="ignore", invalid="ignore"):
                 cosines = np.where(size > 0, dots / size, np.nan)
-            out.loc[part.index, "agreement"] = cosines[np.arange(len(rows)), starts]
-            out.loc[part.index, "agreement_z"] = _robust_z(cosines, starts, width)
+            columns["agreement"][part] = cosines[k, starts]
+            columns["agreement_z"][part] = _robust_z(cosines, starts, width)
+    out = pd.DataFrame(columns, index=hits.index)
     judged = out["contribution_z"].notna()
     used = out["contribution_z"] >= z_cut
     if hypothetical is not None:
