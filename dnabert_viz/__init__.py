@@ -36,6 +36,8 @@ from .motifs import (
     MotifSet,
     find_motifs,
     find_seqlet_motifs,
+    genome_hits,
+    hit_enrichment,
     load_motifs,
     match_jaspar,
     merge_similar,
@@ -43,6 +45,7 @@ from .motifs import (
     read_meme,
     read_modisco,
     save_motifs,
+    scan,
     write_jaspar,
     write_meme,
 )
@@ -146,4 +149,7 @@ __all__ = [
     "Faithfulness",
     "faithfulness",
     "sanity_check",
+    "scan",
+    "hit_enrichment",
+    "genome_hits",
 ]

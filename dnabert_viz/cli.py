@@ -32,7 +32,6 @@ def _model(args: argparse.Namespace):
 
 def _score(args: argparse.Namespace) -> None:
     from .engines import is_store
-    from .io import read_sequences
     from .methods import get_method, score
 
     spec = get_method(args.method)
@@ -41,17 +40,13 @@ def _score(args: argparse.Namespace) -> None:
     ray = args.engine == "ray"
     _refuse_unused(
         args,
-        genome=(args.bed, "--bed (the intervals to read from it)"),
-        width=(args.bed, "--bed"),
-        center=(args.bed, "--bed"),
-        skip_bad=(args.bed, "--bed"),
         chunk_rows=(streaming, "a .zarr --out (rows per chunk of the store)"),
         workers=(ray, "--engine ray"),
         gpus_per_worker=(ray, "--engine ray"),
         address=(ray, "--engine ray"),
     )
     options = _method_options(args, spec)
-    table = _intervals(args) if args.bed else read_sequences(args.input)
+    table = _source(args)
     # a table of intervals carries their coordinates
     seqs = table if args.bed else table["sequence"].tolist()
     model = _model(args)
@@ -162,6 +157,21 @@ def _literal(text: str):
     return list(value) if isinstance(value, tuple) else value
 
 
+def _source(args: argparse.Namespace):
+    """The sequences of --input, or the windows of --bed on --genome (a table with their
+    coordinates); the --bed options are refused with --input."""
+    from .io import read_sequences
+
+    _refuse_unused(
+        args,
+        genome=(args.bed, "--bed (the intervals to read from it)"),
+        width=(args.bed, "--bed"),
+        center=(args.bed, "--bed"),
+        skip_bad=(args.bed, "--bed"),
+    )
+    return _intervals(args) if args.bed else read_sequences(args.input)
+
+
 def _intervals(args: argparse.Namespace):
     """--bed/--genome/--width/--center: the windows; skipped intervals are counted on stderr."""
     from .intervals import read_intervals
@@ -177,7 +187,7 @@ def _intervals(args: argparse.Namespace):
             args.bed, args.genome, errors="skip" if args.skip_bad else "raise", **given
         )
     for warning in caught:
-        print(f"dnabert-viz score: {warning.message}", file=sys.stderr)
+        print(f"dnabert-viz {args.command}: {warning.message}", file=sys.stderr)
     return table
 
 
@@ -260,6 +270,57 @@ def _motifs(args: argparse.Namespace) -> None:
             if (Path(args.out) / "instances.bed").exists()
             else ""
         )
+    )
+
+
+def _motif_argument(text: str | None) -> list | None:
+    """--motifs: None (every JASPAR matrix), a MEME or JASPAR file, or comma-separated ids."""
+    from .motifs import read_jaspar, read_meme
+
+    if text is None:
+        return None
+    path = Path(text)
+    if path.is_file():
+        head = path.read_text(errors="replace")[:4096]
+        return read_meme(path) if "MEME version" in head else read_jaspar(path)
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _scan(args: argparse.Namespace) -> None:
+    from .intervals import write_bed
+    from .motifs import genome_hits, hit_enrichment, scan
+    from .outputs import atomic_folder
+    from .scores import Scores
+
+    table = _source(args)
+    labels = _labels(args.labels) if args.labels else None
+    scores = Scores.load(args.scores) if args.scores else None
+    if labels is not None and len(labels) != len(table):
+        raise ValueError(
+            f"--labels {args.labels}: {len(labels)} labels for {len(table)} sequences"
+        )
+    hits = scan(
+        table,
+        _motif_argument(args.motifs),
+        scores=scores,
+        threshold=args.threshold,
+        both_strands=not args.single_strand,
+        alpha=args.alpha,
+    )
+    out = Path(args.out)
+    with atomic_folder(out, kind="scan") as tmp:
+        hits.to_csv(tmp / "hits.tsv", sep="\t", index=False)
+        written = ["hits.tsv"]
+        if "chrom" in hits:
+            write_bed(genome_hits(hits), tmp / "hits.bed")
+            written.append("hits.bed")
+        if labels is not None:
+            hit_enrichment(hits, labels).to_csv(tmp / "enrichment.tsv", sep="\t", index=False)
+            written.append("enrichment.tsv")
+    used = "" if scores is None else f", {int(hits['used'].sum())} used by the model"
+    print(
+        f"{out}: {len(hits)} hits of {len(hits.attrs['motifs'])} motifs in {len(table)} "
+        f"sequences{used} ({', '.join(written)})"
     )
 
 
@@ -566,37 +627,41 @@ def build_parser() -> argparse.ArgumentParser:
             help="sequences per forward pass (default: each method's own)",
         )
 
+    def sequence_source(p: argparse.ArgumentParser) -> None:
+        """--input, or --bed on --genome (--width, --center, --skip-bad): the sequences."""
+        source = p.add_mutually_exclusive_group(required=True)
+        source.add_argument(
+            "--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column"
+        )
+        source.add_argument(
+            "--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome"
+        )
+        p.add_argument(
+            "--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on"
+        )
+        p.add_argument(
+            "--width",
+            type=SIZE,
+            help="window around each interval (default 200; 0: the interval as is)",
+        )
+        p.add_argument(
+            "--center",
+            choices=["summit", "middle"],
+            help="centre windows on the narrowPeak summit (else the middle; the default) or the "
+            "middle",
+        )
+        p.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)",
+        )
+
     score = sub.add_parser(
         "score",
         help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)",
     )
     model_options(score)
-    source = score.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column"
-    )
-    source.add_argument(
-        "--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome"
-    )
-    score.add_argument(
-        "--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on"
-    )
-    score.add_argument(
-        "--width",
-        type=SIZE,
-        help="window around each interval (default 200; 0: the interval as is)",
-    )
-    score.add_argument(
-        "--center",
-        choices=["summit", "middle"],
-        help="centre windows on the narrowPeak summit (else the middle; the default) or the "
-        "middle",
-    )
-    score.add_argument(
-        "--skip-bad",
-        action="store_true",
-        help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)",
-    )
+    sequence_source(score)
     score.add_argument(
         "--method",
         choices=method_choices,
@@ -734,6 +799,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     motifs.set_defaults(run=_motifs)
 
+    scan = sub.add_parser(
+        "scan",
+        help="where known motifs occur (FIMO, both strands) and, given attributions, whether the "
+        "model used each hit",
+    )
+    sequence_source(scan)
+    scan.add_argument(
+        "--motifs",
+        help="JASPAR ids, comma-separated (MA0139.2,MA0108.3), or a MEME or JASPAR file "
+        "(default: every JASPAR CORE vertebrate matrix)",
+    )
+    scan.add_argument(
+        "--scores",
+        help="Scores .npz of exactly these sequences (attributions; with hypothetical "
+        "contributions each hit's agreement with the motif too): adds contribution, "
+        "agreement and used columns",
+    )
+    scan.add_argument(
+        "--labels",
+        help="one class per line (1 positive, 0 negative) per sequence: OUT/enrichment.tsv, "
+        "Fisher's test per motif",
+    )
+    scan.add_argument(
+        "--threshold",
+        type=_ranged(float, 0, 1, open_low=True),
+        default=1e-4,
+        help="FIMO p-value below which a window is a hit (default 1e-4)",
+    )
+    scan.add_argument(
+        "--alpha",
+        type=_ranged(float, 0, 1, open_low=True, open_high=True),
+        default=0.05,
+        help="background tail a used hit reaches (default 0.05: z >= 1.645)",
+    )
+    scan.add_argument(
+        "--single-strand", action="store_true", help="scan the motifs' forward strand only"
+    )
+    scan.add_argument(
+        "--out",
+        required=True,
+        help="output folder: hits.tsv, hits.bed (with --bed), enrichment.tsv (with --labels)",
+    )
+    scan.set_defaults(run=_scan)
+
     report = sub.add_parser(
         "report", help="standalone HTML report: logos, JASPAR matches, example tracks"
     )
@@ -858,6 +967,12 @@ def _check_output(args: argparse.Namespace) -> None:
         )
     elif args.command == "motifs":
         check_output(args.out, kind="motifs", inputs=[args.pos, args.neg, args.scores])
+    elif args.command == "scan":
+        check_output(
+            args.out,
+            kind="scan",
+            inputs=[args.input, args.bed, args.genome, args.motifs, args.scores, args.labels],
+        )
     elif args.command == "train":
         check_output(args.out, kind="model", inputs=[args.input, args.labels])
     elif args.command == "pretrain":

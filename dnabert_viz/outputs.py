@@ -38,6 +38,7 @@ FOLDER_KINDS = {
     "model": "model folder",
     "demo": "demo folder",
     "embeddings": "embeddings folder",
+    "scan": "scan folder",
 }
 """Kinds of output folder, with the words errors use for them."""
 
