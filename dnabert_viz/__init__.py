@@ -22,6 +22,8 @@ from .contributions import (
 )
 from .demo import DemoData, load_demo
 from .dependency import DependencyMap, dependency_map
+from .embeddings import Embeddings
+from .faithful import Faithfulness, faithfulness, sanity_check
 from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals, write_bed
@@ -34,6 +36,8 @@ from .motifs import (
     MotifSet,
     find_motifs,
     find_seqlet_motifs,
+    genome_hits,
+    hit_enrichment,
     load_motifs,
     match_jaspar,
     merge_similar,
@@ -41,12 +45,14 @@ from .motifs import (
     read_meme,
     read_modisco,
     save_motifs,
+    scan,
     write_jaspar,
     write_meme,
 )
 from .motifs import motif as _motif
 from .onehot import load_ohe, save_ohe
 from .pretraining import build_masked_lm, train_masked_lm
+from .probing import probe_layers, random_model
 from .scores import Scores
 from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
@@ -137,4 +143,13 @@ __all__ = [
     "write_bed",
     "write_jaspar",
     "write_meme",
+    "Embeddings",
+    "probe_layers",
+    "random_model",
+    "Faithfulness",
+    "faithfulness",
+    "sanity_check",
+    "scan",
+    "hit_enrichment",
+    "genome_hits",
 ]

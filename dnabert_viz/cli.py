@@ -32,7 +32,6 @@ def _model(args: argparse.Namespace):
 
 def _score(args: argparse.Namespace) -> None:
     from .engines import is_store
-    from .io import read_sequences
     from .methods import get_method, score
 
     spec = get_method(args.method)
@@ -41,17 +40,13 @@ def _score(args: argparse.Namespace) -> None:
     ray = args.engine == "ray"
     _refuse_unused(
         args,
-        genome=(args.bed, "--bed (the intervals to read from it)"),
-        width=(args.bed, "--bed"),
-        center=(args.bed, "--bed"),
-        skip_bad=(args.bed, "--bed"),
         chunk_rows=(streaming, "a .zarr --out (rows per chunk of the store)"),
         workers=(ray, "--engine ray"),
         gpus_per_worker=(ray, "--engine ray"),
         address=(ray, "--engine ray"),
     )
     options = _method_options(args, spec)
-    table = _intervals(args) if args.bed else read_sequences(args.input)
+    table = _source(args)
     # a table of intervals carries their coordinates
     seqs = table if args.bed else table["sequence"].tolist()
     model = _model(args)
@@ -70,6 +65,38 @@ def _score(args: argparse.Namespace) -> None:
         scores.names, scores.source = table["name"].tolist(), Path(args.bed or args.input).name
         scores.save(args.out)
     print(f"{args.out}: {scores.kind} of {len(table)} sequences from {args.bed or args.input}")
+
+
+def _faithfulness(args: argparse.Namespace) -> None:
+    from .faithful import faithfulness, sanity_check
+    from .io import read_sequences
+    from .outputs import atomic_write
+
+    table = read_sequences(args.input)
+    model = _model(args)
+    seqs = table["sequence"].tolist()
+    model.tokenizer.check_lengths(seqs, table["source"].tolist())
+    methods = args.methods.split(",")
+    result = faithfulness(
+        model,
+        seqs,
+        methods,
+        ks=tuple(args.ks),
+        replace=args.replace,
+        target=args.target,
+        n_random=args.n_random,
+        summary_k=args.summary_k,
+        truth=args.truth,
+        seed=args.seed,
+        **({} if args.batch_size is None else {"batch_size": args.batch_size}),
+    )
+    if args.sanity:
+        checked = sanity_check(model, seqs, methods, target=args.target, seed=args.seed)
+        atomic_write(args.sanity, checked.to_csv(sep="\t", index=False))
+    atomic_write(args.out, result.table.to_csv(sep="\t", index=False))
+    print(f"{args.out}: curves of {len(methods)} maps over {len(seqs)} sequences")
+    for line in result.verdicts():
+        print(line)
 
 
 def _refuse_unused(args: argparse.Namespace, **rules: tuple[object, str]) -> None:
@@ -130,6 +157,21 @@ def _literal(text: str):
     return list(value) if isinstance(value, tuple) else value
 
 
+def _source(args: argparse.Namespace):
+    """The sequences of --input, or the windows of --bed on --genome (a table with their
+    coordinates); the --bed options are refused with --input."""
+    from .io import read_sequences
+
+    _refuse_unused(
+        args,
+        genome=(args.bed, "--bed (the intervals to read from it)"),
+        width=(args.bed, "--bed"),
+        center=(args.bed, "--bed"),
+        skip_bad=(args.bed, "--bed"),
+    )
+    return _intervals(args) if args.bed else read_sequences(args.input)
+
+
 def _intervals(args: argparse.Namespace):
     """--bed/--genome/--width/--center: the windows; skipped intervals are counted on stderr."""
     from .intervals import read_intervals
@@ -145,7 +187,7 @@ def _intervals(args: argparse.Namespace):
             args.bed, args.genome, errors="skip" if args.skip_bad else "raise", **given
         )
     for warning in caught:
-        print(f"dnabert-viz score: {warning.message}", file=sys.stderr)
+        print(f"dnabert-viz {args.command}: {warning.message}", file=sys.stderr)
     return table
 
 
@@ -228,6 +270,57 @@ def _motifs(args: argparse.Namespace) -> None:
             if (Path(args.out) / "instances.bed").exists()
             else ""
         )
+    )
+
+
+def _motif_argument(text: str | None) -> list | None:
+    """--motifs: None (every JASPAR matrix), a MEME or JASPAR file, or comma-separated ids."""
+    from .motifs import read_jaspar, read_meme
+
+    if text is None:
+        return None
+    path = Path(text)
+    if path.is_file():
+        head = path.read_text(errors="replace")[:4096]
+        return read_meme(path) if "MEME version" in head else read_jaspar(path)
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _scan(args: argparse.Namespace) -> None:
+    from .intervals import write_bed
+    from .motifs import genome_hits, hit_enrichment, scan
+    from .outputs import atomic_folder
+    from .scores import Scores
+
+    table = _source(args)
+    labels = _labels(args.labels) if args.labels else None
+    scores = Scores.load(args.scores) if args.scores else None
+    if labels is not None and len(labels) != len(table):
+        raise ValueError(
+            f"--labels {args.labels}: {len(labels)} labels for {len(table)} sequences"
+        )
+    hits = scan(
+        table,
+        _motif_argument(args.motifs),
+        scores=scores,
+        threshold=args.threshold,
+        both_strands=not args.single_strand,
+        alpha=args.alpha,
+    )
+    out = Path(args.out)
+    with atomic_folder(out, kind="scan") as tmp:
+        hits.to_csv(tmp / "hits.tsv", sep="\t", index=False)
+        written = ["hits.tsv"]
+        if "chrom" in hits:
+            write_bed(genome_hits(hits), tmp / "hits.bed")
+            written.append("hits.bed")
+        if labels is not None:
+            hit_enrichment(hits, labels).to_csv(tmp / "enrichment.tsv", sep="\t", index=False)
+            written.append("enrichment.tsv")
+    used = "" if scores is None else f", {int(hits['used'].sum())} used by the model"
+    print(
+        f"{out}: {len(hits)} hits of {len(hits.attrs['motifs'])} motifs in {len(table)} "
+        f"sequences{used} ({', '.join(written)})"
     )
 
 
@@ -534,37 +627,41 @@ def build_parser() -> argparse.ArgumentParser:
             help="sequences per forward pass (default: each method's own)",
         )
 
+    def sequence_source(p: argparse.ArgumentParser) -> None:
+        """--input, or --bed on --genome (--width, --center, --skip-bad): the sequences."""
+        source = p.add_mutually_exclusive_group(required=True)
+        source.add_argument(
+            "--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column"
+        )
+        source.add_argument(
+            "--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome"
+        )
+        p.add_argument(
+            "--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on"
+        )
+        p.add_argument(
+            "--width",
+            type=SIZE,
+            help="window around each interval (default 200; 0: the interval as is)",
+        )
+        p.add_argument(
+            "--center",
+            choices=["summit", "middle"],
+            help="centre windows on the narrowPeak summit (else the middle; the default) or the "
+            "middle",
+        )
+        p.add_argument(
+            "--skip-bad",
+            action="store_true",
+            help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)",
+        )
+
     score = sub.add_parser(
         "score",
         help="per-nucleotide scores of sequences (FASTA, plain or gzipped, or DNABERT tsv)",
     )
     model_options(score)
-    source = score.add_mutually_exclusive_group(required=True)
-    source.add_argument(
-        "--input", help="sequences: .fa/.fasta[.gz], or a tsv/csv with a 'sequence' column"
-    )
-    source.add_argument(
-        "--bed", help="intervals instead: BED (3-12 columns) or narrowPeak, on --genome"
-    )
-    score.add_argument(
-        "--genome", help="FASTA (plain or bgzip; indexed on first use) that --bed is on"
-    )
-    score.add_argument(
-        "--width",
-        type=SIZE,
-        help="window around each interval (default 200; 0: the interval as is)",
-    )
-    score.add_argument(
-        "--center",
-        choices=["summit", "middle"],
-        help="centre windows on the narrowPeak summit (else the middle; the default) or the "
-        "middle",
-    )
-    score.add_argument(
-        "--skip-bad",
-        action="store_true",
-        help="skip intervals off a chromosome, on unknown ones or N-rich (counted on stderr)",
-    )
+    sequence_source(score)
     score.add_argument(
         "--method",
         choices=method_choices,
@@ -610,6 +707,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--gpus-per-worker", type=_ranged(float, 0), help="GPUs Ray gives each actor (default 0)"
     )
     score.set_defaults(run=_score)
+
+    faithful = sub.add_parser(
+        "faithfulness",
+        help="which map to believe: deletion/insertion curves of scoring methods against random "
+        "positions (a TSV table)",
+    )
+    model_options(faithful)
+    faithful.add_argument(
+        "--input", required=True, help="sequences: .fa/.fasta[.gz], or a tsv/csv"
+    )
+    faithful.add_argument(
+        "--methods",
+        required=True,
+        help="comma-separated registered methods (dv.method_names()), e.g. ism,saliency",
+    )
+    faithful.add_argument(
+        "--ks",
+        type=lambda text: [COUNT(k) for k in text.split(",")],
+        default=[1, 2, 5, 10, 20],
+        help="nucleotides mutated, comma-separated (default 1,2,5,10,20)",
+    )
+    faithful.add_argument(
+        "--replace",
+        choices=["worst", "N", "shuffle"],
+        default="worst",
+        help="a mutated base becomes the most damaging substitution (ISM), N, or a "
+        "dinucleotide shuffle's base (default worst)",
+    )
+    faithful.add_argument("--target", type=SIZE, default=1, help="output explained (default 1)")
+    faithful.add_argument(
+        "--n-random", type=COUNT, default=4, help="random draws per sequence and k (default 4)"
+    )
+    faithful.add_argument(
+        "--summary-k", type=COUNT, help="the k of the verdicts (default: the k nearest 5)"
+    )
+    faithful.add_argument(
+        "--truth", help="TSV of true sites: sequence_index, start, end (e.g. planted.tsv)"
+    )
+    faithful.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    faithful.add_argument(
+        "--sanity", help="also run the randomised-model check and write its TSV here"
+    )
+    faithful.add_argument("--out", required=True, help="output TSV of the curves")
+    faithful.set_defaults(run=_faithfulness)
 
     motifs = sub.add_parser("motifs", help="discover motifs from scores and match them to JASPAR")
     motifs.add_argument(
@@ -657,6 +798,50 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (an earlier motif folder is replaced; nothing else is)",
     )
     motifs.set_defaults(run=_motifs)
+
+    scan = sub.add_parser(
+        "scan",
+        help="where known motifs occur (FIMO, both strands) and, given attributions, whether the "
+        "model used each hit",
+    )
+    sequence_source(scan)
+    scan.add_argument(
+        "--motifs",
+        help="JASPAR ids, comma-separated (MA0139.2,MA0108.3), or a MEME or JASPAR file "
+        "(default: every JASPAR CORE vertebrate matrix)",
+    )
+    scan.add_argument(
+        "--scores",
+        help="Scores .npz of exactly these sequences (attributions; with hypothetical "
+        "contributions each hit's agreement with the motif too): adds contribution, "
+        "agreement and used columns",
+    )
+    scan.add_argument(
+        "--labels",
+        help="one class per line (1 positive, 0 negative) per sequence: OUT/enrichment.tsv, "
+        "Fisher's test per motif",
+    )
+    scan.add_argument(
+        "--threshold",
+        type=_ranged(float, 0, 1, open_low=True),
+        default=1e-4,
+        help="FIMO p-value below which a window is a hit (default 1e-4)",
+    )
+    scan.add_argument(
+        "--alpha",
+        type=_ranged(float, 0, 1, open_low=True, open_high=True),
+        default=0.05,
+        help="background tail a used hit reaches (default 0.05: z >= 1.645)",
+    )
+    scan.add_argument(
+        "--single-strand", action="store_true", help="scan the motifs' forward strand only"
+    )
+    scan.add_argument(
+        "--out",
+        required=True,
+        help="output folder: hits.tsv, hits.bed (with --bed), enrichment.tsv (with --labels)",
+    )
+    scan.set_defaults(run=_scan)
 
     report = sub.add_parser(
         "report", help="standalone HTML report: logos, JASPAR matches, example tracks"
@@ -772,12 +957,22 @@ def _check_output(args: argparse.Namespace) -> None:
             kind="store" if store else "scores",
             inputs=[args.input, args.bed, args.genome, model],
         )
+    elif args.command == "faithfulness":
+        for out in (args.out, args.sanity):
+            if out is not None:
+                check_output(out, kind="table", inputs=[args.input, args.truth, model])
     elif args.command == "report":
         check_output(
             Path(args.out) / "report.html", kind="page", inputs=[args.motifs, args.scores]
         )
     elif args.command == "motifs":
         check_output(args.out, kind="motifs", inputs=[args.pos, args.neg, args.scores])
+    elif args.command == "scan":
+        check_output(
+            args.out,
+            kind="scan",
+            inputs=[args.input, args.bed, args.genome, args.motifs, args.scores, args.labels],
+        )
     elif args.command == "train":
         check_output(args.out, kind="model", inputs=[args.input, args.labels])
     elif args.command == "pretrain":

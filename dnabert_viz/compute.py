@@ -5,8 +5,9 @@ Widgets draw and hold UI state; they never call the model. Everything they
 show that needs it comes from a :class:`ScoreCache`: per-nucleotide scores
 of any registered method (:mod:`dnabert_viz.methods`) keyed by method,
 options and sequence, attention maps, predictions and the tokens covering
-each position. A cache can be shared: the gallery hands its cache to the
-explorer it opens, so nothing is computed twice.
+each position, and every sequence's embedding. A cache can be shared: the
+gallery hands its cache to the explorer it opens, so nothing is computed
+twice.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class ScoreCache:
         self.effects_output = "log_odds" if self.effects_scale_choosable() else "probability"
         self._maps: dict[int, AttentionMaps] = {}
         self._prediction: dict[int, float] = {}
+        self._embeddings: dict[int | None, np.ndarray] = {}
 
     def kinds(self) -> list[tuple[str, str]]:
         """(label, kind) for a menu: the given kinds first, then every registered method not given
@@ -263,6 +265,33 @@ class ScoreCache:
             )
         return self._prediction[i]
 
+    def predictions(self) -> np.ndarray | None:
+        """p(target) of every sequence, (N,), in one batched run; None without a model or a
+        classifier head."""
+        if self.model is None or not self.model.is_classifier:
+            return None
+        missing = [i for i in range(len(self.sequences)) if i not in self._prediction]
+        if missing:
+            out = self._compute(
+                f"predictions of {len(missing)} sequences",
+                lambda _progress: self.model.predict([self.sequences[i] for i in missing]),
+            )
+            self._prediction.update(zip(missing, map(float, out[:, self.target])))
+        return np.array([self._prediction[i] for i in range(len(self.sequences))])
+
+    def embeddings(self, *, layer: int = -1) -> np.ndarray:
+        """Sequence embeddings, (N, D): ``layer``'s hidden states (0: the embedding output, -1:
+        the last layer), mean-pooled over real tokens (``DnaModel.embed``)."""
+        if layer not in self._embeddings:
+            if self.model is None:
+                raise ValueError("no model to compute embeddings: give embeddings, or a model")
+            out = self._compute(
+                f"embeddings of {len(self.sequences)} sequences (layer {layer})",
+                lambda progress: self.model.embed(self.sequences, layers=layer, progress=progress),
+            )
+            self._embeddings[layer] = embedding_values(out.layer(layer), len(self.sequences))
+        return self._embeddings[layer]
+
     def covering_tokens(self, i: int) -> list[list[str]] | None:
         """For each nucleotide of sequence ``i``, the distinct tokens covering it (all windows);
         None without a model.
@@ -277,3 +306,20 @@ class ScoreCache:
             for t, p in zip(*np.nonzero(covers(spans, len(seq)))):
                 covering[p][tokens[t]] = None
         return [list(c) for c in covering]
+
+
+def embedding_values(embeddings, n: int) -> np.ndarray:
+    """One embedding per sequence as an (n, D) float array: an array, or any object holding one
+    in ``.values``, such as ``Embeddings`` of one layer, (1, n, D); refused in one line when it is
+    not (n, D) or not finite."""
+    values = np.asarray(getattr(embeddings, "values", embeddings), dtype=float)
+    if values.ndim == 3 and len(values) == 1:  # Embeddings of one layer
+        values = values[0]
+    if values.ndim != 2 or len(values) != n:
+        raise ValueError(
+            f"embeddings of shape {values.shape}: expected one row per sequence, ({n}, D)"
+        )
+    bad = np.flatnonzero(~np.isfinite(values).all(axis=1))
+    if len(bad):
+        raise ValueError(f"embeddings: row {bad[0]} is not finite (NaN or inf)")
+    return values

@@ -501,19 +501,18 @@ def genome_instances(motifs) -> pd.DataFrame:
         if not len(inst):
             continue
         i = inst["sequence_index"].to_numpy(dtype=int)
-        s, e = inst["start"].to_numpy(dtype=np.int64), inst["end"].to_numpy(dtype=np.int64)
-        w_start, w_end = np.asarray(scores.extra["start"])[i], np.asarray(scores.extra["end"])[i]
-        minus = np.asarray(scores.extra["strand"])[i] == "-"
-        flip = {"+": "-", "-": "+"}
+        chrom, start, end, strand = on_genome(
+            scores.extra, i, inst["start"], inst["end"], inst["strand"]
+        )
         frames.append(
             pd.DataFrame(
                 {
-                    "chrom": np.asarray(scores.extra["chrom"])[i],
-                    "start": np.where(minus, w_end - e, w_start + s),
-                    "end": np.where(minus, w_end - s, w_start + e),
+                    "chrom": chrom,
+                    "start": start,
+                    "end": end,
                     "name": motif.name,
                     "score": 0,
-                    "strand": [flip[t] if m else t for t, m in zip(inst["strand"], minus)],
+                    "strand": strand,
                     "sequence_index": i,
                     "sequence": inst["sequence"].to_numpy(),
                 }
@@ -521,6 +520,27 @@ def genome_instances(motifs) -> pd.DataFrame:
         )
     return (
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    )
+
+
+def on_genome(coordinates: dict, rows, starts, ends, strands) -> tuple[np.ndarray, ...]:
+    """Where spans of windows lie on the genome: (chrom, start, end, strand), each (n,).
+
+    A span ``[s, e)`` on strand ``t`` of window ``rows[k]`` (``coordinates``:
+    ``chrom``, ``start``, ``end``, ``strand`` per window, as :func:`split_input`
+    gives them) lies at ``[start + s, start + e)``, or at ``[end - e, end - s)``
+    on the other strand for a ``-`` window (whose sequence was reverse-complemented).
+    """
+    i = np.asarray(rows, dtype=np.int64)
+    s, e = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    w_start, w_end = np.asarray(coordinates["start"])[i], np.asarray(coordinates["end"])[i]
+    minus = np.asarray(coordinates["strand"])[i] == "-"
+    flip = {"+": "-", "-": "+"}
+    return (
+        np.asarray(coordinates["chrom"])[i],
+        np.where(minus, w_end - e, w_start + s),
+        np.where(minus, w_end - s, w_start + e),
+        np.array([flip[t] if m else t for t, m in zip(strands, minus)], dtype=object),
     )
 
 

@@ -678,7 +678,10 @@ def _embedding_distance(m, first, second, strands: str, batch_size: int) -> np.n
         pairs.append(tuple([reverse_complement(s) for s in group] for group in (first, second)))
     distances = []
     for a, b in pairs:
-        x, y = m.embed(a, batch_size=batch_size), m.embed(b, batch_size=batch_size)
+        x, y = (
+            m.embed(a, batch_size=batch_size).layer(-1),
+            m.embed(b, batch_size=batch_size).layer(-1),
+        )
         cosine = (x * y).sum(1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
         distances.append(1 - cosine)
     return np.mean(distances, axis=0)

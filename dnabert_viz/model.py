@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .embeddings import Embeddings, embed
 from .markup import summary
 from .runtime import configure_threads, show_progress
 from .tokenization import DnaTokenizer, Encoding, KmerTokenizer, load_tokenizer, per_sequence_mean
@@ -421,32 +422,43 @@ class DnaModel:
             out[rows] = self.head_output(logits, output).cpu().numpy()
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
-    @torch.no_grad()
     def embed(
         self,
         sequences,
         *,
+        layers: int | list[int] | str = -1,
+        pool: str | None = "mean",
+        per: str = "sequence",
         batch_size: int = 64,
         window_size: int | None = None,
         stride: int | None = None,
-    ) -> np.ndarray:
-        """Sequence embeddings: last hidden state averaged over real tokens (special tokens
-        excluded).
+        out: str | Path | None = None,
+        progress: bool | None = None,
+    ) -> Embeddings:
+        """Hidden states of any layers (0: the embedding output; -1, the default: the last),
+        pooled per sequence (``pool``: ``"mean"`` of the real tokens, ``"max"``, ``"cls"``) or
+        per nucleotide (the mean of the tokens covering each): :func:`dnabert_viz.embeddings.embed`
+        says every option.
 
         Returns
         -------
-        numpy.ndarray
-            (N, hidden_size); a long sequence gets the mean of its windows.
+        Embeddings
+            ``values`` (n_layers, N, D), per nucleotide (n_layers, N, L, D);
+            ``.layer(-1)`` is the last layer's (N, D) array. A long sequence
+            gets the mean of its windows.
         """
-        enc = self.encode(sequences, window_size=window_size, stride=stride)
-        out = np.zeros((len(enc.input_ids), self.model.config.hidden_size), dtype=np.float32)
-        for rows, inputs in self.batches(enc, batch_size=batch_size):
-            hidden = self.model(**inputs, output_hidden_states=True).hidden_states[-1].float()
-            real = torch.as_tensor(enc.real[rows, : hidden.shape[1]], device=self.device)
-            out[rows] = (
-                ((hidden * real[..., None]).sum(1) / real.sum(1, keepdim=True)).cpu().numpy()
-            )
-        return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
+        return embed(
+            self,
+            sequences,
+            layers=layers,
+            pool=pool,
+            per=per,
+            batch_size=batch_size,
+            window_size=window_size,
+            stride=stride,
+            out=out,
+            progress=progress,
+        )
 
     @classmethod
     def from_pretrained(

@@ -33,7 +33,13 @@ MANIFEST = ".dnabert_viz_output"
 GENERATOR = "dnabert_viz"
 """The ``<meta name="generator">`` of every page the project writes: how a report is known."""
 
-FOLDER_KINDS = {"motifs": "motif folder", "model": "model folder", "demo": "demo folder"}
+FOLDER_KINDS = {
+    "motifs": "motif folder",
+    "model": "model folder",
+    "demo": "demo folder",
+    "embeddings": "embeddings folder",
+    "scan": "scan folder",
+}
 """Kinds of output folder, with the words errors use for them."""
 
 
@@ -60,11 +66,23 @@ def _is_store_root(path: Path) -> bool:
         return False
 
 
+def _is_table(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().startswith(TABLE_HEADERS)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+# the first columns of the command line's TSV tables (faithfulness curves, sanity check)
+TABLE_HEADERS = ("map\tcurve\torder\tk\t", "method\tstep\trandomised\t")
+
 FILE_KINDS: dict[str, tuple[str, Callable[[Path], bool]]] = {
     "scores": ("dnabert_viz Scores file", _is_scores_file),
     "page": ("dnabert_viz page", _is_page),
     # X.zarr/zarr.json: a store is resumed, never replaced (zarr_store)
     "store": ("Zarr store's root", _is_store_root),
+    "table": ("dnabert_viz table", _is_table),
 }
 """Kinds of output file: the words errors use, and how an earlier output of the kind is known."""
 

@@ -138,14 +138,18 @@ class NucleotideAccumulator:
     enc : Encoding
         The encoding whose rows will be added.
     mode : {"mean", "spread"}
+    features : int, optional
+        Values are vectors of this length (a hidden state per token:
+        per-nucleotide embeddings); None: one number per token.
     """
 
-    def __init__(self, enc: Encoding, mode: str = "mean"):
+    def __init__(self, enc: Encoding, mode: str = "mean", features: int | None = None):
         if mode not in ("mean", "spread"):
             raise ValueError(f"mode must be 'mean' or 'spread', got {mode!r}")
         self.enc, self.mode = enc, mode
         n, width = len(enc.lengths), int(enc.lengths.max()) + 1
-        self._sums = np.zeros((n, width), dtype=np.float64)
+        self._tail = () if features is None else (int(features),)
+        self._sums = np.zeros((n, width, *self._tail), dtype=np.float64)
         self._counts = np.zeros((n, width), dtype=np.float64)
         real = enc.real
         first = np.where(real, enc.spans[..., 0], width).min(axis=1)
@@ -162,8 +166,8 @@ class NucleotideAccumulator:
         self._win_end[enc.sequence_index, slot] = last
 
     def add(self, rows: np.ndarray, values: np.ndarray) -> None:
-        """Add per-token values (len(rows), T') of some rows; T' may be shorter than the
-        padding."""
+        """Add per-token values (len(rows), T'[, features]) of some rows; T' may be shorter than
+        the padding."""
         values = np.asarray(values, dtype=np.float64)
         spans = self.enc.spans[rows, : values.shape[1]]
         real = real_tokens(spans)
@@ -176,15 +180,18 @@ class NucleotideAccumulator:
         )
         held = (self._win_start[owner] <= start[:, None]) & (end[:, None] <= self._win_end[owner])
         weight = 1.0 / held.sum(axis=1)
+        tail = (slice(None),) + (None,) * len(self._tail)  # weights broadcast over features
         if self.mode == "spread":
-            v = v / (end - start)
-        _add_ranges(self._sums, owner, start, end, v * weight)
+            v = v / (end - start)[tail]
+        _add_ranges(self._sums, owner, start, end, v * weight[tail])
         _add_ranges(self._counts, owner, start, end, weight)
 
     def result(self) -> np.ndarray:
-        """(N, longest length) float32 per-nucleotide values; NaN past each sequence's end."""
+        """(N, longest length[, features]) float32 per-nucleotide values; NaN past each
+        sequence's end."""
         sums = np.cumsum(self._sums, axis=1)[:, :-1]
         counts = np.cumsum(self._counts, axis=1)[:, :-1]
+        counts = counts.reshape(counts.shape + (1,) * len(self._tail))
         covered = counts > 1e-9
         with np.errstate(invalid="ignore", divide="ignore"):
             out = sums / counts if self.mode == "mean" else sums

@@ -182,7 +182,7 @@ def test_embeddings_are_reverse_complement_invariant_after_the_published_pooling
         pooled_a, pooled_b = ((e[:d] + e[d:].flip(0)) / 2 for e in (a, b))
         torch.testing.assert_close(pooled_a, pooled_b, rtol=1e-5, atol=1e-5)
         assert (a[:d] - a[d:].flip(0)).abs().max() > 0.1
-    assert ps.embed(seqs).shape == (2, 2 * d)
+    assert ps.embed(seqs).layer(-1).shape == (2, 2 * d)
 
 
 def test_the_ps_classifier_gives_both_strands_one_prediction(classifier):

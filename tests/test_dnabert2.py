@@ -44,7 +44,7 @@ def test_published_layout_loads_natively(tmp_path, head, weights, device):
     maps = dv.attention_maps(m, SEQS[0])
     assert maps.attentions.shape[:2] == (2, 4) and maps.tokens[0] == "[CLS]"
     np.testing.assert_allclose(maps.attentions.sum(-1), 1, atol=1e-6)
-    assert m.embed(SEQS).shape == (3, 32)
+    assert m.embed(SEQS).layer(-1).shape == (3, 32)
 
 
 def test_the_folders_own_code_never_runs(tmp_path, device):

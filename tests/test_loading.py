@@ -67,7 +67,7 @@ def test_pretrained_mlm_has_attention_and_embeddings_but_no_predict(tmp_path, de
     assert m.n_classes is None
     _, att = _attentions(m, ["ACGTACGTACGTAC"])
     assert att[0].shape == (1, 4, 11, 11)
-    assert m.embed(["ACGTACGTACGTAC", "TTTTGGGGCCCCAAA"]).shape == (2, 32)
+    assert m.embed(["ACGTACGTACGTAC", "TTTTGGGGCCCCAAA"]).layer(-1).shape == (2, 32)
     with pytest.raises(ValueError, match="has no classifier head .*BertForMaskedLM"):
         m.predict(["ACGTACGTACGTAC"])
 
@@ -427,7 +427,7 @@ def test_long_sequences_are_windowed_and_stitched_exactly(tmp_path, device):
         np.testing.assert_allclose(a, b, rtol=1e-6)
     real = whole.spans[0, :, 0] >= 0
     assert np.isclose(np.nansum(b[0]), whole.input_ids[0][real].sum())  # spread keeps the total
-    assert m.predict([seq]).shape == (1, 2) and m.embed([seq, seq[:30]]).shape == (2, 32)
+    assert m.predict([seq]).shape == (1, 2) and m.embed([seq, seq[:30]]).layer(-1).shape == (2, 32)
     with pytest.raises(ValueError, match="does not fit the model's 42 positions"):
         m.encode([seq], window_size=60)
 
@@ -589,7 +589,7 @@ def test_remote_code_that_keeps_its_loaded_weights_loads(tmp_path, device):
 
     saved = load_file(str(folder / "model.safetensors"))
     assert all(torch.equal(m.model.state_dict()[k].cpu(), v) for k, v in saved.items())
-    assert not m.returns_attention and m.embed(["ACGTACGT"]).shape == (1, 8)
+    assert not m.returns_attention and m.embed(["ACGTACGT"]).layer(-1).shape == (1, 8)
 
 
 def test_remote_code_that_overwrites_loaded_weights_is_refused(tmp_path):

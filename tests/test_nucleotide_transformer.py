@@ -131,7 +131,7 @@ def test_tied_decoder_gated_biases_and_embedding_norm_load(tmp_path):
     assert model.lm_head.decoder.weight is model.esm.embeddings.word_embeddings.weight
     assert model.esm.encoder.layer[0].intermediate.dense.bias.shape == (128,)
     assert model.esm.embeddings.layer_norm is not None
-    assert np.isfinite(m.embed(SEQS)).all()
+    assert np.isfinite(m.embed(SEQS).layer(-1)).all()
 
 
 def test_the_heads_compute_what_transformers_esm_heads_compute(mlm, classifier):
@@ -191,7 +191,7 @@ def test_attention_maps_and_cls_attention(mlm):
 
 
 def test_embeddings_average_the_last_state_over_real_tokens(mlm):
-    got = mlm.embed(SEQS)
+    got = mlm.embed(SEQS).layer(-1)
     enc = mlm.encode(SEQS[2])
     with torch.no_grad():
         out = mlm.model(**mlm.inputs(enc, np.arange(1)), output_hidden_states=True)
@@ -346,7 +346,7 @@ def test_what_this_family_does_not_build_is_refused_in_one_line(tmp_path):
 def test_the_codon_model_s_3mer_vocabulary_loads(tmp_path):
     m = dv.load_model(nt_v2(tmp_path / "ck", k=3), device="cpu")
     assert m.tokenizer.scheme == "nonoverlapping3" and len(m.tokenizer.vocab) == 75
-    assert m.embed(SEQS).shape == (3, 32)
+    assert m.embed(SEQS).layer(-1).shape == (3, 32)
 
 
 # --------------------------------------------------------- parity with InstaDeep's published code

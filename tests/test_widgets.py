@@ -645,3 +645,71 @@ def test_a_head_the_model_lacks_is_refused_by_every_view(demo_model, seqs):
             view.head = 4
         view.head = 3
         assert view.head == 3
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def test_every_view_outputs_its_snapshot_beside_the_live_widget(monkeypatch, demo_model, seqs):
+    """A view's output holds the live widget and a static snapshot (text/html) of the state when
+    it was made; plotly.js goes into the first snapshot with a figure, and only there."""
+    monkeypatch.setattr(dv.widgets.common, "_plotly_js_sent", False)
+    ex = SequenceExplorer(demo_model, seqs[:2])
+    ex.position = 12
+    gallery = MotifGallery(dv.MotifSet(planted_motifs(3), sequences=seqs[:3]), page_size=2)
+    sequence = "".join(np.random.default_rng(0).choice(list("ACGT"), 200))
+    dependency = dv.widgets.DependencyView(stem_map(sequence))
+    dependency.block = 0
+    outputs = [v._repr_mimebundle_() for v in (gallery, ex, dependency)]
+    ex.index = 1  # after the output was made: not in its snapshot
+    for view, out in zip((gallery, ex, dependency), outputs):
+        assert out[WIDGET_VIEW]["model_id"] == view.model_id
+        assert "Static snapshot of this view" in out["text/html"]
+    gallery_html, explorer_html, dependency_html = (out["text/html"] for out in outputs)
+    # the gallery's page shown (2 of its 3 motifs), no figure: no plotly.js
+    assert re.findall(r">(m\d+)</h3>", gallery_html) == ["m0", "m1"]
+    assert "page 1 of 2 (3 motifs)" in gallery_html and "Plotly.newPlot" not in gallery_html
+    # the explorer as it was: sequence 0, position 12's context; plotly.js embedded once
+    assert "dnabert_viz: sequence 0</h3>" in explorer_html and "position 12 (" in explorer_html
+    assert "sequence 0 (175 nt)" in explorer_html and explorer_html.count("Plotly.newPlot(") == 2
+    assert get_plotlyjs()[:300] in explorer_html and get_plotlyjs()[:300] not in dependency_html
+    assert "by 0.500 in log-odds; in the block 110-116 / 140-146" in dependency_html
+    # every figure's element id is unique among the outputs of a notebook
+    ids = re.findall(r'<div id="([^"]+)" class="plotly-figure"', explorer_html + dependency_html)
+    assert len(ids) == 3 == len(set(ids))
+
+
+@pytest.mark.slow  # a kernel starts, loads the demo model and draws the four views
+def test_a_notebook_exported_by_nbconvert_shows_every_view_as_its_snapshot():
+    """Run by nbclient and exported by nbconvert's HTMLExporter, as the notebook is saved by
+    JupyterLab (no widget state): every view's snapshot is on the page, with plotly.js once. With
+    the widget state kept, nbconvert (like JupyterLab with its widget manager) picks the live
+    widget."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    from .test_notebooks import NOTEBOOKS
+
+    cells = [
+        "import dnabert_viz as dv\nfrom tests.test_widgets import planted_motifs, stem_map\n"
+        "m = dv.load_model(device='cpu')\nseqs = dv.load_demo().sequences('heldout', 1)[:3]",
+        "ex = dv.widgets.SequenceExplorer(m, seqs)\nex.position = 12\nex",
+        "dv.widgets.MotifGallery(dv.MotifSet(planted_motifs(3), sequences=seqs))",
+        "dv.widgets.AttentionView(m, seqs[0], layer=0, head=1)",
+        "v = dv.widgets.DependencyView(stem_map(seqs[0], start=50))\n"
+        "v.query, v.target = 60, 95\nv",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    root = NOTEBOOKS[0].parent.parent
+    NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(root)}}).execute()
+    live, _ = HTMLExporter().from_notebook_node(nb)
+    assert live.count(f'<script type="{WIDGET_VIEW}">') == 4 and "Static snapshot" not in live
+    del nb.metadata["widgets"]
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert html.count("Static snapshot of this view") == 4 and WIDGET_VIEW not in html
+    assert html.count(get_plotlyjs()[:300]) == 1
+    assert "sequence 0 (175 nt)" in html and "position 12 (" in html  # the explorer
+    assert re.findall(r">(m\d)</h3>", html) == ["m0", "m1", "m2"]  # the gallery's motifs
+    assert "attention, layer 0, head 1</h3>" in html
+    assert re.search(r"substituting [ACGT]60 changes what the model expects at [ACGT]95", html)

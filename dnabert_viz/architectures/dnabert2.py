@@ -36,6 +36,7 @@ from transformers import PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
 from .bert_heads import ClassifierHead, MaskedLmHead
+from .encoder import Encoder, all_real, check_inputs
 
 PUBLISHED_AUTO_MAP = {
     "AutoConfig": "configuration_bert.BertConfig",
@@ -307,21 +308,16 @@ class DnaBert2PreTrainedModel(PreTrainedModel):
             nn.init.zeros_(module.bias)
 
 
-class DnaBert2Model(DnaBert2PreTrainedModel):
+class DnaBert2Model(Encoder, DnaBert2PreTrainedModel):
     """The encoder: embeddings, layers, optional pooler (published ``bert_layers.BertModel``)."""
 
     def __init__(self, config: DnaBert2Config, add_pooling_layer: bool = True):
         super().__init__(config)
-        self.embeddings = DnaBert2Embeddings(config)
-        self.encoder = DnaBert2Encoder(config)
-        self.pooler = DnaBert2Pooler(config) if add_pooling_layer else None
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
+        self.build(
+            DnaBert2Embeddings(config),
+            DnaBert2Encoder(config),
+            DnaBert2Pooler(config) if add_pooling_layer else None,
+        )
 
     def forward(
         self,
@@ -351,23 +347,15 @@ class DnaBert2Model(DnaBert2PreTrainedModel):
         BaseModelOutputWithPooling
             ``last_hidden_state`` (B, T, D), zero at padding; ``pooler_output`` (B, D) or None.
         """
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("give exactly one of input_ids and inputs_embeds")
+        check_inputs(input_ids, inputs_embeds)
         hidden = self.embeddings(input_ids, token_type_ids, inputs_embeds)
-        if attention_mask is None:
-            attention_mask = torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
-        real = attention_mask[..., None].to(hidden.dtype)
-        bias = attention_bias(attention_mask, self.config.num_attention_heads, hidden.dtype)
-        states, weights = [hidden * real], []
-        for layer in self.encoder.layer:
-            hidden, w = layer(hidden, bias, output_attentions)
-            states.append(hidden * real)
-            weights.append(w)
-        return BaseModelOutputWithPooling(
-            last_hidden_state=states[-1],
-            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
-            hidden_states=tuple(states) if output_hidden_states else None,
-            attentions=tuple(weights) if output_attentions else None,
+        attention_mask = all_real(attention_mask, hidden)
+        return self.run_layers(
+            hidden,
+            attention_bias(attention_mask, self.config.num_attention_heads, hidden.dtype),
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            real=attention_mask[..., None].to(hidden.dtype),
         )
 
 

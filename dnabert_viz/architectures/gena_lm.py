@@ -46,6 +46,7 @@ from transformers.models.bert.modeling_bert import (
 )
 
 from .bert_heads import ClassifierHead, MaskedLmHead
+from .encoder import Encoder, all_real, check_inputs, padding_bias
 
 
 def pre_layer_norm(config: BertConfig) -> bool:
@@ -181,22 +182,17 @@ class GenaLmPreTrainedModel(BertPreTrainedModel):
         return True
 
 
-class GenaLmModel(GenaLmPreTrainedModel):
+class GenaLmModel(Encoder, GenaLmPreTrainedModel):
     """The encoder: embeddings, layers, optional final LayerNorm, optional pooler (published
     ``BertModel``)."""
 
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__(config)
-        self.embeddings = BertEmbeddings(config)
-        self.encoder = GenaLmEncoder(config)
-        self.pooler = BertPooler(config) if add_pooling_layer else None
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
+        self.build(
+            BertEmbeddings(config),
+            GenaLmEncoder(config),
+            BertPooler(config) if add_pooling_layer else None,
+        )
 
     def forward(
         self,
@@ -219,28 +215,16 @@ class GenaLmModel(GenaLmPreTrainedModel):
             after ``last_layer_ln`` (as published); with ``output_attentions`` each layer's
             weights (B, H, T, T).
         """
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("give exactly one of input_ids and inputs_embeds")
+        check_inputs(input_ids, inputs_embeds)
         hidden = self.embeddings(
             input_ids=input_ids, token_type_ids=token_type_ids, inputs_embeds=inputs_embeds
         )
-        if attention_mask is None:
-            attention_mask = torch.ones(hidden.shape[:2], dtype=torch.long, device=hidden.device)
-        mask = (1 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(
-            hidden.dtype
-        ).min
-        states, weights = [hidden], []
-        for layer in self.encoder.layer:
-            hidden, w = layer(hidden, mask, output_attentions)
-            states.append(hidden)
-            weights.append(w)
-        if hasattr(self.encoder, "last_layer_ln"):
-            hidden = states[-1] = self.encoder.last_layer_ln(hidden)
-        return BaseModelOutputWithPooling(
-            last_hidden_state=hidden,
-            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
-            hidden_states=tuple(states) if output_hidden_states else None,
-            attentions=tuple(weights) if output_attentions else None,
+        return self.run_layers(
+            hidden,
+            padding_bias(all_real(attention_mask, hidden), hidden.dtype),
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            final_norm=getattr(self.encoder, "last_layer_ln", None),
         )
 
 

@@ -57,6 +57,8 @@ from transformers.modeling_outputs import (
     SequenceClassifierOutput,
 )
 
+from .encoder import Encoder, all_real, check_inputs, padding_bias
+
 PUBLISHED_AUTO_MAP = {
     "AutoConfig": "esm_config.EsmConfig",
     "AutoModelForMaskedLM": "modeling_esm.EsmForMaskedLM",
@@ -351,22 +353,17 @@ class NtV2PreTrainedModel(PreTrainedModel):
             nn.init.zeros_(module.bias)
 
 
-class NtV2Model(NtV2PreTrainedModel):
+class NtV2Model(Encoder, NtV2PreTrainedModel):
     """The encoder: embeddings, layers, final layer norm, optional pooler (published
     ``EsmModel``)."""
 
     def __init__(self, config: NtV2Config, add_pooling_layer: bool = False):
         super().__init__(config)
-        self.embeddings = NtV2Embeddings(config)
-        self.encoder = NtV2Encoder(config)
-        self.pooler = NtV2Pooler(config) if add_pooling_layer else None
-        self.post_init()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embeddings.word_embeddings
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embeddings.word_embeddings = value
+        self.build(
+            NtV2Embeddings(config),
+            NtV2Encoder(config),
+            NtV2Pooler(config) if add_pooling_layer else None,
+        )
 
     def forward(
         self,
@@ -397,29 +394,14 @@ class NtV2Model(NtV2PreTrainedModel):
             ``last_hidden_state`` (B, T, D), after ``emb_layer_norm_after``; ``pooler_output``
             (B, D) or None.
         """
-        if (input_ids is None) == (inputs_embeds is None):
-            raise ValueError("give exactly one of input_ids and inputs_embeds")
-        shape = (input_ids if input_ids is not None else inputs_embeds).shape[:2]
-        device = (input_ids if input_ids is not None else inputs_embeds).device
-        if attention_mask is None:
-            attention_mask = torch.ones(shape, dtype=torch.long, device=device)
+        attention_mask = all_real(attention_mask, check_inputs(input_ids, inputs_embeds))
         hidden = self.embeddings(input_ids, attention_mask, inputs_embeds)
-        # keys that are padding get the dtype's lowest value: (B, 1, 1, T)
-        bias = (1 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(
-            hidden.dtype
-        ).min
-        states, weights = [], []
-        for layer in self.encoder.layer:
-            states.append(hidden)
-            hidden, w = layer(hidden, bias, output_attentions)
-            weights.append(w)
-        hidden = self.encoder.emb_layer_norm_after(hidden)
-        states.append(hidden)
-        return BaseModelOutputWithPooling(
-            last_hidden_state=hidden,
-            pooler_output=self.pooler(hidden) if self.pooler is not None else None,
-            hidden_states=tuple(states) if output_hidden_states else None,
-            attentions=tuple(weights) if output_attentions else None,
+        return self.run_layers(
+            hidden,
+            padding_bias(attention_mask, hidden.dtype),
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            final_norm=self.encoder.emb_layer_norm_after,
         )
 
 

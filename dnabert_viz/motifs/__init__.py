@@ -16,6 +16,7 @@ from .jaspar import jaspar_matrices, match_jaspar
 from .modisco import read_modisco
 from .motif import Motif, MotifSet, instance_table
 from .redundancy import merge_similar
+from .scan import genome_hits, hit_enrichment, scan
 
 __all__ = [
     "Motif",
@@ -35,4 +36,7 @@ __all__ = [
     "save_motifs",
     "write_jaspar",
     "write_meme",
+    "scan",
+    "hit_enrichment",
+    "genome_hits",
 ]

@@ -2,8 +2,11 @@
 attention heatmaps.
 """
 
+from .embedding import embedding_scatter
 from .export import save_figure
+from .faithfulness import faithfulness_curves
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
+from .probes import probe_curve
 from .tracks import (
     attention_heatmap,
     dependency_heatmap,
@@ -19,13 +22,16 @@ __all__ = [
     "attribution_logo",
     "contribution_logo",
     "dependency_heatmap",
+    "embedding_scatter",
     "figure_png",
     "head_view",
     "layer_head_summary",
     "logo",
     "logo_png",
     "mutation_map",
+    "probe_curve",
     "save_figure",
     "track",
     "training_curves",
+    "faithfulness_curves",
 ]

@@ -20,30 +20,62 @@ import pandas as pd
 from ..markup import element, to_string
 from ..outputs import GENERATOR, atomic_write
 
-_STYLE = """
-body { font-family: Arial, Helvetica, sans-serif; color: #222; margin: 24px auto; max-width: 1180px; }
-h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; } h3 { font-size: 15px; margin: 4px 0; }
-table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
-th, td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; }
-th { background: #f4f4f4; }
-.grid { display: flex; flex-wrap: wrap; gap: 12px; }
-.card { border: 1px solid #ddd; border-radius: 6px; padding: 8px; background: #fff; }
-.note { color: #555; font-size: 13px; }
-.mono { font-family: monospace; }
-"""  # noqa: E501 - CSS rules, one a line
+# the page's rules; a snapshot in a notebook takes them under its own class (the notebook's own
+# body and headings keep their style)
+_BODY = (
+    "font-family: Arial, Helvetica, sans-serif; color: #222; margin: 24px auto; max-width: 1180px"
+)
+_RULES = (
+    ("h1", "font-size: 22px"),
+    ("h2", "font-size: 18px; margin-top: 28px"),
+    ("h3", "font-size: 15px; margin: 4px 0"),
+    ("table", "border-collapse: collapse; font-size: 13px; margin: 8px 0"),
+    ("th, td", "border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left"),
+    ("th", "background: #f4f4f4"),
+    (".grid", "display: flex; flex-wrap: wrap; gap: 12px"),
+    (".card", "border: 1px solid #ddd; border-radius: 6px; padding: 8px; background: #fff"),
+    (".note", "color: #555; font-size: 13px"),
+    (".mono", "font-family: monospace"),
+)
+SNAPSHOT_CLASS = "dnabert-viz-snapshot"
+
+
+def _style(scope: str | None = None) -> str:
+    """The CSS of a page, or of a snapshot: every rule under the class ``scope``."""
+    if scope is None:
+        return "\n".join([f"body {{ {_BODY}; }}"] + [f"{s} {{ {d}; }}" for s, d in _RULES])
+    return "\n".join(
+        ", ".join(f".{scope} {one.strip()}" for one in s.split(",")) + f" {{ {d}; }}"
+        for s, d in _RULES
+    )
+
+
+# where plotly.js is not on the page (a snapshot whose notebook lost the output that carried it,
+# or a renderer that runs no scripts, such as GitHub's), the figure's place says so
+NO_PLOTLY = (
+    "[a plotly figure: it draws where JavaScript runs and plotly.js is on the page (the "
+    "notebook's first view snapshot carries it); run the notebook for the live view]"
+)
 
 
 def plotly_figure(fig, div_id: str) -> ET.Element:
-    """A plotly figure as a ``div`` and the script that draws it (plotly.js must be on the
-    page)."""
+    """A plotly figure as a ``div`` and the script that draws it with plotly.js (where it is not
+    on the page, the ``div`` says what it would show)."""
     config = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
     code = (
         f"(function () {{ const spec = {fig.to_json()}; "
-        f"Plotly.newPlot({json.dumps(div_id)}, spec.data, spec.layout, "
-        f"{json.dumps(config)}); }})();"
+        f"const div = document.getElementById({json.dumps(div_id)}); "
+        "if (typeof Plotly === 'undefined') return; div.textContent = ''; "
+        f"Plotly.newPlot(div, spec.data, spec.layout, {json.dumps(config)}); }})();"
     )
     script = element("script", code.replace("</", "<\\/"))
-    return element("div", children=[element("div", "", id=div_id, class_="plotly-figure"), script])
+    place = element(
+        "div",
+        id=div_id,
+        class_="plotly-figure",
+        children=[element("span", NO_PLOTLY, class_="note")],
+    )
+    return element("div", children=[place, script])
 
 
 def png_image(png: bytes, alt: str, width: int | None = None) -> ET.Element:
@@ -80,12 +112,15 @@ def table(frame: pd.DataFrame, max_rows: int | None = None) -> ET.Element:
 
 
 class Page:
-    """A standalone HTML page.
+    """A standalone HTML page, or a notebook output's snapshot of a view.
 
     Parameters
     ----------
     title : str
         The page's title and top heading.
+    figure_ids : str
+        The prefix of its figures' element ids (``figure-1``, ...): unique
+        per snapshot where several share a notebook.
 
     Examples
     --------
@@ -95,8 +130,9 @@ class Page:
     True
     """
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, *, figure_ids: str = "figure"):
         self.title = title
+        self.figure_ids = figure_ids
         self.body = element("body", children=[element("h1", title)])
         self._figures = 0
 
@@ -108,7 +144,12 @@ class Page:
     def figure(self, fig) -> ET.Element:
         """An element for a plotly figure with a page-unique id (add it where it belongs)."""
         self._figures += 1
-        return plotly_figure(fig, f"figure-{self._figures}")
+        return plotly_figure(fig, f"{self.figure_ids}-{self._figures}")
+
+    @property
+    def has_figures(self) -> bool:
+        """Whether the page holds a plotly figure (and so needs plotly.js)."""
+        return self._figures > 0
 
     def to_html(self) -> str:
         """The whole document, plotly.js embedded when the page has a plotly figure."""
@@ -118,7 +159,7 @@ class Page:
                 element("meta", charset="utf-8"),
                 element("meta", name="generator", content=GENERATOR),
                 element("title", self.title),
-                element("style", _STYLE),
+                element("style", _style()),
             ],
         )
         if self._figures:
@@ -128,6 +169,31 @@ class Page:
         return "<!DOCTYPE html>\n" + to_string(
             element("html", children=[head, self.body], lang="en")
         )
+
+    def to_snapshot(self, note: str, *, plotly_js: bool = False) -> str:
+        """The page as an HTML fragment for a notebook output (``text/html``): a note over the
+        body, styled under its own class (the notebook's page keeps its styles).
+
+        Parameters
+        ----------
+        note : str
+            The line above the content (what the snapshot is).
+        plotly_js : bool
+            Embed plotly.js (about 4.6 MB) ahead of the figures. Scripts of a
+            notebook's outputs share one page (an nbconvert export, nbviewer),
+            so one output carrying it draws the figures of all; AMD's ``define``
+            (require.js on nbconvert's pages) is hidden from it, so it sets
+            ``window.Plotly``.
+        """
+        children = [element("style", _style(SNAPSHOT_CLASS))]
+        if plotly_js:
+            from plotly.offline import get_plotlyjs
+
+            code = f"(function (define, module, exports) {{\n{get_plotlyjs()}\n}}).call(window);"
+            children.append(element("script", code))
+        title, *body = list(self.body)  # the title, as a notebook output's heading
+        children += [element("h3", title.text), element("p", note, class_="note"), *body]
+        return to_string(element("div", class_=SNAPSHOT_CLASS, children=children))
 
     def save(self, path: str | Path) -> Path:
         """Write the page atomically; returns the path."""

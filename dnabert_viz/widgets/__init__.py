@@ -1,5 +1,5 @@
 """Interactive views for JupyterLab (ipywidgets 8 and plotly FigureWidgets): explorer, motif
-gallery, attention, dependency maps.
+gallery, attention, dependency maps, embeddings.
 
 Each view is an ipywidgets box whose state is synced traits (set, observe
 and link them: ``ex.index = 3``), draws through :mod:`dnabert_viz.plot`,
@@ -9,12 +9,14 @@ standalone offline page with ``save_html(path)``.
 
 from .attention_view import AttentionView
 from .dependency_view import DependencyView
+from .embedding_view import EmbeddingView
 from .explorer import PositionContext, SequenceExplorer
 from .gallery import MotifGallery
 
 __all__ = [
     "AttentionView",
     "DependencyView",
+    "EmbeddingView",
     "MotifGallery",
     "PositionContext",
     "SequenceExplorer",

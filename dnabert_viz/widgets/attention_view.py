@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
@@ -19,14 +17,14 @@ from ..plot.tracks import (
     head_view_window,
     layer_head_summary,
 )
-from .common import ALL, LABELS, NONE_IS_ALL, layer_menu, refresh, valid_head
+from .common import ALL, LABELS, NONE_IS_ALL, View, layer_menu, refresh, valid_head
 from .figure import Figure
 
 MODES = ("heatmap", "head view")
 HEAD_VIEW_WIDTH = 900  # pixels
 
 
-class AttentionView(W.VBox):
+class AttentionView(View, W.VBox):
     """Layer and head selectors over a sequence's attention map, with a bertviz-style head view.
 
     A widget (an ``ipywidgets.VBox``) whose state is synced traits that the
@@ -237,8 +235,10 @@ class AttentionView(W.VBox):
             self._holding = False
         self._update()
 
-    def save_html(self, path: str | Path) -> Path:
-        """The current view and the summary as a standalone HTML file (opens offline)."""
-        page = Page("dnabert_viz: attention")
+    def _title(self) -> str:
+        head = "mean of heads" if self.head is None else f"head {self.head}"
+        return f"dnabert_viz: attention, layer {self.layer}, {head}"
+
+    def _fill(self, page: Page, *, whole: bool) -> None:
+        """The current map and the summary."""
         page.add(page.figure(go.Figure(self.figure)), page.figure(go.Figure(self.summary)))
-        return page.save(path)

@@ -16,13 +16,22 @@ figure it was built with as its synced state; a page reload restores
 widgets from that state (ipywidgets asks the kernel for every model), so
 after each refresh the state is set to the figure now shown: a reloaded
 page draws what the controls say.
+
+Every view is also a :class:`View`: ``save_html`` writes it as an offline
+page, and its notebook output carries a static snapshot beside the live
+widget, for wherever the widget cannot be drawn.
 """
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
+
+from ..plot.html import Page
 
 # a head or position control's "all" (the sum or mean of heads, every position): a Dropdown whose
 # value is None shows nothing selected, so the control holds -1 where the view's state is None
@@ -93,3 +102,73 @@ def sync_state(widget: go.FigureWidget) -> None:
     """
     state = widget.to_dict()
     widget._widget_data, widget._widget_layout = state["data"], state["layout"]
+
+
+SNAPSHOT_NOTE = (
+    "Static snapshot of this view as it was when the cell ran; run the notebook for the live view."
+)
+_plotly_js_sent = False  # has a snapshot of this kernel carried plotly.js yet
+
+
+class View:
+    """What every view is besides its box: an offline page of what it shows (``save_html``), and
+    a notebook output that shows that page where no widget can be drawn.
+
+    A view's output (``_repr_mimebundle_``) holds the live widget
+    (``application/vnd.jupyter.widget-view+json``, what JupyterLab, Notebook 7
+    and VS Code draw while the kernel runs) and a snapshot (``text/html``,
+    the page of :meth:`to_page` without its document around it): nbconvert's
+    HTML (when the notebook holds no widget state, as JupyterLab saves it by
+    default), nbviewer, GitHub and a frontend without the widget manager show
+    that. The snapshot is the state when the output was made (the cell ran):
+    later changes through the controls or from code are not in it. plotly.js
+    goes into the first snapshot with a plotly figure in a kernel (once a
+    notebook: its outputs share one page in an export); an export of a notebook
+    whose first views were not run in this kernel (a cell run again on its
+    own) lacks it, and its figures' places say so.
+
+    A view subclasses it before its ``ipywidgets`` box and adds its content to
+    the page in ``_fill``.
+    """
+
+    def _title(self) -> str:
+        """The page's title."""
+        raise NotImplementedError
+
+    def _fill(self, page: Page, *, whole: bool) -> None:
+        """Add what the view shows to ``page``: figures through ``page.figure``, tables, text.
+        ``whole``: everything it holds (``save_html``), not only what is on the screen (a
+        gallery's other pages)."""
+        raise NotImplementedError
+
+    def to_page(self, *, whole: bool = True, figure_ids: str = "figure") -> Page:
+        """The view as an offline page (:class:`dnabert_viz.plot.html.Page`).
+
+        Parameters
+        ----------
+        whole : bool
+            Everything the view holds (a gallery's every page); False: what it
+            shows now.
+        figure_ids : str
+            Prefix of the figures' element ids.
+        """
+        page = Page(self._title(), figure_ids=figure_ids)
+        self._fill(page, whole=whole)
+        return page
+
+    def save_html(self, path: str | Path) -> Path:
+        """The view as a standalone HTML file that opens offline (plotly.js embedded)."""
+        return self.to_page().save(path)
+
+    def snapshot(self) -> str:
+        """The view's static snapshot as an HTML fragment (what its notebook output carries)."""
+        global _plotly_js_sent
+        page = self.to_page(whole=False, figure_ids=f"dnabert-viz-{uuid.uuid4().hex[:12]}")
+        first = page.has_figures and not _plotly_js_sent
+        _plotly_js_sent = _plotly_js_sent or first
+        return page.to_snapshot(SNAPSHOT_NOTE, plotly_js=first)
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        data = super()._repr_mimebundle_(**kwargs)
+        data["text/html"] = self.snapshot()
+        return data

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
@@ -13,14 +11,14 @@ from ..dependency import DependencyMap
 from ..markup import element, to_string
 from ..plot.html import Page
 from ..plot.tracks import dependency_heatmap
-from .common import LABELS, set_shapes
+from .common import LABELS, View, set_shapes
 from .explorer import SequenceExplorer
 from .figure import Figure
 
 PAIR_COLOURS = {"query": "#d62728", "target": "#1f77b4"}
 
 
-class DependencyView(W.VBox):
+class DependencyView(View, W.VBox):
     """A dependency map (:func:`dnabert_viz.dependency_map`) whose cells select a pair of
     nucleotides, with the blocks it holds (:meth:`~dnabert_viz.DependencyMap.blocks`).
 
@@ -214,8 +212,9 @@ class DependencyView(W.VBox):
                 )
         return text
 
-    def save_html(self, path: str | Path) -> Path:
-        """The map, as shown, as a standalone HTML file (opens offline)."""
-        page = Page("dnabert_viz: dependency map")
-        page.add(page.figure(go.Figure(self.figure)))
-        return page.save(path)
+    def _title(self) -> str:
+        return "dnabert_viz: dependency map"
+
+    def _fill(self, page: Page, *, whole: bool) -> None:
+        """The map as shown, and the selected pair."""
+        page.add(page.figure(go.Figure(self.figure)), self._pair_element())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import ipywidgets as W
 import numpy as np
@@ -21,7 +20,7 @@ from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
 from ..scores import Scores
 from ..sequences import ALPHABET
-from .common import ALL, LABELS, NONE_IS_ALL, layer_menu, refresh, set_shapes, valid_head
+from .common import ALL, LABELS, NONE_IS_ALL, View, layer_menu, refresh, set_shapes, valid_head
 from .figure import Figure
 
 TRACK_WIDTH = (
@@ -135,7 +134,7 @@ def compact_instances(instances: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-class SequenceExplorer(W.VBox):
+class SequenceExplorer(View, W.VBox):
     """Browse sequences with their per-nucleotide scores, and open any position's context.
 
     A widget (an ``ipywidgets.VBox``): put it in a box, and set, observe
@@ -648,11 +647,12 @@ class SequenceExplorer(W.VBox):
         )
 
     # ------------------------------------------------------------------ output
-    def save_html(self, path: str | Path) -> Path:
-        """The current view as a standalone HTML file (opens offline): track, mutation map,
-        context.
-        """
-        page = Page(f"dnabert_viz: sequence {self.index}")
+    def _title(self) -> str:
+        return f"dnabert_viz: sequence {self.index}"
+
+    def _fill(self, page: Page, *, whole: bool) -> None:
+        """The track, the maps under it, the context and the sequence (``save_html``: the
+        current view as a standalone HTML file)."""
         page.add(page.figure(go.Figure(self.figure)))
         if self.hypothetical_box.layout.display is None:
             page.add(page.figure(go.Figure(self.hypothetical)))
@@ -661,7 +661,6 @@ class SequenceExplorer(W.VBox):
         if self.position is not None:
             page.add(self.context().to_element())
         page.add(element("p", self.sequences[self.index], class_="mono note"))
-        return page.save(path)
 
 
 def aligned(fig: go.Figure) -> go.Figure:

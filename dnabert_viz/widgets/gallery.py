@@ -3,8 +3,6 @@ instances and sequences."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import ipywidgets as W
 import pandas as pd
 import traitlets
@@ -15,10 +13,11 @@ from ..motifs.motif import Motif, MotifSet, instance_table
 from ..plot.cards import best_match_by_motif, caption_element, display_name, motif_cards
 from ..plot.html import Page, element, table, to_string
 from ..plot.logos import logo_png
+from .common import View
 from .explorer import SequenceExplorer
 
 
-class MotifGallery(W.VBox):
+class MotifGallery(View, W.VBox):
     """Motif logos in a paged grid; a motif's instances; an instance opened in a SequenceExplorer.
 
     A widget (an ``ipywidgets.VBox``) whose state is synced traits: ``page``
@@ -184,13 +183,16 @@ class MotifGallery(W.VBox):
 
     def _show_page(self) -> None:
         """Draw the logos of the page ``page``."""
-        shown = self.motifs[self.page * self.page_size : (self.page + 1) * self.page_size]
-        self.grid.children = [self._card(m) for m in shown]
+        self.grid.children = [self._card(m) for m in self._shown()]
         self.page_label.value = (
             f"page {self.page + 1} of {self.n_pages} ({len(self.motifs)} motifs)"
         )
         self.previous_button.disabled = self.page == 0
         self.next_button.disabled = self.page == self.n_pages - 1
+
+    def _shown(self) -> list[Motif]:
+        """The motifs of the page shown."""
+        return self.motifs[self.page * self.page_size : (self.page + 1) * self.page_size]
 
     def _list_instances(self) -> None:
         """List the instances of ``motif`` (none open yet)."""
@@ -250,11 +252,21 @@ class MotifGallery(W.VBox):
             element("p", f"instances of {self.chosen.name}: sequence {index} is open below")
         )
 
-    def save_html(self, path: str | Path) -> Path:
-        """All motifs (every page) with their logos and the matches table, as a standalone HTML
-        file."""
-        page = Page(f"dnabert_viz: {len(self.motifs)} motifs")
-        page.add(motif_cards(self.motifs, self.matches, self.kind))
-        if self.matches is not None and len(self.matches):
-            page.add(element("h2", "JASPAR matches"), table(self.matches))
-        return page.save(path)
+    def _title(self) -> str:
+        return f"dnabert_viz: {len(self.motifs)} motifs"
+
+    def _fill(self, page: Page, *, whole: bool) -> None:
+        """``whole`` (``save_html``): every motif with its logo, and the matches table; else the
+        page shown and the explorer open below it."""
+        if whole:
+            page.add(motif_cards(self.motifs, self.matches, self.kind))
+            if self.matches is not None and len(self.matches):
+                page.add(element("h2", "JASPAR matches"), table(self.matches))
+            return
+        page.add(
+            element("p", self.page_label.value, class_="note"),
+            motif_cards(self._shown(), self.matches, self.kind),
+        )
+        if self.explorer is not None:
+            page.add(element("h2", self.explorer._title()))
+            self.explorer._fill(page, whole=False)

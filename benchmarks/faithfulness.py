@@ -1,0 +1,151 @@
+"""Which map to believe: ``dv.faithfulness`` and ``dv.sanity_check`` for every registered method
+that runs on the model, on the demo model (held-out positives, planted truth) and on a GUE set
+(mouse_tf_3, MAFK ChIP-seq, 101 nt) with a model trained here by ``dv.train_classifier``.
+
+Beside the registry's methods: [CLS] attention of the first layer (the recipe takes the last)
+and GC content, a map that knows nothing of the model. Prints the summary per map, the
+verdicts, the sanity table and the time of each step; writes the tables next to this script
+(``faithfulness_<set>_summary.tsv``, ``_curves.tsv``, ``_sanity.tsv``).
+
+    OMP_NUM_THREADS=1 nice -n 10 python faithfulness.py --n 100 --n-sanity 20
+"""
+
+import argparse
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import dnabert_viz as dv
+
+HERE = Path(__file__).resolve().parent
+# ../shared/data beside the checkout (a git worktree one level deeper)
+GUE = next(
+    p
+    for p in (HERE.parents[1] / "shared" / "data", HERE.parents[2] / "shared" / "data")
+    if p.exists()
+)
+# the one-hot bridge's sampling methods at reduced settings (the same passes, fewer of them)
+OPTIONS = {
+    "onehot_integrated_gradients": {"n_steps": 32},
+    "onehot_gradient_shap": {"n_samples": 32},
+}
+
+
+def load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.split("average:")[1]
+
+
+def gc_content(m, sequences):
+    """1 at G and C, 0 elsewhere, smoothed over 5 nt: a map the model has no part in."""
+    width = max(map(len, sequences))
+    values = np.full((len(sequences), width), np.nan, dtype=np.float32)
+    for i, s in enumerate(sequences):
+        gc = np.array([c in "GC" for c in s], dtype=np.float32)
+        values[i, : len(s)] = np.convolve(gc, np.ones(5) / 5, mode="same")
+    return dv.Scores(sequences, values, "gc_content")
+
+
+def maps_of(m, seqs) -> tuple[dict, dict]:
+    """Every map that runs on ``m``, and the seconds each took."""
+    maps, seconds = {}, {}
+    runnable = [n for n in dv.method_names() if dv.get_method(n).unavailable(m) is None]
+    jobs = {n: (n, OPTIONS.get(n, {})) for n in runnable}
+    if "cls_attention" in runnable:
+        jobs["cls_attention layer 0"] = ("cls_attention", {"layer": 0})
+    for name, (method, options) in jobs.items():
+        start = time.perf_counter()
+        maps[name] = dv.score(m, seqs, method, **options)
+        seconds[name] = time.perf_counter() - start
+        print(f"  {name}: {seconds[name]:.1f} s", flush=True)
+    maps["gc_content"] = gc_content(m, seqs)
+    return maps, seconds
+
+
+def run(name: str, m, seqs, truth, n_sanity: int, ks) -> None:
+    print(
+        f"== {name}: {len(seqs)} sequences, {min(map(len, seqs))}-{max(map(len, seqs))} nt; "
+        f"load {load()}",
+        flush=True,
+    )
+    maps, _ = maps_of(m, seqs)
+    start = time.perf_counter()
+    result = dv.faithfulness(m, seqs, maps, ks=ks, truth=truth)
+    print(f"faithfulness of {len(maps)} maps: {time.perf_counter() - start:.1f} s; load {load()}")
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
+        print(result.summary.round(3).to_string(index=False))
+    print("\n".join(result.verdicts()))
+    result.summary.to_csv(HERE / f"faithfulness_{name}_summary.tsv", sep="\t", index=False)
+    result.table.to_csv(HERE / f"faithfulness_{name}_curves.tsv", sep="\t", index=False)
+    methods = {
+        n: n
+        for n in (
+            "cls_attention",
+            "saliency",
+            "input_x_gradient",
+            "deeplift",
+            "integrated_gradients",
+            "onehot_gradients",
+        )
+        if dv.get_method(n).unavailable(m) is None
+    }
+    methods["gc_content"] = gc_content
+    start = time.perf_counter()
+    sanity = dv.sanity_check(m, seqs[:n_sanity], methods)
+    print(
+        f"sanity check, {n_sanity} sequences: {time.perf_counter() - start:.1f} s; load {load()}"
+    )
+    print(
+        sanity.pivot(index="method", columns="randomised", values="spearman")[
+            sanity.randomised.unique()
+        ]
+        .round(3)
+        .to_string()
+    )
+    sanity.to_csv(HERE / f"faithfulness_{name}_sanity.tsv", sep="\t", index=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=100, help="sequences per set")
+    parser.add_argument("--n-sanity", type=int, default=20)
+    parser.add_argument("--only", choices=["demo", "gue"])
+    args = parser.parse_args()
+    os.environ.setdefault("DNABERT_VIZ_THREADS", "1")
+    if args.only in (None, "demo"):
+        data = dv.load_demo()
+        rows = data.indices("heldout", label=1)[: args.n]
+        seqs = data.table.sequence[rows].tolist()
+        run(
+            "demo",
+            dv.load_model(device="cpu"),
+            seqs,
+            data.truth_mask(rows),
+            args.n_sanity,
+            (1, 2, 5, 10, 20),
+        )
+    if args.only in (None, "gue"):
+        path = GUE / "gue_tfbs" / "mouse_tf_3"
+        train = dv.read_table(path / "train.csv.gz")
+        test = dv.read_table(path / "test.csv.gz")
+        start = time.perf_counter()
+        m = dv.train_classifier(
+            train.sequence.tolist(), train.label.to_numpy(), max_minutes=3, device="cpu"
+        )
+        q = m.predict(test.sequence.tolist())
+        accuracy = float((q.argmax(1) == test.label.to_numpy()).mean())
+        print(
+            f"mouse_tf_3: trained in {time.perf_counter() - start:.0f} s, held-out accuracy "
+            f"{accuracy:.3f}; load {load()}"
+        )
+        pos = test[test.label == 1].sequence.tolist()
+        rng = np.random.default_rng(0)
+        seqs = [pos[i] for i in sorted(rng.choice(len(pos), min(args.n, len(pos)), replace=False))]
+        run("mouse_tf_3", m, seqs, None, args.n_sanity, (1, 2, 5, 10, 20))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""dv.faithfulness and dv.sanity_check on a real model whose output reads one nucleotide.
+
+The model (:class:`OnePosition`) is a small torch module wrapped by DnaModel as any checkpoint
+is (a ``config``, ``get_input_embeddings``, logits out) with the character tokenizer of
+HyenaDNA: one token per nucleotide, embedded one-hot, two per-token layers (identity), a
+pooling layer whose weights pick position ``P``, and a classifier whose log-odds of class 1
+are 3 when that nucleotide is an A and 0 otherwise. So the truth is exact: only ``P``
+matters, mutating it moves the log-odds by 3, and nothing else moves them at all.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from transformers import PretrainedConfig
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+import dnabert_viz as dv
+from dnabert_viz.cli import main
+from dnabert_viz.faithful import model_blocks
+from dnabert_viz.tokenization import CharTokenizer
+
+P, LENGTH, N = 7, 24, 16
+
+
+class _Pool(torch.nn.Module):
+    """A weighted sum over positions (the weights: one per position)."""
+
+    def __init__(self, length: int, position: int):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(length))
+        with torch.no_grad():
+            self.weight[position] = 1.0
+
+    def forward(self, h):
+        return (h * self.weight[: h.shape[1], None]).sum(1)
+
+
+class OnePosition(torch.nn.Module):
+    """Log-odds of class 1: 3 if nucleotide ``position`` is an A, else 0."""
+
+    def __init__(self, position: int = P, length: int = 64):
+        super().__init__()
+        self.config = PretrainedConfig(
+            architectures=["OnePositionForSequenceClassification"],
+            num_labels=2,
+            max_position_embeddings=length,
+        )
+        vocab = CharTokenizer().vocab
+        self.embeddings = torch.nn.Embedding(len(vocab), 4)
+        self.layers = torch.nn.ModuleList([torch.nn.Linear(4, 4) for _ in range(2)])
+        self.pool = _Pool(length, position)
+        self.classifier = torch.nn.Linear(4, 2)
+        with torch.no_grad():
+            self.embeddings.weight.zero_()
+            for j, base in enumerate("ACGT"):
+                self.embeddings.weight[vocab[base], j] = 1.0
+            for layer in self.layers:
+                layer.weight.copy_(torch.eye(4))
+                layer.bias.zero_()
+            self.classifier.weight.zero_()
+            self.classifier.bias.zero_()
+            self.classifier.weight[1, 0] = 3.0
+
+    def get_input_embeddings(self):
+        return self.embeddings
+
+    def forward(self, input_ids, attention_mask=None, **_):
+        h = self.embeddings(input_ids)
+        for layer in self.layers:
+            h = torch.relu(layer(h))
+        return SequenceClassifierOutput(logits=self.classifier(self.pool(h)))
+
+
+@pytest.fixture(scope="module")
+def one_position(device):
+    return dv.DnaModel(
+        OnePosition(), CharTokenizer(), name="one position", device=device, returns_attention=False
+    )
+
+
+@pytest.fixture(scope="module")
+def seqs():
+    rng = np.random.default_rng(0)
+    out = ["".join(rng.choice(list("ACGT"), LENGTH)) for _ in range(N)]
+    return [s[:P] + "A" + s[P + 1 :] for s in out]
+
+
+@pytest.fixture(scope="module")
+def maps(one_position, seqs):
+    rng = np.random.default_rng(1)
+    return {
+        "ism": dv.ism(one_position, seqs, batch_size=256),
+        "saliency": dv.score(one_position, seqs, "saliency"),
+        "integrated_gradients": dv.attribute(one_position, seqs, n_steps=8),
+        "random": dv.Scores(seqs, rng.random((N, LENGTH)), "random"),
+    }
+
+
+@pytest.fixture(scope="module")
+def result(one_position, seqs, maps):
+    truth = pd.DataFrame({"sequence_index": range(N), "start": P, "end": P + 1})
+    return dv.faithfulness(one_position, seqs, maps, ks=(1, 2, 5, 10), truth=truth)
+
+
+def _row(result, name, curve, order, k):
+    t = result.table
+    rows = (t["map"] == name) & (t.curve == curve) & (t.order == order) & (t.k == k)
+    return t[rows].iloc[0]
+
+
+def test_the_model_reads_one_position(one_position, seqs):
+    lo = one_position.predict(seqs, output="log_odds")[:, 1]
+    assert np.allclose(lo, 3.0)
+    mutated = [s[:P] + "C" + s[P + 1 :] for s in seqs]
+    assert np.allclose(one_position.predict(mutated, output="log_odds")[:, 1], 0.0)
+    elsewhere = [s[:2] + ("C" if s[2] != "C" else "G") + s[3:] for s in seqs]
+    assert np.allclose(one_position.predict(elsewhere, output="log_odds")[:, 1], 3.0)
+
+
+@pytest.mark.parametrize("name", ["ism", "saliency", "integrated_gradients"])
+def test_faithful_maps_rank_the_position_first(result, maps, name):
+    top1 = [int(np.argmax(-maps[name][i] if name == "ism" else maps[name][i])) for i in range(N)]
+    assert top1 == [P] * N
+    deletion = _row(result, name, "deletion", "top", 1)
+    assert deletion.delta == pytest.approx(-3.0) and deletion.ci_low == pytest.approx(-3.0)
+    # restoring the one nucleotide to the fully replaced sequence gives the 3 back
+    assert _row(result, name, "insertion", "top", 1).delta == pytest.approx(3.0)
+    assert _row(result, name, "deletion", "bottom", 10).delta == pytest.approx(0.0)
+    row = result.summary.set_index("map").loc[name]
+    # random 5 of 24 positions hold P with chance 5/24: the expected drop is 3 * 5 / 24
+    assert row.drop_top == pytest.approx(3.0)
+    assert row.drop_random == pytest.approx(3 * 5 / 24, abs=0.3)
+    assert row.ratio == pytest.approx(3.0 / row.drop_random)
+    assert row.auroc == 1.0 and row.n_truth == N
+
+
+def test_a_random_map_sits_on_the_random_control(one_position):
+    rng = np.random.default_rng(2)
+    seqs = ["".join(rng.choice(list("ACGT"), LENGTH)) for _ in range(64)]
+    seqs = [s[:P] + "A" + s[P + 1 :] for s in seqs]
+    noise = dv.Scores(seqs, rng.random((64, LENGTH)), "random")
+    r = dv.faithfulness(
+        one_position, seqs, {"random": noise}, ks=(2, 5, 10), replace="N", summary_k=10
+    )
+    for k in (2, 5, 10):
+        mine, control = (_row(r, "random", "deletion", o, k) for o in ("top", "random"))
+        # the two 95% intervals overlap: no difference shown (one random map of 64 sequences
+        # is a noisy draw: at k = 5 it holds P in 8 of them where 13.3 are expected)
+        assert mine.ci_low <= control.ci_high and control.ci_low <= mine.ci_high
+        # k random positions of 24 hold P with chance k / 24
+        assert control.delta == pytest.approx(-3 * k / LENGTH, abs=0.15)
+    row = r.summary.iloc[0]
+    assert row.ratio_low < 1 < row.ratio_high
+
+
+def test_a_random_map_misses_the_truth(result):
+    assert 0.3 < result.summary.set_index("map").auroc["random"] < 0.7
+
+
+def test_replace_with_n_and_the_table(one_position, seqs, maps):
+    r = dv.faithfulness(
+        one_position, seqs, {"saliency": maps["saliency"]}, ks=(1, 3), fraction=None, replace="N"
+    )
+    assert list(r.table.columns) == [
+        "map",
+        "curve",
+        "order",
+        "k",
+        "delta",
+        "ci_low",
+        "ci_high",
+        "n",
+    ]
+    assert len(r.table) == 2 * 4 * 2  # curves x orders x ks
+    assert r.meta["replaced"] == pytest.approx(0.0) and r.meta["baseline"] == pytest.approx(3.0)
+    assert _row(r, "saliency", "deletion", "top", 1).delta == pytest.approx(-3.0)
+    assert "auroc" not in r.summary
+    assert r.verdicts()[0].startswith("saliency moves the log-odds")
+    assert "Faithfulness" in r._repr_html_() and "saliency" in r._repr_html_()
+
+
+def test_replace_with_a_shuffle(one_position, seqs, maps):
+    r = dv.faithfulness(
+        one_position, seqs, {"saliency": maps["saliency"]}, ks=(1,), replace="shuffle"
+    )
+    # the fully replaced sequences score 3 where their shuffle keeps an A at P; mutating P alone
+    # leaves each sequence as its shuffle leaves P, so the top-1 drop is 3 less that
+    assert 0 < r.meta["replaced"] < 3 and r.meta["replaced"] / 3 * N == pytest.approx(
+        round(r.meta["replaced"] / 3 * N)
+    )
+    assert _row(r, "saliency", "deletion", "top", 1).delta == pytest.approx(
+        r.meta["replaced"] - 3.0
+    )
+
+
+def test_truth_mask_and_table_agree(one_position, seqs, maps, result):
+    mask = np.zeros((N, LENGTH), dtype=bool)
+    mask[:, P] = True
+    r = dv.faithfulness(one_position, seqs, {"random": maps["random"]}, ks=(1,), truth=mask)
+    assert r.summary.auroc[0] == pytest.approx(result.summary.set_index("map").auroc["random"])
+
+
+def test_sanity_check_changes_gradients_not_gc(one_position, seqs):
+    def gc(m, sequences):
+        values = np.array([[c in "GC" for c in s] for s in sequences], dtype=np.float32)
+        return dv.Scores(sequences, values + np.arange(LENGTH) / 100, "gc")
+
+    blocks = [b for b, _ in model_blocks(one_position.model)]
+    assert blocks == ["head", "layer 1", "layer 0", "embeddings"]
+    table = dv.sanity_check(one_position, seqs, {"saliency": "saliency", "gc": gc})
+    by = table.set_index(["method", "step"]).spearman
+    assert by["gc"].tolist() == pytest.approx([1.0] * 5)
+    assert by["saliency", 0] == 1.0
+    # the head holds the pooling weights: once they are random, every position counts
+    assert abs(by["saliency", 1]) < 0.5
+    assert table.randomised.tolist()[:2] == ["none", "none"]
+    # the trained model is left as it was
+    assert np.allclose(one_position.predict(seqs, output="log_odds")[:, 1], 3.0)
+
+
+def test_bad_input(one_position, seqs, maps):
+    with pytest.raises(ValueError, match=r"^k = 30 is larger than sequence 0 \(24 nt\)"):
+        dv.faithfulness(one_position, seqs, {"r": maps["random"]}, ks=(30,))
+    with pytest.raises(ValueError, match="map 'r' were computed for other sequences: sequence 0"):
+        dv.faithfulness(one_position, seqs[::-1], {"r": maps["random"]}, ks=(1,))
+    with pytest.raises(ValueError, match="map 'lm_surprise': lm_surprise reads a language-model"):
+        dv.faithfulness(one_position, seqs, ["lm_surprise"], ks=(1,))
+    with pytest.raises(ValueError, match="replace must be one of"):
+        dv.faithfulness(one_position, seqs, {"r": maps["random"]}, ks=(1,), replace="X")
+    with pytest.raises(ValueError, match=r"truth row 0: \[7, 40\) of sequence 0 is not within"):
+        truth = pd.DataFrame({"sequence_index": [0], "start": [7], "end": [40]})
+        dv.faithfulness(one_position, seqs, {"r": maps["random"]}, ks=(1,), truth=truth)
+    with pytest.raises(ValueError, match="method 'cls': cls_attention reads attention weights"):
+        dv.sanity_check(one_position, seqs, {"cls": "cls_attention"})
+
+
+def test_curves_figure(result):
+    fig = dv.plot.faithfulness_curves(result, maps=["ism", "random"])
+    names = {t.name for t in fig.data if t.showlegend}
+    assert names == {"random positions", "ism", "ism, shifted", "random", "random, shifted"}
+    top = next(t for t in fig.data if t.name == "ism" and t.mode == "lines+markers")
+    assert list(top.y)[0] == pytest.approx(-3.0)
+    with pytest.raises(ValueError, match="not in this result"):
+        dv.plot.faithfulness_curves(result, maps=["nope"])
+
+
+@pytest.mark.slow
+def test_cli_writes_the_table(tmp_path, demo_data):
+    seqs = demo_data.sequences("heldout", label=1)[:3]
+    fasta = tmp_path / "in.fa"
+    fasta.write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(seqs)))
+    out = tmp_path / "curves.tsv"
+    args = ["faithfulness", "--input", str(fasta), "--methods", "saliency", "--device", "cpu"]
+    args += ["--ks", "1,5", "--replace", "N", "--n-random", "2", "--out", str(out)]
+    assert main(args) == 0
+    table = pd.read_csv(out, sep="\t")
+    assert set(table.k) == {1, 5, max(1, round(0.1 * min(map(len, seqs))))}
+    assert set(table.order) == {"top", "bottom", "random", "shifted"} and set(table.n) == {3}
+    assert main(args) == 0  # its own earlier table is replaced
+    assert main([*args[:-1], str(fasta)]) == 2
+    big = [a if a != "1,5" else "1,5000" for a in args]
+    assert main(big) == 2
