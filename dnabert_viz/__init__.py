@@ -24,7 +24,7 @@ from .demo import DemoData, load_demo
 from .dependency import DependencyMap, dependency_map
 from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
-from .intervals import genome_instances, read_intervals, write_bed
+from .intervals import genome_instances, read_intervals
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
 from .language_model import base_log_probs, lm_scores, lm_variant_effects
 from .methods import get_method, method_names, register, score
@@ -50,6 +50,7 @@ from .pretraining import build_masked_lm, train_masked_lm
 from .scores import Scores
 from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
+from .tracks import chrom_sizes, write_bed, write_tracks
 
 __version__ = "0.1.0"
 
@@ -137,4 +138,6 @@ __all__ = [
     "write_bed",
     "write_jaspar",
     "write_meme",
+    "chrom_sizes",
+    "write_tracks",
 ]

@@ -162,9 +162,10 @@ def _engine(args: argparse.Namespace):
 
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
     """find_motifs, match_jaspar and save_motifs, into a folder written atomically."""
-    from .intervals import COORDINATES, genome_instances, write_bed
+    from .intervals import COORDINATES, genome_instances
     from .motifs import find_motifs, match_jaspar, save_motifs
     from .outputs import atomic_folder
+    from .tracks import write_bed
 
     motifs = find_motifs(pos, neg, scores, **options)
     matches = match_jaspar(motifs) if jaspar and motifs else None
@@ -452,6 +453,28 @@ def _pretrain(args: argparse.Namespace) -> None:
         f"{best.val_loss:.4f} against {h.attrs['chance_loss']:.4f} for a uniform guess{cut}; "
         f"curves in {Path(args.out) / 'history.tsv'}; "
         f"load it with dv.load_model({str(args.out)!r})"
+    )
+
+
+def _export_tracks(args: argparse.Namespace) -> None:
+    from .outputs import atomic_folder
+    from .scores import Scores
+    from .tracks import check_windows, chrom_sizes, write_tracks
+
+    paths = [Path(p) for p in args.scores]
+    group = [Scores.load(p) for p in paths]
+    sizes = chrom_sizes(args.genome)
+    for path, scores in zip(paths, group):
+        check_windows(scores, sizes, f"--scores {path}")
+    stems = [p.name.removesuffix(".npz").removesuffix(".zarr") for p in paths]
+    names = args.names or [s if stems.count(s) == 1 else f"{s}.{i}" for i, s in enumerate(stems)]
+    if len(names) != len(group):
+        raise ValueError(f"--names gives {len(names)} names for {len(group)} --scores")
+    with atomic_folder(args.out, kind="tracks") as tmp:
+        files = write_tracks(group, tmp, genome=args.genome, formats=args.format, names=names)
+    print(
+        f"{args.out}: {len(files)} files ({', '.join(args.format)}) of {len(group)} Scores; "
+        "overlapping windows merged by the mean"
     )
 
 
@@ -746,6 +769,38 @@ def build_parser() -> argparse.ArgumentParser:
     _training_options(tune, options, "dv.fine_tune")
     tune.set_defaults(run=_fine_tune)
 
+    tracks = sub.add_parser(
+        "export-tracks",
+        help="Scores of genome windows (score --bed) -> bigWig / bedGraph tracks, one per score "
+        "kind and base; overlapping windows merged by the mean",
+    )
+    tracks.add_argument(
+        "--scores",
+        nargs="+",
+        required=True,
+        help="Scores .npz or .zarr with coordinates; several (each layer's or head's attention, "
+        "several methods) give several sets of tracks",
+    )
+    tracks.add_argument(
+        "--genome", required=True, help="the FASTA the windows are on (.fai sizes)"
+    )
+    tracks.add_argument(
+        "--format",
+        nargs="+",
+        choices=["bigwig", "bedgraph"],
+        default=["bigwig"],
+        help="formats to write (default bigwig)",
+    )
+    tracks.add_argument(
+        "--names", nargs="+", help="a track name per --scores (default: the file names)"
+    )
+    tracks.add_argument(
+        "--out",
+        required=True,
+        help="output folder (an earlier track folder is replaced; nothing else is)",
+    )
+    tracks.set_defaults(run=_export_tracks)
+
     demo = sub.add_parser(
         "demo", help="the whole pipeline on the embedded demo model and data, with a report"
     )
@@ -782,6 +837,8 @@ def _check_output(args: argparse.Namespace) -> None:
         check_output(args.out, kind="model", inputs=[args.input, args.labels])
     elif args.command == "pretrain":
         check_output(args.out, kind="model", inputs=[args.input])
+    elif args.command == "export-tracks":
+        check_output(args.out, kind="tracks", inputs=[*args.scores, args.genome])
     elif args.command == "fine-tune":
         check_output(args.out, kind="model", inputs=[args.input, args.labels, args.model])
     else:

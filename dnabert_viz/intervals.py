@@ -8,7 +8,7 @@ when missing). The returned table carries ``chrom``, ``start``, ``end``
 (0-based, end exclusive, of the window), ``strand`` and ``sequence``;
 :func:`dnabert_viz.score` copies the coordinates into ``Scores.extra``, so
 motif instances found in those scores map back onto the genome
-(:func:`genome_instances`, :func:`write_bed`).
+(:func:`genome_instances`; :func:`dnabert_viz.tracks.write_bed` writes them as BED).
 
 Bad input
 ---------
@@ -522,16 +522,3 @@ def genome_instances(motifs) -> pd.DataFrame:
     return (
         pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     )
-
-
-def write_bed(instances: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`genome_instances`' table as BED6, sorted by chrom and start, atomically; the
-    path."""
-    from .outputs import atomic_write
-
-    path = Path(path)
-    bed = instances.sort_values(["chrom", "start", "end"], kind="stable")[
-        ["chrom", "start", "end", "name", "score", "strand"]
-    ]
-    atomic_write(path, bed.to_csv(sep="\t", header=False, index=False))
-    return path
