@@ -51,6 +51,7 @@ from .scores import Scores
 from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
 from .tracks import chrom_sizes, write_bed, write_tracks
+from .vcf import read_vcf
 
 __version__ = "0.1.0"
 
@@ -140,4 +141,5 @@ __all__ = [
     "write_meme",
     "chrom_sizes",
     "write_tracks",
+    "read_vcf",
 ]

@@ -478,6 +478,33 @@ def _export_tracks(args: argparse.Namespace) -> None:
     )
 
 
+def _variants(args: argparse.Namespace) -> None:
+    from .attribution import variant_effects
+    from .outputs import atomic_folder
+    from .vcf import read_vcf, write_tsv, write_vcf
+
+    table = read_vcf(args.vcf, args.genome, width=args.width, skip_bad=args.skip_bad)
+    sizes = {} if args.batch_size is None else {"batch_size": args.batch_size}
+    results = variant_effects(
+        _model(args),
+        table,
+        target=args.target,
+        n_background=args.n_background,
+        random_state=args.seed,
+        **sizes,
+    )
+    skipped = table.attrs["skipped"]
+    with atomic_folder(args.out, kind="variants") as tmp:
+        write_tsv(results, tmp / "effects.tsv")
+        write_vcf(results, args.vcf, tmp / "effects.vcf")
+        if len(skipped):
+            write_tsv(skipped, tmp / "skipped.tsv")
+    print(
+        f"{args.out}: effects of {len(results)} variants in effects.tsv and effects.vcf"
+        + (f"; {len(skipped)} skipped records in skipped.tsv" if len(skipped) else "")
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line, like every other error of the command line."""
 
@@ -801,6 +828,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tracks.set_defaults(run=_export_tracks)
 
+    variants = sub.add_parser(
+        "variants",
+        help="effects of a VCF's SNVs and short indels (centred genome windows), with "
+        "percentiles against random and shuffled backgrounds, as TSV and annotated VCF",
+    )
+    model_options(variants)
+    variants.add_argument("--vcf", required=True, help="VCF (plain, gzip or bgzip), one ALT each")
+    variants.add_argument("--genome", required=True, help="the FASTA the VCF is on")
+    variants.add_argument(
+        "--width", type=_ranged(int, 2), default=200, help="window around each variant (200)"
+    )
+    variants.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip records that cannot be scored (multi-allelic, symbolic, REF not the "
+        "genome's, off a chromosome), listed in OUT/skipped.tsv",
+    )
+    variants.add_argument("--target", type=SIZE, default=1, help="output read (default 1)")
+    variants.add_argument(
+        "--n-background",
+        type=SIZE,
+        default=1000,
+        help="random substitutions per background for the percentiles (default 1000; 0: none)",
+    )
+    variants.add_argument("--seed", type=int, default=0, help="seed of the backgrounds (0)")
+    variants.add_argument(
+        "--out",
+        required=True,
+        help="output folder: effects.tsv, effects.vcf (an earlier variant folder is replaced)",
+    )
+    variants.set_defaults(run=_variants)
+
     demo = sub.add_parser(
         "demo", help="the whole pipeline on the embedded demo model and data, with a report"
     )
@@ -839,6 +898,8 @@ def _check_output(args: argparse.Namespace) -> None:
         check_output(args.out, kind="model", inputs=[args.input])
     elif args.command == "export-tracks":
         check_output(args.out, kind="tracks", inputs=[*args.scores, args.genome])
+    elif args.command == "variants":
+        check_output(args.out, kind="variants", inputs=[args.vcf, args.genome, model])
     elif args.command == "fine-tune":
         check_output(args.out, kind="model", inputs=[args.input, args.labels, args.model])
     else:
