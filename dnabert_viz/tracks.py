@@ -243,16 +243,18 @@ def chrom_sizes(genome: str | Path) -> dict[str, int]:
 
 def write_bedgraph(track: Track, path: str | Path) -> Path:
     """Write ``track`` as bedGraph (a ``track`` line, then ``chrom start end value``, runs of
-    equal values on consecutive bases joined; values as float32 printed exactly), atomically;
-    the path."""
+    equal values on consecutive bases joined; each value as the shortest text that reads back as
+    the same float32), atomically; the path."""
     path = Path(path)
 
     def write(handle) -> None:
         handle.write(f"track type=bedGraph name={track.name}\n".encode())
         for chrom in track.chroms:
             starts, ends, values = track.runs(chrom)
-            frame = pd.DataFrame({"c": chrom, "s": starts, "e": ends, "v": values})
-            frame.to_csv(handle, sep="\t", header=False, index=False, float_format="%.9g")
+            # float32's shortest text that reads back as the same float32
+            columns = (starts.astype(str), ends.astype(str), values.astype(np.float32).astype(str))
+            lines = "".join(f"{chrom}\t{s}\t{e}\t{v}\n" for s, e, v in zip(*columns))
+            handle.write(lines.encode())
 
     atomic_write(path, write)
     return path
@@ -294,6 +296,7 @@ def write_bigwig(track: Track, path: str | Path, sizes: dict[str, int]) -> Path:
                         values=values[lo:hi].astype(np.float64),
                         span=1,
                         step=1,
+                        validate=False,  # sorted here: chromosomes in header order, bases rising
                     )
         finally:
             bw.close()
