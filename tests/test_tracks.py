@@ -193,6 +193,13 @@ def test_real_genome_scored_windows_export_from_the_command_line(tmp_path, capsy
     expected[100:] = scores[1][::-1][50:]
     np.testing.assert_allclose(got, expected.astype(np.float32), rtol=1e-6)
     assert "2 files (bigwig, bedgraph) of 1 Scores" in capsys.readouterr().out
+    # the same scores streamed into a Zarr store give the same track, read a chunk at a time
+    stored = dv.score(dv.load_model(), peaks, "cls_attention", out=tmp_path / "s.zarr")
+    (from_store,) = write_tracks(
+        dv.Scores.open(tmp_path / "s.zarr"), tmp_path / "z", genome=genome
+    )
+    assert stored.store is not None
+    np.testing.assert_array_equal(bigwig_values(from_store, "chr17", size)[1000:1150], got)
 
 
 def test_the_command_line_refuses_scores_without_coordinates_naming_the_file(
