@@ -26,7 +26,7 @@ from .embeddings import Embeddings
 from .faithful import Faithfulness, faithfulness, sanity_check
 from .fine_tuning import fine_tune
 from .finetune import build_classifier, train_classifier
-from .intervals import genome_instances, read_intervals, write_bed
+from .intervals import genome_instances, read_intervals
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
 from .language_model import base_log_probs, lm_scores, lm_variant_effects
 from .methods import get_method, method_names, register, score
@@ -56,6 +56,8 @@ from .probing import probe_layers, random_model
 from .scores import Scores
 from .sequences import check_sequences, one_hot
 from .tokenization import Encoding, load_tokenizer
+from .tracks import chrom_sizes, write_bed, write_tracks
+from .vcf import read_vcf
 
 __version__ = "0.1.0"
 
@@ -152,4 +154,7 @@ __all__ = [
     "scan",
     "hit_enrichment",
     "genome_hits",
+    "chrom_sizes",
+    "write_tracks",
+    "read_vcf",
 ]

@@ -20,6 +20,7 @@ from .runtime import show_progress
 from .scores import Scores
 from .sequences import ALPHABET, check_sequences, dinucleotide_shuffle
 from .tokenization import Encoding, NucleotideAccumulator, per_sequence_mean, real_tokens
+from .vcf import KEYS
 
 METHODS = ("integrated_gradients", "saliency", "input_x_gradient", "deeplift")
 BASELINES = ("pad", "mask", "shuffle")
@@ -267,7 +268,14 @@ def ism(
 
 
 def variant_effects(
-    m: DnaModel, table, *, sequences=None, target: int = 1, batch_size: int = 64
+    m: DnaModel,
+    table,
+    *,
+    sequences=None,
+    target: int = 1,
+    batch_size: int = 64,
+    n_background: int = 0,
+    random_state: int = 0,
 ) -> pd.DataFrame:
     """Effect of variants on the target probability (or regression value), with DNABERT's two
     scores.
@@ -289,11 +297,24 @@ def variant_effects(
         Output read: a class's or label's probability, or a regression value.
     batch_size : int
         Sequences per forward pass.
+    n_background : int
+        With n > 0, each variant's ``diff`` gets a percentile against two
+        backgrounds of n random single-nucleotide substitutions each (a
+        window, a position in it and one of the three other bases drawn
+        uniformly): in the variants' own windows (``percentile_substitutions``)
+        and in dinucleotide-shuffled copies of them, the effect taken against
+        the shuffled window (``percentile_shuffled``). A percentile is the
+        share (in %) of the background's |diff| at most the variant's |diff|.
+        Costs n + 2n forward passes.
+    random_state : int
+        Seed of the backgrounds' draws: the same seed, the same percentiles.
 
     Returns
     -------
     pandas.DataFrame
-        One row per variant: ``sequence_index``, ``start``, ``end``, ``ref``,
+        One row per variant, led by the table's ``CHROM``, ``POS``, ``ID``,
+        ``REF``, ``ALT``, ``line`` and ``source`` where it has them
+        (:func:`dnabert_viz.read_vcf`); then ``sequence_index``, ``start``, ``end``, ``ref``,
         ``alt``, ``p_ref``, ``p_alt``, ``diff`` (p_alt - p_ref),
         ``dnabert_score`` ((p_alt - p_ref) x max(p_ref, p_alt)) and
         ``log2_odds_ratio`` (log2 odds(p_ref) - log2 odds(p_alt)). A regression model: the
@@ -303,6 +324,7 @@ def variant_effects(
     from .io import read_mutation_file
 
     m._require_target(target)
+    check_counts(n_background=n_background, minimum=0)
     if not isinstance(table, pd.DataFrame):
         table = read_mutation_file(table)
     variants, seqs = normalise_variants(table, sequences)
@@ -311,13 +333,51 @@ def variant_effects(
     p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size=batch_size)[:, target]))
     p_ref = variants.sequence_index.map(p_seq).to_numpy(dtype=float)
     p_alt = m.predict(mutated, batch_size=batch_size)[:, target].astype(float)
-    out = variants.copy()
+    keys = [c for c in (*KEYS, "line", "source") if c in table]
+    out = pd.concat([table[keys].reset_index(drop=True), variants.reset_index(drop=True)], axis=1)
     out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
-    if m.problem_type == "regression":
-        return out
-    out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
-    out["log2_odds_ratio"] = _log2_odds(p_ref) - _log2_odds(p_alt)
+    if m.problem_type != "regression":
+        out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
+        out["log2_odds_ratio"] = _log2_odds(p_ref) - _log2_odds(p_alt)
+    if n_background:
+        windows = [seqs[i] for i in used]
+        rng = np.random.default_rng(random_state)
+        size = np.abs(out["diff"].to_numpy())
+        for column, reference in (
+            ("percentile_substitutions", np.array([p_seq[i] for i in used])),
+            ("percentile_shuffled", None),
+        ):
+            effects = _random_substitutions(
+                m, windows, reference, n_background, rng, target, batch_size
+            )
+            background = np.sort(np.abs(effects))
+            out[column] = 100 * np.searchsorted(background, size, side="right") / n_background
     return out
+
+
+def _random_substitutions(
+    m: DnaModel,
+    windows: list[str],
+    reference: np.ndarray | None,
+    n: int,
+    rng: np.random.Generator,
+    target: int,
+    batch_size: int,
+) -> np.ndarray:
+    """Effects on the target of ``n`` random single-nucleotide substitutions, (n,): a window, a
+    position and one of the three other bases (any of the four at an N) drawn uniformly. Given
+    the windows' ``reference`` outputs, in the windows; without, in a dinucleotide-shuffled copy
+    of the window, the effect taken against that copy."""
+    shuffle = reference is None
+    which = rng.integers(len(windows), size=n)
+    contexts = [dinucleotide_shuffle(windows[i], rng) if shuffle else windows[i] for i in which]
+    mutated = []
+    for context in contexts:
+        j = int(rng.integers(len(context)))
+        alt = rng.choice([b for b in ALPHABET if b != context[j]])
+        mutated.append(context[:j] + alt + context[j + 1 :])
+    before = m.predict(contexts, batch_size=batch_size)[:, target] if shuffle else reference[which]
+    return m.predict(mutated, batch_size=batch_size)[:, target].astype(float) - before
 
 
 def _log2_odds(p: np.ndarray) -> np.ndarray:

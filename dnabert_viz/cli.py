@@ -204,9 +204,10 @@ def _engine(args: argparse.Namespace):
 
 def _find_and_save(pos, neg, scores, out: Path, jaspar: bool = True, **options):
     """find_motifs, match_jaspar and save_motifs, into a folder written atomically."""
-    from .intervals import COORDINATES, genome_instances, write_bed
+    from .intervals import COORDINATES, genome_instances
     from .motifs import find_motifs, match_jaspar, save_motifs
     from .outputs import atomic_folder
+    from .tracks import write_bed
 
     motifs = find_motifs(pos, neg, scores, **options)
     matches = match_jaspar(motifs) if jaspar and motifs else None
@@ -287,10 +288,10 @@ def _motif_argument(text: str | None) -> list | None:
 
 
 def _scan(args: argparse.Namespace) -> None:
-    from .intervals import write_bed
     from .motifs import genome_hits, hit_enrichment, scan
     from .outputs import atomic_folder
     from .scores import Scores
+    from .tracks import write_bed
 
     table = _source(args)
     labels = _labels(args.labels) if args.labels else None
@@ -545,6 +546,55 @@ def _pretrain(args: argparse.Namespace) -> None:
         f"{best.val_loss:.4f} against {h.attrs['chance_loss']:.4f} for a uniform guess{cut}; "
         f"curves in {Path(args.out) / 'history.tsv'}; "
         f"load it with dv.load_model({str(args.out)!r})"
+    )
+
+
+def _export_tracks(args: argparse.Namespace) -> None:
+    from .outputs import atomic_folder
+    from .scores import Scores
+    from .tracks import check_windows, chrom_sizes, write_tracks
+
+    paths = [Path(p) for p in args.scores]
+    group = [Scores.load(p) for p in paths]
+    sizes = chrom_sizes(args.genome)
+    for path, scores in zip(paths, group):
+        check_windows(scores, sizes, f"--scores {path}")
+    stems = [p.name.removesuffix(".npz").removesuffix(".zarr") for p in paths]
+    names = args.names or [s if stems.count(s) == 1 else f"{s}.{i}" for i, s in enumerate(stems)]
+    if len(names) != len(group):
+        raise ValueError(f"--names gives {len(names)} names for {len(group)} --scores")
+    with atomic_folder(args.out, kind="tracks") as tmp:
+        files = write_tracks(group, tmp, genome=args.genome, formats=args.format, names=names)
+    print(
+        f"{args.out}: {len(files)} files ({', '.join(args.format)}) of {len(group)} Scores; "
+        "overlapping windows merged by the mean"
+    )
+
+
+def _variants(args: argparse.Namespace) -> None:
+    from .attribution import variant_effects
+    from .outputs import atomic_folder
+    from .vcf import read_vcf, write_tsv, write_vcf
+
+    table = read_vcf(args.vcf, args.genome, width=args.width, skip_bad=args.skip_bad)
+    sizes = {} if args.batch_size is None else {"batch_size": args.batch_size}
+    results = variant_effects(
+        _model(args),
+        table,
+        target=args.target,
+        n_background=args.n_background,
+        random_state=args.seed,
+        **sizes,
+    )
+    skipped = table.attrs["skipped"]
+    with atomic_folder(args.out, kind="variants") as tmp:
+        write_tsv(results, tmp / "effects.tsv")
+        write_vcf(results, args.vcf, tmp / "effects.vcf")
+        if len(skipped):
+            write_tsv(skipped, tmp / "skipped.tsv")
+    print(
+        f"{args.out}: effects of {len(results)} variants in effects.tsv and effects.vcf"
+        + (f"; {len(skipped)} skipped records in skipped.tsv" if len(skipped) else "")
     )
 
 
@@ -931,6 +981,70 @@ def build_parser() -> argparse.ArgumentParser:
     _training_options(tune, options, "dv.fine_tune")
     tune.set_defaults(run=_fine_tune)
 
+    tracks = sub.add_parser(
+        "export-tracks",
+        help="Scores of genome windows (score --bed) -> bigWig / bedGraph tracks, one per score "
+        "kind and base; overlapping windows merged by the mean",
+    )
+    tracks.add_argument(
+        "--scores",
+        nargs="+",
+        required=True,
+        help="Scores .npz or .zarr with coordinates; several (each layer's or head's attention, "
+        "several methods) give several sets of tracks",
+    )
+    tracks.add_argument(
+        "--genome", required=True, help="the FASTA the windows are on (.fai sizes)"
+    )
+    tracks.add_argument(
+        "--format",
+        nargs="+",
+        choices=["bigwig", "bedgraph"],
+        default=["bigwig"],
+        help="formats to write (default bigwig)",
+    )
+    tracks.add_argument(
+        "--names", nargs="+", help="a track name per --scores (default: the file names)"
+    )
+    tracks.add_argument(
+        "--out",
+        required=True,
+        help="output folder (an earlier track folder is replaced; nothing else is)",
+    )
+    tracks.set_defaults(run=_export_tracks)
+
+    variants = sub.add_parser(
+        "variants",
+        help="effects of a VCF's SNVs and short indels (centred genome windows), with "
+        "percentiles against random and shuffled backgrounds, as TSV and annotated VCF",
+    )
+    model_options(variants)
+    variants.add_argument("--vcf", required=True, help="VCF (plain, gzip or bgzip), one ALT each")
+    variants.add_argument("--genome", required=True, help="the FASTA the VCF is on")
+    variants.add_argument(
+        "--width", type=_ranged(int, 2), default=200, help="window around each variant (200)"
+    )
+    variants.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip records that cannot be scored (multi-allelic, symbolic, REF not the "
+        "genome's, off a chromosome), listed in OUT/skipped.tsv",
+    )
+    variants.add_argument("--target", type=SIZE, default=1, help="output read (default 1)")
+    variants.add_argument(
+        "--n-background",
+        type=SIZE,
+        default=1000,
+        help="random substitutions per background for the percentiles (default 1000; 0: none)",
+    )
+    variants.add_argument("--seed", type=int, default=0, help="seed of the backgrounds (0)")
+    variants.add_argument(
+        "--out",
+        required=True,
+        help="output folder: effects.tsv, effects.vcf (an earlier variant folder is replaced)",
+    )
+    variants.set_defaults(run=_variants)
+
     demo = sub.add_parser(
         "demo", help="the whole pipeline on the embedded demo model and data, with a report"
     )
@@ -977,6 +1091,10 @@ def _check_output(args: argparse.Namespace) -> None:
         check_output(args.out, kind="model", inputs=[args.input, args.labels])
     elif args.command == "pretrain":
         check_output(args.out, kind="model", inputs=[args.input])
+    elif args.command == "export-tracks":
+        check_output(args.out, kind="tracks", inputs=[*args.scores, args.genome])
+    elif args.command == "variants":
+        check_output(args.out, kind="variants", inputs=[args.vcf, args.genome, model])
     elif args.command == "fine-tune":
         check_output(args.out, kind="model", inputs=[args.input, args.labels, args.model])
     else:

@@ -8,7 +8,7 @@ when missing). The returned table carries ``chrom``, ``start``, ``end``
 (0-based, end exclusive, of the window), ``strand`` and ``sequence``;
 :func:`dnabert_viz.score` copies the coordinates into ``Scores.extra``, so
 motif instances found in those scores map back onto the genome
-(:func:`genome_instances`, :func:`write_bed`).
+(:func:`genome_instances`; :func:`dnabert_viz.tracks.write_bed` writes them as BED).
 
 Bad input
 ---------
@@ -542,16 +542,3 @@ def on_genome(coordinates: dict, rows, starts, ends, strands) -> tuple[np.ndarra
         np.where(minus, w_end - s, w_start + e),
         np.array([flip[t] if m else t for t, m in zip(strands, minus)], dtype=object),
     )
-
-
-def write_bed(instances: pd.DataFrame, path: str | Path) -> Path:
-    """Write :func:`genome_instances`' table as BED6, sorted by chrom and start, atomically; the
-    path."""
-    from .outputs import atomic_write
-
-    path = Path(path)
-    bed = instances.sort_values(["chrom", "start", "end"], kind="stable")[
-        ["chrom", "start", "end", "name", "score", "strand"]
-    ]
-    atomic_write(path, bed.to_csv(sep="\t", header=False, index=False))
-    return path

@@ -39,6 +39,8 @@ FOLDER_KINDS = {
     "demo": "demo folder",
     "embeddings": "embeddings folder",
     "scan": "scan folder",
+    "tracks": "track folder",
+    "variants": "variant folder",
 }
 """Kinds of output folder, with the words errors use for them."""
 
@@ -288,23 +290,36 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object] | str | b
     write : callable, str or bytes
         Content, or a function that writes to the binary file handle it is given.
     """
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        if callable(write):
+            write(handle)
+        else:
+            handle.write(write.encode() if isinstance(write, str) else write)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a library that writes files by name (pyBigWig),
+    renamed onto ``path`` when the block succeeds, removed when it fails.
+
+    Missing parent folders are created; stale temporaries of earlier, killed
+    writes to ``path`` are removed (:func:`remove_stale_temporaries`). The
+    file is synced to disk before the rename.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            if callable(write):
-                write(handle)
-            else:
-                handle.write(write.encode() if isinstance(write, str) else write)
-            handle.flush()
+        yield Path(tmp)
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         # mkstemp makes the file private; give it the usual permissions
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 import dnabert_viz as dv
-from dnabert_viz.intervals import genome_instances, read_intervals, write_bed
+from dnabert_viz.intervals import genome_instances, read_intervals
 from dnabert_viz.motifs import Motif, MotifSet
 from dnabert_viz.sequences import reverse_complement
+from dnabert_viz.tracks import write_bed
 
 EXAMPLES = Path("/usr/share/doc/python-pyfaidx-examples/examples")
 

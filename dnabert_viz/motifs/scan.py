@@ -409,7 +409,7 @@ def hit_enrichment(hits: pd.DataFrame, labels: Sequence[int]) -> pd.DataFrame:
 
 def genome_hits(hits: pd.DataFrame) -> pd.DataFrame:
     """Hits on the genome as BED6 (``chrom``, ``start``, ``end``, ``name``: the motif, ``score``:
-    -10 log10 p capped at 1000, ``strand``), for :func:`dnabert_viz.intervals.write_bed`.
+    -10 log10 p capped at 1000, ``strand``), for :func:`dnabert_viz.tracks.write_bed`.
 
     Raises
     ------

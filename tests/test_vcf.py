@@ -1,0 +1,191 @@
+"""VCF -> centred windows on a real genome (40 kb of human chr17, hg19: pyfaidx's example) ->
+variant effects keyed by CHROM/POS/ID/REF/ALT, with percentiles, as a TSV and an annotated VCF
+read back by cyvcf2."""
+
+import shutil
+from pathlib import Path
+
+import cyvcf2
+import numpy as np
+import pandas as pd
+import pytest
+
+import dnabert_viz as dv
+from dnabert_viz.cli import main
+from dnabert_viz.vcf import read_vcf, write_tsv, write_vcf
+
+EXAMPLES = Path("/usr/share/doc/python-pyfaidx-examples/examples")
+HEADER = [
+    "##fileformat=VCFv4.2",
+    "##contig=<ID=chr17,length=40000>",
+    '##INFO=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+]
+# chr17 (1-based) 1000 is C, 2000-2001 GG, 3000 G (checked against the file below)
+RECORDS = [
+    "chr17\t1000\trs1\tC\tT\t50\tPASS\tDP=10",
+    "chr17\t2000\tdel1\tGG\tG\t.\t.\t.",
+    "chr17\t3000\t.\tG\tGA\t.\t.\t.",
+]
+
+
+@pytest.fixture(scope="module")
+def genome(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("genome")
+    shutil.copy(EXAMPLES / "chr17.hg19.part.fa", folder)
+    return folder / "chr17.hg19.part.fa"
+
+
+def chr17(genome: Path) -> str:
+    return "".join(genome.read_text().split("\n")[1:]).upper()
+
+
+def write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_windows_are_centred_and_both_alleles_checked(genome, tmp_path):
+    seq = chr17(genome)
+    assert (seq[999], seq[1999:2001], seq[2999]) == ("C", "GG", "G")
+    vcf = write(tmp_path / "x.vcf", HEADER + RECORDS)
+    table = read_vcf(vcf, genome, width=50)
+    assert table[["CHROM", "POS", "ID", "REF", "ALT"]].values.tolist() == [
+        ["chr17", 1000, "rs1", "C", "T"],
+        ["chr17", 2000, "del1", "GG", "G"],
+        ["chr17", 3000, ".", "G", "GA"],
+    ]
+    assert table[["start", "end", "position", "line"]].values.tolist() == [
+        [974, 1024, 25, 5],
+        [1974, 2024, 25, 6],
+        [2974, 3024, 25, 7],
+    ]
+    assert table["sequence"].tolist() == [seq[974:1024], seq[1974:2024], seq[2974:3024]]
+    assert len(table.attrs["skipped"]) == 0
+
+
+def test_ref_that_disagrees_with_the_genome_is_refused_naming_file_and_line(genome, tmp_path):
+    vcf = write(tmp_path / "wrong.vcf", HEADER + [RECORDS[0], "chr17\t1001\t.\tA\tC\t.\t.\t."])
+    assert chr17(genome)[1000] == "T"
+    with pytest.raises(ValueError, match=r"wrong.vcf, line 6: REF A but .* reads T at chr17:1001"):
+        read_vcf(vcf, genome)
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (RECORDS, r"x.vcf, line 1: not a VCF \(the first line must be ##fileformat"),
+        (HEADER + ["chr17\t1000\t.\tC\tT,G\t.\t.\t."], r"x.vcf, line 5: 2 ALT alleles \(T,G\)"),
+        (
+            HEADER + ["chr17\t1000\t.\tC\t<DEL>\t.\t.\tSVTYPE=DEL"],
+            r"line 5: symbolic ALT allele <DEL>",
+        ),
+        (HEADER + ["chr9\t10\t.\tC\tT\t.\t.\t."], r"line 5: unknown chromosome 'chr9'"),
+        (
+            HEADER + ["chr17\t39990\t.\tA\tT\t.\t.\t."],
+            r"line 5: the window chr17:39889-40089 runs past",
+        ),
+        (HEADER + ["chr17\t1000\t.\tC\tT"], r"line 5: 5 tab-separated columns"),
+        (
+            HEADER + ["chr17\tfirst\t.\tC\tT\t.\t.\t."],
+            r"line 5: POS 'first' is not a positive integer",
+        ),
+        (HEADER + ["chr17\t2000\t.\tGG\tT\t.\t.\t."], r"line 5: indel REF GG ALT T"),
+    ],
+)
+def test_bad_records_are_refused_naming_the_line(genome, tmp_path, lines, message):
+    with pytest.raises(ValueError, match=message):
+        read_vcf(write(tmp_path / "x.vcf", lines), genome)
+
+
+def test_skip_bad_counts_and_lists_what_it_leaves_out(genome, tmp_path):
+    lines = HEADER + [
+        RECORDS[0],
+        "chr17\t1000\tm\tC\tT,G\t.\t.\t.",
+        "chr17\t1200\tsv\tA\t<DEL>\t.\t.\t.",
+        "chr17\t1001\tw\tA\tC\t.\t.\t.",
+        RECORDS[1],
+    ]
+    vcf = write(tmp_path / "x.vcf", lines)
+    with pytest.warns(UserWarning, match=r"skipped 3 of 5 records .*first: .*x.vcf, line 6"):
+        table = read_vcf(vcf, genome, skip_bad=True)
+    assert table["ID"].tolist() == ["rs1", "del1"]
+    skipped = table.attrs["skipped"]
+    assert skipped[["ID", "kind"]].values.tolist() == [
+        ["m", "multi-allelic"],
+        ["sv", "symbolic"],
+        ["w", "REF differs from the genome"],
+    ]
+    assert skipped["source"].str.endswith(("line 6", "line 7", "line 8")).all()
+
+
+def test_effects_keyed_by_the_vcf_ref_to_ref_is_zero_and_percentiles_rank(
+    genome, tmp_path, demo_model
+):
+    m = demo_model
+    vcf = write(tmp_path / "x.vcf", HEADER + RECORDS)
+    table = read_vcf(vcf, genome, width=100)
+    same = table.assign(alt=table["ref"])  # REF -> REF
+    np.testing.assert_allclose(dv.variant_effects(m, same)["diff"], 0, atol=1e-6)
+    v = dv.variant_effects(m, table, n_background=40, random_state=3)
+    assert v[["CHROM", "POS", "ID", "REF", "ALT"]].values.tolist() == (
+        table[["CHROM", "POS", "ID", "REF", "ALT"]].values.tolist()
+    )
+    # the deletion by hand: window 1 without its second G (offset 51)
+    window = table["sequence"][1]
+    by_hand = m.predict([window[:51] + window[52:], window])[:, 1]
+    assert v["p_alt"][1] == pytest.approx(by_hand[0], abs=1e-6)
+    assert v["diff"][1] == pytest.approx(by_hand[0] - by_hand[1], abs=1e-6)
+    for column in ("percentile_substitutions", "percentile_shuffled"):
+        pct = v[column].to_numpy()
+        assert ((0 <= pct) & (pct <= 100)).all()
+        order = np.argsort(np.abs(v["diff"].to_numpy()))
+        assert (np.diff(pct[order]) >= 0).all()  # a larger effect never ranks lower
+    again = dv.variant_effects(m, table, n_background=40, random_state=3)
+    pd.testing.assert_frame_equal(v, again)  # seeded
+
+
+def test_annotated_vcf_reads_back_with_cyvcf2_carrying_the_tsv_numbers(
+    genome, tmp_path, demo_model
+):
+    m = demo_model
+    vcf = write(tmp_path / "x.vcf", HEADER + RECORDS + ["chr17\t1200\tsv\tA\t<DEL>\t.\t.\t."])
+    with pytest.warns(UserWarning, match="skipped 1 of 4"):
+        table = read_vcf(vcf, genome, width=100, skip_bad=True)
+    v = dv.variant_effects(m, table, n_background=20)
+    tsv = pd.read_csv(write_tsv(v, tmp_path / "effects.tsv"), sep="\t")
+    out = write_vcf(v, vcf, tmp_path / "effects.vcf")
+    records = list(cyvcf2.VCF(str(out)))
+    assert [(r.CHROM, r.POS, r.REF, r.ALT) for r in records] == [
+        ("chr17", 1000, "C", ["T"]),
+        ("chr17", 2000, "GG", ["G"]),
+        ("chr17", 3000, "G", ["GA"]),
+        ("chr17", 1200, "A", ["<DEL>"]),
+    ]
+    assert records[0].INFO["DP"] == 10  # the original INFO kept
+    for r, row in zip(records[:3], tsv.itertuples()):
+        assert (r.ID or ".", r.POS) == (row.ID, row.POS)
+        assert r.INFO["DV_DIFF"] == pytest.approx(row.diff, rel=1e-5, abs=1e-9)
+        assert r.INFO["DV_PCT_SUB"] == pytest.approx(row.percentile_substitutions, rel=1e-5)
+        assert r.INFO["DV_PCT_SHUF"] == pytest.approx(row.percentile_shuffled, rel=1e-5)
+    assert records[3].INFO.get("DV_DIFF") is None  # skipped: copied unchanged
+
+
+def test_variants_command_writes_tsv_and_vcf_and_refuses_bad_lines(genome, tmp_path, capsys):
+    vcf = write(tmp_path / "x.vcf", HEADER + RECORDS[:1] + ["chr17\t1000\t.\tC\tT,G\t.\t.\t."])
+    out = tmp_path / "out"
+    args = ["variants", "--vcf", str(vcf), "--genome", str(genome), "--width", "100"]
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"{vcf}, line 6: 2 ALT alleles" in err
+    assert not out.exists()
+    assert main([*args, "--skip-bad", "--n-background", "10", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "skipped 1 of 2 records" in printed.err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "effects.tsv",
+        "effects.vcf",
+        "skipped.tsv",
+    ]
+    assert pd.read_csv(out / "effects.tsv", sep="\t")["ID"].tolist() == ["rs1"]
+    assert pd.read_csv(out / "skipped.tsv", sep="\t")["kind"].tolist() == ["multi-allelic"]
