@@ -35,7 +35,7 @@ def test_planted_blocks_are_found_with_spacing_and_orientation():
         146,
     )
     assert stem.spacing == 24 and stem.orientation == "inverted" and stem.cells == 6
-    assert stem.first == RNG_SEQUENCE[110:116] and stem.second == RNG_SEQUENCE[140:146]
+    assert stem["first"] == RNG_SEQUENCE[110:116] and stem["second"] == RNG_SEQUENCE[140:146]
     assert (tandem.first_start, tandem.second_start, tandem.spacing) == (155, 168, 7)
     assert tandem.orientation == "same" and tandem.strength == pytest.approx(0.4)
     assert stem.z > 20 and stem.strength == pytest.approx(0.5)
