@@ -605,6 +605,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def out_option(p: argparse.ArgumentParser, text: str) -> None:
+    """A subcommand's required ``--out``, described by ``text``."""
+    p.add_argument("--out", required=True, help=text)
+
+
 def _ranged(
     kind: type,
     low: float,
@@ -643,11 +648,7 @@ def _training_options(p: argparse.ArgumentParser, options: list[tuple], library:
     p.add_argument(
         "--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA when available)"
     )
-    p.add_argument(
-        "--out",
-        required=True,
-        help="output model folder (an earlier model folder is replaced; nothing else is)",
-    )
+    out_option(p, "output model folder (an earlier model folder is replaced; nothing else is)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -732,11 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
             metavar=name.upper(),
             help=_option_help(defaults),
         )
-    score.add_argument(
-        "--out",
-        required=True,
-        help="output .npz, or a .zarr store written a chunk at a time (for --engine ray)",
-    )
+    out_option(score, "output .npz, or a .zarr store written a chunk at a time (for --engine ray)")
     score.add_argument("--resume", action="store_true", help="continue an unfinished .zarr store")
     score.add_argument(
         "--chunk-rows", type=COUNT, help="rows per chunk of a .zarr store (default 256)"
@@ -799,7 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
     faithful.add_argument(
         "--sanity", help="also run the randomised-model check and write its TSV here"
     )
-    faithful.add_argument("--out", required=True, help="output TSV of the curves")
+    out_option(faithful, "output TSV of the curves")
     faithful.set_defaults(run=_faithfulness)
 
     motifs = sub.add_parser("motifs", help="discover motifs from scores and match them to JASPAR")
@@ -842,11 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
         "one site as several (its two strands, fragments of a long site)",
     )
     motifs.add_argument("--no-jaspar", action="store_true", help="skip JASPAR matching")
-    motifs.add_argument(
-        "--out",
-        required=True,
-        help="output folder (an earlier motif folder is replaced; nothing else is)",
-    )
+    out_option(motifs, "output folder (an earlier motif folder is replaced; nothing else is)")
     motifs.set_defaults(run=_motifs)
 
     scan = sub.add_parser(
@@ -886,10 +879,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--single-strand", action="store_true", help="scan the motifs' forward strand only"
     )
-    scan.add_argument(
-        "--out",
-        required=True,
-        help="output folder: hits.tsv, hits.bed (with --bed), enrichment.tsv (with --labels)",
+    out_option(
+        scan, "output folder: hits.tsv, hits.bed (with --bed), enrichment.tsv (with --labels)"
     )
     scan.set_defaults(run=_scan)
 
@@ -899,7 +890,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--motifs", required=True, help="motif folder (from 'motifs')")
     report.add_argument("--scores", required=True, help="the Scores .npz the motifs came from")
     report.add_argument("--examples", type=SIZE, default=3, help="example tracks (default 3)")
-    report.add_argument("--out", required=True, help="output folder; the page is OUT/report.html")
+    out_option(report, "output folder; the page is OUT/report.html")
     report.set_defaults(run=_report)
 
     train = sub.add_parser(
@@ -1006,11 +997,7 @@ def build_parser() -> argparse.ArgumentParser:
     tracks.add_argument(
         "--names", nargs="+", help="a track name per --scores (default: the file names)"
     )
-    tracks.add_argument(
-        "--out",
-        required=True,
-        help="output folder (an earlier track folder is replaced; nothing else is)",
-    )
+    out_option(tracks, "output folder (an earlier track folder is replaced; nothing else is)")
     tracks.set_defaults(run=_export_tracks)
 
     variants = sub.add_parser(
@@ -1038,10 +1025,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="random substitutions per background for the percentiles (default 1000; 0: none)",
     )
     variants.add_argument("--seed", type=int, default=0, help="seed of the backgrounds (0)")
-    variants.add_argument(
-        "--out",
-        required=True,
-        help="output folder: effects.tsv, effects.vcf (an earlier variant folder is replaced)",
+    out_option(
+        variants, "output folder: effects.tsv, effects.vcf (an earlier variant folder is replaced)"
     )
     variants.set_defaults(run=_variants)
 

@@ -19,28 +19,12 @@ from dnabert_viz.motifs import Motif, MotifSet
 from dnabert_viz.sequences import reverse_complement
 from dnabert_viz.tracks import write_bed
 
-EXAMPLES = Path("/usr/share/doc/python-pyfaidx-examples/examples")
+from .genome import EXAMPLES, chr17, copy_chr17, write
 
 
 @pytest.fixture(scope="module")
 def genome(tmp_path_factory) -> Path:
-    """A copy of chr17.hg19.part.fa (its .fai is built there on first use)."""
-    if not (EXAMPLES / "chr17.hg19.part.fa").is_file():
-        pytest.fail(
-            "the test genome is missing: apt-get install python-pyfaidx-examples (make test does)"
-        )
-    folder = tmp_path_factory.mktemp("genome")
-    shutil.copy(EXAMPLES / "chr17.hg19.part.fa", folder)
-    return folder / "chr17.hg19.part.fa"
-
-
-def chr17(genome: Path) -> str:
-    return "".join(genome.read_text().split("\n")[1:]).upper()
-
-
-def write(path: Path, lines: list[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines))
-    return path
+    return copy_chr17(tmp_path_factory.mktemp("genome"))
 
 
 def test_bed_windows_centred_on_the_middle_match_the_genome(genome, tmp_path):

@@ -1,7 +1,6 @@
 """Tracks: Scores with coordinates -> bigWig / bedGraph read back base by base, overlapping
 windows merged by the mean (computed here by hand), ``-`` windows mapped back; BED."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,8 @@ from dnabert_viz.cli import main
 from dnabert_viz.sequences import reverse_complement
 from dnabert_viz.tracks import score_tracks, write_bed, write_tracks
 
-EXAMPLES = Path("/usr/share/doc/python-pyfaidx-examples/examples")
+from .genome import copy_chr17
+
 CHR_A = "ACGTACGGTCAATTGCCAGTACGATCGATTGCAAGCTTACGGATCCAGTTGACCATGGCA"  # 60 nt
 CHR_B = "TTGACGTCAGGCATTACGGATCCGTAGCTA"  # 30 nt
 
@@ -161,8 +161,7 @@ def test_write_bed_writes_bed6_sorted_with_names_and_scores(tmp_path):
 @pytest.mark.slow
 def test_real_genome_scored_windows_export_from_the_command_line(tmp_path, capsys):
     """chr17 windows (one on -) scored by the demo model, through a Scores file and the CLI."""
-    genome = tmp_path / "chr17.fa"
-    shutil.copy(EXAMPLES / "chr17.hg19.part.fa", genome)
+    genome = copy_chr17(tmp_path)
     bed = tmp_path / "peaks.bed"
     bed.write_text("chr17\t1000\t1100\tp1\t0\t+\nchr17\t1050\t1150\tp2\t0\t-\n")
     peaks = dv.read_intervals(bed, genome, width=None)

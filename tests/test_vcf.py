@@ -2,7 +2,6 @@
 variant effects keyed by CHROM/POS/ID/REF/ALT, with percentiles, as a TSV and an annotated VCF
 read back by cyvcf2."""
 
-import shutil
 from pathlib import Path
 
 import cyvcf2
@@ -14,7 +13,8 @@ import dnabert_viz as dv
 from dnabert_viz.cli import main
 from dnabert_viz.vcf import read_vcf, write_tsv, write_vcf
 
-EXAMPLES = Path("/usr/share/doc/python-pyfaidx-examples/examples")
+from .genome import chr17, copy_chr17, write
+
 HEADER = [
     "##fileformat=VCFv4.2",
     "##contig=<ID=chr17,length=40000>",
@@ -31,18 +31,7 @@ RECORDS = [
 
 @pytest.fixture(scope="module")
 def genome(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("genome")
-    shutil.copy(EXAMPLES / "chr17.hg19.part.fa", folder)
-    return folder / "chr17.hg19.part.fa"
-
-
-def chr17(genome: Path) -> str:
-    return "".join(genome.read_text().split("\n")[1:]).upper()
-
-
-def write(path: Path, lines: list[str]) -> Path:
-    path.write_text("".join(line + "\n" for line in lines))
-    return path
+    return copy_chr17(tmp_path_factory.mktemp("genome"))
 
 
 def test_windows_are_centred_and_both_alleles_checked(genome, tmp_path):
