@@ -107,7 +107,6 @@ def sync_state(widget: go.FigureWidget) -> None:
 SNAPSHOT_NOTE = (
     "Static snapshot of this view as it was when the cell ran; run the notebook for the live view."
 )
-_plotly_js_sent = False  # has a snapshot of this kernel carried plotly.js yet
 
 
 class View:
@@ -122,10 +121,11 @@ class View:
     default), nbviewer, GitHub and a frontend without the widget manager show
     that. The snapshot is the state when the output was made (the cell ran):
     later changes through the controls or from code are not in it. plotly.js
-    goes into the first snapshot with a plotly figure in a kernel (once a
-    notebook: its outputs share one page in an export); an export of a notebook
-    whose first views were not run in this kernel (a cell run again on its
-    own) lacks it, and its figures' places say so.
+    is not in it: its 4.6 MB in the first view's output stalled the live
+    page's widget models under load (the live JupyterLab test, notebook 04:
+    "[anywidget] Failed to initialize model"), so a snapshot's plotly
+    figures draw only where plotly.js is already on the page, and elsewhere
+    their places say so (text, tables and logos show everywhere).
 
     A view subclasses it before its ``ipywidgets`` box and adds its content to
     the page in ``_fill``.
@@ -162,11 +162,8 @@ class View:
 
     def snapshot(self) -> str:
         """The view's static snapshot as an HTML fragment (what its notebook output carries)."""
-        global _plotly_js_sent
         page = self.to_page(whole=False, figure_ids=f"dnabert-viz-{uuid.uuid4().hex[:12]}")
-        first = page.has_figures and not _plotly_js_sent
-        _plotly_js_sent = _plotly_js_sent or first
-        return page.to_snapshot(SNAPSHOT_NOTE, plotly_js=first)
+        return page.to_snapshot(SNAPSHOT_NOTE)
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         data = super()._repr_mimebundle_(**kwargs)
