@@ -530,14 +530,7 @@ def sanity_check(
         (name, 0, "none", 1.0, 1.0, len(seqs)) for name in functions
     ]  # the trained model against itself
     shadow = copy.deepcopy(m.model)
-    randomised = DnaModel(
-        shadow,
-        m.tokenizer,
-        name=f"{m.name} (randomised)",
-        device=m.device,
-        returns_attention=m.returns_attention,
-        max_tokens=m.max_tokens,
-    )
+    randomised = m.with_network(shadow, name=f"{m.name} (randomised)")
     modules = dict(shadow.named_modules())
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

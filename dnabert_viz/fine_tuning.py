@@ -231,14 +231,7 @@ def fine_tune(
     model, new = with_head(m, n_outputs, kind.problem_type, seed=seed)
     if learning_rate is None:
         learning_rate = 1e-3 if lora else 1e-4
-    dm = DnaModel(
-        model,
-        m.tokenizer,
-        name=f"{m.name} fine-tuned",
-        device=m.device,
-        returns_attention=m.returns_attention,
-        max_tokens=m.max_tokens,
-    )
+    dm = m.with_network(model, name=f"{m.name} fine-tuned")
     dm.tokenizer.check_lengths(sequences, sources)
     adapted = _add_lora(model, lora, new) if lora else None
     gpu = dm.device.type == "cuda"

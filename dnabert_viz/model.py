@@ -250,6 +250,18 @@ class DnaModel:
         """k-mer length for k-mer tokenizers, None otherwise."""
         return self.tokenizer.k if isinstance(self.tokenizer, KmerTokenizer) else None
 
+    def with_network(self, network, *, name: str) -> DnaModel:
+        """Another network (a copy, a new head, fresh weights) under this model's tokenizer,
+        device, attention setting and token limit, called ``name``."""
+        return DnaModel(
+            network,
+            self.tokenizer,
+            name=name,
+            device=self.device,
+            returns_attention=self.returns_attention,
+            max_tokens=self.max_tokens,
+        )
+
     def encode(
         self, sequences, *, window_size: int | None = None, stride: int | None = None
     ) -> Encoding:

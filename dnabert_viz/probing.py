@@ -38,14 +38,7 @@ def random_model(m: DnaModel, *, seed: int = 0) -> DnaModel:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         network = type(m.model)(copy.deepcopy(m.model.config))
-    return DnaModel(
-        network,
-        m.tokenizer,
-        name=f"{m.name} (random init)",
-        device=m.device,
-        returns_attention=m.returns_attention,
-        max_tokens=m.max_tokens,
-    )
+    return m.with_network(network, name=f"{m.name} (random init)")
 
 
 def _pearson_r(y_true, y_pred) -> float:
