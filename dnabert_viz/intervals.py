@@ -368,15 +368,28 @@ def read_intervals(
     table["sequence"] = check_sequences(
         table["sequence"].tolist(), labels=table["source"].tolist()
     )
-    columns = ["source", "chrom", "start", "end", "kind", "reason"]
+    return report_skipped(
+        table,
+        skipped,
+        ["source", "chrom", "start", "end", "kind", "reason"],
+        f"of {len(rows)} intervals",
+    )
+
+
+def report_skipped(
+    table: pd.DataFrame, skipped: list[dict], columns: list[str], what: str, *, where: str = ""
+) -> pd.DataFrame:
+    """``table`` with the records ``skipped`` (each with ``source``, ``kind`` and ``reason``) in
+    ``.attrs["skipped"]`` (``columns``), and, when there are any, one warning counting them by
+    kind: ``{where}skipped N {what} (...)``."""
     table.attrs["skipped"] = pd.DataFrame(skipped, columns=columns)
     if skipped:
         counts = pd.Series([s["kind"] for s in skipped]).value_counts()
         warnings.warn(
-            f"skipped {len(skipped)} of {len(rows)} intervals "
+            f"{where}skipped {len(skipped)} {what} "
             f"({', '.join(f'{n} {kind}' for kind, n in counts.items())}); "
             f"first: {skipped[0]['source']}; the list is in the table's .attrs['skipped']",
-            stacklevel=2,
+            stacklevel=3,
         )
     return table
 

@@ -26,12 +26,11 @@ are an error naming the file and line, or with ``skip_bad=True``
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from .intervals import _fetch, _Row, open_genome
+from .intervals import _fetch, _Row, open_genome, report_skipped
 from .io import read_lines
 from .outputs import atomic_write
 
@@ -196,17 +195,13 @@ def read_vcf(
         first = f" (first: {skipped[0]['source']}: {skipped[0]['reason']})" if skipped else ""
         raise ValueError(f"{vcf}: no variant to score: {len(skipped)} records skipped{first}")
     table = pd.DataFrame(kept)
-    columns = ["source", *KEYS, "kind", "reason"]
-    table.attrs["skipped"] = pd.DataFrame(skipped, columns=columns)
-    if skipped:
-        counts = pd.Series([s["kind"] for s in skipped]).value_counts()
-        warnings.warn(
-            f"{vcf}: skipped {len(skipped)} of {len(kept) + len(skipped)} records "
-            f"({', '.join(f'{n} {kind}' for kind, n in counts.items())}); first: "
-            f"{skipped[0]['source']}; the list is in the table's .attrs['skipped']",
-            stacklevel=2,
-        )
-    return table
+    return report_skipped(
+        table,
+        skipped,
+        ["source", *KEYS, "kind", "reason"],
+        f"of {len(kept) + len(skipped)} records",
+        where=f"{vcf}: ",
+    )
 
 
 def write_tsv(results: pd.DataFrame, path: str | Path) -> Path:
