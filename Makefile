@@ -46,21 +46,27 @@ lab: install
 docs: install
 	$(VENV)/bin/mkdocs build --strict
 
+# The tests spread over JOBS processes (pytest-xdist; tests of the demo pipeline share one so it
+# runs once); the browser, lab and ray tiers run after them one at a time, since each drives
+# chromium, a live JupyterLab or a Ray cluster that wants every core. Figures of both targets
+# (wall, CPU, load): benchmarks/README.md, "The test tiers".
+JOBS ?= 2
+XDIST := -n $(JOBS) --dist loadgroup
+
 # The edit loop: lint and every test but the slow tiers (markers in pyproject.toml): trainings,
 # modisco and the demo pipeline (slow), chromium (browser), the notebooks in JupyterLab (lab) and
-# a Ray cluster (ray); so it needs the test genome, not chromium. 1:44 wall and 103 s of CPU
-# (432 tests, ruff included) on this 2-core machine at load 1.0-1.3, 2026-12-02 03:55 UTC
-# (3:27 at load 6-7).
+# a Ray cluster (ray); so it needs the test genome, not chromium.
 check: install $(GENOME)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -m "not slow and not browser and not lab and not ray"
+	$(PY) -m pytest $(XDIST) -m "not slow and not browser and not lab and not ray"
 
 # Everything, every tier: what CI runs (.ci/run).
 test: install $(CHROMIUM) $(GENOME)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST) -m "not browser and not lab and not ray"
+	$(PY) -m pytest -m "browser or lab or ray"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .cache site

@@ -3,6 +3,7 @@ chromium."""
 
 import contextlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,17 @@ DEVICES = ["cpu"] + (
     [pytest.param("cuda", marks=pytest.mark.gpu)] if torch.cuda.is_available() else []
 )
 
-torch.set_num_threads(2)
+# one thread per process when pytest-xdist spreads the tests over several (make check, make test):
+# two processes of two threads each on two cores would fight for them
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of the demo pipeline share one xdist worker (``--dist loadgroup``), so the
+    session's one demo run is not made once per worker."""
+    for item in items:
+        if "demo_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo_run"))
 
 
 @pytest.fixture(scope="session", params=DEVICES)
