@@ -333,8 +333,7 @@ def variant_effects(
     p_seq = dict(zip(used, m.predict([seqs[i] for i in used], batch_size=batch_size)[:, target]))
     p_ref = variants.sequence_index.map(p_seq).to_numpy(dtype=float)
     p_alt = m.predict(mutated, batch_size=batch_size)[:, target].astype(float)
-    keys = [c for c in (*KEYS, "line", "source") if c in table]
-    out = pd.concat([table[keys].reset_index(drop=True), variants.reset_index(drop=True)], axis=1)
+    out = keyed_variants(table, variants)
     out["p_ref"], out["p_alt"], out["diff"] = p_ref, p_alt, p_alt - p_ref
     if m.problem_type != "regression":
         out["dnabert_score"] = (p_alt - p_ref) * np.maximum(p_ref, p_alt)
@@ -350,8 +349,7 @@ def variant_effects(
             effects = _random_substitutions(
                 m, windows, reference, n_background, rng, target, batch_size
             )
-            background = np.sort(np.abs(effects))
-            out[column] = 100 * np.searchsorted(background, size, side="right") / n_background
+            out[column] = percentiles(size, effects)
     return out
 
 
@@ -364,20 +362,59 @@ def _random_substitutions(
     target: int,
     batch_size: int,
 ) -> np.ndarray:
-    """Effects on the target of ``n`` random single-nucleotide substitutions, (n,): a window, a
-    position and one of the three other bases (any of the four at an N) drawn uniformly. Given
-    the windows' ``reference`` outputs, in the windows; without, in a dinucleotide-shuffled copy
-    of the window, the effect taken against that copy."""
+    """Effects on the target of ``n`` random single-nucleotide substitutions, (n,), drawn by
+    :func:`draw_substitutions`. Given the windows' ``reference`` outputs, in the windows;
+    without, in a dinucleotide-shuffled copy of the window, the effect taken against that
+    copy."""
     shuffle = reference is None
     which = rng.integers(len(windows), size=n)
     contexts = [dinucleotide_shuffle(windows[i], rng) if shuffle else windows[i] for i in which]
-    mutated = []
-    for context in contexts:
-        j = int(rng.integers(len(context)))
-        alt = rng.choice([b for b in ALPHABET if b != context[j]])
-        mutated.append(context[:j] + alt + context[j + 1 :])
+    _, positions, alts = draw_substitutions(contexts, rng, which=np.arange(n))
+    mutated = [c[:j] + a + c[j + 1 :] for c, j, a in zip(contexts, positions, alts)]
     before = m.predict(contexts, batch_size=batch_size)[:, target] if shuffle else reference[which]
     return m.predict(mutated, batch_size=batch_size)[:, target].astype(float) - before
+
+
+def draw_substitutions(
+    windows: list[str], rng: np.random.Generator, *, which: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Random single-nucleotide substitutions, one in each window ``windows[w]`` for ``w`` in
+    ``which``: a position drawn uniformly and one of the three other bases (any of the four
+    at an N).
+
+    Returns
+    -------
+    which : numpy.ndarray
+        (n,) window of each substitution (as given).
+    positions : numpy.ndarray
+        (n,) its position in the window.
+    alts : list of str
+        (n,) the new base.
+    """
+    positions = np.empty(len(which), dtype=np.int64)
+    alts = []
+    for r, w in enumerate(which):
+        window = windows[w]
+        positions[r] = j = int(rng.integers(len(window)))
+        alts.append(str(rng.choice([b for b in ALPHABET if b != window[j]])))
+    return which, positions, alts
+
+
+def keyed_variants(table: pd.DataFrame, variants: pd.DataFrame) -> pd.DataFrame:
+    """``variants`` (:func:`normalise_variants`' table) led by the columns of ``table`` that key
+    a variant where it has them: a VCF's ``CHROM``, ``POS``, ``ID``, ``REF``, ``ALT``, and its
+    ``line`` and ``source`` (:func:`dnabert_viz.read_vcf`)."""
+    keys = [c for c in (*KEYS, "line", "source") if c in table]
+    return pd.concat([table[keys].reset_index(drop=True), variants.reset_index(drop=True)], axis=1)
+
+
+def percentiles(effects: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """For each effect, the share (in %) of the ``background`` at most its size (absolute
+    values), (n,); NaN where an effect is NaN. NaN in the background (a substitution that
+    cannot be scored) is left out."""
+    sizes = np.sort(np.abs(background[~np.isnan(background)]))
+    out = 100 * np.searchsorted(sizes, np.abs(effects), side="right") / max(len(sizes), 1)
+    return np.where(np.isnan(effects), np.nan, out)
 
 
 def _log2_odds(p: np.ndarray) -> np.ndarray:

@@ -573,19 +573,19 @@ def _export_tracks(args: argparse.Namespace) -> None:
 
 def _variants(args: argparse.Namespace) -> None:
     from .attribution import variant_effects
+    from .language_model import lm_variant_effects
     from .outputs import atomic_folder
     from .vcf import read_vcf, write_tsv, write_vcf
 
     table = read_vcf(args.vcf, args.genome, width=args.width, skip_bad=args.skip_bad)
-    sizes = {} if args.batch_size is None else {"batch_size": args.batch_size}
-    results = variant_effects(
-        _model(args),
-        table,
-        target=args.target,
-        n_background=args.n_background,
-        random_state=args.seed,
-        **sizes,
-    )
+    m = _model(args)
+    options = {"n_background": args.n_background, "random_state": args.seed}
+    if args.batch_size is not None:
+        options["batch_size"] = args.batch_size
+    if m.is_classifier or not m.is_lm:  # a model with neither is refused by variant_effects
+        results = variant_effects(m, table, target=args.target, **options)
+    else:  # a language model as it is: zero-shot scores
+        results = lm_variant_effects(m, table, **options)
     skipped = table.attrs["skipped"]
     with atomic_folder(args.out, kind="variants") as tmp:
         write_tsv(results, tmp / "effects.tsv")
@@ -1002,8 +1002,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     variants = sub.add_parser(
         "variants",
-        help="effects of a VCF's SNVs and short indels (centred genome windows), with "
-        "percentiles against random and shuffled backgrounds, as TSV and annotated VCF",
+        help="effects of a VCF's SNVs and short indels (centred genome windows) on a "
+        "classifier's output, or a language model's zero-shot scores (LLR, pseudo-log-"
+        "likelihood), with percentiles against random and shuffled backgrounds, as TSV and "
+        "annotated VCF",
     )
     model_options(variants)
     variants.add_argument("--vcf", required=True, help="VCF (plain, gzip or bgzip), one ALT each")
@@ -1017,7 +1019,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip records that cannot be scored (multi-allelic, symbolic, REF not the "
         "genome's, off a chromosome), listed in OUT/skipped.tsv",
     )
-    variants.add_argument("--target", type=SIZE, default=1, help="output read (default 1)")
+    variants.add_argument(
+        "--target", type=SIZE, default=1, help="a classifier's output read (default 1)"
+    )
     variants.add_argument(
         "--n-background",
         type=SIZE,

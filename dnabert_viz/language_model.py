@@ -69,11 +69,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .checks import check_counts
 from .intervals import scoring_function, split_input
 from .model import DnaModel
 from .runtime import show_progress
 from .scores import Scores
-from .sequences import ALPHABET, check_sequences, reverse_complement
+from .sequences import ALPHABET, check_sequences, dinucleotide_shuffle, reverse_complement
 from .tokenization import BpeTokenizer, CharTokenizer, KmerTokenizer, real_tokens
 
 STRANDS = ("forward", "both")
@@ -560,6 +561,8 @@ def lm_variant_effects(
     sequences=None,
     strands: str = "forward",
     wt_marginal: bool = False,
+    n_background: int = 0,
+    random_state: int = 0,
     batch_size: int = 32,
     progress: bool | None = None,
 ) -> pd.DataFrame:
@@ -581,6 +584,18 @@ def lm_variant_effects(
     wt_marginal : bool
         Add the ``wt_marginal`` column (k-mer models; a BPE model refuses it,
         see :func:`base_log_probs`'s ``masked``).
+    n_background : int
+        With n > 0, each single-nucleotide variant's ``llr`` gets a percentile
+        (the share, in %, of a background's absolute llr at most the variant's)
+        against n random substitutions (a window, a position, one of the
+        other bases, drawn uniformly) in the variants' own windows
+        (``percentile_substitutions``) and n in dinucleotide-shuffled copies
+        of the windows (one copy each; ``percentile_shuffled``); indels get
+        NaN. On a masked LM the background's ``llr`` come from the windows'
+        masked log-probabilities, so they cost one more scoring of the
+        windows (the shuffled copies); on a causal LM one forward pass each.
+    random_state : int
+        Seed of the backgrounds' draws.
     batch_size : int
         Masked copies per forward pass.
     progress : bool or None
@@ -589,7 +604,9 @@ def lm_variant_effects(
     Returns
     -------
     pandas.DataFrame
-        One row per variant: ``sequence_index``, ``start``, ``end``,
+        One row per variant, led by the table's ``CHROM``, ``POS``, ``ID``,
+        ``REF``, ``ALT``, ``line`` and ``source`` where it has them
+        (:func:`dnabert_viz.read_vcf`); then ``sequence_index``, ``start``, ``end``,
         ``ref``, ``alt``, then
 
         - ``llr``: the masked-marginal log-likelihood ratio log p(alt) -
@@ -613,9 +630,10 @@ def lm_variant_effects(
         the first left out) and ``llr`` is the exact whole-sequence ratio,
         ``pll_diff``.
     """
-    from .attribution import apply_variants, normalise_variants
+    from .attribution import apply_variants, keyed_variants, normalise_variants, percentiles
 
     require_lm(m)
+    check_counts(n_background=n_background, minimum=0)
     if not isinstance(table, pd.DataFrame):
         from .io import read_mutation_file
 
@@ -631,7 +649,7 @@ def lm_variant_effects(
             zip(used, base_log_probs(m, [seqs[i] for i in used], masked=False, **options))
         )
     reference = dict(zip(used, _pll_and_log_probs(m, [seqs[i] for i in used], **options)))
-    out = variants.copy()
+    out = keyed_variants(table, variants)
     llr = np.full(len(out), np.nan)
     for r, (i, start, end, ref, alt) in enumerate(
         out[["sequence_index", "start", "end", "ref", "alt"]].itertuples(index=False)
@@ -657,6 +675,53 @@ def lm_variant_effects(
     out["embedding_distance"] = _embedding_distance(
         m, [seqs[i] for i in out.sequence_index], mutated, strands, batch_size
     )
+    if n_background:
+        rng = np.random.default_rng(random_state)
+        windows = [seqs[i] for i in used]
+        scored = [reference[i] for i in used]
+        shuffled = [dinucleotide_shuffle(w, rng) for w in windows]
+        for column, contexts, known in (
+            ("percentile_substitutions", windows, scored),
+            ("percentile_shuffled", shuffled, None),
+        ):
+            if known is None:
+                known = _pll_and_log_probs(m, contexts, **options)
+            background = _substitution_llrs(m, contexts, known, n_background, rng, options=options)
+            out[column] = percentiles(out["llr"].to_numpy(), background)
+    return out
+
+
+def _substitution_llrs(
+    m: DnaModel,
+    contexts: list[str],
+    known: list[tuple[float, np.ndarray]],
+    n: int,
+    rng: np.random.Generator,
+    *,
+    options: dict,
+) -> np.ndarray:
+    """``llr`` of ``n`` random single-nucleotide substitutions in ``contexts``, (n,), as
+    :func:`lm_variant_effects` computes a variant's, given the contexts' pseudo-log-likelihoods
+    and log-probabilities (``known``, :func:`_pll_and_log_probs`'s): on a masked LM from the
+    masked log-probabilities, NaN at an N; on a causal LM the exact log-likelihood ratio (one
+    forward pass per substitution)."""
+    from .attribution import draw_substitutions
+
+    which, positions, alts = draw_substitutions(
+        contexts, rng, which=rng.integers(len(contexts), size=n)
+    )
+    if m.is_causal_lm:
+        mutated = [
+            contexts[w][:j] + a + contexts[w][j + 1 :] for w, j, a in zip(which, positions, alts)
+        ]
+        after = np.array([pll for pll, _ in _pll_and_log_probs(m, mutated, **options)])
+        return after - np.array([known[w][0] for w in which])
+    out = np.full(n, np.nan)
+    for r, (w, j, alt) in enumerate(zip(which, positions, alts)):
+        ref = contexts[w][j]
+        if ref != "N":
+            site = known[w][1][j]
+            out[r] = site[ALPHABET.index(alt)] - site[ALPHABET.index(ref)]
     return out
 
 

@@ -37,15 +37,24 @@ from .outputs import atomic_write
 KEYS = ("CHROM", "POS", "ID", "REF", "ALT")
 """The VCF columns that key every result."""
 
+_SIZE = "the effect's size (|DV_DIFF|; for a language model |DV_LLR|)"
 INFO = {
     "diff": ("DV_DIFF", "Change in the model's target output, alt - ref (dnabert_viz)"),
+    "llr": (
+        "DV_LLR",
+        "Language model's log p(alt) - log p(ref) at the site, in nats (dnabert_viz)",
+    ),
+    "pll_diff": (
+        "DV_PLL_DIFF",
+        "Language model's pseudo-log-likelihood of the window, alt - ref, in nats (dnabert_viz)",
+    ),
     "percentile_substitutions": (
         "DV_PCT_SUB",
-        "Percentile of |DV_DIFF| among random substitutions in the same windows (dnabert_viz)",
+        f"Percentile of {_SIZE} among random substitutions in the same windows (dnabert_viz)",
     ),
     "percentile_shuffled": (
         "DV_PCT_SHUF",
-        "Percentile of |DV_DIFF| among random substitutions in dinucleotide-shuffled windows "
+        f"Percentile of {_SIZE} among random substitutions in dinucleotide-shuffled windows "
         "(dnabert_viz)",
     ),
 }
@@ -219,10 +228,12 @@ def write_vcf(results: pd.DataFrame, vcf: str | Path, path: str | Path) -> Path:
     Parameters
     ----------
     results : pandas.DataFrame
-        :func:`dnabert_viz.variant_effects` of :func:`read_vcf`'s table (its
-        ``line`` column says which record a row is); the columns of
-        :data:`INFO` present are written (``DV_DIFF``, ``DV_PCT_SUB``,
-        ``DV_PCT_SHUF``, 6 significant digits), declared by ``##INFO`` lines.
+        :func:`dnabert_viz.variant_effects` or :func:`dnabert_viz.lm_variant_effects`
+        of :func:`read_vcf`'s table (its ``line`` column says which record a row
+        is); the columns of :data:`INFO` present are written (``DV_DIFF``, or
+        ``DV_LLR`` and ``DV_PLL_DIFF``, ``DV_PCT_SUB``, ``DV_PCT_SHUF``, 6
+        significant digits; a value that is missing, such as an indel's
+        ``DV_LLR``, is left out of that record), declared by ``##INFO`` lines.
     vcf : str or Path
         The VCF the table was read from.
     path : str or Path
@@ -234,7 +245,9 @@ def write_vcf(results: pd.DataFrame, vcf: str | Path, path: str | Path) -> Path:
     lines = read_lines(vcf)
     present = [c for c in INFO if c in results]
     values = {
-        int(row["line"]): ";".join(f"{INFO[c][0]}={row[c]:.6g}" for c in present)
+        int(row["line"]): ";".join(
+            f"{INFO[c][0]}={row[c]:.6g}" for c in present if not pd.isna(row[c])
+        )
         for row in results[["line", *present]].to_dict("records")
     }
     out = []
@@ -244,7 +257,7 @@ def write_vcf(results: pd.DataFrame, vcf: str | Path, path: str | Path) -> Path:
                 f'##INFO=<ID={INFO[c][0]},Number=A,Type=Float,Description="{INFO[c][1]}">'
                 for c in present
             ]
-        if number in values and present:
+        if values.get(number):
             fields = line.split("\t")
             fields[7] = (
                 values[number] if fields[7] in ("", ".") else f"{fields[7]};{values[number]}"

@@ -11,8 +11,9 @@ import pytest
 
 import dnabert_viz as dv
 from dnabert_viz.cli import main
-from dnabert_viz.vcf import read_vcf, write_tsv, write_vcf
+from dnabert_viz.vcf import KEYS, read_vcf, write_tsv, write_vcf
 
+from . import checkpoints
 from .genome import chr17, copy_chr17, write
 
 HEADER = [
@@ -178,3 +179,80 @@ def test_variants_command_writes_tsv_and_vcf_and_refuses_bad_lines(genome, tmp_p
     ]
     assert pd.read_csv(out / "effects.tsv", sep="\t")["ID"].tolist() == ["rs1"]
     assert pd.read_csv(out / "skipped.tsv", sep="\t")["kind"].tolist() == ["multi-allelic"]
+
+
+@pytest.fixture(scope="module", params=["masked", "causal"])
+def language_model(request, tmp_path_factory):
+    """A tiny masked LM (3-mer DNABERT) and a tiny causal LM (HyenaDNA), random weights."""
+    folder = tmp_path_factory.mktemp(request.param)
+    if request.param == "masked":
+        return dv.load_model(checkpoints.dnabert1(folder, k=3, head="mlm", seed=1), device="cpu")
+    return dv.load_model(checkpoints.hyenadna(folder, seed=2), device="cpu")
+
+
+def loglik(m, sequences: list[str]) -> np.ndarray:
+    """Each sequence's log-likelihood under a causal LM, from the left-context log-probs."""
+    lp = dv.base_log_probs(m, sequences, context="left")
+    reads = [
+        lp[i, np.arange(len(s)), ["ACGT".index(b) for b in s]] for i, s in enumerate(sequences)
+    ]
+    return np.array([np.nansum(r) for r in reads])
+
+
+@pytest.mark.slow
+def test_a_language_model_scores_a_vcf_zero_shot_with_percentiles(
+    genome, tmp_path, language_model
+):
+    m = language_model
+    vcf = write(tmp_path / "x.vcf", HEADER + RECORDS)
+    table = read_vcf(vcf, genome, width=40)
+    same = dv.lm_variant_effects(m, table.assign(alt=table["ref"]))  # REF -> REF
+    np.testing.assert_allclose(same["pll_diff"], 0, atol=1e-4)
+    # REF -> REF of the one-base REFs is a substitution by itself; of GG, not one
+    assert same["llr"].isna().tolist() == [False, True, False]
+    np.testing.assert_allclose(same["llr"][[0, 2]], 0, atol=1e-4)
+    # the causal LM's background costs a forward pass per substitution: fewer (seeded, so the
+    # same draws every run), and a wider sampling margin
+    n, margin = (600, 6) if m.is_causal_lm else (3000, 4)
+    v = dv.lm_variant_effects(m, table, n_background=n, random_state=4)
+    assert v[list(KEYS)].values.tolist() == table[list(KEYS)].values.tolist()
+    # the SNV (C -> T at offset 20): the masked LM's log p(T) - log p(C) there, the site
+    # hidden; the causal LM's exact log-likelihood ratio of the two windows
+    every = []  # and so for every substitution of the three windows, by hand
+    for w in table["sequence"]:
+        mutants = [(j, b) for j in range(40) for b in "ACGT" if b != w[j]]
+        if m.is_causal_lm:
+            after = loglik(m, [w[:j] + b + w[j + 1 :] for j, b in mutants])
+            every += list(after - loglik(m, [w])[0])
+        else:
+            lp = dv.base_log_probs(m, [w])[0]
+            every += [lp[j, "ACGT".index(b)] - lp[j, "ACGT".index(w[j])] for j, b in mutants]
+    assert v["llr"][0] == pytest.approx(every[20 * 3 + 2], abs=1e-4)  # C -> T: A, G, T
+    # n random substitutions rank the SNV as all 3 x 40 x 3 of them do, within sampling error
+    exact = 100 * np.mean(np.abs(every) <= abs(v["llr"][0]))
+    assert v["percentile_substitutions"][0] == pytest.approx(exact, abs=margin)
+    for column in ("percentile_substitutions", "percentile_shuffled"):
+        assert 0 <= v[column][0] <= 100 and v[column][1:].isna().all()  # indels: no percentile
+    seeded = [dv.lm_variant_effects(m, table, n_background=20, random_state=4) for _ in "ab"]
+    pd.testing.assert_frame_equal(*seeded)
+    out = write_vcf(v, vcf, tmp_path / "effects.vcf")
+    records = list(cyvcf2.VCF(str(out)))
+    assert records[0].INFO["DV_LLR"] == pytest.approx(v["llr"][0], rel=1e-5, abs=1e-9)
+    assert records[0].INFO["DV_PCT_SUB"] == pytest.approx(v["percentile_substitutions"][0])
+    assert records[1].INFO.get("DV_LLR") is None  # an indel has no LLR: left out, not "nan"
+    assert records[1].INFO["DV_PLL_DIFF"] == pytest.approx(v["pll_diff"][1], rel=1e-5)
+
+
+def test_the_variants_command_scores_a_language_model_zero_shot(genome, tmp_path, capsys):
+    m = checkpoints.dnabert1(tmp_path / "lm", k=3, head="mlm", seed=1)
+    vcf = write(tmp_path / "x.vcf", HEADER + RECORDS[:2])
+    out = tmp_path / "out"
+    args = ["variants", "--model", str(m), "--vcf", str(vcf), "--genome", str(genome)]
+    assert main([*args, "--width", "40", "--n-background", "50", "--out", str(out)]) == 0
+    effects = pd.read_csv(out / "effects.tsv", sep="\t", float_precision="round_trip")
+    expected = dv.lm_variant_effects(
+        dv.load_model(m, device="cpu"), read_vcf(vcf, genome, width=40), n_background=50
+    )
+    np.testing.assert_allclose(effects["llr"], expected["llr"], rtol=1e-6)
+    np.testing.assert_allclose(effects["percentile_shuffled"], expected["percentile_shuffled"])
+    assert "diff" not in effects and "DV_LLR=" in (out / "effects.vcf").read_text()
