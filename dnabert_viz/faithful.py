@@ -76,17 +76,21 @@ class Faithfulness:
     def verdicts(self) -> list[str]:
         """One line per map, most faithful first: ``integrated_gradients moves the log-odds 4.1x
         more than random at k = 5 (95% CI 3.2-5.0)``."""
+        return list(self.verdict_by_map().values())
+
+    def verdict_by_map(self) -> dict[str, str]:
+        """Map name -> its line of :meth:`verdicts`, most faithful first."""
         k, scale = self.meta["k"], self.meta["output"]
-        lines = []
+        lines = {}
         for row in self.summary.sort_values("ratio", ascending=False).itertuples():
             if not np.isfinite(row.ratio):
-                lines.append(
+                lines[row.map] = (
                     f"{row.map}: random positions do not move the {scale} at k = {k} "
                     f"(drop {row.drop_random:+.3g}); the map's top {k} move it {row.drop_top:+.3g}"
                 )
                 continue
             truth = "" if "auroc" not in self.summary else f"; AUROC at the truth {row.auroc:.2f}"
-            lines.append(
+            lines[row.map] = (
                 f"{row.map} moves the {scale} {row.ratio:.1f}x more than random at k = {k} "
                 f"(95% CI {row.ratio_low:.1f}-{row.ratio_high:.1f}){truth}"
             )

@@ -261,3 +261,23 @@ def test_cli_writes_the_table(tmp_path, demo_data):
     assert main([*args[:-1], str(fasta)]) == 2
     big = [a if a != "1,5" else "1,5000" for a in args]
     assert main(big) == 2
+
+
+def test_the_explorer_panel_gives_the_shown_map_s_verdict_first(seqs, maps, result):
+    gc = dv.Scores(seqs, np.array([[b in "GC" for b in s] for s in seqs], float), "gc")
+    ex = dv.widgets.SequenceExplorer(
+        None, seqs, [maps["saliency"], maps["random"], gc], faithfulness=result
+    )
+    lines = result.verdict_by_map()
+    assert list(lines.values()) == result.verdicts() and set(lines) == set(maps)
+    panel = ex.faithfulness_panel
+    assert panel.layout.display is None
+    assert f"<b>{lines['saliency']}</b>" in panel.value  # the shown kind's verdict, in bold
+    ex.kind = "random"
+    assert f"<b>{lines['random']}</b>" in panel.value and lines["saliency"] in panel.value
+    assert panel.value.index(lines["saliency"]) > panel.value.index("<b>")
+    ex.kind = "gc"  # a kind the table has no figure for
+    assert "no faithfulness figure for gc" in panel.value and "<b>" not in panel.value
+    assert lines["ism"] in ex.snapshot()  # the snapshot carries the panel
+    plain = dv.widgets.SequenceExplorer(None, seqs, maps["saliency"])
+    assert plain.faithfulness_panel.layout.display == "none"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 import numpy as np
@@ -22,6 +23,9 @@ from ..scores import Scores
 from ..sequences import ALPHABET
 from .common import ALL, LABELS, NONE_IS_ALL, View, layer_menu, refresh, set_shapes, valid_head
 from .figure import Figure
+
+if TYPE_CHECKING:
+    from ..faithful import Faithfulness
 
 TRACK_WIDTH = (
     780  # px: the track and the ISM map line up; with the context beside them the view fits
@@ -188,6 +192,11 @@ class SequenceExplorer(View, W.VBox):
     cache : ScoreCache, optional
         Use this compute layer (shared with other views) instead of making
         one from ``m``, ``sequences``, ``scores`` and ``target``.
+    faithfulness : Faithfulness, optional
+        :func:`dnabert_viz.faithfulness` of this model's maps: a panel under
+        the controls says how much the shown kind's top positions move the
+        output against random ones (its verdict first, the other maps'
+        after), or that the table has no figure for it.
 
     Attributes
     ----------
@@ -237,6 +246,7 @@ class SequenceExplorer(View, W.VBox):
         n_steps: int | None = None,
         top_k: int = 5,
         cache: ScoreCache | None = None,
+        faithfulness: Faithfulness | None = None,
     ):
         self.cache = (
             cache if cache is not None else ScoreCache(m, sequences, scores, target=target)
@@ -299,6 +309,10 @@ class SequenceExplorer(View, W.VBox):
         self.position_control.observe(self._slider_moved, names="value")
         self.observe(self._follow_position, names="position")
         self.status = W.HTML()
+        self.faithfulness = faithfulness
+        self.faithfulness_panel = W.HTML(
+            layout=W.Layout(display="none" if faithfulness is None else None)
+        )
         self.attention_note = W.HTML()  # what layer and head choose, for the kind shown
         self._computations: list[str] = []  # what the compute layer ran since the last redraw
         self._bounding = False  # is the slider's range changing (its value is clipped, not moved)
@@ -338,6 +352,7 @@ class SequenceExplorer(View, W.VBox):
                 layout=W.Layout(flex_flow="row wrap"),
             ),
             W.HBox([self.position_control, self.status]),
+            self.faithfulness_panel,
             self.progress_area,
             W.HBox(
                 [
@@ -541,6 +556,8 @@ class SequenceExplorer(View, W.VBox):
         no_attention = self.cache.model is None or self.cache.model.why_no_attention is not None
         self.layer_control.disabled = self.head_control.disabled = no_attention
         self.attention_note.value = f"<span class='note'>{self.attention_choice()}</span>"
+        if self.faithfulness is not None:
+            self.faithfulness_panel.value = to_string(self.faithfulness_element())
         n = len(self.sequences[self.index])
         track_key = (self.index, self.kind, repr(self.options()))
         if track_key != self._track_key:
@@ -639,6 +656,32 @@ class SequenceExplorer(View, W.VBox):
             + ("mean of heads" if self.head is None else f"head {self.head}"),
         )
 
+    def faithfulness_element(self):
+        """The faithfulness panel for the kind shown: its verdict (or that the table has none),
+        then the other maps', most faithful first, as an element tree."""
+        lines = self.faithfulness.verdict_by_map()
+        meta = self.faithfulness.meta
+        shown = lines.pop(self.kind, None)
+        head = (
+            element("b", shown)
+            if shown is not None
+            else element(
+                "span",
+                f"no faithfulness figure for {self.kind}: give its map to dv.faithfulness",
+                class_="note",
+            )
+        )
+        about = f"which map to believe ({meta['n']} sequences, replace={meta['replace']}): "
+        return element(
+            "div",
+            children=[
+                element("span", about, class_="note"),
+                head,
+                *(element("div", line, class_="note") for line in lines.values()),
+            ],
+            style="font-size: 12px; line-height: 1.4; white-space: normal",
+        )
+
     def _top(self, weights: np.ndarray) -> pd.DataFrame:
         seq = self.sequences[self.index]
         order = np.argsort(-weights, kind="stable")[: self.top_k]
@@ -658,6 +701,8 @@ class SequenceExplorer(View, W.VBox):
             page.add(page.figure(go.Figure(self.hypothetical)))
         if self.cache.has_effects(self.index):
             page.add(page.figure(go.Figure(self.mutations)))
+        if self.faithfulness is not None:
+            page.add(self.faithfulness_element())
         if self.position is not None:
             page.add(self.context().to_element())
         page.add(element("p", self.sequences[self.index], class_="mono note"))
