@@ -29,7 +29,7 @@ from .finetune import build_classifier, train_classifier
 from .intervals import genome_instances, read_intervals
 from .io import read_fasta, read_mutation_file, read_sequences, read_table
 from .language_model import base_log_probs, lm_scores, lm_variant_effects
-from .methods import get_method, method_names, register, score
+from .methods import get_method, method_names, register, score, variant_scores
 from .model import DnaModel, load_model
 from .motifs import (
     Motif,
@@ -141,6 +141,7 @@ __all__ = [
     "train_masked_lm",
     "build_masked_lm",
     "variant_effects",
+    "variant_scores",
     "widgets",
     "write_bed",
     "write_jaspar",

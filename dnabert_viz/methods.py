@@ -30,9 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from . import engines
 from .attention import cls_attention
-from .attribution import attribute, ism
+from .attribution import apply_variants, attribute, ism, normalise_variants
 from .contributions import (
     hypothetical_ism,
     onehot_gradient_shap,
@@ -375,3 +377,52 @@ for _kind, _description in {
     "(N, L, 4) in extra['hypothetical'] (seqlets, TF-MoDISco)",
 }.items():
     register(_kind, _description, fixed={"kind": _kind}, needs="lm")(lm_scores)
+
+
+def variant_scores(
+    m: DnaModel,
+    variants,
+    *,
+    method: str = "integrated_gradients",
+    sequences=None,
+    **options,
+) -> tuple[Scores, Scores]:
+    """Per-nucleotide scores of each variant's reference and alternative sequence, by any
+    registered method: what :func:`dnabert_viz.plot.variant_logos` draws one above the other.
+
+    Parameters
+    ----------
+    m : DnaModel
+        The model.
+    variants : pandas.DataFrame or path
+        Variants in any form :func:`dnabert_viz.variant_effects` reads
+        (:func:`dnabert_viz.read_vcf`'s table, ``position``/``ref``/``alt``,
+        DNABERT's mutation file).
+    method : str
+        A registered scoring method (:func:`method_names`).
+    sequences : list of str, optional
+        The sequences that the table's ``sequence_index`` refers to.
+    **options
+        Passed to :func:`score` (``target``, ``batch_size``, the method's options).
+
+    Returns
+    -------
+    ref, alt : Scores
+        (N, L) scores of the N variants' reference sequences and of their
+        alternative sequences (an indel's is longer or shorter), each
+        carrying the sites in ``meta["variants"]``: ``start``, ``end``
+        (0-based, end exclusive, on the reference), ``ref``, ``alt``.
+    """
+    from .io import read_mutation_file
+
+    table = variants if isinstance(variants, pd.DataFrame) else read_mutation_file(variants)
+    rows, seqs = normalise_variants(table, sequences)
+    alternatives = apply_variants(rows, seqs)
+    ref = score(m, [seqs[i] for i in rows.sequence_index], method, **options)
+    alt = score(m, alternatives, method, **options)
+    sites = [
+        {"start": int(start), "end": int(end), "ref": str(r), "alt": str(a)}
+        for start, end, r, a in rows[["start", "end", "ref", "alt"]].itertuples(index=False)
+    ]
+    ref.meta["variants"] = alt.meta["variants"] = sites
+    return ref, alt

@@ -256,3 +256,30 @@ def test_the_variants_command_scores_a_language_model_zero_shot(genome, tmp_path
     np.testing.assert_allclose(effects["llr"], expected["llr"], rtol=1e-6)
     np.testing.assert_allclose(effects["percentile_shuffled"], expected["percentile_shuffled"])
     assert "diff" not in effects and "DV_LLR=" in (out / "effects.vcf").read_text()
+
+
+def test_variant_scores_and_logos_show_both_alleles_on_one_scale(genome, tmp_path, demo_model):
+    m = demo_model
+    table = read_vcf(write(tmp_path / "x.vcf", HEADER + RECORDS), genome, width=100)
+    ref, alt = dv.variant_scores(m, table, method="saliency")
+    window = table["sequence"][1]
+    np.testing.assert_allclose(ref[1], dv.score(m, window, "saliency")[0], atol=1e-6)
+    deleted = window[:51] + window[52:]  # GG -> G at offset 50
+    assert alt.sequences[1] == deleted and len(alt[1]) == 99
+    np.testing.assert_allclose(alt[1], dv.score(m, deleted, "saliency")[0], atol=1e-6)
+    assert ref.meta["variants"][2] == {"start": 50, "end": 51, "ref": "G", "alt": "GA"}
+    fig = dv.plot.variant_logos(ref, alt, 2, flank=10)
+    xs = [np.asarray(t.x, float) for t in fig.data if t.x is not None]
+    ys = np.concatenate([np.asarray(t.y, float) for t in fig.data if t.y is not None])
+    assert np.nanmax(np.abs(ys)) == pytest.approx(1.0, abs=1e-6)  # one scale for both rows
+    ref_x = np.concatenate([x for x, t in zip(xs, fig.data) if t.yaxis in (None, "y")])
+    alt_x = np.concatenate([x for x, t in zip(xs, fig.data) if t.yaxis == "y2"])
+    # REF: 10 nt each side of its one base; ALT: its two bases (G, A) and 10 after
+    assert (np.nanmin(ref_x), np.nanmax(ref_x)) == pytest.approx((-10.5, 10.5), abs=0.1)
+    assert (np.nanmin(alt_x), np.nanmax(alt_x)) == pytest.approx((-10.5, 11.5), abs=0.1)
+    shades = [(s.x0, s.x1) for s in fig.layout.shapes]
+    assert shades == [(-0.5, 0.5), (-0.5, 1.5)]
+    with pytest.raises(ValueError, match="dv.variant_scores' pair"):
+        dv.plot.variant_logos(dv.score(m, table, "saliency"), alt, 0)
+    with pytest.raises(ValueError, match="variant 3 is not one of the 3 scored"):
+        dv.plot.variant_logos(ref, alt, 3)

@@ -16,6 +16,7 @@ from .tracks import (
     track,
 )
 from .training import training_curves
+from .variants import variant_logos
 
 __all__ = [
     "attention_heatmap",
@@ -34,4 +35,5 @@ __all__ = [
     "track",
     "training_curves",
     "faithfulness_curves",
+    "variant_logos",
 ]
