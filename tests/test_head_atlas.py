@@ -11,11 +11,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 import dnabert_viz as dv
-from dnabert_viz.atlas import annotation_mask, mask_head
+from dnabert_viz.atlas import QUANTITIES, annotation_mask, mask_head
 from dnabert_viz.intervals import sites_mask
 from dnabert_viz.motifs.motif import Motif
+from dnabert_viz.widgets import AttentionView
 
 from .checkpoints import hyenadna
+from .test_widgets import click
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +208,49 @@ def test_a_model_without_attention_is_refused_in_one_line(tmp_path):
     with pytest.raises(NotImplementedError, match="HyenaDNA has no attention") as err:
         dv.head_atlas(causal, ["ACGTACGTAC"])
     assert "\n" not in str(err.value)
+
+
+def test_plot_draws_a_grid_per_quantity_with_the_head_framed(atlas):
+    fig = dv.plot.head_atlas(atlas, selected=(1, 2))
+    assert [t.name for t in fig.data] == ["auroc", "ablation", "gradient"]
+    for trace, q in zip(fig.data, QUANTITIES):
+        assert np.allclose(np.array(trace.z, dtype=float), atlas.values(q))
+    assert fig.data[0].zmin + fig.data[0].zmax == pytest.approx(1.0)  # AUROC around chance
+    assert fig.data[1].zmin + fig.data[1].zmax == pytest.approx(0.0)
+    assert "ablation: " in fig.data[0].hovertext[1][2]
+    frames = [(s.x0, s.y0) for s in fig.layout.shapes]
+    assert frames == [(1.5, 0.5)] * 3
+    one = dv.plot.head_atlas(atlas, quantities=["ablation"], selected=(0, None))
+    assert len(one.data) == 1 and (one.layout.shapes[0].x0, one.layout.shapes[0].x1) == (-0.5, 3.5)
+    with pytest.raises(ValueError, match="quantity must be one of"):
+        dv.plot.head_atlas(atlas, quantities=["entropy"])
+
+
+def test_attention_view_shows_the_atlas_and_a_click_opens_the_head(demo_model, seqs, atlas):
+    view = AttentionView(demo_model, seqs[0])
+    own = view.atlas  # this sequence's, computed: no annotation, so no AUROC
+    assert own.meta["n"] == 1 and [t.name for t in view.summary.data] == ["ablation", "gradient"]
+    assert np.allclose(np.array(view.summary.data[0].z, dtype=float), own.ablation)
+    click(view.summary.data[1], [0, 3])  # the gradient panel's layer 0, head 3
+    assert (view.layer, view.head) == (0, 3)
+    assert (view.layer_control.value, view.head_control.value) == (0, 3)
+    assert np.allclose(view.figure.data[0].z, view.maps.nucleotide(0, 3))
+    assert [(s.x0, s.y0) for s in view.summary.layout.shapes] == [(2.5, -0.5)] * 2
+    view.layer, view.head = 1, None  # from code: the frame follows, the whole row
+    assert [(s.x0, s.x1, s.y0) for s in view.summary.layout.shapes] == [(-0.5, 3.5, 0.5)] * 2
+
+
+@pytest.mark.slow  # four views
+def test_attention_view_takes_a_given_atlas_an_annotation_or_none(demo_model, seqs, atlas):
+    """A data set's atlas, given; an annotation of this sequence; or the entropy summary."""
+    given = AttentionView(demo_model, seqs[0], atlas=atlas)
+    assert np.allclose(np.array(given.summary.data[0].z, dtype=float), atlas.auroc)
+    mask = np.zeros((1, len(seqs[0])), dtype=bool)
+    mask[0, 10:25] = True
+    annotated = AttentionView(demo_model, seqs[0], annotation=mask)
+    assert annotated.summary.data[0].name == "auroc" and annotated.atlas.meta["n_truth"] == 1
+    plain = AttentionView(demo_model, seqs[0], atlas=False)
+    assert plain.atlas is None and "entropy" in plain.summary.layout.title.text
+    smaller = dv.HeadAtlas(atlas.auroc[:1], atlas.ablation[:1], atlas.gradient[:1], atlas.meta)
+    with pytest.raises(ValueError, match=r"the atlas is of 1 layers x 4 heads; this model has 2"):
+        AttentionView(demo_model, seqs[0], atlas=smaller)

@@ -2,6 +2,7 @@
 attention heatmaps.
 """
 
+from .atlas import head_atlas
 from .embedding import embedding_scatter
 from .export import save_figure
 from .faithfulness import faithfulness_curves
@@ -34,4 +35,5 @@ __all__ = [
     "track",
     "training_curves",
     "faithfulness_curves",
+    "head_atlas",
 ]
