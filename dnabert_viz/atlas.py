@@ -237,8 +237,8 @@ def head_atlas(
     NotImplementedError
         A model without attention (HyenaDNA, Caduceus): why, and what to use instead.
     ValueError
-        An annotation of another shape or of other sequences, a BED without coordinates, a
-        target the model lacks, a ``compare`` model of other heads.
+        An annotation of another shape, of other sequences or marking nothing, a BED without
+        coordinates, a target the model lacks, a ``compare`` model of other heads.
     """
     if not m.returns_attention:
         raise NotImplementedError(m.why_no_attention)
@@ -249,6 +249,11 @@ def head_atlas(
     mask = None
     if annotation is not None:
         mask = annotation_mask(annotation, seqs, sequences, coordinates, top=top)
+        if not mask.any():
+            raise ValueError(
+                f"the annotation marks no position of these {len(seqs)} sequences (a table's "
+                "sequence_index: positions in the list, or the index labels of a table given)"
+            )
     atlas = _atlas(m, seqs, mask, target, batch_size, progress)
     atlas.meta["annotation"] = _describe(annotation, mask, lengths)
     if compare is None:

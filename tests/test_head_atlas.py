@@ -183,6 +183,10 @@ def test_bad_input_is_one_line(demo_model, seqs, atlas):
         ),
         (dict(annotation="sites.bed"), r"a BED annotation needs the sequences' genome coord"),
         (dict(annotation=3), r"annotation is a int: give a boolean \(N, L\) mask"),
+        (
+            dict(annotation=np.zeros((8, 200), dtype=bool)),
+            r"the annotation marks no position of these 8 sequences",
+        ),
         (dict(target=2), r"target 2 is not a class of demo \(0 .. 1\)"),
     ]
     for options, message in cases:
