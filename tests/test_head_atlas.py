@@ -161,6 +161,11 @@ def test_bed_sites_land_on_both_strands_of_the_windows(tmp_path):
     assert np.flatnonzero(mask[0]).tolist() == [0, 1, 2, 18, 19]
     assert np.flatnonzero(mask[1]).tolist() == [0, 1, 17, 18, 19]  # counted from the end
     assert not mask[2].any()
+    # a BED file or a table of sites, as head_atlas reads its annotation
+    windows = ["A" * 20] * 3
+    sites = pd.DataFrame({"chrom": ["chr1", "chr1"], "start": [95, 118], "end": [103, 130]})
+    for given in (str(bed), sites):
+        assert (annotation_mask(given, windows, windows, coordinates, top=0.1) == mask).all()
     bad = tmp_path / "bad.bed"
     bad.write_text("chr1\t10\t5\n")
     with pytest.raises(ValueError, match=r"bad.bed, line 1: start 10 and end 5"):
