@@ -10,6 +10,7 @@ stays quick.
 import importlib
 
 from . import engines
+from .atlas import HeadAtlas, head_atlas
 from .attention import AttentionMaps, attention_maps, cls_attention, cls_attention_ensemble
 from .attribution import attribute, ism, variant_effects
 from .compute import ScoreCache
@@ -158,4 +159,6 @@ __all__ = [
     "chrom_sizes",
     "write_tracks",
     "read_vcf",
+    "HeadAtlas",
+    "head_atlas",
 ]

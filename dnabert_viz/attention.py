@@ -21,31 +21,39 @@ from .scores import Scores
 from .tokenization import NucleotideAccumulator, covers
 
 
-class _AttentionTap:
-    """Forward hooks that hand each self-attention module's weights (B, H, T, T) to a callback.
+def attention_modules(m: DnaModel) -> list[torch.nn.Module]:
+    """The self-attention modules of ``m``, one a layer, first layer first.
 
     The modules are those transformers records attentions from (the model class's
     ``_can_record_outputs["attentions"]``: BERT's and ESM's self-attention, ModernBERT's
     attention), else those whose class name ends in ``SelfAttention`` (the native families),
-    else in ``Attention``.
+    else in ``Attention``. Each returns its heads' outputs (B, T, heads x head size, before
+    the output projection) first, then its weights (B, H, T, T).
     """
+    recorded = (getattr(m.model, "_can_record_outputs", None) or {}).get("attentions")
+    recorded = recorded if isinstance(recorded, (list, tuple)) else [recorded]
+    classes = tuple(getattr(r, "target_class", r) for r in recorded if r is not None)
+    named = [(type(mod).__name__, mod) for mod in m.model.modules()]
+    # else by name: BERT's and ESM's self-attention sits inside an ``*Attention`` wrapper;
+    # a model without ``*SelfAttention`` modules (ModernBERT's) attends in its ``*Attention``
+    modules = (
+        [mod for _, mod in named if classes and isinstance(mod, classes)]
+        or [mod for name, mod in named if name.endswith("SelfAttention")]
+        or [mod for name, mod in named if name.endswith("Attention")]
+    )
+    if not modules:
+        raise NotImplementedError(
+            f"{m.name}: no self-attention modules found to read attention from"
+        )
+    return modules
+
+
+class _AttentionTap:
+    """Forward hooks that hand each self-attention module's weights (B, H, T, T) to a callback
+    (the modules: :func:`attention_modules`)."""
 
     def __init__(self, m: DnaModel, keep):
-        recorded = (getattr(m.model, "_can_record_outputs", None) or {}).get("attentions")
-        recorded = recorded if isinstance(recorded, (list, tuple)) else [recorded]
-        classes = tuple(getattr(r, "target_class", r) for r in recorded if r is not None)
-        named = [(type(mod).__name__, mod) for mod in m.model.modules()]
-        # else by name: BERT's and ESM's self-attention sits inside an ``*Attention`` wrapper;
-        # a model without ``*SelfAttention`` modules (ModernBERT's) attends in its ``*Attention``
-        self.modules = (
-            [mod for _, mod in named if classes and isinstance(mod, classes)]
-            or [mod for name, mod in named if name.endswith("SelfAttention")]
-            or [mod for name, mod in named if name.endswith("Attention")]
-        )
-        if not self.modules:
-            raise NotImplementedError(
-                f"{m.name}: no self-attention modules found to read attention from"
-            )
+        self.modules = attention_modules(m)
         self.keep = keep
         self.handles = []
 

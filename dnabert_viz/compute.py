@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 
 import numpy as np
 
+from .atlas import HeadAtlas, head_atlas
 from .attention import AttentionMaps, attention_maps
 from .methods import get_method, method_names, score
 from .model import DnaModel
@@ -92,6 +93,7 @@ class ScoreCache:
         # moves its probability by 1e-4 where its log-odds move by units)
         self.effects_output = "log_odds" if self.effects_scale_choosable() else "probability"
         self._maps: dict[int, AttentionMaps] = {}
+        self._atlases: dict[tuple[int, int | None], HeadAtlas] = {}
         self._prediction: dict[int, float] = {}
         self._embeddings: dict[int | None, np.ndarray] = {}
 
@@ -251,6 +253,27 @@ class ScoreCache:
                 lambda _progress: attention_maps(self.model, self.sequences[i]),
             )
         return self._maps[i]
+
+    def atlas(self, i: int, *, annotation=None) -> HeadAtlas | None:
+        """The head atlas of sequence ``i`` (:func:`dnabert_viz.head_atlas` of the target, with
+        ``annotation`` of that one sequence, e.g. a boolean (1, L) mask); None where it has no
+        number: no model, no attention, or neither a sequence head nor an annotation."""
+        m = self.model
+        if m is None or not m.returns_attention or (annotation is None and not m.is_classifier):
+            return None
+        key = (i, None if annotation is None else id(annotation))
+        if key not in self._atlases:
+            self._atlases[key] = self._compute(
+                f"head atlas of sequence {i}",
+                lambda progress: head_atlas(
+                    m,
+                    [self.sequences[i]],
+                    annotation=annotation,
+                    target=self.target,
+                    progress=progress,
+                ),
+            )
+        return self._atlases[key]
 
     def prediction(self, i: int) -> float | None:
         """p(target) of sequence ``i``; None without a model or a classifier head."""

@@ -555,3 +555,40 @@ def on_genome(coordinates: dict, rows, starts, ends, strands) -> tuple[np.ndarra
         np.where(minus, w_end - s, w_start + e),
         np.array([flip[t] if m else t for t, m in zip(strands, minus)], dtype=object),
     )
+
+
+def sites_mask(sites: str | Path | pd.DataFrame, coordinates: dict, lengths) -> np.ndarray:
+    """Where known genome sites lie in windows: a boolean (N, longest length) mask.
+
+    Parameters
+    ----------
+    sites : str, Path or pandas.DataFrame
+        A BED file of sites (3 to 12 columns) or a table with ``chrom``, ``start``, ``end``.
+    coordinates : dict
+        ``chrom``, ``start``, ``end``, ``strand`` of each window (as :func:`split_input` gives
+        them): a site overlapping window ``[start, end)`` marks positions ``[max(site start,
+        start) - start, min(site end, end) - start)``, counted from the window's end on a ``-``
+        window (whose sequence was reverse-complemented).
+    lengths : array of int
+        (N,) the windows' sequence lengths.
+
+    Raises
+    ------
+    ValueError
+        A malformed site (its file and line, or its row), as :func:`read_intervals` says it.
+    """
+    rows = (
+        _frame_rows(sites) if isinstance(sites, pd.DataFrame) else _parse_bed(Path(sites), False)
+    )
+    lengths = np.asarray(lengths, dtype=np.int64)
+    mask = np.zeros((len(lengths), int(lengths.max())), dtype=bool)
+    chrom = np.asarray(coordinates["chrom"])
+    w_start, w_end = np.asarray(coordinates["start"]), np.asarray(coordinates["end"])
+    minus = np.asarray(coordinates["strand"]) == "-"
+    for row in rows:
+        for i in np.flatnonzero((chrom == row.chrom) & (w_start < row.end) & (row.start < w_end)):
+            s, e = max(row.start, w_start[i]) - w_start[i], min(row.end, w_end[i]) - w_start[i]
+            if minus[i]:
+                s, e = w_end[i] - w_start[i] - e, w_end[i] - w_start[i] - s
+            mask[i, s : min(e, lengths[i])] = True
+    return mask

@@ -2,6 +2,7 @@
 attention heatmaps.
 """
 
+from .atlas import head_atlas
 from .embedding import embedding_scatter
 from .export import save_figure
 from .faithfulness import faithfulness_curves
@@ -36,4 +37,5 @@ __all__ = [
     "training_curves",
     "faithfulness_curves",
     "variant_logos",
+    "head_atlas",
 ]

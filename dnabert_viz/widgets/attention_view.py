@@ -6,9 +6,11 @@ import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
 
+from ..atlas import HeadAtlas
 from ..attention import AttentionMaps
 from ..compute import ScoreCache
 from ..model import DnaModel
+from ..plot.atlas import head_atlas
 from ..plot.html import Page
 from ..plot.tracks import (
     attention_heatmap,
@@ -33,8 +35,13 @@ class AttentionView(View, W.VBox):
     (the head view's *from* position; None: all) and ``region`` (the head
     view's first and last positions). The model runs once (all layers and
     heads come from one forward pass, through the compute layer); every
-    change redraws from those maps. Clicking a cell of the layer x head
-    summary selects that layer and head. The head view writes every letter
+    change redraws from those maps. Beside the map, the head atlas
+    (:func:`dnabert_viz.head_atlas`: each head's AUROC at an annotation, the
+    change in the output when it is masked, attention x gradient), given or
+    computed for this sequence where it has a number (a model with a
+    sequence head, or an annotation), else the layer x head entropy of the
+    [CLS] attention; clicking a cell of either selects that layer and head,
+    which the atlas frames. The head view writes every letter
     of its region (at most as many positions as it has room for: the whole
     sequence where it fits, else a stretch to move along it) and draws the
     lines of every position of it or of the *from* position, whose menu
@@ -51,6 +58,12 @@ class AttentionView(View, W.VBox):
         First layer shown (negative counts from the last).
     head : int, optional
         First head shown; ``None`` is the mean of the layer's heads.
+    atlas : HeadAtlas or False, optional
+        The atlas shown (of any sequences, e.g. a data set's, for this model's heads); by
+        default this sequence's (computed); False: the entropy summary.
+    annotation : optional
+        Sites of this sequence for the computed atlas's AUROC: a boolean (1, L) mask, or anything
+        else :func:`dnabert_viz.head_atlas` takes as an annotation of ``[sequence]``.
 
     Attributes
     ----------
@@ -72,7 +85,16 @@ class AttentionView(View, W.VBox):
     position = traitlets.Int(None, allow_none=True).tag(sync=True)
     region = traitlets.Tuple(traitlets.Int(), traitlets.Int()).tag(sync=True)
 
-    def __init__(self, m: DnaModel, sequence: str, *, layer: int = -1, head: int | None = None):
+    def __init__(
+        self,
+        m: DnaModel,
+        sequence: str,
+        *,
+        layer: int = -1,
+        head: int | None = None,
+        atlas: HeadAtlas | bool | None = None,
+        annotation=None,
+    ):
         if not isinstance(sequence, str):
             raise TypeError(
                 f"AttentionView shows one sequence (a str), got {type(sequence).__name__}"
@@ -114,8 +136,18 @@ class AttentionView(View, W.VBox):
             W.link(
                 (self, name), (getattr(self, f"{name}_control"), "value"), transform=NONE_IS_ALL
             )
-        self.summary = Figure(layer_head_summary(self.maps))
-        self.summary.data[0].on_click(self._on_summary_click)
+        if atlas is None or atlas is True:
+            atlas = self.cache.atlas(0, annotation=annotation)
+        if isinstance(atlas, HeadAtlas) and atlas.shape != self.maps.attentions.shape[:2]:
+            layers, heads = self.maps.attentions.shape[:2]
+            raise ValueError(
+                f"the atlas is of {atlas.shape[0]} layers x {atlas.shape[1]} heads; this model "
+                f"has {layers} x {heads}"
+            )
+        self.atlas: HeadAtlas | None = atlas or None
+        self.summary = Figure(self._summary())
+        for trace in self.summary.data:
+            trace.on_click(self._on_summary_click)
         self.figure = Figure(self._figure())
         self._enable()
         self.observe(self._update, names=["layer", "head", "mode", "position", "region"])
@@ -208,6 +240,13 @@ class AttentionView(View, W.VBox):
             width=HEAD_VIEW_WIDTH,
         )
 
+    def _summary(self) -> go.Figure:
+        """The head atlas with the current head framed, or the entropy summary."""
+        if self.atlas is None:
+            return layer_head_summary(self.maps)
+        self._framed = (self.layer, self.head)
+        return head_atlas(self.atlas, selected=self._framed)
+
     def _enable(self) -> None:
         """Position and region choose what the head view shows: live only there."""
         heatmap = self.mode == "heatmap"
@@ -219,6 +258,8 @@ class AttentionView(View, W.VBox):
             return
         self._enable()
         refresh(self.figure, self._figure())
+        if self.atlas is not None and self._framed != (self.layer, self.head):
+            refresh(self.summary, self._summary())
 
     def _on_summary_click(self, _trace, points, _state) -> None:
         if points.point_inds:
