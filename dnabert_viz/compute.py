@@ -146,27 +146,62 @@ class ScoreCache:
             raise ValueError(
                 f"no scores {kind!r} were given and there is no model to compute them"
             )
+        spec, used = self._method(kind, options)
+        key = (spec.name, i, tuple(sorted(used.items())))
+        if key not in self._scores:
+            self._scores[key] = self._score(
+                spec, self.sequences[i], used, f"{spec.name} of sequence {i}"
+            )
+        return self._scores[key]
+
+    def _method(self, kind: str, options: dict) -> tuple:
+        """The registered method ``kind`` and the options of ``options`` it takes (lists as
+        tuples, so they key a cache)."""
         spec = get_method(kind)
         used = {
             k: tuple(v) if isinstance(v, list) else v
             for k, v in options.items()
             if k in spec.options
         }
-        key = (spec.name, i, tuple(sorted(used.items())))
+        return spec, used
+
+    def _score(self, spec, sequence: str, used: dict, what: str) -> Scores:
+        """``sequence`` scored by the method ``spec`` with options ``used`` (one model run)."""
+        target = {"target": self.target} if spec.uses_target else {}
+        return self._compute(
+            what,
+            lambda progress: score(
+                self.model,
+                [sequence],
+                spec.name,
+                **target,
+                progress=progress,
+                **{k: list(v) if isinstance(v, tuple) else v for k, v in used.items()},
+            ),
+        )
+
+    def variant(self, kind: str, i: int, site: dict, **options) -> tuple[Scores, Scores] | None:
+        """Sequence ``i`` and its alternative with the variant ``site`` (``start``, ``end``,
+        ``ref``, ``alt``: 0-based, end exclusive) scored by ``kind``, the pair
+        :func:`dnabert_viz.plot.variant_logos` draws; None for a given kind or without a model
+        (nothing to score the alternative with)."""
+        if kind in self.given or self.model is None:
+            return None
+        ref = self.scores(kind, i, **options)
+        spec, used = self._method(kind, options)
+        seq = self.sequences[i]
+        changed = seq[: site["start"]] + site["alt"] + seq[site["end"] :]
+        key = ("variant", spec.name, i, tuple(sorted(site.items())), tuple(sorted(used.items())))
         if key not in self._scores:
-            target = {"target": self.target} if spec.uses_target else {}
-            self._scores[key] = self._compute(
-                f"{spec.name} of sequence {i}",
-                lambda progress: score(
-                    self.model,
-                    [self.sequences[i]],
-                    spec.name,
-                    **target,
-                    progress=progress,
-                    **{k: list(v) if isinstance(v, tuple) else v for k, v in used.items()},
-                ),
+            self._scores[key] = self._score(
+                spec, changed, used, f"{spec.name} of sequence {i} with its variant"
             )
-        return self._scores[key]
+        alt = self._scores[key]
+        meta = {"variants": [site]}
+        return (
+            Scores(ref.sequences, ref.values, ref.kind, {**ref.meta, **meta}),
+            Scores(alt.sequences, alt.values, alt.kind, {**alt.meta, **meta}),
+        )
 
     def values(self, kind: str, i: int, **options) -> np.ndarray:
         """(L,) per-nucleotide values of sequence ``i`` (see :meth:`scores`)."""

@@ -283,3 +283,40 @@ def test_variant_scores_and_logos_show_both_alleles_on_one_scale(genome, tmp_pat
         dv.plot.variant_logos(dv.score(m, table, "saliency"), alt, 0)
     with pytest.raises(ValueError, match="variant 3 is not one of the 3 scored"):
         dv.plot.variant_logos(ref, alt, 3)
+
+
+@pytest.mark.slow
+def test_the_explorer_draws_both_alleles_of_the_variant_near_the_selection(demo_model):
+    m = demo_model
+    seqs = dv.load_demo().sequences("heldout", label=1)[:3]
+    s1 = seqs[1]
+    table = pd.DataFrame(
+        {
+            "sequence_index": [1, 1],
+            "position": [10, 60],
+            "ref": [s1[10], s1[60]],
+            "alt": ["A" if s1[10] != "A" else "C", "G" if s1[60] != "G" else "T"],
+        }
+    )
+    given = dv.score(m, seqs, "cls_attention")
+    ex = dv.widgets.SequenceExplorer(m, seqs, given, kind="saliency", variants=table)
+    assert ex.variant_box.layout.display == "none" and ex.shown_variant() is None  # sequence 0
+    ex.index = 1
+    assert ex.shown_variant()["start"] == 10 and ex.variant_box.layout.display is None
+    ex.position = 55  # nearer the second variant
+    assert ex.shown_variant() == {"start": 60, "end": 61, "ref": s1[60], "alt": table.alt[1]}
+    ref, alt = dv.variant_scores(m, table.iloc[1:], method="saliency", sequences=seqs)
+    expected = dv.plot.variant_logos(ref, alt, 0)
+    drawn = ex.variant_figure
+    assert [t.name for t in drawn.data] == [t.name for t in expected.data]
+    for a, b in zip(drawn.data, expected.data):
+        np.testing.assert_allclose(np.asarray(a.y, float), np.asarray(b.y, float), atol=1e-6)
+    calls = ex.n_model_calls
+    ex.position = 58  # the same variant: nothing recomputed
+    assert ex.n_model_calls == calls
+    ex.kind = "cls_attention"  # given scores: no alternative to score
+    assert ex.variant_box.layout.display == "none" and ex.variant_note.layout.display is None
+    assert "given scores have no alternative" in ex.variant_note.value
+    windows = pd.DataFrame({"sequence": [s1], "position": [10], "ref": [s1[10]], "alt": ["N"]})
+    with pytest.raises(ValueError, match="sequence 0 of the table is not the explorer's"):
+        dv.widgets.SequenceExplorer(m, seqs, variants=windows)  # read_vcf-like: its own windows

@@ -19,6 +19,7 @@ from ..model import DnaModel
 from ..motifs.motif import Motif, instance_table
 from ..plot.html import Page, element, table, to_string
 from ..plot.tracks import mutation_map, track
+from ..plot.variants import variant_logos
 from ..scores import Scores
 from ..sequences import ALPHABET
 from .common import ALL, LABELS, NONE_IS_ALL, View, layer_menu, refresh, set_shapes, valid_head
@@ -192,6 +193,14 @@ class SequenceExplorer(View, W.VBox):
     cache : ScoreCache, optional
         Use this compute layer (shared with other views) instead of making
         one from ``m``, ``sequences``, ``scores`` and ``target``.
+    variants : pandas.DataFrame or path, optional
+        Variants of these sequences in any form
+        :func:`dnabert_viz.variant_effects` reads (``sequence_index`` into
+        them, or :func:`dnabert_viz.read_vcf`'s table, whose windows are the
+        explorer's sequences): where the sequence shown has one, its
+        reference and alternative are drawn as attribution logos one above
+        the other around it, by the score kind shown (the variant nearest the
+        selected position; a given kind has no alternative to show).
     faithfulness : Faithfulness, optional
         :func:`dnabert_viz.faithfulness` of this model's maps: a panel under
         the controls says how much the shown kind's top positions move the
@@ -246,6 +255,7 @@ class SequenceExplorer(View, W.VBox):
         n_steps: int | None = None,
         top_k: int = 5,
         cache: ScoreCache | None = None,
+        variants=None,
         faithfulness: Faithfulness | None = None,
     ):
         self.cache = (
@@ -334,6 +344,9 @@ class SequenceExplorer(View, W.VBox):
         )
         W.link((self, "effects_output"), (self.effects_control, "value"))
         self.hypothetical_box = W.Box(layout=W.Layout(display="none"))
+        self.variants = None if variants is None else self._variant_sites(variants)
+        self.variant_box = W.Box(layout=W.Layout(display="none"))
+        self.variant_note = W.HTML(layout=W.Layout(display="none"))
         self.context_panel = W.HTML(
             HINT,
             layout=W.Layout(
@@ -359,6 +372,8 @@ class SequenceExplorer(View, W.VBox):
                     W.VBox(
                         [
                             self.figure,
+                            self.variant_note,
+                            self.variant_box,
                             self.hypothetical_box,
                             self.effects_control,
                             self.mutations_box,
@@ -596,6 +611,7 @@ class SequenceExplorer(View, W.VBox):
                 ),
             )
         self.hypothetical_box.layout.display = None if hypothetical is not None else "none"
+        self._show_variant()
         self._bounding = True
         try:
             self.position_control.max = n - 1
@@ -614,6 +630,67 @@ class SequenceExplorer(View, W.VBox):
             [f"sequence {self.index}: {self.label()}", *self._computations]
         )
         self._computations.clear()
+
+    def _variant_sites(self, variants) -> pd.DataFrame:
+        """The variants as ``sequence_index``, ``start``, ``end``, ``ref``, ``alt`` over the
+        explorer's sequences, checked to be theirs."""
+        from ..attribution import normalise_variants
+        from ..io import read_mutation_file
+
+        table = variants if isinstance(variants, pd.DataFrame) else read_mutation_file(variants)
+        rows, seqs = normalise_variants(table, self.sequences)
+        for i in sorted(set(rows.sequence_index)):
+            if i >= len(self.sequences) or seqs[i] != self.sequences[i]:
+                raise ValueError(
+                    f"variants: sequence {i} of the table is not the explorer's sequence {i} "
+                    "(give the explorer the variants' windows, e.g. read_vcf's table)"
+                )
+        return rows.reset_index(drop=True)
+
+    def shown_variant(self) -> dict | None:
+        """The variant drawn under the track: of the sequence shown, the nearest to the selected
+        position (the first without one); None where it has none."""
+        if self.variants is None:
+            return None
+        here = self.variants[self.variants.sequence_index == self.index]
+        if here.empty:
+            return None
+        if self.position is not None:
+            here = here.iloc[
+                np.argsort(np.abs(here.start.to_numpy() - self.position), kind="stable")
+            ]
+        row = here.iloc[0]
+        return {
+            k: (int(row[k]) if k in ("start", "end") else str(row[k]))
+            for k in ("start", "end", "ref", "alt")
+        }
+
+    def _show_variant(self) -> None:
+        site = self.shown_variant()
+        pair = (
+            None
+            if site is None
+            else self.cache.variant(self.kind, self.index, site, **self.options())
+        )
+        if site is not None and pair is None:
+            self.variant_note.value = (
+                f"<span class='note'>a variant here ({site['ref'] or '-'} &gt; "
+                f"{site['alt'] or '-'} at {site['start']}): given scores have no alternative "
+                "to show; choose a method of the model</span>"
+            )
+        self.variant_note.layout.display = None if site is not None and pair is None else "none"
+        if pair is not None:
+            self._redraw(
+                self.variant_box,
+                (self.index, self.kind, repr(self.options()), tuple(site.items())),
+                lambda: variant_logos(*pair, 0, width=TRACK_WIDTH),
+            )
+        self.variant_box.layout.display = None if pair is not None else "none"
+
+    @property
+    def variant_figure(self) -> Figure | None:
+        """The live figure of the variant's two alleles (None before one is drawn)."""
+        return self.variant_box.children[0] if self.variant_box.children else None
 
     def _on_click(self, _trace, points, _state) -> None:
         if points.point_inds:
@@ -699,6 +776,8 @@ class SequenceExplorer(View, W.VBox):
         page.add(page.figure(go.Figure(self.figure)))
         if self.hypothetical_box.layout.display is None:
             page.add(page.figure(go.Figure(self.hypothetical)))
+        if self.variant_box.layout.display is None:
+            page.add(page.figure(go.Figure(self.variant_figure)))
         if self.cache.has_effects(self.index):
             page.add(page.figure(go.Figure(self.mutations)))
         if self.faithfulness is not None:
