@@ -8,11 +8,12 @@ reaches the figures: :mod:`dnabert_viz.widgets.figure`), never in an
 output's mime bundle: the snapshot a view's output carries is a table of
 its reference, locus and tracks. Nothing is fetched by the page: the
 reference and the tracks travel in the widget's state as ``data:`` URIs
-(gzip, base64), which igv.js reads in memory.
+(gzip, base64), which igv.js reads in memory, and igv's list of genomes
+from igv.org is off.
 
-Size limits: the reference the page gets is at most :data:`MAX_BASES`
-bases (the whole genome when it is that small, else a ``region=``: one
-chromosome or a part of one); each track at most :data:`MAX_TRACK_BYTES`
+Size limits: the reference the page gets is one ``region=`` (a
+chromosome or a part of one; by default the genome's first chromosome) of
+at most :data:`MAX_BASES` bases; each track at most :data:`MAX_TRACK_BYTES`
 (a bigWig whole, its zoom levels read by igv.js; bedGraph and BED only
 their lines on the region's chromosome, gzipped).
 """
@@ -295,8 +296,9 @@ class GenomeView(View, W.VBox):
     ``selected_feature`` (the clicked feature: ``track``, ``chrom``,
     ``start``, ``end`` (0-based, end exclusive) and ``name``; set it from
     code to open a window). The window is the feature, or ``width`` bases
-    centred on it; the explorer (``explorer``) shows its sequence with the
-    model's scores, the BED features on it shaded.
+    centred on it (slid inside its chromosome); the explorer
+    (``explorer``) shows its sequence with the model's scores, the BED
+    features on it shaded.
 
     Parameters
     ----------
@@ -312,13 +314,13 @@ class GenomeView(View, W.VBox):
         ``strand``: ``dv.scan`` hits, ``dv.genome_instances``, variants).
     region : str, optional
         The part of the genome the page gets (``chrom`` or
-        ``chrom:start-end``, at most :data:`MAX_BASES` bases); default the
-        whole genome's first chromosome when it is that small.
+        ``chrom:start-end``, at most :data:`MAX_BASES` bases; default: the
+        genome's first chromosome). Windows open anywhere on the genome.
     locus : str, optional
         What igv.js shows first (default: the region).
     width : int or None
         Bases of the window opened on a click, centred on the feature (None:
-        the feature itself); clipped to the region.
+        the feature itself), slid inside its chromosome.
     target : int
         The class the explorer explains.
 
