@@ -401,9 +401,25 @@ def write_bed(
         A missing coordinate column, or a row with start < 0 or end < start
         (naming the row).
     """
+    bed = bed_frame(table, where=str(path), name=name, score=score)
+    atomic_write(Path(path), bed.to_csv(sep="\t", header=False, index=False))
+    return Path(path)
+
+
+def bed_frame(
+    table: pd.DataFrame, *, where: str, name: str = "name", score: str = "score"
+) -> pd.DataFrame:
+    """``table``'s intervals as BED6 columns (``chrom start end name score strand``), sorted by
+    chrom and start (what :func:`write_bed` writes); ``where`` names the table in errors.
+
+    Raises
+    ------
+    ValueError
+        A missing coordinate column, or a row with start < 0 or end < start.
+    """
     missing = [c for c in ("chrom", "start", "end") if c not in table]
     if missing:
-        raise ValueError(f"{path}: the table has no {', '.join(missing)} column(s)")
+        raise ValueError(f"{where}: the table has no {', '.join(missing)} column(s)")
     bed = pd.DataFrame(
         {
             "chrom": table["chrom"].astype(str),
@@ -418,8 +434,6 @@ def write_bed(
     if len(bad):
         row = bed.loc[bad[0]]
         raise ValueError(
-            f"{path}: row {bad[0]} ({row.chrom}:{row.start}-{row.end}) needs 0 <= start <= end"
+            f"{where}: row {bad[0]} ({row.chrom}:{row.start}-{row.end}) needs 0 <= start <= end"
         )
-    bed = bed.sort_values(["chrom", "start", "end"], kind="stable")
-    atomic_write(Path(path), bed.to_csv(sep="\t", header=False, index=False))
-    return Path(path)
+    return bed.sort_values(["chrom", "start", "end"], kind="stable")

@@ -28,6 +28,7 @@ Screenshots go to ``tests/artifacts/lab/`` (the README's pictures come from ther
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
 import re
@@ -48,7 +49,9 @@ ARTIFACTS = Path(__file__).parent / "artifacts" / "lab"
 pytestmark = [pytest.mark.lab, pytest.mark.slow]  # JupyterLab, chromium, every notebook
 NOTEBOOKS = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
 MINUTE = 60_000  # ms
-SLOW_PLUGIN = re.compile(r"Plugin \S+ \(with \d+ dependants\) took [\d.]+ms to activate")
+SLOW_PLUGIN = re.compile(
+    r"Plugin \S+ (\(with \d+ dependants\) took [\d.]+ms|is taking too long) to activate"
+)
 # JupyterLab's settings for the test: no news, no update check (both would go online)
 SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
@@ -724,6 +727,124 @@ def test_notebook_in_jupyterlab(browser, lab, name):
     finally:
         lab_page.screenshot(f"{name[:2]}-last")
         (ARTIFACTS / f"{name[:2]}-console.txt").write_text("\n".join(lab_page.log))
+        lab_page.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()"
+        )
+        lab_page.page.close()
+
+
+# ---------------------------------------------------------------------- GenomeView (igv.js)
+GENOME_CELLS = [
+    """import shutil
+
+import pandas as pd
+
+import dnabert_viz as dv
+
+genome = shutil.copy("/usr/share/doc/python-pyfaidx-examples/examples/chr17.hg19.part.fa", ".")
+peak = pd.DataFrame({"chrom": ["chr17"], "start": [1000], "end": [1100]})
+peaks = dv.read_intervals(peak, genome)
+m = dv.load_model()
+scores = dv.score(m, peaks, "cls_attention", progress=False)
+(bigwig,) = dv.write_tracks(scores, "tracks", genome=genome, names=["attention"])
+hits = pd.DataFrame({"chrom": ["chr17"], "start": [1060], "end": [1070], "name": ["site"]})""",
+    """view = dv.widgets.GenomeView(
+    m, genome, {"attention": bigwig, "hits": hits}, locus="chr17:901-1,300"
+)
+view""",
+]
+
+
+def put_notebook(url: str, name: str, cells: list[str]) -> None:
+    """Write a notebook of ``cells`` into the server's root (its contents API)."""
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": c,
+                "outputs": [],
+                "execution_count": None,
+            }
+            for c in cells
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    body = json.dumps({"type": "notebook", "format": "json", "content": notebook}).encode()
+    # the server wants its XSRF cookie back as a header (set by any page it serves)
+    cookies = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    opener.open(f"{url}/lab", timeout=60)
+    xsrf = next(c.value for c in cookies if c.name == "_xsrf")
+    request = urllib.request.Request(
+        f"{url}/api/contents/{name}",
+        data=body,
+        method="PUT",
+        headers={"Content-Type": "application/json", "X-XSRFToken": xsrf},
+    )
+    opener.open(request, timeout=60)
+
+
+def test_genome_view_in_jupyterlab(browser, lab):
+    """igv.js draws the tracks offline (every request off the machine refused) and a click on a
+    feature opens its window in the view's explorer, as the kernel says."""
+    name = "genome_view.ipynb"
+    put_notebook(lab, name, GENOME_CELLS)
+    lab_page = Lab(browser, lab, name)
+    local = (lab, "blob:", "data:")
+    lab_page.page.route(
+        "**/*", lambda r: r.continue_() if r.request.url.startswith(local) else r.abort()
+    )
+    try:
+        cells = lab_page.run_all()
+        lab_page.show_all_outputs()
+        output = lab_page.cell(1).locator(".jp-OutputArea-output").first
+        labels = output.locator(".igv-track-label")
+        labels.filter(has_text="hits").wait_for()
+        assert sorted(labels.all_inner_texts()) == ["attention", "hits"]
+        # the output's mime bundle: the widget and a table of the tracks, never igv.js
+        (bundle,) = [o for o in cells[1]["outputs"] if o["output_type"] == "execute_result"]
+        snapshot = bundle["data"]["text/html"]
+        assert "attention" in snapshot and "createBrowser" not in snapshot
+        assert len(json.dumps(bundle)) < 20_000
+        lab_page.screenshot("genome-view", output)
+        # the hit (chr17:1,061-1,070) in a 400 nt view: click its middle
+        viewport = output.locator(
+            ".igv-viewport", has=lab_page.page.locator(".igv-track-label", has_text="hits")
+        )
+        viewport.scroll_into_view_if_needed()
+        width = viewport.bounding_box()["width"]
+        viewport.click(position={"x": width * (1065 - 900) / 400, "y": 15})
+        state = "print(view.selected_feature, view.explorer and str(view.explorer_window))"
+        deadline = time.monotonic() + 60
+        while "chr17:966-1,165" not in (got := lab_page.kernel(state)):
+            assert time.monotonic() < deadline, got
+            lab_page.page.wait_for_timeout(500)
+        assert "'start': 1060, 'end': 1070" in got and "'name': 'site'" in got, got
+        same = "print(view.explorer.sequences == [view.fasta['chr17'][965:1165]])"
+        assert lab_page.kernel(same).strip() == "True"
+        output.locator(".js-plotly-plot").first.wait_for()  # the explorer, drawn below igv
+        # the locus both ways: set in the kernel, igv goes there and says so back
+        lab_page.kernel("view.locus = 'chr17:1,001-1,200'")
+        search = output.locator("input.igv-search-input")
+        search.wait_for()
+        lab_page.page.wait_for_function(
+            "el => el.value.replace(/,/g, '') === 'chr17:1001-1200'", arg=search.element_handle()
+        )
+        # and back: a locus typed into igv's search box is the kernel's
+        search.fill("chr17:1,101-1,300")
+        output.locator(".igv-search-icon-container").click()
+        deadline = time.monotonic() + 60
+        while (got := lab_page.kernel("print(view.locus)").strip()) != "chr17:1,101-1,300":
+            assert time.monotonic() < deadline, (got, search.input_value())
+            lab_page.page.wait_for_timeout(500)
+        lab_page.screenshot("genome-view-explorer", output)
+        lab_page.assert_clean()
+    finally:
+        lab_page.screenshot("genome-view-last")
+        (ARTIFACTS / "genome-view-console.txt").write_text("\n".join(lab_page.log))
         lab_page.page.evaluate(
             "() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()"
         )

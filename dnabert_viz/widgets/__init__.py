@@ -1,5 +1,5 @@
 """Interactive views for JupyterLab (ipywidgets 8 and plotly FigureWidgets): explorer, motif
-gallery, attention, dependency maps, embeddings.
+gallery, attention, dependency maps, embeddings, the genome (igv.js).
 
 Each view is an ipywidgets box whose state is synced traits (set, observe
 and link them: ``ex.index = 3``), draws through :mod:`dnabert_viz.plot`,
@@ -12,11 +12,13 @@ from .dependency_view import DependencyView
 from .embedding_view import EmbeddingView
 from .explorer import PositionContext, SequenceExplorer
 from .gallery import MotifGallery
+from .genome_view import GenomeView
 
 __all__ = [
     "AttentionView",
     "DependencyView",
     "EmbeddingView",
+    "GenomeView",
     "MotifGallery",
     "PositionContext",
     "SequenceExplorer",

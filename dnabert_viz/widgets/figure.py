@@ -24,22 +24,24 @@ plotly's own FigureWidget.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
 
-# The figure's browser code: plotly's own widget (the bundle's default export, one per model),
-# created and initialized as soon as the shared module has been imported; views wait for it.
-SHIM = """
-async function plotlyModule(model) {
-  const digest = model.get("_plotly_digest");
-  const cache = (globalThis.__dnabert_viz_plotly ??= new Map());
+# How a widget's browser code imports a large module sent once per kernel by a holder widget
+# (:class:`SharedCode`): its model names the holder (``_NAME_code``) and the code's digest
+# (``_NAME_digest``); the module is imported once per page, kept on ``globalThis`` by digest.
+SHARED_MODULE = """
+async function sharedModule(model, name) {
+  const digest = model.get(`_${name}_digest`);
+  const cache = (globalThis.__dnabert_viz_modules ??= new Map());
   if (!cache.has(digest)) {
     cache.set(digest, (async () => {
-      const id = model.get("_plotly_code").replace(/^IPY_MODEL_/, "");
+      const id = model.get(`_${name}_code`).replace(/^IPY_MODEL_/, "");
       let holder;
-      // a reload restores it alongside the figures: wait until the manager knows it
+      // a reload restores it alongside the widgets: wait until the manager knows it
       for (let waited = 0; !holder; waited += 50) {
         try {
           holder = await model.widget_manager.get_model(id);
@@ -56,18 +58,24 @@ async function plotlyModule(model) {
         URL.revokeObjectURL(url);
       }
     })().catch(error => {
-      cache.delete(digest);  // the next figure tries again
+      cache.delete(digest);  // the next widget tries again
       throw error;
     }));
   }
   return cache.get(digest);
 }
+"""
 
+# The figure's browser code: plotly's own widget (the bundle's default export, one per model),
+# created and initialized as soon as the shared module has been imported; views wait for it.
+SHIM = (
+    SHARED_MODULE
+    + """
 export default () => {
   let widget;
   return {
     initialize({ model }) {
-      widget = plotlyModule(model).then(module => {
+      widget = sharedModule(model, "plotly").then(module => {
         const plotly = module.default();
         plotly.initialize({ model });
         return plotly;
@@ -78,25 +86,35 @@ export default () => {
       return (await widget).render(view);
     },
   };
-};
-"""
+};"""
+)
 
 
-class PlotlyCode(W.Widget):
-    """plotly's widget bundle, sent to the browser once per kernel (no view of its own)."""
+class SharedCode(W.Widget):
+    """Browser code sent once per kernel (no view of its own); widgets import it through
+    :data:`SHARED_MODULE`."""
 
     code = traitlets.Unicode().tag(sync=True)
 
 
-_holder: PlotlyCode | None = None
+class PlotlyCode(SharedCode):
+    """plotly's widget bundle."""
+
+
+_holders: dict[type, SharedCode] = {}
+
+
+def shared_code(kind: type[SharedCode], code: Callable[[], str]) -> SharedCode:
+    """The kernel's one ``kind`` holder, made with ``code()`` (made again if it was closed)."""
+    holder = _holders.get(kind)
+    if holder is None or holder.comm is None:
+        holder = _holders[kind] = kind(code=code())
+    return holder
 
 
 def plotly_code() -> PlotlyCode:
-    """The kernel's one :class:`PlotlyCode` (made again if it was closed)."""
-    global _holder
-    if _holder is None or _holder.comm is None:
-        _holder = PlotlyCode(code=str(go.FigureWidget._esm))
-    return _holder
+    """The kernel's one :class:`PlotlyCode`."""
+    return shared_code(PlotlyCode, lambda: str(go.FigureWidget._esm))
 
 
 class Figure(go.FigureWidget):
