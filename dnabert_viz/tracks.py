@@ -389,6 +389,10 @@ def write_bed(
         ``chrom``, ``start``, ``end`` (0-based, end exclusive) and optionally the
         columns ``name`` and ``score`` name (default ``.`` and 0) and ``strand``
         (default ``.``): :func:`dnabert_viz.genome_instances`' table, motif hits.
+        Or variants keyed by a VCF's ``CHROM``, ``POS`` and ``REF``
+        (:func:`dnabert_viz.variant_effects` of :func:`dnabert_viz.read_vcf`'s
+        table): each written over its REF bases, e.g. ``name="ID",
+        score="diff"``.
     path : str or Path
         The BED file.
     name, score : str
@@ -417,6 +421,11 @@ def bed_frame(
     ValueError
         A missing coordinate column, or a row with start < 0 or end < start.
     """
+    if "chrom" not in table and {"CHROM", "POS", "REF"} <= set(table):  # variants of a VCF
+        first = table["POS"].astype(np.int64) - 1
+        table = table.assign(
+            chrom=table["CHROM"], start=first, end=first + table["REF"].str.len(), strand="."
+        )
     missing = [c for c in ("chrom", "start", "end") if c not in table]
     if missing:
         raise ValueError(f"{where}: the table has no {', '.join(missing)} column(s)")

@@ -159,6 +159,15 @@ def test_annotated_vcf_reads_back_with_cyvcf2_carrying_the_tsv_numbers(
         assert r.INFO["DV_PCT_SUB"] == pytest.approx(row.percentile_substitutions, rel=1e-5)
         assert r.INFO["DV_PCT_SHUF"] == pytest.approx(row.percentile_shuffled, rel=1e-5)
     assert records[3].INFO.get("DV_DIFF") is None  # skipped: copied unchanged
+    # and as a BED over each variant's REF bases, for a genome browser
+    bed = dv.write_bed(v, tmp_path / "variants.bed", name="ID", score="diff")
+    lines = [line.split("\t") for line in bed.read_text().splitlines()]
+    assert [(c, int(s), int(e), n) for c, s, e, n, *_ in lines] == [
+        ("chr17", 999, 1000, "rs1"),
+        ("chr17", 1999, 2001, "del1"),
+        ("chr17", 2999, 3000, "."),
+    ]
+    assert float(lines[0][4]) == pytest.approx(v["diff"][0])
 
 
 def test_variants_command_writes_tsv_and_vcf_and_refuses_bad_lines(genome, tmp_path, capsys):
