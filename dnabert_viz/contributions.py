@@ -66,10 +66,10 @@ model: integrated gradients (exact up to the path integral's error) and
 GradientSHAP, i.e. expected gradients over random references and points on
 the path (exact in expectation; :func:`onehot_gradient_shap`).
 
-One token per nucleotide (the one-hot CNN, HyenaDNA) is the case k = 1, with
-N's own embedding row where ``[UNK]`` stands above. The one-hot CNN's
-embedding table is the one-hot rows (N's is zero), so its bridge is the
-identity: its hypothetical contributions are its exact one-hot gradients.
+The one-hot CNN (one token per nucleotide) is the case k = 1, with N's own
+embedding row where ``[UNK]`` stands above. Its embedding table is the
+one-hot rows (N's is zero), so its bridge is the identity: its hypothetical
+contributions are its exact one-hot gradients.
 
 Other tokenizers
 ----------------
@@ -89,6 +89,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from .architectures.cnn import OneHot
 from .attribution import ism
 from .checks import check_counts
 from .intervals import scoring_function
@@ -96,7 +97,7 @@ from .model import DnaModel
 from .onehot import contribution_scores
 from .scores import Scores
 from .sequences import ALPHABET, dinucleotide_shuffle, one_hot
-from .tokenization import CharTokenizer, KmerTokenizer
+from .tokenization import KmerTokenizer
 
 BASELINES = ("uniform", "shuffle")
 # letter products the bridge forms at once (32 MB of float32: 10 rows of 200 nt at k = 6)
@@ -106,16 +107,16 @@ PRODUCTS_PER_PASS = 2**23
 class OneHotBridge(torch.nn.Module):
     """A DNABERT-1-style model as a function of one-hot sequences: (B, L, 4) -> (B, n_classes).
 
-    A model with one token per nucleotide is the case k = 1: each token's
-    embedding is sum_b E[b] x[p, b] + E[N] (1 - sum_b x[p, b]), its own row at a one-hot
-    input. The one-hot CNN's embedding is the one-hot row itself, so there the bridge is the
-    identity and its gradients are the CNN's one-hot gradients.
+    The one-hot CNN (one token per nucleotide) is the case k = 1: each token's
+    embedding is sum_b E[b] x[p, b] + E[N] (1 - sum_b x[p, b]), and E is the one-hot rows
+    (N's zero), so the bridge is the identity and its gradients are the CNN's one-hot
+    gradients.
 
     Parameters
     ----------
     m : DnaModel
-        A model with an overlapping k-mer tokenizer (or one token per nucleotide) and a
-        classifier head.
+        A model with an overlapping k-mer tokenizer (or the one-hot CNN) and a classifier
+        head.
     output : {"probability", "logit"}
         What :meth:`forward` returns for each class.
 
@@ -130,13 +131,13 @@ class OneHotBridge(torch.nn.Module):
         tok = m.tokenizer
         if isinstance(tok, KmerTokenizer) and tok.overlapping:
             self.k, kmer_ids, self.absent_id = tok.k, tok._table, tok.unk_id
-        elif isinstance(tok, CharTokenizer):  # k = 1: a base's row, N's row where none is
+        elif isinstance(m.model.get_input_embeddings(), OneHot):  # k = 1, one-hot rows
             self.k, kmer_ids, self.absent_id = 1, [tok.vocab[b] for b in ALPHABET], tok.vocab["N"]
         else:
             raise ValueError(
-                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1) or one "
-                f"token per nucleotide (the one-hot CNN, HyenaDNA); this model's {tok.scheme} "
-                "tokens are no differentiable function of the sequence. Use "
+                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1) or the "
+                f"one-hot CNN; this model's {tok.scheme} tokens are no differentiable function "
+                "of the sequence here. Use "
                 "method='hypothetical_ism' (exact hypothetical contributions by in-silico "
                 "mutagenesis)"
             )
