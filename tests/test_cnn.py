@@ -119,7 +119,7 @@ def test_explorer_shows_the_cnn_scores_beside_the_models_own(demo_model, cnn, se
     np.testing.assert_allclose(ex.hypothetical.data[0].z, own.T, atol=1e-6)
 
 
-@pytest.mark.slow  # a training: 30 s to 3 min on 2 loaded cores
+@pytest.mark.slow  # a training: 0.5 min at load 6, 9 min at load 14 (2 cores)
 def test_cnn_trained_on_the_demo_classifies_held_out_sequences(demo_data):
     seqs, labels = demo_data.sequences("train")[:1000], demo_data.labels("train")[:1000]
     m = dv.train_classifier(
