@@ -92,9 +92,9 @@ def main() -> None:
                     continue
                 start = time.perf_counter()
                 if label == "CNN":
-                    m, epochs = train_cnn(*train, max_minutes=60, seed=seed), None
+                    m = train_cnn(*train, max_minutes=60, seed=seed)
                     p = m.predict(test[0])
-                    epochs = f"?/{m.epochs_run}"
+                    epochs = f"{m.history.attrs['best_epoch']}/{len(m.history)}"
                 else:
                     m = dv.train_classifier(
                         *train,

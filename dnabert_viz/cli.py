@@ -420,7 +420,8 @@ def _train(args: argparse.Namespace) -> None:
         raise ValueError(
             f"{args.input} has no 'label' column: give --labels (one class index per line)"
         )
-    settings = _training_settings(args)
+    _refuse_unused(args, k=(args.architecture == "dnabert", "--architecture dnabert"))
+    settings = {**_training_settings(args), "architecture": args.architecture}
     check_labels(
         labels,
         settings.get("validation_fraction", VALIDATION_FRACTION),
@@ -903,6 +904,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--labels", help="class indices, one per line in input order (needed for FASTA)"
+    )
+    train.add_argument(
+        "--architecture",
+        choices=["dnabert", "dnabert2", "cnn"],
+        default="dnabert",
+        help="DNABERT-1 (k-mers), DNABERT-2 (BPE) or the one-hot CNN baseline (two "
+        "convolutions, global max pooling)",
     )
     options = [
         ("--k", _ranged(int, 3, 6), "k-mer length, 3 to 6"),

@@ -40,6 +40,17 @@ EFFECTS = {
 what the effects are, and the mutation map's colour-bar label."""
 
 
+def given_kind(s: Scores, m: DnaModel | None) -> str:
+    """The name a given Scores goes by in a cache of ``m``: its ``kind``, followed by the model
+    that computed it (``meta["model"]``) in parentheses when that is another model, so another
+    model's scores (a CNN's beside a transformer's) stand beside ``m``'s own of the same
+    method."""
+    other = s.meta.get("model")
+    if m is None or other is None or other == m.name:
+        return s.kind
+    return f"{s.kind} ({other})"
+
+
 class ScoreCache:
     """Scores, attention maps and predictions of single sequences, computed once.
 
@@ -51,8 +62,8 @@ class ScoreCache:
         The sequences (indices below refer to them).
     given : Scores or list of Scores, optional
         Precomputed scores over exactly these sequences; their ``kind``
-        names them. A given ``ism`` with ``extra["effects"]`` also serves
-        :meth:`effects`.
+        names them (another model's: ``"kind (model)"``, :func:`given_kind`). A
+        given ``ism`` with ``extra["effects"]`` also serves :meth:`effects`.
     target : int
         Class explained by attribution, ISM and the prediction.
 
@@ -83,7 +94,7 @@ class ScoreCache:
         given = [] if given is None else [given] if isinstance(given, Scores) else list(given)
         for s in given:
             s.check_sequences(self.sequences, f"scores {s.kind!r}")
-        self.given = {s.kind: s for s in given}
+        self.given = {given_kind(s, m): s for s in given}
         self.target = target
         self.n_model_calls = 0
         self.listeners: list[Callable[[str, float | None], None]] = []

@@ -66,6 +66,11 @@ model: integrated gradients (exact up to the path integral's error) and
 GradientSHAP, i.e. expected gradients over random references and points on
 the path (exact in expectation; :func:`onehot_gradient_shap`).
 
+The one-hot CNN (one token per nucleotide) is the case k = 1, with N's own
+embedding row where ``[UNK]`` stands above. Its embedding table is the
+one-hot rows (N's is zero), so its bridge is the identity: its hypothetical
+contributions are its exact one-hot gradients.
+
 Other tokenizers
 ----------------
 BPE (DNABERT-2) and non-overlapping 6-mers (Nucleotide Transformer) are not
@@ -84,13 +89,14 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from .architectures.cnn import OneHot
 from .attribution import ism
 from .checks import check_counts
 from .intervals import scoring_function
 from .model import DnaModel
 from .onehot import contribution_scores
 from .scores import Scores
-from .sequences import dinucleotide_shuffle, one_hot
+from .sequences import ALPHABET, dinucleotide_shuffle, one_hot
 from .tokenization import KmerTokenizer
 
 BASELINES = ("uniform", "shuffle")
@@ -101,10 +107,16 @@ PRODUCTS_PER_PASS = 2**23
 class OneHotBridge(torch.nn.Module):
     """A DNABERT-1-style model as a function of one-hot sequences: (B, L, 4) -> (B, n_classes).
 
+    The one-hot CNN (one token per nucleotide) is the case k = 1: each token's
+    embedding is sum_b E[b] x[p, b] + E[N] (1 - sum_b x[p, b]), and E is the one-hot rows
+    (N's zero), so the bridge is the identity and its gradients are the CNN's one-hot
+    gradients.
+
     Parameters
     ----------
     m : DnaModel
-        A model with an overlapping k-mer tokenizer and a classifier head.
+        A model with an overlapping k-mer tokenizer (or the one-hot CNN) and a classifier
+        head.
     output : {"probability", "logit"}
         What :meth:`forward` returns for each class.
 
@@ -117,20 +129,25 @@ class OneHotBridge(torch.nn.Module):
     def __init__(self, m: DnaModel, output: str = "probability"):
         super().__init__()
         tok = m.tokenizer
-        if not (isinstance(tok, KmerTokenizer) and tok.overlapping):
+        if isinstance(tok, KmerTokenizer) and tok.overlapping:
+            self.k, kmer_ids, self.absent_id = tok.k, tok._table, tok.unk_id
+        elif isinstance(m.model.get_input_embeddings(), OneHot):  # k = 1, one-hot rows
+            self.k, kmer_ids, self.absent_id = 1, [tok.vocab[b] for b in ALPHABET], tok.vocab["N"]
+        else:
             raise ValueError(
-                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1); this "
-                "model's "
-                f"{tok.scheme} tokens are no differentiable function of the sequence. Use "
+                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1) or the "
+                f"one-hot CNN; this model's {tok.scheme} tokens are no differentiable function "
+                "of the sequence here. Use "
                 "method='hypothetical_ism' (exact hypothetical contributions by in-silico "
                 "mutagenesis)"
             )
         if output not in ("probability", "logit"):
             raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
         m._require_classifier()
-        self.m, self.output, self.k = m, output, tok.k
+        self.m, self.output = m, output
+        self.lead = int(tok.cls_id is not None)  # special tokens before the first k-mer
         self.register_buffer(
-            "kmer_ids", torch.as_tensor(tok._table, device=m.device), persistent=False
+            "kmer_ids", torch.as_tensor(kmer_ids, device=m.device), persistent=False
         )
 
     def embeddings(
@@ -140,7 +157,7 @@ class OneHotBridge(torch.nn.Module):
         ``input_ids`` (B, T).
 
         Real tokens get the bridge's embedding (see the module docstring);
-        [CLS], [SEP] and padding their own rows. T = L - k + 3.
+        [CLS], [SEP] and padding their own rows. T = L - k + 1 + the special tokens.
         """
         # the model's parameters are constants here: gradients are taken with respect to x
         weight = self.m.model.get_input_embeddings().weight.detach()
@@ -151,14 +168,15 @@ class OneHotBridge(torch.nn.Module):
             covered = covered * present[:, i : i + n]
         bridged = (
             _KmerEmbedding.apply(x, weight[self.kmer_ids], self.k)
-            + (1 - covered[..., None]) * weight[self.m.tokenizer.unk_id]
+            + (1 - covered[..., None]) * weight[self.absent_id]
         )
-        bridged = torch.nn.functional.pad(bridged, (0, 0, 1, input_ids.shape[1] - n - 1))
-        real = (
-            attention_mask.bool()
-            & (input_ids != self.m.tokenizer.cls_id)
-            & (input_ids != self.m.tokenizer.sep_id)
+        bridged = torch.nn.functional.pad(
+            bridged, (0, 0, self.lead, input_ids.shape[1] - n - self.lead)
         )
+        real = attention_mask.bool()
+        for special in (self.m.tokenizer.cls_id, self.m.tokenizer.sep_id):
+            if special is not None:
+                real = real & (input_ids != special)
         return torch.where(real[..., None], bridged, weight[input_ids])
 
     def forward(
@@ -302,7 +320,8 @@ def onehot_gradients(
     Parameters
     ----------
     m : DnaModel
-        Overlapping k-mer model (DNABERT-1) with a classifier head.
+        Overlapping k-mer model (DNABERT-1) or one with a token per nucleotide (the one-hot
+        CNN), with a classifier head.
     sequences : str, list of str or pandas.DataFrame
         N sequences that fit the model's positions, or a table with a
         ``sequence`` column (as :func:`dnabert_viz.score`).

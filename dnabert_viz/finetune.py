@@ -5,7 +5,8 @@ with DNABERT's published k-mer vocabulary and config keys;
 ``architecture="dnabert2"`` is the native DNABERT-2 architecture (ALiBi,
 gated GELU MLP) with DNABERT-2's published BPE tokenizer and config keys.
 Only the sizes are reduced, so everything the workbench does to a real
-checkpoint it does to these too.
+checkpoint it does to these too. ``architecture="cnn"`` is the one-hot CNN
+baseline (:mod:`dnabert_viz.architectures.cnn`), trained by the same loop.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .tokenization import KmerTokenizer, read_vocab
 DNABERT6_FILES = Path(__file__).parent / "data" / "dnabert6"
 VALIDATION_FRACTION = 0.1  # train_classifier's default share of each class held out
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+ARCHITECTURES = ("dnabert", "dnabert2", "cnn")  # what train_classifier builds
 
 
 def dnabert_vocab(k: int) -> dict[str, int]:
@@ -76,17 +78,37 @@ def build_classifier(
         Positions (DNABERT: 512).
     seed : int
         Seed of the random initialisation.
-    architecture : {"dnabert", "dnabert2"}
-        DNABERT (k-mers, absolute positions) or DNABERT-2 (BPE, ALiBi;
-        ``max_position_embeddings`` unused: 512 positions as published).
+    architecture : {"dnabert", "dnabert2", "cnn"}
+        DNABERT (k-mers, absolute positions), DNABERT-2 (BPE, ALiBi;
+        ``max_position_embeddings`` unused: 512 positions as published) or the one-hot CNN
+        (:mod:`dnabert_viz.architectures.cnn`: ``hidden_size`` channels, ``num_layers``
+        convolutions, the first 15 nt wide, the others 5, global max pooling; ``num_heads``
+        unused; ``max_position_embeddings``: the longest window scored whole, ``[SEP]``
+        included).
     dropout : float
         Hidden and attention dropout (DNABERT: 0.1). DNABERT-2: hidden dropout only, its
         attention dropout stays the published 0.0.
     """
     from transformers import BertConfig, BertForSequenceClassification
 
-    if architecture not in ("dnabert", "dnabert2"):
-        raise ValueError(f"architecture must be 'dnabert' or 'dnabert2', got {architecture!r}")
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+    if architecture == "cnn":
+        from .architectures.cnn_checkpoint import build_cnn, tokenizer
+
+        if k is not None:
+            raise ValueError(f"k={k} is DNABERT's k-mer length; the CNN reads nucleotides")
+        model = build_cnn(
+            channels=hidden_size,
+            num_layers=num_layers,
+            num_labels=num_labels,
+            dropout=dropout,
+            max_position_embeddings=max_position_embeddings,
+            seed=seed,
+        )
+        return DnaModel(
+            model, tokenizer(), name="cnn-small", device=device, returns_attention=False
+        )
     if hidden_size % num_heads:
         raise ValueError(
             f"hidden_size ({hidden_size}) must be a multiple of num_heads ({num_heads})"
@@ -271,8 +293,11 @@ def train_classifier(
         Show a progress bar with the running loss and validation AUROC;
         None (default) shows it in notebooks and terminals
         (:func:`dnabert_viz.runtime.show_progress`).
-    architecture : {"dnabert", "dnabert2"}
-        See :func:`build_classifier`.
+    architecture : {"dnabert", "dnabert2", "cnn"}
+        See :func:`build_classifier`. ``"cnn"``: the one-hot CNN (two convolutions and
+        global max pooling at the defaults ``hidden_size=64, num_layers=2``), which no
+        attention view reads; everything else (prediction, attribution, ISM, exact
+        hypothetical contributions, TF-MoDISco, variant effects, faithfulness) does.
     validation_fraction : float
         Share of each class held out for validation (each class needs two
         sequences, one to validate on and one to train on); 0 trains on

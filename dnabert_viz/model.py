@@ -359,8 +359,9 @@ class DnaModel:
         no_attention = getattr(self.model, "no_attention", None)  # natively built families
         if no_attention is not None:
             return (
-                f"{self.name}: {no_attention}; use attribution (dv.attribute), dv.ism or the "
-                "lm_* scores instead"
+                f"{self.name}: {no_attention}; use attribution (dv.attribute), dv.ism"
+                + " or the lm_* scores" * self.is_lm
+                + " instead"
             )
         return (
             f"{self.name}: this checkpoint's custom code (config auto_map) returns no attention "

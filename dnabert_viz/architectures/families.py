@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .caduceus_checkpoint import is_caduceus, load_caduceus
+from .cnn_checkpoint import is_cnn, load_cnn
 from .dnabert2_checkpoint import is_dnabert2, load_dnabert2
 from .gena_lm_checkpoint import is_gena_lm, load_gena_lm
 from .hyenadna_checkpoint import is_hyenadna, load_hyenadna
@@ -53,6 +54,7 @@ FAMILIES = (
     Family("Nucleotide Transformer v2", is_nt_v2, load_nt_v2, attention=True),
     Family("Caduceus", is_caduceus, load_caduceus, attention=False),
     Family("GENA-LM", is_gena_lm, load_gena_lm, attention=True),
+    Family("one-hot CNN", is_cnn, load_cnn, attention=False),
 )
 
 
