@@ -286,7 +286,7 @@ def _atlas(m, seqs, mask, target, batch_size, progress) -> HeadAtlas:
             cls_rows = torch.stack([w[:, :, 0, :].detach().float() for w in weights], dim=1)
             acc.add(rows, cls_rows.flatten(1, 2).transpose(1, 2).cpu().numpy())  # (B, T, LxH)
             if classifier:
-                y = m.head_output(logits.float(), output)[:, target].sum()
+                y = m.head_output(logits.float(), output=output)[:, target].sum()
                 grads = torch.autograd.grad(y, weights)
                 gradient[rows] = (
                     torch.stack([(w * g).sum(dim=(-1, -2)) for w, g in zip(weights, grads)], dim=1)

@@ -60,8 +60,8 @@ class ScoreCache:
         The model; None serves given scores only.
     sequences : str or list of str
         The sequences (indices below refer to them).
-    given : Scores or list of Scores, optional
-        Precomputed scores over exactly these sequences; their ``kind``
+    scores : Scores or list of Scores, optional
+        Precomputed scores over exactly these sequences (the given scores); their ``kind``
         names them (another model's: ``"kind (model)"``, :func:`given_kind`). A
         given ``ism`` with ``extra["effects"]`` also serves :meth:`effects`.
     target : int
@@ -85,13 +85,13 @@ class ScoreCache:
         self,
         m: DnaModel | None,
         sequences,
-        given: Scores | list[Scores] | None = None,
+        scores: Scores | list[Scores] | None = None,
         *,
         target: int = 1,
     ):
         self.model = m
         self.sequences = check_sequences(sequences)
-        given = [] if given is None else [given] if isinstance(given, Scores) else list(given)
+        given = [] if scores is None else [scores] if isinstance(scores, Scores) else list(scores)
         for s in given:
             s.check_sequences(self.sequences, f"scores {s.kind!r}")
         self.given = {given_kind(s, m): s for s in given}
@@ -137,8 +137,8 @@ class ScoreCache:
             listener(what, time.perf_counter() - start)
         return out
 
-    def scores(self, kind: str, i: int, **options) -> Scores:
-        """Scores of sequence ``i`` by ``kind`` (given, or a registered method run with
+    def scores(self, kind: str, index: int, **options) -> Scores:
+        """Scores of sequence ``index`` by ``kind`` (given, or a registered method run with
         ``options``), one row.
 
         Options a method does not take are dropped, so one dict of the
@@ -147,21 +147,21 @@ class ScoreCache:
         if kind in self.given:
             s = self.given[kind]
             return Scores(
-                [s.sequences[i]],
-                s[i][None],
+                [s.sequences[index]],
+                s[index][None],
                 kind,
                 s.meta,
-                {k: v[i : i + 1] for k, v in s.extra.items() if len(v) == len(s)},
+                {k: v[index : index + 1] for k, v in s.extra.items() if len(v) == len(s)},
             )
         if self.model is None:
             raise ValueError(
                 f"no scores {kind!r} were given and there is no model to compute them"
             )
         spec, used = self._method(kind, options)
-        key = (spec.name, i, tuple(sorted(used.items())))
+        key = (spec.name, index, tuple(sorted(used.items())))
         if key not in self._scores:
             self._scores[key] = self._score(
-                spec, self.sequences[i], used, f"{spec.name} of sequence {i}"
+                spec, self.sequences[index], used, f"{spec.name} of sequence {index}"
             )
         return self._scores[key]
 
@@ -191,21 +191,29 @@ class ScoreCache:
             ),
         )
 
-    def variant(self, kind: str, i: int, site: dict, **options) -> tuple[Scores, Scores] | None:
-        """Sequence ``i`` and its alternative with the variant ``site`` (``start``, ``end``,
+    def variant(
+        self, kind: str, index: int, site: dict, **options
+    ) -> tuple[Scores, Scores] | None:
+        """Sequence ``index`` and its alternative with the variant ``site`` (``start``, ``end``,
         ``ref``, ``alt``: 0-based, end exclusive) scored by ``kind``, the pair
         :func:`dnabert_viz.plot.variant_logos` draws; None for a given kind or without a model
         (nothing to score the alternative with)."""
         if kind in self.given or self.model is None:
             return None
-        ref = self.scores(kind, i, **options)
+        ref = self.scores(kind, index, **options)
         spec, used = self._method(kind, options)
-        seq = self.sequences[i]
+        seq = self.sequences[index]
         changed = seq[: site["start"]] + site["alt"] + seq[site["end"] :]
-        key = ("variant", spec.name, i, tuple(sorted(site.items())), tuple(sorted(used.items())))
+        key = (
+            "variant",
+            spec.name,
+            index,
+            tuple(sorted(site.items())),
+            tuple(sorted(used.items())),
+        )
         if key not in self._scores:
             self._scores[key] = self._score(
-                spec, changed, used, f"{spec.name} of sequence {i} with its variant"
+                spec, changed, used, f"{spec.name} of sequence {index} with its variant"
             )
         alt = self._scores[key]
         meta = {"variants": [site]}
@@ -214,9 +222,9 @@ class ScoreCache:
             Scores(alt.sequences, alt.values, alt.kind, {**alt.meta, **meta}),
         )
 
-    def values(self, kind: str, i: int, **options) -> np.ndarray:
-        """(L,) per-nucleotide values of sequence ``i`` (see :meth:`scores`)."""
-        return self.scores(kind, i, **options)[0]
+    def values(self, kind: str, index: int, **options) -> np.ndarray:
+        """(L,) per-nucleotide values of sequence ``index`` (see :meth:`scores`)."""
+        return self.scores(kind, index, **options)[0]
 
     def effects_kind(self) -> str | None:
         """The method whose ``extra["effects"]`` the views show per substitution (a method of
@@ -258,62 +266,62 @@ class ScoreCache:
             output = "value"
         return EFFECTS[(kind, output)]
 
-    def has_effects(self, i: int) -> bool:
-        """Whether sequence ``i``'s (L, 4) substitution effects are at hand without running the
+    def has_effects(self, index: int) -> bool:
+        """Whether sequence ``index``'s (L, 4) substitution effects are at hand without running the
         model."""
         kind = self.effects_kind()
         if kind is None:
             return False
         options = tuple(sorted(self._effects_options(kind).items()))
-        return kind in self.given or (kind, i, options) in self._scores
+        return kind in self.given or (kind, index, options) in self._scores
 
-    def effects(self, i: int) -> np.ndarray | None:
-        """(L, 4) substitution effects of sequence ``i`` (:meth:`effects_kind`'s: for ISM on the
-        target's log-odds or probability, as :attr:`effects_output` says, for a language model
-        log p(alt) - log p(ref)), A C G T; None when there are none to compute.
+    def effects(self, index: int) -> np.ndarray | None:
+        """(L, 4) substitution effects of sequence ``index`` (:meth:`effects_kind`'s: for ISM on
+        the target's log-odds or probability, as :attr:`effects_output` says, for a language
+        model log p(alt) - log p(ref)), A C G T; None when there are none to compute.
         """
         kind = self.effects_kind()
         if kind is None:
             return None
-        extra = self.scores(kind, i, **self._effects_options(kind)).extra
+        extra = self.scores(kind, index, **self._effects_options(kind)).extra
         if "effects" not in extra:
             return None
-        return extra["effects"][0, : len(self.sequences[i])]
+        return extra["effects"][0, : len(self.sequences[index])]
 
-    def hypothetical(self, kind: str, i: int, **options) -> np.ndarray | None:
-        """(L, 4) hypothetical contributions of sequence ``i`` if ``kind``'s Scores carry them,
+    def hypothetical(self, kind: str, index: int, **options) -> np.ndarray | None:
+        """(L, 4) hypothetical contributions of sequence ``index`` if ``kind``'s Scores carry them,
         else None.
         """
-        extra = self.scores(kind, i, **options).extra
+        extra = self.scores(kind, index, **options).extra
         if "hypothetical" not in extra:
             return None
-        return extra["hypothetical"][0, : len(self.sequences[i])]
+        return extra["hypothetical"][0, : len(self.sequences[index])]
 
-    def maps(self, i: int) -> AttentionMaps | None:
-        """Attention maps of sequence ``i`` (one forward pass); None without a model."""
+    def maps(self, index: int) -> AttentionMaps | None:
+        """Attention maps of sequence ``index`` (one forward pass); None without a model."""
         if self.model is None:
             return None
-        if i not in self._maps:
-            self._maps[i] = self._compute(
-                f"attention maps of sequence {i}",
-                lambda _progress: attention_maps(self.model, self.sequences[i]),
+        if index not in self._maps:
+            self._maps[index] = self._compute(
+                f"attention maps of sequence {index}",
+                lambda _progress: attention_maps(self.model, self.sequences[index]),
             )
-        return self._maps[i]
+        return self._maps[index]
 
-    def atlas(self, i: int, *, annotation=None) -> HeadAtlas | None:
-        """The head atlas of sequence ``i`` (:func:`dnabert_viz.head_atlas` of the target, with
-        ``annotation`` of that one sequence, e.g. a boolean (1, L) mask); None where it has no
-        number: no model, no attention, or neither a sequence head nor an annotation."""
+    def atlas(self, index: int, *, annotation=None) -> HeadAtlas | None:
+        """The head atlas of sequence ``index`` (:func:`dnabert_viz.head_atlas` of the target,
+        with ``annotation`` of that one sequence, e.g. a boolean (1, L) mask); None where it has
+        no number: no model, no attention, or neither a sequence head nor an annotation."""
         m = self.model
         if m is None or not m.returns_attention or (annotation is None and not m.is_classifier):
             return None
-        key = (i, None if annotation is None else id(annotation))
+        key = (index, None if annotation is None else id(annotation))
         if key not in self._atlases:
             self._atlases[key] = self._compute(
-                f"head atlas of sequence {i}",
+                f"head atlas of sequence {index}",
                 lambda progress: head_atlas(
                     m,
-                    [self.sequences[i]],
+                    [self.sequences[index]],
                     annotation=annotation,
                     target=self.target,
                     progress=progress,
@@ -321,32 +329,32 @@ class ScoreCache:
             )
         return self._atlases[key]
 
-    def prediction(self, i: int) -> float | None:
-        """p(target) of sequence ``i``; None without a model or a classifier head."""
+    def prediction(self, index: int) -> float | None:
+        """p(target) of sequence ``index``; None without a model or a classifier head."""
         if self.model is None or not self.model.is_classifier:
             return None
-        if i not in self._prediction:
-            self._prediction[i] = float(
+        if index not in self._prediction:
+            self._prediction[index] = float(
                 self._compute(
-                    f"prediction of sequence {i}",
-                    lambda _progress: self.model.predict([self.sequences[i]])[0, self.target],
+                    f"prediction of sequence {index}",
+                    lambda _progress: self.model.predict([self.sequences[index]])[0, self.target],
                 )
             )
-        return self._prediction[i]
+        return self._prediction[index]
 
     def predictions(self) -> np.ndarray | None:
         """p(target) of every sequence, (N,), in one batched run; None without a model or a
         classifier head."""
         if self.model is None or not self.model.is_classifier:
             return None
-        missing = [i for i in range(len(self.sequences)) if i not in self._prediction]
+        missing = [index for index in range(len(self.sequences)) if index not in self._prediction]
         if missing:
             out = self._compute(
                 f"predictions of {len(missing)} sequences",
-                lambda _progress: self.model.predict([self.sequences[i] for i in missing]),
+                lambda _progress: self.model.predict([self.sequences[index] for index in missing]),
             )
             self._prediction.update(zip(missing, map(float, out[:, self.target])))
-        return np.array([self._prediction[i] for i in range(len(self.sequences))])
+        return np.array([self._prediction[index] for index in range(len(self.sequences))])
 
     def embeddings(self, *, layer: int = -1) -> np.ndarray:
         """Sequence embeddings, (N, D): ``layer``'s hidden states (0: the embedding output, -1:
@@ -361,13 +369,13 @@ class ScoreCache:
             self._embeddings[layer] = embedding_values(out.layer(layer), len(self.sequences))
         return self._embeddings[layer]
 
-    def covering_tokens(self, i: int) -> list[list[str]] | None:
-        """For each nucleotide of sequence ``i``, the distinct tokens covering it (all windows);
-        None without a model.
+    def covering_tokens(self, index: int) -> list[list[str]] | None:
+        """For each nucleotide of sequence ``index``, the distinct tokens covering it (all
+        windows); None without a model.
         """
         if self.model is None:
             return None
-        seq = self.sequences[i]
+        seq = self.sequences[index]
         enc = self.model.encode(seq)
         covering: list[dict[str, None]] = [{} for _ in seq]
         for ids, spans in zip(enc.input_ids, enc.spans):

@@ -126,7 +126,7 @@ class OneHotBridge(torch.nn.Module):
         Another tokenizer (use ISM: ``hypothetical_ism``), or no classifier head.
     """
 
-    def __init__(self, m: DnaModel, output: str = "probability"):
+    def __init__(self, m: DnaModel, *, output: str = "probability"):
         super().__init__()
         tok = m.tokenizer
         if isinstance(tok, KmerTokenizer) and tok.overlapping:
@@ -294,7 +294,7 @@ def _references(
     if baseline == "uniform":
         return _uniform(x)[:, None]
     shuffled = [dinucleotide_shuffle(s, rng) for s in seqs for _ in range(n)]
-    refs = torch.as_tensor(one_hot(shuffled, x.shape[1]), device=x.device)
+    refs = torch.as_tensor(one_hot(shuffled, length=x.shape[1]), device=x.device)
     return refs.reshape(len(seqs), n, *x.shape[1:])
 
 
@@ -349,7 +349,7 @@ def onehot_gradients(
     """
     if baseline not in ("uniform", "zero"):
         raise ValueError(f"baseline must be 'uniform' or 'zero', got {baseline!r}")
-    bridge = OneHotBridge(m, output)
+    bridge = OneHotBridge(m, output=output)
     _check_target(m, target)
     hyp = np.zeros((len(sequences), max(map(len, sequences)), 4), dtype=np.float32)
     for rows, x, ids, mask in _batches(bridge, sequences, batch_size, progress, "gradients"):
@@ -585,7 +585,7 @@ def _reference_based(m, seqs, target, output, batch_size, progress, kind, meta, 
     (B, R, L, 4); the convergence delta is the actual contributions' sum
     minus f(x) - mean_r f(x'_r).
     """
-    bridge = OneHotBridge(m, output)
+    bridge = OneHotBridge(m, output=output)
     _check_target(m, target)
     hyp = np.zeros((len(seqs), max(map(len, seqs)), 4), dtype=np.float32)
     delta = np.zeros(len(seqs), dtype=np.float32)

@@ -73,7 +73,7 @@ class DemoData:
                 mask[where[r.sequence_index], r.start : r.end] = True
         return mask
 
-    def recovery(self, matches: pd.DataFrame, q_cutoff: float = 0.05) -> pd.DataFrame:
+    def recovery(self, matches: pd.DataFrame, *, q_cutoff: float = 0.05) -> pd.DataFrame:
         """Which discovered motifs recover a planted one, from :func:`dnabert_viz.match_jaspar`'s
         table.
 

@@ -117,7 +117,7 @@ class Embeddings:
             ],
         )
 
-    def to_anndata(self, layer: int = -1):
+    def to_anndata(self, *, layer: int = -1):
         """One :class:`anndata.AnnData` for scanpy: obs = the sequences, ``X`` = one layer.
 
         ``X`` (N, D) is hidden state ``layer``; every layer held is also in

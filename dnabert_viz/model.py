@@ -176,7 +176,7 @@ class DnaModel:
             "regression": "value",
         }.get(self.problem_type, "probability")
 
-    def head_output(self, logits: torch.Tensor, output: str = "probability") -> torch.Tensor:
+    def head_output(self, logits: torch.Tensor, *, output: str = "probability") -> torch.Tensor:
         """The sequence head's logits (..., n_classes) as :meth:`predict` returns them: softmax
         over classes, a sigmoid per label, or the values themselves (regression); the one place
         that reads :attr:`problem_type`.
@@ -432,7 +432,7 @@ class DnaModel:
         out = np.zeros((len(enc.input_ids), self.n_classes), dtype=np.float32)
         for rows, inputs in self.batches(enc, batch_size=batch_size):
             logits = self.model(**inputs).logits.float()
-            out[rows] = self.head_output(logits, output).cpu().numpy()
+            out[rows] = self.head_output(logits, output=output).cpu().numpy()
         return per_sequence_mean(out, enc.sequence_index, len(enc.lengths))
 
     def embed(

@@ -178,7 +178,7 @@ def contribution_scores(
     Past each sequence's end values and hypothetical contributions are NaN.
     """
     width = max(map(len, sequences))
-    x = one_hot(sequences, width)
+    x = one_hot(sequences, length=width)
     hypothetical = np.array(hypothetical[:, :width], dtype=np.float32)
     past = np.arange(width)[None, :] >= np.array([len(s) for s in sequences])[:, None]
     hypothetical[past] = np.nan

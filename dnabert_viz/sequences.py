@@ -170,7 +170,7 @@ def check_sequences(
 _LETTERS = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
 
 
-def one_hot(sequences, length: int | None = None) -> np.ndarray:
+def one_hot(sequences, *, length: int | None = None) -> np.ndarray:
     """One-hot encode sequences, (N, L, 4) float32 over A C G T.
 
     ``N`` and the padding past each sequence's end are all-zero rows.

@@ -188,7 +188,7 @@ def genome_track(scores, values: np.ndarray | None = None, *, name: str | None =
 def _reference_base(scores, hypothetical: np.ndarray) -> np.ndarray:
     """(N, L): each window's hypothetical contribution of its own base (NaN at N and past each
     end)."""
-    x = one_hot(list(scores.sequences), hypothetical.shape[1])
+    x = one_hot(list(scores.sequences), length=hypothetical.shape[1])
     own = (hypothetical * x).sum(axis=-1)
     return np.where(x.any(axis=-1), own, np.nan).astype(np.float32)
 

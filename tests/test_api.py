@@ -17,8 +17,23 @@ from dnabert_viz.intervals import COORDINATES
 # scores); everything that is a setting is a keyword.
 MAX_POSITIONAL = 3
 
+# A positional parameter with a default is optional data (these names) or, in the methods listed,
+# the selection that is the method's whole job; any other is a setting, and settings are keywords.
+OPTIONAL_DATA = {"sequences", "scores", "matches", "motifs", "method", "path", "folder"}
+SELECTIONS = {
+    "dv.AttentionMaps.nucleotide",  # (layer, head)
+    "dv.DemoData.indices",  # (split, label)
+    "dv.DemoData.labels",  # (split)
+    "dv.DemoData.sequences",  # (split, label)
+    "dv.Scores.check_sequences",  # (sequences, name): the name its messages give
+    "dv.check_sequences",  # (sequences, name)
+    "dv.widgets.EmbeddingView.colour_values",  # (color_by)
+    "dv.widgets.SequenceExplorer.context",  # (position)
+    "dv.widgets.SequenceExplorer.values",  # (kind, index)
+}
+
 # one spelling per concept in public signatures: the word not to use -> the word to use
-FORBIDDEN = {"seqs": "sequences", "seq": "sequence", "reference": "baseline"}
+FORBIDDEN = {"seqs": "sequences", "seq": "sequence", "reference": "baseline", "i": "index"}
 
 
 def public_callables() -> dict[str, inspect.Signature]:
@@ -95,6 +110,19 @@ def test_every_registered_method_is_a_public_scoring_function():
 def test_no_public_function_takes_settings_positionally():
     over = {name for name, sig in SIGNATURES.items() if len(positional(sig)) > MAX_POSITIONAL}
     assert not over, over
+
+
+def test_options_after_the_data_are_keywords():
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    optional = {
+        name
+        for name, sig in SIGNATURES.items()
+        if any(
+            p.kind in kinds and p.default is not p.empty and p.name not in OPTIONAL_DATA
+            for p in sig.parameters.values()
+        )
+    }
+    assert optional == SELECTIONS
 
 
 def test_one_word_per_concept():

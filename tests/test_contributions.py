@@ -26,7 +26,7 @@ def planted(demo_data):
 
 
 def _bridge_and_model_logits(m, seqs):
-    bridge = OneHotBridge(m, "logit")
+    bridge = OneHotBridge(m, output="logit")
     for _, x, ids, mask in _batches(bridge, seqs, 8, False, ""):
         with torch.no_grad():
             yield bridge(x, ids, mask), m.model(input_ids=ids, attention_mask=mask).logits

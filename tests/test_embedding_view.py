@@ -97,7 +97,7 @@ def test_given_scores_go_to_the_explorer_cut_to_the_selection():
     view = EmbeddingView(None, SEQUENCES, embeddings=embeddings(), scores=scores)
     view.selected = [3, 0]
     ex = view.open_selected()
-    assert ex.kind == "given" and ex.values(i=0).tolist() == [24.0, 25.0, 26.0, 27.0]
+    assert ex.kind == "given" and ex.values(index=0).tolist() == [24.0, 25.0, 26.0, 27.0]
 
 
 class Labelled:

@@ -406,7 +406,7 @@ def test_motif_information_trimming_and_strands():
     assert m.information_content[1:4] == pytest.approx([2, 2, 2])
     assert m.information_content[0] == pytest.approx(0.0)  # A C G T once each
     assert m.consensus == "NCGTAN"
-    t = m.trimmed(0.5)
+    t = m.trimmed(min_information=0.5)
     assert len(t) == 4 and t.sequences == ["CGTA"] * 4
     assert t.instances[["start", "end"]].values.tolist() == [[11, 15], [21, 25], [6, 10], [1, 5]]
     assert m.reverse_complement().consensus == "NTACGN"

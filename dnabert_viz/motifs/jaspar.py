@@ -218,7 +218,7 @@ def match_jaspar(
     from memelite import tomtom
 
     targets = jaspar_matrices(collection, tax_group, release)
-    queries = [m.trimmed(trim_information) for m in motifs]
+    queries = [m.trimmed(min_information=trim_information) for m in motifs]
     bits = np.array([q.information_content.sum() for q in queries])
     usable = np.flatnonzero(bits >= min_information)
     if len(usable):

@@ -125,7 +125,7 @@ def modisco_motifs(
 
 
 def read_modisco(
-    path: str | Path, sequences: list[str] | None = None, offset: int = 0
+    path: str | Path, sequences: list[str] | None = None, *, offset: int = 0
 ) -> MotifSet:
     """Read a tfmodisco-lite ``.h5`` report into Motifs.
 

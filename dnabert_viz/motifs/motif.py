@@ -173,7 +173,7 @@ class Motif:
         best = pwm.argmax(axis=1)
         return "".join(ALPHABET[b] if pwm[i, b] >= 0.5 else "N" for i, b in enumerate(best))
 
-    def to_dataframe(self, kind: str = "probability") -> pd.DataFrame:
+    def to_dataframe(self, *, kind: str = "probability") -> pd.DataFrame:
         """The matrix in logomaker's layout: columns A C G T, one row per position.
 
         Parameters
@@ -206,7 +206,7 @@ class Motif:
         frame.index.name = "pos"
         return frame
 
-    def trimmed(self, min_information: float = 0.25) -> Motif:
+    def trimmed(self, *, min_information: float = 0.25) -> Motif:
         """A copy without the flanking columns below ``min_information`` bits.
 
         Instance coordinates and sequences are cut to the kept columns (on the

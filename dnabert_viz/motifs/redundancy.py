@@ -42,7 +42,7 @@ MAX_P = 1e-3
 
 
 def merge_similar(
-    motifs: MotifSet, max_p: float = MAX_P, trim_information: float = 0.25
+    motifs: MotifSet, *, max_p: float = MAX_P, trim_information: float = 0.25
 ) -> MotifSet:
     """Merge motifs that TOMTOM finds to be the same motif (either strand, any offset).
 
@@ -82,7 +82,7 @@ def merge_similar(
         raise ValueError(
             "merge_similar needs discovered motifs: their instances and the sequences they index"
         )
-    trimmed = [m.trimmed(trim_information) for m in motifs]
+    trimmed = [m.trimmed(min_information=trim_information) for m in motifs]
     cuts = [t.meta["trimmed"] if t is not m else (0, 0) for t, m in zip(trimmed, motifs)]
     queries = [t.pwm.T for t in trimmed]
     p, _, offsets, _, strands = tomtom(

@@ -85,7 +85,7 @@ def card(
     ``width`` is the logo's in px; None draws it :data:`THUMBNAIL_HEIGHT` px high, so that the
     letters of every motif have one height (a notebook's thumbnails).
     """
-    logo = png_image(logo_png(motif, kind), f"logo of {motif.name}", width=width)
+    logo = png_image(logo_png(motif, kind=kind), f"logo of {motif.name}", width=width)
     if width is None:
         logo.set("style", f"height: {THUMBNAIL_HEIGHT}px")
     return element(

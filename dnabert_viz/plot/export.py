@@ -13,7 +13,7 @@ from ..outputs import atomic_write
 FORMATS = ("png", "svg")
 
 
-def save_figure(fig, path: str | Path, scale: float = 2.0) -> Path:
+def save_figure(fig, path: str | Path, *, scale: float = 2.0) -> Path:
     """Write a matplotlib or plotly figure as PNG or SVG, by the path's suffix.
 
     Parameters

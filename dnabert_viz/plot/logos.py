@@ -110,7 +110,7 @@ def logo(
     matplotlib.figure.Figure
     """
     kind = KIND_NAMES.get(kind, kind)
-    frame = motif.to_dataframe(kind)
+    frame = motif.to_dataframe(kind=kind)
     if title is None:
         title = f"{motif.name} ({motif.n_instances} instances{p_value_text(motif.p_value)})"
     fig, ax = _figure(max(2.5, width_per_nt * len(frame) + 1.0), 1.8)
@@ -208,14 +208,14 @@ def contribution_logo(
     return fig
 
 
-def figure_png(fig, dpi: int = 100) -> bytes:
+def figure_png(fig, *, dpi: int = 100) -> bytes:
     """PNG bytes of a matplotlib figure."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
-def logo_png(motif: Motif, kind: str = "information") -> bytes:
+def logo_png(motif: Motif, *, kind: str = "information") -> bytes:
     """PNG of :func:`logo` without a title (the cards that show it print name and statistics
     legibly beside it), cached by the motif's matrix, name and kind.
 

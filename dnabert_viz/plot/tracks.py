@@ -113,22 +113,22 @@ def logo_heights(values: np.ndarray) -> np.ndarray:
 
 def track(
     scores: Scores | Sequence[Scores],
-    i: int,
+    index: int,
     *,
     instances: pd.DataFrame | None = None,
     tokens: Sequence[str] | None = None,
     title: str | None = None,
     width: int | None = None,
 ) -> go.Figure:
-    """Per-nucleotide scores of sequence ``i`` along the sequence, one row per score kind, over a
-    letter logo.
+    """Per-nucleotide scores of sequence ``index`` along the sequence, one row per score kind,
+    over a letter logo.
 
     Parameters
     ----------
     scores : Scores or list of Scores
         One or several score sets over the same sequences (e.g. [CLS]
         attention and integrated gradients).
-    i : int
+    index : int
         Sequence index.
     instances : pandas.DataFrame, optional
         Motif instances to shade: ``start``, ``end`` and a label column
@@ -153,10 +153,10 @@ def track(
     sets = [scores] if isinstance(scores, Scores) else list(scores)
     if not sets:
         raise ValueError("give at least one Scores")
-    seq = sets[0].sequences[i]
+    seq = sets[0].sequences[index]
     for s in sets[1:]:
-        if s.sequences[i] != seq:
-            raise ValueError(f"the score sets hold different sequences at index {i}")
+        if s.sequences[index] != seq:
+            raise ValueError(f"the score sets hold different sequences at index {index}")
     n = len(seq)
     x = np.arange(n)
     fig = make_subplots(
@@ -171,10 +171,10 @@ def track(
         fig.add_trace(
             go.Bar(
                 x=x,
-                y=s[i],
+                y=s[index],
                 name=s.kind,
                 marker_color=colors,
-                hovertext=hover_texts(seq, s.kind, s[i], tokens),
+                hovertext=hover_texts(seq, s.kind, s[index], tokens),
                 hoverinfo="text",
                 showlegend=False,
             ),
@@ -183,7 +183,7 @@ def track(
         )
         fig.update_yaxes(title_text=s.kind.replace("_", " "), row=row, col=1)
     logo_row = len(sets) + 1
-    heights = logo_heights(sets[0][i])
+    heights = logo_heights(sets[0][index])
     fig.add_traces(logo_traces(seq, heights), rows=logo_row, cols=1)
     low, high = -1.05 * (heights.min(initial=0) < 0), 1.05 * (heights.max(initial=0) > 0)
     fig.update_yaxes(
@@ -195,9 +195,9 @@ def track(
         col=1,
     )
     fig.update_xaxes(title_text="position (nt)", range=[-0.5, n - 0.5], row=logo_row, col=1)
-    shapes, notes = span_decorations(instances, i)
+    shapes, notes = span_decorations(instances, index)
     fig.update_layout(
-        title=title or f"sequence {i} ({n} nt)",
+        title=title or f"sequence {index} ({n} nt)",
         height=170 + 160 * len(sets),
         width=width,
         bargap=0.05,
@@ -307,7 +307,9 @@ def mutation_map(
     return fig
 
 
-def attention_heatmap(maps: AttentionMaps, layer: int = -1, head: int | None = None) -> go.Figure:
+def attention_heatmap(
+    maps: AttentionMaps, *, layer: int = -1, head: int | None = None
+) -> go.Figure:
     """Nucleotide-level attention (L x L): row = querying nucleotide, column = attended nucleotide.
 
     ``head=None`` averages the heads of the layer.

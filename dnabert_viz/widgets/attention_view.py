@@ -229,7 +229,7 @@ class AttentionView(View, W.VBox):
 
     def _figure(self) -> go.Figure:
         if self.mode == "heatmap":
-            return attention_heatmap(self.maps, self.layer, self.head)
+            return attention_heatmap(self.maps, layer=self.layer, head=self.head)
         start, last = self._shown_region()
         return head_view(
             self.maps,

@@ -481,13 +481,13 @@ class SequenceExplorer(View, W.VBox):
             yield
         self.progress_area.clear_output()
 
-    def values(self, kind: str | None = None, i: int | None = None) -> np.ndarray:
-        """Per-nucleotide scores shown for ``kind`` and sequence ``i`` (defaults: the current
+    def values(self, kind: str | None = None, index: int | None = None) -> np.ndarray:
+        """Per-nucleotide scores shown for ``kind`` and sequence ``index`` (defaults: the current
         ones), (L,).
         """
         kind = self.kind if kind is None else kind
-        i = self.index if i is None else i
-        return self.cache.values(kind, i, **self.options())
+        index = self.index if index is None else index
+        return self.cache.values(kind, index, **self.options())
 
     # ------------------------------------------------------------------ drawing
     def _instances_here(self) -> pd.DataFrame | None:

@@ -175,7 +175,7 @@ class MotifGallery(View, W.VBox):
             )
         )
         image = W.Image(
-            value=logo_png(motif, self.kind), format="png", layout=W.Layout(width="100%")
+            value=logo_png(motif, kind=self.kind), format="png", layout=W.Layout(width="100%")
         )
         return W.VBox(
             [image, button, text], layout=W.Layout(border="1px solid #ddd", padding="4px")
