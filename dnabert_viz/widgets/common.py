@@ -121,11 +121,12 @@ class View:
     default), nbviewer, GitHub and a frontend without the widget manager show
     that. The snapshot is the state when the output was made (the cell ran):
     later changes through the controls or from code are not in it. plotly.js
-    is not in it: its 4.6 MB in the first view's output stalled the live
-    page's widget models under load (the live JupyterLab test, notebook 04:
-    "[anywidget] Failed to initialize model"), so a snapshot's plotly
-    figures draw only where plotly.js is already on the page, and elsewhere
-    their places say so (text, tables and logos show everywhere).
+    is not in it: carried in the first view's output, its megabytes stalled
+    the live page's widget models on a loaded machine ("[anywidget] Failed
+    to initialize model"; the snapshots' sizes are measured by
+    ``benchmarks/snapshot_size.py``), so a snapshot's plotly figures draw
+    only where plotly.js is already on the page, and elsewhere their places
+    say so (text, tables and logos show everywhere).
 
     A view subclasses it before its ``ipywidgets`` box and adds its content to
     the page in ``_fill``.

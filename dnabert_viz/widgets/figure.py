@@ -1,14 +1,15 @@
-"""A plotly FigureWidget whose 5 MB of browser code goes to a page and loads there only once.
+"""A plotly FigureWidget whose browser code goes to a page and loads there only once.
 
 plotly 7's ``FigureWidget`` is an anywidget whose synced state carries
-plotly's whole widget bundle (``widgetbundle.js``, about 5 MB) as its
-``_esm``. Every figure then sends those 5 MB to the browser, and the
+plotly's whole widget bundle (``widgetbundle.js``, several megabytes) as
+its ``_esm``. Every figure then sends that bundle to the browser, and the
 browser imports every copy as a module of its own. On a page reload
-ipywidgets asks the kernel for all widget states in one reply (it waits
-4 s for it) and anywidget gives each model 2 s to import and initialize its
-code: with four or five figures on a page (an explorer and an
-AttentionView) on a loaded machine, some of them run out ("[anywidget]
-Failed to initialize model") and their views never come back.
+ipywidgets asks the kernel for all widget states in one reply (its
+``CONTROL_COMM_TIMEOUT``, 4 s) and anywidget gives each model a fixed 2 s
+to import and initialize its code (both constants of those libraries):
+with four or five figures on a page (an explorer and an AttentionView) on
+a loaded machine, some of them run out ("[anywidget] Failed to initialize
+model") and their views never come back.
 
 :class:`Figure` is a ``FigureWidget`` whose ``_esm`` is a few lines that
 take plotly's bundle from one shared, invisible widget (:class:`PlotlyCode`,
