@@ -40,7 +40,7 @@ def main() -> None:
     print(f"atlas: {seconds:.1f} s ({atlas.meta['annotation']}); load after:{load()}")
     print(atlas.table().round(3).to_string(index=False))
     for q in ("auroc", "ablation", "gradient"):
-        top = atlas.top(q, 3)
+        top = atlas.top(q, n=3)
         print(
             f"top 3 by {q}: "
             + ", ".join(

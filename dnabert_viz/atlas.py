@@ -97,7 +97,7 @@ class HeadAtlas:
         frame = {"layer": layers.ravel(), "head": heads.ravel()}
         return pd.DataFrame({**frame, **{q: self.values(q).ravel() for q in QUANTITIES}})
 
-    def top(self, quantity: str, n: int = 3) -> pd.DataFrame:
+    def top(self, quantity: str, *, n: int = 3) -> pd.DataFrame:
         """The ``n`` heads first by ``quantity``: the highest AUROC (of one atlas), else the
         largest in absolute value (ablation, gradient, any difference); NaN last."""
         values = self.values(quantity)
@@ -138,7 +138,7 @@ class HeadAtlas:
             ("annotation", str(self.meta.get("annotation"))),
         ]
         for q in QUANTITIES:
-            best = self.top(q, 1).iloc[0]
+            best = self.top(q, n=1).iloc[0]
             rows.append(
                 (f"top by {q}", f"layer {best['layer']}, head {best['head']}: {best[q]:+.3g}")
             )

@@ -40,7 +40,7 @@ def test_auroc_at_the_planted_sites_is_the_by_hand_auroc_of_the_head_s_attention
     demo_model, demo_data, rows, seqs, atlas
 ):
     assert atlas.shape == (2, 4) and atlas.meta["n"] == 8 and atlas.meta["n_truth"] == 8
-    best = atlas.top("auroc", 1).iloc[0]
+    best = atlas.top("auroc", n=1).iloc[0]
     assert best.auroc > 0.5
     assert np.nanmin(atlas.auroc) > 0.5  # every head of the demo looks at the planted motifs
     mask = demo_data.truth_mask(rows)

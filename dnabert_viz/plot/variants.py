@@ -15,10 +15,10 @@ SHADE = "rgba(255, 200, 0, 0.25)"
 
 
 def variant_logos(
-    ref: Scores, alt: Scores, i: int, *, flank: int = 20, width: int | None = None
+    ref: Scores, alt: Scores, index: int, *, flank: int = 20, width: int | None = None
 ) -> go.Figure:
-    """The reference and the alternative sequence of variant ``i`` as attribution logos, REF above
-    ALT, from ``flank`` nucleotides before the variant to ``flank`` after it.
+    """The reference and the alternative sequence of variant ``index`` as attribution logos, REF
+    above ALT, from ``flank`` nucleotides before the variant to ``flank`` after it.
 
     Parameters
     ----------
@@ -26,7 +26,7 @@ def variant_logos(
         :func:`dnabert_viz.variant_scores` of the variants: (N, L) scores of
         each variant's reference and alternative sequence (an indel's
         alternative is longer or shorter), with the sites in ``meta["variants"]``.
-    i : int
+    index : int
         The variant.
     flank : int
         Nucleotides shown on each side of the variant.
@@ -44,17 +44,17 @@ def variant_logos(
     sites = ref.meta.get("variants")
     if sites is None or alt.meta.get("variants") != sites:
         raise ValueError("ref and alt must be dv.variant_scores' pair (their meta['variants'])")
-    if not 0 <= i < len(sites):
-        raise ValueError(f"variant {i} is not one of the {len(sites)} scored")
+    if not 0 <= index < len(sites):
+        raise ValueError(f"variant {index} is not one of the {len(sites)} scored")
     if flank < 0:
         raise ValueError(f"flank must be 0 or more, not {flank}")
-    site = sites[i]
+    site = sites[index]
     start, end = site["start"], site["end"]
     rows = []
     for scores, changed in ((ref, end - start), (alt, len(site["alt"]))):
-        seq = scores.sequences[i]
+        seq = scores.sequences[index]
         low, high = max(start - flank, 0), min(start + changed + flank, len(seq))
-        rows.append((seq[low:high], np.nan_to_num(scores[i][low:high]), low - start, changed))
+        rows.append((seq[low:high], np.nan_to_num(scores[index][low:high]), low - start, changed))
     top = max(np.abs(values).max(initial=0.0) for _, values, _, _ in rows) or 1.0
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for row, (seq, values, offset, changed) in enumerate(rows, start=1):
@@ -76,7 +76,7 @@ def variant_logos(
         )
     fig.update_xaxes(title_text="position from the variant (nt)", row=2, col=1)
     fig.update_layout(
-        title=f"variant {i}: {site['ref'] or '-'} > {site['alt'] or '-'} at {start} "
+        title=f"variant {index}: {site['ref'] or '-'} > {site['alt'] or '-'} at {start} "
         f"({ref.kind}; one scale for both rows)",
         height=360,
         width=width,
