@@ -19,7 +19,7 @@ MAX_POSITIONAL = 3
 
 # A positional parameter with a default is optional data (these names) or, in the methods listed,
 # the selection that is the method's whole job; any other is a setting, and settings are keywords.
-OPTIONAL_DATA = {"sequences", "scores", "matches", "motifs", "method", "path", "folder"}
+OPTIONAL_DATA = {"sequences", "scores", "matches", "motifs", "method", "path", "folder", "tracks"}
 SELECTIONS = {
     "dv.AttentionMaps.nucleotide",  # (layer, head)
     "dv.DemoData.indices",  # (split, label)
@@ -28,6 +28,7 @@ SELECTIONS = {
     "dv.Scores.check_sequences",  # (sequences, name): the name its messages give
     "dv.check_sequences",  # (sequences, name)
     "dv.widgets.EmbeddingView.colour_values",  # (color_by)
+    "dv.widgets.GenomeView.window",  # (feature)
     "dv.widgets.SequenceExplorer.context",  # (position)
     "dv.widgets.SequenceExplorer.values",  # (kind, index)
 }
