@@ -28,6 +28,7 @@ Screenshots go to ``tests/artifacts/lab/`` (the README's pictures come from ther
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -38,6 +39,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,16 +69,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """URL of a JupyterLab server on loopback, its root a copy of notebooks/ (with solutions/)."""
-    tmp = tmp_path_factory.mktemp("lab")
-    root = tmp / "notebooks"
-    shutil.copytree(
-        REPO / "notebooks",
-        root,
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
+@contextlib.contextmanager
+def serve_lab(root: Path, tmp: Path) -> Iterator[str]:
+    """Run a JupyterLab server on a free loopback port serving ``root`` (its settings, config
+    and runtime files under ``tmp``; news and update checks off); yields its URL."""
     for name, values in SETTINGS.items():
         (tmp / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / "settings" / name).write_text(json.dumps(values))
@@ -130,6 +126,34 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook at ``path`` of code cells with these sources (none run yet)."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """URL of a JupyterLab server on loopback, its root a copy of notebooks/ (with solutions/)."""
+    tmp = tmp_path_factory.mktemp("lab")
+    root = tmp / "notebooks"
+    shutil.copytree(
+        REPO / "notebooks",
+        root,
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    with serve_lab(root, tmp) as url:
+        yield url
 
 
 class Lab:
