@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -383,7 +384,9 @@ def main() -> None:
                         print(f"  not measured: {failed[-1]}", flush=True)
                 # what the page logged is reported, not fatal: chromium's software WebGL warns
                 # of stalls under 10,000 points
-                logged = list(dict.fromkeys(e[:160] for e in lab.errors))
+                logged = list(
+                    dict.fromkeys(re.sub(r"0x[0-9a-f]+", "0x", e)[:160] for e in lab.errors)
+                )
                 logged += [f"widget failed to display: {w}" for w in lab.broken_widgets()]
             finally:
                 lab.page.evaluate(
