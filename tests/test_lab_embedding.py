@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.test_lab import (
     MINUTE,
@@ -86,17 +87,29 @@ def test_embedding_selection_in_jupyterlab(browser, tmp_path):
             wait_for_graph(lab, graph, "gd._fullData[0]._length === arg", N)
             x0, y0 = json.loads(lab.kernel(CORNER))
             box_select_tool(lab, graph)
-            drag_box(lab, graph, x0, y0)
-            expected = json.loads(
-                lab.kernel(
-                    f"print(json.dumps(np.flatnonzero((xy[:, 0] > {x0}) & (xy[:, 1] > {y0}))"
-                    ".tolist()))"
-                )
+            graph.evaluate(
+                "gd => gd.on('plotly_selected', e => "
+                "{ window.__selected = e ? e.points.map(p => p.pointIndex) : []; })"
             )
-            assert 0 < len(expected) < N
+            drag_box(lab, graph, x0, y0)
+            # what plotly selected in the page: points of the box, some and not all
+            chosen = lab.page.wait_for_function("() => window.__selected", timeout=MINUTE)
+            chosen = sorted(chosen.json_value())
+            assert 0 < len(chosen) < N, chosen
+            inside = lab.kernel(
+                f"print(bool(((xy[{chosen}, 0] > {x0}) & (xy[{chosen}, 1] > {y0})).all()))"
+            )
+            assert inside.strip() == "True"
             # the selection reached the kernel, and the page says so
-            scope.get_by_text(f"{len(expected)} selected").wait_for(timeout=MINUTE)
-            assert sorted(json.loads(lab.kernel("print(json.dumps(view.selected))"))) == expected
+            try:
+                scope.get_by_text(f"{len(chosen)} selected").wait_for(timeout=MINUTE)
+            except PlaywrightTimeout:
+                held = lab.kernel("print(view.selected, view.status.value)")
+                raise AssertionError(
+                    f"the page never said {len(chosen)} selected; the kernel holds {held}; "
+                    f"the page logged {lab.errors}"
+                ) from None
+            assert sorted(json.loads(lab.kernel("print(json.dumps(view.selected))"))) == chosen
             scope.get_by_role("button", name="open selected in explorer").click()
             track = scope.locator(WIDGET_PLOT).nth(1)
             track.wait_for(timeout=3 * MINUTE)
@@ -105,7 +118,7 @@ def test_embedding_selection_in_jupyterlab(browser, tmp_path):
                 "print(view.explorer.sequences == [sequences[i] for i in view.selected],"
                 " len(view.explorer.sequences))"
             )
-            assert opened.split() == ["True", str(len(expected))]
+            assert opened.split() == ["True", str(len(chosen))]
             lab.assert_clean()
             reload(lab)  # every plot drawn before comes back
             graph = lab.cell(1).locator(WIDGET_PLOT).first
@@ -114,7 +127,7 @@ def test_embedding_selection_in_jupyterlab(browser, tmp_path):
                 graph,
                 "gd._fullData[0]._length === arg[0]"
                 " && gd.data[0].selectedpoints.length === arg[1]",
-                [N, len(expected)],
+                [N, len(chosen)],
             )
         finally:
             lab.page.evaluate(
