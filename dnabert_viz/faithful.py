@@ -139,7 +139,8 @@ def faithfulness(
     m : DnaModel
         A model with a sequence head (classifier, multi-label or regression).
     sequences : str, list of str or pandas.DataFrame
-        N sequences (a table: its ``sequence`` column).
+        N sequences (a table: its ``sequence`` column; :func:`dnabert_viz.read_intervals`'
+        table also gives their genome coordinates, for a ``truth`` on the genome).
     maps : dict or list
         Name -> :class:`Scores` of these same sequences (checked), or name -> a registered
         method's name to compute here (``dv.score(m, sequences, method, target=target)``); a
@@ -167,9 +168,13 @@ def faithfulness(
         The k of the summary and the verdicts: one of the curves' k; by default the one
         nearest 5.
     truth : numpy.ndarray, pandas.DataFrame, str or Path, optional
-        Where the truth is: a boolean (N, L) mask (L at least the longest sequence), or a
+        Where the truth is: a boolean (N, L) mask (L at least the longest sequence), a
         table (or a TSV file, such as the demo's ``planted.tsv``) with ``sequence_index``,
-        ``start``, ``end`` (0-based, end exclusive) of true sites.
+        ``start``, ``end`` (0-based, end exclusive) of true sites, or sites on the genome: a
+        BED or narrowPeak file (``.bed``, ``.narrowPeak``, either gzipped) or a table with
+        ``chrom``, ``start``, ``end``, placed in the sequences by their coordinates
+        (``sequences`` from :func:`dnabert_viz.read_intervals`; see
+        :func:`dnabert_viz.intervals.sites_mask`).
     seed : int
         Seed of the random positions, shifts, shuffles, ties and bootstrap.
     batch_size : int
@@ -186,7 +191,8 @@ def faithfulness(
     ------
     ValueError
         A k larger than a sequence (naming it), a map of other sequences, a method the model
-        cannot run (why), a bad ``replace``, ``truth`` of another shape.
+        cannot run (why), a bad ``replace``, ``truth`` of another shape, sites on the genome
+        for sequences without coordinates.
     """
     from tqdm.auto import tqdm
 
@@ -198,7 +204,8 @@ def faithfulness(
     check_counts(n_random=n_random, n_boot=n_boot, batch_size=batch_size, summary_k=summary_k)
     check_counts(**{f"ks[{i}]": k for i, k in enumerate(ks)})
     m._require_target(target)
-    seqs = check_sequences(split_input(sequences)[0])
+    given, coordinates = split_input(sequences)
+    seqs = check_sequences(given)
     lengths = np.array([len(s) for s in seqs])
     ks = sorted(set(map(int, ks)))
     if fraction is not None:
@@ -215,7 +222,7 @@ def faithfulness(
         summary_k = min(ks, key=lambda k: (abs(k - 5), k))
     if summary_k not in ks:
         raise ValueError(f"summary_k {summary_k} is not one of the curves' k ({ks})")
-    mask = None if truth is None else truth_mask(truth, lengths)
+    mask = None if truth is None else truth_mask(truth, lengths, coordinates)
     maps = resolve_maps(m, seqs, maps, target=target)
     output = "probability" if m.problem_type == "regression" else "log_odds"
     rng = np.random.default_rng(seed)
@@ -420,16 +427,42 @@ def _summary(deltas, names, ks, k, n_boot, rng) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def truth_mask(truth, lengths: np.ndarray) -> np.ndarray:
+def truth_mask(truth, lengths: np.ndarray, coordinates: dict | None = None) -> np.ndarray:
     """A boolean (N, longest length) mask of true positions from a mask, a table or a TSV file
-    of ``sequence_index``, ``start``, ``end``.
+    of ``sequence_index``, ``start``, ``end``, or a BED file or table of ``chrom``, ``start``,
+    ``end`` on the genome (placed by the sequences' ``coordinates``, as
+    :func:`dnabert_viz.intervals.split_input` gives them).
 
     Raises
     ------
     ValueError
-        A mask of another shape, a table without those columns, a site outside its sequence.
+        A mask of another shape, a table without those columns, a site outside its sequence,
+        sites on the genome without ``coordinates`` or in none of the sequences.
     """
+    from .intervals import sites_mask
+
     n, width = len(lengths), int(lengths.max())
+    on_genome = (
+        isinstance(truth, (str, Path))
+        and str(truth).lower().removesuffix(".gz").endswith((".bed", ".narrowpeak"))
+    ) or (
+        isinstance(truth, pd.DataFrame)
+        and "sequence_index" not in truth
+        and {"chrom", "start", "end"} <= set(truth.columns)
+    )
+    if on_genome:
+        label = (
+            str(truth) if isinstance(truth, (str, Path)) else f"(a table of {len(truth)} sites)"
+        )
+        if coordinates is None:
+            raise ValueError(
+                f"truth {label} holds sites on the genome: give the sequences as "
+                "read_intervals' table (with chrom, start, end, strand) to place them"
+            )
+        mask = sites_mask(truth, coordinates, lengths)
+        if not mask.any():
+            raise ValueError(f"truth {label}: none of its sites overlaps the {n} sequences")
+        return mask
     if isinstance(truth, (str, Path)):
         truth = pd.read_csv(truth, sep="\t")
     if isinstance(truth, pd.DataFrame):

@@ -18,7 +18,10 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 import dnabert_viz as dv
 from dnabert_viz.cli import main
 from dnabert_viz.faithful import model_blocks
+from dnabert_viz.intervals import sites_mask, split_input
+from dnabert_viz.sequences import reverse_complement
 from dnabert_viz.tokenization import CharTokenizer
+from tests.genome import write
 
 P, LENGTH, N = 7, 24, 16
 
@@ -281,3 +284,40 @@ def test_the_explorer_panel_gives_the_shown_map_s_verdict_first(seqs, maps, resu
     assert lines["ism"] in ex.snapshot()  # the snapshot carries the panel
     plain = dv.widgets.SequenceExplorer(None, seqs, maps["saliency"])
     assert plain.faithfulness_panel.layout.display == "none"
+
+
+def test_truth_as_a_bed_of_sites_on_the_genome(tmp_path, one_position, seqs, maps):
+    """Windows read from a genome by read_intervals (odd ones on the - strand, so their
+    sequence is the genome's reverse complement): a BED of the sites on the genome gives the
+    AUROC the mask of the same sites in the sequences gives."""
+    rng = np.random.default_rng(3)
+    chrom, windows, sites = "", [], []
+    for i, s in enumerate(seqs):
+        chrom += "".join(rng.choice(list("ACGT"), 10))
+        start, strand = len(chrom), "-" if i % 2 else "+"
+        chrom += reverse_complement(s) if strand == "-" else s
+        windows.append(f"chr1\t{start}\t{start + LENGTH}\tw{i}\t0\t{strand}")
+        # position P of the window's sequence; on a - window, base end - 1 - P of the genome
+        at = start + LENGTH - 1 - P if strand == "-" else start + P
+        sites.append(f"chr1\t{at}\t{at + 1}\tP{i}")
+    w0 = int(windows[0].split("\t")[1])
+    sites += [f"chr1\t{w0 - 3}\t{w0 + 2}\tedge", "chr1\t0\t5\tspacer", "chr2\t0\t9\telsewhere"]
+    (tmp_path / "genome.fa").write_text(f">chr1\n{chrom}\n>chr2\n{'A' * 20}\n")
+    write(tmp_path / "windows.bed", windows)
+    write(tmp_path / "sites.bed", sites)
+    table = dv.read_intervals(tmp_path / "windows.bed", tmp_path / "genome.fa", width=None)
+    assert table["sequence"].tolist() == seqs
+    mask = np.zeros((N, LENGTH), dtype=bool)
+    mask[:, P] = True
+    mask[0, :2] = True  # the site across window 0's start, cut there
+    chosen = {"random": maps["random"], "saliency": maps["saliency"]}
+    quick = dict(ks=(1,), fraction=None, n_random=1, n_boot=10, replace="N")
+    by_bed = dv.faithfulness(one_position, table, chosen, truth=tmp_path / "sites.bed", **quick)
+    by_mask = dv.faithfulness(one_position, seqs, chosen, truth=mask, **quick)
+    assert by_bed.summary.auroc.tolist() == pytest.approx(by_mask.summary.auroc.tolist())
+    # saliency ranks P first everywhere; the edge site's two bases in sequence 0 it does not
+    assert 0.3 < by_bed.summary.auroc[0] < 0.7 and 0.95 < by_bed.summary.auroc[1] < 1
+    placed = sites_mask(tmp_path / "sites.bed", split_input(table)[1], [LENGTH] * N)
+    assert np.array_equal(placed, mask)  # the - windows' sites mirrored, the edge site cut
+    with pytest.raises(ValueError, match="holds sites on the genome: give the sequences as"):
+        dv.faithfulness(one_position, seqs, chosen, truth=tmp_path / "sites.bed", **quick)
