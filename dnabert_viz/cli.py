@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+FAITHFULNESS_N = 16  # sequences `report --faithfulness` mutates by default
+
 
 def _model(args: argparse.Namespace):
     from .model import load_model
@@ -335,7 +337,19 @@ def _report(args: argparse.Namespace) -> None:
     check_motifs_match(motifs, scores, f"--motifs {args.motifs}", f"--scores {args.scores}")
     matches_file = folder / "matches.tsv"
     matches = read_matches(matches_file) if matches_file.exists() else None
-    page = build_report(motifs, scores, matches, n_examples=args.examples)
+    _refuse_unused(args, faithfulness_n=(args.faithfulness, "--faithfulness"))
+    result = None
+    if args.faithfulness:
+        from .faithful import faithfulness
+
+        n = args.faithfulness_n or FAITHFULNESS_N
+        result = faithfulness(
+            _model(args),
+            list(scores.sequences[:n]),
+            args.faithfulness.split(","),
+            **({} if args.batch_size is None else {"batch_size": args.batch_size}),
+        )
+    page = build_report(motifs, scores, matches, n_examples=args.examples, faithfulness=result)
     print(f"report: {page.save(Path(args.out) / 'report.html')}")
 
 
@@ -891,6 +905,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--motifs", required=True, help="motif folder (from 'motifs')")
     report.add_argument("--scores", required=True, help="the Scores .npz the motifs came from")
     report.add_argument("--examples", type=SIZE, default=3, help="example tracks (default 3)")
+    report.add_argument(
+        "--faithfulness",
+        metavar="METHODS",
+        help="also which map to believe: the faithfulness of these comma-separated methods "
+        "(e.g. integrated_gradients,cls_attention) on the first scored sequences, under "
+        "--model; one verdict card per map",
+    )
+    report.add_argument(
+        "--faithfulness-n",
+        type=COUNT,
+        help=f"sequences --faithfulness mutates (default {FAITHFULNESS_N})",
+    )
+    model_options(report)
     out_option(report, "output folder; the page is OUT/report.html")
     report.set_defaults(run=_report)
 
@@ -1074,7 +1101,9 @@ def _check_output(args: argparse.Namespace) -> None:
                 check_output(out, kind="table", inputs=[args.input, args.truth, model])
     elif args.command == "report":
         check_output(
-            Path(args.out) / "report.html", kind="page", inputs=[args.motifs, args.scores]
+            Path(args.out) / "report.html",
+            kind="page",
+            inputs=[args.motifs, args.scores, model if args.faithfulness else None],
         )
     elif args.command == "motifs":
         check_output(args.out, kind="motifs", inputs=[args.pos, args.neg, args.scores])

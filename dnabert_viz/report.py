@@ -1,7 +1,9 @@
 """The motif report: one standalone HTML page with the motifs' logos, their JASPAR matches and
-example tracks."""
+example tracks, and, given faithfulness results, one verdict card per map."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,6 +15,9 @@ from .plot.html import Page, element, table
 from .plot.tracks import track
 from .scores import Scores, SequenceIdentity
 
+if TYPE_CHECKING:
+    from .faithful import Faithfulness
+
 
 def build_report(
     motifs: list[Motif],
@@ -21,6 +26,8 @@ def build_report(
     recovery: pd.DataFrame | None = None,
     n_examples: int = 3,
     title: str = "dnabert_viz motif report",
+    *,
+    faithfulness: Faithfulness | None = None,
 ) -> Page:
     """Assemble the report page.
 
@@ -38,6 +45,9 @@ def build_report(
         Example tracks: the sequences holding the most motif instances (0 or more).
     title : str
         Page title.
+    faithfulness : Faithfulness, optional
+        :func:`dnabert_viz.faithfulness`'s result: a section "Which map to believe" with one
+        verdict card per map (its top-k drop over random positions') and the curves.
 
     Returns
     -------
@@ -66,6 +76,8 @@ def build_report(
             f"Sequences: {scores.identity.describe()}.",
         )
     )
+    if faithfulness is not None:
+        _faithfulness_section(page, faithfulness)
     if not motifs:
         page.add(element("p", "No motif passed the thresholds.", class_="note"))
         return page
@@ -80,6 +92,24 @@ def build_report(
     for i in busiest:
         page.add(page.figure(track(scores, int(i), instances=instances)))
     return page
+
+
+def _faithfulness_section(page: Page, result: Faithfulness) -> None:
+    """Which map to believe: the verdict in a sentence, a card per map, the curves."""
+    from .plot.faithfulness import faithfulness_curves, verdict_cards, verdict_line
+
+    meta = result.meta
+    page.add(
+        element("h2", "Which map to believe"),
+        element(
+            "p",
+            f"{verdict_line(result)}. Mutating the nucleotides each map ranks highest "
+            f"({meta['replace']} replacement) and reading the {meta['output']} of output "
+            f"{meta['target']} of {meta['model']}, against random positions.",
+        ),
+        verdict_cards(result),
+        page.figure(faithfulness_curves(result)),
+    )
 
 
 def check_motifs_match(

@@ -8,6 +8,8 @@ are 3 when that nucleotide is an A and 0 otherwise. So the truth is exact: only 
 matters, mutating it moves the log-odds by 3, and nothing else moves them at all.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -321,3 +323,34 @@ def test_truth_as_a_bed_of_sites_on_the_genome(tmp_path, one_position, seqs, map
     assert np.array_equal(placed, mask)  # the - windows' sites mirrored, the edge site cut
     with pytest.raises(ValueError, match="holds sites on the genome: give the sequences as"):
         dv.faithfulness(one_position, seqs, chosen, truth=tmp_path / "sites.bed", **quick)
+
+
+@pytest.mark.slow
+def test_report_verdict_cards_on_the_demo_model(tmp_path, demo_model, demo_data):
+    """`dnabert-viz report --faithfulness`: one card per map, most faithful first, whose ratio
+    is the table's: the log-odds' drop when the map's top 5 nucleotides are mutated over the
+    drop at 5 random positions."""
+    seqs = demo_data.sequences("heldout", label=1)[:6]
+    dv.cls_attention(demo_model, seqs).save(tmp_path / "s.npz")
+    dv.save_motifs([], tmp_path / "motifs")
+    methods = ["cls_attention", "integrated_gradients"]
+    args = ["report", "--motifs", str(tmp_path / "motifs"), "--scores", str(tmp_path / "s.npz")]
+    args += ["--faithfulness", ",".join(methods), "--faithfulness-n", "6", "--device", "cpu"]
+    assert main([*args, "--out", str(tmp_path / "report")]) == 0
+    page = (tmp_path / "report" / "report.html").read_text()
+    cards = re.findall(
+        r'class="card verdict".*?<h3[^>]*>(\w+)</h3><div class="ratio"[^>]*>([^<]+)<', page
+    )
+    result = dv.faithfulness(demo_model, seqs, methods)  # what the command computed
+    t = result.table[(result.table.curve == "deletion") & (result.table.k == 5)]
+    delta = t.set_index(["map", "order"]).delta
+    ratios = {n: delta[n, "top"] / delta[n, "random"] for n in methods}
+    assert [name for name, _ in cards] == sorted(methods, key=ratios.get, reverse=True)
+    assert {name: shown for name, shown in cards} == {n: f"{r:.1f}x" for n, r in ratios.items()}
+    # integrated gradients beats random on the demo model; the sentence leads with the best
+    assert ratios["integrated_gradients"] > 1.5
+    best = cards[0][0]
+    assert f"on these 6 sequences, {best} moves the log-odds {ratios[best]:.1f}x more" in page
+    assert "Which map to believe" in page and page.count("Plotly.newPlot(") == 1
+    alone = [*args[:5], "--faithfulness-n", "6", "--out", str(tmp_path / "r2")]
+    assert main(alone) == 2  # --faithfulness-n without --faithfulness: refused
