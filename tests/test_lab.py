@@ -554,6 +554,9 @@ SOLVED = {  # what each workshop check prints once its exercise holds the soluti
     3: r"[ACGT]\d+[ACGT] lowers p\(motif\) by \d\.\d{3}; inside a planted site: (True|False)",
     4: r"\d+% of the model's favourite nucleotides are in sites, which cover \d+% of the sequence"
     r" \(no label used\)",
+    5: r"\w+ moves the log-odds \d+\.\dx more than random at k = 5 \(runner-up \w+, \d+\.\dx\)",
+    6: r"layer \d+ knows the label best \(probe accuracy [01]\.\d{3}\); \d+ of 200 held-out "
+    r"sequences are mispredicted",
 }
 
 

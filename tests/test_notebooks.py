@@ -37,7 +37,7 @@ def test_every_workshop_exercise_has_its_solution_file_and_a_check():
         for i, c in enumerate(nb.cells)
         if c.cell_type == "code" and "%load solutions/exercise_" in c.source
     ]
-    assert len(stubs) == 4 and not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
+    assert len(stubs) == 6 and not any("solution" in c.metadata.get("tags", []) for c in nb.cells)
     for k, i in enumerate(stubs, start=1):
         path = re.search(r"%load (solutions/exercise_\d\.py)", nb.cells[i].source).group(1)
         assert path == f"solutions/exercise_{k}.py"
