@@ -1,6 +1,7 @@
 """Which map to believe: ``dv.faithfulness`` and ``dv.sanity_check`` for every registered method
-that runs on the model, on the demo model (held-out positives, planted truth) and on a GUE set
-(mouse_tf_3, MAFK ChIP-seq, 101 nt) with a model trained here by ``dv.train_classifier``.
+that runs on the model, on the demo model (held-out positives, planted truth), on the embedded
+DNABERT-2-architecture demo model (``dnabert2-demo``: the same sequences and truth) and on a GUE
+set (mouse_tf_3, MAFK ChIP-seq, 101 nt) with a model trained here by ``dv.train_classifier``.
 
 Beside the registry's methods: [CLS] attention of the first layer (the recipe takes the last)
 and GC content, a map that knows nothing of the model. Prints the summary per map, the
@@ -8,6 +9,7 @@ verdicts, the sanity table and the time of each step; writes the tables next to 
 (``faithfulness_<set>_summary.tsv``, ``_curves.tsv``, ``_sanity.tsv``).
 
     OMP_NUM_THREADS=1 nice -n 10 python faithfulness.py --n 100 --n-sanity 20
+    OMP_NUM_THREADS=1 nice -n 10 python faithfulness.py --n 12 --n-sanity 6 --only dnabert2
 """
 
 import argparse
@@ -112,21 +114,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100, help="sequences per set")
     parser.add_argument("--n-sanity", type=int, default=20)
-    parser.add_argument("--only", choices=["demo", "gue"])
+    parser.add_argument("--only", choices=["demo", "dnabert2", "gue"])
     args = parser.parse_args()
     os.environ.setdefault("DNABERT_VIZ_THREADS", "1")
-    if args.only in (None, "demo"):
-        data = dv.load_demo()
-        rows = data.indices("heldout", label=1)[: args.n]
-        seqs = data.table.sequence[rows].tolist()
-        run(
-            "demo",
-            dv.load_model(device="cpu"),
-            seqs,
-            data.truth_mask(rows),
-            args.n_sanity,
-            (1, 2, 5, 10, 20),
-        )
+    data = dv.load_demo()
+    rows = data.indices("heldout", label=1)[: args.n]
+    seqs = data.table.sequence[rows].tolist()
+    for name, model in (("demo", None), ("dnabert2", "dnabert2-demo")):
+        if args.only in (None, name):
+            m = dv.load_model(model, device="cpu")
+            run(name, m, seqs, data.truth_mask(rows), args.n_sanity, (1, 2, 5, 10, 20))
     if args.only in (None, "gue"):
         path = GUE / "gue_tfbs" / "mouse_tf_3"
         train = dv.read_table(path / "train.csv.gz")
