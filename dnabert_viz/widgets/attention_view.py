@@ -149,6 +149,7 @@ class AttentionView(View, W.VBox):
         for trace in self.summary.data:
             trace.on_click(self._on_summary_click)
         self.figure = Figure(self._figure())
+        self.status = W.HTML()  # what is being drawn, while it is
         self._enable()
         self.observe(self._update, names=["layer", "head", "mode", "position", "region"])
         self.observe(self._on_region, names="region")
@@ -160,6 +161,7 @@ class AttentionView(View, W.VBox):
                     self.mode_control,
                     self.position_control,
                     self.region_control,
+                    self.status,
                 ],
                 layout=W.Layout(flex_flow="row wrap"),
             ),
@@ -257,9 +259,13 @@ class AttentionView(View, W.VBox):
         if self._holding:
             return
         self._enable()
+        # said at once: the redraw below sends a whole figure
+        head = "mean of heads" if self.head is None else f"head {self.head}"
+        self.status.value = f"<span class='note'>drawing layer {self.layer}, {head}…</span>"
         refresh(self.figure, self._figure())
         if self.atlas is not None and self._framed != (self.layer, self.head):
             refresh(self.summary, self._summary())
+        self.status.value = ""
 
     def _on_summary_click(self, _trace, points, _state) -> None:
         if points.point_inds:

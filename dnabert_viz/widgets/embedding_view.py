@@ -294,6 +294,7 @@ class EmbeddingView(View, W.VBox):
         if not self.selected:
             raise ValueError("nothing selected: select points (box or lasso) or set selected")
         rows = list(self.selected)
+        self.status.value = f"opening {len(rows)} sequences in an explorer…"  # said at once
         self.explorer = SequenceExplorer(
             self.cache.model,
             [self.sequences[i] for i in rows],
@@ -301,6 +302,7 @@ class EmbeddingView(View, W.VBox):
             target=self.cache.target,
         )
         self.explorer_box.children = [self.explorer]
+        self.status.value = f"{len(rows)} selected"
         return self.explorer
 
     # ------------------------------------------------------------------ output

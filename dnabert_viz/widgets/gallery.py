@@ -182,7 +182,9 @@ class MotifGallery(View, W.VBox):
         )
 
     def _show_page(self) -> None:
-        """Draw the logos of the page ``page``."""
+        """Draw the logos of the page ``page``; the label says so at once (drawing a page's
+        logos takes about a second)."""
+        self.page_label.value = f"drawing page {self.page + 1}…"
         self.grid.children = [self._card(m) for m in self._shown()]
         self.page_label.value = (
             f"page {self.page + 1} of {self.n_pages} ({len(self.motifs)} motifs)"
