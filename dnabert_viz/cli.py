@@ -23,6 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+from .finetune import ARCHITECTURES
+
 FAITHFULNESS_N = 16  # sequences `report --faithfulness` mutates by default
 
 
@@ -934,7 +936,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--architecture",
-        choices=["dnabert", "dnabert2", "cnn"],
+        choices=ARCHITECTURES,
         default="dnabert",
         help="DNABERT-1 (k-mers), DNABERT-2 (BPE) or the one-hot CNN baseline (two "
         "convolutions, global max pooling)",
