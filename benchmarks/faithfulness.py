@@ -10,6 +10,13 @@ verdicts, the sanity table and the time of each step; writes the tables next to 
 
     OMP_NUM_THREADS=1 nice -n 10 python faithfulness.py --n 100 --n-sanity 20
     OMP_NUM_THREADS=1 nice -n 10 python faithfulness.py --n 12 --n-sanity 6 --only dnabert2
+    python faithfulness.py --timing 500 200   # time only: N random sequences of one length
+
+``--timing N LENGTH`` times the three maps a user would compare first ([CLS] attention,
+integrated gradients, ISM) and ``dv.faithfulness`` of them (with its default ``worst``
+replacement) on the demo model, N random sequences of LENGTH nt, on as many threads as
+``DNABERT_VIZ_THREADS`` (default: the cores); the cost depends on N and the length, not on
+what the sequences hold.
 """
 
 import argparse
@@ -114,12 +121,32 @@ def run(name: str, m, seqs, truth, n_sanity: int, ks) -> None:
     sanity.to_csv(HERE / f"faithfulness_{name}_sanity.tsv", sep="\t", index=False)
 
 
+def timing(n: int, length: int) -> None:
+    """Seconds for three maps and their faithfulness curves on n random sequences."""
+    from common import random_sequences
+
+    m = dv.load_model(device="cpu")
+    seqs = random_sequences(n, length)
+    print(f"{n} x {length} nt on the demo model; load {load()}", flush=True)
+    maps = {}
+    for method in ("cls_attention", "integrated_gradients", "ism"):
+        start = time.perf_counter()
+        maps[method] = dv.score(m, seqs, method)
+        print(f"  {method}: {time.perf_counter() - start:.1f} s; load {load()}", flush=True)
+    start = time.perf_counter()
+    dv.faithfulness(m, seqs, maps, progress=False)
+    print(f"faithfulness of {len(maps)} maps: {time.perf_counter() - start:.1f} s; load {load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100, help="sequences per set")
     parser.add_argument("--n-sanity", type=int, default=20)
     parser.add_argument("--only", choices=["demo", "dnabert2", "gue"])
+    parser.add_argument("--timing", type=int, nargs=2, metavar=("N", "LENGTH"))
     args = parser.parse_args()
+    if args.timing:
+        return timing(*args.timing)
     os.environ.setdefault("DNABERT_VIZ_THREADS", "1")
     data = dv.load_demo()
     rows = data.indices("heldout", label=1)[: args.n]
