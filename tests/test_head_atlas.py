@@ -186,7 +186,7 @@ def test_bad_input_is_one_line(demo_model, seqs, atlas):
             dict(annotation=dv.MotifSet([], sequences=seqs[:3])),
             r"motifs were found in other sequences \(3 vs 8",
         ),
-        (dict(annotation="sites.bed"), r"the annotation sites.bed holds sites on the genome: give"),
+        (dict(annotation="sites.bed"), r"the annotation sites.bed holds sites on the genome"),
         (dict(annotation=3), r"annotation is a int: give a boolean \(N, L\) mask"),
         (
             dict(annotation=np.zeros((8, 200), dtype=bool)),
