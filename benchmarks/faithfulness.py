@@ -1,7 +1,9 @@
 """Which map to believe: ``dv.faithfulness`` and ``dv.sanity_check`` for every registered method
 that runs on the model, on the demo model (held-out positives, planted truth), on the embedded
 DNABERT-2-architecture demo model (``dnabert2-demo``: the same sequences and truth) and on a GUE
-set (mouse_tf_3, MAFK ChIP-seq, 101 nt) with a model trained here by ``dv.train_classifier``.
+set of recovery.py's table (``--gue``, by default mouse_tf_3, MAFK ChIP-seq, 101 nt; at most 2,000
+training sequences, drawn as recovery.py draws them) with a model trained here by
+``dv.train_classifier``.
 
 Beside the registry's methods: [CLS] attention of the first layer (the recipe takes the last)
 and GC content, a map that knows nothing of the model. Prints the summary per map, the
@@ -27,16 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from recovery import real_set
 
 import dnabert_viz as dv
 
 HERE = Path(__file__).resolve().parent
-# ../shared/data beside the checkout (a git worktree one level deeper)
-GUE = next(
-    p
-    for p in (HERE.parents[1] / "shared" / "data", HERE.parents[2] / "shared" / "data")
-    if p.exists()
-)
 # the one-hot bridge's sampling methods at reduced settings (the same passes, fewer of them)
 OPTIONS = {
     "onehot_integrated_gradients": {"n_steps": 32},
@@ -67,11 +64,7 @@ def maps_of(m, seqs) -> tuple[dict, dict]:
         jobs["cls_attention layer 0"] = ("cls_attention", {"layer": 0})
     for name, (method, options) in jobs.items():
         start = time.perf_counter()
-        try:
-            maps[name] = dv.score(m, seqs, method, **options)
-        except ValueError as err:  # the registry let it through; the method itself refuses
-            print(f"  {name}: refused: {err}", flush=True)
-            continue
+        maps[name] = dv.score(m, seqs, method, **options)
         seconds[name] = time.perf_counter() - start
         print(f"  {name}: {seconds[name]:.1f} s", flush=True)
     maps["gc_content"] = gc_content(m, seqs)
@@ -140,6 +133,7 @@ def timing(n: int, length: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--gue", default="gue_tfbs/mouse_tf_3", help="a set of recovery.py's")
     parser.add_argument("--n", type=int, default=100, help="sequences per set")
     parser.add_argument("--n-sanity", type=int, default=20)
     parser.add_argument("--only", choices=["demo", "dnabert2", "gue"])
@@ -156,23 +150,19 @@ def main() -> None:
             m = dv.load_model(model, device="cpu")
             run(name, m, seqs, data.truth_mask(rows), args.n_sanity, (1, 2, 5, 10, 20))
     if args.only in (None, "gue"):
-        path = GUE / "gue_tfbs" / "mouse_tf_3"
-        train = dv.read_table(path / "train.csv.gz")
-        test = dv.read_table(path / "test.csv.gz")
+        name = Path(args.gue).name
+        (train, labels), (test, test_labels) = real_set(args.gue, 2000, 0)
         start = time.perf_counter()
-        m = dv.train_classifier(
-            train.sequence.tolist(), train.label.to_numpy(), max_minutes=3, device="cpu"
-        )
-        q = m.predict(test.sequence.tolist())
-        accuracy = float((q.argmax(1) == test.label.to_numpy()).mean())
+        m = dv.train_classifier(train, labels, max_minutes=3, device="cpu")
+        accuracy = float((m.predict(test).argmax(1) == test_labels).mean())
         print(
-            f"mouse_tf_3: trained in {time.perf_counter() - start:.0f} s, held-out accuracy "
+            f"{name}: trained in {time.perf_counter() - start:.0f} s, held-out accuracy "
             f"{accuracy:.3f}; load {load()}"
         )
-        pos = test[test.label == 1].sequence.tolist()
+        pos = [s for s, y in zip(test, test_labels) if y == 1]
         rng = np.random.default_rng(0)
         seqs = [pos[i] for i in sorted(rng.choice(len(pos), min(args.n, len(pos)), replace=False))]
-        run("mouse_tf_3", m, seqs, None, args.n_sanity, (1, 2, 5, 10, 20))
+        run(name, m, seqs, None, args.n_sanity, (1, 2, 5, 10, 20))
 
 
 if __name__ == "__main__":

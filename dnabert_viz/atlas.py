@@ -30,14 +30,14 @@ import torch
 
 from .attention import _AttentionTap, _heads, _layers, attention_modules
 from .checks import check_counts
-from .faithful import _oriented, truth_mask
-from .intervals import sites_mask, split_input
+from .intervals import split_input
 from .markup import summary
 from .model import DnaModel
 from .motifs import MotifSet
 from .scores import Scores
 from .sequences import check_sequences, sequence_digest
 from .tokenization import NucleotideAccumulator, per_sequence_mean
+from .truth import oriented, truth_mask
 
 QUANTITIES = ("auroc", "ablation", "gradient")
 LABELS = {
@@ -354,7 +354,7 @@ def annotation_mask(annotation, sequences: list[str], given, coordinates, *, top
             raise ValueError(f"top must be a fraction in (0, 1], got {top!r}")
         mask = np.zeros((len(sequences), int(lengths.max())), dtype=bool)
         for i, n in enumerate(lengths):
-            ranked = np.argsort(-_oriented(annotation, i)[:n], kind="stable")
+            ranked = np.argsort(-oriented(annotation, i)[:n], kind="stable")
             mask[i, ranked[: max(1, round(top * n))]] = True
         return mask
     if isinstance(annotation, MotifSet):
@@ -367,34 +367,14 @@ def annotation_mask(annotation, sequences: list[str], given, coordinates, *, top
         table = pd.concat(parts, ignore_index=True) if parts else None
         if table is None or not len(table):
             raise ValueError("the annotation's motifs have no instances")
-        return truth_mask(table, lengths)
-    if isinstance(annotation, (str, Path)) and not str(annotation).endswith((".tsv", ".txt")):
-        return _sites(annotation, coordinates, lengths)
-    if isinstance(annotation, (str, Path)):
-        annotation = pd.read_csv(annotation, sep="\t")
-    if isinstance(annotation, pd.DataFrame):
-        if "sequence_index" not in annotation and {"chrom", "start", "end"} <= set(annotation):
-            return _sites(annotation, coordinates, lengths)
-        if isinstance(given, pd.DataFrame) and "sequence_index" in annotation:
-            where = {label: i for i, label in enumerate(given.index)}
-            annotation = annotation[annotation["sequence_index"].isin(where)].copy()
-            annotation["sequence_index"] = annotation["sequence_index"].map(where)
-        return truth_mask(annotation, lengths)
-    if isinstance(annotation, np.ndarray):
-        return truth_mask(annotation, lengths)
+        return truth_mask(table, lengths, name="the annotation")
+    if isinstance(annotation, (str, Path, pd.DataFrame, np.ndarray)):
+        labels = given.index if isinstance(given, pd.DataFrame) else None
+        return truth_mask(annotation, lengths, coordinates, labels=labels, name="the annotation")
     raise ValueError(
         f"annotation is a {type(annotation).__name__}: give a boolean (N, L) mask, a table or "
         "TSV of sequence_index/start/end, a MotifSet, a BED of sites or Scores"
     )
-
-
-def _sites(sites, coordinates, lengths) -> np.ndarray:
-    if coordinates is None:
-        raise ValueError(
-            "a BED annotation needs the sequences' genome coordinates: give the table "
-            "read_intervals(...) returned, not its sequences"
-        )
-    return sites_mask(sites, coordinates, lengths)
 
 
 def _describe(annotation, mask, lengths) -> str:

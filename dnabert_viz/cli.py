@@ -73,17 +73,16 @@ def _score(args: argparse.Namespace) -> None:
 
 def _faithfulness(args: argparse.Namespace) -> None:
     from .faithful import faithfulness, sanity_check
-    from .io import read_sequences
     from .outputs import atomic_write
 
-    table = read_sequences(args.input)
+    table = _source(args)
     model = _model(args)
     seqs = table["sequence"].tolist()
     model.tokenizer.check_lengths(seqs, table["source"].tolist())
     methods = args.methods.split(",")
     result = faithfulness(
         model,
-        seqs,
+        table if args.bed else seqs,  # intervals carry their coordinates, for a BED --truth
         methods,
         ks=tuple(args.ks),
         replace=args.replace,
@@ -778,9 +777,7 @@ def build_parser() -> argparse.ArgumentParser:
         "positions (a TSV table)",
     )
     model_options(faithful)
-    faithful.add_argument(
-        "--input", required=True, help="sequences: .fa/.fasta[.gz], or a tsv/csv"
-    )
+    sequence_source(faithful)
     faithful.add_argument(
         "--methods",
         required=True,
@@ -807,7 +804,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--summary-k", type=COUNT, help="the k of the verdicts (default: the k nearest 5)"
     )
     faithful.add_argument(
-        "--truth", help="TSV of true sites: sequence_index, start, end (e.g. planted.tsv)"
+        "--truth",
+        help="true sites: a TSV of sequence_index, start, end (e.g. planted.tsv), or a BED / "
+        "narrowPeak of sites on the genome (with --bed on --genome)",
     )
     faithful.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     faithful.add_argument(
@@ -1100,7 +1099,11 @@ def _check_output(args: argparse.Namespace) -> None:
     elif args.command == "faithfulness":
         for out in (args.out, args.sanity):
             if out is not None:
-                check_output(out, kind="table", inputs=[args.input, args.truth, model])
+                check_output(
+                    out,
+                    kind="table",
+                    inputs=[args.input, args.bed, args.genome, args.truth, model],
+                )
     elif args.command == "report":
         check_output(
             Path(args.out) / "report.html",

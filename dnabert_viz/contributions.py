@@ -104,6 +104,22 @@ BASELINES = ("uniform", "shuffle")
 PRODUCTS_PER_PASS = 2**23
 
 
+def why_no_bridge(m: DnaModel) -> str | None:
+    """Why the one-hot bridge cannot differentiate ``m``'s tokens (one line), or None when it
+    can: overlapping k-mer tokens (DNABERT-1) and the one-hot CNN's."""
+    tok = m.tokenizer
+    if (isinstance(tok, KmerTokenizer) and tok.overlapping) or isinstance(
+        m.model.get_input_embeddings(), OneHot
+    ):
+        return None
+    return (
+        "the one-hot bridge needs overlapping k-mer tokens (DNABERT-1) or the one-hot CNN; "
+        f"this model's {tok.scheme} tokens are no differentiable function of the sequence "
+        "here. Use method='hypothetical_ism' (exact hypothetical contributions by in-silico "
+        "mutagenesis)"
+    )
+
+
 class OneHotBridge(torch.nn.Module):
     """A DNABERT-1-style model as a function of one-hot sequences: (B, L, 4) -> (B, n_classes).
 
@@ -129,18 +145,13 @@ class OneHotBridge(torch.nn.Module):
     def __init__(self, m: DnaModel, *, output: str = "probability"):
         super().__init__()
         tok = m.tokenizer
+        reason = why_no_bridge(m)
+        if reason is not None:
+            raise ValueError(f"{m.name}: {reason}")
         if isinstance(tok, KmerTokenizer) and tok.overlapping:
             self.k, kmer_ids, self.absent_id = tok.k, tok._table, tok.unk_id
-        elif isinstance(m.model.get_input_embeddings(), OneHot):  # k = 1, one-hot rows
+        else:  # the one-hot CNN: k = 1, one-hot rows
             self.k, kmer_ids, self.absent_id = 1, [tok.vocab[b] for b in ALPHABET], tok.vocab["N"]
-        else:
-            raise ValueError(
-                f"{m.name}: the one-hot bridge needs overlapping k-mer tokens (DNABERT-1) or the "
-                f"one-hot CNN; this model's {tok.scheme} tokens are no differentiable function "
-                "of the sequence here. Use "
-                "method='hypothetical_ism' (exact hypothetical contributions by in-silico "
-                "mutagenesis)"
-            )
         if output not in ("probability", "logit"):
             raise ValueError(f"output must be 'probability' or 'logit', got {output!r}")
         m._require_classifier()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ from .methods import get_method, score
 from .model import DnaModel
 from .scores import Scores
 from .sequences import ALPHABET, check_sequences, dinucleotide_shuffle
+from .truth import oriented, truth_auroc, truth_mask
 
 REPLACE = ("worst", "N", "shuffle")
 ORDERS = ("top", "bottom", "random", "shifted")
@@ -83,13 +83,14 @@ class Faithfulness:
         k, scale = self.meta["k"], self.meta["output"]
         lines = {}
         for row in self.summary.sort_values("ratio", ascending=False).itertuples():
+            truth = "" if "auroc" not in self.summary else f"; AUROC at the truth {row.auroc:.2f}"
             if not np.isfinite(row.ratio):
                 lines[row.map] = (
                     f"{row.map}: random positions do not move the {scale} at k = {k} "
-                    f"(drop {row.drop_random:+.3g}); the map's top {k} move it {row.drop_top:+.3g}"
+                    f"(drop {row.drop_random:+.3g}); the map's top {k} move it "
+                    f"{row.drop_top:+.3g}{truth}"
                 )
                 continue
-            truth = "" if "auroc" not in self.summary else f"; AUROC at the truth {row.auroc:.2f}"
             lines[row.map] = (
                 f"{row.map} moves the {scale} {row.ratio:.1f}x more than random at k = {k} "
                 f"(95% CI {row.ratio_low:.1f}-{row.ratio_high:.1f}){truth}"
@@ -170,11 +171,13 @@ def faithfulness(
     truth : numpy.ndarray, pandas.DataFrame, str or Path, optional
         Where the truth is: a boolean (N, L) mask (L at least the longest sequence), a
         table (or a TSV file, such as the demo's ``planted.tsv``) with ``sequence_index``,
-        ``start``, ``end`` (0-based, end exclusive) of true sites, or sites on the genome: a
+        ``start``, ``end`` (0-based, end exclusive) of true sites (``sequence_index``: the
+        position in ``sequences``, or, when ``sequences`` is a table, its index label; sites of
+        other labels are left out), or sites on the genome: a
         BED or narrowPeak file (``.bed``, ``.narrowPeak``, either gzipped) or a table with
         ``chrom``, ``start``, ``end``, placed in the sequences by their coordinates
         (``sequences`` from :func:`dnabert_viz.read_intervals`; see
-        :func:`dnabert_viz.intervals.sites_mask`).
+        :func:`dnabert_viz.truth.truth_mask`).
     seed : int
         Seed of the random positions, shifts, shuffles, ties and bootstrap.
     batch_size : int
@@ -222,7 +225,8 @@ def faithfulness(
         summary_k = min(ks, key=lambda k: (abs(k - 5), k))
     if summary_k not in ks:
         raise ValueError(f"summary_k {summary_k} is not one of the curves' k ({ks})")
-    mask = None if truth is None else truth_mask(truth, lengths, coordinates)
+    labels = sequences.index if isinstance(sequences, pd.DataFrame) else None
+    mask = None if truth is None else truth_mask(truth, lengths, coordinates, labels=labels)
     maps = resolve_maps(m, seqs, maps, target=target)
     output = "probability" if m.problem_type == "regression" else "log_odds"
     rng = np.random.default_rng(seed)
@@ -278,7 +282,7 @@ def _plan(seq, full, maps, i, ks, n_random, rng) -> tuple[list, list[str]]:
     x = np.frombuffer(seq.encode(), dtype=np.uint8)
     orders = {(None, "random"): [rng.permutation(len(x)) for _ in range(n_random)]}
     for n, scores in maps.items():
-        values = _oriented(scores, i)
+        values = oriented(scores, i)
         ranked = _rank(values, rng)
         orders[n, "top"], orders[n, "bottom"] = [ranked], [ranked[::-1]]
         shifts = rng.integers(1, max(2, len(x)), n_random)
@@ -321,12 +325,6 @@ def resolve_maps(m: DnaModel, sequences: list[str], maps, *, target: int) -> dic
 def _compute(m: DnaModel, sequences: list[str], method: str, target: int) -> Scores:
     spec = get_method(method)
     return score(m, sequences, spec.name, **({"target": target} if spec.uses_target else {}))
-
-
-def _oriented(scores: Scores, i: int) -> np.ndarray:
-    """Sequence ``i``'s map, higher = more important (ISM's mean effect negated), NaN lowest."""
-    values = np.asarray(scores[i], dtype=float) * (-1.0 if scores.kind == "ism" else 1.0)
-    return np.nan_to_num(values, nan=-np.inf)
 
 
 def _rank(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -425,80 +423,6 @@ def _summary(deltas, names, ks, k, n_boot, rng) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def truth_mask(truth, lengths: np.ndarray, coordinates: dict | None = None) -> np.ndarray:
-    """A boolean (N, longest length) mask of true positions from a mask, a table or a TSV file
-    of ``sequence_index``, ``start``, ``end``, or a BED file or table of ``chrom``, ``start``,
-    ``end`` on the genome (placed by the sequences' ``coordinates``, as
-    :func:`dnabert_viz.intervals.split_input` gives them).
-
-    Raises
-    ------
-    ValueError
-        A mask of another shape, a table without those columns, a site outside its sequence,
-        sites on the genome without ``coordinates`` or in none of the sequences.
-    """
-    from .intervals import sites_mask
-
-    n, width = len(lengths), int(lengths.max())
-    on_genome = (
-        isinstance(truth, (str, Path))
-        and str(truth).lower().removesuffix(".gz").endswith((".bed", ".narrowpeak"))
-    ) or (
-        isinstance(truth, pd.DataFrame)
-        and "sequence_index" not in truth
-        and {"chrom", "start", "end"} <= set(truth.columns)
-    )
-    if on_genome:
-        label = (
-            str(truth) if isinstance(truth, (str, Path)) else f"(a table of {len(truth)} sites)"
-        )
-        if coordinates is None:
-            raise ValueError(
-                f"truth {label} holds sites on the genome: give the sequences as "
-                "read_intervals' table (with chrom, start, end, strand) to place them"
-            )
-        mask = sites_mask(truth, coordinates, lengths)
-        if not mask.any():
-            raise ValueError(f"truth {label}: none of its sites overlaps the {n} sequences")
-        return mask
-    if isinstance(truth, (str, Path)):
-        truth = pd.read_csv(truth, sep="\t")
-    if isinstance(truth, pd.DataFrame):
-        missing = sorted({"sequence_index", "start", "end"} - set(truth.columns))
-        if missing:
-            raise ValueError(f"truth table has no column {', '.join(missing)}")
-        mask = np.zeros((n, width), dtype=bool)
-        for row in truth.itertuples():
-            i, start, end = int(row.sequence_index), int(row.start), int(row.end)
-            if not (0 <= i < n and 0 <= start < end <= lengths[i]):
-                raise ValueError(
-                    f"truth row {row.Index}: [{start}, {end}) of sequence {i} is not within "
-                    f"the {n} sequences (that one {lengths[i] if 0 <= i < n else '-'} nt)"
-                )
-            mask[i, start:end] = True
-        return mask
-    mask = np.asarray(truth)
-    if mask.dtype != bool or mask.ndim != 2 or mask.shape[0] != n or mask.shape[1] < width:
-        raise ValueError(
-            f"truth mask is {mask.dtype} {mask.shape}: expected bool ({n}, >= {width}), one row "
-            "per sequence"
-        )
-    return mask[:, :width]
-
-
-def truth_auroc(scores: Scores, mask: np.ndarray) -> tuple[float, int]:
-    """(mean per-sequence AUROC of the map at the true positions, sequences counted): the
-    sequences with both true and other positions."""
-    from sklearn.metrics import roc_auc_score
-
-    aucs = []
-    for i in range(len(scores)):
-        truth = mask[i, : scores.lengths[i]]
-        if truth.any() and not truth.all():
-            aucs.append(roc_auc_score(truth, _oriented(scores, i)))
-    return (float(np.mean(aucs)) if aucs else np.nan), len(aucs)
 
 
 # --------------------------------------------------------------------------- the sanity check

@@ -40,6 +40,7 @@ from .contributions import (
     onehot_gradient_shap,
     onehot_gradients,
     onehot_integrated_gradients,
+    why_no_bridge,
 )
 from .intervals import split_input
 from .language_model import lm_scores
@@ -69,10 +70,12 @@ class Method:
         implementing function's signature.
     batch_size : int
         Default rows per forward pass: the implementing function's.
-    needs : {"classifier", "attention", "lm"} or None
+    needs : {"classifier", "bridge", "attention", "lm"} or None
         What the model must have: a classifier head (the method explains a
-        class output, ``target``), attention weights, a language-model head
-        (masked or causal), or nothing in particular.
+        class output, ``target``), a classifier head and tokens the one-hot
+        bridge differentiates (overlapping k-mers or the one-hot CNN:
+        :func:`dnabert_viz.contributions.why_no_bridge`), attention weights, a
+        language-model head (masked or causal), or nothing in particular.
     aliases : tuple of str
         Short names accepted too (the command line's ``cls``, ``ig``).
     target : int or None
@@ -96,8 +99,10 @@ class Method:
 
     def unavailable(self, m: DnaModel) -> str | None:
         """Why the method cannot run on ``m`` (one line), or None when it can."""
-        if self.needs == "classifier" and not m.is_classifier:
+        if self.needs in ("classifier", "bridge") and not m.is_classifier:
             return f"{self.name} explains a class output and {m.name} has no classifier head"
+        if self.needs == "bridge" and why_no_bridge(m) is not None:
+            return f"{self.name} runs on {m.name}'s one-hot bridge: {why_no_bridge(m)}"
         if self.needs == "lm" and not m.is_lm:
             return (
                 f"{self.name} reads a language-model head (masked or causal) and {m.name} has none"
@@ -132,7 +137,7 @@ def register(
     fixed : dict, optional
         Keywords that make the function this method (``method="saliency"``
         of :func:`dnabert_viz.attribute`).
-    needs : {"classifier", "attention", "lm"} or None
+    needs : {"classifier", "bridge", "attention", "lm"} or None
         What the model must have (see :class:`Method`).
     aliases : tuple of str
         Short names accepted too.
@@ -341,24 +346,28 @@ register(
     "hypothetical gradients on the one-hot bridge (k-mer models): gradient centred "
     "over the 4 bases; (N, L, 4) in extra['hypothetical']",
     fixed={"baseline": "uniform"},
+    needs="bridge",
 )(onehot_gradients)
 register(
     "onehot_gradient_x_input",
     "gradient x input on the one-hot bridge (k-mer models); raw gradient "
     "(N, L, 4) in extra['hypothetical']",
     fixed={"baseline": "zero"},
+    needs="bridge",
 )(onehot_gradients)
 register(
     "onehot_integrated_gradients",
     "integrated gradients in one-hot space (k-mer models; shuffled or "
     "uniform baseline); (N, L, 4) in extra['hypothetical']",
     aliases=("onehot_ig",),
+    needs="bridge",
 )(onehot_integrated_gradients)
 register(
     "onehot_gradient_shap",
     "GradientSHAP (expected gradients) in one-hot space (k-mer models; shuffled or "
     "uniform baselines); (N, L, 4) in extra['hypothetical']",
     aliases=("onehot_shap",),
+    needs="bridge",
 )(onehot_gradient_shap)
 register(
     "hypothetical_ism",

@@ -23,7 +23,7 @@ from dnabert_viz.faithful import model_blocks
 from dnabert_viz.intervals import sites_mask, split_input
 from dnabert_viz.sequences import reverse_complement
 from dnabert_viz.tokenization import CharTokenizer
-from tests.genome import write
+from tests.genome import copy_chr17, write
 
 P, LENGTH, N = 7, 24, 16
 
@@ -354,3 +354,51 @@ def test_report_verdict_cards_on_the_demo_model(tmp_path, demo_model, demo_data)
     assert "Which map to believe" in page and page.count("Plotly.newPlot(") == 1
     alone = [*args[:5], "--faithfulness-n", "6", "--out", str(tmp_path / "r2")]
     assert main(alone) == 2  # --faithfulness-n without --faithfulness: refused
+
+
+@pytest.mark.slow
+def test_cli_truth_as_a_bed_on_the_windows_of_a_genome(tmp_path, capsys):
+    """`dnabert-viz faithfulness --bed --genome --truth sites.bed` on the test genome (chr17;
+    one window on the - strand): the verdicts carry the AUROC the library gives for the same
+    windows and sites; a BED of sites with plain --input, or one that misses every window, is
+    one line and exit 2."""
+    genome = copy_chr17(tmp_path)
+    windows = write(
+        tmp_path / "windows.bed",
+        [
+            f"chr17\t{a}\t{a + 100}\tw{i}\t0\t{'-' if i == 1 else '+'}"
+            for i, a in enumerate((1000, 5000, 9000))
+        ],
+    )
+    sites = write(
+        tmp_path / "sites.bed", ["chr17\t1010\t1022", "chr17\t5060\t5070", "chr17\t9090\t9130"]
+    )
+    out = tmp_path / "curves.tsv"
+    args = ["faithfulness", "--bed", str(windows), "--genome", str(genome), "--width", "0"]
+    args += ["--methods", "saliency", "--ks", "1,5", "--replace", "N", "--n-random", "2"]
+    args += ["--device", "cpu", "--out", str(out)]
+    assert main([*args, "--truth", str(sites)]) == 0
+    printed = capsys.readouterr().out
+    table = dv.read_intervals(windows, genome, width=None)
+    m = dv.load_model(device="cpu")
+    expected = dv.faithfulness(
+        m, table, ["saliency"], ks=(1, 5), replace="N", n_random=2, truth=sites
+    )
+    auroc = expected.summary.auroc[0]
+    assert expected.summary.n_truth[0] == 3 and 0 < auroc < 1
+    assert f"AUROC at the truth {auroc:.2f}" in printed
+    assert pd.read_csv(out, sep="\t")["n"].eq(3).all()
+
+    fasta = write(tmp_path / "in.fa", [f">w{i}\n{s}" for i, s in enumerate(table["sequence"])])
+    plain = [a for a in args if a not in ("--bed", str(windows), "--genome", str(genome))]
+    plain = [*plain[: plain.index("--width")], *plain[plain.index("--width") + 2 :]]
+    for argv, message in (
+        ([*plain, "--input", str(fasta), "--truth", str(sites)], "holds sites on the genome"),
+        (
+            [*args, "--truth", str(write(tmp_path / "far.bed", ["chr17\t20000\t20050"]))],
+            "none of its sites overlaps the 3 sequences",
+        ),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1

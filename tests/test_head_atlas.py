@@ -176,7 +176,7 @@ def test_bad_input_is_one_line(demo_model, seqs, atlas):
     cases = [
         (
             dict(annotation=np.zeros((3, 10), dtype=bool)),
-            r"truth mask is bool \(3, 10\): expected bool \(8, >= \d+\)",
+            r"the annotation mask is bool \(3, 10\): expected bool \(8, >= \d+\)",
         ),
         (
             dict(annotation=dv.Scores(seqs[::-1], np.zeros((8, max(map(len, seqs)))), "x")),
@@ -186,7 +186,7 @@ def test_bad_input_is_one_line(demo_model, seqs, atlas):
             dict(annotation=dv.MotifSet([], sequences=seqs[:3])),
             r"motifs were found in other sequences \(3 vs 8",
         ),
-        (dict(annotation="sites.bed"), r"a BED annotation needs the sequences' genome coord"),
+        (dict(annotation="sites.bed"), r"the annotation sites.bed holds sites on the genome"),
         (dict(annotation=3), r"annotation is a int: give a boolean \(N, L\) mask"),
         (
             dict(annotation=np.zeros((8, 200), dtype=bool)),

@@ -1,6 +1,8 @@
 """The registry of scoring methods: every method works from the library, the command line and the
 explorer."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,40 @@ def test_a_method_function_must_be_m_sequences_then_keywords_with_defaults(monke
     with pytest.raises(ValueError, match="'bad': the function takes no progress"):
         dv.register("bad", "bad")(lambda m, sequences, *, batch_size=16: None)
     assert "bad" not in dv.method_names()
+
+
+@pytest.fixture(scope="module")
+def bpe(device):
+    """The embedded DNABERT-2 (BPE tokens)."""
+    return dv.load_model("dnabert2-demo", device=device)
+
+
+def test_the_registry_says_up_front_what_a_bpe_model_cannot_run(bpe, demo_model, short):
+    """The one-hot bridge's four methods (BPE tokens are no function of a one-hot sequence) and
+    the LM scores are refused by the registry, each with its reason, and dv.score refuses them
+    with that same line before computing anything."""
+    refused = {n: dv.get_method(n).unavailable(bpe) for n in methods.method_names()}
+    refused = {n: reason for n, reason in refused.items() if reason is not None}
+    bridge = {n for n in methods.method_names() if dv.get_method(n).needs == "bridge"}
+    assert bridge == {
+        "onehot_gradients",
+        "onehot_gradient_x_input",
+        "onehot_integrated_gradients",
+        "onehot_gradient_shap",
+    }
+    assert set(refused) == bridge | {n for n in methods.method_names() if n.startswith("lm_")}
+    for name in bridge:
+        assert "bpe tokens are no differentiable function" in refused[name]
+        assert "hypothetical_ism" in refused[name]
+        assert dv.get_method(name).unavailable(demo_model) is None  # DNABERT-6 k-mers: it runs
+        with pytest.raises(ValueError, match=re.escape(refused[name])):
+            dv.score(bpe, short, name)
+
+
+@pytest.mark.slow
+def test_every_method_the_registry_offers_a_bpe_model_runs(bpe, short):
+    for name in methods.method_names():
+        spec = dv.get_method(name)
+        if spec.unavailable(bpe) is None:
+            s = dv.score(bpe, short, name, **({"n_steps": 4} if "n_steps" in spec.options else {}))
+            assert np.isfinite(s.values).all() and s.values.std() > 0
