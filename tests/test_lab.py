@@ -782,6 +782,12 @@ hits = pd.DataFrame({"chrom": ["chr17"], "start": [1060], "end": [1070], "name":
     m, genome, {"attention": bigwig, "hits": hits}, locus="chr17:901-1,300"
 )
 view""",
+    # two models side by side: an untrained one-hot CNN's track under the demo model's
+    """from dnabert_viz.finetune import build_classifier
+
+cnn = build_classifier(architecture="cnn", hidden_size=16, seed=3, device="cpu")
+compared = dv.widgets.SequenceExplorer(m, peaks.sequence, compare=cnn, kind="saliency")
+compared""",
 ]
 
 
@@ -817,9 +823,39 @@ def put_notebook(url: str, name: str, cells: list[str]) -> None:
     opener.open(request, timeout=60)
 
 
+def check_compared_explorer(lab: Lab, graph) -> None:
+    """The explorer of ``compared`` (two models): both rows drawn with the kernel's numbers, each
+    named by its model; a real click in the second row's column 30 selects position 30."""
+    graph.scroll_into_view_if_needed()
+    wait_for_graph(
+        lab,
+        graph,
+        "gd.data[0].name === 'demo: saliency' && gd.data[1].name === 'cnn-small: saliency'"
+        " && gd._fullLayout.yaxis2.title.text.startsWith('cnn-small')",
+    )
+    shown = graph.evaluate("gd => [Array.from(gd.data[0].y), Array.from(gd.data[1].y)]")
+    kernel = "print(json.dumps([compared.values().tolist(), compared.values(model=1).tolist()]))"
+    expected = json.loads(lab.kernel(f"import json; {kernel}"))
+    for row, values in zip(shown, expected):
+        assert max(abs(a - b) for a, b in zip(row, values)) < 1e-5
+    x, y = graph.evaluate(
+        "(gd, p) => { const box = gd.getBoundingClientRect(), "
+        """xa = gd._fullLayout.xaxis2, ya = gd._fullLayout.yaxis2;
+           return [box.left + xa._offset + xa.l2p(p), box.top + ya._offset + ya._length / 2]; }""",
+        30,
+    )
+    lab.page.mouse.click(x, y)
+    deadline = time.monotonic() + 60
+    while (got := lab.kernel("print(compared.position)").strip()) != "30":
+        assert time.monotonic() < deadline, got
+        lab.page.wait_for_timeout(500)
+    lab.screenshot("compared-explorer", graph)
+
+
 def test_genome_view_in_jupyterlab(browser, lab):
     """igv.js draws the tracks offline (every request off the machine refused) and a click on a
-    feature opens its window in the view's explorer, as the kernel says."""
+    feature opens its window in the view's explorer, as the kernel says. In the same notebook,
+    an explorer comparing two models draws both tracks and a click in the second row selects."""
     name = "genome_view.ipynb"
     put_notebook(lab, name, GENOME_CELLS)
     lab_page = Lab(browser, lab, name)
@@ -871,6 +907,7 @@ def test_genome_view_in_jupyterlab(browser, lab):
             assert time.monotonic() < deadline, (got, search.input_value())
             lab_page.page.wait_for_timeout(500)
         lab_page.screenshot("genome-view-explorer", output)
+        check_compared_explorer(lab_page, lab_page.cell(2).locator(".js-plotly-plot").first)
         lab_page.assert_clean()
     finally:
         lab_page.screenshot("genome-view-last")

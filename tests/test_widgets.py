@@ -14,6 +14,7 @@ from plotly.callbacks import InputDeviceState, Points
 from plotly.offline import get_plotlyjs
 
 import dnabert_viz as dv
+from dnabert_viz.finetune import build_classifier
 from dnabert_viz.widgets import AttentionView, MotifGallery, SequenceExplorer
 
 
@@ -352,6 +353,51 @@ def test_explorer_shows_hypothetical_contributions_of_a_cnn_beside_the_model(
     ex = SequenceExplorer(demo_model, seqs[:2], scores=cnn)
     assert ex.kind == "cnn" and np.allclose(ex.figure.data[0].y, 0.375)
     assert np.allclose(ex.hypothetical.data[0].z, (x[0] * 0.5 - 0.125)[:, : len(seqs[0])])
+
+
+def test_explorer_compares_two_models_tracks_on_one_axis(demo_model, seqs, device, tmp_path):
+    """compare=: the CNN's track under the transformer's, each the model's own dv.score of the
+    sequence shown, both following the sequence, the kind and a click in either row."""
+    cnn = build_classifier(architecture="cnn", hidden_size=16, seed=3, device=device)
+    ex = SequenceExplorer(demo_model, seqs, compare=cnn, kind="saliency")
+    assert "cls_attention" not in [k for _, k in ex.kind_control.options]  # methods both run
+    for kind, index in (("saliency", 0), ("saliency", 2), ("onehot_gradients", 2)):
+        ex.kind, ex.index = kind, index
+        rows = ex.figure.data[:2]
+        for model, bars in zip((demo_model, cnn), rows):
+            expected = dv.score(model, seqs[index], kind)[0]
+            assert np.allclose(bars.y, expected, atol=1e-6)
+            assert np.allclose(ex.values(model=int(model is cnn)), expected, atol=1e-6)
+        assert [bars.name for bars in rows] == [f"demo: {kind}", f"cnn-small: {kind}"]
+        assert not np.allclose(rows[0].y, rows[1].y, atol=1e-3)  # two models, two tracks
+    layout = ex.figure.layout
+    assert [layout.yaxis.title.text, layout.yaxis2.title.text, layout.yaxis3.title.text] == [
+        "demo<br>onehot gradients",
+        "cnn-small<br>onehot gradients",
+        "logo<br>(demo)",
+    ]
+    assert layout.xaxis.matches == layout.xaxis2.matches == "x3"  # one x axis
+    p = [float(model.predict(seqs[2:3])[0, 1]) for model in (demo_model, cnn)]
+    assert f"p(class 1) = {p[0]:.3f} (demo), {p[1]:.3f} (cnn-small)" in layout.title.text
+    click(rows[1], 40)  # the CNN's row selects the position too
+    assert ex.position == 40 and [s["x0"] for s in ex.figure.layout.shapes] == [39.5] * 3
+    html = ex.save_html(tmp_path / "compare.html").read_text()
+    snapshot = ex.snapshot()
+    for page in (html, snapshot):
+        assert "demo: onehot_gradients" in page and "cnn-small: onehot_gradients" in page
+    # one model: the track as before
+    single = SequenceExplorer(demo_model, seqs[:2], kind="saliency")
+    assert [t.name for t in single.figure.data[:2]] == ["saliency", "logo A"]
+    assert single.figure.layout.yaxis.title.text == "saliency"
+
+
+def test_compare_is_refused_beside_given_scores_or_without_a_model(demo_model, seqs, device):
+    cnn = build_classifier(architecture="cnn", hidden_size=16, seed=3, device=device)
+    given = dv.score(demo_model, seqs[:2], "saliency")
+    with pytest.raises(ValueError, match=r"compare: given scores \(saliency\) are one model"):
+        SequenceExplorer(demo_model, seqs[:2], scores=given, compare=cnn)
+    with pytest.raises(ValueError, match="no first model to compare it with"):
+        SequenceExplorer(None, seqs[:2], scores=given, compare=cnn)
 
 
 def test_attention_view_selectors_and_summary_click(demo_model, seqs):

@@ -168,6 +168,14 @@ class SequenceExplorer(View, W.VBox):
     options (``n_model_calls`` counts its runs); a changed state redraws
     from the cache.
 
+    Given a second model (``compare=``), the track shows both models' scores
+    of the sequence one above the other on one x axis, each row named by its
+    model and method (a one-hot CNN's motifs beside a language model's): the
+    score menu holds the methods both run, and the sequence, kind, layer,
+    head and position move both rows. The logo under them, the ISM and
+    hypothetical maps, the variant and the position's context are the first
+    model's.
+
     Parameters
     ----------
     m : DnaModel or None
@@ -206,6 +214,12 @@ class SequenceExplorer(View, W.VBox):
         the controls says how much the shown kind's top positions move the
         output against random ones (its verdict first, the other maps'
         after), or that the table has no figure for it.
+    compare : DnaModel, optional
+        A second model whose track of the same sequence, method and options
+        is drawn under ``m``'s (its own :class:`~dnabert_viz.compute.ScoreCache`,
+        ``caches[1]``). Both models must run the methods offered, so given
+        ``scores`` are refused with it; where both have attention, the layer
+        and head menus offer the layers and heads both have.
 
     Attributes
     ----------
@@ -224,6 +238,9 @@ class SequenceExplorer(View, W.VBox):
     effects_output : str
         The scale of the ISM map and column: ``"log_odds"`` (default on a
         classifier) or ``"probability"`` (synced; the *ISM on* buttons).
+    caches : list of ScoreCache
+        The compute layer of each model drawn: ``cache``, then the compared
+        model's.
 
     Examples
     --------
@@ -233,6 +250,8 @@ class SequenceExplorer(View, W.VBox):
     >>> with ex.hold_trait_notifications():  # another sequence and a position in it, together
     ...     ex.index, ex.position = 2, 17                      # doctest: +SKIP
     >>> ipywidgets.VBox([ex, other])                           # doctest: +SKIP
+    >>> cnn = dv.train_classifier(seqs, labels, architecture="cnn")  # doctest: +SKIP
+    >>> SequenceExplorer(m, seqs, compare=cnn, kind="onehot_gradients")  # doctest: +SKIP
     """
 
     index = traitlets.Int(0).tag(sync=True)
@@ -257,22 +276,37 @@ class SequenceExplorer(View, W.VBox):
         cache: ScoreCache | None = None,
         variants=None,
         faithfulness: Faithfulness | None = None,
+        compare: DnaModel | None = None,
     ):
         self.cache = (
             cache if cache is not None else ScoreCache(m, sequences, scores, target=target)
         )
         self.sequences = self.cache.sequences
+        self.caches = [self.cache]
+        if compare is not None:
+            self.caches.append(compared_cache(self.cache, compare))
         if isinstance(instances, list):
             instances = instance_table(instances)
         self.instances = instances
         self.n_steps, self.top_k = n_steps, top_k
         options = self.cache.kinds()
+        for other in self.caches[1:]:  # the methods every model runs
+            theirs = {k for _, k in other.kinds()}
+            options = [(label, k) for label, k in options if k in theirs]
         if not options:
-            raise ValueError("nothing to show: give scores, or a model to compute them")
+            raise ValueError(
+                "nothing to show: give scores, or a model to compute them"
+                if compare is None
+                else f"compare: {m.name} and {compare.name} have no scoring method in common"
+            )
         self._kinds = [k for _, k in options]
         config = None if self.cache.model is None else self.cache.model.model.config
         self._n_layers = 1 if config is None else config.num_hidden_layers
         self._n_heads = 1 if config is None else config.num_attention_heads
+        if compare is not None and compare.returns_attention and m.returns_attention:
+            # the layers and heads both models have
+            self._n_layers = min(self._n_layers, compare.model.config.num_hidden_layers)
+            self._n_heads = min(self._n_heads, compare.model.config.num_attention_heads)
         super().__init__(
             index=index,
             kind=kind or options[0][1],
@@ -287,7 +321,7 @@ class SequenceExplorer(View, W.VBox):
             options=options, description="score", layout=W.Layout(width="300px"), style=LABELS
         )
         self.layer_control = layer_menu(
-            ["global"] if config is None else self.cache.model.attention_kinds
+            ["global"] if config is None else self.cache.model.attention_kinds[: self._n_layers]
         )
         self.head_control = W.Dropdown(
             options=[("sum", ALL)] + [(str(h), h) for h in range(self._n_heads)],
@@ -329,10 +363,12 @@ class SequenceExplorer(View, W.VBox):
         self._drawn: dict[int, tuple] = {}  # what each map beside the track shows now
         self._track_key: tuple | None = None  # what the track shows now
         self.progress_area = W.Output(layout=W.Layout(min_height="0px"))
-        self.cache.listeners.append(self._show_status)
-        self.cache.progress_context = self._progress
+        for each in self.caches:
+            each.listeners.append(self._show_status)
+            each.progress_context = self._progress
         self.figure = Figure(self._track_figure())
-        self.figure.data[0].on_click(self._on_click)
+        for bars in self.figure.data[: len(self.caches)]:  # one row of bars per model
+            bars.on_click(self._on_click)
         # the maps under the track get their figure the first time they show something
         self.mutations_box = W.Box(layout=W.Layout(display="none"))
         # ISM's scale: log-odds by default on a classifier, probability one click away
@@ -459,8 +495,8 @@ class SequenceExplorer(View, W.VBox):
 
     @property
     def n_model_calls(self) -> int:
-        """How many times the compute layer has run the model."""
-        return self.cache.n_model_calls
+        """How many times the compute layer has run the model (the models, compared)."""
+        return sum(each.n_model_calls for each in self.caches)
 
     def options(self) -> dict:
         """The method options the state stands for (each method takes the ones it knows)."""
@@ -481,13 +517,23 @@ class SequenceExplorer(View, W.VBox):
             yield
         self.progress_area.clear_output()
 
-    def values(self, kind: str | None = None, index: int | None = None) -> np.ndarray:
+    def values(
+        self, kind: str | None = None, index: int | None = None, *, model: int = 0
+    ) -> np.ndarray:
         """Per-nucleotide scores shown for ``kind`` and sequence ``index`` (defaults: the current
-        ones), (L,).
+        ones), (L,), of the first model or (``model=1``) the compared one.
         """
         kind = self.kind if kind is None else kind
         index = self.index if index is None else index
-        return self.cache.values(kind, index, **self.options())
+        return self.caches[model].values(kind, index, **self.options())
+
+    def model_names(self) -> list[str]:
+        """The name each track row goes by: the models' names (told apart when they are the
+        same); ``[]`` without a model."""
+        names = [each.model.name for each in self.caches if each.model is not None]
+        if len(set(names)) < len(names):
+            names = [f"{name} ({i + 1})" for i, name in enumerate(names)]
+        return names
 
     # ------------------------------------------------------------------ drawing
     def _instances_here(self) -> pd.DataFrame | None:
@@ -500,10 +546,19 @@ class SequenceExplorer(View, W.VBox):
         i, kind = self.index, self.kind
         seq = self.sequences[i]
         label = self.label()
-        scores = Scores([seq], self.values(kind, i)[None], label)
-        prediction = self.cache.prediction(i)
+        compared = len(self.caches) > 1
+        names = self.model_names() if compared else [""]
+        rows = [f"{name}: {label}" if compared else label for name in names]
+        scores = [
+            Scores([seq], self.values(kind, i, model=j)[None], row) for j, row in enumerate(rows)
+        ]
+        predictions = [
+            f"{p:.3f}" + f" ({name})" * compared
+            for name, p in zip(names, (each.prediction(i) for each in self.caches))
+            if p is not None
+        ]
         title = f"sequence {i} ({len(seq)} nt)" + (
-            "" if prediction is None else f" · p(class {self.cache.target}) = {prediction:.3f}"
+            f" · p(class {self.cache.target}) = {', '.join(predictions)}" if predictions else ""
         )
         covering = self.cache.covering_tokens(i)
         hover_tokens = None if covering is None else [" ".join(c) for c in covering]
@@ -515,9 +570,15 @@ class SequenceExplorer(View, W.VBox):
             title=title,
             width=TRACK_WIDTH,
         )
-        fig.update_yaxes(
-            title_text=label.replace("_", " ").replace(" (", "<br>("), row=1, col=1
-        )  # fits the row
+        for row, name in enumerate(names, start=1):  # fits the row: a line each for its parts
+            fig.update_yaxes(
+                title_text=(f"{name}<br>" * compared)
+                + label.replace("_", " ").replace(" (", "<br>("),
+                row=row,
+                col=1,
+            )
+        if compared:
+            fig.update_yaxes(title_text=f"logo<br>({names[0]})", row=len(names) + 1, col=1)
         aligned(fig)
         n = len(fig.layout.shapes)
         # the selection frame, one rectangle per row: kept as templates so a click moves only it
@@ -785,6 +846,19 @@ class SequenceExplorer(View, W.VBox):
         if self.position is not None:
             page.add(self.context().to_element())
         page.add(element("p", self.sequences[self.index], class_="mono note"))
+
+
+def compared_cache(cache: ScoreCache, compare: DnaModel) -> ScoreCache:
+    """The compute layer of the model an explorer compares with ``cache``'s: the same
+    sequences and target; refused in one line beside given scores or without a first model."""
+    if cache.model is None:
+        raise ValueError("compare: there is no first model to compare it with (m is None)")
+    if cache.given:
+        raise ValueError(
+            f"compare: given scores ({', '.join(cache.given)}) are one model's; the explorer "
+            "compares methods both models run (show given scores in an explorer of their own)"
+        )
+    return ScoreCache(compare, cache.sequences, target=cache.target)
 
 
 def aligned(fig: go.Figure) -> go.Figure:
