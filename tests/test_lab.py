@@ -833,10 +833,12 @@ def check_compared_explorer(lab: Lab, graph) -> None:
         "gd.data[0].name === 'demo: saliency' && gd.data[1].name === 'cnn-small: saliency'"
         " && gd._fullLayout.yaxis2.title.text.startsWith('cnn-small')",
     )
-    shown = graph.evaluate("gd => [Array.from(gd.data[0].y), Array.from(gd.data[1].y)]")
+    # the bars as plotly.js drew them (decoded from the figure's typed arrays)
+    shown = graph.evaluate("gd => gd._fullData.slice(0, 2).map(t => Array.from(t.y))")
     kernel = "print(json.dumps([compared.values().tolist(), compared.values(model=1).tolist()]))"
     expected = json.loads(lab.kernel(f"import json; {kernel}"))
-    for row, values in zip(shown, expected):
+    for row, values in zip(shown, expected, strict=True):
+        assert len(row) == len(values) > 0
         assert max(abs(a - b) for a, b in zip(row, values)) < 1e-5
     x, y = graph.evaluate(
         "(gd, p) => { const box = gd.getBoundingClientRect(), "

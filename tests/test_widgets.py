@@ -369,6 +369,9 @@ def test_explorer_compares_two_models_tracks_on_one_axis(demo_model, seqs, devic
             assert np.allclose(bars.y, expected, atol=1e-6)
             assert np.allclose(ex.values(model=int(model is cnn)), expected, atol=1e-6)
         assert [bars.name for bars in rows] == [f"demo: {kind}", f"cnn-small: {kind}"]
+        seq = seqs[index]  # each row's hover names its model's tokens: 6-mers, the CNN's bases
+        assert seq[35:41] in rows[0].hovertext[40]
+        assert rows[1].hovertext[40].endswith(f"tokens: {seq[40]}")
         assert not np.allclose(rows[0].y, rows[1].y, atol=1e-3)  # two models, two tracks
     layout = ex.figure.layout
     assert [layout.yaxis.title.text, layout.yaxis2.title.text, layout.yaxis3.title.text] == [

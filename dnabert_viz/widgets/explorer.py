@@ -18,7 +18,7 @@ from ..compute import EFFECTS, ScoreCache
 from ..model import DnaModel
 from ..motifs.motif import Motif, instance_table
 from ..plot.html import Page, element, table, to_string
-from ..plot.tracks import mutation_map, track
+from ..plot.tracks import hover_texts, mutation_map, track
 from ..plot.variants import variant_logos
 from ..scores import Scores
 from ..sequences import ALPHABET
@@ -560,16 +560,17 @@ class SequenceExplorer(View, W.VBox):
         title = f"sequence {i} ({len(seq)} nt)" + (
             f" · p(class {self.cache.target}) = {', '.join(predictions)}" if predictions else ""
         )
-        covering = self.cache.covering_tokens(i)
-        hover_tokens = None if covering is None else [" ".join(c) for c in covering]
         fig = track(
             scores,
             0,
             instances=self._instances_here(),
-            tokens=hover_tokens,
+            tokens=hover_tokens(self.cache, i),
             title=title,
             width=TRACK_WIDTH,
         )
+        for bars, s, each in zip(fig.data[1:], scores[1:], self.caches[1:]):
+            # a compared model's row names its own tokens (a CNN's are the nucleotides)
+            bars.hovertext = hover_texts(seq, s.kind, s[0], hover_tokens(each, i))
         for row, name in enumerate(names, start=1):  # fits the row: a line each for its parts
             fig.update_yaxes(
                 title_text=(f"{name}<br>" * compared)
@@ -846,6 +847,13 @@ class SequenceExplorer(View, W.VBox):
         if self.position is not None:
             page.add(self.context().to_element())
         page.add(element("p", self.sequences[self.index], class_="mono note"))
+
+
+def hover_tokens(cache: ScoreCache, index: int) -> list[str] | None:
+    """For each nucleotide of sequence ``index``, the model's tokens covering it as one string
+    (a track's hover text); None without a model."""
+    covering = cache.covering_tokens(index)
+    return None if covering is None else [" ".join(c) for c in covering]
 
 
 def compared_cache(cache: ScoreCache, compare: DnaModel) -> ScoreCache:
