@@ -263,16 +263,21 @@ class Lab:
         )
 
     def kernel(self, code: str) -> str:
-        """What ``code`` prints in the notebook's kernel (the state the widgets come from)."""
+        """What ``code`` prints in the notebook's kernel (the state the widgets come from).
+
+        A reply that has not come in 5 minutes fails the test, naming the code (playwright's
+        ``evaluate`` itself waits for ever, and a lost reply hung a run once)."""
         return self.page.evaluate(
-            "async code => { "
+            "async ([code, ms]) => { "
             """const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
                 let out = ''; const f = k.requestExecute({code, store_history: false});
                 f.onIOPub = m => { if (m.header.msg_type === 'stream') out += m.content.text;
                                    if (m.header.msg_type === 'error')
                                      out += `ERROR ${m.content.ename}: ${m.content.evalue}`; };
-                await f.done; return out; }""",
-            code,
+                const late = new Promise((_, no) => setTimeout(
+                    () => no(new Error(`no reply from the kernel in ${ms} ms to: ${code}`)), ms));
+                await Promise.race([f.done, late]); return out; }""",
+            [code, 5 * MINUTE],
         )
 
     def cell(self, index: int):
