@@ -8,6 +8,7 @@ from .export import save_figure
 from .faithfulness import faithfulness_curves
 from .logos import attribution_logo, contribution_logo, figure_png, logo, logo_png
 from .probes import probe_curve
+from .static import plotly_png
 from .tracks import (
     attention_heatmap,
     dependency_heatmap,
@@ -31,6 +32,7 @@ __all__ = [
     "logo",
     "logo_png",
     "mutation_map",
+    "plotly_png",
     "probe_curve",
     "save_figure",
     "track",

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..markup import element, to_string
 from ..outputs import GENERATOR, atomic_write
+from .static import UnsupportedFigure, figure_title, plotly_png
 
 # the page's rules; a snapshot in a notebook takes them under its own class (the notebook's own
 # body and headings keep their style)
@@ -58,9 +59,10 @@ NO_PLOTLY = (
 )
 
 
-def plotly_figure(fig, div_id: str) -> ET.Element:
+def plotly_figure(fig, div_id: str, *, image: bytes | None = None) -> ET.Element:
     """A plotly figure as a ``div`` and the script that draws it with plotly.js (where it is not
-    on the page, the ``div`` says what it would show)."""
+    on the page, the ``div`` shows ``image``, a PNG of the figure, or says what it would
+    show)."""
     config = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "svg"}}
     code = (
         f"(function () {{ const spec = {fig.to_json()}; "
@@ -69,12 +71,12 @@ def plotly_figure(fig, div_id: str) -> ET.Element:
         f"Plotly.newPlot(div, spec.data, spec.layout, {json.dumps(config)}); }})();"
     )
     script = element("script", code.replace("</", "<\\/"))
-    place = element(
-        "div",
-        id=div_id,
-        class_="plotly-figure",
-        children=[element("span", NO_PLOTLY, class_="note")],
+    stand_in = (
+        element("span", NO_PLOTLY, class_="note")
+        if image is None
+        else png_image(image, f"static snapshot of the figure: {figure_title(fig)}")
     )
+    place = element("div", id=div_id, class_="plotly-figure", children=[stand_in])
     return element("div", children=[place, script])
 
 
@@ -121,6 +123,10 @@ class Page:
     figure_ids : str
         The prefix of its figures' element ids (``figure-1``, ...): unique
         per snapshot where several share a notebook.
+    images : bool
+        Draw each plotly figure as a PNG too (:func:`dnabert_viz.plot.static.plotly_png`),
+        shown where plotly.js does not draw it: a snapshot's figures
+        wherever scripts do not run or plotly.js is not on the page.
 
     Examples
     --------
@@ -130,11 +136,13 @@ class Page:
     True
     """
 
-    def __init__(self, title: str, *, figure_ids: str = "figure"):
+    def __init__(self, title: str, *, figure_ids: str = "figure", images: bool = False):
         self.title = title
         self.figure_ids = figure_ids
         self.body = element("body", children=[element("h1", title)])
         self._figures = 0
+        self.images = [] if images else None
+        """The PNGs of the page's plotly figures, in order (None: not drawn)."""
 
     def add(self, *nodes: ET.Element) -> Page:
         """Append elements to the body."""
@@ -144,7 +152,14 @@ class Page:
     def figure(self, fig) -> ET.Element:
         """An element for a plotly figure with a page-unique id (add it where it belongs)."""
         self._figures += 1
-        return plotly_figure(fig, f"{self.figure_ids}-{self._figures}")
+        image = None
+        if self.images is not None:
+            try:
+                image = plotly_png(fig)
+                self.images.append(image)
+            except UnsupportedFigure:  # a figure made elsewhere: its place says what it is
+                pass
+        return plotly_figure(fig, f"{self.figure_ids}-{self._figures}", image=image)
 
     @property
     def has_figures(self) -> bool:

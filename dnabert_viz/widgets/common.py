@@ -24,6 +24,7 @@ widget, for wherever the widget cannot be drawn.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from pathlib import Path
 
@@ -125,8 +126,11 @@ class View:
     the live page's widget models on a loaded machine ("[anywidget] Failed
     to initialize model"; the snapshots' sizes are measured by
     ``benchmarks/snapshot_size.py``), so a snapshot's plotly figures draw
-    only where plotly.js is already on the page, and elsewhere their places
-    say so (text, tables and logos show everywhere).
+    only where plotly.js is already on the page; elsewhere (GitHub runs no
+    scripts) each shows a PNG of itself drawn without a browser
+    (:func:`dnabert_viz.plot.static.plotly_png`, marked *static snapshot*),
+    and the output carries the first of them as ``image/png`` too, for
+    renderers that show no HTML (nbconvert's PDF and LaTeX).
 
     A view subclasses it before its ``ipywidgets`` box and adds its content to
     the page in ``_fill``.
@@ -142,7 +146,9 @@ class View:
         gallery's other pages)."""
         raise NotImplementedError
 
-    def to_page(self, *, whole: bool = True, figure_ids: str = "figure") -> Page:
+    def to_page(
+        self, *, whole: bool = True, figure_ids: str = "figure", images: bool = False
+    ) -> Page:
         """The view as an offline page (:class:`dnabert_viz.plot.html.Page`).
 
         Parameters
@@ -152,8 +158,10 @@ class View:
             shows now.
         figure_ids : str
             Prefix of the figures' element ids.
+        images : bool
+            Draw each plotly figure as a PNG too (the snapshot's).
         """
-        page = Page(self._title(), figure_ids=figure_ids)
+        page = Page(self._title(), figure_ids=figure_ids, images=images)
         self._fill(page, whole=whole)
         return page
 
@@ -161,12 +169,19 @@ class View:
         """The view as a standalone HTML file that opens offline (plotly.js embedded)."""
         return self.to_page().save(path)
 
+    def _snapshot_page(self) -> Page:
+        return self.to_page(
+            whole=False, figure_ids=f"dnabert-viz-{uuid.uuid4().hex[:12]}", images=True
+        )
+
     def snapshot(self) -> str:
         """The view's static snapshot as an HTML fragment (what its notebook output carries)."""
-        page = self.to_page(whole=False, figure_ids=f"dnabert-viz-{uuid.uuid4().hex[:12]}")
-        return page.to_snapshot(SNAPSHOT_NOTE)
+        return self._snapshot_page().to_snapshot(SNAPSHOT_NOTE)
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         data = super()._repr_mimebundle_(**kwargs)
-        data["text/html"] = self.snapshot()
+        page = self._snapshot_page()
+        data["text/html"] = page.to_snapshot(SNAPSHOT_NOTE)
+        if page.images:  # the first figure, for renderers that show images but no HTML
+            data["image/png"] = base64.b64encode(page.images[0]).decode("ascii")
         return data
