@@ -2,6 +2,7 @@
 library's numbers."""
 
 import base64
+import io
 import json
 import re
 
@@ -10,12 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import traitlets
+from PIL import Image
 from plotly.callbacks import InputDeviceState, Points
 from plotly.offline import get_plotlyjs
 
 import dnabert_viz as dv
 from dnabert_viz.finetune import build_classifier
+from dnabert_viz.plot.logos import COLORS
 from dnabert_viz.widgets import AttentionView, MotifGallery, SequenceExplorer
+
+from .test_static import near, pixels
 
 
 def click(trace, index):
@@ -721,18 +726,60 @@ def test_every_view_outputs_its_snapshot_beside_the_live_widget(demo_model, seqs
     assert "dnabert_viz: sequence 0</h3>" in explorer_html and "position 12 (" in explorer_html
     assert "sequence 0 (175 nt)" in explorer_html and explorer_html.count("Plotly.newPlot(") == 2
     assert not any(get_plotlyjs()[:300] in html for html in (explorer_html, dependency_html))
+    # each plotly figure's place shows its PNG until plotly.js (where present) draws it; the
+    # first also as the output's image/png, for renderers that show no HTML
+    assert len(snapshot_images(explorer_html)) == 2
+    assert len(snapshot_images(dependency_html)) == 1
+    assert "image/png" not in outputs[0]  # the gallery's logos are images in its HTML already
+    track = snapshot_images(explorer_html)[0]
+    assert base64.b64decode(outputs[1]["image/png"]) == track
     assert "by 0.500 in log-odds; in the block 110-116 / 140-146" in dependency_html
     # every figure's element id is unique among the outputs of a notebook
     ids = re.findall(r'<div id="([^"]+)" class="plotly-figure"', explorer_html + dependency_html)
     assert len(ids) == 3 == len(set(ids))
 
 
+def snapshot_images(html: str) -> list[bytes]:
+    """The PNGs in the places of a snapshot's plotly figures (nbconvert reorders attributes)."""
+    tags = re.findall(r'class="plotly-figure"[^>]*>\s*<img ([^>]+)>', html)
+    found = [re.search(r'src="data:image/png;base64,([^"]+)"', tag) for tag in tags]
+    return [base64.b64decode(f.group(1)) for f in found if f]
+
+
+def test_views_in_a_row_or_column_carry_their_snapshots(demo_model, seqs):
+    """A plain ipywidgets box's output has no snapshot; Row and Column carry every view's inside
+    them (and inside plain boxes in them), in order, each under its title."""
+    explorer = SequenceExplorer(demo_model, seqs[:2])
+    dependency = dv.widgets.DependencyView(stem_map(seqs[0], start=50), explorer=explorer, index=0)
+    gallery = MotifGallery(dv.MotifSet(planted_motifs(3), sequences=seqs[:3]), page_size=2)
+    assert "text/html" not in W.VBox([dependency, explorer])._repr_mimebundle_()
+    column = dv.widgets.Column([dependency, W.HBox([W.Label("beside"), explorer])])
+    row = dv.widgets.Row([gallery, column], layout=W.Layout(flex_flow="row wrap"))
+    assert isinstance(row, W.HBox) and isinstance(column, W.VBox)
+    assert row.layout.flex_flow == "row wrap" and list(row.children) == [gallery, column]
+    out = row._repr_mimebundle_()
+    assert out[WIDGET_VIEW]["model_id"] == row.model_id
+    html = out["text/html"]
+    assert "Static snapshot of this view" in html
+    assert "dnabert_viz: 3 motifs; dependency map; sequence 0</h3>" in html
+    headings = re.findall(r"<h2>([^<]+)</h2>", html)
+    assert headings[:3] == [
+        "dnabert_viz: 3 motifs",
+        "dnabert_viz: dependency map",
+        "dnabert_viz: sequence 0",
+    ]
+    assert re.findall(r">(m\d+)</h3>", html) == ["m0", "m1"]  # the gallery's page
+    images = snapshot_images(html)  # the dependency map, the explorer's track
+    assert len(images) == 2 and base64.b64decode(out["image/png"]) == images[0]
+    assert [Image.open(io.BytesIO(png)).size for png in images] == [(620, 560), (780, 330)]
+
+
 @pytest.mark.slow  # a kernel starts, loads the demo model and draws the four views
 def test_a_notebook_exported_by_nbconvert_shows_every_view_as_its_snapshot():
     """Run by nbclient and exported by nbconvert's HTMLExporter, as the notebook is saved by
-    JupyterLab (no widget state): every view's snapshot is on the page (without plotly.js). With
-    the widget state kept, nbconvert (like JupyterLab with its widget manager) picks the live
-    widget."""
+    JupyterLab (no widget state): every view's snapshot is on the page (without plotly.js), each
+    plotly figure as a PNG in its place, views in a Column too. With the widget state kept,
+    nbconvert (like JupyterLab with its widget manager) picks the live widget."""
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
@@ -747,15 +794,38 @@ def test_a_notebook_exported_by_nbconvert_shows_every_view_as_its_snapshot():
         "dv.widgets.AttentionView(m, seqs[0], layer=0, head=1)",
         "v = dv.widgets.DependencyView(stem_map(seqs[0], start=50))\n"
         "v.query, v.target = 60, 95\nv",
+        "dv.widgets.EmbeddingView(m, seqs * 4)",
+        "ex2 = dv.widgets.SequenceExplorer(m, seqs)\n"
+        "d = dv.widgets.DependencyView(stem_map(seqs[0], start=50), explorer=ex2, index=0)\n"
+        "dv.widgets.Column([d, ex2])",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     root = NOTEBOOKS[0].parent.parent
     NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(root)}}).execute()
     live, _ = HTMLExporter().from_notebook_node(nb)
-    assert live.count(f'<script type="{WIDGET_VIEW}">') == 4 and "Static snapshot" not in live
+    assert live.count(f'<script type="{WIDGET_VIEW}">') == 6 and "Static snapshot" not in live
     del nb.metadata["widgets"]
     html, _ = HTMLExporter().from_notebook_node(nb)
-    assert html.count("Static snapshot of this view") == 4 and WIDGET_VIEW not in html
+    assert html.count("Static snapshot of this view") == 6 and WIDGET_VIEW not in html
+    # every plotly figure's place holds its image: explorer (track, and the ISM map its selected
+    # position computed), gallery (logos only), attention (map, atlas), dependency map,
+    # embeddings, the column (the map, the explorer's track)
+    outputs = [o.data["text/html"] for c in nb.cells[1:] for o in c.outputs if "data" in o]
+    assert [len(snapshot_images(o)) for o in outputs] == [2, 0, 2, 1, 1, 2]
+    assert [o.count('class="plotly-figure"') for o in outputs] == [2, 0, 2, 1, 1, 2]
+    images = [pixels(png) for png in snapshot_images(html)]
+    assert len(images) == 8
+    for image in images:  # real pictures of the figures' sizes: axes, labels, marks on white
+        assert 250 <= image.shape[1] <= 1000 and 200 <= image.shape[0] <= 700
+        assert 0.01 < (image < 250).any(axis=-1).mean() < 0.9
+    # the explorer's track: a bar in its base's colour at every one of the 175 positions
+    track = images[0]
+    assert track.shape == (330, 780, 3)
+    bar_row = track[60:200]  # under the title, above the logo row
+    left, right = 100, 760  # the explorer's margins
+    columns = [bar_row[:, int(left + (p + 0.5) / 175 * (right - left))] for p in range(175)]
+    drawn = [any(near(c, colour).any() for colour in COLORS.values()) for c in columns]
+    assert np.mean(drawn) > 0.95
     assert get_plotlyjs()[:300] not in html
     assert "sequence 0 (175 nt)" in html and "position 12 (" in html  # the explorer
     assert re.findall(r">(m\d)</h3>", html) == ["m0", "m1", "m2"]  # the gallery's motifs
