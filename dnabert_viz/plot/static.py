@@ -128,7 +128,7 @@ class _Canvas:
             self.layout.get("width") or DEFAULT_SIZE[0],
             self.layout.get("height") or DEFAULT_SIZE[1],
         )
-        margin = {**DEFAULT_MARGIN, **{k: v for k, v in self.layout.get("margin", {}).items()}}
+        margin = {**DEFAULT_MARGIN, **self.layout.get("margin", {})}
         if self._outside_right():
             margin["r"] = max(margin["r"], _OUTSIDE_PX)
         self.margin = margin
@@ -151,15 +151,14 @@ class _Canvas:
             self.colorway = plotly.colors.qualitative.Plotly
         self.axes: dict[str, object] = {}  # axis key (xaxis2) -> the matplotlib Axes it is on
         self.categories: dict[str, list] = {}  # categorical axis key -> its categories in order
-        self.legend: list[tuple[object, str]] = []
+        self.legend: list[tuple[dict, object]] = []  # (trace, the artist its entry shows)
 
     def _outside_right(self) -> bool:
         """Whether a colour bar or a legend sits right of the plot (plotly widens the margin)."""
         for trace in self.data:
-            bar = trace.get("colorbar") or trace.get("marker", {}).get("colorbar") or {}
-            shown = trace.get("showscale", trace["type"] == "heatmap")
-            if trace.get("marker", {}).get("showscale"):
-                shown = True
+            marker = trace.get("marker", {})
+            bar = trace.get("colorbar") or marker.get("colorbar") or {}
+            shown = trace.get("showscale", trace["type"] == "heatmap") or marker.get("showscale")
             if shown and bar.get("orientation", "v") == "v" and bar.get("x", 1.02) >= 1:
                 return True
         legend = self.layout.get("legend", {})
@@ -375,7 +374,6 @@ class _Canvas:
             marker.get("color") if marker.get("color") is not None else self._color(trace, number)
         )
         values = _array(color) if not isinstance(color, str) else None
-        style = {}
         if values is not None and values.dtype.kind in "fiub":
             low = marker.get("cmin", np.nanmin(values) if len(values) else 0)
             high = marker.get("cmax", np.nanmax(values) if len(values) else 1)
