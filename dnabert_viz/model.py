@@ -33,6 +33,7 @@ EMBEDDED = {
     "demo": DEMO_MODEL,
     "dnabert2-demo": Path(__file__).parent / "data" / "dnabert2_demo",
     "demo-mlm": Path(__file__).parent / "data" / "demo_mlm",  # scripts/build_demo_mlm.py
+    "genome-mlm": Path(__file__).parent / "data" / "genome_mlm",  # scripts/build_genome_mlm.py
 }
 # what a sequence head's outputs are, as transformers spells config.problem_type
 PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
