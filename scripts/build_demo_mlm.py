@@ -41,6 +41,25 @@ SETTINGS = dict(
 )
 
 
+def save(m: dv.DnaModel, out: str, summary: dict) -> dict:
+    """Write the pretrained ``m`` to ``out`` with history.tsv (its curve) and training.json
+    (``summary``, the history's attrs and the best epoch's validation loss and accuracy)."""
+    m.save_pretrained(out)
+    m.history.to_csv(f"{out}/history.tsv", sep="\t", index=False)
+    best = m.history.set_index("epoch").loc[m.history.attrs["best_epoch"]]
+    summary = {
+        **m.history.attrs,
+        "val_loss": round(float(best.val_loss), 4),
+        "val_accuracy": round(float(best.val_accuracy), 4),
+        **summary,
+    }
+    with open(f"{out}/training.json", "w") as handle:
+        json.dump(summary, handle, indent=1)
+    print(m.history.to_string())
+    print(json.dumps(summary))
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=str(EMBEDDED["demo-mlm"]), help="output folder")
@@ -50,22 +69,8 @@ def main() -> None:
     settings = {**SETTINGS, "epochs": args.epochs}
     started = time.perf_counter()
     m = dv.train_masked_lm(dv.load_demo().sequences("train"), **settings)
-    seconds = time.perf_counter() - started
-    m.save_pretrained(args.out)
-    m.history.to_csv(f"{args.out}/history.tsv", sep="\t", index=False)
-    best = m.history.set_index("epoch").loc[m.history.attrs["best_epoch"]]
-    summary = {
-        **settings,
-        **m.history.attrs,
-        "val_loss": round(float(best.val_loss), 4),
-        "val_accuracy": round(float(best.val_accuracy), 4),
-        "seconds": round(seconds),
-        "torch_threads": 2,
-    }
-    with open(f"{args.out}/training.json", "w") as handle:
-        json.dump(summary, handle, indent=1)
-    print(m.history.to_string())
-    print(json.dumps(summary))
+    seconds = round(time.perf_counter() - started)
+    save(m, args.out, {**settings, "seconds": seconds, "torch_threads": 2})
 
 
 if __name__ == "__main__":
