@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import base64
 import uuid
+from copy import deepcopy
 from pathlib import Path
 
 import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
+from plotly.basedatatypes import Undefined
 
 from ..plot.html import Page
 
@@ -99,10 +101,14 @@ def set_shapes(widget: go.FigureWidget, shapes: list[dict]) -> None:
 def sync_state(widget: go.FigureWidget) -> None:
     """Make the synced state a reloaded page draws from equal the figure shown.
 
-    plotly updates that state only when the widget itself is displayed.
+    plotly updates that state only when the widget itself is displayed. Copied as plotly copies
+    it when the widget is made, keeping its ``Undefined`` sentinel itself: the browser says "no
+    value" with it (a box selection's ``layout.selections``), and a copy of it (as ``to_dict``
+    makes) is an object the widget's serializer does not know, so the state could not be sent.
     """
-    state = widget.to_dict()
-    widget._widget_data, widget._widget_layout = state["data"], state["layout"]
+    keep = {id(Undefined): Undefined}
+    widget._widget_data = deepcopy(widget._data, keep)
+    widget._widget_layout = deepcopy(widget._layout, keep)
 
 
 SNAPSHOT_NOTE = (

@@ -280,13 +280,14 @@ class EmbeddingView(View, W.VBox):
         self.selected = [int(i) for i in points.point_inds]
 
     def _show_selection(self, _change=None) -> None:
-        """Dim the points not selected (all shown where none is), and say how many are."""
-        self.figure.data[0].selectedpoints = self.selected or None
-        sync_state(self.figure)
+        """Say how many points are selected (at once), and dim the others (all shown where none
+        is)."""
         self.open_button.disabled = not self.selected
         self.status.value = (
             f"{len(self.selected)} selected" if self.selected else "box or lasso to select"
         )
+        self.figure.data[0].selectedpoints = self.selected or None
+        sync_state(self.figure)
 
     def open_selected(self) -> SequenceExplorer:
         """Show the selected sequences in a :class:`SequenceExplorer` below the figure (its
