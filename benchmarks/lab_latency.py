@@ -122,7 +122,8 @@ class Clock:
         self.rows: dict[str, list[tuple[float, float]]] = {}
 
     def output(self, cell: int):
-        return self.lab.cell(cell).locator(".jp-OutputArea-output").first
+        """The cell's last output: its view (after the emptied progress bar of one being made)."""
+        return self.lab.cell(cell).locator(".jp-OutputArea-output").last
 
     def time(
         self,
@@ -133,19 +134,26 @@ class Clock:
         arg=None,
         *,
         ack_in=None,
+        ack_when=None,
         within=None,
         events=INPUT,
     ) -> None:
         """Arm the clock, ``act()``, wait until ``done`` holds in the cell's output (or in
         ``within``, a locator: then the clock starts at ``act``, which need not be an input
         event); record (ack, redraw) in ms, acknowledged by a change in ``ack_in`` (element
-        handles; default: the output; none: the redraw is the first change)."""
+        handles; default: the output; none: the redraw is the first change) or, given
+        ``ack_when`` (an expression as ``done``), when that first holds."""
         el = (self.output(cell) if within is None else within).element_handle()
         roots = [el] if ack_in is None else ack_in
         self.lab.page.evaluate(ARM, [roots, IGNORE, events])
         if within is not None:
             self.lab.page.evaluate("() => { window.__lat.t0 = performance.now(); }")
         act()
+        if ack_when is not None:
+            acked = self.lab.page.wait_for_function(
+                DONE % (STATUS, ack_when), arg=[el, arg], timeout=5 * MINUTE
+            ).json_value()
+            self.lab.page.evaluate("t => { window.__lat.ack = t; }", acked)
         finished = self.lab.page.wait_for_function(
             DONE % (STATUS, done), arg=[el, arg], timeout=5 * MINUTE
         ).json_value()
@@ -333,7 +341,8 @@ def drive_embedding(clock: Clock) -> None:
             drawn,
             N_POINTS,
             within=cell,
-            ack_in=[],  # the view shows nothing before its figure
+            ack_in=[],
+            ack_when=f"el.querySelector('.widget-progress') !== null || ({drawn})",  # its bar
         )
     graph = clock.output(EMBEDDING).locator(WIDGET_PLOT).first
     box_select_tool(lab, graph)

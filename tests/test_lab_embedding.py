@@ -48,7 +48,9 @@ def test_a_box_selection_sets_selected_the_status_and_opens_an_explorer(browser,
         lab = Lab(browser, url, "embedding.ipynb")
         try:
             lab.run_all()
-            output = lab.cell(VIEW).locator(".jp-OutputArea-output").first
+            # the view's output: the last (a progress bar, emptied once the view is made, comes
+            # before it)
+            output = lab.cell(VIEW).locator(".jp-OutputArea-output").last
             graph = output.locator(WIDGET_PLOT).first
             wait_for_graph(lab, graph, "gd._fullData[0]._length === arg", N)
             status = output.get_by_text("box or lasso to select")
