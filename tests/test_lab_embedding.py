@@ -3,7 +3,8 @@
 A box dragged over the scatter must reach all three places a person looks
 at: the kernel's ``selected`` (exactly the points in the box), the page's
 status line ("N selected") and, through *open selected in explorer*, an
-explorer of those sequences drawn below the scatter. Every step waits for
+explorer of those sequences drawn below the scatter; after a page reload the
+scatter still shows that selection. Every step waits for
 its condition (generous timeouts, nothing timed): on a loaded machine it is
 slower, never different.
 """
@@ -83,6 +84,18 @@ def test_a_box_selection_sets_selected_the_status_and_opens_an_explorer(browser,
             assert lab.kernel(opened).strip() == "True"
             assert lab.kernel("print(len(view.explorer.sequences))").strip() == str(len(inside))
             output.get_by_text(f"{len(inside)} selected", exact=True).wait_for()
+            # a reloaded page draws from the kernel's state: the selection is still there
+            lab.reload()
+            output = lab.cell(VIEW).locator(".jp-OutputArea-output").last
+            output.scroll_into_view_if_needed()
+            output.get_by_text(f"{len(inside)} selected", exact=True).wait_for(timeout=3 * MINUTE)
+            wait_for_graph(
+                lab,
+                output.locator(WIDGET_PLOT).first,
+                "JSON.stringify(Array.from(gd.data[0].selectedpoints).sort((a, b) => a - b))"
+                " === JSON.stringify(arg)",
+                inside,
+            )
             lab.assert_clean()
         finally:
             lab.page.evaluate(
