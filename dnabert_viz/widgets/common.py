@@ -129,8 +129,9 @@ def making(what: str, steps: int) -> Iterator[Callable[[str], None]]:
     """While a view is being made, before it can be shown: a progress bar of ``steps`` steps and
     a line saying what it does, in the running cell's output at once (in a Jupyter kernel only).
 
-    Yields ``step(text)``, which says ``text`` and advances the bar by one; when the block ends the
-    bar is replaced by an empty output (the view, shown next, says the rest).
+    Yields ``step(text)``, called as each step starts: the line says ``text``, the bar the steps
+    done before it. When the block ends the bar is replaced by an empty output (the view, shown
+    next, says the rest).
     """
     shell = sys.modules.get("IPython")
     if shell is None or getattr(shell.get_ipython(), "kernel", None) is None:
