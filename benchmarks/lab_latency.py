@@ -342,7 +342,7 @@ def drive_embedding(clock: Clock) -> None:
             N_POINTS,
             within=cell,
             ack_in=[],
-            ack_when=f"el.querySelector('.widget-progress') !== null || ({drawn})",  # its bar
+            ack_when=f"el.querySelector('.widget-hprogress') !== null || ({drawn})",  # its bar
         )
     graph = clock.output(EMBEDDING).locator(WIDGET_PLOT).first
     box_select_tool(lab, graph)
