@@ -41,56 +41,19 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from tests.conftest import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
 from tests.test_lab import (  # noqa: E402
+    CORNER,
     MINUTE,
     WIDGET_PLOT,
     Lab,
+    box_select_tool,
     click_column,
     control,
+    drag_box,
     serve_lab,
-    wait_for_graph,
     write_notebook,
 )
 
 REPEATS = 3
-
-# the corner of a box that holds the points above and right of it, at the middle of the widest
-# gap between neighbouring coordinates in the middle half (no point lies near its edges)
-CORNER = """import json
-import numpy as np
-
-def cut(values):
-    v = np.sort(values)
-    k = len(v) // 4 + int(np.argmax(np.diff(v[len(v) // 4 : 3 * len(v) // 4])))
-    return float((v[k] + v[k + 1]) / 2)
-
-xy = view.coordinates
-print(json.dumps([cut(xy[:, 0]), cut(xy[:, 1])]))"""
-
-
-def box_select_tool(lab: Lab, graph) -> None:
-    """Choose the modebar's box select for the plotly graph ``graph``."""
-    graph.scroll_into_view_if_needed()
-    graph.hover()
-    graph.locator('.modebar-btn[data-title="Box Select"]').click()
-    wait_for_graph(lab, graph, "gd._fullLayout.dragmode === 'select'")
-
-
-def drag_box(lab: Lab, graph, x0: float, y0: float) -> None:
-    """Drag with the mouse from data point (x0, y0) to the plot area's top right corner: with
-    the box select tool, selects the points with x > x0 and y > y0."""
-    start, end = graph.evaluate(
-        "(gd, [x, y]) => { const box = gd.getBoundingClientRect(), "
-        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-           const px = v => box.left + xa._offset + xa.l2p(v),
-                 py = v => box.top + ya._offset + ya.l2p(v);
-           return [[px(x), py(y)], [px(xa.range[1]) - 2, py(ya.range[1]) + 2]]; }""",
-        [x0, y0],
-    )
-    lab.page.mouse.move(*start)
-    lab.page.mouse.down()
-    lab.page.mouse.move(*end, steps=12)
-    lab.page.mouse.up()
-
 
 N_POINTS = 10_000
 OUT = Path(__file__).parent / "lab_latency.tsv"
@@ -159,7 +122,8 @@ class Clock:
         self.rows: dict[str, list[tuple[float, float]]] = {}
 
     def output(self, cell: int):
-        return self.lab.cell(cell).locator(".jp-OutputArea-output").first
+        """The cell's last output: its view (after the emptied progress bar of one being made)."""
+        return self.lab.cell(cell).locator(".jp-OutputArea-output").last
 
     def time(
         self,
@@ -170,19 +134,26 @@ class Clock:
         arg=None,
         *,
         ack_in=None,
+        ack_when=None,
         within=None,
         events=INPUT,
     ) -> None:
         """Arm the clock, ``act()``, wait until ``done`` holds in the cell's output (or in
         ``within``, a locator: then the clock starts at ``act``, which need not be an input
         event); record (ack, redraw) in ms, acknowledged by a change in ``ack_in`` (element
-        handles; default: the output; none: the redraw is the first change)."""
+        handles; default: the output; none: the redraw is the first change) or, given
+        ``ack_when`` (an expression as ``done``), when that first holds."""
         el = (self.output(cell) if within is None else within).element_handle()
         roots = [el] if ack_in is None else ack_in
         self.lab.page.evaluate(ARM, [roots, IGNORE, events])
         if within is not None:
             self.lab.page.evaluate("() => { window.__lat.t0 = performance.now(); }")
         act()
+        if ack_when is not None:
+            acked = self.lab.page.wait_for_function(
+                DONE % (STATUS, ack_when), arg=[el, arg], timeout=5 * MINUTE
+            ).json_value()
+            self.lab.page.evaluate("t => { window.__lat.ack = t; }", acked)
         finished = self.lab.page.wait_for_function(
             DONE % (STATUS, done), arg=[el, arg], timeout=5 * MINUTE
         ).json_value()
@@ -370,7 +341,8 @@ def drive_embedding(clock: Clock) -> None:
             drawn,
             N_POINTS,
             within=cell,
-            ack_in=[],  # the view shows nothing before its figure
+            ack_in=[],
+            ack_when=f"el.querySelector('.widget-hprogress') !== null || ({drawn})",  # its bar
         )
     graph = clock.output(EMBEDDING).locator(WIDGET_PLOT).first
     box_select_tool(lab, graph)

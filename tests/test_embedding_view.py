@@ -1,10 +1,13 @@
 """EmbeddingView driven from Python: colourings checked against values computed by hand, a
 selection as the browser sends it, the explorer it opens, and refused input."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import traitlets
+from ipywidgets.widgets.widget import _remove_buffers
 from plotly.callbacks import LassoSelector, Points
 
 import dnabert_viz as dv
@@ -90,6 +93,39 @@ def test_a_selection_sets_selected_and_opens_exactly_those_sequences(demo_model,
     view.selected = [5, 5, 0]  # from code: each once
     assert view.selected == [5, 0]
     assert view.open_selected().sequences == [seqs[5], seqs[0]]
+
+
+def test_a_box_drawn_in_the_browser_is_said_and_its_state_can_be_sent():
+    """The messages chromium's plotly.js sent for a box selection (recorded in JupyterLab): the
+    box in ``layout.selections``, two of its values "undefined", then the points."""
+    view = EmbeddingView(None, SEQUENCES, embeddings=embeddings())
+    box = {"xref": "x", "yref": "y", "opacity": "_undefined_", "type": "rect", "x0": -1, "y0": -1}
+    box |= {"line": {"color": "_undefined_", "width": 1, "dash": "dot"}, "x1": 1, "y1": 1}
+    view.figure.set_state(
+        {"_js2py_relayout": {"relayout_data": {"selections": [box]}, "source_view_id": "v"}}
+    )
+    points = {"xs": [0, 0], "ys": [0, 0], "point_indexes": [1, 4], "trace_indexes": [0, 0]}
+    selector = {"type": "box", "selector_state": {"xrange": [-1, 1], "yrange": [-1, 1]}}
+    view.figure.set_state(
+        {
+            "_js2py_pointsCallback": {
+                "event_type": "plotly_selected",
+                "points": points,
+                "selector": selector,
+            }
+        }
+    )
+    assert view.selected == [1, 4] and view.status.value == "2 selected"
+    # what the kernel sends the page (and a reloaded page draws from): JSON, the box's undefined
+    # values as plotly's own marker, the others dimmed
+    state, _, _ = _remove_buffers(view.figure.get_state())
+    sent = json.loads(json.dumps(state))
+    assert sent["_widget_layout"]["selections"][0]["line"] == {
+        "color": "_undefined_",
+        "width": 1,
+        "dash": "dot",
+    }
+    assert sent["_widget_data"][0]["selectedpoints"] == [1, 4]
 
 
 def test_given_scores_go_to_the_explorer_cut_to_the_selection():

@@ -346,6 +346,47 @@ def click_column(lab: Lab, graph, position: int) -> None:
     lab.page.mouse.click(x, y)
 
 
+# ---------------------------------------------------------------------- EmbeddingView selections
+# Kernel code (``view``: an EmbeddingView) printing the corner of a box that holds the points above
+# and right of it, at the middle of the widest gap between neighbouring coordinates in the middle
+# half (no point lies near its edges)
+CORNER = """import json
+import numpy as np
+
+def cut(values):
+    v = np.sort(values)
+    k = len(v) // 4 + int(np.argmax(np.diff(v[len(v) // 4 : 3 * len(v) // 4])))
+    return float((v[k] + v[k + 1]) / 2)
+
+xy = view.coordinates
+print(json.dumps([cut(xy[:, 0]), cut(xy[:, 1])]))"""
+
+
+def box_select_tool(lab: Lab, graph) -> None:
+    """Choose the modebar's box select for the plotly graph ``graph``."""
+    graph.scroll_into_view_if_needed()
+    graph.hover()
+    graph.locator('.modebar-btn[data-title="Box Select"]').click()
+    wait_for_graph(lab, graph, "gd._fullLayout.dragmode === 'select'")
+
+
+def drag_box(lab: Lab, graph, x0: float, y0: float) -> None:
+    """Drag with the mouse from data point (x0, y0) to the plot area's top right corner: with
+    the box select tool, selects the points with x > x0 and y > y0."""
+    start, end = graph.evaluate(
+        "(gd, [x, y]) => { const box = gd.getBoundingClientRect(), "
+        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+           const px = v => box.left + xa._offset + xa.l2p(v),
+                 py = v => box.top + ya._offset + ya.l2p(v);
+           return [[px(x), py(y)], [px(xa.range[1]) - 2, py(ya.range[1]) + 2]]; }""",
+        [x0, y0],
+    )
+    lab.page.mouse.move(*start)
+    lab.page.mouse.down()
+    lab.page.mouse.move(*end, steps=12)
+    lab.page.mouse.up()
+
+
 def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> dict:
     """Use the SequenceExplorer shown by ``cell`` (``name`` in the kernel, e.g. ``Out[7]``);
     returns what it shows."""

@@ -25,12 +25,18 @@ widget, for wherever the widget cannot be drawn.
 from __future__ import annotations
 
 import base64
+import contextlib
+import sys
 import uuid
+from collections.abc import Callable, Iterator
+from copy import deepcopy
 from pathlib import Path
 
 import ipywidgets as W
 import plotly.graph_objects as go
 import traitlets
+from _plotly_utils.utils import convert_to_base64
+from plotly.basedatatypes import Undefined
 
 from ..plot.html import Page
 
@@ -99,10 +105,56 @@ def set_shapes(widget: go.FigureWidget, shapes: list[dict]) -> None:
 def sync_state(widget: go.FigureWidget) -> None:
     """Make the synced state a reloaded page draws from equal the figure shown.
 
-    plotly updates that state only when the widget itself is displayed.
+    plotly updates that state only when the widget itself is displayed. The figure as
+    ``to_dict`` makes it (typed arrays in base64), but keeping plotly's ``Undefined`` sentinel
+    itself: the browser says "no value" with it (a box selection's ``layout.selections``), and
+    ``to_dict``'s copy of it is an object the widget's serializer does not know (the state could
+    not be sent, and what set it stopped there).
+
+    Changed in place, not assigned: a reloading page asks the kernel for the state (ipywidgets
+    reads the traits then), while the page already showing the figure has it (plotly's browser
+    model applies every update to its own copy); assigned, the whole figure was sent again on
+    every update, and the next click waited behind it.
     """
-    state = widget.to_dict()
-    widget._widget_data, widget._widget_layout = state["data"], state["layout"]
+    keep = {id(Undefined): Undefined}  # deepcopy's memo: the sentinel is not copied
+    state = {"data": deepcopy(widget._data, keep), "layout": deepcopy(widget._layout, keep)}
+    convert_to_base64(state)
+    widget._widget_data[:] = state["data"]
+    widget._widget_layout.clear()
+    widget._widget_layout.update(state["layout"])
+
+
+@contextlib.contextmanager
+def making(what: str, steps: int) -> Iterator[Callable[[str], None]]:
+    """While a view is being made, before it can be shown: a progress bar of ``steps`` steps and
+    a line saying what it does, in the running cell's output at once (in a Jupyter kernel only).
+
+    Yields ``step(text)``, called as each step starts: the line says ``text``, the bar the steps
+    done before it. When the block ends the bar is replaced by an empty output (the view, shown
+    next, says the rest).
+    """
+    shell = sys.modules.get("IPython")
+    if shell is None or getattr(shell.get_ipython(), "kernel", None) is None:
+        yield lambda _text: None
+        return
+    from IPython.display import display
+
+    bar = W.IntProgress(value=0, max=steps, description=what, style=LABELS)
+    line = W.HTML()
+    box = W.HBox([bar, line])
+    handle = display(box, display_id=True)
+    done = iter(range(steps + 1))  # the bar's value: the steps done before this one
+
+    def step(text: str) -> None:
+        bar.value = next(done)
+        line.value = f"<span class='note'>{text}…</span>"
+
+    try:
+        yield step
+    finally:
+        handle.update({"text/plain": ""}, raw=True)
+        for widget in (box, bar, line):
+            widget.close()
 
 
 SNAPSHOT_NOTE = (

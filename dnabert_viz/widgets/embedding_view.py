@@ -17,7 +17,7 @@ from ..motifs.motif import Motif, instance_table
 from ..plot.embedding import embedding_scatter
 from ..plot.html import Page, element
 from ..scores import Scores
-from .common import LABELS, View, refresh, sync_state
+from .common import LABELS, View, making, refresh, sync_state
 from .explorer import SequenceExplorer
 from .figure import Figure
 
@@ -145,22 +145,28 @@ class EmbeddingView(View, W.VBox):
         self.cache = ScoreCache(m, sequences, scores, target=target)
         self.sequences = self.cache.sequences
         n = len(self.sequences)
-        self.embeddings = (
-            self.cache.embeddings(layer=layer)
-            if embeddings is None
-            else embedding_values(embeddings, n)
-        )
-        self.names, self.random_state = names, random_state
-        if names is not None and len(names) != n:
-            raise ValueError(f"names: {len(names)} for {n} sequences")
-        self.predictions = self.cache.predictions()
-        self._colours = self._colourings(labels, table, motifs)
-        self._projected: dict[str, np.ndarray] = {}
-        self.explorer: SequenceExplorer | None = None
-        super().__init__(
-            projection=projection,
-            color_by=color_by if color_by is not None else next(iter(self._colours)),
-        )
+        steps = 2 + (m is not None) + (embeddings is None)
+        # shown at once, while the view is made (it shows only once complete: seconds for
+        # 10,000 points)
+        with making(f"EmbeddingView of {n:,}", steps) as step:
+            self._make(
+                step,
+                embeddings=embeddings,
+                names=names,
+                layer=layer,
+                labels=labels,
+                table=table,
+                motifs=motifs,
+                random_state=random_state,
+            )
+            super().__init__(
+                projection=projection,
+                color_by=color_by if color_by is not None else next(iter(self._colours)),
+            )
+            step(f"projecting {n:,} embeddings ({self.projection.upper()})")
+            self.coordinates  # noqa: B018 - computed here, inside the progress bar
+            step(f"drawing {n:,} points")
+            self.figure = Figure(self._figure())
         self.projection_control = W.ToggleButtons(
             options=[("PCA", "pca"), ("UMAP", "umap")], description="projection", style=LABELS
         )
@@ -176,7 +182,6 @@ class EmbeddingView(View, W.VBox):
         self.open_button.layout.width = "auto"
         self.open_button.on_click(lambda _b: self.open_selected())
         self.status = W.HTML()
-        self.figure = Figure(self._figure())
         self.figure.data[0].on_selection(self._on_selection)
         self.figure.data[0].on_deselect(lambda *_: setattr(self, "selected", []))
         self.explorer_box = W.VBox()
@@ -191,6 +196,26 @@ class EmbeddingView(View, W.VBox):
         self._show_selection()
 
     # ------------------------------------------------------------------ state
+    def _make(
+        self, step, *, embeddings, names, layer, labels, table, motifs, random_state
+    ) -> None:
+        """The embeddings, predictions and colourings (``step`` says each long one)."""
+        n = len(self.sequences)
+        if embeddings is None:
+            step(f"embedding {n:,} sequences (layer {layer})")
+            self.embeddings = self.cache.embeddings(layer=layer)
+        else:
+            self.embeddings = embedding_values(embeddings, n)
+        self.names, self.random_state = names, random_state
+        if names is not None and len(names) != n:
+            raise ValueError(f"names: {len(names)} for {n} sequences")
+        if self.cache.model is not None:
+            step(f"predicting {n:,} sequences")
+        self.predictions = self.cache.predictions()
+        self._colours = self._colourings(labels, table, motifs)
+        self._projected: dict[str, np.ndarray] = {}
+        self.explorer: SequenceExplorer | None = None
+
     def _colourings(self, labels, table, motifs) -> dict[str, pd.Series]:
         """Every colouring offered, by name: (N,) values."""
         n = len(self.sequences)
@@ -280,13 +305,14 @@ class EmbeddingView(View, W.VBox):
         self.selected = [int(i) for i in points.point_inds]
 
     def _show_selection(self, _change=None) -> None:
-        """Dim the points not selected (all shown where none is), and say how many are."""
-        self.figure.data[0].selectedpoints = self.selected or None
-        sync_state(self.figure)
+        """Say how many points are selected (at once), and dim the others (all shown where none
+        is)."""
         self.open_button.disabled = not self.selected
         self.status.value = (
             f"{len(self.selected)} selected" if self.selected else "box or lasso to select"
         )
+        self.figure.data[0].selectedpoints = self.selected or None
+        sync_state(self.figure)
 
     def open_selected(self) -> SequenceExplorer:
         """Show the selected sequences in a :class:`SequenceExplorer` below the figure (its
