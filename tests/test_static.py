@@ -102,6 +102,18 @@ def test_every_figure_is_its_own_size_marked_as_a_snapshot(demo_model):
         assert (image < 200).any(axis=-1).mean() > 0.02
 
 
+def test_categories_are_drawn_in_their_own_colours():
+    """A colour scale of #hex bands (the embedding's categories) is drawn, each point in its
+    category's colour (plotly interpolates rgb() only: hex bands once failed)."""
+    import plotly.colors
+
+    xy = np.array([[0.0, 0.0], [1.0, 1.0]]).repeat(20, axis=0)
+    fig = dv.plot.embedding_scatter(xy, np.array(["neg", "pos"]).repeat(20))
+    image = pixels(plotly_png(fig))
+    first, second = plotly.colors.qualitative.Dark24[:2]
+    assert near(image, first, 30).sum() > 20 and near(image, second, 30).sum() > 20
+
+
 def test_a_figure_it_cannot_draw_is_refused_and_its_page_says_what_it_is():
     pie = go.Figure(go.Pie(values=[1, 2]))
     with pytest.raises(UnsupportedFigure, match="no static drawing of pie traces"):

@@ -63,13 +63,13 @@ def _rgba(color, opacity: float = 1.0) -> tuple[float, float, float, float]:
 
 @lru_cache(maxsize=64)
 def _colormap(scale: tuple):
-    """A matplotlib colour map of a plotly colour scale (pairs of position and colour), sampled
-    by plotly's own interpolation."""
-    import plotly.colors
-    from matplotlib.colors import ListedColormap
+    """A matplotlib colour map of a plotly colour scale (pairs of position and colour), linear
+    between its stops as plotly's is; a stop repeated at one position is a step (the categories'
+    bands; plotly's own ``sample_colorscale`` fails on those)."""
+    from matplotlib.colors import LinearSegmentedColormap
 
-    samples = plotly.colors.sample_colorscale([list(p) for p in scale], 256, colortype="rgb")
-    return ListedColormap([_rgba(c) for c in samples]).with_extremes(
+    stops = [(float(p), _rgba(c)) for p, c in scale]
+    return LinearSegmentedColormap.from_list("plotly", stops, N=256).with_extremes(
         bad=(0, 0, 0, 0)
     )  # NaN: blank
 
