@@ -109,19 +109,14 @@ def sync_state(widget: go.FigureWidget) -> None:
     ``to_dict`` makes it (typed arrays in base64), but keeping plotly's ``Undefined`` sentinel
     itself: the browser says "no value" with it (a box selection's ``layout.selections``), and
     ``to_dict``'s copy of it is an object the widget's serializer does not know (the state could
-    not be sent, and what set it stopped there).
-
-    Changed in place, not assigned: a reloading page asks the kernel for the state (ipywidgets
-    reads the traits then), while the page already showing the figure has it (plotly's browser
-    model applies every update to its own copy); assigned, the whole figure was sent again on
-    every update, and the next click waited behind it.
+    not be sent, and what set it stopped there). Assigned, not changed in place: changed in
+    place, a notebook's Run All drew a broken figure in live JupyterLab (notebook 08, plotly.js:
+    "Cannot use 'in' operator to search for 'line' in undefined").
     """
     keep = {id(Undefined): Undefined}  # deepcopy's memo: the sentinel is not copied
     state = {"data": deepcopy(widget._data, keep), "layout": deepcopy(widget._layout, keep)}
     convert_to_base64(state)
-    widget._widget_data[:] = state["data"]
-    widget._widget_layout.clear()
-    widget._widget_layout.update(state["layout"])
+    widget._widget_data, widget._widget_layout = state["data"], state["layout"]
 
 
 @contextlib.contextmanager
