@@ -325,10 +325,12 @@ def drive_embedding(clock: Clock) -> None:
         " && plots[0]._fullData[0]._length === arg && plots[0].querySelector('canvas') !== null"
         " && plots[0]._fullLayout.xaxis._length > 0"
     )
+    # not awaited: ``evaluate`` would wait for the cell's end, and the clock would look for its
+    # progress bar only once it is gone
     run = (
         "() => { const nb = window.jupyterapp.shell.currentWidget.content;"
         f" nb.activeCellIndex = {EMBEDDING};"
-        " return window.jupyterapp.commands.execute('notebook:run-cell'); }"
+        " window.jupyterapp.commands.execute('notebook:run-cell'); }"
     )
     for _ in range(REPEATS):  # run the cell again: the clock starts at the run
         cell.locator(".js-plotly-plot").evaluate_all(

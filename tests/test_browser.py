@@ -14,6 +14,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import dnabert_viz as dv
@@ -128,6 +130,14 @@ def test_figure_texts_do_not_overlap(browser, tmp_path, demo_model, demo_data):
         "head view": dv.plot.head_view(maps, window=(40, 100)),
         "attention": dv.plot.attention_heatmap(maps),
         "training": dv.plot.training_curves(trained),
+        # a one-sequence atlas without an annotation: two panels under a two-line title
+        "head atlas": dv.plot.head_atlas(dv.head_atlas(demo_model, [seq])),
+        "embeddings": dv.plot.embedding_scatter(
+            np.random.default_rng(0).normal(size=(40, 2)),
+            pd.Series(np.random.default_rng(1).random(40)),
+            colour_label="GC content",
+            axis_labels=("PC 1 (12.3%)", "PC 2 (8.1%)"),
+        ),
     }
     page.add(*(page.figure(fig) for fig in figures.values()))
     page.save(tmp_path / "figures.html")

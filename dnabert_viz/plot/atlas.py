@@ -95,12 +95,21 @@ def head_atlas(
             )
     what = atlas.meta.get("difference", atlas.meta.get("model"))
     cell = max(12, min(50, _PANEL_PX // heads))
+    n = atlas.meta.get("n")
     fig.update_layout(
         **_LAYOUT,
-        title=f"head atlas: {what}, {atlas.meta.get('n')} sequences<br><sup>click a head</sup>",
-        height=160 + cell * layers,
+        title=dict(
+            text=f"head atlas: {what}, {n} sequence{'' if n == 1 else 's'}"
+            "<br><sup>click a head</sup>",
+            y=1,
+            yref="container",
+            yanchor="top",
+            pad=dict(t=8),
+        ),
+        height=205 + cell * layers,
         width=120 + len(quantities) * (cell * heads + 110),
     )
+    fig.update_layout(margin_t=95)  # the two-line title above the panels' own titles
     return fig
 
 
