@@ -25,7 +25,16 @@ Rows are appended to ``--out`` as they finish and a rerun skips the ones done: d
 held-out accuracy and AUROC, process CPU seconds, trainable parameters, best epoch / epochs,
 load average.
 
+``--motifs N``: the motifs each run's model recovers, by ``recovery.py``'s JASPAR matching
+(the planted matrices' families; the ChIP target's): seqlets on integrated gradients (20
+steps) of N held-out positives, a method every run's model has (the CNN's tokens are its
+one-hot nucleotides), and, on models with attention, DNABERT-viz on [CLS] attention of every
+positive against every negative, as ``recovery.py`` runs it. Their CPU seconds are apart from
+training's.
+
     DNABERT_VIZ_THREADS=1 nice -n 10 python fine_tune.py --out fine_tune_genome.tsv
+    DNABERT_VIZ_THREADS=1 nice -n 10 python fine_tune.py --motifs 200 --out fine_tune_motifs.tsv \
+        --runs "scratch dnabert6" "cnn 30 epochs" "genome-mlm full" "genome-mlm lora"
 """
 
 import argparse
@@ -37,10 +46,11 @@ import common  # noqa: F401  (torch threads)
 import pandas as pd
 import torch
 from cnn import SETTINGS as CNN_SETTINGS
-from recovery import REAL, planted_set, real_set, subsample
+from recovery import REAL, families, planted_set, real_set, recovery, subsample
 
 import dnabert_viz as dv
 from dnabert_viz.finetune import auroc
+from dnabert_viz.motifs.jaspar import jaspar_matrices
 from dnabert_viz.pretraining import build_masked_lm
 
 SETS = (*REAL, *(f"planted seed {s}" for s in (4, 5, 6, 7)))
@@ -49,11 +59,40 @@ MORE_RUNS = ("scratch nt", "demo-mlm full", "demo-mlm lora")
 
 
 def data(name: str, n_train: int, n_test: int, seed: int = 0):
+    """Training and held-out (sequences, labels), and the motifs to recover (name -> JASPAR
+    families)."""
     if name.startswith("planted seed"):
-        _, train, test = planted_set(int(name.split()[-1]), n_train)
+        motifs, train, test = planted_set(int(name.split()[-1]), n_train)
+        family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
+        targets = {m.name: family[m.motif_id] for m in motifs}
     else:
-        train, test = real_set(REAL[name][0], n_train, seed)
-    return train, subsample(*test, n_test, seed)
+        folder, names = REAL[name]
+        train, test = real_set(folder, n_train, seed)
+        targets = {names[0]: families(names)}
+    return train, subsample(*test, n_test, seed), targets
+
+
+def motifs_found(m, train, test, targets: dict, n: int) -> dict:
+    """What ``m`` recovers: seqlets on integrated gradients of ``n`` held-out positives, and
+    DNABERT-viz on [CLS] attention where ``m`` has attention (``recovery``'s columns each)."""
+    start = time.process_time()
+    held_out = [s for s, y in zip(*test) if y == 1][:n]
+    ig = dv.score(m, held_out, "integrated_gradients", n_steps=20, progress=False)
+    found = {"IG seqlets": recovery(dv.find_motifs(held_out, None, ig, method="seqlets"), targets)}
+    if m.returns_attention:
+        positives = [s for part in (train, test) for s, y in zip(*part) if y == 1]
+        negatives = [s for part in (train, test) for s, y in zip(*part) if y == 0]
+        cls = dv.cls_attention(m, positives, progress=False)
+        found["[CLS] DNABERT-viz"] = recovery(dv.find_motifs(positives, negatives, cls), targets)
+    else:  # the same columns in every row (the table is appended to)
+        found["[CLS] DNABERT-viz"] = dict.fromkeys(found["IG seqlets"], "no attention")
+    row = {
+        f"{how}: {key}": value
+        for how, figures in found.items()
+        for key, value in figures.items()
+        if key in ("motifs", "recovered", "spurious", "best match")
+    }
+    return row | {"motif CPU s": round(time.process_time() - start)}
 
 
 def trainer(run: str, epochs: int, minutes: float | None):
@@ -83,13 +122,16 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=SETS, choices=SETS, help="data sets")
     parser.add_argument("--runs", nargs="+", default=RUNS, choices=RUNS + MORE_RUNS)
     parser.add_argument("--out", default="fine_tune_genome.tsv", help="TSV, appended to")
+    parser.add_argument(
+        "--motifs", type=int, default=0, help="held-out positives for motif recovery (0: none)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ["DNABERT_VIZ_THREADS"]))
     out = Path(args.out)
     kept = pd.read_csv(out, sep="\t") if out.exists() else None
     done = set() if kept is None else set(zip(kept["data set"], kept["run"]))
     for name in args.sets:
-        (seqs, labels), (test, truth) = data(name, args.n_train, args.n_test)
+        (seqs, labels), (test, truth), targets = data(name, args.n_train, args.n_test)
         for run in args.runs:
             if (name, run) in done:
                 continue
@@ -112,6 +154,8 @@ def main() -> None:
                 "epochs": f"{m.history.attrs['best_epoch']}/{len(m.history)}",
                 "load": round(os.getloadavg()[0], 1),
             }
+            if args.motifs:
+                row |= motifs_found(m, (seqs, labels), (test, truth), targets, args.motifs)
             header = not out.exists()
             pd.DataFrame([row]).to_csv(out, sep="\t", index=False, mode="a", header=header)
             print("\t".join(map(str, row.values())), flush=True)

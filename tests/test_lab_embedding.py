@@ -1,10 +1,12 @@
-"""The EmbeddingView's box selection in a live JupyterLab, done with the mouse in chromium.
+"""The EmbeddingView's box and lasso selections in a live JupyterLab, drawn with the mouse in
+chromium.
 
 A box dragged over the scatter must reach all three places a person looks
 at: the kernel's ``selected`` (exactly the points in the box), the page's
 status line ("N selected") and, through *open selected in explorer*, an
 explorer of those sequences drawn below the scatter; after a page reload the
-scatter still shows that selection. Every step waits for
+scatter still shows that selection; then a lasso drawn round another corner selects
+exactly the points in it and opens them. Every step waits for
 its condition (generous timeouts, nothing timed): on a loaded machine it is
 slower, never different.
 """
@@ -96,9 +98,54 @@ def test_a_box_selection_sets_selected_the_status_and_opens_an_explorer(browser,
                 " === JSON.stringify(arg)",
                 inside,
             )
+            # a lasso round the other corner, drawn with the mouse, selects the points in it
+            graph = output.locator(WIDGET_PLOT).first
+            graph.hover()
+            graph.locator('.modebar-btn[data-title="Lasso Select"]').click()
+            wait_for_graph(lab, graph, "gd._fullLayout.dragmode === 'lasso'")
+            below = json.loads(
+                lab.kernel(
+                    f"print(json.dumps(np.flatnonzero((xy[:, 0] < {x0}) & (xy[:, 1] < {y0}))"
+                    ".tolist()))"
+                )
+            )
+            assert 0 < len(below) < N and not set(below) & set(inside)
+            drag_lasso(lab, graph, x0, y0)
+            output.get_by_text(f"{len(below)} selected", exact=True).wait_for(timeout=3 * MINUTE)
+            assert sorted(json.loads(lab.kernel("print(json.dumps(view.selected))"))) == below
+            output.get_by_role("button", name="open selected in explorer").click()
+            for _ in range(360):  # the box's explorer, until the lasso's replaces it (waited for)
+                if lab.kernel("print(len(view.explorer.sequences))").strip() == str(len(below)):
+                    break
+                lab.page.wait_for_timeout(500)
+            assert lab.kernel(opened).strip() == "True"
+            assert lab.kernel("print(len(view.explorer.sequences))").strip() == str(len(below))
+            lab.screenshot("embedding-view", output)
             lab.assert_clean()
         finally:
             lab.page.evaluate(
                 "() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()"
             )
             lab.page.close()
+
+
+def drag_lasso(lab, graph, x0: float, y0: float) -> None:
+    """Draw a lasso with the mouse round the points with x < x0 and y < y0: from the plot area's
+    bottom left corner along its bottom to x0, up to data point (x0, y0), left to the plot
+    area's edge and back (begun away from (x0, y0): a drag begun on the box selection's corner
+    would move that box instead)."""
+    corners = graph.evaluate(
+        "(gd, [x, y]) => { const box = gd.getBoundingClientRect(), "
+        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+           const px = v => box.left + xa._offset + xa.l2p(v),
+                 py = v => box.top + ya._offset + ya.l2p(v);
+           const left = px(xa.range[0]) + 2, bottom = py(ya.range[0]) - 2;
+           return [[left, bottom], [px(x), bottom], [px(x), py(y)], [left, py(y)],
+                   [left, bottom]]; }""",
+        [x0, y0],
+    )
+    lab.page.mouse.move(*corners[0])
+    lab.page.mouse.down()
+    for corner in corners[1:]:
+        lab.page.mouse.move(*corner, steps=12)
+    lab.page.mouse.up()
