@@ -12,7 +12,8 @@ from the browser's input event (pointer down, key down, a menu's change) to
   axis, heading or status that names it; the explorer no longer
   "drawing" or "computing"),
 
-the median of a few repetitions. Prints a table and writes it, with ``uptime``
+the median of a few repetitions, each begun on a page that has had nothing to do for a
+second. Prints a table and writes it, with ``uptime``
 before and after, to ``benchmarks/lab_latency.tsv``. Runs in a few minutes:
 
     .venv/bin/python benchmarks/lab_latency.py
@@ -102,6 +103,12 @@ ARM = """([roots, ignore, events]) => {
                                 attributes: true});
 }"""
 INPUT = ["pointerdown", "keydown", "change", "input"]  # what starts the clock
+# the page has had nothing to do for a second (idle callbacks a second apart, none waited for)
+IDLE = """async () => { for (let quiet = 0; quiet < 10;) {
+  const t = performance.now();
+  await new Promise(ok => requestIdleCallback(ok));
+  await new Promise(ok => setTimeout(ok, 100));
+  quiet = performance.now() - t < 150 ? quiet + 1 : 0; } }"""
 STATUS = ".widget-hbox:has(> .widget-slider) > .widget-html"  # the explorer's status line
 # ``done`` (a JS expression of ``el``, the view's output, ``arg``, ``lat``, ``st``, the status
 # line's text, ``idle``, not drawing or computing, and ``plots``, its plotly graphs) holds:
@@ -143,6 +150,10 @@ class Clock:
         event); record (ack, redraw) in ms, acknowledged by a change in ``ack_in`` (element
         handles; default: the output; none: the redraw is the first change) or, given
         ``ack_when`` (an expression as ``done``), when that first holds."""
+        # from a settled page, as a person acts once the last answer is drawn: else the time
+        # would hold the previous interaction's tail (the page redraws a dimmed 10,000-point
+        # scatter from the kernel's state after its status line says the selection)
+        self.lab.page.evaluate(IDLE)
         el = (self.output(cell) if within is None else within).element_handle()
         roots = [el] if ack_in is None else ack_in
         self.lab.page.evaluate(ARM, [roots, IGNORE, events])
@@ -386,7 +397,7 @@ def main() -> None:
             lab = Lab(browser, url, NOTEBOOK)
             try:
                 start = time.perf_counter()
-                lab.run_all()
+                lab.run_all(one_at_a_time=True)
                 lab.show_all_outputs()
                 print(f"Run All and show: {time.perf_counter() - start:.0f} s", flush=True)
                 clock = Clock(lab)
