@@ -142,6 +142,8 @@ def fine_tune(
     progress: bool | None = None,
     out: str | Path | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    autocast: bool | None = None,
+    gradient_checkpointing: bool | None = None,
 ) -> DnaModel:
     """Fine-tune a loaded checkpoint on labelled sequences, with a new head (full or LoRA).
 
@@ -150,9 +152,9 @@ def fine_tune(
     same seeded validation split (stratified by class, by label pattern for ``multilabel``,
     random for ``regression``), a history row per epoch, early stopping on the validation
     criterion (AUROC; Spearman for regression), the best epoch restored, a time budget.
-    ``m`` is left as it was. On a GPU the forward passes run in bfloat16 autocast and
-    activations are recomputed in the backward pass (gradient checkpointing) where the family
-    supports it.
+    ``m`` is left as it was. On a GPU, by default, the forward passes run in bfloat16
+    autocast and activations are recomputed in the backward pass (gradient checkpointing)
+    where the family supports it.
 
     Parameters
     ----------
@@ -190,6 +192,13 @@ def fine_tune(
     out : str or Path, optional
         Also write the model folder there (published layout, ``history.tsv``,
         ``training.json``), atomically; checked before training.
+    autocast : bool, optional
+        Forward passes in bfloat16 autocast (less memory and time on a GPU; on a CPU it
+        runs, usually slower). Default: on a GPU only.
+    gradient_checkpointing : bool, optional
+        Recompute each layer's activations in the backward pass instead of keeping them
+        (less memory, about a third more time; the same gradients). Default: on a GPU, where
+        the family supports it; asked for on a family that does not, an error.
 
     Returns
     -------
@@ -235,8 +244,15 @@ def fine_tune(
     dm.tokenizer.check_lengths(sequences, sources)
     adapted = _add_lora(model, lora, new) if lora else None
     gpu = dm.device.type == "cuda"
-    if gpu and model.supports_gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if gradient_checkpointing and not model.supports_gradient_checkpointing:
+        raise ValueError(
+            f"{m.name} cannot be fine-tuned with gradient checkpointing: "
+            f"{type(model).__name__} does not support it"
+        )
+    if gradient_checkpointing is None:
+        gradient_checkpointing = gpu and model.supports_gradient_checkpointing
+    if gradient_checkpointing:
+        model.activation_checkpointing_enable({"use_reentrant": False})
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     fit(
         dm,
@@ -244,7 +260,7 @@ def fine_tune(
         (sequences, labels, train_rows),
         (val_seqs, val_labels),
         reverse_complement=reverse_complement,
-        autocast=gpu,
+        autocast=gpu if autocast is None else autocast,
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
@@ -256,8 +272,8 @@ def fine_tune(
         progress=progress,
         on_epoch=on_epoch,
     )
-    if gpu and model.supports_gradient_checkpointing:
-        model.gradient_checkpointing_disable()
+    if gradient_checkpointing:
+        model.activation_checkpointing_disable()
     if adapted is not None:
         dm.model = adapted.merge_and_unload().eval()
     dm.history.attrs.update(

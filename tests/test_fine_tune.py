@@ -162,6 +162,56 @@ def test_lora_trains_adapters_and_the_head_only_and_merges(tmp_path):
     np.testing.assert_array_equal(again.predict(held), m.predict(held))
 
 
+def test_gradient_checkpointing_gives_the_same_training_and_bf16_autocast_a_close_one(
+    demo_mlm, monkeypatch
+):
+    """The GPU's memory savers, asked for on the CPU: recomputing activations in the backward
+    pass changes no gradient (the same weights after two epochs, dropout included), bfloat16
+    autocast (about 3 significant digits) lands near the float32 run."""
+    import transformers.modeling_utils
+
+    checkpoint, calls = transformers.modeling_utils.checkpoint, []
+
+    def counted(*args, **kwargs):  # torch's checkpoint, each call counted
+        calls.append(1)
+        return checkpoint(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.modeling_utils, "checkpoint", counted)
+    seqs, y = planted(96, [CORE])
+    runs = {
+        (checkpointing, bf16): dv.fine_tune(
+            demo_mlm,
+            seqs,
+            y[:, 0],
+            epochs=2,
+            batch_size=16,
+            learning_rate=1e-3,
+            progress=False,
+            max_minutes=None,
+            gradient_checkpointing=checkpointing,
+            autocast=bf16,
+        )
+        for checkpointing, bf16 in [(False, False), (True, False), (False, True)]
+    }
+    plain = runs[False, False]
+    # only the checkpointed run recomputed: a call per layer per training step
+    layers = len(demo_mlm.model.base_model.encoder.layer)
+    assert len(calls) == layers * 2 * 6  # 2 epochs x 6 batches of 16 (86 sequences: 96 - 10%)
+    assert_same_weights(runs[True, False], plain)
+    loss = plain.history["train_loss"].to_numpy()
+    bf16 = runs[False, True].history["train_loss"].to_numpy()
+    assert np.all(np.abs(bf16 - loss) < 0.02 * loss), (bf16, loss)
+    assert not np.allclose(bf16, loss, rtol=1e-6)  # it did run in bfloat16
+    assert not any(getattr(m, "gradient_checkpointing", False) for m in plain.model.modules())
+
+
+def test_gradient_checkpointing_on_a_family_without_it_is_one_line(tmp_path):
+    base = dv.load_model(hyenadna(tmp_path / "hyena"), device="cpu")
+    seqs, y = planted(16, [CORE], length=48)
+    with pytest.raises(ValueError, match="cannot be fine-tuned with gradient checkpointing"):
+        dv.fine_tune(base, seqs, y[:, 0], epochs=1, gradient_checkpointing=True, progress=False)
+
+
 @pytest.mark.slow  # two fine-tunings
 def test_a_regression_head_learns_gc_content_and_is_explained_as_a_value(demo_mlm, tmp_path):
     seqs, gc = gc_content(400, 0)

@@ -120,7 +120,7 @@ def test_a_box_selection_sets_selected_the_status_and_opens_an_explorer(browser,
                 lab.page.wait_for_timeout(500)
             assert lab.kernel(opened).strip() == "True"
             assert lab.kernel("print(len(view.explorer.sequences))").strip() == str(len(below))
-            lab.screenshot("embedding-view", output)
+            lab.screenshot("embedding-view", graph)
             lab.assert_clean()
         finally:
             lab.page.evaluate(
