@@ -107,7 +107,7 @@ TEXTS = """gd => {
 }"""
 
 
-def _overlap(a, b) -> bool:
+def overlap(a, b) -> bool:
     return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
 
@@ -152,8 +152,8 @@ def test_figure_texts_do_not_overlap(browser, tmp_path, demo_model, demo_data):
         texts = drawn["texts"]
         assert len(texts) > 6, name
         covered = [
-            (a[4], b[4]) for i, a in enumerate(texts) for b in texts[i + 1 :] if _overlap(a, b)
+            (a[4], b[4]) for i, a in enumerate(texts) for b in texts[i + 1 :] if overlap(a, b)
         ]
         assert not covered, (name, covered)
         if drawn["legend"]:
-            assert not _overlap(drawn["legend"], drawn["plot"]), name
+            assert not overlap(drawn["legend"], drawn["plot"]), name

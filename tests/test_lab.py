@@ -46,6 +46,8 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from tests.test_browser import TEXTS, overlap
+
 REPO = Path(__file__).parent.parent
 ARTIFACTS = Path(__file__).parent / "artifacts" / "lab"
 pytestmark = [pytest.mark.lab, pytest.mark.slow]  # JupyterLab, chromium, every notebook
@@ -271,6 +273,36 @@ class Lab:
         assert not self.errors, self.errors
         outside = [u for u in self.requests if not u.startswith((self.url, "blob:", "data:"))]
         assert not outside, outside
+
+    def assert_laid_out(self) -> int:
+        """Every view shown lays out within its boxes: no widget box or HTML pane is wider
+        inside than out (``scrollWidth <= clientWidth``: content clipped behind a scroll bar or
+        spilling over), and in no plotly graph does an axis or colour-bar title, a tick label,
+        the title, an annotation or the legend's text cover another. Returns how many graphs
+        were read."""
+        wide = self.page.evaluate(
+            "() => [...document.querySelectorAll('.jp-OutputArea-output :is(.widget-box,"
+            " .widget-html-content, .widget-label)')]"
+            ".filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)"
+            ".map(e => `${e.closest('.jp-Cell')?.dataset.cell}: ${e.className} `"
+            " + `${e.scrollWidth} > ${e.clientWidth}: ${e.innerText.slice(0, 60)}`)"
+        )
+        assert not wide, f"{self.name}: wider inside than out: {wide}"
+        graphs = self.page.locator(".jp-OutputArea-output .js-plotly-plot")
+        covered = []
+        for k in range(graphs.count()):
+            graph = graphs.nth(k)
+            if not graph.is_visible():
+                continue
+            texts = graph.evaluate(TEXTS)["texts"]
+            covered += [
+                (k, a[4], b[4])
+                for i, a in enumerate(texts)
+                for b in texts[i + 1 :]
+                if overlap(a, b)
+            ]
+        assert not covered, f"{self.name}: texts covering each other: {covered}"
+        return graphs.count()
 
     def broken_widgets(self) -> list[str]:
         """The cells (index: source) showing "Error displaying widget"."""
@@ -782,6 +814,7 @@ def test_notebook_in_jupyterlab(browser, lab, name):
         lab_page.show_all_outputs()
         lab_page.assert_clean()
         print(f"{name}: {check_reprs(lab_page)} rich reprs")
+        print(f"{name}: {lab_page.assert_laid_out()} graphs laid out")
         cells = widget_cells(name)
         if "explorer" in cells:
             cell = cells["explorer"]
@@ -815,6 +848,8 @@ def test_notebook_in_jupyterlab(browser, lab, name):
             lab_page.assert_clean()
             reload(lab_page)
             lab_page.assert_clean()
+        lab_page.show_all_outputs()
+        lab_page.assert_laid_out()  # again, after every view was used
         lab_page.screenshot(f"{name[:2]}-end")
         print(f"{name}: Run All {ran:.0f} s, everything {time.perf_counter() - start:.0f} s")
     finally:
@@ -914,6 +949,8 @@ def check_compared_explorer(lab: Lab, graph) -> None:
     while (got := lab.kernel("print(compared.position)").strip()) != "30":
         assert time.monotonic() < deadline, got
         lab.page.wait_for_timeout(500)
+    lab.page.mouse.move(1, 1)  # no hover label or tool bar over the picture
+    lab.page.wait_for_timeout(500)
     lab.screenshot("compared-explorer", graph)
 
 

@@ -98,14 +98,8 @@ def head_atlas(
     n = atlas.meta.get("n")
     fig.update_layout(
         **_LAYOUT,
-        title=dict(
-            text=f"head atlas: {what}, {n} sequence{'' if n == 1 else 's'}"
-            "<br><sup>click a head</sup>",
-            y=1,
-            yref="container",
-            yanchor="top",
-            pad=dict(t=8),
-        ),
+        title=f"head atlas: {what}, {n} sequence{'' if n == 1 else 's'}"
+        "<br><sup>click a head</sup>",
         height=205 + cell * layers,
         width=120 + len(quantities) * (cell * heads + 110),
     )

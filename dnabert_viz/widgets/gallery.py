@@ -107,7 +107,7 @@ class MotifGallery(View, W.VBox):
         self.previous_button.on_click(lambda _b: setattr(self, "page", self.page - 1))
         self.next_button.on_click(lambda _b: setattr(self, "page", self.page + 1))
         self.instance_list = W.Select(
-            options=[], rows=8, layout=W.Layout(width="100%", display="none")
+            options=[], rows=8, layout=W.Layout(width="100%", margin="2px 0", display="none")
         )
         self.instance_title = W.HTML()
         W.link((self, "instance"), (self.instance_list, "value"))
@@ -175,7 +175,10 @@ class MotifGallery(View, W.VBox):
             )
         )
         image = W.Image(
-            value=logo_png(motif, kind=self.kind), format="png", layout=W.Layout(width="100%")
+            value=logo_png(motif, kind=self.kind),
+            format="png",
+            # the card's whole width: ipywidgets' 2 px side margins would make it wider than that
+            layout=W.Layout(width="100%", margin="2px 0"),
         )
         return W.VBox(
             [image, button, text], layout=W.Layout(border="1px solid #ddd", padding="4px")
