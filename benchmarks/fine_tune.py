@@ -46,11 +46,19 @@ import common  # noqa: F401  (torch threads)
 import pandas as pd
 import torch
 from cnn import SETTINGS as CNN_SETTINGS
-from recovery import REAL, families, planted_set, real_set, recovery, subsample
+from recovery import (
+    REAL,
+    families,
+    of_label,
+    planted_set,
+    planted_targets,
+    real_set,
+    recovery,
+    subsample,
+)
 
 import dnabert_viz as dv
 from dnabert_viz.finetune import auroc
-from dnabert_viz.motifs.jaspar import jaspar_matrices
 from dnabert_viz.pretraining import build_masked_lm
 
 SETS = (*REAL, *(f"planted seed {s}" for s in (4, 5, 6, 7)))
@@ -63,8 +71,7 @@ def data(name: str, n_train: int, n_test: int, seed: int = 0):
     families)."""
     if name.startswith("planted seed"):
         motifs, train, test = planted_set(int(name.split()[-1]), n_train)
-        family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
-        targets = {m.name: family[m.motif_id] for m in motifs}
+        targets = planted_targets(motifs)
     else:
         folder, names = REAL[name]
         train, test = real_set(folder, n_train, seed)
@@ -76,12 +83,11 @@ def motifs_found(m, train, test, targets: dict, n: int) -> dict:
     """What ``m`` recovers: seqlets on integrated gradients of ``n`` held-out positives, and
     DNABERT-viz on [CLS] attention where ``m`` has attention (``recovery``'s columns each)."""
     start = time.process_time()
-    held_out = [s for s, y in zip(*test) if y == 1][:n]
+    held_out = of_label([test], 1)[:n]
     ig = dv.score(m, held_out, "integrated_gradients", n_steps=20, progress=False)
     found = {"IG seqlets": recovery(dv.find_motifs(held_out, None, ig, method="seqlets"), targets)}
     if m.returns_attention:
-        positives = [s for part in (train, test) for s, y in zip(*part) if y == 1]
-        negatives = [s for part in (train, test) for s, y in zip(*part) if y == 0]
+        positives, negatives = of_label((train, test), 1), of_label((train, test), 0)
         cls = dv.cls_attention(m, positives, progress=False)
         found["[CLS] DNABERT-viz"] = recovery(dv.find_motifs(positives, negatives, cls), targets)
     else:  # the same columns in every row (the table is appended to)

@@ -67,6 +67,22 @@ REAL = {
 BACKGROUND = np.array([0.29, 0.21, 0.21, 0.29])
 
 
+def family_by_id() -> dict[str, set[str]]:
+    """JASPAR matrix id -> its families."""
+    return {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
+
+
+def planted_targets(motifs: list) -> dict[str, set[str]]:
+    """The planted matrices to recover: name -> JASPAR families."""
+    family = family_by_id()
+    return {m.name: family[m.motif_id] for m in motifs}
+
+
+def of_label(parts, label: int) -> list[str]:
+    """The sequences of ``label`` in every (sequences, labels) of ``parts``."""
+    return [s for part in parts for s, y in zip(*part) if y == label]
+
+
 def families(names: list[str]) -> set[str]:
     by_name = {}
     for m in jaspar_matrices():
@@ -143,7 +159,7 @@ def recovery(motifs: list, targets: dict[str, set[str]]) -> dict:
     JASPAR match; and the targets whose family is among any motif's significant matches
     (``recovered, any match``: JASPAR holds near-identical matrices of related families, and
     which one TOMTOM ranks first can flip)."""
-    family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
+    family = family_by_id()
     if not motifs:
         return {
             "motifs": 0,
@@ -214,9 +230,9 @@ def train_and_score(
     m.save_pretrained(cache / "model")
     # DNABERT-viz counts exact region sequences, so it sees every positive (training and held
     # out, as a motif hunter scores all their peaks); IG, 20 passes each, the held-out ones.
-    positives = [s for part in (train, test) for s, y in zip(*part) if y == 1]
+    positives = of_label((train, test), 1)
     dv.cls_attention(m, positives, progress=False).save(cache / "cls.npz")
-    held_out = [s for s, y in zip(*test) if y == 1][:n_score]
+    held_out = of_label([test], 1)[:n_score]
     dv.attribute(m, held_out, n_steps=20, progress=False).save(cache / "ig.npz")
     figures = {
         "n train": len(train[0]),
@@ -234,7 +250,7 @@ def train_and_score(
 def discover(train, test, targets: dict, cache: Path, **dnabert_viz_options) -> list[dict]:
     """DNABERT-viz on [CLS] attention of all positives against all negatives (as published, and
     with similar motifs merged); seqlets on IG."""
-    negatives = [s for part in (train, test) for s, y in zip(*part) if y == 0]
+    negatives = of_label((train, test), 0)
     cls, ig = dv.Scores.load(cache / "cls.npz"), dv.Scores.load(cache / "ig.npz")
     published = dv.find_motifs(cls.sequences, negatives, cls, **dnabert_viz_options)
     return [
@@ -283,14 +299,13 @@ def main() -> None:
     jobs = [(name, folder, names) for name, (folder, names) in REAL.items()]
     jobs += [(f"planted seed {s}", s, None) for s in args.planted_seeds]
     rows = []
-    family = {m.matrix_id: set(m.family.split(";")) for m in jaspar_matrices()}
     for name, source, names in jobs:
         if args.only and name not in args.only:
             continue
         ceiling = None
         if names is None:
             motifs, train, test = planted_set(source, args.n_train)
-            targets = {m.name: family[m.motif_id] for m in motifs}
+            targets = planted_targets(motifs)
             ceiling = scan_ceiling(motifs, train, test)
             name = f"{name}: " + ", ".join(m.name for m in motifs)
         else:
