@@ -111,6 +111,11 @@ def overlap(a, b) -> bool:
     return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
 
+def covering(texts: list) -> list[tuple[str, str]]:
+    """The pairs of :data:`TEXTS` boxes that cover each other, by their texts."""
+    return [(a[4], b[4]) for i, a in enumerate(texts) for b in texts[i + 1 :] if overlap(a, b)]
+
+
 def test_figure_texts_do_not_overlap(browser, tmp_path, demo_model, demo_data):
     """At the widths the views use, no axis title, tick label, colour-bar label or legend covers
     another or the plot (what a person saw: tilted colour-bar ticks, an axis title on its tick
@@ -151,9 +156,7 @@ def test_figure_texts_do_not_overlap(browser, tmp_path, demo_model, demo_data):
     for name, drawn in zip(figures, found):
         texts = drawn["texts"]
         assert len(texts) > 6, name
-        covered = [
-            (a[4], b[4]) for i, a in enumerate(texts) for b in texts[i + 1 :] if overlap(a, b)
-        ]
+        covered = covering(texts)
         assert not covered, (name, covered)
         if drawn["legend"]:
             assert not overlap(drawn["legend"], drawn["plot"]), name

@@ -46,7 +46,7 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.test_browser import TEXTS, overlap
+from tests.test_browser import TEXTS, covering
 
 REPO = Path(__file__).parent.parent
 ARTIFACTS = Path(__file__).parent / "artifacts" / "lab"
@@ -295,12 +295,7 @@ class Lab:
             if not graph.is_visible():
                 continue
             texts = graph.evaluate(TEXTS)["texts"]
-            covered += [
-                (k, a[4], b[4])
-                for i, a in enumerate(texts)
-                for b in texts[i + 1 :]
-                if overlap(a, b)
-            ]
+            covered += [(k, *pair) for pair in covering(texts)]
         assert not covered, f"{self.name}: texts covering each other: {covered}"
         return graphs.count()
 
@@ -419,21 +414,30 @@ def box_select_tool(lab: Lab, graph) -> None:
     wait_for_graph(lab, graph, "gd._fullLayout.dragmode === 'select'")
 
 
+def drag(lab: Lab, graph, path: list[tuple]) -> None:
+    """Drag the mouse along ``path`` over the plotly graph ``graph``: data points (x, y), where a
+    coordinate "low" or "high" is the plot area's edge on that axis (2 px inside it)."""
+    points = graph.evaluate(
+        "(gd, path) => { const box = gd.getBoundingClientRect(), "
+        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+           const px = v => v === 'low' ? px(xa.range[0]) + 2 : v === 'high' ? px(xa.range[1]) - 2
+                           : box.left + xa._offset + xa.l2p(v),
+                 py = v => v === 'low' ? py(ya.range[0]) - 2 : v === 'high' ? py(ya.range[1]) + 2
+                           : box.top + ya._offset + ya.l2p(v);
+           return path.map(([x, y]) => [px(x), py(y)]); }""",
+        [list(p) for p in path],
+    )
+    lab.page.mouse.move(*points[0])
+    lab.page.mouse.down()
+    for point in points[1:]:
+        lab.page.mouse.move(*point, steps=12)
+    lab.page.mouse.up()
+
+
 def drag_box(lab: Lab, graph, x0: float, y0: float) -> None:
     """Drag with the mouse from data point (x0, y0) to the plot area's top right corner: with
     the box select tool, selects the points with x > x0 and y > y0."""
-    start, end = graph.evaluate(
-        "(gd, [x, y]) => { const box = gd.getBoundingClientRect(), "
-        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-           const px = v => box.left + xa._offset + xa.l2p(v),
-                 py = v => box.top + ya._offset + ya.l2p(v);
-           return [[px(x), py(y)], [px(xa.range[1]) - 2, py(ya.range[1]) + 2]]; }""",
-        [x0, y0],
-    )
-    lab.page.mouse.move(*start)
-    lab.page.mouse.down()
-    lab.page.mouse.move(*end, steps=12)
-    lab.page.mouse.up()
+    drag(lab, graph, [(x0, y0), ("high", "high")])
 
 
 def drive_explorer(lab: Lab, cell: int, name: str, *, layer_and_head: bool) -> dict:

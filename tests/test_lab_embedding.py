@@ -23,6 +23,7 @@ from tests.test_lab import (
     WIDGET_PLOT,
     Lab,
     box_select_tool,
+    drag,
     drag_box,
     serve_lab,
     wait_for_graph,
@@ -110,14 +111,19 @@ def test_a_box_selection_sets_selected_the_status_and_opens_an_explorer(browser,
                 )
             )
             assert 0 < len(below) < N and not set(below) & set(inside)
-            drag_lasso(lab, graph, x0, y0)
+            # begun at the bottom left corner, not at (x0, y0): a drag begun on the box
+            # selection's corner would move that box instead
+            lasso = [("low", "low"), (x0, "low"), (x0, y0), ("low", y0), ("low", "low")]
+            drag(lab, graph, lasso)
             output.get_by_text(f"{len(below)} selected", exact=True).wait_for(timeout=3 * MINUTE)
             assert sorted(json.loads(lab.kernel("print(json.dumps(view.selected))"))) == below
+            # the box's explorer, until the lasso's replaces it: waited for in the page (asking
+            # the kernel over and over while it builds the explorer once left a reply that
+            # never came)
+            output.locator(WIDGET_PLOT).nth(1).evaluate("gd => gd.setAttribute('data-old', '')")
             output.get_by_role("button", name="open selected in explorer").click()
-            for _ in range(360):  # the box's explorer, until the lasso's replaces it (waited for)
-                if lab.kernel("print(len(view.explorer.sequences))").strip() == str(len(below)):
-                    break
-                lab.page.wait_for_timeout(500)
+            new_track = output.locator(f"{WIDGET_PLOT}:not([data-old])").nth(1)
+            wait_for_graph(lab, new_track, "gd.layout.title.text.startsWith('sequence 0 ')")
             assert lab.kernel(opened).strip() == "True"
             assert lab.kernel("print(len(view.explorer.sequences))").strip() == str(len(below))
             lab.screenshot("embedding-view", graph)
@@ -127,25 +133,3 @@ def test_a_box_selection_sets_selected_the_status_and_opens_an_explorer(browser,
                 "() => window.jupyterapp.shell.currentWidget?.sessionContext?.shutdown()"
             )
             lab.page.close()
-
-
-def drag_lasso(lab, graph, x0: float, y0: float) -> None:
-    """Draw a lasso with the mouse round the points with x < x0 and y < y0: from the plot area's
-    bottom left corner along its bottom to x0, up to data point (x0, y0), left to the plot
-    area's edge and back (begun away from (x0, y0): a drag begun on the box selection's corner
-    would move that box instead)."""
-    corners = graph.evaluate(
-        "(gd, [x, y]) => { const box = gd.getBoundingClientRect(), "
-        """xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-           const px = v => box.left + xa._offset + xa.l2p(v),
-                 py = v => box.top + ya._offset + ya.l2p(v);
-           const left = px(xa.range[0]) + 2, bottom = py(ya.range[0]) - 2;
-           return [[left, bottom], [px(x), bottom], [px(x), py(y)], [left, py(y)],
-                   [left, bottom]]; }""",
-        [x0, y0],
-    )
-    lab.page.mouse.move(*corners[0])
-    lab.page.mouse.down()
-    for corner in corners[1:]:
-        lab.page.mouse.move(*corner, steps=12)
-    lab.page.mouse.up()
