@@ -209,14 +209,18 @@ class Lab:
         Run All queues them all at once; on the latency benchmark's notebook, with its
         10,000-point scatter, it now and then reported the last cell as not succeeded, its
         outputs and count intact or not yet there)."""
-        ok = self.page.evaluate(
-            "async (each) => { const app = window.jupyterapp;"
-            " if (!each) return app.commands.execute('notebook:run-all-cells');"
+        ok = self.page.evaluate(  # a run that has not ended in 20 minutes fails, named
+            "async ([each, ms]) => { const app = window.jupyterapp;"
+            " const late = new Promise((_, no) => setTimeout("
+            "   () => no(new Error(`Run All had not ended after ${ms} ms`)), ms));"
+            " if (!each) return Promise.race([app.commands.execute('notebook:run-all-cells'),"
+            "   late]);"
             " const nb = app.shell.currentWidget.content;"
             " for (let k = 0; k < nb.widgets.length; k++) { nb.activeCellIndex = k;"
-            "   if (!(await app.commands.execute('notebook:run-cell'))) return false; }"
+            "   if (!(await Promise.race([app.commands.execute('notebook:run-cell'), late])))"
+            "     return false; }"
             " return true; }",
-            one_at_a_time,
+            [one_at_a_time, 20 * MINUTE],
         )
         cells = self.page.evaluate(
             "() => window.jupyterapp.shell.currentWidget.content.widgets.map((c, i) => "
